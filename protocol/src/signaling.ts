@@ -1,0 +1,194 @@
+/**
+ * Call signaling over the edge WebSocket (`GET /api/signaling?token=...`).
+ *
+ * One valibot schema per message; `ClientMessage` and `ServerMessage` are discriminated unions on
+ * `type`. Every message a client sends may carry `ref`; the edge answers it with `ack` or `error`
+ * carrying the same `ref`, so a client can tell which request failed.
+ *
+ * Call flow: the caller's device sends `call.invite`; every connected device of the callee gets
+ * `call.incoming` and the caller gets `call.ringing`. One callee device sends `call.accept`; the
+ * caller's device and the accepting device get `call.accepted`, the callee's other devices get
+ * `call.ended` (answered-elsewhere). The caller then sends `call.offer`, the callee `call.answer`,
+ * both trickle `call.ice`. Either side ends with `call.hangup` (or `call.cancel`/`call.reject`
+ * before the answer); both get `call.ended` with the reason.
+ */
+import * as v from 'valibot';
+import { ErrorCode } from './errors.ts';
+
+/** Largest signaling frame the edge accepts; SDP with video and simulcast stays well below it. */
+export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
+const Ref = v.optional(v.pipe(v.string(), v.maxLength(64)));
+const Sdp = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_SIGNALING_MESSAGE_BYTES));
+
+export const CallMedia = v.object({ audio: v.boolean(), video: v.boolean() });
+export type CallMedia = v.InferOutput<typeof CallMedia>;
+
+export const IceCandidate = v.object({
+  candidate: v.pipe(v.string(), v.maxLength(1024)),
+  sdpMid: v.nullish(v.pipe(v.string(), v.maxLength(64))),
+  sdpMLineIndex: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(64))),
+  usernameFragment: v.nullish(v.pipe(v.string(), v.maxLength(256))),
+});
+export type IceCandidate = v.InferOutput<typeof IceCandidate>;
+
+// ---- client -> edge ------------------------------------------------------------------------
+
+export const CallInvite = v.object({
+  type: v.literal('call.invite'),
+  ref: Ref,
+  callId: Id,
+  to: Id,
+  media: CallMedia,
+});
+export const CallAccept = v.object({ type: v.literal('call.accept'), ref: Ref, callId: Id });
+export const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id });
+export const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id });
+export const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id });
+export const CallOffer = v.object({ type: v.literal('call.offer'), ref: Ref, callId: Id, sdp: Sdp });
+export const CallAnswer = v.object({ type: v.literal('call.answer'), ref: Ref, callId: Id, sdp: Sdp });
+export const CallIce = v.object({
+  type: v.literal('call.ice'),
+  ref: Ref,
+  callId: Id,
+  candidate: IceCandidate,
+});
+export const Ping = v.object({ type: v.literal('ping'), ref: Ref });
+
+export const ClientMessage = v.variant('type', [
+  CallInvite,
+  CallAccept,
+  CallReject,
+  CallCancel,
+  CallHangup,
+  CallOffer,
+  CallAnswer,
+  CallIce,
+  Ping,
+]);
+export type ClientMessage = v.InferOutput<typeof ClientMessage>;
+/** Messages relayed verbatim (minus `ref`) to the other party of an answered call. */
+export type RelayedMessage = Extract<ClientMessage, { type: 'call.offer' | 'call.answer' | 'call.ice' }>;
+
+// ---- edge -> client ------------------------------------------------------------------------
+
+export const Party = v.object({ userId: Id, displayName: v.string() });
+export type Party = v.InferOutput<typeof Party>;
+
+export const EndReason = v.picklist([
+  'hangup',
+  'rejected',
+  'cancelled',
+  'busy',
+  'no-answer',
+  'unavailable',
+  'answered-elsewhere',
+  'connection-lost',
+  'failed',
+]);
+export type EndReason = v.InferOutput<typeof EndReason>;
+
+export const Hello = v.object({
+  type: v.literal('hello'),
+  userId: Id,
+  deviceId: Id,
+  /** Calls this user is part of right now, so a reconnecting device can resume. */
+  activeCalls: v.array(v.object({ callId: Id, state: v.picklist(['ringing', 'active']) })),
+});
+export const CallIncoming = v.object({
+  type: v.literal('call.incoming'),
+  callId: Id,
+  from: Party,
+  media: CallMedia,
+});
+export const CallRinging = v.object({ type: v.literal('call.ringing'), callId: Id, to: Party });
+export const CallAccepted = v.object({
+  type: v.literal('call.accepted'),
+  callId: Id,
+  /** What the receiving device must do next: the caller makes the SDP offer. */
+  role: v.picklist(['caller', 'callee']),
+  peer: Party,
+  answeredAt: v.number(),
+});
+export const CallEnded = v.object({
+  type: v.literal('call.ended'),
+  callId: Id,
+  reason: EndReason,
+  /** Talk time in milliseconds; 0 when the call was never answered. */
+  durationMs: v.number(),
+});
+export const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id, sdp: Sdp });
+export const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });
+export const RelayedIce = v.object({ type: v.literal('call.ice'), callId: Id, candidate: IceCandidate });
+export const Ack = v.object({ type: v.literal('ack'), ref: v.string() });
+export const Pong = v.object({ type: v.literal('pong'), ref: Ref });
+export const SignalingError = v.object({
+  type: v.literal('error'),
+  ref: Ref,
+  code: v.picklist(Object.values(ErrorCode)),
+  message: v.string(),
+});
+
+export const ServerMessage = v.variant('type', [
+  Hello,
+  CallIncoming,
+  CallRinging,
+  CallAccepted,
+  CallEnded,
+  RelayedOffer,
+  RelayedAnswer,
+  RelayedIce,
+  Ack,
+  Pong,
+  SignalingError,
+]);
+export type ServerMessage = v.InferOutput<typeof ServerMessage>;
+
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; code: ErrorCode; message: string };
+
+/** Parses one raw frame from a client: size, JSON, then schema. Never throws. */
+export function parseClientMessage(raw: string | ArrayBuffer): ParseResult<ClientMessage> {
+  return parseFrame(raw, ClientMessage);
+}
+
+/** Parses one raw frame from the edge (the web app validates what it receives too). */
+export function parseServerMessage(raw: string | ArrayBuffer): ParseResult<ServerMessage> {
+  return parseFrame(raw, ServerMessage);
+}
+
+function parseFrame<S extends v.GenericSchema>(raw: string | ArrayBuffer, schema: S): ParseResult<v.InferOutput<S>> {
+  if (frameBytes(raw) > MAX_SIGNALING_MESSAGE_BYTES) {
+    return { ok: false, code: ErrorCode.messageTooLarge, message: `frame exceeds ${MAX_SIGNALING_MESSAGE_BYTES} bytes` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw));
+  } catch {
+    return { ok: false, code: ErrorCode.badMessage, message: 'frame is not valid JSON' };
+  }
+  const result = v.safeParse(schema, json);
+  if (!result.success) {
+    return { ok: false, code: ErrorCode.badMessage, message: describeIssues(result.issues) };
+  }
+  return { ok: true, message: result.output };
+}
+
+/** One line naming the first failing field, e.g. `callId: Invalid length`. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  const first = issues[0];
+  if (!first) return 'invalid message';
+  const path = v.getDotPath(first);
+  return path ? `${path}: ${first.message}` : first.message;
+}
+
+function frameBytes(raw: string | ArrayBuffer): number {
+  if (typeof raw !== 'string') return raw.byteLength;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short frames skip the encoding.
+  return raw.length * 3 <= MAX_SIGNALING_MESSAGE_BYTES ? raw.length : new TextEncoder().encode(raw).byteLength;
+}
+
+/** Compile-time exhaustiveness check for switches over a union. */
+export function assertNever(value: never): never {
+  throw new Error(`unhandled variant: ${JSON.stringify(value)}`);
+}
