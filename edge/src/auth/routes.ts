@@ -1,0 +1,61 @@
+import { ErrorCode, LoginRequest, RefreshRequest, type SessionResponse } from '@callstack/protocol';
+import { withDb, withTransaction, type Db } from '../db/client.ts';
+import { issueRefreshToken, revokeRefreshToken, rotateRefreshToken } from '../db/sessions.ts';
+import { findActiveUser, findActiveUserByEmail, toUserView, type UserRow } from '../db/users.ts';
+import type { Env } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { json, readJson } from '../http.ts';
+import { log } from '../log.ts';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from './password.ts';
+import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken, verifyAccessToken, type Principal } from './tokens.ts';
+
+export async function login(request: Request, env: Env): Promise<Response> {
+  const { email, password } = await readJson(request, LoginRequest);
+  const user = await withDb(env, (db) => findActiveUserByEmail(db, email));
+  // Same work whether or not the account exists, so timing does not reveal accounts.
+  const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  if (!user || !valid) {
+    log.info('auth.login_failed', { email, ip: request.headers.get('cf-connecting-ip') });
+    throw new ApiError(ErrorCode.invalidCredentials, 'wrong email or password');
+  }
+  const refresh = await withDb(env, (db) => issueRefreshToken(db, { tenantId: user.tenantId, userId: user.id }));
+  log.info('auth.login', { tenantId: user.tenantId, userId: user.id });
+  return json(await sessionFor(env, user, refresh.token));
+}
+
+export async function refresh(request: Request, env: Env): Promise<Response> {
+  const { refreshToken } = await readJson(request, RefreshRequest);
+  const session = await withTransaction(env, async (db) => {
+    const rotation = await rotateRefreshToken(db, refreshToken);
+    if (rotation.outcome !== 'rotated') return rotation;
+    const user = await findActiveUser(db, rotation.tenantId, rotation.userId);
+    return user ? { outcome: 'rotated' as const, user, token: rotation.token } : { outcome: 'invalid' as const };
+  });
+  if (session.outcome === 'reused') log.warn('auth.refresh_reuse', {});
+  if (session.outcome !== 'rotated') throw new ApiError(ErrorCode.unauthorized, 'refresh token is not valid');
+  return json(await sessionFor(env, session.user, session.token));
+}
+
+export async function logout(request: Request, env: Env): Promise<Response> {
+  const { refreshToken } = await readJson(request, RefreshRequest);
+  await withDb(env, (db: Db) => revokeRefreshToken(db, refreshToken));
+  return new Response(null, { status: 204 });
+}
+
+/** The principal behind `Authorization: Bearer <access token>`. */
+export async function authenticate(request: Request, env: Env): Promise<Principal> {
+  const header = request.headers.get('Authorization') ?? '';
+  const match = /^Bearer (.+)$/.exec(header);
+  if (!match?.[1]) throw new ApiError(ErrorCode.unauthorized, 'missing bearer token');
+  return verifyAccessToken(env, match[1]);
+}
+
+async function sessionFor(env: Env, user: UserRow, refreshToken: string): Promise<SessionResponse> {
+  const principal: Principal = { userId: user.id, tenantId: user.tenantId, role: user.role, displayName: user.displayName };
+  return {
+    accessToken: await issueAccessToken(env, principal),
+    expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+    refreshToken,
+    user: toUserView(user),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Access tokens: short-lived HS256 JWTs (jose) with a `kid` header so signing keys can rotate.
+ * Refresh tokens are opaque random strings handled by db/sessions.ts.
+ */
+import { ErrorCode, type Role } from '@callstack/protocol';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import type { Env } from '../env.ts';
+import { ApiError } from '../errors.ts';
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+const ISSUER = 'callstack';
+const AUDIENCE = 'callstack-api';
+
+/** Who is calling, as proven by a valid access token. */
+export interface Principal {
+  userId: string;
+  tenantId: string;
+  role: Role;
+  displayName: string;
+}
+
+export async function issueAccessToken(env: Env, principal: Principal, now = Date.now()): Promise<string> {
+  const issuedAt = Math.floor(now / 1000);
+  return new SignJWT({ tid: principal.tenantId, role: principal.role, name: principal.displayName })
+    .setProtectedHeader({ alg: 'HS256', kid: env.JWT_KID ?? 'k1' })
+    .setSubject(principal.userId)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + ACCESS_TOKEN_TTL_SECONDS)
+    .sign(signingKey(env));
+}
+
+export async function verifyAccessToken(env: Env, token: string): Promise<Principal> {
+  try {
+    const { payload } = await jwtVerify(token, signingKey(env), { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+    const { sub, tid, role, name } = payload;
+    if (typeof sub !== 'string' || typeof tid !== 'string' || typeof name !== 'string' || !isRole(role)) {
+      throw new ApiError(ErrorCode.unauthorized, 'malformed access token');
+    }
+    return { userId: sub, tenantId: tid, role, displayName: name };
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    if (error instanceof errors.JWTExpired) throw new ApiError(ErrorCode.tokenExpired, 'access token expired');
+    throw new ApiError(ErrorCode.unauthorized, 'invalid access token');
+  }
+}
+
+function signingKey(env: Env): Uint8Array {
+  return new TextEncoder().encode(env.JWT_SECRET);
+}
+
+function isRole(value: unknown): value is Role {
+  return value === 'admin' || value === 'operator' || value === 'user';
+}

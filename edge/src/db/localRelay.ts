@@ -1,0 +1,13 @@
+import { neonConfig } from '@neondatabase/serverless';
+
+/**
+ * Points the Neon driver at a local plain-ws relay (edge/dev/neonRelay.ts) instead of Neon's
+ * proxy. Only called when a relay is configured, so production keeps Neon's defaults.
+ */
+export function useLocalRelay(relayUrl: string): void {
+  const base = relayUrl.replace(/\/+$/, '');
+  neonConfig.wsProxy = (host, port) => `${base.replace(/^wss?:\/\//, '')}/v2?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = base.startsWith('wss://');
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+}

@@ -1,0 +1,24 @@
+import type { CallSession } from './signaling/CallSession.ts';
+import type { UserHub } from './signaling/UserHub.ts';
+
+/** Bindings and configuration of the Worker (wrangler.toml `[vars]`, secrets, `--var`). */
+export interface Env {
+  ASSETS: Fetcher;
+  USER_HUB: DurableObjectNamespace<UserHub>;
+  CALL_SESSION: DurableObjectNamespace<CallSession>;
+  /** Postgres connection string (Neon in production). Secret. */
+  DATABASE_URL: string;
+  /** Local development only: ws:// URL of the WebSocket-to-TCP relay in front of Postgres. */
+  NEON_WS_PROXY?: string;
+  /** HMAC key for access tokens. Secret. */
+  JWT_SECRET: string;
+  /** Key id stamped into access tokens so keys can rotate. */
+  JWT_KID?: string;
+  /** coturn `static-auth-secret`. Secret. When absent, no TURN server is offered. */
+  TURN_SECRET?: string;
+  /** Comma-separated TURN/STUN URLs, e.g. `turn:turn.example.com:3478?transport=udp,turns:turn.example.com:443`. */
+  TURN_URLS?: string;
+  TURN_TTL_SECONDS?: string;
+  /** How long a call may ring before it ends as no-answer. */
+  RING_TIMEOUT_SECONDS?: string;
+}

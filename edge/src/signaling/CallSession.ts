@@ -1,0 +1,235 @@
+/**
+ * One Durable Object per call, named `<tenantId>:<callId>`. It owns the call's state machine
+ * (callState.ts), persists every transition before acting on it, and uses the alarm for the
+ * ring timeout, the connection-loss grace period, CDR retries and clean-up. It keeps nothing
+ * in memory that matters: an evicted session wakes up from storage and carries on.
+ */
+import { ErrorCode, type CallMedia, type Party } from '@callstack/protocol';
+import { DurableObject } from 'cloudflare:workers';
+import { withDb } from '../db/client.ts';
+import { insertCallRecord, type CallRecord } from '../db/callRecords.ts';
+import type { Env } from '../env.ts';
+import { log } from '../log.ts';
+import { retryDelay } from '../retry.ts';
+import {
+  applyAction,
+  calleeUnreachable,
+  deviceBack,
+  deviceLost,
+  durationOf,
+  graceExpired,
+  nextDeadline,
+  ringTimeout,
+  type CallAction,
+  type Transition,
+} from './callState.ts';
+import { failure, type Actor, type CallState, type Effect, type Outcome } from './types.ts';
+import { userHub } from './stubs.ts';
+
+export const DEFAULT_RING_TIMEOUT_SECONDS = 30;
+/** How long an ended call keeps answering `invalid_state` before its storage is dropped. */
+const RETAIN_ENDED_MS = 60 * 60 * 1000;
+
+export interface CallStart {
+  callId: string;
+  tenantId: string;
+  caller: Party & { deviceId: string };
+  callee: Party;
+  media: CallMedia;
+}
+
+interface CdrProgress {
+  attempts: number;
+  nextAttemptAt: number | null;
+  written: boolean;
+}
+
+const STATE_KEY = 'call';
+const CDR_KEY = 'cdr';
+
+export class CallSession extends DurableObject<Env> {
+  /**
+   * Creates the call and rings the callee. Fails with `conflict` when the call id is taken.
+   * The caller's hub has already marked its user as in this call.
+   */
+  async start(init: CallStart): Promise<Outcome> {
+    if (await this.ctx.storage.get<CallState>(STATE_KEY)) return failure(ErrorCode.conflict, 'call id already used');
+    const now = Date.now();
+    const ringSeconds = Number(this.env.RING_TIMEOUT_SECONDS ?? DEFAULT_RING_TIMEOUT_SECONDS);
+    const state: CallState = {
+      callId: init.callId,
+      tenantId: init.tenantId,
+      caller: init.caller,
+      callee: { ...init.callee, deviceId: null },
+      media: init.media,
+      status: 'ringing',
+      createdAt: now,
+      answeredAt: null,
+      endedAt: null,
+      endReason: null,
+      ringDeadline: now + ringSeconds * 1000,
+      lostDevices: {},
+    };
+    await this.save(state);
+    log.info('call.created', logIds(state));
+
+    const callerParty = { userId: init.caller.userId, displayName: init.caller.displayName };
+    const outcome = await userHub(this.env, init.tenantId, init.callee.userId).ring(
+      { type: 'call.incoming', callId: init.callId, from: callerParty, media: init.media },
+      init.caller.userId,
+    );
+    // The callee may already have answered while ring() was under way: act on the current state.
+    const current = await this.load();
+    if (!current || current.status !== 'ringing') return { ok: true };
+    if (outcome === 'ringing') {
+      await this.perform(current, [
+        {
+          kind: 'deliver',
+          userId: init.caller.userId,
+          devices: { only: init.caller.deviceId },
+          message: { type: 'call.ringing', callId: init.callId, to: init.callee },
+        },
+      ]);
+    } else {
+      await this.commit(current, calleeUnreachable(current, outcome, Date.now()));
+    }
+    return { ok: true };
+  }
+
+  async act(actor: Actor, action: CallAction): Promise<Outcome> {
+    const state = await this.load();
+    if (!state) return failure(ErrorCode.notFound, 'no such call');
+    return this.commit(state, applyAction(state, actor, action, Date.now()));
+  }
+
+  async deviceLost(actor: Actor): Promise<void> {
+    const state = await this.load();
+    if (state) await this.commit(state, deviceLost(state, actor, Date.now()));
+  }
+
+  async deviceBack(actor: Actor): Promise<void> {
+    const state = await this.load();
+    if (state) await this.commit(state, deviceBack(state, actor));
+  }
+
+  /** Whether the call still occupies its participants (hubs use this to drop stale entries). */
+  async isLive(): Promise<boolean> {
+    const state = await this.load();
+    return state !== undefined && state.status !== 'ended';
+  }
+
+  override async alarm(): Promise<void> {
+    const state = await this.load();
+    if (!state) return;
+    const now = Date.now();
+    if (state.status !== 'ended') {
+      const afterRing = ringTimeout(state, now);
+      await this.commit(state, afterRing.ok ? graceExpired(afterRing.state, now) : afterRing);
+      const current = await this.load();
+      if (current && current.status !== 'ended') await this.scheduleAlarm(current);
+      return;
+    }
+    const cdr = await this.ctx.storage.get<CdrProgress>(CDR_KEY);
+    if (cdr && !cdr.written) {
+      await this.writeCdr(state, cdr);
+      return;
+    }
+    if (state.endedAt !== null && now >= state.endedAt + RETAIN_ENDED_MS) {
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+    } else {
+      await this.scheduleAlarm(state);
+    }
+  }
+
+  /** Persists the transition's state (when it changed), then carries out its effects. */
+  private async commit(previous: CallState, transition: Transition): Promise<Outcome> {
+    if (!transition.ok) return transition;
+    const { state, effects } = transition;
+    if (state !== previous) await this.save(state);
+    await this.perform(state, effects);
+    if (state.status === 'ended' && previous.status !== 'ended') {
+      log.info('call.ended', { ...logIds(state), reason: state.endReason, durationMs: durationOf(state) });
+      await this.writeCdr(state, { attempts: 0, nextAttemptAt: null, written: false });
+    }
+    return { ok: true };
+  }
+
+  /** Carries out effects; a hub that fails is logged, never allowed to undo the transition. */
+  private async perform(state: CallState, effects: Effect[]): Promise<void> {
+    await Promise.all(
+      effects.map(async (effect) => {
+        const hub = userHub(this.env, state.tenantId, effect.userId);
+        try {
+          switch (effect.kind) {
+            case 'deliver':
+              await hub.deliver(effect.message, effect.devices);
+              return;
+            case 'track':
+              await hub.track(state.callId, effect.status, state.tenantId);
+              return;
+            case 'untrack':
+              await hub.untrack(state.callId);
+              return;
+            default:
+              effect satisfies never;
+          }
+        } catch (error) {
+          log.warn('call.effect_failed', { ...logIds(state), effect: effect.kind, userId: effect.userId }, error);
+        }
+      }),
+    );
+  }
+
+  /** Writes the CDR; on failure keeps it and retries from the alarm with backoff, so none is lost. */
+  private async writeCdr(state: CallState, progress: CdrProgress): Promise<void> {
+    const record = toCallRecord(state);
+    try {
+      await withDb(this.env, (db) => insertCallRecord(db, record));
+      await this.ctx.storage.put<CdrProgress>(CDR_KEY, { ...progress, written: true, nextAttemptAt: null });
+    } catch (error) {
+      const attempts = progress.attempts + 1;
+      const nextAttemptAt = Date.now() + retryDelay(attempts);
+      log.warn('cdr.write_failed', { ...logIds(state), attempts, nextAttemptAt }, error);
+      await this.ctx.storage.put<CdrProgress>(CDR_KEY, { attempts, nextAttemptAt, written: false });
+    }
+    await this.scheduleAlarm(state);
+  }
+
+  private async scheduleAlarm(state: CallState): Promise<void> {
+    let at = nextDeadline(state);
+    if (state.status === 'ended' && state.endedAt !== null) {
+      const cdr = await this.ctx.storage.get<CdrProgress>(CDR_KEY);
+      at = cdr && !cdr.written && cdr.nextAttemptAt !== null ? cdr.nextAttemptAt : state.endedAt + RETAIN_ENDED_MS;
+    }
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+  }
+
+  private async save(state: CallState): Promise<void> {
+    await this.ctx.storage.put(STATE_KEY, state);
+    if (state.status !== 'ended') await this.scheduleAlarm(state);
+  }
+
+  private load(): Promise<CallState | undefined> {
+    return this.ctx.storage.get<CallState>(STATE_KEY);
+  }
+}
+
+function toCallRecord(state: CallState): CallRecord {
+  return {
+    callId: state.callId,
+    tenantId: state.tenantId,
+    callerId: state.caller.userId,
+    calleeId: state.callee.userId,
+    createdAt: state.createdAt,
+    answeredAt: state.answeredAt,
+    endedAt: state.endedAt ?? Date.now(),
+    endReason: state.endReason ?? 'failed',
+    durationMs: durationOf(state),
+  };
+}
+
+function logIds(state: CallState) {
+  return { tenantId: state.tenantId, callId: state.callId, callerId: state.caller.userId, calleeId: state.callee.userId };
+}

@@ -1,0 +1,167 @@
+/**
+ * The call state machine, as pure functions: (state, event, now) -> new state + effects.
+ * CallSession persists the state and carries out the effects; keeping the rules here makes
+ * every transition testable without a runtime.
+ *
+ *   ringing --accept--> active --hangup--> ended
+ *      |--reject / cancel / no-answer / busy / unavailable / connection-lost--> ended
+ */
+import { assertNever, ErrorCode, type ClientMessage, type EndReason, type ServerMessage } from '@callstack/protocol';
+import { failure, type Actor, type CallState, type Effect, type Outcome } from './types.ts';
+
+/** Client messages that act on an existing call. */
+export type CallAction = Exclude<ClientMessage, { type: 'call.invite' | 'ping' }>;
+
+export type Transition = Outcome<{ state: CallState; effects: Effect[] }>;
+
+/** How long a dropped device may take to come back before its call ends as connection-lost. */
+export const DEVICE_GRACE_MS = 10_000;
+
+export function applyAction(state: CallState, actor: Actor, action: CallAction, now: number): Transition {
+  const side = sideOf(state, actor);
+  if (!side) return failure(ErrorCode.forbidden, 'you are not a participant of this call');
+  if (state.status === 'ended') return failure(ErrorCode.invalidState, 'the call has ended');
+
+  switch (action.type) {
+    case 'call.accept':
+      if (side !== 'callee') return failure(ErrorCode.forbidden, 'only the callee can accept');
+      if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
+      return accept(state, actor.deviceId, now);
+    case 'call.reject':
+      if (side !== 'callee') return failure(ErrorCode.forbidden, 'only the callee can reject');
+      if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
+      return end(state, 'rejected', now);
+    case 'call.cancel':
+      if (side !== 'caller') return failure(ErrorCode.forbidden, 'only the caller can cancel');
+      if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
+      return end(state, 'cancelled', now);
+    case 'call.hangup':
+      if (state.status === 'ringing') return end(state, side === 'caller' ? 'cancelled' : 'rejected', now);
+      return end(state, 'hangup', now);
+    case 'call.offer':
+    case 'call.answer':
+    case 'call.ice':
+      return relay(state, side, action);
+    default:
+      return assertNever(action);
+  }
+}
+
+export function ringTimeout(state: CallState, now: number): Transition {
+  if (state.status !== 'ringing' || now < state.ringDeadline) return { ok: true, state, effects: [] };
+  return end(state, 'no-answer', now);
+}
+
+/** The callee's hub could not ring anyone: the call ends before it started. */
+export function calleeUnreachable(state: CallState, reason: 'busy' | 'unavailable', now: number): Transition {
+  return end(state, reason, now);
+}
+
+/** A device's connection dropped: its call ends unless it comes back within the grace period. */
+export function deviceLost(state: CallState, actor: Actor, now: number): Transition {
+  if (state.status === 'ended' || !isCallDevice(state, actor)) return { ok: true, state, effects: [] };
+  return { ok: true, state: { ...state, lostDevices: { ...state.lostDevices, [actor.deviceId]: now + DEVICE_GRACE_MS } }, effects: [] };
+}
+
+export function deviceBack(state: CallState, actor: Actor): Transition {
+  if (!(actor.deviceId in state.lostDevices)) return { ok: true, state, effects: [] };
+  const { [actor.deviceId]: _back, ...rest } = state.lostDevices;
+  return { ok: true, state: { ...state, lostDevices: rest }, effects: [] };
+}
+
+/** Ends the call when a lost device's grace period is over. */
+export function graceExpired(state: CallState, now: number): Transition {
+  if (state.status === 'ended') return { ok: true, state, effects: [] };
+  const expired = Object.values(state.lostDevices).some((deadline) => deadline <= now);
+  return expired ? end(state, 'connection-lost', now) : { ok: true, state, effects: [] };
+}
+
+/** The earliest time at which the call needs attention without any message arriving. */
+export function nextDeadline(state: CallState): number | null {
+  if (state.status === 'ended') return null;
+  const deadlines = Object.values(state.lostDevices);
+  if (state.status === 'ringing') deadlines.push(state.ringDeadline);
+  return deadlines.length ? Math.min(...deadlines) : null;
+}
+
+export function durationOf(state: CallState): number {
+  return state.answeredAt !== null && state.endedAt !== null ? Math.max(0, state.endedAt - state.answeredAt) : 0;
+}
+
+function accept(state: CallState, deviceId: string, now: number): Transition {
+  const next: CallState = { ...state, status: 'active', answeredAt: now, callee: { ...state.callee, deviceId } };
+  const { callId } = state;
+  const caller = { userId: state.caller.userId, displayName: state.caller.displayName };
+  const callee = { userId: state.callee.userId, displayName: state.callee.displayName };
+  return {
+    ok: true,
+    state: next,
+    effects: [
+      {
+        kind: 'deliver',
+        userId: caller.userId,
+        devices: { only: state.caller.deviceId },
+        message: { type: 'call.accepted', callId, role: 'caller', peer: callee, answeredAt: now },
+      },
+      {
+        kind: 'deliver',
+        userId: callee.userId,
+        devices: { only: deviceId },
+        message: { type: 'call.accepted', callId, role: 'callee', peer: caller, answeredAt: now },
+      },
+      {
+        kind: 'deliver',
+        userId: callee.userId,
+        devices: { except: deviceId },
+        message: { type: 'call.ended', callId, reason: 'answered-elsewhere', durationMs: 0 },
+      },
+      { kind: 'track', userId: caller.userId, status: 'active' },
+      { kind: 'track', userId: callee.userId, status: 'active' },
+    ],
+  };
+}
+
+function end(state: CallState, reason: EndReason, now: number): Transition {
+  const next: CallState = { ...state, status: 'ended', endedAt: now, endReason: reason, lostDevices: {} };
+  const message: ServerMessage = { type: 'call.ended', callId: state.callId, reason, durationMs: durationOf(next) };
+  const calleeDevices = state.callee.deviceId ? { only: state.callee.deviceId } : ('all' as const);
+  return {
+    ok: true,
+    state: next,
+    effects: [
+      { kind: 'deliver', userId: state.caller.userId, devices: { only: state.caller.deviceId }, message },
+      { kind: 'deliver', userId: state.callee.userId, devices: calleeDevices, message },
+      { kind: 'untrack', userId: state.caller.userId },
+      { kind: 'untrack', userId: state.callee.userId },
+    ],
+  };
+}
+
+function relay(
+  state: CallState,
+  side: 'caller' | 'callee',
+  action: Extract<CallAction, { type: 'call.offer' | 'call.answer' | 'call.ice' }>,
+): Transition {
+  if (state.status !== 'active') return failure(ErrorCode.invalidState, 'media negotiation starts after the call is answered');
+  const target = side === 'caller' ? state.callee : state.caller;
+  if (!target.deviceId) return failure(ErrorCode.invalidState, 'the other side has no device in the call');
+  const { ref: _ref, ...message } = action;
+  return { ok: true, state, effects: [{ kind: 'deliver', userId: target.userId, devices: { only: target.deviceId }, message }] };
+}
+
+/** Which side the actor is on. The callee's devices may all act while ringing; after, only the answering one. */
+function sideOf(state: CallState, actor: Actor): 'caller' | 'callee' | null {
+  if (actor.tenantId !== state.tenantId) return null;
+  if (actor.userId === state.caller.userId && actor.deviceId === state.caller.deviceId) return 'caller';
+  if (actor.userId === state.callee.userId) {
+    if (state.status === 'ringing' || state.callee.deviceId === actor.deviceId) return 'callee';
+  }
+  return null;
+}
+
+function isCallDevice(state: CallState, actor: Actor): boolean {
+  return (
+    (actor.userId === state.caller.userId && actor.deviceId === state.caller.deviceId) ||
+    (actor.userId === state.callee.userId && actor.deviceId === state.callee.deviceId)
+  );
+}

@@ -1,0 +1,50 @@
+import type { CallMedia, EndReason, ErrorCode, Party, ServerMessage } from '@callstack/protocol';
+
+/** A signed-in device acting on a call. */
+export interface Actor {
+  tenantId: string;
+  userId: string;
+  deviceId: string;
+}
+
+export interface CallParty extends Party {
+  /** The device that placed (caller) or answered (callee) the call; null while the callee rings. */
+  deviceId: string | null;
+}
+
+export type CallStatus = 'ringing' | 'active' | 'ended';
+
+/** Everything a call session persists: the DO can be evicted at any time and resume from this. */
+export interface CallState {
+  callId: string;
+  tenantId: string;
+  caller: CallParty & { deviceId: string };
+  callee: CallParty;
+  media: CallMedia;
+  status: CallStatus;
+  createdAt: number;
+  answeredAt: number | null;
+  endedAt: number | null;
+  endReason: EndReason | null;
+  ringDeadline: number;
+  /** Devices whose connection dropped during the call, with the time their grace ends. */
+  lostDevices: Record<string, number>;
+}
+
+/** Which devices of a user a message goes to. */
+export type DeviceSelector = { only: string } | { except: string } | 'all';
+
+export type Effect =
+  | { kind: 'deliver'; userId: string; devices: DeviceSelector; message: ServerMessage }
+  | { kind: 'track'; userId: string; status: 'ringing' | 'active' }
+  | { kind: 'untrack'; userId: string };
+
+export type Failure = { ok: false; code: ErrorCode; message: string };
+export type Outcome<T = object> = ({ ok: true } & T) | Failure;
+
+export function failure(code: ErrorCode, message: string): Failure {
+  return { ok: false, code, message };
+}
+
+/** What a callee's hub answers when asked to ring its devices. */
+export type RingOutcome = 'ringing' | 'busy' | 'unavailable';

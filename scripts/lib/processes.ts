@@ -1,0 +1,153 @@
+/**
+ * Child processes for local runs and tests: started with their output in a log file, awaited
+ * until ready, and stopped by PID (then SIGKILL if they linger).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+
+export interface ServiceOptions {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  logFile: string;
+  /** Resolve start() once a line of output matches. */
+  readyPattern?: RegExp;
+  readyTimeoutMs?: number;
+}
+
+export class Service {
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  constructor(readonly options: ServiceOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    const { name, command, args, env, cwd, logFile, readyPattern, readyTimeoutMs = 60_000 } = this.options;
+    mkdirSync(dirname(logFile), { recursive: true });
+    const log = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = child;
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) =>
+        reject(new Error(`${name} exited during start (code ${code}, signal ${signal}); log: ${logFile}\n${this.tail()}`)),
+      ),
+    );
+    const ready = new Promise<void>((resolve) => {
+      const onData = (data: Buffer) => {
+        log.write(data);
+        this.output = (this.output + data.toString()).slice(-20_000);
+        if (readyPattern?.test(this.output)) resolve();
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      if (!readyPattern) resolve();
+    });
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${name} not ready after ${readyTimeoutMs} ms; log: ${logFile}\n${this.tail()}`)), readyTimeoutMs).unref(),
+    );
+    exited.catch(() => {});
+    await Promise.race([ready, exited, timeout]);
+  }
+
+  /** Output seen so far (last 20 kB). */
+  get recentOutput(): string {
+    return this.output;
+  }
+
+  tail(lines = 30): string {
+    try {
+      return readFileSync(this.options.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return this.output.split('\n').slice(-lines).join('\n');
+    }
+  }
+
+  /** Stops the whole process group (wrangler spawns workerd), SIGKILL after `graceMs`. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    killGroup(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  /** Kills at once, as a crash would. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    killGroup(child.pid, 'SIGKILL');
+    await gone;
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false>,
+  { timeoutMs = 30_000, intervalMs = 200, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+/** Stops every registered service on Ctrl-C, SIGTERM or exit. */
+export function stopOnExit(services: () => Service[]): void {
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.allSettled(services().map((service) => service.stop()));
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(130));
+  process.once('SIGTERM', () => void stopAll(143));
+}
+
+export function ensureDir(path: string): string {
+  mkdirSync(path, { recursive: true });
+  return path;
+}
