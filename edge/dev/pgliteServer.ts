@@ -6,7 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface EmbeddedDatabase {
-  connectionString: string;
+  url: string;
   host: string;
   port: number;
   close(): Promise<void>;
@@ -18,7 +18,7 @@ export async function startEmbeddedDatabase(dataDir: string, port: number, host 
   await server.start();
   return {
     // PGlite accepts any user and password.
-    connectionString: `postgres://postgres:postgres@${host}:${port}/postgres`,
+    url: `postgres://postgres:postgres@${host}:${port}/postgres`,
     host,
     port,
     close: async () => {

@@ -134,13 +134,13 @@ export async function waitFor<T>(
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
 
-/** Stops every registered service on Ctrl-C, SIGTERM or exit. */
-export function stopOnExit(services: () => Service[]): void {
+/** On Ctrl-C or SIGTERM, runs every registered stop function (newest first), then exits. */
+export function stopOnSignal(stops: (() => Promise<void>)[]): void {
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await Promise.allSettled(services().map((service) => service.stop()));
+    for (const stop of [...stops].reverse()) await stop().catch(() => {});
     process.exit(code);
   };
   process.once('SIGINT', () => void stopAll(130));

@@ -75,7 +75,7 @@ async function startEdgeOnce(options: EdgeOptions, port: number): Promise<Edge> 
       'dev', '--local', '--ip', '127.0.0.1', '--port', String(port),
       '--persist-to', join(options.stateDir, 'wrangler'),
       '--env-file', envFile,
-      '--show-interactive-dev-session=false', '--log-level', 'info',
+      '--show-interactive-dev-session=false',
       '--config', join(ROOT, 'wrangler.toml'),
     ],
     cwd: ROOT,

@@ -76,7 +76,7 @@ export class CallSession extends DurableObject<Env> {
     const callerParty = { userId: init.caller.userId, displayName: init.caller.displayName };
     const outcome = await userHub(this.env, init.tenantId, init.callee.userId).ring(
       { type: 'call.incoming', callId: init.callId, from: callerParty, media: init.media },
-      init.caller.userId,
+      init.tenantId,
     );
     // The callee may already have answered while ring() was under way: act on the current state.
     const current = await this.load();

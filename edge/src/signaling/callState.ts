@@ -18,9 +18,10 @@ export type Transition = Outcome<{ state: CallState; effects: Effect[] }>;
 export const DEVICE_GRACE_MS = 10_000;
 
 export function applyAction(state: CallState, actor: Actor, action: CallAction, now: number): Transition {
-  const side = sideOf(state, actor);
-  if (!side) return failure(ErrorCode.forbidden, 'you are not a participant of this call');
+  if (!isParticipant(state, actor)) return failure(ErrorCode.forbidden, 'you are not a participant of this call');
   if (state.status === 'ended') return failure(ErrorCode.invalidState, 'the call has ended');
+  const side = sideOf(state, actor);
+  if (!side) return failure(ErrorCode.forbidden, 'this device is not the one in the call');
 
   switch (action.type) {
     case 'call.accept':
@@ -149,9 +150,12 @@ function relay(
   return { ok: true, state, effects: [{ kind: 'deliver', userId: target.userId, devices: { only: target.deviceId }, message }] };
 }
 
+function isParticipant(state: CallState, actor: Actor): boolean {
+  return actor.tenantId === state.tenantId && (actor.userId === state.caller.userId || actor.userId === state.callee.userId);
+}
+
 /** Which side the actor is on. The callee's devices may all act while ringing; after, only the answering one. */
 function sideOf(state: CallState, actor: Actor): 'caller' | 'callee' | null {
-  if (actor.tenantId !== state.tenantId) return null;
   if (actor.userId === state.caller.userId && actor.deviceId === state.caller.deviceId) return 'caller';
   if (actor.userId === state.callee.userId) {
     if (state.status === 'ringing' || state.callee.deviceId === actor.deviceId) return 'callee';

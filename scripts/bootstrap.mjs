@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/**
+ * Entry point of `npm start` and `npm test` on a fresh machine. Plain Node with no dependencies:
+ * it installs what is missing (npm packages; for tests, Debian packages via apt), then hands over
+ * to the TypeScript script for the command.
+ *
+ *   node scripts/bootstrap.mjs start|test [args...]
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const [command, ...args] = process.argv.slice(2);
+
+/** Debian packages each command needs, by the binary that proves each is installed. */
+const APT_PACKAGES = {
+  start: [],
+  test: [
+    { pkg: 'postgresql', probe: () => hasPostgres() },
+    { pkg: 'chromium', probe: () => existsSync('/usr/bin/chromium') },
+    { pkg: 'coturn', probe: () => existsSync('/usr/bin/turnserver') },
+  ],
+};
+
+if (!(command in APT_PACKAGES)) {
+  console.error('usage: node scripts/bootstrap.mjs start|test');
+  process.exit(2);
+}
+
+ensureNodeVersion();
+ensureAptPackages(APT_PACKAGES[command]);
+ensureNpmPackages();
+
+const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', `${command}.ts`), ...args], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+function ensureNodeVersion() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) {
+    console.error(`Node ${process.versions.node} is too old: CallStack needs Node 20.19 or newer.`);
+    process.exit(2);
+  }
+}
+
+function ensureNpmPackages() {
+  const marker = join(ROOT, 'node_modules', '.package-lock.json');
+  const lock = join(ROOT, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  step('installing npm packages (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+function ensureAptPackages(wanted) {
+  const missing = wanted.filter(({ probe }) => !probe()).map(({ pkg }) => pkg);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    console.error(`Missing Debian packages: ${missing.join(' ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(2);
+  }
+  // Installing a server package must not start a system service on its default port.
+  const policy = '/usr/sbin/policy-rc.d';
+  if (!existsSync(policy)) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  step(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], env);
+  run('apt-get', ['install', '-y', '-qq', ...missing], env);
+}
+
+function hasPostgres() {
+  try {
+    return execFileSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/postgres'], { stdio: 'pipe' }).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function run(cmd, cmdArgs, env = process.env) {
+  const result = spawnSync(cmd, cmdArgs, { cwd: ROOT, stdio: 'inherit', env });
+  if (result.status !== 0) {
+    console.error(`${cmd} ${cmdArgs.join(' ')} failed (exit ${result.status})`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function step(text) {
+  console.log(`\n▶ ${text}`);
+}

@@ -1,0 +1,72 @@
+/**
+ * `npm start`: the whole platform on this machine with embedded defaults. State lives in .data/
+ * and survives restarts; Ctrl-C stops everything started here.
+ *
+ * Environment: DATABASE_URL to use an existing Postgres instead of the embedded PGlite (with
+ * NEON_WS_PROXY if it needs a relay other than ours), PORT for the web port (default 8787).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEmbeddedDatabase } from '../edge/dev/pgliteServer.ts';
+import { DEMO_USERS, seed } from '../edge/scripts/seed.ts';
+import { ensureDir, freePort, stopOnSignal } from './lib/processes.ts';
+import { buildWeb, prepareDatabase, ROOT, startEdge, type DatabaseEndpoint } from './lib/stack.ts';
+
+const DATA = ensureDir(join(ROOT, '.data'));
+const LOGS = ensureDir(join(DATA, 'logs'));
+const stops: (() => Promise<void>)[] = [];
+stopOnSignal(stops);
+
+console.log('▶ building the web app');
+buildWeb();
+
+const database = await openDatabase();
+console.log('▶ applying migrations');
+const relay = await prepareDatabase(database);
+stops.push(() => relay.close());
+await seed({ databaseUrl: database.url, relayUrl: relay.url });
+
+console.log('▶ starting the edge (wrangler dev --local)');
+const edge = await startEdge({
+  stateDir: ensureDir(join(DATA, 'edge')),
+  logFile: join(LOGS, 'edge.log'),
+  port: Number(process.env.PORT ?? 8787),
+  vars: {
+    DATABASE_URL: database.url,
+    NEON_WS_PROXY: relay.url,
+    JWT_SECRET: localSecret('jwt'),
+  },
+});
+stops.push(() => edge.stop());
+
+const width = Math.max(...DEMO_USERS.map((user) => user.email.length));
+console.log(`
+CallStack is running.
+
+  Softphone:  ${edge.url}
+
+  Demo logins (tenant "Demo Company"):
+${DEMO_USERS.map((user) => `    ${user.email.padEnd(width)}  ${user.password}   (${user.displayName}, ${user.role})`).join('\n')}
+
+  Open the URL in two browser windows, sign in as two users and call one from the other.
+  Logs: ${LOGS}   Data: ${DATA}   Stop: Ctrl-C
+`);
+
+async function openDatabase(): Promise<DatabaseEndpoint> {
+  if (process.env.DATABASE_URL) {
+    const url = new URL(process.env.DATABASE_URL);
+    return { url: url.toString(), host: url.hostname, port: Number(url.port || 5432) };
+  }
+  console.log('▶ starting the embedded database (PGlite, .data/pglite)');
+  const embedded = await startEmbeddedDatabase(join(DATA, 'pglite'), await freePort());
+  stops.push(() => embedded.close());
+  return embedded;
+}
+
+/** A random secret generated on first start and kept in .data/, so sessions survive restarts. */
+function localSecret(name: string): string {
+  const file = join(DATA, `${name}.secret`);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}

@@ -1,0 +1,177 @@
+/**
+ * Bad input at the signaling boundary: every case has a defined, typed answer, and neither the
+ * connection nor a call in progress is lost.
+ */
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { SignJWT } from 'jose';
+import { MAX_SIGNALING_MESSAGE_BYTES } from '@callstack/protocol';
+import { createTenant, login, type TestTenant, type TestUser } from '../lib/fixtures.ts';
+import { SignalingClient } from '../lib/SignalingClient.ts';
+import { stack } from '../lib/stack.ts';
+
+const clients: SignalingClient[] = [];
+async function device(user: TestUser): Promise<SignalingClient> {
+  const client = await SignalingClient.connect(stack.url, (await login(user)).accessToken);
+  clients.push(client);
+  return client;
+}
+after(() => Promise.all(clients.map((client) => client.close())));
+
+/** Attempts a WebSocket upgrade and returns the refusal (fetch cannot send an Upgrade header). */
+function upgradeStatus(query: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${stack.url}/api/signaling${query}`, {
+      headers: { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    });
+    request.on('upgrade', () => reject(new Error('the upgrade was accepted')));
+    request.on('response', (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+describe('WebSocket upgrade', () => {
+  let tenant: TestTenant;
+  before(async () => {
+    tenant = await createTenant();
+  });
+
+  test('without a token: 401 unauthorized', async () => {
+    const { status, body } = await upgradeStatus('');
+    assert.equal(status, 401);
+    assert.deepEqual(body, { error: { code: 'unauthorized', message: 'missing access token' } });
+  });
+
+  test('with an expired token: 401 token_expired', async () => {
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    const expired = await new SignJWT({ tid: tenant.id, role: 'user', name: 'Bob' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .setSubject(tenant.users.bob.id)
+      .setIssuer('callstack')
+      .setAudience('callstack-api')
+      .setIssuedAt(past - 900)
+      .setExpirationTime(past)
+      .sign(new TextEncoder().encode(stack.jwtSecret));
+    const { status, body } = await upgradeStatus(`?token=${expired}`);
+    assert.equal(status, 401);
+    assert.equal((body as { error: { code: string } }).error.code, 'token_expired');
+  });
+
+  test('with a token signed by another key: 401 unauthorized', async () => {
+    const forged = await new SignJWT({ tid: tenant.id, role: 'admin', name: 'Mallory' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .setSubject(tenant.users.bob.id)
+      .setIssuer('callstack')
+      .setAudience('callstack-api')
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode('not-the-edge-secret-not-the-edge-secret'));
+    const { status, body } = await upgradeStatus(`?token=${forged}`);
+    assert.equal(status, 401);
+    assert.equal((body as { error: { code: string } }).error.code, 'unauthorized');
+  });
+
+  test('with a malformed device id: 400', async () => {
+    const session = await login(tenant.users.bob);
+    const { status } = await upgradeStatus(`?token=${session.accessToken}&device=${encodeURIComponent('../../x')}`);
+    assert.equal(status, 400);
+  });
+});
+
+describe('malformed messages on an open connection', () => {
+  let tenant: TestTenant;
+  before(async () => {
+    tenant = await createTenant();
+  });
+
+  test('each gets a typed error, and the connection and the call survive', async () => {
+    const alice = await device(tenant.users.alice);
+    const bob = await device(tenant.users.bob);
+    const callId = crypto.randomUUID();
+    await alice.request({ type: 'call.invite', callId, to: tenant.users.bob.id, media: { audio: true, video: false } });
+    await bob.next('call.incoming');
+    await bob.request({ type: 'call.accept', callId });
+    await alice.next('call.accepted');
+
+    alice.sendRaw('{ this is not json');
+    assert.equal((await alice.next('error')).code, 'bad_message');
+    alice.sendRaw(JSON.stringify({ type: 'call.teleport', callId }));
+    assert.equal((await alice.next('error')).code, 'bad_message');
+    alice.sendRaw(JSON.stringify({ type: 'call.offer', callId: 'no spaces allowed', sdp: 'x' }));
+    const invalidId = await alice.next('error');
+    assert.equal(invalidId.code, 'bad_message');
+    assert.match(invalidId.message, /callId/);
+    alice.sendRaw(JSON.stringify({ type: 'call.offer', callId, sdp: 'x'.repeat(MAX_SIGNALING_MESSAGE_BYTES + 1) }));
+    assert.equal((await alice.next('error')).code, 'message_too_large');
+    alice.sendRaw(Buffer.from([0xff, 0xfe, 0x00]));
+    assert.equal((await alice.next('error')).code, 'bad_message');
+
+    assert.ok(alice.isOpen);
+    alice.send({ type: 'call.offer', callId, sdp: 'v=0 still here' });
+    assert.equal((await bob.next('call.offer')).sdp, 'v=0 still here');
+    await alice.request({ type: 'call.hangup', callId });
+    assert.equal((await bob.next('call.ended')).reason, 'hangup');
+  });
+
+  test('a user who is not part of a call cannot signal into it', async () => {
+    const alice = await device(tenant.users.alice);
+    const bob = await device(tenant.users.bob);
+    const carol = await device(tenant.users.carol);
+    const callId = crypto.randomUUID();
+    await alice.request({ type: 'call.invite', callId, to: tenant.users.bob.id, media: { audio: true, video: false } });
+    await bob.next('call.incoming', (m) => m.callId === callId);
+
+    const steal = await carol.request({ type: 'call.accept', callId });
+    assert.equal(steal.type === 'error' && steal.code, 'forbidden');
+    await bob.request({ type: 'call.accept', callId });
+    await alice.next('call.accepted', (m) => m.callId === callId);
+
+    for (const attempt of [
+      { type: 'call.offer', callId, sdp: 'v=0 injected' },
+      { type: 'call.hangup', callId },
+    ] as const) {
+      const reply = await carol.request(attempt);
+      assert.equal(reply.type === 'error' && reply.code, 'forbidden');
+    }
+    // Another device of the callee that did not answer is not in the call either.
+    const bobOther = await device(tenant.users.bob);
+    const sideways = await bobOther.request({ type: 'call.hangup', callId });
+    assert.equal(sideways.type === 'error' && sideways.code, 'forbidden');
+
+    // Another tenant cannot even see the call.
+    const other = await createTenant();
+    const outsider = await device(other.users.alice);
+    const foreign = await outsider.request({ type: 'call.hangup', callId });
+    assert.equal(foreign.type === 'error' && foreign.code, 'not_found');
+
+    assert.equal(alice.all('call.ended').filter((m) => m.callId === callId).length, 0, 'the call is still up');
+    await alice.request({ type: 'call.hangup', callId });
+    assert.equal((await bob.next('call.ended', (m) => m.callId === callId)).reason, 'hangup');
+  });
+
+  test('a flood is throttled with rate_limited errors and the connection stays usable', async () => {
+    const alice = await device(tenant.users.alice);
+    for (let i = 0; i < 300; i++) alice.send({ type: 'ping', ref: `p${i}` });
+    await alice.next('error', (m) => m.code === 'rate_limited');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const pongs = alice.all('pong').length;
+    assert.ok(pongs > 0 && pongs < 300, `${pongs} pongs`);
+    alice.send({ type: 'ping', ref: 'after' });
+    await alice.next('pong', (m) => m.ref === 'after');
+    assert.ok(alice.isOpen);
+  });
+
+  test('a second connection with the same device id replaces the first', async () => {
+    const session = await login(tenant.users.dave);
+    const first = await SignalingClient.connect(stack.url, session.accessToken, 'dave-desk');
+    const second = await SignalingClient.connect(stack.url, session.accessToken, 'dave-desk');
+    clients.push(first, second);
+    assert.equal((await first.whenClosed()).code, 4001);
+    assert.ok(second.isOpen);
+  });
+});

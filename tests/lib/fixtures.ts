@@ -1,0 +1,71 @@
+/**
+ * Test tenants: each test makes its own tenant with fresh users, so tests never share state and
+ * can run against one database.
+ */
+import type { SessionResponse } from '@callstack/protocol';
+import { withClient } from '../../edge/scripts/migrations.ts';
+import { seed, type DemoUser } from '../../edge/scripts/seed.ts';
+import { stack } from './stack.ts';
+
+export interface TestUser extends DemoUser {
+  tenantId: string;
+}
+
+export interface TestTenant {
+  id: string;
+  users: Record<'alice' | 'bob' | 'carol' | 'dave', TestUser>;
+}
+
+export async function createTenant(): Promise<TestTenant> {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const tenant = { id: `t-${suffix}`, slug: `test-${suffix}`, name: `Test ${suffix}` };
+  const make = (name: 'alice' | 'bob' | 'carol' | 'dave'): TestUser => ({
+    id: `${name}-${suffix}`,
+    tenantId: tenant.id,
+    email: `${name}-${suffix}@test.callstack.test`,
+    displayName: `${name[0]!.toUpperCase()}${name.slice(1)} ${suffix}`,
+    role: name === 'alice' ? 'admin' : 'user',
+    password: `${name}-password-${suffix}`,
+  });
+  const users = { alice: make('alice'), bob: make('bob'), carol: make('carol'), dave: make('dave') };
+  await seed(stack.database, [{ tenant, users: Object.values(users) }]);
+  return { id: tenant.id, users };
+}
+
+export async function login(user: TestUser, baseUrl = stack.url): Promise<SessionResponse> {
+  const response = await fetch(`${baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: user.password }),
+  });
+  if (!response.ok) throw new Error(`login of ${user.email} failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as SessionResponse;
+}
+
+export interface CallRecordRow {
+  call_id: string;
+  tenant_id: string;
+  caller_id: string;
+  callee_id: string;
+  answered_at: Date | null;
+  end_reason: string;
+  duration_ms: number;
+}
+
+export async function callRecord(callId: string): Promise<CallRecordRow | undefined> {
+  return withClient(stack.database, async (client) => {
+    const { rows } = await client.query<CallRecordRow>('select * from call_records where call_id = $1', [callId]);
+    return rows[0];
+  });
+}
+
+/** Polls for the CDR: the edge writes it right after the call ends, asynchronously to clients. */
+export async function waitForCallRecord(callId: string, timeoutMs = 15_000): Promise<CallRecordRow> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await callRecord(callId);
+    if (row) return row;
+    if (Date.now() > deadline) throw new Error(`no call record for ${callId} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * What the tests know about the running stack. `npm test` (scripts/test.ts) starts it and passes
+ * these through the environment; running a test file alone needs the same variables.
+ */
+import { join } from 'node:path';
+import type { DatabaseTarget } from '../../edge/scripts/migrations.ts';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through \`npm test\` (scripts/test.ts starts the stack)`);
+  return value;
+}
+
+export const stack = {
+  get url(): string {
+    return required('CALLSTACK_URL');
+  },
+  get database(): DatabaseTarget {
+    return { databaseUrl: required('DATABASE_URL'), relayUrl: required('NEON_WS_PROXY') };
+  },
+  get jwtSecret(): string {
+    return required('JWT_SECRET');
+  },
+  /** The settings the shared edge runs with, for tests that start an edge of their own. */
+  get edgeVars(): Record<string, string> {
+    return JSON.parse(required('CALLSTACK_EDGE_VARS')) as Record<string, string>;
+  },
+  tmp(...parts: string[]): string {
+    return join(required('CALLSTACK_TEST_TMP'), ...parts);
+  },
+};
