@@ -27,8 +27,6 @@ export interface MediaConfig {
   readonly targetConsumersPerWorker: number;
   /** Safety net: mediasoup is CPU-bound, so CPU also scales the fleet out. */
   readonly targetCpuPercent: number;
-  /** How long a terminating node may drain before it is removed anyway (lifecycle heartbeat). */
-  readonly drainTimeoutMinutes: number;
 }
 
 export interface SipConfig {
@@ -63,6 +61,8 @@ export interface CallStackConfig {
   /** CIDRs allowed to reach the media control API (TCP 8443) over the Internet: the edge's egress. */
   readonly controlApiCidrs: string[];
   readonly alarmEmail?: string;
+  /** How long a terminating media or SIP node may drain before it is removed anyway (lifecycle heartbeat). */
+  readonly drainTimeoutMinutes: number;
   readonly vpcCidr: string;
   readonly volumeGiB: number;
   readonly media: MediaConfig;
@@ -85,6 +85,7 @@ export const DEFAULT_CONFIG: CallStackConfig = {
   edgeUrl: 'https://callstack-edge.example.workers.dev',
   artifactVersion: 'latest',
   controlApiCidrs: CLOUDFLARE_IPV4,
+  drainTimeoutMinutes: 60,
   vpcCidr: '10.40.0.0/16',
   volumeGiB: 16,
   media: {
@@ -94,7 +95,6 @@ export const DEFAULT_CONFIG: CallStackConfig = {
     rtcPorts: { min: 40000, max: 49999 },
     targetConsumersPerWorker: 300,
     targetCpuPercent: 60,
-    drainTimeoutMinutes: 60,
   },
   sip: {
     instanceType: 'c6i.large',
@@ -246,7 +246,7 @@ function validate(c: CallStackConfig): string[] {
     check(pct >= 10 && pct <= 90, `${name}.targetCpuPercent must be 10-90`);
   }
   // Lifecycle hooks allow a heartbeat of 30 s to 2 h.
-  check(Number.isInteger(c.media.drainTimeoutMinutes) && c.media.drainTimeoutMinutes >= 1 && c.media.drainTimeoutMinutes <= 120, 'media.drainTimeoutMinutes must be 1-120');
+  check(Number.isInteger(c.drainTimeoutMinutes) && c.drainTimeoutMinutes >= 1 && c.drainTimeoutMinutes <= 120, 'drainTimeoutMinutes must be 1-120');
   return errors;
 }
 

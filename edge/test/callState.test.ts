@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { applyAction, DEVICE_GRACE_MS, deviceBack, deviceLost, graceExpired, nextDeadline, ringTimeout } from '../src/signaling/callState.ts';
+import type { Actor, CallState } from '../src/signaling/types.ts';
+
+const T0 = 1_000_000;
+const alice: Actor = { tenantId: 't1', userId: 'alice', deviceId: 'a1' };
+const bobPhone: Actor = { tenantId: 't1', userId: 'bob', deviceId: 'b1' };
+const bobDesk: Actor = { tenantId: 't1', userId: 'bob', deviceId: 'b2' };
+const carol: Actor = { tenantId: 't1', userId: 'carol', deviceId: 'c1' };
+const outsider: Actor = { tenantId: 't2', userId: 'bob', deviceId: 'b1' };
+
+function ringing(): CallState {
+  return {
+    callId: 'call-1',
+    tenantId: 't1',
+    caller: { userId: 'alice', displayName: 'Alice', deviceId: 'a1' },
+    callee: { userId: 'bob', displayName: 'Bob', deviceId: null },
+    media: { audio: true, video: true },
+    status: 'ringing',
+    createdAt: T0,
+    answeredAt: null,
+    endedAt: null,
+    endReason: null,
+    ringDeadline: T0 + 30_000,
+    lostDevices: {},
+  };
+}
+
+function answered(): CallState {
+  const result = applyAction(ringing(), bobPhone, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);
+  if (!result.ok) throw new Error(result.message);
+  return result.state;
+}
+
+describe('call state machine', () => {
+  it('accepting makes the call active on the answering device and tells the others', () => {
+    const result = applyAction(ringing(), bobPhone, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.state.status).toBe('active');
+    expect(result.state.callee.deviceId).toBe('b1');
+    expect(result.state.answeredAt).toBe(T0 + 1_000);
+    expect(result.effects).toContainEqual(
+      expect.objectContaining({ userId: 'bob', devices: { except: 'b1' }, message: expect.objectContaining({ reason: 'answered-elsewhere' }) }),
+    );
+    expect(result.effects).toContainEqual(
+      expect.objectContaining({ userId: 'alice', message: expect.objectContaining({ type: 'call.accepted', role: 'caller' }) }),
+    );
+  });
+
+  it('hang-up ends with the talk time as duration', () => {
+    const result = applyAction(answered(), alice, { type: 'call.hangup', callId: 'call-1' }, T0 + 61_000);
+    expect(result.ok && result.state.endReason).toBe('hangup');
+    expect(result.ok && result.effects[0]).toMatchObject({ message: { type: 'call.ended', durationMs: 60_000 } });
+  });
+
+  it('hang-up before the answer is a cancel from the caller and a reject from the callee', () => {
+    const byCaller = applyAction(ringing(), alice, { type: 'call.hangup', callId: 'call-1' }, T0 + 5);
+    const byCallee = applyAction(ringing(), bobDesk, { type: 'call.hangup', callId: 'call-1' }, T0 + 5);
+    expect(byCaller.ok && byCaller.state.endReason).toBe('cancelled');
+    expect(byCallee.ok && byCallee.state.endReason).toBe('rejected');
+  });
+
+  it('refuses actions by non-participants, other tenants and the wrong side', () => {
+    expect(applyAction(ringing(), carol, { type: 'call.accept', callId: 'call-1' }, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(applyAction(ringing(), outsider, { type: 'call.accept', callId: 'call-1' }, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(applyAction(ringing(), alice, { type: 'call.accept', callId: 'call-1' }, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(applyAction(ringing(), bobPhone, { type: 'call.cancel', callId: 'call-1' }, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(applyAction(answered(), bobDesk, { type: 'call.hangup', callId: 'call-1' }, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+  });
+
+  it('relays media negotiation only in an answered call, only to the other device', () => {
+    const early = applyAction(ringing(), alice, { type: 'call.offer', callId: 'call-1', sdp: 'v=0' }, T0);
+    expect(early).toMatchObject({ ok: false, code: 'invalid_state' });
+    const relayed = applyAction(answered(), alice, { type: 'call.offer', callId: 'call-1', sdp: 'v=0', ref: 'r1' }, T0);
+    expect(relayed.ok && relayed.effects).toEqual([
+      { kind: 'deliver', userId: 'bob', devices: { only: 'b1' }, message: { type: 'call.offer', callId: 'call-1', sdp: 'v=0' } },
+    ]);
+  });
+
+  it('times out as no-answer only after the deadline', () => {
+    expect(ringTimeout(ringing(), T0 + 29_999)).toMatchObject({ ok: true, effects: [] });
+    const late = ringTimeout(ringing(), T0 + 30_000);
+    expect(late.ok && late.state.endReason).toBe('no-answer');
+  });
+
+  it('a lost device ends the call after the grace period unless it comes back', () => {
+    const lost = deviceLost(answered(), alice, T0 + 2_000);
+    if (!lost.ok) throw new Error('unexpected');
+    expect(nextDeadline(lost.state)).toBe(T0 + 2_000 + DEVICE_GRACE_MS);
+    expect(graceExpired(lost.state, T0 + 2_000 + DEVICE_GRACE_MS - 1)).toMatchObject({ ok: true, effects: [] });
+    const expired = graceExpired(lost.state, T0 + 2_000 + DEVICE_GRACE_MS);
+    expect(expired.ok && expired.state.endReason).toBe('connection-lost');
+    const back = deviceBack(lost.state, alice);
+    expect(back.ok && back.state.lostDevices).toEqual({});
+    // A callee device that never answered does not hold the call.
+    const bystander = deviceLost(answered(), bobDesk, T0);
+    expect(bystander.ok && bystander.state.lostDevices).toEqual({});
+  });
+
+  it('an ended call answers invalid_state to its participants', () => {
+    const ended = applyAction(answered(), alice, { type: 'call.hangup', callId: 'call-1' }, T0 + 2_000);
+    if (!ended.ok) throw new Error('unexpected');
+    expect(applyAction(ended.state, bobPhone, { type: 'call.hangup', callId: 'call-1' }, T0)).toMatchObject({ ok: false, code: 'invalid_state' });
+    expect(nextDeadline(ended.state)).toBeNull();
+  });
+});

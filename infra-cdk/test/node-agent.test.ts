@@ -1,0 +1,156 @@
+/**
+ * The node scripts: syntax of everything that reaches a node, and the agent's registration,
+ * metrics and drain run for real against local stand-ins (edge, media control API, IMDS, aws CLI).
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { bootScript, serviceUnit } from '../lib/node/boot.ts';
+import { renderTurnserverConf } from '../lib/node/turnserver.ts';
+
+const NODE_DIR = fileURLToPath(new URL('../lib/node/', import.meta.url));
+const SECRET = 'test-control-secret-0123456789';
+
+type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+
+/** One loopback server standing in for the edge, the media control API and IMDS. */
+async function listen(handler: Handler): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('end', () => handler(req, body, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('node scripts', () => {
+  let dir: string;
+  let server: Server;
+  let url: string;
+  const requests: { method: string; path: string; headers: IncomingMessage['headers']; body: string }[] = [];
+  let status = { draining: false, rooms: 2, peers: 10, consumers: 40, workers: 4 };
+
+  before(async () => {
+    ({ server, url } = await listen((req, body, res) => {
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      const reply = (code: number, text: string) => { res.writeHead(code); res.end(text); };
+      if (req.url === '/latest/api/token') return reply(200, 'token');
+      if (req.url === '/latest/meta-data/autoscaling/target-lifecycle-state') return reply(200, 'Terminated');
+      if (req.url === '/control/status') return reply(200, JSON.stringify(status));
+      if (req.url === '/control/drain') { status = { ...status, draining: true, rooms: 0, peers: 0, consumers: 0 }; return reply(200, '{}'); }
+      if (req.url === '/api/fleet/nodes') return reply(204, '');
+      return reply(404, '');
+    }));
+    dir = mkdtempSync(join(tmpdir(), 'callstack-node-'));
+    for (const sub of ['etc/secrets', 'lib', 'state', 'bin']) mkdirSync(join(dir, sub), { recursive: true });
+    copyFileSync(join(NODE_DIR, 'agent.sh'), join(dir, 'lib/callstack-node'));
+    copyFileSync(join(NODE_DIR, 'media.sh'), join(dir, 'lib/node.sh'));
+    writeFileSync(join(dir, 'etc/node.env'), [
+      'CALLSTACK_KIND=media', 'CALLSTACK_REGION=eu-west-1', `CALLSTACK_EDGE_URL=${url}`, 'CALLSTACK_HOSTNAME=',
+      'CALLSTACK_ASG_NAME=callstack-eu-west-1-media', 'CALLSTACK_DRAIN_HOOK=callstack-drain',
+      'CALLSTACK_METRIC_NAMESPACE=CallStack/Media', 'CALLSTACK_RTC_MIN_PORT=40000', 'CALLSTACK_RTC_MAX_PORT=49999', '',
+    ].join('\n'));
+    writeFileSync(join(dir, 'etc/addresses.env'), 'CALLSTACK_INSTANCE_ID=i-0abc\nCALLSTACK_AZ=eu-west-1a\nCALLSTACK_PUBLIC_IP=203.0.113.7\nCALLSTACK_PRIVATE_IP=10.40.0.7\n');
+    writeFileSync(join(dir, 'etc/secrets/control-secret'), `${SECRET}\n`);
+    writeFileSync(join(dir, 'etc/secrets/control-auth-header'), `Authorization: Bearer ${SECRET}\n`);
+    // The aws CLI stand-in records each call, one line of arguments per call.
+    writeFileSync(join(dir, 'bin/aws'), `#!/bin/bash\nprintf '%s\\n' "$*" >>"${dir}/aws-calls"\n`);
+    chmodSync(join(dir, 'bin/aws'), 0o755);
+  });
+
+  after(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const env = () => ({
+    ...process.env,
+    PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+    CALLSTACK_ETC: join(dir, 'etc'), CALLSTACK_LIB: join(dir, 'lib'), CALLSTACK_STATE: join(dir, 'state'),
+    CALLSTACK_IMDS: `${url}/latest`, CALLSTACK_CONTROL_URL: url,
+  });
+  // Async: the stand-in servers live in this process and must keep answering.
+  const agent = (command: string) => promisify(execFile)('bash', [join(dir, 'lib/callstack-node'), command], { env: env(), timeout: 20_000 });
+  const awsCalls = () => (existsSync(join(dir, 'aws-calls')) ? readFileSync(join(dir, 'aws-calls'), 'utf8').trim().split('\n') : []);
+
+  test('every shell script and generated boot script parses', () => {
+    for (const file of readdirSync(NODE_DIR).filter((f) => f.endsWith('.sh'))) {
+      execFileSync('bash', ['-n', join(NODE_DIR, file)]);
+    }
+    for (const kind of ['media', 'sip', 'turn'] as const) {
+      const script = bootScript({
+        kind,
+        env: { CALLSTACK_REGION: 'eu-west-1' },
+        units: { 'callstack-x.service': serviceUnit({ description: 'x', exec: '/bin/true' }) },
+        files: [{ path: '/etc/callstack/turnserver.conf.in', content: renderTurnserverConf({ realm: 'example.com', relayPorts: { min: 49152, max: 65535 } }), mode: '0644' }],
+      });
+      const file = join(dir, `boot-${kind}.sh`);
+      writeFileSync(file, script);
+      execFileSync('bash', ['-n', file]);
+      assert.match(script, /CALLSTACK_UNITS="callstack-x\.service"/);
+    }
+  });
+
+  test('boot script rejects env values that would break the env file', () => {
+    assert.throws(() => bootScript({ kind: 'media', env: { CALLSTACK_EDGE_URL: 'https://x $(id)' }, units: {} }), /unsafe/);
+    assert.throws(() => bootScript({ kind: 'media', env: { EDGE_URL: 'x' }, units: {} }), /CALLSTACK_/);
+  });
+
+  test('register: signed POST to {edge}/api/fleet/nodes with region, addresses and drain state', async () => {
+    requests.length = 0;
+    await agent('register');
+    const [post] = requests.filter((r) => r.path === '/api/fleet/nodes');
+    assert.ok(post);
+    assert.equal(post.method, 'POST');
+    const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(post.headers['x-callstack-signature']));
+    assert.ok(match, 'signature header');
+    const [, t, v1] = match;
+    assert.equal(v1, createHmac('sha256', SECRET).update(`${t}.${post.body}`).digest('hex'));
+    assert.ok(Math.abs(Number(t) - Date.now() / 1000) < 60);
+    assert.deepEqual(JSON.parse(post.body), {
+      kind: 'media', instanceId: 'i-0abc', region: 'eu-west-1', availabilityZone: 'eu-west-1a',
+      publicIp: '203.0.113.7', privateIp: '10.40.0.7', hostname: null, draining: false,
+      controlUrl: 'http://203.0.113.7:8443', rtcPorts: { min: 40000, max: 49999 },
+    });
+  });
+
+  test('metrics: ConsumersPerWorker, Peers and Rooms with the group dimension', async () => {
+    await agent('metrics');
+    const call = awsCalls().at(-1) ?? '';
+    assert.match(call, /^cloudwatch put-metric-data --region eu-west-1 --namespace CallStack\/Media --metric-data /);
+    const data = JSON.parse(call.slice(call.indexOf('[')));
+    const dims = [{ Name: 'AutoScalingGroupName', Value: 'callstack-eu-west-1-media' }];
+    assert.deepEqual(data, [
+      { MetricName: 'ConsumersPerWorker', Value: 10, Unit: 'Count', Dimensions: dims },
+      { MetricName: 'Peers', Value: 10, Unit: 'Count', Dimensions: dims },
+      { MetricName: 'Rooms', Value: 2, Unit: 'Count', Dimensions: dims },
+    ]);
+  });
+
+  test('lifecycle: on Terminated drains, waits until empty, completes the action', async () => {
+    requests.length = 0;
+    const child = spawn('bash', [join(dir, 'lib/callstack-node'), 'lifecycle'], { env: env(), stdio: 'ignore', detached: true });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!awsCalls().some((c) => c.startsWith('autoscaling')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const complete = awsCalls().find((c) => c.startsWith('autoscaling'));
+      assert.equal(complete, 'autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name callstack-eu-west-1-media --lifecycle-hook-name callstack-drain --instance-id i-0abc --lifecycle-action-result CONTINUE');
+      const paths = requests.map((r) => `${r.method} ${r.path}`);
+      assert.ok(paths.indexOf('POST /control/drain') < paths.lastIndexOf('GET /control/status'));
+      const registration = requests.find((r) => r.path === '/api/fleet/nodes');
+      assert.equal(JSON.parse(registration?.body ?? '{}').draining, true, 'the edge hears about the drain first');
+    } finally {
+      // The agent sleeps after completing; end its whole process group (it was started detached).
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    }
+  });
+});

@@ -1,0 +1,148 @@
+/// <reference types="node" />
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ClientMessage, Party } from '@callstack/protocol';
+import { CallController, END_DISPLAY_MS, callReducer, endMessageType, idleCall, type CallAction, type CallState } from './call.ts';
+import { Emitter } from './emitter.ts';
+import type { SignalingEvents } from './signaling.ts';
+
+const bob: Party = { userId: 'bob', displayName: 'Bob' };
+
+function run(...actions: CallAction[]): CallState {
+  return actions.reduce(callReducer, idleCall);
+}
+
+test('outgoing call: calling → ringing → connecting → active → ended → idle', () => {
+  const calling = run({ type: 'dial', callId: 'c1', peer: bob });
+  assert.equal(calling.phase, 'calling');
+  const ringing = callReducer(calling, { type: 'ringing', callId: 'c1' });
+  assert.equal(ringing.phase, 'ringing');
+  const connecting = callReducer(ringing, { type: 'accepted', callId: 'c1', peer: bob, answeredAt: 1000 });
+  assert.deepEqual([connecting.phase, connecting.answeredAt], ['connecting', 1000]);
+  const active = callReducer(connecting, { type: 'connected', callId: 'c1' });
+  assert.equal(active.phase, 'active');
+  const ended = callReducer(active, { type: 'ended', callId: 'c1', reason: 'hangup', durationMs: 5000 });
+  assert.deepEqual([ended.phase, ended.reason, ended.durationMs], ['ended', 'hangup', 5000]);
+  const idle = callReducer(ended, { type: 'reset' });
+  assert.deepEqual(idle, { ...idleCall, callId: 'c1' }, 'idle keeps the last call id');
+});
+
+test('incoming call: accepting once, then connecting', () => {
+  const incoming = run({ type: 'incoming', callId: 'c2', from: bob });
+  assert.deepEqual([incoming.phase, incoming.direction], ['incoming', 'incoming']);
+  const accepting = callReducer(incoming, { type: 'accepting', callId: 'c2' });
+  assert.equal(accepting.pending, 'accept');
+  assert.equal(callReducer(accepting, { type: 'accepting', callId: 'c2' }), accepting, 'second click is a no-op');
+  const connecting = callReducer(accepting, { type: 'accepted', callId: 'c2', peer: bob, answeredAt: 1 });
+  assert.deepEqual([connecting.phase, connecting.pending], ['connecting', null]);
+});
+
+test('frames of other calls and calls while busy are ignored', () => {
+  const calling = run({ type: 'dial', callId: 'c1', peer: bob });
+  for (const action of [
+    { type: 'incoming', callId: 'c9', from: bob },
+    { type: 'dial', callId: 'c9', peer: bob },
+    { type: 'ended', callId: 'c9', reason: 'busy', durationMs: 0 },
+    { type: 'ringing', callId: 'c9' },
+    { type: 'reset' },
+    { type: 'toggle', key: 'muted' },
+  ] satisfies CallAction[]) {
+    assert.equal(callReducer(calling, action), calling, action.type);
+  }
+  const ended = callReducer(calling, { type: 'ended', callId: 'c1', reason: 'no-answer', durationMs: 0 });
+  assert.equal(callReducer(ended, { type: 'failed', callId: 'c1', message: 'late' }), ended, 'a finished call stays finished');
+  assert.equal(callReducer(ended, { type: 'dial', callId: 'c3', peer: bob }).phase, 'calling', 'a new call may start at once');
+});
+
+test('failed keeps its message and does not return to idle by itself', () => {
+  const failed = run({ type: 'dial', callId: 'c1', peer: bob }, { type: 'failed', callId: 'c1', message: 'User not found' });
+  assert.deepEqual([failed.phase, failed.error], ['failed', 'User not found']);
+  assert.equal(callReducer(failed, { type: 'reset' }), failed);
+});
+
+test('mute and camera toggle only during a call', () => {
+  const connecting = run({ type: 'dial', callId: 'c1', peer: bob }, { type: 'accepted', callId: 'c1', peer: bob, answeredAt: 1 });
+  const muted = callReducer(connecting, { type: 'toggle', key: 'muted' });
+  assert.deepEqual([muted.muted, muted.cameraOff], [true, false]);
+  assert.equal(callReducer(muted, { type: 'toggle', key: 'cameraOff' }).cameraOff, true);
+});
+
+test('the end message depends on the phase', () => {
+  assert.equal(endMessageType('incoming'), 'call.reject');
+  assert.equal(endMessageType('calling'), 'call.cancel');
+  assert.equal(endMessageType('ringing'), 'call.cancel');
+  assert.equal(endMessageType('connecting'), 'call.hangup');
+  assert.equal(endMessageType('active'), 'call.hangup');
+});
+
+/** Stands in for the WebSocket client: records what is sent, delivers what the edge would send. */
+class FakeSignaling extends Emitter<SignalingEvents> {
+  sent: ClientMessage[] = [];
+  online = true;
+  send(message: ClientMessage): boolean {
+    if (this.online) this.sent.push(message);
+    return this.online;
+  }
+  deliver<K extends keyof SignalingEvents>(event: K, value: SignalingEvents[K]): void {
+    this.emit(event, value);
+  }
+}
+
+function controller() {
+  const signaling = new FakeSignaling();
+  const call = new CallController({ signaling, iceServers: () => Promise.resolve([]), iceTransportPolicy: () => 'all' });
+  return { signaling, call };
+}
+
+test('controller: invite, ringing, cancel, then the edge’s call.ended and back to idle', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { signaling, call } = controller();
+  call.call(bob);
+  const invite = signaling.sent[0];
+  assert.ok(invite?.type === 'call.invite');
+  assert.deepEqual([invite.to, invite.media], ['bob', { audio: true, video: true }]);
+  const callId = invite.callId;
+  signaling.deliver('call', { type: 'call.ringing', callId, to: bob });
+  assert.equal(call.state.phase, 'ringing');
+  call.end();
+  assert.deepEqual(signaling.sent[1], { type: 'call.cancel', ref: signaling.sent[1]?.ref, callId });
+  assert.equal(call.state.pending, 'end');
+  signaling.deliver('call', { type: 'call.ended', callId, reason: 'cancelled', durationMs: 0 });
+  assert.deepEqual([call.state.phase, call.state.reason], ['ended', 'cancelled']);
+  t.mock.timers.tick(END_DISPLAY_MS);
+  assert.deepEqual([call.state.phase, call.state.callId], ['idle', callId]);
+  call.dispose();
+});
+
+test('controller: an error answering one of our requests fails the call with its message', () => {
+  const { signaling, call } = controller();
+  call.call(bob);
+  signaling.deliver('error', { type: 'error', ref: 'not-ours', code: 'not_found', message: 'ignored' });
+  assert.equal(call.state.phase, 'calling');
+  signaling.deliver('error', { type: 'error', ref: signaling.sent[0]?.ref, code: 'not_found', message: 'No such user' });
+  assert.deepEqual([call.state.phase, call.state.error], ['failed', 'No such user']);
+  call.dispose();
+});
+
+test('controller: offline invite fails; a reconnect that no longer lists the call ends it', () => {
+  const { signaling, call } = controller();
+  signaling.online = false;
+  call.call(bob);
+  assert.equal(call.state.phase, 'failed');
+  signaling.online = true;
+  signaling.deliver('call', { type: 'call.incoming', callId: 'in1', from: bob, media: { audio: true, video: true } });
+  assert.equal(call.state.phase, 'incoming');
+  signaling.deliver('hello', { type: 'hello', userId: 'me', deviceId: 'd', activeCalls: [{ callId: 'in1', state: 'ringing' }] });
+  assert.equal(call.state.phase, 'incoming');
+  signaling.deliver('hello', { type: 'hello', userId: 'me', deviceId: 'd', activeCalls: [] });
+  assert.deepEqual([call.state.phase, call.state.reason], ['ended', 'connection-lost']);
+  call.dispose();
+});
+
+test('controller: reject sends call.reject', () => {
+  const { signaling, call } = controller();
+  signaling.deliver('call', { type: 'call.incoming', callId: 'in2', from: bob, media: { audio: true, video: true } });
+  call.end();
+  assert.equal(signaling.sent[0]?.type, 'call.reject');
+  call.dispose();
+});

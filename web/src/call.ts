@@ -1,0 +1,454 @@
+/**
+ * The call state machine (a pure reducer) and the controller that drives it from signaling frames,
+ * user actions and the RTCPeerConnection. No UI here.
+ */
+import { assertNever, type ClientMessage, type EndReason, type IceCandidate, type Party } from '@callstack/protocol';
+import { Emitter } from './emitter.ts';
+import type { CallMessage, HelloMessage, SignalingClient, SignalingErrorMessage } from './signaling.ts';
+
+export type LivePhase = 'calling' | 'ringing' | 'incoming' | 'connecting' | 'active';
+export type CallPhase = 'idle' | LivePhase | 'ended' | 'failed';
+
+/** How long the end of a call stays on screen before the panel returns to idle. */
+export const END_DISPLAY_MS = 4000;
+
+export interface CallState {
+  phase: CallPhase;
+  /** The current call, or the last one once idle again. */
+  callId: string | null;
+  direction: 'outgoing' | 'incoming' | null;
+  peer: Party | null;
+  /** Edge timestamp (ms) of the answer; the in-call timer counts from it. */
+  answeredAt: number | null;
+  /** Set in phase `ended`. */
+  reason: EndReason | null;
+  durationMs: number;
+  /** Set in phase `failed`. */
+  error: string | null;
+  /** A request this device sent and the edge has not answered yet. */
+  pending: 'accept' | 'end' | null;
+  muted: boolean;
+  cameraOff: boolean;
+}
+
+export const idleCall: CallState = {
+  phase: 'idle',
+  callId: null,
+  direction: null,
+  peer: null,
+  answeredAt: null,
+  reason: null,
+  durationMs: 0,
+  error: null,
+  pending: null,
+  muted: false,
+  cameraOff: false,
+};
+
+export type CallAction =
+  | { type: 'dial'; callId: string; peer: Party }
+  | { type: 'incoming'; callId: string; from: Party }
+  | { type: 'reset' }
+  | { type: 'toggle'; key: 'muted' | 'cameraOff' }
+  | { type: 'ringing'; callId: string }
+  | { type: 'accepting'; callId: string }
+  | { type: 'accepted'; callId: string; peer: Party; answeredAt: number }
+  | { type: 'connected'; callId: string }
+  | { type: 'ending'; callId: string }
+  | { type: 'ended'; callId: string; reason: EndReason; durationMs: number }
+  | { type: 'failed'; callId: string; message: string };
+
+export function isLive(phase: CallPhase): phase is LivePhase {
+  return phase !== 'idle' && phase !== 'ended' && phase !== 'failed';
+}
+
+/** The message that ends a call in this phase: reject before answering, cancel before being answered. */
+export function endMessageType(phase: LivePhase): 'call.reject' | 'call.cancel' | 'call.hangup' {
+  switch (phase) {
+    case 'incoming':
+      return 'call.reject';
+    case 'calling':
+    case 'ringing':
+      return 'call.cancel';
+    case 'connecting':
+    case 'active':
+      return 'call.hangup';
+    default:
+      return assertNever(phase);
+  }
+}
+
+/** Returns `state` itself when the action does not apply, so callers can tell a no-op apart. */
+export function callReducer(state: CallState, action: CallAction): CallState {
+  switch (action.type) {
+    // A device in a call ignores new ones: the edge answers `busy` or another device picks up.
+    case 'dial':
+      return isLive(state.phase)
+        ? state
+        : { ...idleCall, phase: 'calling', callId: action.callId, direction: 'outgoing', peer: action.peer };
+    case 'incoming':
+      return isLive(state.phase)
+        ? state
+        : { ...idleCall, phase: 'incoming', callId: action.callId, direction: 'incoming', peer: action.from };
+    case 'reset':
+      return state.phase === 'ended' ? { ...idleCall, callId: state.callId } : state;
+    case 'toggle':
+      return state.phase === 'connecting' || state.phase === 'active' ? { ...state, [action.key]: !state[action.key] } : state;
+  }
+  // Everything else is about one call and is stale once another call is current.
+  if (action.callId !== state.callId || !isLive(state.phase)) return state;
+  switch (action.type) {
+    case 'ringing':
+      return state.phase === 'calling' ? { ...state, phase: 'ringing' } : state;
+    case 'accepting':
+      return state.phase === 'incoming' && state.pending === null ? { ...state, pending: 'accept' } : state;
+    case 'accepted':
+      return state.phase === 'connecting' || state.phase === 'active'
+        ? state
+        : { ...state, phase: 'connecting', peer: action.peer, answeredAt: action.answeredAt, pending: null };
+    case 'connected':
+      return state.phase === 'connecting' ? { ...state, phase: 'active' } : state;
+    case 'ending':
+      return { ...state, pending: 'end' };
+    case 'ended':
+      return { ...state, phase: 'ended', reason: action.reason, durationMs: action.durationMs, pending: null };
+    case 'failed':
+      return { ...state, phase: 'failed', error: action.message, pending: null };
+    default:
+      return assertNever(action);
+  }
+}
+
+export interface CallControllerOptions {
+  signaling: Pick<SignalingClient, 'on' | 'send'>;
+  /** ICE servers for the next peer connection (may be empty: host candidates only). */
+  iceServers: () => Promise<RTCIceServer[]>;
+  iceTransportPolicy: () => RTCIceTransportPolicy;
+}
+
+interface LocalMedia {
+  stream: MediaStream;
+  iceServers: RTCIceServer[];
+}
+
+const OFFLINE_MESSAGE = 'You’re offline. Try again once reconnected.';
+
+/** Drives one call at a time through `callReducer`; emits `change` after every state or media change. */
+export class CallController extends Emitter<{ change: undefined }> {
+  state: CallState = idleCall;
+  localStream: MediaStream | null = null;
+  remoteStream: MediaStream | null = null;
+  /** The current call's connection, kept (closed) after the call until the next one starts. */
+  peerConnection: RTCPeerConnection | null = null;
+  private media: Promise<LocalMedia> | null = null;
+  private peerReady: Promise<RTCPeerConnection | null> | null = null;
+  /** Remote candidates that arrived before the remote description. */
+  private remoteCandidates: RTCIceCandidateInit[] = [];
+  /** Refs of this call's requests, to match `error` frames to them. */
+  private refs = new Set<string>();
+  private refCount = 0;
+  private resetTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly unsubscribe: (() => void)[];
+
+  constructor(private readonly options: CallControllerOptions) {
+    super();
+    this.unsubscribe = [
+      options.signaling.on('call', (message) => this.onCallMessage(message)),
+      options.signaling.on('hello', (message) => this.onHello(message)),
+      options.signaling.on('error', (message) => this.onError(message)),
+    ];
+  }
+
+  call(peer: Party): void {
+    const callId = crypto.randomUUID();
+    if (!this.dispatch({ type: 'dial', callId, peer })) return;
+    this.begin();
+    const invite: ClientMessage = {
+      type: 'call.invite',
+      ref: this.ref(),
+      callId,
+      to: peer.userId,
+      media: { audio: true, video: true },
+    };
+    if (!this.options.signaling.send(invite)) this.dispatch({ type: 'failed', callId, message: OFFLINE_MESSAGE });
+  }
+
+  accept(): void {
+    const { callId } = this.state;
+    if (!callId || !this.dispatch({ type: 'accepting', callId })) return;
+    // Open the camera while the edge confirms, so the callee is ready when the offer arrives.
+    // Failures surface where connect() awaits the same promise.
+    this.localMedia().catch(() => undefined);
+    if (!this.options.signaling.send({ type: 'call.accept', ref: this.ref(), callId })) {
+      this.dispatch({ type: 'failed', callId, message: OFFLINE_MESSAGE });
+    }
+  }
+
+  /** Rejects, cancels or hangs up, whichever fits the phase; the edge's `call.ended` settles the state. */
+  end(): void {
+    const { callId, phase, pending } = this.state;
+    if (!callId || !isLive(phase) || pending === 'end') return;
+    this.release();
+    if (this.options.signaling.send({ type: endMessageType(phase), ref: this.ref(), callId })) {
+      this.dispatch({ type: 'ending', callId });
+    } else {
+      this.dispatch({ type: 'ended', callId, reason: 'connection-lost', durationMs: 0 });
+    }
+  }
+
+  toggleMute(): void {
+    this.dispatch({ type: 'toggle', key: 'muted' });
+    this.applyTrackState();
+  }
+
+  toggleCamera(): void {
+    this.dispatch({ type: 'toggle', key: 'cameraOff' });
+    this.applyTrackState();
+  }
+
+  dispose(): void {
+    this.end();
+    this.release();
+    clearTimeout(this.resetTimer);
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
+  }
+
+  private onCallMessage(message: CallMessage): void {
+    switch (message.type) {
+      case 'call.incoming':
+        if (this.dispatch({ type: 'incoming', callId: message.callId, from: message.from })) this.begin();
+        break;
+      case 'call.ringing':
+        this.dispatch({ type: 'ringing', callId: message.callId });
+        break;
+      case 'call.accepted':
+        if (this.dispatch({ type: 'accepted', callId: message.callId, peer: message.peer, answeredAt: message.answeredAt })) {
+          this.peerReady = this.connect(message.callId, message.role);
+        }
+        break;
+      case 'call.ended':
+        this.dispatch({ type: 'ended', callId: message.callId, reason: message.reason, durationMs: message.durationMs });
+        break;
+      case 'call.offer':
+        void this.onOffer(message.callId, message.sdp);
+        break;
+      case 'call.answer':
+        void this.onAnswer(message.callId, message.sdp);
+        break;
+      case 'call.ice':
+        this.onRemoteCandidate(message.callId, message.candidate);
+        break;
+      default:
+        assertNever(message);
+    }
+  }
+
+  /** After a reconnect: a call the edge no longer lists ended while this device was away. */
+  private onHello(message: HelloMessage): void {
+    const { callId, phase } = this.state;
+    if (callId && isLive(phase) && !message.activeCalls.some((call) => call.callId === callId)) {
+      this.dispatch({ type: 'ended', callId, reason: 'connection-lost', durationMs: 0 });
+    }
+  }
+
+  private onError(message: SignalingErrorMessage): void {
+    if (message.ref !== undefined && this.refs.has(message.ref) && this.state.callId) {
+      this.abort(this.state.callId, message.message);
+    } else {
+      console.warn(`signaling: ${message.code}: ${message.message}`);
+    }
+  }
+
+  /** Both sides: media, then the peer connection; the caller also makes the offer. */
+  private async connect(callId: string, role: 'caller' | 'callee'): Promise<RTCPeerConnection | null> {
+    try {
+      const { stream, iceServers } = await this.localMedia();
+      const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: this.options.iceTransportPolicy() });
+      this.peerConnection = pc;
+      for (const track of stream.getTracks()) pc.addTrack(track, stream);
+      pc.onicecandidate = ({ candidate }) => {
+        // An empty candidate string marks the end of gathering; the protocol has no frame for it.
+        if (candidate?.candidate) this.options.signaling.send({ type: 'call.ice', callId, candidate: toWire(candidate) });
+      };
+      pc.ontrack = ({ streams, track }) => {
+        this.remoteStream = streams[0] ?? new MediaStream([track]);
+        this.emit('change', undefined);
+      };
+      pc.onconnectionstatechange = () => {
+        if (pc.connectionState === 'connected') this.dispatch({ type: 'connected', callId });
+        else if (pc.connectionState === 'failed') this.abort(callId, 'The media connection failed.');
+      };
+      if (role === 'caller') {
+        await pc.setLocalDescription();
+        this.options.signaling.send({ type: 'call.offer', ref: this.ref(), callId, sdp: localSdp(pc) });
+      }
+      return pc;
+    } catch (error) {
+      this.abort(callId, mediaErrorMessage(error));
+      return null;
+    }
+  }
+
+  private async onOffer(callId: string, sdp: string): Promise<void> {
+    const pc = await this.peerFor(callId);
+    if (!pc) return;
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      this.flushCandidates(pc);
+      await pc.setLocalDescription();
+      this.options.signaling.send({ type: 'call.answer', ref: this.ref(), callId, sdp: localSdp(pc) });
+    } catch {
+      this.abort(callId, 'Could not agree on media with the other side.');
+    }
+  }
+
+  private async onAnswer(callId: string, sdp: string): Promise<void> {
+    const pc = await this.peerFor(callId);
+    if (!pc) return;
+    try {
+      await pc.setRemoteDescription({ type: 'answer', sdp });
+      this.flushCandidates(pc);
+    } catch {
+      this.abort(callId, 'Could not agree on media with the other side.');
+    }
+  }
+
+  private onRemoteCandidate(callId: string, candidate: IceCandidate): void {
+    if (callId !== this.state.callId || !isLive(this.state.phase)) return;
+    const init: RTCIceCandidateInit = {
+      candidate: candidate.candidate,
+      sdpMid: candidate.sdpMid ?? null,
+      sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+      usernameFragment: candidate.usernameFragment ?? null,
+    };
+    const pc = this.peerConnection;
+    if (pc?.remoteDescription) addCandidate(pc, init);
+    else this.remoteCandidates.push(init);
+  }
+
+  private flushCandidates(pc: RTCPeerConnection): void {
+    for (const candidate of this.remoteCandidates.splice(0)) addCandidate(pc, candidate);
+  }
+
+  /** The current call's peer connection once set up; null for frames of any other call. */
+  private async peerFor(callId: string): Promise<RTCPeerConnection | null> {
+    return callId === this.state.callId && this.peerReady ? this.peerReady : null;
+  }
+
+  /** Camera, microphone and ICE servers for the current call, fetched once. */
+  private localMedia(): Promise<LocalMedia> {
+    if (this.media) return this.media;
+    const media = Promise.all([
+      openCameraAndMicrophone(),
+      // Without TURN, host candidates still connect on the same network.
+      this.options.iceServers().catch((error: unknown) => {
+        console.warn('call: no ICE servers, trying host candidates only', error);
+        return [];
+      }),
+    ]).then(([stream, iceServers]) => {
+      if (this.media !== media) {
+        // The call ended while the browser was asking for the camera.
+        for (const track of stream.getTracks()) track.stop();
+        throw new Error('call is over');
+      }
+      this.localStream = stream;
+      this.applyTrackState();
+      this.emit('change', undefined);
+      return { stream, iceServers };
+    });
+    this.media = media;
+    return media;
+  }
+
+  private applyTrackState(): void {
+    for (const track of this.localStream?.getAudioTracks() ?? []) track.enabled = !this.state.muted;
+    for (const track of this.localStream?.getVideoTracks() ?? []) track.enabled = !this.state.cameraOff;
+  }
+
+  /** Ends the call on both sides because of a local failure. */
+  private abort(callId: string, message: string): void {
+    const { phase } = this.state;
+    if (callId !== this.state.callId || !isLive(phase)) return;
+    // Still 'calling' means the edge refused the invite itself: there is no call to end there.
+    if (phase !== 'calling') this.options.signaling.send({ type: endMessageType(phase), callId });
+    this.dispatch({ type: 'failed', callId, message });
+  }
+
+  private begin(): void {
+    clearTimeout(this.resetTimer);
+    this.refs.clear();
+    this.peerConnection = null;
+  }
+
+  /** Stops the camera and closes the connection; `peerConnection` stays readable. */
+  private release(): void {
+    for (const track of this.localStream?.getTracks() ?? []) track.stop();
+    this.peerConnection?.close();
+    this.localStream = null;
+    this.remoteStream = null;
+    this.media = null;
+    this.peerReady = null;
+    this.remoteCandidates = [];
+  }
+
+  private ref(): string {
+    const ref = `r${++this.refCount}`;
+    this.refs.add(ref);
+    return ref;
+  }
+
+  private dispatch(action: CallAction): boolean {
+    const previous = this.state;
+    const next = callReducer(previous, action);
+    if (next === previous) return false;
+    this.state = next;
+    if (next.phase !== previous.phase && (next.phase === 'ended' || next.phase === 'failed')) {
+      this.release();
+      if (next.phase === 'ended') this.resetTimer = setTimeout(() => this.dispatch({ type: 'reset' }), END_DISPLAY_MS);
+    }
+    this.emit('change', undefined);
+    return true;
+  }
+}
+
+/** Audio and video; audio alone when the device has no camera. */
+async function openCameraAndMicrophone(): Promise<MediaStream> {
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'NotFoundError') {
+      return navigator.mediaDevices.getUserMedia({ audio: true });
+    }
+    throw error;
+  }
+}
+
+function mediaErrorMessage(error: unknown): string {
+  if (error instanceof DOMException && error.name === 'NotAllowedError') {
+    return 'Camera and microphone access is blocked. Allow it in the browser to make calls.';
+  }
+  if (error instanceof DOMException && (error.name === 'NotFoundError' || error.name === 'NotReadableError')) {
+    return 'No usable microphone was found.';
+  }
+  return 'The call could not be set up.';
+}
+
+function localSdp(pc: RTCPeerConnection): string {
+  const sdp = pc.localDescription?.sdp;
+  if (!sdp) throw new Error('no local description');
+  return sdp;
+}
+
+function toWire(candidate: RTCIceCandidate): IceCandidate {
+  return {
+    candidate: candidate.candidate,
+    sdpMid: candidate.sdpMid,
+    sdpMLineIndex: candidate.sdpMLineIndex,
+    usernameFragment: candidate.usernameFragment,
+  };
+}
+
+function addCandidate(pc: RTCPeerConnection, candidate: RTCIceCandidateInit): void {
+  // One unusable candidate must not end a call that others can still carry.
+  pc.addIceCandidate(candidate).catch((error: unknown) => console.warn('call: ignored remote candidate', error));
+}

@@ -1,0 +1,46 @@
+import type { CallRecordView } from '@callstack/protocol';
+import { endReasonLabel, formatDuration, formatWhen } from '../format.ts';
+
+export function CallHistory({ calls, error }: { calls: CallRecordView[] | null; error: string | null }) {
+  let body;
+  if (calls === null) body = <p class="muted">{error ?? 'Loading…'}</p>;
+  else if (calls.length === 0) body = <p class="muted">No calls yet.</p>;
+  else
+    body = (
+      <ol class="list">
+        {calls.map((call) => (
+          <li
+            key={call.callId}
+            class="row history-row"
+            data-testid="history-row"
+            data-call-id={call.callId}
+            data-reason={call.endReason}
+            data-duration-ms={call.durationMs}
+          >
+            <span
+              class={`direction ${call.answeredAt ? '' : 'direction-unanswered'}`}
+              role="img"
+              aria-label={call.direction === 'outgoing' ? 'Outgoing' : 'Incoming'}
+            >
+              {call.direction === 'outgoing' ? '↗' : '↙'}
+            </span>
+            <span class="row-main">
+              <span class="row-title">{call.peer.displayName}</span>
+              <time class="row-sub" dateTime={call.createdAt}>
+                {formatWhen(call.createdAt)}
+              </time>
+            </span>
+            <span class="row-end">{call.answeredAt ? formatDuration(call.durationMs) : endReasonLabel(call.endReason)}</span>
+          </li>
+        ))}
+      </ol>
+    );
+
+  return (
+    <section class="card history" aria-labelledby="history-title" data-testid="call-history">
+      <h2 id="history-title">Recent calls</h2>
+      {calls !== null && error && <p class="muted">{error}</p>}
+      {body}
+    </section>
+  );
+}

@@ -1,0 +1,78 @@
+import type { CallController } from '../call.ts';
+import { callStatusLabel } from '../format.ts';
+import { Avatar } from './Avatar.tsx';
+import { IncomingCall } from './IncomingCall.tsx';
+import { InCall } from './InCall.tsx';
+
+export function CallPanel({ call }: { call: CallController }) {
+  const { state } = call;
+  const label = callStatusLabel(state);
+  const end = () => call.end();
+
+  let body;
+  switch (state.phase) {
+    case 'idle':
+      body = <p class="muted call-hint">Pick someone under People to start a video call.</p>;
+      break;
+    case 'incoming':
+      body = state.peer && (
+        <IncomingCall
+          caller={state.peer}
+          accepting={state.pending === 'accept'}
+          onAccept={() => call.accept()}
+          onReject={end}
+        />
+      );
+      break;
+    case 'connecting':
+    case 'active':
+      body = (
+        <InCall
+          state={state}
+          local={call.localStream}
+          remote={call.remoteStream}
+          onToggleMute={() => call.toggleMute()}
+          onToggleCamera={() => call.toggleCamera()}
+          onHangup={end}
+        />
+      );
+      break;
+    case 'calling':
+    case 'ringing':
+    case 'ended':
+    case 'failed':
+      body = state.peer && (
+        <div class="call-card">
+          <Avatar name={state.peer.displayName} size="large" />
+          <p class="call-peer">{state.peer.displayName}</p>
+          {(state.phase === 'calling' || state.phase === 'ringing') && (
+            <div class="actions">
+              <button type="button" class="btn btn-danger" data-testid="cancel" disabled={state.pending === 'end'} onClick={end}>
+                Cancel
+              </button>
+            </div>
+          )}
+        </div>
+      );
+      break;
+  }
+
+  return (
+    <section class="card call-panel" aria-label="Call">
+      <p
+        class={`call-status call-status-${state.phase}`}
+        data-testid="call-status"
+        data-state={state.phase}
+        data-reason={state.reason ?? undefined}
+        data-call-id={state.callId ?? undefined}
+      >
+        {label}
+      </p>
+      {/* Announces changes with the peer's name, which the status text above leaves out. */}
+      <p class="sr-only" aria-live="polite">
+        {state.peer && state.phase !== 'idle' ? `${label}: ${state.peer.displayName}` : label}
+      </p>
+      {body}
+    </section>
+  );
+}

@@ -1,0 +1,78 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { CallState } from '../call.ts';
+import { formatDuration } from '../format.ts';
+
+interface InCallProps {
+  state: CallState;
+  local: MediaStream | null;
+  remote: MediaStream | null;
+  onToggleMute: () => void;
+  onToggleCamera: () => void;
+  onHangup: () => void;
+}
+
+export function InCall({ state, local, remote, onToggleMute, onToggleCamera, onHangup }: InCallProps) {
+  const peerName = state.peer?.displayName ?? 'the other side';
+  // Audio-only when the device has no camera (known once the local stream is open).
+  const noCamera = local !== null && local.getVideoTracks().length === 0;
+  return (
+    <div class="in-call">
+      <div class="stage">
+        <video
+          class="remote-video"
+          data-testid="remote-video"
+          aria-label={`Video from ${peerName}`}
+          srcObject={remote}
+          autoplay
+          playsInline
+        />
+        {!remote && <p class="stage-note">{state.phase === 'active' ? 'No video' : 'Connecting…'}</p>}
+        <video
+          class="local-video"
+          data-testid="local-video"
+          aria-label="Your camera"
+          srcObject={local}
+          autoplay
+          playsInline
+          muted
+        />
+        <p class="stage-caption">
+          <span>{state.peer?.displayName}</span>
+          {state.answeredAt !== null && <Timer since={state.answeredAt} />}
+        </p>
+      </div>
+      {/* Toggle labels stay fixed: aria-pressed carries the state, a changing label would contradict it. */}
+      <div class="actions">
+        <button type="button" class="btn" data-testid="mute" aria-pressed={state.muted} onClick={onToggleMute}>
+          Mute
+        </button>
+        <button
+          type="button"
+          class="btn"
+          data-testid="camera"
+          aria-pressed={state.cameraOff}
+          disabled={noCamera}
+          onClick={onToggleCamera}
+        >
+          Camera off
+        </button>
+        <button type="button" class="btn btn-danger" data-testid="hangup" disabled={state.pending === 'end'} onClick={onHangup}>
+          Hang up
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function Timer({ since }: { since: number }) {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return (
+    <span class="timer" data-testid="call-timer" role="timer">
+      {formatDuration(now - since, true)}
+    </span>
+  );
+}

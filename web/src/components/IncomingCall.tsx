@@ -1,0 +1,33 @@
+import { useEffect } from 'preact/hooks';
+import type { Party } from '@callstack/protocol';
+import { startRingtone } from '../ringtone.ts';
+import { Avatar } from './Avatar.tsx';
+
+interface IncomingCallProps {
+  caller: Party;
+  /** Accept was clicked and the edge has not confirmed yet: stop ringing, wait. */
+  accepting: boolean;
+  onAccept: () => void;
+  onReject: () => void;
+}
+
+export function IncomingCall({ caller, accepting, onAccept, onReject }: IncomingCallProps) {
+  // Rings while shown and not yet accepted; unmounting (rejected, ended) stops it too.
+  useEffect(() => (accepting ? undefined : startRingtone()), [accepting]);
+  return (
+    <div class="call-card incoming" data-testid="incoming-call" role="group" aria-labelledby="incoming-title">
+      <Avatar name={caller.displayName} size="large" />
+      <p class="call-peer" id="incoming-title">
+        {caller.displayName} <span class="muted">is calling</span>
+      </p>
+      <div class="actions">
+        <button type="button" class="btn btn-primary" data-testid="accept" disabled={accepting} onClick={onAccept}>
+          Accept
+        </button>
+        <button type="button" class="btn btn-danger" data-testid="reject" disabled={accepting} onClick={onReject}>
+          Reject
+        </button>
+      </div>
+    </div>
+  );
+}
