@@ -71,7 +71,7 @@ const SUITES: Suite[] = [
   nodeTests('infra-cdk', 'infra-cdk/test/*.test.ts'),
   {
     name: 'edge',
-    needsStack: true,
+    needsStack: false,
     run: async (env) => {
       const report = join(TMP, 'edge-vitest.json');
       const code = await exec(

@@ -6,7 +6,7 @@
  */
 import type { ServerMessage } from '@callstack/protocol';
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { callSession, userHub } from '../src/signaling/stubs.ts';
 import { identityHeaders, type DeviceIdentity } from '../src/signaling/UserHub.ts';
 import type { CallState } from '../src/signaling/types.ts';
@@ -35,6 +35,7 @@ async function connect(identity: DeviceIdentity): Promise<Device> {
     else received.push(message);
   });
   ws.accept();
+  sockets.push(ws);
   return {
     ws,
     next: (type) => {
@@ -72,11 +73,30 @@ function start(callId: string) {
   });
 }
 
+const callIds: string[] = [];
+const sockets: WebSocket[] = [];
+const newCallId = () => {
+  const callId = crypto.randomUUID();
+  callIds.push(callId);
+  return callId;
+};
+
+// The CDR retries would go on for hours (no database here): stop them so the runtime can exit.
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.close(1000);
+  for (const callId of callIds.splice(0)) {
+    await runInDurableObject(callSession(env, tenantId, callId), async (_instance, state) => {
+      await state.storage.deleteAlarm();
+      await state.storage.deleteAll();
+    });
+  }
+});
+
 describe('call state across eviction', () => {
   it('an answered call is still answered after eviction, and hangs up with the right duration', async () => {
     const aliceDevice = await connect(alice);
     const bobDevice = await connect(bob);
-    const callId = crypto.randomUUID();
+    const callId = newCallId();
     expect(await start(callId)).toEqual({ ok: true });
     await bobDevice.next('call.incoming');
     bobDevice.ws.send(JSON.stringify({ type: 'call.accept', callId }));
@@ -99,7 +119,7 @@ describe('call state across eviction', () => {
   it('the ring timeout still fires after eviction', async () => {
     await connect(alice);
     const bobDevice = await connect(bob);
-    const callId = crypto.randomUUID();
+    const callId = newCallId();
     await start(callId);
     await bobDevice.next('call.incoming');
 

@@ -123,8 +123,10 @@ export class CallSession extends DurableObject<Env> {
     if (!state) return;
     const now = Date.now();
     if (state.status !== 'ended') {
+      // A call that the ring timeout ended keeps that transition (and its effects).
       const afterRing = ringTimeout(state, now);
-      await this.commit(state, afterRing.ok ? graceExpired(afterRing.state, now) : afterRing);
+      const transition = afterRing.ok && afterRing.state.status !== 'ended' ? graceExpired(state, now) : afterRing;
+      await this.commit(state, transition);
       const current = await this.load();
       if (current && current.status !== 'ended') await this.scheduleAlarm(current);
       return;

@@ -1,0 +1,142 @@
+/**
+ * Two people call each other in real Chromium through the real edge: audio and video flow both
+ * ways, and every way a call ends shows up in the UI and as a CDR.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { call, callState, launchBrowser, mediaStats, signIn, waitForState, type MediaStats, type Softphone } from '../lib/browser.ts';
+import { createTenant, waitForCallRecord, type TestTenant } from '../lib/fixtures.ts';
+import { stack } from '../lib/stack.ts';
+
+let browser: Browser;
+const phones: Softphone[] = [];
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await Promise.all(phones.map((phone) => phone.context.close()));
+  await browser?.close();
+});
+
+async function pair(tenant: TestTenant, options: { forceRelay?: boolean } = {}): Promise<[Softphone, Softphone]> {
+  const alice = await signIn(browser, tenant.users.alice, options);
+  const bob = await signIn(browser, tenant.users.bob, options);
+  phones.push(alice, bob);
+  return [alice, bob];
+}
+
+async function close(...pair: Softphone[]): Promise<void> {
+  for (const phone of pair) await phone.context.close();
+  phones.splice(0, phones.length, ...phones.filter((phone) => !pair.includes(phone)));
+}
+
+/** Stats after media has had `ms` to flow; packets counted both ways. */
+async function flowingMedia(phone: Softphone): Promise<MediaStats> {
+  let stats = await mediaStats(phone);
+  const deadline = Date.now() + 15_000;
+  while ((stats.audioPacketsReceived < 50 || stats.videoPacketsReceived < 50) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    stats = await mediaStats(phone);
+  }
+  return stats;
+}
+
+function assertFlowing(stats: MediaStats, who: string): void {
+  assert.ok(stats.audioPacketsReceived >= 50, `${who} audio received: ${stats.audioPacketsReceived}`);
+  assert.ok(stats.videoPacketsReceived >= 50, `${who} video received: ${stats.videoPacketsReceived}`);
+  assert.ok(stats.audioPacketsSent >= 50 && stats.videoPacketsSent >= 50, `${who} sent: ${JSON.stringify(stats)}`);
+  const lossRate = (stats.audioPacketsLost + stats.videoPacketsLost) / (stats.audioPacketsReceived + stats.videoPacketsReceived);
+  assert.ok(lossRate < 0.02, `${who} loss rate ${lossRate}`);
+}
+
+describe('1:1 calls in the softphone', () => {
+  test('alice calls bob, bob accepts, audio and video flow both ways, hang-up leaves the CDR and history', async () => {
+    const tenant = await createTenant();
+    const [alice, bob] = await pair(tenant);
+
+    await call(alice, tenant.users.bob);
+    await bob.page.locator('[data-testid=incoming-call]').filter({ hasText: tenant.users.alice.displayName }).waitFor();
+    await waitForState(alice, 'ringing');
+    await bob.page.locator('[data-testid=accept]').click();
+    await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
+    const callId = await callState(alice).getAttribute('data-call-id');
+    assert.ok(callId);
+    await alice.page.locator('video[data-testid=remote-video]').waitFor();
+
+    const [aliceStats, bobStats] = await Promise.all([flowingMedia(alice), flowingMedia(bob)]);
+    assertFlowing(aliceStats, 'alice');
+    assertFlowing(bobStats, 'bob');
+    assert.match((await alice.page.locator('[data-testid=call-timer]').textContent()) ?? '', /^\d+:\d\d$/);
+
+    await alice.page.locator('[data-testid=mute]').click();
+    assert.equal(await alice.page.locator('[data-testid=mute]').getAttribute('aria-pressed'), 'true');
+
+    await alice.page.locator('[data-testid=hangup]').click();
+    await Promise.all([waitForState(alice, 'ended'), waitForState(bob, 'ended')]);
+    assert.equal(await callState(bob).getAttribute('data-reason'), 'hangup');
+
+    const cdr = await waitForCallRecord(callId);
+    assert.equal(cdr.end_reason, 'hangup');
+    assert.equal(cdr.caller_id, tenant.users.alice.id);
+    assert.equal(cdr.callee_id, tenant.users.bob.id);
+    assert.ok(cdr.duration_ms >= 1_000, `duration ${cdr.duration_ms}`);
+
+    const row = bob.page.locator(`[data-testid=history-row][data-call-id="${callId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    assert.equal(await row.getAttribute('data-reason'), 'hangup');
+    assert.equal(Number(await row.getAttribute('data-duration-ms')), cdr.duration_ms);
+    await close(alice, bob);
+  });
+
+  test('bob rejects: alice sees the call declined', async () => {
+    const tenant = await createTenant();
+    const [alice, bob] = await pair(tenant);
+    await call(alice, tenant.users.bob);
+    await bob.page.locator('[data-testid=reject]').click();
+    await waitForState(alice, 'ended');
+    assert.equal(await callState(alice).getAttribute('data-reason'), 'rejected');
+    const callId = (await callState(alice).getAttribute('data-call-id'))!;
+    assert.equal((await waitForCallRecord(callId)).end_reason, 'rejected');
+    await close(alice, bob);
+  });
+
+  test('alice cancels before bob answers', async () => {
+    const tenant = await createTenant();
+    const [alice, bob] = await pair(tenant);
+    await call(alice, tenant.users.bob);
+    await bob.page.locator('[data-testid=incoming-call]').waitFor();
+    await waitForState(alice, 'ringing');
+    await alice.page.locator('[data-testid=cancel]').click();
+    await waitForState(bob, 'ended');
+    assert.equal(await callState(bob).getAttribute('data-reason'), 'cancelled');
+    await bob.page.locator('[data-testid=incoming-call]').waitFor({ state: 'detached' });
+    await close(alice, bob);
+  });
+
+  test('nobody answers: both sides see no answer after the ring timeout', async () => {
+    const tenant = await createTenant();
+    const [alice, bob] = await pair(tenant);
+    await call(alice, tenant.users.bob);
+    await bob.page.locator('[data-testid=incoming-call]').waitFor();
+    const timeoutMs = (Number(stack.edgeVars.RING_TIMEOUT_SECONDS) + 10) * 1000;
+    await Promise.all([waitForState(alice, 'ended', timeoutMs), waitForState(bob, 'ended', timeoutMs)]);
+    assert.equal(await callState(alice).getAttribute('data-reason'), 'no-answer');
+    assert.equal(await callState(bob).getAttribute('data-reason'), 'no-answer');
+    await close(alice, bob);
+  });
+
+  test('a call forced through TURN connects over relay candidates of the real coturn', async () => {
+    const tenant = await createTenant();
+    const [alice, bob] = await pair(tenant, { forceRelay: true });
+    await call(alice, tenant.users.bob);
+    await bob.page.locator('[data-testid=accept]').click();
+    await Promise.all([waitForState(alice, 'active', 30_000), waitForState(bob, 'active', 30_000)]);
+    const stats = await flowingMedia(alice);
+    assertFlowing(stats, 'alice (relay)');
+    assert.deepEqual(stats.selectedCandidateTypes, ['relay', 'relay']);
+    await alice.page.locator('[data-testid=hangup]').click();
+    await waitForState(bob, 'ended');
+    await close(alice, bob);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Real Chromium (Debian's package) driven by playwright-core, with fake camera and microphone,
+ * and the softphone's own UI as a person would use it.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { TestUser } from './fixtures.ts';
+import { stack } from './stack.ts';
+
+export async function launchBrowser(): Promise<Browser> {
+  // Playwright puts profiles in os.tmpdir(); keep them out of the system's /tmp clutter.
+  const home = mkdtempSync(join(tmpdir(), 'callstack-chromium-'));
+  process.env.TMPDIR = home;
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ],
+  });
+}
+
+export interface Softphone {
+  context: BrowserContext;
+  page: Page;
+  user: TestUser;
+}
+
+export async function signIn(browser: Browser, user: TestUser, options: { forceRelay?: boolean } = {}): Promise<Softphone> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  await context.grantPermissions(['camera', 'microphone']);
+  if (options.forceRelay) {
+    await context.addInitScript(() => localStorage.setItem('callstack.iceTransportPolicy', 'relay'));
+  }
+  const page = await context.newPage();
+  await page.goto(stack.url);
+  await page.fill('#login-email', user.email);
+  await page.fill('#login-password', user.password);
+  await page.locator('form[data-testid=login-form] [type=submit]').click();
+  await page.locator('[data-testid=me]').filter({ hasText: user.displayName }).waitFor();
+  return { context, page, user };
+}
+
+export async function call(from: Softphone, to: TestUser): Promise<void> {
+  const button = from.page.locator(`[data-testid=directory-entry][data-email="${to.email}"] [data-testid=call-button]`);
+  await button.click();
+}
+
+export function callState(phone: Softphone) {
+  return phone.page.locator('[data-testid=call-status]');
+}
+
+export async function waitForState(phone: Softphone, state: string, timeoutMs = 20_000): Promise<void> {
+  await phone.page.locator(`[data-testid=call-status][data-state="${state}"]`).waitFor({ timeout: timeoutMs });
+}
+
+export interface MediaStats {
+  audioPacketsReceived: number;
+  audioPacketsLost: number;
+  videoPacketsReceived: number;
+  videoPacketsLost: number;
+  audioPacketsSent: number;
+  videoPacketsSent: number;
+  selectedCandidateTypes: string[];
+}
+
+/** Reads the call's RTCPeerConnection stats through the app's test hook. */
+export async function mediaStats(phone: Softphone): Promise<MediaStats> {
+  return phone.page.evaluate(async () => {
+    const pc = (window as unknown as { __callstack: { peerConnection(): RTCPeerConnection | null } }).__callstack.peerConnection();
+    if (!pc) throw new Error('no peer connection');
+    const totals = {
+      audioPacketsReceived: 0,
+      audioPacketsLost: 0,
+      videoPacketsReceived: 0,
+      videoPacketsLost: 0,
+      audioPacketsSent: 0,
+      videoPacketsSent: 0,
+      selectedCandidateTypes: [] as string[],
+    };
+    const report = await pc.getStats();
+    const byId = new Map<string, Record<string, unknown>>();
+    report.forEach((entry: Record<string, unknown>) => byId.set(entry.id as string, entry));
+    report.forEach((entry: Record<string, unknown>) => {
+      const kind = entry.kind as string | undefined;
+      if (entry.type === 'inbound-rtp' && (kind === 'audio' || kind === 'video')) {
+        totals[`${kind}PacketsReceived`] += Number(entry.packetsReceived ?? 0);
+        totals[`${kind}PacketsLost`] += Number(entry.packetsLost ?? 0);
+      }
+      if (entry.type === 'outbound-rtp' && (kind === 'audio' || kind === 'video')) {
+        totals[`${kind}PacketsSent`] += Number(entry.packetsSent ?? 0);
+      }
+      if (entry.type === 'transport' && entry.selectedCandidatePairId) {
+        const pair = byId.get(entry.selectedCandidatePairId as string);
+        for (const side of ['localCandidateId', 'remoteCandidateId']) {
+          const candidate = pair && byId.get(pair[side] as string);
+          if (candidate) totals.selectedCandidateTypes.push(candidate.candidateType as string);
+        }
+      }
+    });
+    return totals;
+  });
+}
