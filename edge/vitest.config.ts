@@ -1,7 +1,8 @@
 /**
  * Unit tests that run inside workerd (vitest-pool-workers), with the Worker's real bindings from
  * wrangler.toml. The database is deliberately unreachable here (a closed local port): these tests
- * cover what the edge does without it; tests/integration covers the edge against PostgreSQL.
+ * cover what the edge does without it; tests/integration covers the edge against PostgreSQL,
+ * including a runtime killed and restarted mid-call.
  */
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
