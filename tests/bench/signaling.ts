@@ -30,6 +30,7 @@ const USERS = Number(values.users);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const CONNECT_CONCURRENCY = 50;
+const STEP_TIMEOUT_MS = 15_000;
 
 const tmp = join(ROOT, '.tmp', 'bench-signaling');
 rmSync(tmp, { recursive: true, force: true });
@@ -141,22 +142,18 @@ async function run(): Promise<void> {
 async function setUpCall(pair: { caller: SignalingClient; callee: SignalingClient; calleeId: string }): Promise<number> {
   const callId = crypto.randomUUID();
   const isThisCall = (message: { callId: string }) => message.callId === callId;
+  // Each client keeps what it received, so awaiting a step after sending cannot miss its message.
   const start = performance.now();
-  const incoming = pair.callee.next('call.incoming', isThisCall, 15_000);
-  const accepted = pair.caller.next('call.accepted', isThisCall, 15_000);
-  const offer = pair.callee.next('call.offer', isThisCall, 15_000);
-  const answer = pair.caller.next('call.answer', isThisCall, 15_000);
   pair.caller.send({ type: 'call.invite', callId, to: pair.calleeId, media: { audio: true, video: false } });
-  await incoming;
+  await pair.callee.next('call.incoming', isThisCall, STEP_TIMEOUT_MS);
   pair.callee.send({ type: 'call.accept', callId });
-  await accepted;
+  await pair.caller.next('call.accepted', isThisCall, STEP_TIMEOUT_MS);
   pair.caller.send({ type: 'call.offer', callId, sdp: 'v=0 bench offer' });
-  await offer;
+  await pair.callee.next('call.offer', isThisCall, STEP_TIMEOUT_MS);
   pair.callee.send({ type: 'call.answer', callId, sdp: 'v=0 bench answer' });
-  await answer;
+  await pair.caller.next('call.answer', isThisCall, STEP_TIMEOUT_MS);
   const latency = performance.now() - start;
-  const ended = pair.callee.next('call.ended', isThisCall, 15_000);
   pair.caller.send({ type: 'call.hangup', callId });
-  await ended;
+  await pair.callee.next('call.ended', isThisCall, STEP_TIMEOUT_MS);
   return latency;
 }

@@ -7,17 +7,12 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { MAX_SIGNALING_MESSAGE_BYTES } from '@callstack/protocol';
-import { createTenant, login, type TestTenant, type TestUser } from '../lib/fixtures.ts';
-import { SignalingClient } from '../lib/SignalingClient.ts';
+import { createTenant, login, type TestTenant } from '../lib/fixtures.ts';
+import { devicePool } from '../lib/SignalingClient.ts';
 import { stack } from '../lib/stack.ts';
 
-const clients: SignalingClient[] = [];
-async function device(user: TestUser): Promise<SignalingClient> {
-  const client = await SignalingClient.connect(stack.url, (await login(user)).accessToken);
-  clients.push(client);
-  return client;
-}
-after(() => Promise.all(clients.map((client) => client.close())));
+const { device, closeAll } = devicePool(() => stack.url, login);
+after(closeAll);
 
 /** Attempts a WebSocket upgrade and returns the refusal (fetch cannot send an Upgrade header). */
 function upgradeStatus(query: string): Promise<{ status: number; body: unknown }> {
@@ -167,10 +162,8 @@ describe('malformed messages on an open connection', () => {
   });
 
   test('a second connection with the same device id replaces the first', async () => {
-    const session = await login(tenant.users.dave);
-    const first = await SignalingClient.connect(stack.url, session.accessToken, 'dave-desk');
-    const second = await SignalingClient.connect(stack.url, session.accessToken, 'dave-desk');
-    clients.push(first, second);
+    const first = await device(tenant.users.dave, 'dave-desk');
+    const second = await device(tenant.users.dave, 'dave-desk');
     assert.equal((await first.whenClosed()).code, 4001);
     assert.ok(second.isOpen);
   });

@@ -4,18 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTenant, login, waitForCallRecord, type TestTenant, type TestUser } from '../lib/fixtures.ts';
-import { SignalingClient } from '../lib/SignalingClient.ts';
+import { createTenant, login, waitForCallRecord, type TestTenant } from '../lib/fixtures.ts';
+import { devicePool } from '../lib/SignalingClient.ts';
 import { stack } from '../lib/stack.ts';
 
-const clients: SignalingClient[] = [];
-async function device(user: TestUser): Promise<SignalingClient> {
-  const session = await login(user);
-  const client = await SignalingClient.connect(stack.url, session.accessToken);
-  clients.push(client);
-  return client;
-}
-after(() => Promise.all(clients.map((client) => client.close())));
+const { device, closeAll } = devicePool(() => stack.url, login);
+after(closeAll);
 
 const media = { audio: true, video: true };
 const newCallId = () => crypto.randomUUID();

@@ -4,6 +4,7 @@
  */
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '@callstack/protocol';
 import { WebSocket } from 'ws';
+import type { TestUser } from './fixtures.ts';
 
 type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 
@@ -116,4 +117,17 @@ export class SignalingClient {
     this.ws.close(1000);
     await this.closed;
   }
+}
+
+/** Devices a test file opens through the shared edge, all closed by `closeAll` (call it in `after`). */
+export function devicePool(baseUrl: () => string, signIn: (user: TestUser) => Promise<{ accessToken: string }>) {
+  const open: SignalingClient[] = [];
+  return {
+    async device(user: TestUser, deviceId?: string): Promise<SignalingClient> {
+      const client = await SignalingClient.connect(baseUrl(), (await signIn(user)).accessToken, deviceId);
+      open.push(client);
+      return client;
+    },
+    closeAll: () => Promise.all(open.map((client) => client.close())),
+  };
 }
