@@ -86,6 +86,9 @@ const SUITES: Suite[] = [
   nodeTests('e2e', 'tests/e2e/*.test.ts', { needsStack: true }),
 ];
 
+// The edge's wrangler.toml serves web/dist: every suite that loads it needs the build.
+buildWeb();
+
 const selected = process.argv.slice(2);
 const suites = selected.length ? SUITES.filter((suite) => selected.includes(suite.name)) : SUITES;
 const totals: Counts = { passed: 0, failed: 0 };
@@ -117,7 +120,6 @@ process.exit(totals.failed === 0 && totals.passed > 0 ? 0 : 1);
 /** Starts the shared stack once and returns the environment the tests read it from. */
 async function startStack(): Promise<NodeJS.ProcessEnv> {
   console.log('\n━━ starting the test stack: PostgreSQL, relay, coturn, edge ━━');
-  buildWeb();
   const postgres = await startPostgres(join(LOGS, 'postgres.log'));
   stops.push(() => postgres.stop());
   const relay = await prepareDatabase(postgres);

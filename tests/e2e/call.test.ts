@@ -31,11 +31,15 @@ async function close(...pair: Softphone[]): Promise<void> {
   phones.splice(0, phones.length, ...phones.filter((phone) => !pair.includes(phone)));
 }
 
-/** Stats after media has had `ms` to flow; packets counted both ways. */
+const MIN_PACKETS = 50;
+const enoughPackets = (stats: MediaStats) =>
+  Math.min(stats.audioPacketsReceived, stats.videoPacketsReceived, stats.audioPacketsSent, stats.videoPacketsSent) >= MIN_PACKETS;
+
+/** Stats once at least MIN_PACKETS have gone each way for audio and video (or after 15 s). */
 async function flowingMedia(phone: Softphone): Promise<MediaStats> {
   let stats = await mediaStats(phone);
   const deadline = Date.now() + 15_000;
-  while ((stats.audioPacketsReceived < 50 || stats.videoPacketsReceived < 50) && Date.now() < deadline) {
+  while (!enoughPackets(stats) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     stats = await mediaStats(phone);
   }
@@ -43,9 +47,9 @@ async function flowingMedia(phone: Softphone): Promise<MediaStats> {
 }
 
 function assertFlowing(stats: MediaStats, who: string): void {
-  assert.ok(stats.audioPacketsReceived >= 50, `${who} audio received: ${stats.audioPacketsReceived}`);
-  assert.ok(stats.videoPacketsReceived >= 50, `${who} video received: ${stats.videoPacketsReceived}`);
-  assert.ok(stats.audioPacketsSent >= 50 && stats.videoPacketsSent >= 50, `${who} sent: ${JSON.stringify(stats)}`);
+  assert.ok(stats.audioPacketsReceived >= MIN_PACKETS, `${who} audio received: ${stats.audioPacketsReceived}`);
+  assert.ok(stats.videoPacketsReceived >= MIN_PACKETS, `${who} video received: ${stats.videoPacketsReceived}`);
+  assert.ok(stats.audioPacketsSent >= MIN_PACKETS && stats.videoPacketsSent >= MIN_PACKETS, `${who} sent: ${JSON.stringify(stats)}`);
   const lossRate = (stats.audioPacketsLost + stats.videoPacketsLost) / (stats.audioPacketsReceived + stats.videoPacketsReceived);
   assert.ok(lossRate < 0.02, `${who} loss rate ${lossRate}`);
 }
