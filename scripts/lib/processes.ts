@@ -35,6 +35,11 @@ export class Service {
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
+    // Own process group (so Ctrl-C reaches us first and we stop in order); if this process dies
+    // without stopping it, the group must not outlive us.
+    const orphanGuard = () => child.pid && killGroup(child.pid, 'SIGKILL');
+    process.once('exit', orphanGuard);
+    child.once('exit', () => process.off('exit', orphanGuard));
     const exited = new Promise<never>((_, reject) =>
       child.once('exit', (code, signal) =>
         reject(new Error(`${name} exited during start (code ${code}, signal ${signal}); log: ${logFile}\n${this.tail()}`)),
