@@ -149,6 +149,13 @@ describe('calls that cannot ring', () => {
     const alice = await device(tenant.users.alice);
     const foreign = await alice.request({ type: 'call.invite', callId: newCallId(), to: other.users.bob.id, media });
     assert.equal(foreign.type === 'error' && foreign.code, 'not_found');
+    // Online makes no difference: a hub only vouches for users of its own tenant.
+    const foreignBob = await device(other.users.bob);
+    const online = await alice.request({ type: 'call.invite', callId: newCallId(), to: other.users.bob.id, media });
+    assert.equal(online.type === 'error' && online.code, 'not_found');
+    assert.equal(foreignBob.all('call.incoming').length, 0);
+    const nobody = await alice.request({ type: 'call.invite', callId: newCallId(), to: 'no-such-user', media });
+    assert.equal(nobody.type === 'error' && nobody.code, 'not_found');
     const self = await alice.request({ type: 'call.invite', callId: newCallId(), to: tenant.users.alice.id, media });
     assert.equal(self.type === 'error' && self.code, 'bad_request');
   });

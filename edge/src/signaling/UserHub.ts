@@ -13,6 +13,7 @@ import {
   parseClientMessage,
   type CallMedia,
   type ClientMessage,
+  type Party,
   type ServerMessage,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
@@ -22,7 +23,7 @@ import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { log } from '../log.ts';
 import { TokenBucket } from './TokenBucket.ts';
-import { callSession } from './stubs.ts';
+import { callSession, userHub } from './stubs.ts';
 import { failure, type Actor, type DeviceSelector, type Outcome, type RingOutcome } from './types.ts';
 
 /** Identity of a socket, proven by the Worker before the upgrade and kept across hibernation. */
@@ -171,7 +172,7 @@ export class UserHub extends DurableObject<Env> {
     if ((await this.liveCalls()).length > 0) {
       return failure(ErrorCode.invalidState, 'you are already in a call');
     }
-    const callee = await withDb(this.env, (db) => findActiveUser(db, device.tenantId, calleeId));
+    const callee = await this.findCallee(device.tenantId, calleeId);
     if (!callee) return failure(ErrorCode.notFound, 'no such user in your organisation');
 
     // Marked before the callee rings, so a simultaneous incoming call finds this user busy.
@@ -180,11 +181,30 @@ export class UserHub extends DurableObject<Env> {
       callId,
       tenantId: device.tenantId,
       caller: { userId: device.userId, displayName: device.displayName, deviceId: device.deviceId },
-      callee: { userId: callee.id, displayName: callee.displayName },
+      callee,
       media,
     });
     if (!started.ok) this.untrack(callId);
     return started;
+  }
+
+  /**
+   * Who this hub's user is, as proven by the tokens its connected devices signed in with; null
+   * when no device is connected. The hub's name fixes tenant and user, so this needs no lookup.
+   */
+  identify(): Party | null {
+    const [socket] = this.ctx.getWebSockets();
+    if (!socket) return null;
+    const { userId, displayName } = socket.deserializeAttachment() as DeviceIdentity;
+    return { userId, displayName };
+  }
+
+  /** The callee, from its hub when online (no database on the hot path), else from Postgres. */
+  private async findCallee(tenantId: string, calleeId: string): Promise<Party | null> {
+    const online = await userHub(this.env, tenantId, calleeId).identify();
+    if (online) return online;
+    const user = await withDb(this.env, (db) => findActiveUser(db, tenantId, calleeId));
+    return user ? { userId: user.id, displayName: user.displayName } : null;
   }
 
   /** Calls this user is in, dropping entries whose session has ended (a missed untrack). */
