@@ -14,6 +14,7 @@ import { ApiError } from './errors.ts';
 import { errorResponse, json } from './http.ts';
 import { identityHeaders } from './signaling/UserHub.ts';
 import { userHub } from './signaling/stubs.ts';
+import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
 
 export { CallSession } from './signaling/CallSession.ts';
@@ -34,22 +35,32 @@ router
   .post('/api/auth/login', (request, env) => login(request, env))
   .post('/api/auth/refresh', (request, env) => refresh(request, env))
   .post('/api/auth/logout', (request, env) => logout(request, env))
+  .post('/api/signup', (request, env) => signup(request, env))
+  .post('/api/invites', (request, env) => inviteUser(request, env))
+  .post('/api/invites/accept', (request, env) => acceptInvite(request, env))
+  .get('/api/admin/users', (request, env) => adminUsers(request, env))
+  .put('/api/admin/users/:id/role', (request, env) => setRole(request, env))
+  .post('/api/admin/users/:id/deactivate', (request, env) => deactivate(request, env))
+  .get('/api/admin/api-keys', (request, env) => listKeys(request, env))
+  .post('/api/admin/api-keys', (request, env) => createKey(request, env))
+  .delete('/api/admin/api-keys/:id', (request, env) => revokeKey(request, env))
+  .get('/api/admin/audit', (request, env) => auditLog(request, env))
   .get('/api/me', async (request, env) => {
-    const principal = await authenticate(request, env);
+    const principal = await authenticate(request, env, 'directory.read');
     return json(principal);
   })
   .get('/api/users', async (request, env) => {
-    const { tenantId } = await authenticate(request, env);
+    const { tenantId } = await authenticate(request, env, 'directory.read');
     const users = await withDb(env, (db) => listDirectory(db, tenantId));
     return json({ users } satisfies DirectoryResponse);
   })
   .get('/api/calls', async (request, env) => {
-    const { tenantId, userId } = await authenticate(request, env);
+    const { tenantId, userId } = await authenticate(request, env, 'calls.read_own');
     const calls = await withDb(env, (db) => listCallHistory(db, tenantId, userId));
     return json({ calls } satisfies CallHistoryResponse);
   })
   .get('/api/turn-credentials', async (request, env) => {
-    const { userId } = await authenticate(request, env);
+    const { userId } = await authenticate(request, env, 'turn.use');
     return json(await turnCredentials(env, userId));
   })
   .get('/api/signaling', async (request, env) => {

@@ -17,7 +17,7 @@ describe('passwords (PBKDF2-SHA256 in workerd)', () => {
 });
 
 describe('access tokens', () => {
-  const principal = { userId: 'u1', tenantId: 't1', role: 'user' as const, displayName: 'Ünïcode Üser' };
+  const principal = { actorType: 'user' as const, userId: 'u1', tenantId: 't1', role: 'user' as const, displayName: 'Ünïcode Üser' };
 
   it('round-trips the principal and carries a kid', async () => {
     const token = await issueAccessToken(env, principal);

@@ -24,7 +24,7 @@ export async function createTenant(): Promise<TestTenant> {
     tenantId: tenant.id,
     email: `${name}-${suffix}@test.callstack.test`,
     displayName: `${name[0]!.toUpperCase()}${name.slice(1)} ${suffix}`,
-    role: name === 'alice' ? 'admin' : 'user',
+    role: name === 'alice' ? 'admin' : name === 'carol' ? 'operator' : 'user',
     password: `${name}-password-${suffix}`,
   });
   const users = { alice: make('alice'), bob: make('bob'), carol: make('carol'), dave: make('dave') };
@@ -68,4 +68,27 @@ export async function waitForCallRecord(callId: string, timeoutMs = 15_000): Pro
     if (Date.now() > deadline) throw new Error(`no call record for ${callId} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+export interface ApiResult<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/** One REST call to the shared edge; `auth` is an access token or an API key. */
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  options: { auth?: string; body?: unknown } = {},
+): Promise<ApiResult<T>> {
+  const response = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(options.auth ? { authorization: `Bearer ${options.auth}` } : {}),
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
 }

@@ -11,8 +11,9 @@ export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 const ISSUER = 'callstack';
 const AUDIENCE = 'callstack-api';
 
-/** Who is calling, as proven by a valid access token. */
+/** Who is calling, as proven by a valid access token (a user) or API key (`userId` is the key id). */
 export interface Principal {
+  actorType: 'user' | 'api_key';
   userId: string;
   tenantId: string;
   role: Role;
@@ -38,7 +39,7 @@ export async function verifyAccessToken(env: Env, token: string): Promise<Princi
     if (typeof sub !== 'string' || typeof tid !== 'string' || typeof name !== 'string' || !isRole(role)) {
       throw new ApiError(ErrorCode.unauthorized, 'malformed access token');
     }
-    return { userId: sub, tenantId: tid, role, displayName: name };
+    return { actorType: 'user', userId: sub, tenantId: tid, role, displayName: name };
   } catch (error) {
     if (error instanceof ApiError) throw error;
     if (error instanceof errors.JWTExpired) throw new ApiError(ErrorCode.tokenExpired, 'access token expired');

@@ -1,4 +1,4 @@
-import type { DirectoryEntry, Role, UserView } from '@callstack/protocol';
+import type { AdminUserView, DirectoryEntry, Role, UserView } from '@callstack/protocol';
 import type { Db } from './client.ts';
 
 export interface UserRow extends UserView {
@@ -56,4 +56,58 @@ function toUser(row: RawUser): UserRow {
     role: row.role,
     passwordHash: row.password_hash,
   };
+}
+
+export async function listAllUsers(db: Db, tenantId: string): Promise<AdminUserView[]> {
+  const { rows } = await db.query<RawUser & { deactivated_at: Date | null; created_at: Date }>(
+    `select ${USER_COLUMNS}, deactivated_at, created_at from users where tenant_id = $1 order by display_name, id`,
+    [tenantId],
+  );
+  return rows.map((row) => ({
+    ...toUserView(toUser(row)),
+    active: row.deactivated_at === null,
+    createdAt: new Date(row.created_at).toISOString(),
+  }));
+}
+
+export type RoleChange = { outcome: 'changed'; previous: Role } | { outcome: 'not_found' } | { outcome: 'last_admin' };
+
+/** Changes a role within the tenant, refusing to leave the tenant without an active admin. */
+export async function changeRole(db: Db, tenantId: string, userId: string, role: Role): Promise<RoleChange> {
+  const { rows } = await db.query<{ role: Role }>(
+    'select role from users where tenant_id = $1 and id = $2 for update',
+    [tenantId, userId],
+  );
+  const current = rows[0];
+  if (!current) return { outcome: 'not_found' };
+  if (current.role === 'admin' && role !== 'admin' && (await otherActiveAdmins(db, tenantId, userId)) === 0) {
+    return { outcome: 'last_admin' };
+  }
+  await db.query('update users set role = $3 where tenant_id = $1 and id = $2', [tenantId, userId, role]);
+  return { outcome: 'changed', previous: current.role };
+}
+
+export type Deactivation = { outcome: 'deactivated' | 'not_found' | 'last_admin' };
+
+/** Deactivates a user of the tenant and revokes its sessions. */
+export async function deactivateUser(db: Db, tenantId: string, userId: string): Promise<Deactivation> {
+  const { rows } = await db.query<{ role: Role }>(
+    'select role from users where tenant_id = $1 and id = $2 and deactivated_at is null for update',
+    [tenantId, userId],
+  );
+  const user = rows[0];
+  if (!user) return { outcome: 'not_found' };
+  if (user.role === 'admin' && (await otherActiveAdmins(db, tenantId, userId)) === 0) return { outcome: 'last_admin' };
+  await db.query('update users set deactivated_at = now() where tenant_id = $1 and id = $2', [tenantId, userId]);
+  await db.query('update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null', [userId]);
+  return { outcome: 'deactivated' };
+}
+
+async function otherActiveAdmins(db: Db, tenantId: string, userId: string): Promise<number> {
+  const { rows } = await db.query<{ count: string }>(
+    `select count(*) as count from users
+      where tenant_id = $1 and id <> $2 and role = 'admin' and deactivated_at is null`,
+    [tenantId, userId],
+  );
+  return Number(rows[0]?.count ?? 0);
 }

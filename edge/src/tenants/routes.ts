@@ -1,0 +1,157 @@
+/**
+ * Organisations running themselves: sign-up, invites, roles, deactivation, API keys and the
+ * audit log. Every query is scoped by the caller's tenant, so another tenant's ids are simply
+ * not found (404), and every change is audited with actor, target and IP.
+ */
+import {
+  AcceptInviteRequest,
+  ChangeRoleRequest,
+  CreateApiKeyRequest,
+  CreateInviteRequest,
+  ErrorCode,
+  SignupRequest,
+  type AdminUsersResponse,
+  type CreatedApiKey,
+  type InviteResponse,
+} from '@callstack/protocol';
+import type { IRequest } from 'itty-router';
+import { hashPassword } from '../auth/password.ts';
+import { authenticate, clientIp, sessionFor } from '../auth/routes.ts';
+import type { Principal } from '../auth/tokens.ts';
+import { withDb, withTransaction, type Db } from '../db/client.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../db/apiKeys.ts';
+import { listAudit, recordAudit, type AuditEvent } from '../db/audit.ts';
+import { claimInvite, createInvite } from '../db/invites.ts';
+import { issueRefreshToken } from '../db/sessions.ts';
+import { createTenant, createUser } from '../db/tenants.ts';
+import { changeRole, deactivateUser, listAllUsers } from '../db/users.ts';
+import type { Env } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { json, readJson } from '../http.ts';
+
+export async function signup(request: Request, env: Env): Promise<Response> {
+  const body = await readJson(request, SignupRequest);
+  const passwordHash = await hashPassword(body.password);
+  const created = await withTransaction(env, async (db) => {
+    const tenant = await createTenant(db, body.organisation);
+    const userId = await createUser(db, { tenantId: tenant.id, email: body.email, displayName: body.displayName, role: 'admin', passwordHash });
+    if (!userId) throw new ApiError(ErrorCode.conflict, 'an account with this email already exists');
+    await recordAudit(db, { tenantId: tenant.id, actorType: 'user', actorId: userId, action: 'tenant.created', targetType: 'tenant', targetId: tenant.id, ip: clientIp(request) });
+    const refresh = await issueRefreshToken(db, { tenantId: tenant.id, userId });
+    return { user: { id: userId, tenantId: tenant.id, email: body.email, displayName: body.displayName, role: 'admin' as const }, refresh };
+  });
+  return json(await sessionFor(env, created.user, created.refresh.token), 201);
+}
+
+export async function inviteUser(request: Request, env: Env): Promise<Response> {
+  const actor = await authenticate(request, env, 'invites.create');
+  const body = await readJson(request, CreateInviteRequest);
+  const invite = await withTransaction(env, async (db) => {
+    const created = await createInvite(db, { tenantId: actor.tenantId, email: body.email, role: body.role, invitedBy: actorUserId(actor) });
+    await audit(db, request, actor, { action: 'invite.created', targetType: 'invite', targetId: created.id, details: { email: body.email, role: body.role } });
+    return created;
+  });
+  const url = new URL(`/invite#${invite.token}`, request.url).toString();
+  return json({ id: invite.id, email: body.email, role: body.role, expiresAt: invite.expiresAt.toISOString(), token: invite.token, url } satisfies InviteResponse, 201);
+}
+
+export async function acceptInvite(request: Request, env: Env): Promise<Response> {
+  const body = await readJson(request, AcceptInviteRequest);
+  const passwordHash = await hashPassword(body.password);
+  const created = await withTransaction(env, async (db) => {
+    const claim = await claimInvite(db, body.token);
+    if (claim.outcome === 'unknown') throw new ApiError(ErrorCode.notFound, 'this invite does not exist');
+    if (claim.outcome !== 'claimed') throw new ApiError(ErrorCode.invalidState, `this invite has ${claim.outcome === 'used' ? 'already been used' : 'expired'}`);
+    const userId = await createUser(db, { tenantId: claim.tenantId, email: claim.email, displayName: body.displayName, role: claim.role, passwordHash });
+    if (!userId) throw new ApiError(ErrorCode.conflict, 'an account with this email already exists');
+    await recordAudit(db, { tenantId: claim.tenantId, actorType: 'user', actorId: userId, action: 'invite.accepted', targetType: 'invite', targetId: claim.id, ip: clientIp(request) });
+    const refresh = await issueRefreshToken(db, { tenantId: claim.tenantId, userId });
+    return { user: { id: userId, tenantId: claim.tenantId, email: claim.email, displayName: body.displayName, role: claim.role }, refresh };
+  });
+  return json(await sessionFor(env, created.user, created.refresh.token), 201);
+}
+
+export async function adminUsers(request: Request, env: Env): Promise<Response> {
+  const actor = await authenticate(request, env, 'users.read_all');
+  const users = await withDb(env, (db) => listAllUsers(db, actor.tenantId));
+  return json({ users } satisfies AdminUsersResponse);
+}
+
+export async function setRole(request: IRequest, env: Env): Promise<Response> {
+  const actor = await authenticate(request, env, 'users.manage');
+  const { role } = await readJson(request, ChangeRoleRequest);
+  const userId = request.params.id!;
+  await withTransaction(env, async (db) => {
+    const change = await changeRole(db, actor.tenantId, userId, role);
+    if (change.outcome === 'not_found') throw new ApiError(ErrorCode.notFound, 'no such user');
+    if (change.outcome === 'last_admin') throw new ApiError(ErrorCode.conflict, 'the organisation needs at least one admin');
+    await audit(db, request, actor, { action: 'user.role_changed', targetType: 'user', targetId: userId, details: { from: change.previous, to: role } });
+  });
+  return new Response(null, { status: 204 });
+}
+
+export async function deactivate(request: IRequest, env: Env): Promise<Response> {
+  const actor = await authenticate(request, env, 'users.manage');
+  const userId = request.params.id!;
+  await withTransaction(env, async (db) => {
+    const result = await deactivateUser(db, actor.tenantId, userId);
+    if (result.outcome === 'not_found') throw new ApiError(ErrorCode.notFound, 'no such active user');
+    if (result.outcome === 'last_admin') throw new ApiError(ErrorCode.conflict, 'the organisation needs at least one admin');
+    await audit(db, request, actor, { action: 'user.deactivated', targetType: 'user', targetId: userId });
+  });
+  return new Response(null, { status: 204 });
+}
+
+export async function createKey(request: Request, env: Env): Promise<Response> {
+  const actor = await authenticate(request, env, 'api_keys.manage');
+  const body = await readJson(request, CreateApiKeyRequest);
+  const created = await withTransaction(env, async (db) => {
+    const key = await createApiKey(db, { tenantId: actor.tenantId, name: body.name, role: body.role, createdBy: actorUserId(actor) });
+    await audit(db, request, actor, { action: 'api_key.created', targetType: 'api_key', targetId: key.view.id, details: { name: body.name, role: body.role } });
+    return key;
+  });
+  return json({ ...created.view, key: created.key } satisfies CreatedApiKey, 201);
+}
+
+export async function listKeys(request: Request, env: Env): Promise<Response> {
+  const actor = await authenticate(request, env, 'api_keys.manage');
+  return json({ keys: await withDb(env, (db) => listApiKeys(db, actor.tenantId)) });
+}
+
+export async function revokeKey(request: IRequest, env: Env): Promise<Response> {
+  const actor = await authenticate(request, env, 'api_keys.manage');
+  const keyId = request.params.id!;
+  await withTransaction(env, async (db) => {
+    if (!(await revokeApiKey(db, actor.tenantId, keyId))) throw new ApiError(ErrorCode.notFound, 'no such API key');
+    await audit(db, request, actor, { action: 'api_key.revoked', targetType: 'api_key', targetId: keyId });
+  });
+  return new Response(null, { status: 204 });
+}
+
+export async function auditLog(request: Request, env: Env): Promise<Response> {
+  const actor = await authenticate(request, env, 'audit.read');
+  const query = new URL(request.url).searchParams;
+  const limit = Math.min(200, Math.max(1, Number(query.get('limit') ?? 50) || 50));
+  const before = query.get('before');
+  if (before !== null && !/^\d{1,18}$/.test(before)) throw new ApiError(ErrorCode.badRequest, 'before must be an entry id');
+  const entries = await withDb(env, (db) =>
+    listAudit(db, actor.tenantId, {
+      action: query.get('action') ?? undefined,
+      actorId: query.get('actor') ?? undefined,
+      targetId: query.get('target') ?? undefined,
+      before: before ?? undefined,
+      limit,
+    }),
+  );
+  return json({ entries });
+}
+
+/** Invites and keys name a creating user; an API key acting for an admin names itself. */
+function actorUserId(actor: Principal): string {
+  if (actor.actorType !== 'user') throw new ApiError(ErrorCode.forbidden, 'this action needs a signed-in user');
+  return actor.userId;
+}
+
+function audit(db: Db, request: Request, actor: Principal, event: Omit<AuditEvent, 'tenantId' | 'actorType' | 'actorId' | 'ip'>) {
+  return recordAudit(db, { ...event, tenantId: actor.tenantId, actorType: actor.actorType, actorId: actor.userId, ip: clientIp(request) });
+}
