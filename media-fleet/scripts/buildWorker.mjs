@@ -159,6 +159,7 @@ const args = new Set(process.argv.slice(2));
 const FORCE = args.has('--force') || process.env.CALLSTACK_WORKER_REBUILD === '1';
 const PRINT_PATH = args.has('--print-path');
 const t0 = process.hrtime.bigint();
+const USAGE = 'usage: node media-fleet/scripts/buildWorker.mjs [--force] [--print-path]';
 
 function log(msg) {
   const s = (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1).padStart(6);
@@ -433,7 +434,13 @@ async function withLock(lockDir, fn) {
           alive = false;
         }
       }
-      if (pid && !alive) {
+      let ageMs = 0;
+      try {
+        ageMs = Date.now() - fs.statSync(lockDir).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if ((pid && !alive) || (!pid && ageMs > 10_000)) {
         fs.rmSync(lockDir, { recursive: true, force: true }); // stale lock from a dead run
         continue;
       }
@@ -455,6 +462,12 @@ async function withLock(lockDir, fn) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
+  if (args.has('--help') || args.has('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const unknown = [...args].filter((a) => a !== '--force' && a !== '--print-path');
+  if (unknown.length) fail(`unknown argument(s) ${unknown.join(' ')}\n${USAGE}`);
   if (process.platform !== 'linux') fail(`only Linux is supported (this is ${process.platform})`);
   ensureAptPackages();
 
