@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildWeb, ROOT } from './lib/stack.ts';
+import { buildWeb, ROOT, WRANGLER_OFFLINE_ENV } from './lib/stack.ts';
 
 const outdir = join(ROOT, '.tmp', 'deploy-check');
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+const env = { ...process.env, ...WRANGLER_OFFLINE_ENV };
 
 function run(title: string, command: string, args: string[]): void {
   console.log(`\n▶ ${title}`);

@@ -4,7 +4,7 @@
  * `wrangler dev --local` serving the built web app.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNeonRelay, type Relay } from '../../edge/dev/neonRelay.ts';
@@ -12,6 +12,13 @@ import { migrate } from '../../edge/scripts/migrations.ts';
 import { ensureDir, freePort, Service, waitFor } from './processes.ts';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** wrangler must not phone home: the machines it runs on here reach no Cloudflare service. */
+export const WRANGLER_OFFLINE_ENV = {
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+} as const;
 
 export interface DatabaseEndpoint {
   url: string;
@@ -83,9 +90,7 @@ async function startEdgeOnce(options: EdgeOptions, port: number): Promise<Edge> 
       ...process.env,
       HOME: home,
       XDG_CONFIG_HOME: join(home, '.config'),
-      WRANGLER_SEND_METRICS: 'false',
-      WRANGLER_SEND_ERROR_REPORTS: 'false',
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      ...WRANGLER_OFFLINE_ENV,
       CI: 'true',
       FORCE_COLOR: '0',
       NO_COLOR: '1',
@@ -103,8 +108,4 @@ async function startEdgeOnce(options: EdgeOptions, port: number): Promise<Edge> 
     throw error;
   }
   return { url, port, service, stop: () => service.stop() };
-}
-
-export function webIsBuilt(): boolean {
-  return existsSync(join(ROOT, 'web/dist/index.html'));
 }

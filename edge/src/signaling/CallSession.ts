@@ -53,7 +53,7 @@ export class CallSession extends DurableObject<Env> {
    * The caller's hub has already marked its user as in this call.
    */
   async start(init: CallStart): Promise<Outcome> {
-    if (await this.ctx.storage.get<CallState>(STATE_KEY)) return failure(ErrorCode.conflict, 'call id already used');
+    if (await this.load()) return failure(ErrorCode.conflict, 'call id already used');
     const now = Date.now();
     const ringSeconds = Number(this.env.RING_TIMEOUT_SECONDS ?? DEFAULT_RING_TIMEOUT_SECONDS);
     const state: CallState = {

@@ -13,6 +13,7 @@ import {
   type AdminUsersResponse,
   type CreatedApiKey,
   type InviteResponse,
+  type UserView,
 } from '@callstack/protocol';
 import type { IRequest } from 'itty-router';
 import { hashPassword } from '../auth/password.ts';
@@ -23,7 +24,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../db/apiKeys.ts';
 import { listAudit, recordAudit, type AuditEvent } from '../db/audit.ts';
 import { claimInvite, createInvite } from '../db/invites.ts';
 import { issueRefreshToken } from '../db/sessions.ts';
-import { createTenant, createUser } from '../db/tenants.ts';
+import { createTenant, createUser, type NewUser } from '../db/tenants.ts';
 import { changeRole, deactivateUser, listAllUsers } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
@@ -32,15 +33,16 @@ import { json, readJson } from '../http.ts';
 export async function signup(request: Request, env: Env): Promise<Response> {
   const body = await readJson(request, SignupRequest);
   const passwordHash = await hashPassword(body.password);
-  const created = await withTransaction(env, async (db) => {
+  const session = await withTransaction(env, async (db) => {
     const tenant = await createTenant(db, body.organisation);
-    const userId = await createUser(db, { tenantId: tenant.id, email: body.email, displayName: body.displayName, role: 'admin', passwordHash });
-    if (!userId) throw new ApiError(ErrorCode.conflict, 'an account with this email already exists');
-    await recordAudit(db, { tenantId: tenant.id, actorType: 'user', actorId: userId, action: 'tenant.created', targetType: 'tenant', targetId: tenant.id, ip: clientIp(request) });
-    const refresh = await issueRefreshToken(db, { tenantId: tenant.id, userId });
-    return { user: { id: userId, tenantId: tenant.id, email: body.email, displayName: body.displayName, role: 'admin' as const }, refresh };
+    return register(db, request, { tenantId: tenant.id, email: body.email, displayName: body.displayName, role: 'admin', passwordHash }, (userId) => ({
+      action: 'tenant.created',
+      targetType: 'tenant',
+      targetId: tenant.id,
+      actorId: userId,
+    }));
   });
-  return json(await sessionFor(env, created.user, created.refresh.token), 201);
+  return json(await sessionFor(env, session.user, session.refreshToken), 201);
 }
 
 export async function inviteUser(request: Request, env: Env): Promise<Response> {
@@ -58,17 +60,18 @@ export async function inviteUser(request: Request, env: Env): Promise<Response> 
 export async function acceptInvite(request: Request, env: Env): Promise<Response> {
   const body = await readJson(request, AcceptInviteRequest);
   const passwordHash = await hashPassword(body.password);
-  const created = await withTransaction(env, async (db) => {
+  const session = await withTransaction(env, async (db) => {
     const claim = await claimInvite(db, body.token);
     if (claim.outcome === 'unknown') throw new ApiError(ErrorCode.notFound, 'this invite does not exist');
     if (claim.outcome !== 'claimed') throw new ApiError(ErrorCode.invalidState, `this invite has ${claim.outcome === 'used' ? 'already been used' : 'expired'}`);
-    const userId = await createUser(db, { tenantId: claim.tenantId, email: claim.email, displayName: body.displayName, role: claim.role, passwordHash });
-    if (!userId) throw new ApiError(ErrorCode.conflict, 'an account with this email already exists');
-    await recordAudit(db, { tenantId: claim.tenantId, actorType: 'user', actorId: userId, action: 'invite.accepted', targetType: 'invite', targetId: claim.id, ip: clientIp(request) });
-    const refresh = await issueRefreshToken(db, { tenantId: claim.tenantId, userId });
-    return { user: { id: userId, tenantId: claim.tenantId, email: claim.email, displayName: body.displayName, role: claim.role }, refresh };
+    return register(db, request, { tenantId: claim.tenantId, email: claim.email, displayName: body.displayName, role: claim.role, passwordHash }, (userId) => ({
+      action: 'invite.accepted',
+      targetType: 'invite',
+      targetId: claim.id,
+      actorId: userId,
+    }));
   });
-  return json(await sessionFor(env, created.user, created.refresh.token), 201);
+  return json(await sessionFor(env, session.user, session.refreshToken), 201);
 }
 
 export async function adminUsers(request: Request, env: Env): Promise<Response> {
@@ -144,6 +147,26 @@ export async function auditLog(request: Request, env: Env): Promise<Response> {
     }),
   );
   return json({ entries });
+}
+
+/**
+ * Creates a user who signs in at once (sign-up, accepted invite): the user, the audit entry that
+ * says why, and the first refresh token, all in the caller's transaction.
+ */
+async function register(
+  db: Db,
+  request: Request,
+  user: NewUser,
+  auditOf: (userId: string) => Pick<AuditEvent, 'action' | 'targetType' | 'targetId' | 'actorId'>,
+): Promise<{ user: UserView; refreshToken: string }> {
+  const userId = await createUser(db, user);
+  if (!userId) throw new ApiError(ErrorCode.conflict, 'an account with this email already exists');
+  await recordAudit(db, { ...auditOf(userId), tenantId: user.tenantId, actorType: 'user', ip: clientIp(request) });
+  const refresh = await issueRefreshToken(db, { tenantId: user.tenantId, userId });
+  return {
+    user: { id: userId, tenantId: user.tenantId, email: user.email, displayName: user.displayName, role: user.role },
+    refreshToken: refresh.token,
+  };
 }
 
 /** Invites and keys name a creating user; an API key acting for an admin names itself. */
