@@ -33,14 +33,14 @@ const TMP = join(ROOT, '.tmp', 'test');
 rmSync(TMP, { recursive: true, force: true });
 const LOGS = ensureDir(join(TMP, 'logs'));
 
-const nodeTests = (name: string, files: string, options: { needsStack?: boolean; concurrency?: number } = {}): Suite => ({
+const nodeTests = (name: string, files: string | string[], options: { needsStack?: boolean; concurrency?: number } = {}): Suite => ({
   name,
   needsStack: options.needsStack ?? false,
   run: async (env) => {
     const tap = join(TMP, `${name}.tap`);
-    const testFiles = expand(files);
+    const testFiles = [files].flat().flatMap(expand);
     if (testFiles.length === 0) {
-      console.error(`no test files match ${files}`);
+      console.error(`no test files match ${[files].flat().join(' ')}`);
       return { passed: 0, failed: 1 };
     }
     const code = await exec(
@@ -77,7 +77,7 @@ const SUITES: Suite[] = [
     needsStack: false,
     run: async (env) => {
       if ((await exec('npm', ['run', '--silent', 'build:worker', '-w', 'media-fleet'], env)) !== 0) return { passed: 0, failed: 1 };
-      return nodeTests('media-fleet-tests', 'media-fleet/test/*.test.ts').run(env);
+      return nodeTests('media-fleet-tests', ['media-fleet/src/*.test.ts', 'media-fleet/test/*.test.ts']).run(env);
     },
   },
   {
