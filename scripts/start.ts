@@ -9,8 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbeddedDatabase } from '../edge/dev/pgliteServer.ts';
-import { DEMO_USERS, seed } from '../edge/scripts/seed.ts';
+import { DEMO_USERS, demoSipCredentials, seed } from '../edge/scripts/seed.ts';
+import { DEFAULT_SIP_REALM } from '../edge/src/sip/credentials.ts';
 import { ensureDir, freePort, stopOnSignal } from './lib/processes.ts';
+import { startMailSink } from './lib/mailSink.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge, type DatabaseEndpoint } from './lib/stack.ts';
 
 const DATA = ensureDir(join(ROOT, '.data'));
@@ -27,6 +29,10 @@ const relay = await prepareDatabase(database);
 stops.push(() => relay.close());
 await seed({ databaseUrl: database.url, relayUrl: relay.url });
 
+// Mail (password resets) lands as files in .data/outbox/.
+const mail = await startMailSink(join(DATA, 'outbox'), localSecret('mail'));
+stops.push(() => mail.close());
+
 console.log('▶ starting the edge (wrangler dev --local)');
 const edge = await startEdge({
   stateDir: ensureDir(join(DATA, 'edge')),
@@ -36,6 +42,8 @@ const edge = await startEdge({
     DATABASE_URL: database.url,
     NEON_WS_PROXY: relay.url,
     JWT_SECRET: localSecret('jwt'),
+    MAIL_ENDPOINT: mail.url,
+    MAIL_API_KEY: mail.apiKey,
   },
 });
 stops.push(() => edge.stop());
@@ -49,6 +57,9 @@ CallStack is running.
   Demo logins (tenant "Demo Company"):
 ${DEMO_USERS.map((user) => `    ${user.email.padEnd(width)}  ${user.password}   (${user.displayName}, ${user.role})`).join('\n')}
 
+  SIP phones (realm ${DEFAULT_SIP_REALM}): ${DEMO_USERS.map((user) => Object.values(demoSipCredentials(user)).join(' / ')).join(', ')}
+
+  Mail (password resets):  ${mail.dir}
   Open the URL in two browser windows, sign in as two users and call one from the other.
   Logs: ${LOGS}   Data: ${DATA}   Stop: Ctrl-C
 `);

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCoturn } from './lib/coturn.ts';
+import { startMailSink } from './lib/mailSink.ts';
 import { startPostgres } from './lib/postgres.ts';
 import { ensureDir } from './lib/processes.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge } from './lib/stack.ts';
@@ -138,6 +139,8 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
   const turn = await startCoturn(join(LOGS, 'coturn.log'), randomBytes(16).toString('hex'));
   stops.push(() => turn.stop());
   const jwtSecret = randomBytes(32).toString('base64url');
+  const mail = await startMailSink(join(TMP, 'outbox'), randomBytes(16).toString('hex'));
+  stops.push(() => mail.close());
   const vars = {
     DATABASE_URL: postgres.url,
     NEON_WS_PROXY: relay.url,
@@ -145,6 +148,8 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
     TURN_SECRET: turn.secret,
     TURN_URLS: turn.urls.join(','),
     RING_TIMEOUT_SECONDS: '6',
+    MAIL_ENDPOINT: mail.url,
+    MAIL_API_KEY: mail.apiKey,
   };
   const edge = await startEdge({ stateDir: ensureDir(join(TMP, 'edge')), logFile: join(LOGS, 'edge.log'), vars });
   stops.push(() => edge.stop());
@@ -154,6 +159,7 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
     CALLSTACK_URL: edge.url,
     CALLSTACK_EDGE_VARS: JSON.stringify(vars),
     CALLSTACK_TEST_TMP: TMP,
+    CALLSTACK_OUTBOX_DIR: mail.dir,
     DATABASE_URL: postgres.url,
     NEON_WS_PROXY: relay.url,
     JWT_SECRET: jwtSecret,

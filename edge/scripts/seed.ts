@@ -1,7 +1,9 @@
 /**
  * The demo tenant: a few users with known passwords, for local runs and tests. Idempotent.
  */
+import { createHash } from 'node:crypto';
 import { hashPassword } from '../src/auth/password.ts';
+import { DEFAULT_SIP_REALM } from '../src/sip/credentials.ts';
 import { withClient, type DatabaseTarget } from './migrations.ts';
 
 export interface DemoUser {
@@ -26,6 +28,12 @@ export interface TenantSeed {
   users: DemoUser[];
 }
 
+/** Known SIP credentials for demo phones: `user-alice` registers as `alice` / `alice-sip-pass`. */
+export function demoSipCredentials(user: DemoUser): { username: string; password: string } {
+  const username = user.id.replace(/^user-/, '');
+  return { username, password: `${username}-sip-pass` };
+}
+
 /** Inserts tenants and users that do not exist yet; existing rows are left as they are. */
 export async function seed(target: DatabaseTarget, seeds: TenantSeed[] = [{ tenant: DEMO_TENANT, users: DEMO_USERS }]): Promise<void> {
   await withClient(target, async (client) => {
@@ -42,6 +50,14 @@ export async function seed(target: DatabaseTarget, seeds: TenantSeed[] = [{ tena
           `insert into users (id, tenant_id, email, display_name, role, password_hash) values ($1, $2, $3, $4, $5, $6)`,
           [user.id, tenant.id, user.email, user.displayName, user.role, await hashPassword(user.password)],
         );
+        const sip = demoSipCredentials(user);
+        await client.query('insert into sip_credentials (user_id, tenant_id, username, realm, ha1) values ($1, $2, $3, $4, $5)', [
+          user.id,
+          tenant.id,
+          sip.username,
+          DEFAULT_SIP_REALM,
+          createHash('md5').update(`${sip.username}:${DEFAULT_SIP_REALM}:${sip.password}`).digest('hex'),
+        ]);
       }
     }
   });

@@ -21,4 +21,19 @@ export interface Env {
   TURN_TTL_SECONDS?: string;
   /** How long a call may ring before it ends as no-answer. */
   RING_TIMEOUT_SECONDS?: string;
+  /** Sign-in throttling: failures allowed per account / per IP in 15 minutes, and the first lock. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT?: string;
+  LOGIN_MAX_FAILURES_PER_IP?: string;
+  LOGIN_LOCK_BASE_SECONDS?: string;
+  /** Verification-only signing keys of earlier rotations: `kid:secret,kid:secret`. Secret. */
+  JWT_PREVIOUS_KEYS?: string;
+  /** HTTP mail API (Resend-compatible `POST {from,to,subject,text}`); unset: mail waits in the outbox. */
+  MAIL_ENDPOINT?: string;
+  /** Bearer key of the mail API. Secret. */
+  MAIL_API_KEY?: string;
+  MAIL_FROM?: string;
+  /** Public base URL for links in mail (reset links); defaults to the request's origin. */
+  PUBLIC_URL?: string;
+  /** Digest realm of SIP credentials. */
+  SIP_REALM?: string;
 }

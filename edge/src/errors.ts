@@ -6,11 +6,14 @@ import { ErrorCode, httpStatusOf, type ErrorBody } from '@callstack/protocol';
  */
 export class ApiError extends Error {
   readonly code: ErrorCode;
+  /** Sent as `Retry-After` with rate-limit answers. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get status(): number {

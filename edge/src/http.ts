@@ -20,10 +20,10 @@ export async function readJson<S extends v.GenericSchema>(request: Request, sche
   return result.output;
 }
 
-export function json(data: unknown, status = 200): Response {
+export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(data), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
   });
 }
 
@@ -33,5 +33,6 @@ export function errorResponse(error: unknown, request: Request): Response {
   if (apiError.code === ErrorCode.internal || apiError.code === ErrorCode.databaseUnavailable) {
     log.error('http.failed', { method: request.method, path: new URL(request.url).pathname, code: apiError.code }, error);
   }
-  return json(apiError.toBody(), apiError.status);
+  const headers: Record<string, string> = apiError.retryAfterSeconds ? { 'retry-after': String(apiError.retryAfterSeconds) } : {};
+  return json(apiError.toBody(), apiError.status, headers);
 }

@@ -39,6 +39,28 @@ describe('access tokens', () => {
   });
 });
 
+describe('signing key rotation by kid', () => {
+  const principal = { actorType: 'user' as const, userId: 'u1', tenantId: 't1', role: 'admin' as const, displayName: 'Rota' };
+  const before = { ...env, JWT_KID: 'k1', JWT_SECRET: 'old-secret-old-secret-old-secret' };
+  const after = { ...env, JWT_KID: 'k2', JWT_SECRET: 'new-secret-new-secret-new-secret' };
+
+  it('accepts tokens of a previous key listed in JWT_PREVIOUS_KEYS and signs new ones with the new kid', async () => {
+    const oldToken = await issueAccessToken(before, principal);
+    await expect(verifyAccessToken(after, oldToken)).rejects.toMatchObject({ code: 'unauthorized' });
+    const rotated = { ...after, JWT_PREVIOUS_KEYS: `k1:${before.JWT_SECRET}` };
+    expect(await verifyAccessToken(rotated, oldToken)).toEqual(principal);
+    const newToken = await issueAccessToken(rotated, principal);
+    expect(JSON.parse(atob(newToken.split('.')[0]!))).toMatchObject({ kid: 'k2' });
+    expect(await verifyAccessToken(rotated, newToken)).toEqual(principal);
+  });
+
+  it('refuses a known kid paired with the wrong secret', async () => {
+    const oldToken = await issueAccessToken(before, principal);
+    const wrong = { ...after, JWT_PREVIOUS_KEYS: 'k1:not-the-old-secret-at-all-000' };
+    await expect(verifyAccessToken(wrong, oldToken)).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+});
+
 describe('TURN REST credentials', () => {
   it('match coturn: username expiry:user, password base64 HMAC-SHA1 (vector from openssl)', async () => {
     // echo -n "1700003600:user-bob" | openssl dgst -sha1 -hmac turn-secret -binary | base64

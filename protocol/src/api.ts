@@ -15,66 +15,64 @@ export type LoginRequest = v.InferOutput<typeof LoginRequest>;
 export const RefreshRequest = v.object({ refreshToken: v.pipe(v.string(), v.minLength(16), v.maxLength(256)) });
 export type RefreshRequest = v.InferOutput<typeof RefreshRequest>;
 
-export type Role = 'admin' | 'operator' | 'user';
+export const RoleSchema = v.picklist(['admin', 'operator', 'user']);
+export type Role = v.InferOutput<typeof RoleSchema>;
 
-export interface UserView {
-  id: string;
-  tenantId: string;
-  email: string;
-  displayName: string;
-  role: Role;
-}
+export const UserView = v.object({ id: v.string(), tenantId: v.string(), email: v.string(), displayName: v.string(), role: RoleSchema });
+export type UserView = v.InferOutput<typeof UserView>;
 
-export interface SessionResponse {
-  accessToken: string;
+export const SessionResponse = v.object({
+  accessToken: v.string(),
   /** Seconds until the access token expires. */
-  expiresIn: number;
-  refreshToken: string;
-  user: UserView;
-}
+  expiresIn: v.number(),
+  refreshToken: v.string(),
+  user: UserView,
+});
+export type SessionResponse = v.InferOutput<typeof SessionResponse>;
 
-export interface DirectoryEntry {
-  id: string;
-  displayName: string;
-  email: string;
-}
+export const PrincipalView = v.object({
+  actorType: v.picklist(['user', 'api_key']),
+  userId: v.string(),
+  tenantId: v.string(),
+  role: RoleSchema,
+  displayName: v.string(),
+});
+export type PrincipalView = v.InferOutput<typeof PrincipalView>;
 
-export interface DirectoryResponse {
-  users: DirectoryEntry[];
-}
+export const DirectoryEntry = v.object({ id: v.string(), displayName: v.string(), email: v.string() });
+export type DirectoryEntry = v.InferOutput<typeof DirectoryEntry>;
 
-export interface CallRecordView {
-  callId: string;
-  direction: 'outgoing' | 'incoming';
-  peer: { userId: string; displayName: string };
-  createdAt: string;
-  answeredAt: string | null;
-  endedAt: string;
-  endReason: string;
-  durationMs: number;
-}
+export const DirectoryResponse = v.object({ users: v.array(DirectoryEntry) });
+export type DirectoryResponse = v.InferOutput<typeof DirectoryResponse>;
 
-export interface CallHistoryResponse {
-  calls: CallRecordView[];
-}
+export const CallRecordView = v.object({
+  callId: v.string(),
+  direction: v.picklist(['outgoing', 'incoming']),
+  peer: v.object({ userId: v.string(), displayName: v.string() }),
+  createdAt: v.string(),
+  answeredAt: v.nullable(v.string()),
+  endedAt: v.string(),
+  endReason: v.string(),
+  durationMs: v.number(),
+});
+export type CallRecordView = v.InferOutput<typeof CallRecordView>;
 
-export interface IceServer {
-  urls: string[];
-  username?: string;
-  credential?: string;
-}
+export const CallHistoryResponse = v.object({ calls: v.array(CallRecordView) });
+export type CallHistoryResponse = v.InferOutput<typeof CallHistoryResponse>;
 
-export interface TurnCredentialsResponse {
-  username: string;
-  password: string;
+export const IceServer = v.object({ urls: v.array(v.string()), username: v.optional(v.string()), credential: v.optional(v.string()) });
+export type IceServer = v.InferOutput<typeof IceServer>;
+
+export const TurnCredentialsResponse = v.object({
+  username: v.string(),
+  password: v.string(),
   /** Seconds the credentials stay valid. */
-  ttl: number;
-  iceServers: IceServer[];
-}
+  ttl: v.number(),
+  iceServers: v.array(IceServer),
+});
+export type TurnCredentialsResponse = v.InferOutput<typeof TurnCredentialsResponse>;
 
 // ---- tenants, invites, roles, API keys, audit (issue 3) ----------------------------------------
-
-export const RoleSchema = v.picklist(['admin', 'operator', 'user']);
 const Password = v.pipe(v.string(), v.minLength(10, 'use at least 10 characters'), v.maxLength(256));
 const DisplayName = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100));
 
@@ -89,15 +87,16 @@ export type SignupRequest = v.InferOutput<typeof SignupRequest>;
 export const CreateInviteRequest = v.object({ email: Email, role: RoleSchema });
 export type CreateInviteRequest = v.InferOutput<typeof CreateInviteRequest>;
 
-export interface InviteResponse {
-  id: string;
-  email: string;
-  role: Role;
-  expiresAt: string;
+export const InviteResponse = v.object({
+  id: v.string(),
+  email: v.string(),
+  role: RoleSchema,
+  expiresAt: v.string(),
   /** The secret part of the link; shown once. */
-  token: string;
-  url: string;
-}
+  token: v.string(),
+  url: v.string(),
+});
+export type InviteResponse = v.InferOutput<typeof InviteResponse>;
 
 export const AcceptInviteRequest = v.object({
   token: v.pipe(v.string(), v.minLength(16), v.maxLength(256)),
@@ -108,28 +107,114 @@ export type AcceptInviteRequest = v.InferOutput<typeof AcceptInviteRequest>;
 
 export const ChangeRoleRequest = v.object({ role: RoleSchema });
 
-export interface AdminUserView extends UserView {
-  active: boolean;
-  createdAt: string;
-}
+export const AdminUserView = v.object({ ...UserView.entries, active: v.boolean(), createdAt: v.string() });
+export type AdminUserView = v.InferOutput<typeof AdminUserView>;
 
-export interface AdminUsersResponse {
-  users: AdminUserView[];
-}
+export const AdminUsersResponse = v.object({ users: v.array(AdminUserView) });
+export type AdminUsersResponse = v.InferOutput<typeof AdminUsersResponse>;
 
 export const CreateApiKeyRequest = v.object({ name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)), role: RoleSchema });
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  prefix: string;
-  role: Role;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revoked: boolean;
-}
+export const ApiKeyView = v.object({
+  id: v.string(),
+  name: v.string(),
+  prefix: v.string(),
+  role: RoleSchema,
+  createdAt: v.string(),
+  lastUsedAt: v.nullable(v.string()),
+  revoked: v.boolean(),
+});
+export type ApiKeyView = v.InferOutput<typeof ApiKeyView>;
 
-export interface CreatedApiKey extends ApiKeyView {
-  /** The whole key; shown once, stored only as a hash. */
-  key: string;
-}
+export const ApiKeysResponse = v.object({ keys: v.array(ApiKeyView) });
+export type ApiKeysResponse = v.InferOutput<typeof ApiKeysResponse>;
+
+/** The whole key is shown once; only its hash is stored. */
+export const CreatedApiKey = v.object({ ...ApiKeyView.entries, key: v.string() });
+export type CreatedApiKey = v.InferOutput<typeof CreatedApiKey>;
+
+export const AuditEntry = v.object({
+  id: v.string(),
+  actorType: v.picklist(['user', 'api_key', 'anonymous']),
+  actorId: v.nullable(v.string()),
+  action: v.string(),
+  targetType: v.nullable(v.string()),
+  targetId: v.nullable(v.string()),
+  ip: v.nullable(v.string()),
+  details: v.record(v.string(), v.unknown()),
+  createdAt: v.string(),
+});
+export type AuditEntry = v.InferOutput<typeof AuditEntry>;
+
+export const AuditLogResponse = v.object({ entries: v.array(AuditEntry) });
+export type AuditLogResponse = v.InferOutput<typeof AuditLogResponse>;
+
+// ---- account security, SIP credentials, contacts, privacy (issue 3) ----------------------------
+
+const Secret = v.pipe(v.string(), v.minLength(16), v.maxLength(256));
+const CurrentPassword = v.pipe(v.string(), v.minLength(1), v.maxLength(256));
+
+export const ChangePasswordRequest = v.object({ currentPassword: CurrentPassword, newPassword: Password });
+export type ChangePasswordRequest = v.InferOutput<typeof ChangePasswordRequest>;
+
+/** Always answered 202, whether or not the account exists, so it cannot probe for accounts. */
+export const PasswordResetRequest = v.object({ email: Email });
+export type PasswordResetRequest = v.InferOutput<typeof PasswordResetRequest>;
+
+export const PasswordResetConfirmRequest = v.object({ token: Secret, newPassword: Password });
+export type PasswordResetConfirmRequest = v.InferOutput<typeof PasswordResetConfirmRequest>;
+
+export const SipCredentialsView = v.object({
+  username: v.string(),
+  realm: v.string(),
+  createdAt: v.string(),
+  rotatedAt: v.string(),
+});
+export type SipCredentialsView = v.InferOutput<typeof SipCredentialsView>;
+
+/** Returned by a rotation only: the password is never stored, so it cannot be shown again. */
+export const RevealedSipCredentials = v.object({ ...SipCredentialsView.entries, password: v.string() });
+export type RevealedSipCredentials = v.InferOutput<typeof RevealedSipCredentials>;
+
+/** An international number: spaces, dots, dashes and brackets are dropped, then `+` and 2-15 digits. */
+export const E164 = v.pipe(
+  v.string(),
+  v.maxLength(32),
+  v.transform((raw) => raw.replace(/[\s().-]/g, '')),
+  v.regex(/^\+[1-9]\d{1,14}$/, 'use an international number such as +44 20 7946 0958'),
+);
+
+const ContactId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+
+export const CreateContactRequest = v.variant('kind', [
+  v.object({ kind: v.literal('user'), userId: ContactId, displayName: v.optional(DisplayName), favorite: v.optional(v.boolean()) }),
+  v.object({ kind: v.literal('external'), phone: E164, displayName: DisplayName, favorite: v.optional(v.boolean()) }),
+]);
+export type CreateContactRequest = v.InferOutput<typeof CreateContactRequest>;
+
+export const UpdateContactRequest = v.pipe(
+  v.object({ displayName: v.optional(DisplayName), phone: v.optional(E164), favorite: v.optional(v.boolean()) }),
+  v.check((body) => Object.values(body).some((value) => value !== undefined), 'change at least one of displayName, phone, favorite'),
+);
+export type UpdateContactRequest = v.InferOutput<typeof UpdateContactRequest>;
+
+export const ContactView = v.object({
+  id: v.string(),
+  kind: v.picklist(['user', 'external']),
+  /** Set for colleagues: call them over signaling. */
+  userId: v.nullable(v.string()),
+  /** Set for external numbers (E.164): called through the SIP trunk. */
+  phone: v.nullable(v.string()),
+  displayName: v.string(),
+  email: v.nullable(v.string()),
+  favorite: v.boolean(),
+  createdAt: v.string(),
+});
+export type ContactView = v.InferOutput<typeof ContactView>;
+
+export const ContactsResponse = v.object({ contacts: v.array(ContactView) });
+export type ContactsResponse = v.InferOutput<typeof ContactsResponse>;
+
+/** Erasing one's own account asks for the password again. */
+export const EraseAccountRequest = v.object({ password: CurrentPassword });
+export type EraseAccountRequest = v.InferOutput<typeof EraseAccountRequest>;

@@ -2,6 +2,8 @@
  * Test tenants: each test makes its own tenant with fresh users, so tests never share state and
  * can run against one database.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SessionResponse } from '@callstack/protocol';
 import { withClient } from '../../edge/scripts/migrations.ts';
 import { seed, type DemoUser } from '../../edge/scripts/seed.ts';
@@ -73,22 +75,50 @@ export async function waitForCallRecord(callId: string, timeoutMs = 15_000): Pro
 export interface ApiResult<T = unknown> {
   status: number;
   body: T;
+  headers: Headers;
 }
 
 /** One REST call to the shared edge; `auth` is an access token or an API key. */
 export async function api<T = unknown>(
   method: string,
   path: string,
-  options: { auth?: string; body?: unknown } = {},
+  options: { auth?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<ApiResult<T>> {
   const response = await fetch(`${stack.url}${path}`, {
     method,
     headers: {
       'content-type': 'application/json',
       ...(options.auth ? { authorization: `Bearer ${options.auth}` } : {}),
+      ...options.headers,
     },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers };
+}
+
+export interface SentMail {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+}
+
+/** Mail the edge delivered to the stack's mail sink (one JSON file per message). */
+export function sentMail(to: string): SentMail[] {
+  const dir = stack.outboxDir;
+  return readdirSync(dir)
+    .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as SentMail)
+    .filter((mail) => mail.to.includes(to));
+}
+
+/** Polls the mail sink until `count` messages to `to` arrived (delivery runs after the response). */
+export async function waitForMail(to: string, count = 1, timeoutMs = 15_000): Promise<SentMail[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const mails = sentMail(to);
+    if (mails.length >= count) return mails;
+    if (Date.now() > deadline) throw new Error(`${mails.length} of ${count} mails to ${to} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

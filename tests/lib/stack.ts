@@ -25,6 +25,10 @@ export const stack = {
   get edgeVars(): Record<string, string> {
     return JSON.parse(required('CALLSTACK_EDGE_VARS')) as Record<string, string>;
   },
+  /** Where the stack's mail sink writes delivered mail. */
+  get outboxDir(): string {
+    return required('CALLSTACK_OUTBOX_DIR');
+  },
   tmp(...parts: string[]): string {
     return join(required('CALLSTACK_TEST_TMP'), ...parts);
   },

@@ -12,6 +12,8 @@ export const PERMISSIONS = {
   'directory.read': EVERYONE,
   'calls.read_own': EVERYONE,
   'turn.use': EVERYONE,
+  'account.manage_own': EVERYONE,
+  'contacts.manage_own': EVERYONE,
   'users.manage': ['admin'],
   'users.read_all': ['admin', 'operator'],
   'invites.create': ['admin'],

@@ -9,24 +9,34 @@ import { ApiError } from '../errors.ts';
 import { json, readJson } from '../http.ts';
 import { log } from '../log.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './password.ts';
+import { LoginThrottle } from './throttle.ts';
 import { authorize, type Permission } from './permissions.ts';
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken, verifyAccessToken, type Principal } from './tokens.ts';
 
 export async function login(request: Request, env: Env): Promise<Response> {
   const { email, password } = await readJson(request, LoginRequest);
-  const user = await withDb(env, (db) => findActiveUserByEmail(db, email));
+  const subject = { email, ip: clientIp(request) };
+  const throttle = new LoginThrottle(env);
+  const user = await withDb(env, async (db) => {
+    await throttle.check(db, subject);
+    return findActiveUserByEmail(db, email);
+  });
   // Same work whether or not the account exists, so timing does not reveal accounts.
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !valid) {
-    log.info('auth.login_failed', { email, ip: clientIp(request) });
-    if (user) {
-      await withDb(env, (db) =>
-        recordAudit(db, { tenantId: user.tenantId, actorType: 'anonymous', actorId: null, action: 'auth.login_failed', targetType: 'user', targetId: user.id, ip: clientIp(request) }),
-      );
-    }
+    log.info('auth.login_failed', { email, ip: subject.ip });
+    await withDb(env, async (db) => {
+      await throttle.failed(db, subject);
+      if (user) {
+        await recordAudit(db, { tenantId: user.tenantId, actorType: 'anonymous', actorId: null, action: 'auth.login_failed', targetType: 'user', targetId: user.id, ip: subject.ip });
+      }
+    });
     throw new ApiError(ErrorCode.invalidCredentials, 'wrong email or password');
   }
-  const refresh = await withDb(env, (db) => issueRefreshToken(db, { tenantId: user.tenantId, userId: user.id }));
+  const refresh = await withDb(env, async (db) => {
+    await throttle.succeeded(db, subject);
+    return issueRefreshToken(db, { tenantId: user.tenantId, userId: user.id });
+  });
   log.info('auth.login', { tenantId: user.tenantId, userId: user.id });
   return json(await sessionFor(env, user, refresh.token));
 }

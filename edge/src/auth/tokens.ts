@@ -23,18 +23,18 @@ export interface Principal {
 export async function issueAccessToken(env: Env, principal: Principal, now = Date.now()): Promise<string> {
   const issuedAt = Math.floor(now / 1000);
   return new SignJWT({ tid: principal.tenantId, role: principal.role, name: principal.displayName })
-    .setProtectedHeader({ alg: 'HS256', kid: env.JWT_KID ?? 'k1' })
+    .setProtectedHeader({ alg: 'HS256', kid: currentKid(env) })
     .setSubject(principal.userId)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + ACCESS_TOKEN_TTL_SECONDS)
-    .sign(signingKey(env));
+    .sign(encode(env.JWT_SECRET));
 }
 
 export async function verifyAccessToken(env: Env, token: string): Promise<Principal> {
   try {
-    const { payload } = await jwtVerify(token, signingKey(env), { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, (header) => verificationKey(env, header.kid), { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
     const { sub, tid, role, name } = payload;
     if (typeof sub !== 'string' || typeof tid !== 'string' || typeof name !== 'string' || !isRole(role)) {
       throw new ApiError(ErrorCode.unauthorized, 'malformed access token');
@@ -47,9 +47,22 @@ export async function verifyAccessToken(env: Env, token: string): Promise<Princi
   }
 }
 
-function signingKey(env: Env): Uint8Array {
-  return new TextEncoder().encode(env.JWT_SECRET);
+/**
+ * Rotation: deploy a new JWT_SECRET with a new JWT_KID and move the old pair into
+ * JWT_PREVIOUS_KEYS; tokens signed with it stay valid until they expire (15 minutes), then the
+ * old pair can be dropped. An unknown `kid` is refused.
+ */
+function verificationKey(env: Env, kid: string | undefined): Uint8Array {
+  if (kid === currentKid(env)) return encode(env.JWT_SECRET);
+  for (const entry of (env.JWT_PREVIOUS_KEYS ?? '').split(',')) {
+    const separator = entry.indexOf(':');
+    if (separator > 0 && entry.slice(0, separator).trim() === kid) return encode(entry.slice(separator + 1).trim());
+  }
+  throw new ApiError(ErrorCode.unauthorized, 'access token signed with an unknown key');
 }
+
+const currentKid = (env: Env) => env.JWT_KID ?? 'k1';
+const encode = (secret: string) => new TextEncoder().encode(secret);
 
 function isRole(value: unknown): value is Role {
   return value === 'admin' || value === 'operator' || value === 'user';

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '@callstack/protocol';
 import type { Db } from './client.ts';
 
 export type ActorType = 'user' | 'api_key' | 'anonymous';
@@ -30,17 +31,6 @@ export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
   );
 }
 
-export interface AuditEntry {
-  id: string;
-  actorType: ActorType;
-  actorId: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-  createdAt: string;
-}
 
 export interface AuditFilter {
   action?: string;

@@ -66,3 +66,9 @@ export async function revokeRefreshToken(db: Db, token: string): Promise<void> {
 async function revokeFamily(db: Db, familyId: string): Promise<void> {
   await db.query('update refresh_tokens set revoked_at = now() where family_id = $1 and revoked_at is null', [familyId]);
 }
+
+/** Signs the user out everywhere: every refresh token of every device stops working. */
+export async function revokeAllRefreshTokens(db: Db, userId: string): Promise<number> {
+  const { rowCount } = await db.query('update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null', [userId]);
+  return rowCount ?? 0;
+}

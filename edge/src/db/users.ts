@@ -1,5 +1,6 @@
 import type { AdminUserView, DirectoryEntry, Role, UserView } from '@callstack/protocol';
 import type { Db } from './client.ts';
+import { revokeAllRefreshTokens } from './sessions.ts';
 
 export interface UserRow extends UserView {
   passwordHash: string;
@@ -99,15 +100,19 @@ export async function deactivateUser(db: Db, tenantId: string, userId: string): 
   if (!user) return { outcome: 'not_found' };
   if (user.role === 'admin' && (await otherActiveAdmins(db, tenantId, userId)) === 0) return { outcome: 'last_admin' };
   await db.query('update users set deactivated_at = now() where tenant_id = $1 and id = $2', [tenantId, userId]);
-  await db.query('update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null', [userId]);
+  await revokeAllRefreshTokens(db, userId);
   return { outcome: 'deactivated' };
 }
 
-async function otherActiveAdmins(db: Db, tenantId: string, userId: string): Promise<number> {
+export async function otherActiveAdmins(db: Db, tenantId: string, userId: string): Promise<number> {
   const { rows } = await db.query<{ count: string }>(
     `select count(*) as count from users
       where tenant_id = $1 and id <> $2 and role = 'admin' and deactivated_at is null`,
     [tenantId, userId],
   );
   return Number(rows[0]?.count ?? 0);
+}
+
+export async function setPasswordHash(db: Db, tenantId: string, userId: string, passwordHash: string): Promise<void> {
+  await db.query('update users set password_hash = $3 where tenant_id = $1 and id = $2', [tenantId, userId, passwordHash]);
 }

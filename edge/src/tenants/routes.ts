@@ -28,6 +28,7 @@ import { createTenant, createUser, type NewUser } from '../db/tenants.ts';
 import { changeRole, deactivateUser, listAllUsers } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { provisionSipCredentials } from '../sip/routes.ts';
 import { json, readJson } from '../http.ts';
 
 export async function signup(request: Request, env: Env): Promise<Response> {
@@ -35,7 +36,7 @@ export async function signup(request: Request, env: Env): Promise<Response> {
   const passwordHash = await hashPassword(body.password);
   const session = await withTransaction(env, async (db) => {
     const tenant = await createTenant(db, body.organisation);
-    return register(db, request, { tenantId: tenant.id, email: body.email, displayName: body.displayName, role: 'admin', passwordHash }, (userId) => ({
+    return register(db, env, request, { tenantId: tenant.id, email: body.email, displayName: body.displayName, role: 'admin', passwordHash }, (userId) => ({
       action: 'tenant.created',
       targetType: 'tenant',
       targetId: tenant.id,
@@ -64,7 +65,7 @@ export async function acceptInvite(request: Request, env: Env): Promise<Response
     const claim = await claimInvite(db, body.token);
     if (claim.outcome === 'unknown') throw new ApiError(ErrorCode.notFound, 'this invite does not exist');
     if (claim.outcome !== 'claimed') throw new ApiError(ErrorCode.invalidState, `this invite has ${claim.outcome === 'used' ? 'already been used' : 'expired'}`);
-    return register(db, request, { tenantId: claim.tenantId, email: claim.email, displayName: body.displayName, role: claim.role, passwordHash }, (userId) => ({
+    return register(db, env, request, { tenantId: claim.tenantId, email: claim.email, displayName: body.displayName, role: claim.role, passwordHash }, (userId) => ({
       action: 'invite.accepted',
       targetType: 'invite',
       targetId: claim.id,
@@ -151,10 +152,12 @@ export async function auditLog(request: Request, env: Env): Promise<Response> {
 
 /**
  * Creates a user who signs in at once (sign-up, accepted invite): the user, the audit entry that
- * says why, and the first refresh token, all in the caller's transaction.
+ * says why, SIP credentials (the password is revealed by a rotation), and the first refresh
+ * token, all in the caller's transaction.
  */
 async function register(
   db: Db,
+  env: Env,
   request: Request,
   user: NewUser,
   auditOf: (userId: string) => Pick<AuditEvent, 'action' | 'targetType' | 'targetId' | 'actorId'>,
@@ -162,6 +165,7 @@ async function register(
   const userId = await createUser(db, user);
   if (!userId) throw new ApiError(ErrorCode.conflict, 'an account with this email already exists');
   await recordAudit(db, { ...auditOf(userId), tenantId: user.tenantId, actorType: 'user', ip: clientIp(request) });
+  await provisionSipCredentials(db, env, { tenantId: user.tenantId, userId });
   const refresh = await issueRefreshToken(db, { tenantId: user.tenantId, userId });
   return {
     user: { id: userId, tenantId: user.tenantId, email: user.email, displayName: user.displayName, role: user.role },

@@ -1,0 +1,117 @@
+/**
+ * A signed-in user's own credentials: password change, reset by emailed link, and signing out
+ * everywhere. Each change revokes every refresh token of the user, is audited, and (for the
+ * password) tells the user by mail, so a stolen session cannot quietly outlive it.
+ */
+import { ChangePasswordRequest, ErrorCode, PasswordResetConfirmRequest, PasswordResetRequest } from '@callstack/protocol';
+import { withDb, withTransaction, type Db } from '../db/client.ts';
+import { recordAudit } from '../db/audit.ts';
+import { enqueueMail } from '../db/outbox.ts';
+import { claimPasswordReset, createPasswordReset, recentResetCount, RESET_TTL_MINUTES } from '../db/passwordResets.ts';
+import { issueRefreshToken, revokeAllRefreshTokens } from '../db/sessions.ts';
+import { findActiveUser, findActiveUserByEmail, setPasswordHash, type UserRow } from '../db/users.ts';
+import type { Env } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { json, readJson } from '../http.ts';
+import { log } from '../log.ts';
+import { deliverOutbox } from '../mail/deliverOutbox.ts';
+import { hashPassword, verifyPassword } from './password.ts';
+import { authenticate, clientIp, sessionFor } from './routes.ts';
+import { LoginThrottle } from './throttle.ts';
+
+/** At most this many reset mails per account per window, however often someone asks. */
+const MAX_RESETS_PER_WINDOW = 3;
+const RESET_WINDOW_MINUTES = 15;
+
+/** Changes the password after checking the current one; the calling device gets a fresh session. */
+export async function changePassword(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const principal = await authenticate(request, env, 'account.manage_own');
+  const user = await withDb(env, (db) => ownUser(db, principal.tenantId, principal.userId, principal.actorType));
+  const body = await readJson(request, ChangePasswordRequest);
+  const subject = { email: user.email, ip: clientIp(request) };
+  const throttle = new LoginThrottle(env);
+  await withDb(env, (db) => throttle.check(db, subject));
+  if (!(await verifyPassword(body.currentPassword, user.passwordHash))) {
+    await withDb(env, (db) => throttle.failed(db, subject));
+    throw new ApiError(ErrorCode.invalidCredentials, 'the current password is wrong');
+  }
+  const passwordHash = await hashPassword(body.newPassword);
+  const refresh = await withTransaction(env, async (db) => {
+    await replacePassword(db, user, passwordHash, request, 'user.password_changed');
+    return issueRefreshToken(db, { tenantId: user.tenantId, userId: user.id });
+  });
+  ctx.waitUntil(deliverSoon(env));
+  return json(await sessionFor(env, user, refresh.token));
+}
+
+/** Always 202: whether the account exists is not revealed. */
+export async function requestPasswordReset(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const { email } = await readJson(request, PasswordResetRequest);
+  const queued = await withTransaction(env, async (db) => {
+    const user = await findActiveUserByEmail(db, email);
+    if (!user || (await recentResetCount(db, user.id, RESET_WINDOW_MINUTES)) >= MAX_RESETS_PER_WINDOW) return false;
+    const token = await createPasswordReset(db, { tenantId: user.tenantId, userId: user.id });
+    const link = new URL(`/reset#${token}`, env.PUBLIC_URL ?? request.url).toString();
+    await enqueueMail(db, {
+      tenantId: user.tenantId,
+      to: user.email,
+      subject: 'Reset your CallStack password',
+      text: `Hello ${user.displayName},\n\nopen this link within ${RESET_TTL_MINUTES} minutes to choose a new password:\n\n${link}\n\nIf you did not ask for this, ignore this mail; your password stays as it is.\n`,
+    });
+    await recordAudit(db, { tenantId: user.tenantId, actorType: 'anonymous', actorId: null, action: 'auth.password_reset_requested', targetType: 'user', targetId: user.id, ip: clientIp(request) });
+    return true;
+  });
+  if (queued) ctx.waitUntil(deliverSoon(env));
+  return new Response(null, { status: 202 });
+}
+
+/** Sets a new password with a mailed token; the token works once and signs out every device. */
+export async function confirmPasswordReset(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const body = await readJson(request, PasswordResetConfirmRequest);
+  const passwordHash = await hashPassword(body.newPassword);
+  await withTransaction(env, async (db) => {
+    const claim = await claimPasswordReset(db, body.token);
+    const user = claim.outcome === 'claimed' ? await findActiveUser(db, claim.tenantId, claim.userId) : null;
+    if (!user) throw new ApiError(ErrorCode.invalidState, 'this reset link is invalid, used or expired; ask for a new one');
+    await replacePassword(db, user, passwordHash, request, 'user.password_reset');
+    // The owner proved control of the mailbox: a lock from someone guessing ends here.
+    await new LoginThrottle(env).succeeded(db, { email: user.email, ip: null });
+  });
+  ctx.waitUntil(deliverSoon(env));
+  return new Response(null, { status: 204 });
+}
+
+/** Revokes every refresh token of the caller; access tokens lapse within their 15 minutes. */
+export async function logoutEverywhere(request: Request, env: Env): Promise<Response> {
+  const principal = await authenticate(request, env, 'account.manage_own');
+  await withTransaction(env, async (db) => {
+    const user = await ownUser(db, principal.tenantId, principal.userId, principal.actorType);
+    const revoked = await revokeAllRefreshTokens(db, user.id);
+    await recordAudit(db, { tenantId: user.tenantId, actorType: 'user', actorId: user.id, action: 'auth.logout_all', targetType: 'user', targetId: user.id, ip: clientIp(request), details: { revoked } });
+  });
+  return new Response(null, { status: 204 });
+}
+
+async function ownUser(db: Db, tenantId: string, userId: string, actorType: 'user' | 'api_key'): Promise<UserRow> {
+  if (actorType !== 'user') throw new ApiError(ErrorCode.forbidden, 'this action needs a signed-in user');
+  const user = await findActiveUser(db, tenantId, userId);
+  if (!user) throw new ApiError(ErrorCode.unauthorized, 'this account is no longer active');
+  return user;
+}
+
+async function replacePassword(db: Db, user: UserRow, passwordHash: string, request: Request, action: string): Promise<void> {
+  await setPasswordHash(db, user.tenantId, user.id, passwordHash);
+  const revoked = await revokeAllRefreshTokens(db, user.id);
+  await recordAudit(db, { tenantId: user.tenantId, actorType: 'user', actorId: user.id, action, targetType: 'user', targetId: user.id, ip: clientIp(request), details: { sessionsRevoked: revoked } });
+  await enqueueMail(db, {
+    tenantId: user.tenantId,
+    to: user.email,
+    subject: 'Your CallStack password was changed',
+    text: `Hello ${user.displayName},\n\nyour password was just changed and every device was signed out.\nIf this was not you, reset your password now and tell your administrator.\n`,
+  });
+}
+
+/** Delivery is best effort here; the cron trigger retries what fails. */
+async function deliverSoon(env: Env): Promise<void> {
+  await deliverOutbox(env).catch((error: unknown) => log.warn('mail.delivery_deferred', {}, error));
+}

@@ -1,0 +1,60 @@
+/**
+ * Sign-in rate limiting per account and per client IP, with exponential backoff. Accounts lock
+ * after a few failures (guessing one password); IPs after many (guessing across accounts, while
+ * leaving room for offices behind one NAT address). Password-reset requests count the same way.
+ */
+import { ErrorCode } from '@callstack/protocol';
+import type { Db } from '../db/client.ts';
+import { clearFailures, lockedFor, recordFailure, type ThrottlePolicy } from '../db/loginThrottle.ts';
+import type { Env } from '../env.ts';
+import { ApiError } from '../errors.ts';
+
+const WINDOW_SECONDS = 15 * 60;
+const MAX_LOCK_SECONDS = 15 * 60;
+
+interface Subject {
+  email: string;
+  ip: string | null;
+}
+
+export class LoginThrottle {
+  private readonly account: ThrottlePolicy;
+  private readonly ip: ThrottlePolicy;
+
+  constructor(env: Env) {
+    const baseLockSeconds = positive(env.LOGIN_LOCK_BASE_SECONDS, 30);
+    const common = { windowSeconds: WINDOW_SECONDS, baseLockSeconds, maxLockSeconds: MAX_LOCK_SECONDS };
+    this.account = { ...common, maxFailures: positive(env.LOGIN_MAX_FAILURES_PER_ACCOUNT, 5) };
+    this.ip = { ...common, maxFailures: positive(env.LOGIN_MAX_FAILURES_PER_IP, 50) };
+  }
+
+  /** Refuses with 429 and Retry-After while the account or the IP is locked. */
+  async check(db: Db, subject: Subject): Promise<void> {
+    const seconds = await lockedFor(db, keysOf(subject));
+    if (seconds > 0) {
+      throw new ApiError(ErrorCode.rateLimited, `too many failed attempts, try again in ${seconds} s`, { retryAfterSeconds: seconds });
+    }
+  }
+
+  async failed(db: Db, subject: Subject): Promise<void> {
+    await recordFailure(db, accountKey(subject.email), this.account);
+    if (subject.ip) await recordFailure(db, ipKey(subject.ip), this.ip);
+  }
+
+  /** A success forgives the account, not the IP: one good password must not unlock a spray. */
+  async succeeded(db: Db, subject: Subject): Promise<void> {
+    await clearFailures(db, accountKey(subject.email));
+  }
+}
+
+const accountKey = (email: string) => `account:${email}`;
+const ipKey = (ip: string) => `ip:${ip}`;
+
+function keysOf({ email, ip }: Subject): string[] {
+  return ip ? [accountKey(email), ipKey(ip)] : [accountKey(email)];
+}
+
+function positive(raw: string | undefined, fallback: number): number {
+  const value = Number(raw);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}

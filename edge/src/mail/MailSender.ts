@@ -1,0 +1,53 @@
+/**
+ * How mail leaves the edge. Production points MAIL_ENDPOINT at an HTTP mail API with the shape
+ * of Resend's `POST /emails` (`{from, to, subject, text}`, bearer key, `Idempotency-Key`); the
+ * local default is the dev mail sink of `npm start` / `npm test`, which writes each message to
+ * `.data/outbox/`. The idempotency key is the outbox id, so a retried delivery is never a
+ * second mail.
+ */
+import type { Env } from '../env.ts';
+
+export interface MailMessage {
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface MailSender {
+  send(message: MailMessage): Promise<void>;
+}
+
+export class MailDeliveryError extends Error {
+  constructor(readonly status: number, detail: string) {
+    super(`mail API answered ${status}: ${detail.slice(0, 200)}`);
+    this.name = 'MailDeliveryError';
+  }
+}
+
+export class HttpMailSender implements MailSender {
+  constructor(
+    private readonly endpoint: string,
+    private readonly apiKey: string,
+    private readonly from: string,
+  ) {}
+
+  async send(message: MailMessage): Promise<void> {
+    const response = await fetch(this.endpoint, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.apiKey}`,
+        'content-type': 'application/json',
+        'idempotency-key': message.id,
+      },
+      body: JSON.stringify({ from: this.from, to: [message.to], subject: message.subject, text: message.text }),
+    });
+    if (!response.ok) throw new MailDeliveryError(response.status, await response.text());
+  }
+}
+
+/** The configured sender, or null: then mail waits in the outbox until one is configured. */
+export function mailSenderFor(env: Env): MailSender | null {
+  if (!env.MAIL_ENDPOINT) return null;
+  return new HttpMailSender(env.MAIL_ENDPOINT, env.MAIL_API_KEY ?? '', env.MAIL_FROM ?? 'CallStack <no-reply@callstack.invalid>');
+}

@@ -1,0 +1,92 @@
+/**
+ * OpenAPI 3.1 description of the REST API, generated from the route table and the protocol's
+ * valibot schemas (JSON Schema 2020-12, which OpenAPI 3.1 uses as is).
+ */
+import { ErrorCode } from '@callstack/protocol';
+import { toJsonSchema } from '@valibot/to-json-schema';
+import type * as v from 'valibot';
+import { PERMISSIONS } from './auth/permissions.ts';
+import { ROUTES, type RouteSpec } from './routes.ts';
+
+type JsonObject = Record<string, unknown>;
+
+let cached: JsonObject | undefined;
+
+export function openApiDocument(): JsonObject {
+  cached ??= build();
+  return cached;
+}
+
+/** `/api/users/:id/role` → `/api/users/{id}/role`. */
+export function openApiPath(ittyPath: string): string {
+  return ittyPath.replace(/:([A-Za-z_]\w*)/g, '{$1}');
+}
+
+function build(): JsonObject {
+  const paths: Record<string, Record<string, JsonObject>> = {};
+  for (const route of ROUTES) {
+    (paths[openApiPath(route.path)] ??= {})[route.method] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'CallStack edge API',
+      version: '1',
+      description: 'REST API of the CallStack edge. Errors are always `{"error":{"code","message"}}` with a stable code.',
+    },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A 15-minute access token from sign-in, or an API key (`csk_…`).' },
+        queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'The access token, for WebSocket upgrades (browsers cannot set headers on them).' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { enum: Object.values(ErrorCode) }, message: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+function operation(route: RouteSpec): JsonObject {
+  const pathParameters = [...route.path.matchAll(/:([A-Za-z_]\w*)/g)].map((match) => ({
+    name: match[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+  const queryParameters = Object.entries(route.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
+  const roles = route.permission ? (PERMISSIONS[route.permission] as readonly string[]).join(', ') : undefined;
+  return {
+    operationId: `${route.method}${route.path.replace(/^\/api/, '').replace(/[/:.-]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
+    summary: route.summary,
+    tags: [route.tag],
+    ...(route.permission && { description: `Permission \`${route.permission}\` (roles: ${roles}).`, 'x-permission': route.permission }),
+    security: route.auth === 'bearer' ? [{ bearer: [] }] : route.auth === 'query_token' ? [{ queryToken: [] }] : [],
+    ...(pathParameters.length + queryParameters.length > 0 && { parameters: [...pathParameters, ...queryParameters] }),
+    ...(route.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } }),
+    responses: {
+      [route.success.status]: {
+        description: route.success.description ?? 'Success',
+        ...(route.success.schema && { content: { 'application/json': { schema: jsonSchema(route.success.schema) } } }),
+      },
+      default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    },
+  };
+}
+
+/** Transforms and custom checks have no JSON Schema form; the description keeps the input shape. */
+function jsonSchema(schema: v.GenericSchema): JsonObject {
+  const { $schema: _dialect, ...rest } = toJsonSchema(schema, { target: 'draft-2020-12', errorMode: 'ignore' }) as JsonObject;
+  return rest;
+}

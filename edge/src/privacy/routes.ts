@@ -1,0 +1,72 @@
+/**
+ * Data-protection rights: a user downloads everything held about them (JSON), and an account can
+ * be erased by its owner (password again) or an admin. Call records stay for billing, anonymised.
+ */
+import { EraseAccountRequest, ErrorCode } from '@callstack/protocol';
+import type { IRequest } from 'itty-router';
+import { verifyPassword } from '../auth/password.ts';
+import { authenticate, clientIp } from '../auth/routes.ts';
+import type { Principal } from '../auth/tokens.ts';
+import { recordAudit } from '../db/audit.ts';
+import { listCallHistory } from '../db/callRecords.ts';
+import { withDb, withTransaction } from '../db/client.ts';
+import { listContacts } from '../db/contacts.ts';
+import { eraseUser, exportAuditTrail, exportProfile, exportSessions } from '../db/privacy.ts';
+import { findSipCredentials } from '../db/sipCredentials.ts';
+import { findActiveUser } from '../db/users.ts';
+import type { Env } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { json, readJson } from '../http.ts';
+
+/** Calls beyond this many are not personal data worth a bigger export; billing keeps them all. */
+const EXPORT_CALL_LIMIT = 10_000;
+
+export async function exportOwnData(request: Request, env: Env): Promise<Response> {
+  const principal = await signedInUser(request, env);
+  const { tenantId, userId } = principal;
+  const data = await withDb(env, async (db) => {
+    const profile = await exportProfile(db, tenantId, userId);
+    if (!profile) throw new ApiError(ErrorCode.notFound, 'no such user');
+    return {
+      exportedAt: new Date().toISOString(),
+      profile,
+      sipCredentials: await findSipCredentials(db, tenantId, userId),
+      contacts: await listContacts(db, tenantId, userId, {}),
+      calls: await listCallHistory(db, tenantId, userId, EXPORT_CALL_LIMIT),
+      sessions: await exportSessions(db, userId),
+      auditTrail: await exportAuditTrail(db, tenantId, userId),
+    };
+  });
+  return json(data, 200, { 'content-disposition': `attachment; filename="callstack-export-${userId}.json"` });
+}
+
+export async function eraseOwnAccount(request: Request, env: Env): Promise<Response> {
+  const principal = await signedInUser(request, env);
+  const { password } = await readJson(request, EraseAccountRequest);
+  const user = await withDb(env, (db) => findActiveUser(db, principal.tenantId, principal.userId));
+  if (!user || !(await verifyPassword(password, user.passwordHash))) throw new ApiError(ErrorCode.invalidCredentials, 'the password is wrong');
+  await erase(request, env, principal, principal.userId);
+  return new Response(null, { status: 204 });
+}
+
+export async function eraseUserByAdmin(request: IRequest, env: Env): Promise<Response> {
+  const principal = await authenticate(request, env, 'users.manage');
+  await erase(request, env, principal, request.params.id!);
+  return new Response(null, { status: 204 });
+}
+
+async function erase(request: Request, env: Env, actor: Principal, userId: string): Promise<void> {
+  await withTransaction(env, async (db) => {
+    const result = await eraseUser(db, actor.tenantId, userId);
+    if (result.outcome === 'not_found') throw new ApiError(ErrorCode.notFound, 'no such user');
+    if (result.outcome === 'last_admin') throw new ApiError(ErrorCode.conflict, 'the organisation needs at least one admin');
+    // Who erased is kept; for a self-erasure the actor is the (now anonymous) tombstone.
+    await recordAudit(db, { tenantId: actor.tenantId, actorType: actor.actorType, actorId: actor.userId, action: 'user.erased', targetType: 'user', targetId: userId, ip: actor.userId === userId ? null : clientIp(request) });
+  });
+}
+
+async function signedInUser(request: Request, env: Env): Promise<Principal> {
+  const principal = await authenticate(request, env, 'account.manage_own');
+  if (principal.actorType !== 'user') throw new ApiError(ErrorCode.forbidden, 'this action needs a signed-in user');
+  return principal;
+}

@@ -1,0 +1,104 @@
+/**
+ * Every REST route of the edge, declared once: the router is built from this table and so is the
+ * OpenAPI description (`openapi.ts`), so the two cannot drift. `permission` documents the check
+ * the handler makes with `authenticate` (edge/README.md has the matrix).
+ */
+import * as P from '@callstack/protocol';
+import type { IRequest } from 'itty-router';
+import type * as v from 'valibot';
+import { changePassword, confirmPasswordReset, logoutEverywhere, requestPasswordReset } from './auth/accountRoutes.ts';
+import type { Permission } from './auth/permissions.ts';
+import { authenticate, login, logout, refresh } from './auth/routes.ts';
+import { contactsCreate, contactsDelete, contactsList, contactsUpdate } from './contacts/routes.ts';
+import { listCallHistory } from './db/callRecords.ts';
+import { withDb } from './db/client.ts';
+import { listDirectory } from './db/users.ts';
+import type { Env } from './env.ts';
+import { json } from './http.ts';
+import { openApiDocument } from './openapi.ts';
+import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
+import { connectSignaling } from './signaling/connect.ts';
+import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
+import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
+import { turnCredentials } from './turn.ts';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** How a caller proves who they are on this route. */
+export type RouteAuth = 'none' | 'bearer' | 'refresh_token' | 'query_token';
+
+export interface RouteSpec {
+  method: Method;
+  /** itty-router pattern; `:name` segments become OpenAPI path parameters. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: RouteAuth;
+  permission?: Permission;
+  body?: v.GenericSchema;
+  /** Query parameters the handler reads, for the description. */
+  query?: Record<string, string>;
+  /** The success answer: status, and the schema of its JSON body when it has one. */
+  success: { status: number; schema?: v.GenericSchema; description?: string };
+  handler: (request: IRequest, env: Env, ctx: ExecutionContext) => Promise<Response> | Response;
+}
+
+export const ROUTES: RouteSpec[] = [
+  { method: 'get', path: '/api/health', summary: 'Liveness of the edge', tag: 'meta', auth: 'none', success: { status: 200 }, handler: () => json({ status: 'ok' }) },
+  { method: 'get', path: '/api/openapi.json', summary: 'This description (OpenAPI 3.1)', tag: 'meta', auth: 'none', success: { status: 200 }, handler: () => json(openApiDocument()) },
+
+  // ---- sign-in and sessions
+  { method: 'post', path: '/api/auth/login', summary: 'Sign in with email and password (rate limited per account and IP)', tag: 'auth', auth: 'none', body: P.LoginRequest, success: { status: 200, schema: P.SessionResponse }, handler: login },
+  { method: 'post', path: '/api/auth/refresh', summary: 'Rotate a refresh token; reusing a rotated one revokes its family', tag: 'auth', auth: 'refresh_token', body: P.RefreshRequest, success: { status: 200, schema: P.SessionResponse }, handler: refresh },
+  { method: 'post', path: '/api/auth/logout', summary: 'Revoke this sign-in', tag: 'auth', auth: 'refresh_token', body: P.RefreshRequest, success: { status: 204 }, handler: logout },
+  { method: 'post', path: '/api/auth/logout-all', summary: 'Sign out every device of the caller', tag: 'auth', auth: 'bearer', permission: 'account.manage_own', success: { status: 204 }, handler: logoutEverywhere },
+  { method: 'post', path: '/api/auth/password-reset', summary: 'Mail a single-use reset link (always 202)', tag: 'auth', auth: 'none', body: P.PasswordResetRequest, success: { status: 202 }, handler: requestPasswordReset },
+  { method: 'post', path: '/api/auth/password-reset/confirm', summary: 'Set a new password with a reset token', tag: 'auth', auth: 'none', body: P.PasswordResetConfirmRequest, success: { status: 204 }, handler: confirmPasswordReset },
+
+  // ---- organisations
+  { method: 'post', path: '/api/signup', summary: 'Create an organisation and its first admin', tag: 'organisation', auth: 'none', body: P.SignupRequest, success: { status: 201, schema: P.SessionResponse }, handler: signup },
+  { method: 'post', path: '/api/invites', summary: 'Invite a colleague (72-hour single-use link)', tag: 'organisation', auth: 'bearer', permission: 'invites.create', body: P.CreateInviteRequest, success: { status: 201, schema: P.InviteResponse }, handler: inviteUser },
+  { method: 'post', path: '/api/invites/accept', summary: 'Join an organisation with an invite token', tag: 'organisation', auth: 'none', body: P.AcceptInviteRequest, success: { status: 201, schema: P.SessionResponse }, handler: acceptInvite },
+  { method: 'get', path: '/api/admin/users', summary: 'All users of the organisation, active or not', tag: 'admin', auth: 'bearer', permission: 'users.read_all', success: { status: 200, schema: P.AdminUsersResponse }, handler: adminUsers },
+  { method: 'put', path: '/api/admin/users/:id/role', summary: "Change a user's role", tag: 'admin', auth: 'bearer', permission: 'users.manage', body: P.ChangeRoleRequest, success: { status: 204 }, handler: setRole },
+  { method: 'post', path: '/api/admin/users/:id/deactivate', summary: 'Deactivate a user and revoke their sessions', tag: 'admin', auth: 'bearer', permission: 'users.manage', success: { status: 204 }, handler: deactivate },
+  { method: 'post', path: '/api/admin/users/:id/sip-credentials', summary: "Rotate a user's SIP password (shown once)", tag: 'admin', auth: 'bearer', permission: 'users.manage', success: { status: 201, schema: P.RevealedSipCredentials }, handler: rotateUserSipCredentials },
+  { method: 'post', path: '/api/admin/users/:id/erase', summary: "Erase a user's personal data (call records stay, anonymised)", tag: 'admin', auth: 'bearer', permission: 'users.manage', success: { status: 204 }, handler: eraseUserByAdmin },
+  { method: 'get', path: '/api/admin/api-keys', summary: 'API keys of the organisation', tag: 'admin', auth: 'bearer', permission: 'api_keys.manage', success: { status: 200, schema: P.ApiKeysResponse }, handler: listKeys },
+  { method: 'post', path: '/api/admin/api-keys', summary: 'Create an API key (shown once)', tag: 'admin', auth: 'bearer', permission: 'api_keys.manage', body: P.CreateApiKeyRequest, success: { status: 201, schema: P.CreatedApiKey }, handler: createKey },
+  { method: 'delete', path: '/api/admin/api-keys/:id', summary: 'Revoke an API key', tag: 'admin', auth: 'bearer', permission: 'api_keys.manage', success: { status: 204 }, handler: revokeKey },
+  { method: 'get', path: '/api/admin/audit', summary: 'The audit log, newest first', tag: 'admin', auth: 'bearer', permission: 'audit.read', query: { action: 'exact action, e.g. user.role_changed', actor: 'actor id', target: 'target id', before: 'entry id to page from', limit: '1-200, default 50' }, success: { status: 200, schema: P.AuditLogResponse }, handler: auditLog },
+
+  // ---- the caller
+  { method: 'get', path: '/api/me', summary: 'Who the credential belongs to', tag: 'me', auth: 'bearer', permission: 'directory.read', success: { status: 200, schema: P.PrincipalView }, handler: async (request, env) => json(await authenticate(request, env, 'directory.read')) },
+  { method: 'delete', path: '/api/me', summary: 'Erase my account (asks for the password)', tag: 'me', auth: 'bearer', permission: 'account.manage_own', body: P.EraseAccountRequest, success: { status: 204 }, handler: eraseOwnAccount },
+  { method: 'get', path: '/api/me/export', summary: 'Everything held about me, as JSON', tag: 'me', auth: 'bearer', permission: 'account.manage_own', success: { status: 200 }, handler: exportOwnData },
+  { method: 'put', path: '/api/me/password', summary: 'Change my password; other devices are signed out', tag: 'me', auth: 'bearer', permission: 'account.manage_own', body: P.ChangePasswordRequest, success: { status: 200, schema: P.SessionResponse }, handler: changePassword },
+  { method: 'get', path: '/api/me/sip-credentials', summary: 'My SIP username and realm', tag: 'me', auth: 'bearer', permission: 'account.manage_own', success: { status: 200, schema: P.SipCredentialsView }, handler: ownSipCredentials },
+  { method: 'post', path: '/api/me/sip-credentials', summary: 'Rotate my SIP password (shown once)', tag: 'me', auth: 'bearer', permission: 'account.manage_own', success: { status: 201, schema: P.RevealedSipCredentials }, handler: rotateOwnSipCredentials },
+
+  // ---- people and calls
+  {
+    method: 'get', path: '/api/users', summary: "The organisation's directory", tag: 'directory', auth: 'bearer', permission: 'directory.read', success: { status: 200, schema: P.DirectoryResponse },
+    handler: async (request, env) => {
+      const { tenantId } = await authenticate(request, env, 'directory.read');
+      return json({ users: await withDb(env, (db) => listDirectory(db, tenantId)) } satisfies P.DirectoryResponse);
+    },
+  },
+  { method: 'get', path: '/api/contacts', summary: 'My address book', tag: 'contacts', auth: 'bearer', permission: 'contacts.manage_own', query: { q: 'search in name, email and number', favorites: '`true` for favorites only' }, success: { status: 200, schema: P.ContactsResponse }, handler: contactsList },
+  { method: 'post', path: '/api/contacts', summary: 'Add a colleague or an E.164 number', tag: 'contacts', auth: 'bearer', permission: 'contacts.manage_own', body: P.CreateContactRequest, success: { status: 201, schema: P.ContactView }, handler: contactsCreate },
+  { method: 'patch', path: '/api/contacts/:id', summary: 'Rename, renumber or (un)favorite a contact', tag: 'contacts', auth: 'bearer', permission: 'contacts.manage_own', body: P.UpdateContactRequest, success: { status: 200, schema: P.ContactView }, handler: contactsUpdate },
+  { method: 'delete', path: '/api/contacts/:id', summary: 'Remove a contact', tag: 'contacts', auth: 'bearer', permission: 'contacts.manage_own', success: { status: 204 }, handler: contactsDelete },
+  {
+    method: 'get', path: '/api/calls', summary: 'My call history', tag: 'calls', auth: 'bearer', permission: 'calls.read_own', success: { status: 200, schema: P.CallHistoryResponse },
+    handler: async (request, env) => {
+      const { tenantId, userId } = await authenticate(request, env, 'calls.read_own');
+      return json({ calls: await withDb(env, (db) => listCallHistory(db, tenantId, userId)) } satisfies P.CallHistoryResponse);
+    },
+  },
+  {
+    method: 'get', path: '/api/turn-credentials', summary: 'Short-lived TURN credentials and ICE servers', tag: 'calls', auth: 'bearer', permission: 'turn.use', success: { status: 200, schema: P.TurnCredentialsResponse },
+    handler: async (request, env) => json(await turnCredentials(env, (await authenticate(request, env, 'turn.use')).userId)),
+  },
+  { method: 'get', path: '/api/signaling', summary: 'The signaling WebSocket (`?token=&device=`; messages in protocol/src/signaling.ts)', tag: 'realtime', auth: 'query_token', query: { token: 'access token', device: 'stable device id' }, success: { status: 101, description: 'WebSocket upgrade' }, handler: connectSignaling },
+];
