@@ -78,11 +78,11 @@ test('the ring timeout set before the runtime died still ends the call after the
   await bob.next('call.incoming');
 
   await first.service.kill();
-  const second = await runtime.start();
-  const aliceAgain = await connect(second, tenant.users.alice, 'alice-desk');
-  const ended = await aliceAgain.next('call.ended', (m) => m.callId === callId, 20_000);
-  assert.equal(ended.reason, 'no-answer');
-  assert.equal((await waitForCallRecord(callId)).end_reason, 'no-answer');
+  await runtime.start();
+  // The alarm may fire before or after a device reconnects, so the record is what proves it.
+  const record = await waitForCallRecord(callId, 30_000);
+  assert.equal(record.end_reason, 'no-answer');
+  assert.equal(record.answered_at, null);
 });
 
 test('while the database is down: sign-in answers 503, calls still end, and the CDR is written when it returns', async () => {
