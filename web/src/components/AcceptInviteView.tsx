@@ -39,7 +39,7 @@ export function AcceptInviteView({ token, signedInAs, onSignedIn }: AcceptInvite
           <h1 class="brand brand-large" id="invite-title">
             CallStack
           </h1>
-          <p class="error" role="alert" data-testid="invite-error" data-code={dead?.code}>
+          <p class="error" role="alert" data-testid="invite-unusable" data-code={dead?.code}>
             {dead?.message}
           </p>
           <p class="muted">

@@ -71,6 +71,7 @@ function UserRow({ session, user, canManage, onChanged }: { session: Session; us
     <li
       class="row row-wrap"
       data-testid="admin-user"
+      data-user-id={user.id}
       data-email={user.email}
       data-role={user.role}
       data-active={String(user.active)}
