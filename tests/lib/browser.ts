@@ -37,6 +37,21 @@ export interface Softphone {
   user: TestUser;
 }
 
+/** A fresh browser profile (its own storage) at `path`, relative to the stack or absolute. */
+export async function openPage(browser: Browser, path = '/'): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const page = await context.newPage();
+  await page.goto(new URL(path, stack.url).toString());
+  return { context, page };
+}
+
+/** Fills and submits the sign-in form; the caller waits for whatever should follow. */
+export async function submitSignIn(page: Page, email: string, password: string): Promise<void> {
+  await page.fill('#login-email', email);
+  await page.fill('#login-password', password);
+  await page.locator('form[data-testid=login-form] [type=submit]').click();
+}
+
 export async function signIn(browser: Browser, user: TestUser, options: { forceRelay?: boolean } = {}): Promise<Softphone> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
   await context.grantPermissions(['camera', 'microphone']);
@@ -45,11 +60,18 @@ export async function signIn(browser: Browser, user: TestUser, options: { forceR
   }
   const page = await context.newPage();
   await page.goto(stack.url);
-  await page.fill('#login-email', user.email);
-  await page.fill('#login-password', user.password);
-  await page.locator('form[data-testid=login-form] [type=submit]').click();
+  await submitSignIn(page, user.email, user.password);
   await page.locator('[data-testid=me]').filter({ hasText: user.displayName }).waitFor();
   return { context, page, user };
+}
+
+/** Polls `check` until it holds; for state that other pages or the edge change asynchronously. */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 export async function call(from: Softphone, to: TestUser): Promise<void> {

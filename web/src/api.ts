@@ -2,11 +2,20 @@
 import * as v from 'valibot';
 import {
   ErrorCode,
+  type ChangeRoleRequest,
+  type CreateApiKeyRequest,
+  type AcceptInviteRequest,
+  type AdminUsersResponse,
+  type ApiKeyView,
   type CallHistoryResponse,
+  type CreatedApiKey,
+  type CreateInviteRequest,
   type DirectoryResponse,
+  type InviteResponse,
   type LoginRequest,
   type RefreshRequest,
   type SessionResponse,
+  type SignupRequest,
   type TurnCredentialsResponse,
 } from '@callstack/protocol';
 
@@ -29,7 +38,27 @@ const ErrorBodySchema = v.object({
   error: v.object({ code: v.picklist(Object.values(ErrorCode)), message: v.string() }),
 });
 
-async function request<T>(method: 'GET' | 'POST', path: string, init: { token?: string; body?: unknown }): Promise<T> {
+/**
+ * One entry of `GET /api/admin/audit`. The protocol package does not define this body (the edge
+ * keeps it in edge/src/db/audit.ts), so the fields the console reads are restated here.
+ */
+export interface AuditEntry {
+  id: string;
+  actorType: 'user' | 'api_key' | 'anonymous';
+  actorId: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+  createdAt: string;
+}
+
+async function request<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  init: { token?: string; body?: unknown },
+): Promise<T> {
   const headers: Record<string, string> = {};
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
@@ -64,9 +93,33 @@ export const api = {
   users: (token: string) => request<DirectoryResponse>('GET', '/api/users', { token }),
   calls: (token: string) => request<CallHistoryResponse>('GET', '/api/calls', { token }),
   turnCredentials: (token: string) => request<TurnCredentialsResponse>('GET', '/api/turn-credentials', { token }),
+
+  signup: (body: SignupRequest) => request<SessionResponse>('POST', '/api/signup', { body }),
+  acceptInvite: (body: AcceptInviteRequest) => request<SessionResponse>('POST', '/api/invites/accept', { body }),
+  createInvite: (token: string, body: CreateInviteRequest) => request<InviteResponse>('POST', '/api/invites', { token, body }),
+  adminUsers: (token: string) => request<AdminUsersResponse>('GET', '/api/admin/users', { token }),
+  setRole: (token: string, userId: string, body: v.InferOutput<typeof ChangeRoleRequest>) =>
+    request<undefined>('PUT', `/api/admin/users/${encodeURIComponent(userId)}/role`, { token, body }),
+  deactivate: (token: string, userId: string) =>
+    request<undefined>('POST', `/api/admin/users/${encodeURIComponent(userId)}/deactivate`, { token }),
+  apiKeys: (token: string) => request<{ keys: ApiKeyView[] }>('GET', '/api/admin/api-keys', { token }),
+  createApiKey: (token: string, body: v.InferOutput<typeof CreateApiKeyRequest>) =>
+    request<CreatedApiKey>('POST', '/api/admin/api-keys', { token, body }),
+  revokeApiKey: (token: string, keyId: string) =>
+    request<undefined>('DELETE', `/api/admin/api-keys/${encodeURIComponent(keyId)}`, { token }),
+  /** `query` comes from `auditQuery` (audit.ts). */
+  audit: (token: string, query: string) => request<{ entries: AuditEntry[] }>('GET', `/api/admin/audit?${query}`, { token }),
 };
 
-/** Text to show a person for any failure. */
+/** Text to show a person for any failure. The edge's messages are lower-case phrases. */
 export function errorMessage(error: unknown): string {
-  return error instanceof ApiError ? error.message : 'Something went wrong. Please try again.';
+  return error instanceof ApiError ? sentence(error.message) : 'Something went wrong. Please try again.';
+}
+
+/** `wrong email or password` → `Wrong email or password.` */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return trimmed;
+  const capital = trimmed[0]!.toUpperCase() + trimmed.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
 }

@@ -2,11 +2,18 @@ import { useEffect, useMemo, useReducer, useState } from 'preact/hooks';
 import type { CallRecordView, DirectoryEntry } from '@callstack/protocol';
 import { api, errorMessage } from './api.ts';
 import { CallController, isLive } from './call.ts';
+import { AcceptInviteView } from './components/AcceptInviteView.tsx';
+import { AdminConsole } from './components/admin/AdminConsole.tsx';
 import { CallHistory } from './components/CallHistory.tsx';
 import { CallPanel } from './components/CallPanel.tsx';
 import { Directory } from './components/Directory.tsx';
+import { Link } from './components/Link.tsx';
 import { LoginView } from './components/LoginView.tsx';
 import { Settings } from './components/Settings.tsx';
+import { SignupView } from './components/SignupView.tsx';
+import { useFetched } from './hooks.ts';
+import { consoleAccess } from './roles.ts';
+import { navigate, useRoute, type Route } from './route.ts';
 import { Session } from './session.ts';
 import { iceTransportPolicy } from './settings.ts';
 import { SignalingClient, tabDeviceId, type SignalingStatus } from './signaling.ts';
@@ -24,12 +31,15 @@ type Auth =
   | { status: 'signed-in'; session: Session };
 
 export function App() {
+  const route = useRoute();
   const [auth, setAuth] = useState<Auth>({ status: 'loading' });
 
   useEffect(() => {
+    // A sign-in that finished meanwhile (an invite accepted, say) wins over the stored session.
+    const settle = (next: Auth) => setAuth((current) => (current.status === 'loading' ? next : current));
     Session.resume().then(
-      (session) => setAuth(session ? { status: 'signed-in', session } : { status: 'signed-out', notice: null }),
-      (error: unknown) => setAuth({ status: 'signed-out', notice: errorMessage(error) }),
+      (session) => settle(session ? { status: 'signed-in', session } : { status: 'signed-out', notice: null }),
+      (error: unknown) => settle({ status: 'signed-out', notice: errorMessage(error) }),
     );
   }, []);
 
@@ -42,6 +52,21 @@ export function App() {
     [session],
   );
 
+  // Signed in, the sign-up screen is the softphone.
+  const signupWhileSignedIn = session !== null && route.screen === 'signup';
+  useEffect(() => {
+    if (signupWhileSignedIn) navigate('/', { replace: true });
+  }, [signupWhileSignedIn]);
+
+  function signedIn(signedInSession: Session): void {
+    setAuth({ status: 'signed-in', session: signedInSession });
+    if (route.screen === 'signup' || route.screen === 'invite') navigate('/', { replace: true });
+  }
+
+  // Shown even when someone is signed in here: the invite may be for another person on this browser.
+  if (route.screen === 'invite') {
+    return <AcceptInviteView token={route.token} signedInAs={session?.user.displayName ?? null} onSignedIn={signedIn} />;
+  }
   switch (auth.status) {
     case 'loading':
       return (
@@ -50,9 +75,19 @@ export function App() {
         </main>
       );
     case 'signed-out':
-      return <LoginView notice={auth.notice} onSignedIn={(signedIn) => setAuth({ status: 'signed-in', session: signedIn })} />;
+      return route.screen === 'signup' ? (
+        <SignupView onSignedIn={signedIn} />
+      ) : (
+        <LoginView notice={auth.notice} onSignedIn={signedIn} />
+      );
     case 'signed-in':
-      return <Softphone session={auth.session} onSignedOut={() => setAuth({ status: 'signed-out', notice: null })} />;
+      return (
+        <Workspace
+          session={auth.session}
+          route={route}
+          onSignedOut={() => setAuth({ status: 'signed-out', notice: null })}
+        />
+      );
   }
 }
 
@@ -62,7 +97,17 @@ const LINK_LABELS: Record<SignalingStatus, string> = {
   replaced: 'Opened in another window',
 };
 
-function Softphone({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+interface WorkspaceProps {
+  session: Session;
+  route: Route;
+  onSignedOut: () => void;
+}
+
+/**
+ * Everything behind sign-in: the softphone and, for admins and operators, the console. Signaling
+ * lives here rather than in the softphone view, so calls keep ringing while the console is open.
+ */
+function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
   const { signaling, call } = useMemo(() => {
     const client = new SignalingClient({ deviceId: tabDeviceId(), accessToken: (renew) => session.accessToken(renew) });
     const controller = new CallController({
@@ -113,6 +158,9 @@ function Softphone({ session, onSignedOut }: { session: Session; onSignedOut: ()
     void session.signOut();
   }
 
+  const access = consoleAccess(session.user.role);
+  const adminTab = route.screen === 'admin' && access.console ? route.tab : null;
+
   return (
     <div class="shell">
       <header class="topbar">
@@ -124,6 +172,16 @@ function Softphone({ session, onSignedOut }: { session: Session; onSignedOut: ()
             {LINK_LABELS[link]}
           </span>
         </span>
+        {access.console && (
+          <nav class="nav" aria-label="Sections">
+            <Link href="/" class="nav-link" current={adminTab === null} testid="nav-phone">
+              Phone
+            </Link>
+            <Link href="/admin" class="nav-link" current={adminTab !== null} testid="nav-admin">
+              Admin
+            </Link>
+          </nav>
+        )}
         <span class="topbar-spacer" />
         <Settings />
         <span class="me" data-testid="me" title={session.user.email}>
@@ -133,38 +191,25 @@ function Softphone({ session, onSignedOut }: { session: Session; onSignedOut: ()
           Sign out
         </button>
       </header>
-      <main class="layout">
-        <CallPanel call={call} />
-        <Directory
-          users={directory.data}
-          error={directory.error}
-          selfId={session.user.id}
-          callBlocked={callBlocked}
-          onCall={(user) => call.call({ userId: user.id, displayName: user.displayName })}
-        />
-        <CallHistory calls={history.data} error={history.error} />
-      </main>
+      {adminTab ? (
+        <main class="admin">
+          {/* A call that rings or runs while the console is open stays answerable here. */}
+          {phase !== 'idle' && <CallPanel call={call} />}
+          <AdminConsole session={session} tab={adminTab} access={access} />
+        </main>
+      ) : (
+        <main class="layout">
+          <CallPanel call={call} />
+          <Directory
+            users={directory.data}
+            error={directory.error}
+            selfId={session.user.id}
+            callBlocked={callBlocked}
+            onCall={(user) => call.call({ userId: user.id, displayName: user.displayName })}
+          />
+          <CallHistory calls={history.data} error={history.error} />
+        </main>
+      )}
     </div>
   );
-}
-
-/** Loads data whenever `key` changes to a non-null value; keeps the last data while reloading. */
-function useFetched<T>(key: string | null, load: () => Promise<T>): { data: T | null; error: string | null } {
-  const [result, setResult] = useState<{ data: T | null; error: string | null }>({ data: null, error: null });
-  useEffect(() => {
-    if (key === null) return;
-    let current = true;
-    load().then(
-      (data) => {
-        if (current) setResult({ data, error: null });
-      },
-      (error: unknown) => {
-        if (current) setResult((previous) => ({ data: previous.data, error: errorMessage(error) }));
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [key]);
-  return result;
 }

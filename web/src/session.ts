@@ -2,7 +2,7 @@
  * The signed-in session: a short-lived access token in memory and a rotating refresh token that
  * is also kept in localStorage so a reload stays signed in.
  */
-import type { LoginRequest, SessionResponse, UserView } from '@callstack/protocol';
+import type { AcceptInviteRequest, LoginRequest, SessionResponse, SignupRequest, UserView } from '@callstack/protocol';
 import { api, ApiError } from './api.ts';
 import { Emitter } from './emitter.ts';
 
@@ -51,8 +51,21 @@ export class Session extends Emitter<{ expired: undefined }> {
     this.apply(response);
   }
 
-  static async login(request: LoginRequest): Promise<Session> {
-    const session = new Session(await api.login(request));
+  static login(request: LoginRequest): Promise<Session> {
+    return Session.begin(api.login(request));
+  }
+
+  /** A new organisation; the session is its first admin's. */
+  static signup(request: SignupRequest): Promise<Session> {
+    return Session.begin(api.signup(request));
+  }
+
+  static acceptInvite(request: AcceptInviteRequest): Promise<Session> {
+    return Session.begin(api.acceptInvite(request));
+  }
+
+  private static async begin(response: Promise<SessionResponse>): Promise<Session> {
+    const session = new Session(await response);
     session.persist();
     return session;
   }

@@ -1,0 +1,209 @@
+/**
+ * An organisation runs itself in real Chromium: sign-up, an invite accepted in another browser,
+ * role change, an API key shown once that works until revoked, deactivation, and the audit log
+ * that records all of it. Operators and users see only what the permission matrix gives them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { InviteResponse } from '@callstack/protocol';
+import { eventually, launchBrowser, openPage, signIn, submitSignIn } from '../lib/browser.ts';
+import { api, createTenant, expireInvite, login } from '../lib/fixtures.ts';
+import { stack } from '../lib/stack.ts';
+
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await Promise.all(contexts.map((context) => context.close()));
+  await browser?.close();
+});
+
+async function open(path: string): Promise<Page> {
+  const { context, page } = await openPage(browser, path);
+  contexts.push(context);
+  return page;
+}
+
+const userRow = (page: Page, email: string) => page.locator(`[data-testid=admin-user][data-email="${email}"]`);
+const auditRows = (page: Page) => page.locator('[data-testid=audit-row]');
+
+/** Every audit row shown has `attribute` = `value` (and there is at least one). */
+async function allRows(page: Page, attribute: string, value: string): Promise<boolean> {
+  const values = await auditRows(page).evaluateAll((rows, name) => rows.map((row) => row.getAttribute(name)), attribute);
+  return values.length > 0 && values.every((found) => found === value);
+}
+
+async function confirmIn(row: Locator): Promise<void> {
+  await row.locator('[data-testid=confirm]').click();
+}
+
+describe('organisation admin console', () => {
+  test('sign up, invite and join, change a role, an API key shown once until revoked, deactivate, audit log', async () => {
+    const suffix = crypto.randomUUID().slice(0, 8);
+    const owner = { name: `Olivia ${suffix}`, email: `olivia-${suffix}@admin-e2e.test`, password: `olivia-password-${suffix}` };
+    const colleague = { name: `Colin ${suffix}`, email: `colin-${suffix}@admin-e2e.test`, password: `colin-password-${suffix}` };
+
+    // Sign up from the sign-in screen.
+    const admin = await open('/');
+    await admin.locator('[data-testid=signup-link]').click();
+    await admin.fill('#signup-organisation', `Acme ${suffix}`);
+    await admin.fill('#signup-name', owner.name);
+    await admin.fill('#signup-email', owner.email);
+    await admin.fill('#signup-password', 'short');
+    await admin.locator('form[data-testid=signup-form] [type=submit]').click();
+    await admin.locator('[data-testid=signup-error]').filter({ hasText: 'at least 10 characters' }).waitFor();
+    await admin.fill('#signup-password', owner.password);
+    await admin.locator('form[data-testid=signup-form] [type=submit]').click();
+    await admin.locator('[data-testid=me]').filter({ hasText: owner.name }).waitFor();
+
+    // The console; the organisation's only admin cannot deactivate themself, and the edge says why.
+    await admin.locator('[data-testid=nav-admin]').click();
+    const ownerRow = userRow(admin, owner.email);
+    await ownerRow.waitFor();
+    assert.equal(await ownerRow.getAttribute('data-role'), 'admin');
+    await ownerRow.locator('[data-testid=deactivate]').click();
+    await confirmIn(ownerRow);
+    await ownerRow.locator('[data-testid=user-error]').filter({ hasText: 'at least one admin' }).waitFor();
+    assert.equal(await ownerRow.getAttribute('data-active'), 'true');
+
+    // Invite a colleague; they open the link in their own browser and join.
+    await admin.fill('#new-invite-email', colleague.email);
+    await admin.selectOption('#new-invite-role', 'user');
+    await admin.locator('form[data-testid=invite-form] [type=submit]').click();
+    const link = await admin.locator('[data-testid=invite-link]').inputValue();
+    assert.ok(link.startsWith(`${stack.url}/invite#`), link);
+
+    const invitee = await open(link);
+    await invitee.fill('#invite-name', colleague.name);
+    await invitee.fill('#invite-password', colleague.password);
+    await invitee.locator('form[data-testid=invite-form] [type=submit]').click();
+    await invitee.locator('[data-testid=me]').filter({ hasText: colleague.name }).waitFor();
+    assert.equal(new URL(invitee.url()).pathname, '/');
+    assert.equal(await invitee.locator('[data-testid=nav-admin]').count(), 0, 'a user has no console');
+
+    // The admin sees them and makes them an operator.
+    const colleagueRow = userRow(admin, colleague.email);
+    await eventually('the colleague in the users list', async () => {
+      if ((await colleagueRow.count()) > 0) return true;
+      await admin.locator('[data-testid=users-refresh]:not([disabled])').click();
+      return false;
+    });
+    const colleagueId = (await colleagueRow.getAttribute('data-user-id'))!;
+    assert.equal(await colleagueRow.getAttribute('data-role'), 'user');
+    await colleagueRow.locator('[data-testid=role-select]').selectOption('operator');
+    await confirmIn(colleagueRow);
+    await admin.locator(`[data-testid=admin-user][data-email="${colleague.email}"][data-role=operator]`).waitFor();
+
+    // An API key: its secret is shown once, works as a bearer credential, and stops when revoked.
+    await admin.locator('[data-testid=admin-tab-api-keys]').click();
+    await admin.fill('#new-key-name', 'E2E key');
+    await admin.selectOption('#new-key-role', 'user');
+    await admin.locator('form[data-testid=api-key-form] [type=submit]').click();
+    const secret = await admin.locator('[data-testid=api-key-secret]').inputValue();
+    assert.match(secret, /^csk_[A-Za-z0-9]{8}_/);
+    const me = await api<{ actorType: string; displayName: string; role: string }>('GET', '/api/me', { auth: secret });
+    assert.equal(me.status, 200);
+    assert.deepEqual([me.body.actorType, me.body.displayName, me.body.role], ['api_key', 'E2E key', 'user']);
+    await admin.locator('[data-testid=api-key-done]').click();
+    await admin.locator('[data-testid=api-key-secret]').waitFor({ state: 'detached' });
+    assert.equal(await admin.getByText(secret).count(), 0, 'the secret is not shown again');
+    const keyRow = admin.locator('[data-testid=api-key][data-name="E2E key"]');
+    assert.equal(await keyRow.getAttribute('data-prefix'), secret.split('_')[1]);
+    await keyRow.locator('[data-testid=revoke]').click();
+    await confirmIn(keyRow);
+    await admin.locator('[data-testid=api-key][data-name="E2E key"][data-revoked=true]').waitFor();
+    assert.equal((await api('GET', '/api/me', { auth: secret })).status, 401);
+
+    // Deactivate the colleague: signing in again fails.
+    await admin.locator('[data-testid=admin-tab-users]').click();
+    await colleagueRow.locator('[data-testid=deactivate]').click();
+    await confirmIn(colleagueRow);
+    await admin.locator(`[data-testid=admin-user][data-email="${colleague.email}"][data-active=false]`).waitFor();
+    const again = await open('/');
+    await submitSignIn(again, colleague.email, colleague.password);
+    await again.locator('[data-testid=login-error]').filter({ hasText: 'Wrong email or password' }).waitFor();
+
+    // The audit log lists every step, and the filters narrow it.
+    await admin.locator('[data-testid=admin-tab-audit]').click();
+    for (const action of [
+      'tenant.created',
+      'invite.created',
+      'invite.accepted',
+      'user.role_changed',
+      'api_key.created',
+      'api_key.used',
+      'api_key.revoked',
+      'user.deactivated',
+    ]) {
+      await admin.locator(`[data-testid=audit-row][data-action="${action}"]`).first().waitFor();
+    }
+    const roleChange = admin.locator('[data-testid=audit-row][data-action="user.role_changed"]');
+    assert.match((await roleChange.textContent()) ?? '', new RegExp(`${owner.name}.*Role changed.*${colleague.name}.*from user to operator`));
+
+    await admin.selectOption('[data-testid=audit-action]', 'user.role_changed');
+    await eventually('only role changes listed', () => allRows(admin, 'data-action', 'user.role_changed'));
+    assert.equal(await auditRows(admin).count(), 1);
+
+    await admin.locator('[data-testid=audit-clear]').click();
+    await admin.selectOption('[data-testid=audit-actor]', colleagueId);
+    await eventually("only the colleague's own actions listed", () => allRows(admin, 'data-actor-id', colleagueId));
+    assert.deepEqual(
+      await auditRows(admin).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action'))),
+      ['invite.accepted'],
+    );
+
+    await admin.selectOption('[data-testid=audit-action]', 'api_key.revoked');
+    await admin.locator('[data-testid=audit-empty]').waitFor();
+  });
+
+  test('a used, expired or incomplete invite link says so instead of asking for details again', async () => {
+    const tenant = await createTenant();
+    const { accessToken } = await login(tenant.users.alice);
+    const invite = async () =>
+      (await api<InviteResponse>('POST', '/api/invites', { auth: accessToken, body: { email: `${crypto.randomUUID()}@invite-e2e.test`, role: 'user' } })).body;
+    const used = await invite();
+    const accepted = await api('POST', '/api/invites/accept', { body: { token: used.token, displayName: 'First', password: 'first-password' } });
+    assert.equal(accepted.status, 201);
+    const expired = await invite();
+    await expireInvite(expired.id);
+
+    for (const [url, expected] of [
+      [used.url, /already been used/],
+      [expired.url, /expired/],
+    ] as const) {
+      const page = await open(url);
+      await page.fill('#invite-name', 'Second');
+      await page.fill('#invite-password', 'second-password');
+      await page.locator('form[data-testid=invite-form] [type=submit]').click();
+      const error = page.locator('[data-testid=invite-unusable]');
+      await error.waitFor();
+      assert.match((await error.textContent()) ?? '', expected);
+      assert.equal(await page.locator('#invite-password').count(), 0, 'the form is gone');
+    }
+
+    const incomplete = await open('/invite');
+    assert.equal(await incomplete.locator('[data-testid=invite-unusable]').getAttribute('data-code'), 'incomplete');
+  });
+
+  test('an operator sees the users and the audit log read-only; a user sees no console', async () => {
+    const tenant = await createTenant();
+    const operator = await signIn(browser, tenant.users.carol);
+    contexts.push(operator.context);
+    await operator.page.locator('[data-testid=nav-admin]').click();
+    await userRow(operator.page, tenant.users.bob.email).waitFor();
+    assert.equal(await operator.page.locator('[data-testid=role-select], [data-testid=deactivate], [data-testid=invite-form]').count(), 0);
+    assert.equal(await operator.page.locator('[data-testid=admin-tab-api-keys]').count(), 0);
+    await operator.page.locator('[data-testid=admin-tab-audit]').click();
+    await operator.page.locator('[data-testid=audit-table], [data-testid=audit-empty]').first().waitFor();
+
+    const user = await signIn(browser, tenant.users.bob);
+    contexts.push(user.context);
+    assert.equal(await user.page.locator('[data-testid=nav-admin]').count(), 0);
+    await user.page.goto(`${stack.url}/admin`);
+    await user.page.locator('[data-testid=me]').waitFor();
+    assert.equal(await user.page.locator('[data-testid=admin-console]').count(), 0);
+  });
+});

@@ -1,0 +1,60 @@
+import { useState } from 'preact/hooks';
+import * as v from 'valibot';
+import { SignupRequest } from '@callstack/protocol';
+import { formProblem } from '../forms.ts';
+import { useAction } from '../hooks.ts';
+import { Session } from '../session.ts';
+import { AuthForm } from './AuthForm.tsx';
+import { Field } from './Field.tsx';
+import { Link } from './Link.tsx';
+
+const LABELS = { organisation: 'Organisation name', displayName: 'Your name', email: 'Email', password: 'Password' };
+
+/** A new organisation with the person signing up as its first admin. */
+export function SignupView({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
+  const [organisation, setOrganisation] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const action = useAction();
+
+  function submit(): void {
+    const request = v.safeParse(SignupRequest, { organisation, displayName, email, password });
+    if (!request.success) {
+      action.setError(formProblem(request.issues, LABELS));
+      return;
+    }
+    void action.run(async () => onSignedIn(await Session.signup(request.output)));
+  }
+
+  return (
+    <AuthForm
+      name="signup"
+      intro="Create an organisation. You will be its admin and can invite your colleagues."
+      error={action.error}
+      busy={action.busy}
+      submitLabel="Create organisation"
+      busyLabel="Creating…"
+      onSubmit={submit}
+      footer={
+        <>
+          Already have an account? <Link href="/">Sign in</Link>
+        </>
+      }
+    >
+      <Field id="signup-organisation" label={LABELS.organisation} autocomplete="organization" value={organisation} onValue={setOrganisation} autoFocus required />
+      <Field id="signup-name" label={LABELS.displayName} autocomplete="name" value={displayName} onValue={setDisplayName} required />
+      <Field id="signup-email" label={LABELS.email} type="email" autocomplete="email" value={email} onValue={setEmail} required />
+      <Field
+        id="signup-password"
+        label={LABELS.password}
+        type="password"
+        autocomplete="new-password"
+        hint="At least 10 characters."
+        value={password}
+        onValue={setPassword}
+        required
+      />
+    </AuthForm>
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * The app's few addresses, read from `location` and changed with the History API (the Worker
+ * serves index.html for every non-API path). An invite's token travels in the fragment so it never
+ * reaches a server log.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import * as v from 'valibot';
+import { AcceptInviteRequest } from '@callstack/protocol';
+
+export type AdminTab = 'users' | 'api-keys' | 'audit';
+
+export type Route =
+  | { screen: 'phone' }
+  | { screen: 'admin'; tab: AdminTab }
+  | { screen: 'signup' }
+  /** `token` is null when the link lost its fragment or was mangled. */
+  | { screen: 'invite'; token: string | null };
+
+const ADMIN_TABS: Record<string, AdminTab> = { '': 'users', users: 'users', 'api-keys': 'api-keys', audit: 'audit' };
+
+export function parseRoute(pathname: string, hash: string): Route {
+  const path = pathname.replace(/\/+$/, '');
+  if (path === '/signup') return { screen: 'signup' };
+  if (path === '/invite') return { screen: 'invite', token: inviteToken(hash) };
+  const admin = /^\/admin(?:\/([a-z-]+))?$/.exec(path);
+  const tab = admin ? ADMIN_TABS[admin[1] ?? ''] : undefined;
+  if (tab) return { screen: 'admin', tab };
+  return { screen: 'phone' };
+}
+
+export function routePath(route: Route): string {
+  switch (route.screen) {
+    case 'phone':
+      return '/';
+    case 'signup':
+      return '/signup';
+    case 'invite':
+      return '/invite';
+    case 'admin':
+      return route.tab === 'users' ? '/admin' : `/admin/${route.tab}`;
+  }
+}
+
+/** The token of `#<token>`, if it has the shape the edge accepts. */
+export function inviteToken(hash: string): string | null {
+  let candidate: string;
+  try {
+    candidate = decodeURIComponent(hash.replace(/^#/, '')).trim();
+  } catch {
+    return null;
+  }
+  return v.is(AcceptInviteRequest.entries.token, candidate) ? candidate : null;
+}
+
+/** Goes to `path` in this tab; `replace` keeps the current entry out of the back history. */
+export function navigate(path: string, options: { replace?: boolean } = {}): void {
+  if (options.replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  dispatchEvent(new PopStateEvent('popstate'));
+}
+
+export function useRoute(): Route {
+  const read = () => parseRoute(location.pathname, location.hash);
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const update = () => setRoute(read());
+    addEventListener('popstate', update);
+    return () => removeEventListener('popstate', update);
+  }, []);
+  return route;
+}
