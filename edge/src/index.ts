@@ -1,5 +1,5 @@
 /**
- * The CallStack edge Worker: REST API under /api, the signaling WebSocket, and the web app as
+ * The CallStack edge Worker: REST API under /api, the signaling and presence WebSockets, and the web app as
  * static assets (wrangler.toml `[assets]`, SPA fallback). Durable Objects are exported here.
  */
 import { ErrorCode, type CallHistoryResponse, type DirectoryResponse } from '@callstack/protocol';
@@ -12,11 +12,13 @@ import { listDirectory } from './db/users.ts';
 import type { Env } from './env.ts';
 import { ApiError } from './errors.ts';
 import { errorResponse, json } from './http.ts';
+import { presenceShardCount, shardIndex, watcherKey } from './presence/shards.ts';
 import { identityHeaders } from './signaling/UserHub.ts';
-import { userHub } from './signaling/stubs.ts';
+import { presenceShard, userHub } from './signaling/stubs.ts';
 import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
 
+export { PresenceShard } from './presence/PresenceShard.ts';
 export { CallSession } from './signaling/CallSession.ts';
 export { UserHub } from './signaling/UserHub.ts';
 
@@ -64,23 +66,39 @@ router
     return json(await turnCredentials(env, userId));
   })
   .get('/api/signaling', async (request, env) => {
-    if (request.headers.get('Upgrade') !== 'websocket') {
-      throw new ApiError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
-    }
-    // Browsers cannot set headers on a WebSocket, so the access token comes in the query.
-    const url = new URL(request.url);
-    const token = url.searchParams.get('token');
-    if (!token) throw new ApiError(ErrorCode.unauthorized, 'missing access token');
-    const principal = await verifyAccessToken(env, token);
-    const requestedDevice = url.searchParams.get('device');
-    if (requestedDevice !== null && !DEVICE_ID.test(requestedDevice)) {
-      throw new ApiError(ErrorCode.badRequest, 'device must be 1-64 characters of A-Z a-z 0-9 _ -');
-    }
-    const headers = new Headers(request.headers);
-    const identity = { ...principal, deviceId: requestedDevice ?? crypto.randomUUID() };
-    for (const [name, value] of Object.entries(identityHeaders(identity))) headers.set(name, value);
-    return userHub(env, principal.tenantId, principal.userId).fetch(request.url, { headers });
+    const { identity, headers } = await authenticateSocket(request, env);
+    return userHub(env, identity.tenantId, identity.userId).fetch(request.url, { headers });
+  })
+  .get('/api/presence', async (request, env) => {
+    const { identity, headers, deviceRequested } = await authenticateSocket(request, env);
+    // A device keeps its shard across reconnects; anonymous watchers spread at random.
+    const key = deviceRequested ? watcherKey(identity.userId, identity.deviceId) : identity.deviceId;
+    const shard = shardIndex(key, presenceShardCount(env.PRESENCE_SHARDS));
+    return presenceShard(env, identity.tenantId, shard).fetch(request.url, { headers });
   });
+
+/**
+ * Checks a WebSocket upgrade (signaling or presence) and returns who opens it, with the trusted
+ * identity headers for the Durable Object. Browsers cannot set headers on a WebSocket, so the
+ * access token comes in the query.
+ */
+async function authenticateSocket(request: Request, env: Env) {
+  if (request.headers.get('Upgrade') !== 'websocket') {
+    throw new ApiError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
+  }
+  const url = new URL(request.url);
+  const token = url.searchParams.get('token');
+  if (!token) throw new ApiError(ErrorCode.unauthorized, 'missing access token');
+  const principal = await verifyAccessToken(env, token);
+  const requestedDevice = url.searchParams.get('device');
+  if (requestedDevice !== null && !DEVICE_ID.test(requestedDevice)) {
+    throw new ApiError(ErrorCode.badRequest, 'device must be 1-64 characters of A-Z a-z 0-9 _ -');
+  }
+  const headers = new Headers(request.headers);
+  const identity = { ...principal, deviceId: requestedDevice ?? crypto.randomUUID() };
+  for (const [name, value] of Object.entries(identityHeaders(identity))) headers.set(name, value);
+  return { identity, headers, deviceRequested: requestedDevice !== null };
+}
 
 export default {
   fetch: (request: Request, env: Env, ctx: ExecutionContext) => router.fetch(request, env, ctx),
