@@ -145,6 +145,9 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
     TURN_SECRET: turn.secret,
     TURN_URLS: turn.urls.join(','),
     RING_TIMEOUT_SECONDS: '6',
+    // Short enough for quick tests, long enough to reconnect within it; several shards per tenant.
+    PRESENCE_OFFLINE_GRACE_SECONDS: '2',
+    PRESENCE_SHARDS: '4',
   };
   const edge = await startEdge({ stateDir: ensureDir(join(TMP, 'edge')), logFile: join(LOGS, 'edge.log'), vars });
   stops.push(() => edge.stop());
