@@ -150,6 +150,9 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
     RING_TIMEOUT_SECONDS: '6',
     MAIL_ENDPOINT: mail.url,
     MAIL_API_KEY: mail.apiKey,
+    // Short enough for quick tests, long enough to reconnect within it; several shards per tenant.
+    PRESENCE_OFFLINE_GRACE_SECONDS: '2',
+    PRESENCE_SHARDS: '4',
   };
   const edge = await startEdge({ stateDir: ensureDir(join(TMP, 'edge')), logFile: join(LOGS, 'edge.log'), vars });
   stops.push(() => edge.stop());

@@ -1,3 +1,4 @@
+import type { PresenceShard } from './presence/PresenceShard.ts';
 import type { CallSession } from './signaling/CallSession.ts';
 import type { UserHub } from './signaling/UserHub.ts';
 
@@ -6,6 +7,7 @@ export interface Env {
   ASSETS: Fetcher;
   USER_HUB: DurableObjectNamespace<UserHub>;
   CALL_SESSION: DurableObjectNamespace<CallSession>;
+  PRESENCE_SHARD: DurableObjectNamespace<PresenceShard>;
   /** Postgres connection string (Neon in production). Secret. */
   DATABASE_URL: string;
   /** Local development only: ws:// URL of the WebSocket-to-TCP relay in front of Postgres. */
@@ -36,4 +38,8 @@ export interface Env {
   PUBLIC_URL?: string;
   /** Digest realm of SIP credentials. */
   SIP_REALM?: string;
+  /** Presence shards per tenant (default 4); see edge/README.md "Presence" before changing it. */
+  PRESENCE_SHARDS?: string;
+  /** How long a user whose last device left stays as they were before going offline (default 30). */
+  PRESENCE_OFFLINE_GRACE_SECONDS?: string;
 }

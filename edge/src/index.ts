@@ -1,6 +1,6 @@
 /**
- * The CallStack edge Worker: the REST API under /api (declared in routes.ts), the signaling
- * WebSocket, the cron jobs, and the web app as static assets (wrangler.toml `[assets]`, SPA
+ * The CallStack edge Worker: the REST API under /api (declared in routes.ts), the signaling and
+ * presence WebSockets, the cron jobs, and the web app as static assets (wrangler.toml `[assets]`, SPA
  * fallback). Durable Objects are exported here.
  */
 import { ErrorCode } from '@callstack/protocol';
@@ -12,6 +12,7 @@ import { log } from './log.ts';
 import { deliverOutbox } from './mail/deliverOutbox.ts';
 import { ROUTES } from './routes.ts';
 
+export { PresenceShard } from './presence/PresenceShard.ts';
 export { CallSession } from './signaling/CallSession.ts';
 export { UserHub } from './signaling/UserHub.ts';
 

@@ -17,7 +17,7 @@ import type { Env } from './env.ts';
 import { json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
-import { connectSignaling } from './signaling/connect.ts';
+import { connectPresence, connectSignaling } from './signaling/connect.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
 import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
@@ -101,4 +101,5 @@ export const ROUTES: RouteSpec[] = [
     handler: async (request, env) => json(await turnCredentials(env, (await authenticate(request, env, 'turn.use')).userId)),
   },
   { method: 'get', path: '/api/signaling', summary: 'The signaling WebSocket (`?token=&device=`; messages in protocol/src/signaling.ts)', tag: 'realtime', auth: 'query_token', query: { token: 'access token', device: 'stable device id' }, success: { status: 101, description: 'WebSocket upgrade' }, handler: connectSignaling },
+  { method: 'get', path: '/api/presence', summary: "Live presence of the organisation (WebSocket; messages in protocol/src/presence.ts)", tag: 'realtime', auth: 'query_token', query: { token: 'access token', device: 'stable device id (keeps its shard)' }, success: { status: 101, description: 'WebSocket upgrade' }, handler: connectPresence },
 ];

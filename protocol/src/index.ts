@@ -1,3 +1,4 @@
 export * from './errors.ts';
 export * from './signaling.ts';
+export * from './presence.ts';
 export * from './api.ts';

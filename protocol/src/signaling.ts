@@ -13,13 +13,18 @@
  * before the answer); both get `call.ended` with the reason.
  */
 import * as v from 'valibot';
-import { ErrorCode } from './errors.ts';
+import { Id, MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { PresenceActivity, PresenceSelf, PresenceSet } from './presence.ts';
 
-/** Largest signaling frame the edge accepts; SDP with video and simulcast stays well below it. */
-export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
-
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
-const Ref = v.optional(v.pipe(v.string(), v.maxLength(64)));
+export {
+  assertNever,
+  describeIssues,
+  MAX_SIGNALING_MESSAGE_BYTES,
+  Ping,
+  Pong,
+  SignalingError,
+  type ParseResult,
+} from './frames.ts';
 const Sdp = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_SIGNALING_MESSAGE_BYTES));
 
 export const CallMedia = v.object({ audio: v.boolean(), video: v.boolean() });
@@ -54,8 +59,6 @@ export const CallIce = v.object({
   callId: Id,
   candidate: IceCandidate,
 });
-export const Ping = v.object({ type: v.literal('ping'), ref: Ref });
-
 export const ClientMessage = v.variant('type', [
   CallInvite,
   CallAccept,
@@ -66,6 +69,8 @@ export const ClientMessage = v.variant('type', [
   CallAnswer,
   CallIce,
   Ping,
+  PresenceSet,
+  PresenceActivity,
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessage>;
 /** Messages relayed verbatim (minus `ref`) to the other party of an answered call. */
@@ -122,13 +127,6 @@ export const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id
 export const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });
 export const RelayedIce = v.object({ type: v.literal('call.ice'), callId: Id, candidate: IceCandidate });
 export const Ack = v.object({ type: v.literal('ack'), ref: v.string() });
-export const Pong = v.object({ type: v.literal('pong'), ref: Ref });
-export const SignalingError = v.object({
-  type: v.literal('error'),
-  ref: Ref,
-  code: v.picklist(Object.values(ErrorCode)),
-  message: v.string(),
-});
 
 export const ServerMessage = v.variant('type', [
   Hello,
@@ -142,10 +140,9 @@ export const ServerMessage = v.variant('type', [
   Ack,
   Pong,
   SignalingError,
+  PresenceSelf,
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessage>;
-
-export type ParseResult<T> = { ok: true; message: T } | { ok: false; code: ErrorCode; message: string };
 
 /** Parses one raw frame from a client: size, JSON, then schema. Never throws. */
 export function parseClientMessage(raw: string | ArrayBuffer): ParseResult<ClientMessage> {
@@ -155,40 +152,4 @@ export function parseClientMessage(raw: string | ArrayBuffer): ParseResult<Clien
 /** Parses one raw frame from the edge (the web app validates what it receives too). */
 export function parseServerMessage(raw: string | ArrayBuffer): ParseResult<ServerMessage> {
   return parseFrame(raw, ServerMessage);
-}
-
-function parseFrame<S extends v.GenericSchema>(raw: string | ArrayBuffer, schema: S): ParseResult<v.InferOutput<S>> {
-  if (frameBytes(raw) > MAX_SIGNALING_MESSAGE_BYTES) {
-    return { ok: false, code: ErrorCode.messageTooLarge, message: `frame exceeds ${MAX_SIGNALING_MESSAGE_BYTES} bytes` };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw));
-  } catch {
-    return { ok: false, code: ErrorCode.badMessage, message: 'frame is not valid JSON' };
-  }
-  const result = v.safeParse(schema, json);
-  if (!result.success) {
-    return { ok: false, code: ErrorCode.badMessage, message: describeIssues(result.issues) };
-  }
-  return { ok: true, message: result.output };
-}
-
-/** One line naming the first failing field, e.g. `callId: Invalid length`. */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
-  const first = issues[0];
-  if (!first) return 'invalid message';
-  const path = v.getDotPath(first);
-  return path ? `${path}: ${first.message}` : first.message;
-}
-
-function frameBytes(raw: string | ArrayBuffer): number {
-  if (typeof raw !== 'string') return raw.byteLength;
-  // A UTF-16 unit is at most 3 UTF-8 bytes: short frames skip the encoding.
-  return raw.length * 3 <= MAX_SIGNALING_MESSAGE_BYTES ? raw.length : new TextEncoder().encode(raw).byteLength;
-}
-
-/** Compile-time exhaustiveness check for switches over a union. */
-export function assertNever(value: never): never {
-  throw new Error(`unhandled variant: ${JSON.stringify(value)}`);
 }

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { RevealedSipCredentials, SessionResponse, SipCredentialsView } from '@callstack/protocol';
 import { withClient } from '../../edge/scripts/migrations.ts';
+import { PresenceClient } from '../lib/PresenceClient.ts';
+import { SignalingClient } from '../lib/SignalingClient.ts';
 import { api, createTenant, login, sentMail, waitForMail, type TestUser } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
@@ -138,8 +140,18 @@ describe('passwords', () => {
   test('log out everywhere revokes every refresh token of the caller only', async () => {
     const { users } = await createTenant();
     const [phone, laptop, other] = await Promise.all([login(users.bob), login(users.bob), login(users.dave)]);
+    const [bobDevice, bobWatcher, daveDevice] = await Promise.all([
+      SignalingClient.connect(stack.url, laptop.accessToken, 'bob-laptop'),
+      PresenceClient.connect(stack.url, laptop.accessToken, 'bob-laptop'),
+      SignalingClient.connect(stack.url, other.accessToken, 'dave-desk'),
+    ]);
     assert.equal((await api('POST', '/api/auth/logout-all')).status, 401);
     assert.equal((await api('POST', '/api/auth/logout-all', { auth: phone.accessToken })).status, 204);
+    // Open sockets are closed at once with the do-not-reconnect code; other users keep theirs.
+    assert.equal((await bobDevice.whenClosed()).code, 4003);
+    assert.equal((await bobWatcher.whenClosed()).code, 4003);
+    assert.equal(daveDevice.isOpen, true);
+    await daveDevice.close();
     for (const session of [phone, laptop]) {
       assert.equal((await api('POST', '/api/auth/refresh', { body: { refreshToken: session.refreshToken } })).status, 401);
     }

@@ -3,33 +3,18 @@
  * connection nor a call in progress is lost.
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { MAX_SIGNALING_MESSAGE_BYTES } from '@callstack/protocol';
 import { createTenant, login, type TestTenant } from '../lib/fixtures.ts';
 import { devicePool } from '../lib/SignalingClient.ts';
+import { refusedUpgrade } from '../lib/SocketClient.ts';
 import { stack } from '../lib/stack.ts';
 
 const { device, closeAll } = devicePool(() => stack.url, login);
 after(closeAll);
 
-/** Attempts a WebSocket upgrade and returns the refusal (fetch cannot send an Upgrade header). */
-function upgradeStatus(query: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(`${stack.url}/api/signaling${query}`, {
-      headers: { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    });
-    request.on('upgrade', () => reject(new Error('the upgrade was accepted')));
-    request.on('response', (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
+const upgradeStatus = (query: string) => refusedUpgrade(`${stack.url}/api/signaling${query}`);
 
 describe('WebSocket upgrade', () => {
   let tenant: TestTenant;

@@ -14,6 +14,7 @@ const DEVICE_ID_KEY = 'callstack.deviceId';
 export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
 export type CallMessage = Extract<ServerMessage, { type: `call.${string}` }>;
 export type SignalingErrorMessage = Extract<ServerMessage, { type: 'error' }>;
+export type PresenceSelfMessage = Extract<ServerMessage, { type: 'presence.self' }>;
 /** `online` starts at the edge's `hello`; `replaced` is final (no reconnect). */
 export type SignalingStatus = 'connecting' | 'online' | 'replaced';
 
@@ -47,6 +48,7 @@ export type SignalingEvents = {
   hello: HelloMessage;
   call: CallMessage;
   error: SignalingErrorMessage;
+  presence: PresenceSelfMessage;
 };
 
 export class SignalingClient extends Emitter<SignalingEvents> {
@@ -133,6 +135,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         break;
       case 'error':
         this.emit('error', message);
+        break;
+      case 'presence.self':
+        this.emit('presence', message);
         break;
       case 'ack':
       case 'pong':

@@ -15,6 +15,7 @@ import { ApiError } from '../errors.ts';
 import { json, readJson } from '../http.ts';
 import { log } from '../log.ts';
 import { deliverOutbox } from '../mail/deliverOutbox.ts';
+import { disconnectUser } from '../signaling/stubs.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { authenticate, clientIp, sessionFor } from './routes.ts';
 import { LoginThrottle } from './throttle.ts';
@@ -89,6 +90,7 @@ export async function logoutEverywhere(request: Request, env: Env): Promise<Resp
     const revoked = await revokeAllRefreshTokens(db, user.id);
     await recordAudit(db, { tenantId: user.tenantId, actorType: 'user', actorId: user.id, action: 'auth.logout_all', targetType: 'user', targetId: user.id, ip: clientIp(request), details: { revoked } });
   });
+  await disconnectUser(env, principal.tenantId, principal.userId, 'signed out everywhere');
   return new Response(null, { status: 204 });
 }
 

@@ -16,6 +16,7 @@ import { findSipCredentials } from '../db/sipCredentials.ts';
 import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { disconnectUser } from '../signaling/stubs.ts';
 import { json, readJson } from '../http.ts';
 
 /** Calls beyond this many are not personal data worth a bigger export; billing keeps them all. */
@@ -63,6 +64,7 @@ async function erase(request: Request, env: Env, actor: Principal, userId: strin
     // Who erased is kept; for a self-erasure the actor is the (now anonymous) tombstone.
     await recordAudit(db, { tenantId: actor.tenantId, actorType: actor.actorType, actorId: actor.userId, action: 'user.erased', targetType: 'user', targetId: userId, ip: actor.userId === userId ? null : clientIp(request) });
   });
+  await disconnectUser(env, actor.tenantId, userId, 'account erased');
 }
 
 async function signedInUser(request: Request, env: Env): Promise<Principal> {

@@ -4,8 +4,12 @@
  * routes a device's call messages to the call's CallSession, and remembers which calls the user
  * is in (for busy and for resuming after a reconnect).
  *
+ * It also owns its user's presence: it folds the devices' activity, the calls and the manual
+ * choice into one status (presence/fold.ts), tells the user's devices (`presence.self`) and
+ * publishes each change to the tenant's presence shards.
+ *
  * Sockets use the Hibernation API: the hub may be evicted between messages; identity lives in
- * each socket's attachment and the call list in the hub's SQLite storage.
+ * each socket's attachment, the call list and the presence state in the hub's SQLite storage.
  */
 import {
   assertNever,
@@ -13,7 +17,9 @@ import {
   parseClientMessage,
   type CallMedia,
   type ClientMessage,
+  type ManualStatus,
   type Party,
+  type PresenceStatus,
   type ServerMessage,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
@@ -22,8 +28,10 @@ import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { log } from '../log.ts';
-import { TokenBucket } from './TokenBucket.ts';
-import { callSession, userHub } from './stubs.ts';
+import { foldPresence, nextSince } from '../presence/fold.ts';
+import { offlineGraceMs } from '../presence/shards.ts';
+import { admitFrame, SocketRateLimiter, trySend } from './sockets.ts';
+import { callSession, presenceShards, userHub } from './stubs.ts';
 import { failure, type Actor, type DeviceSelector, type Outcome, type RingOutcome } from './types.ts';
 
 /** Identity of a socket, proven by the Worker before the upgrade and kept across hibernation. */
@@ -31,8 +39,30 @@ export interface DeviceIdentity extends Actor {
   displayName: string;
 }
 
+/** What a device socket carries across hibernation: who it is and whether its user is idle there. */
+interface DeviceSocket extends DeviceIdentity {
+  idle: boolean;
+}
+
 /** Close code telling a client that a newer connection of the same device took over. */
 export const CLOSE_REPLACED = 4001;
+/** Close code of `disconnectAll`: the account was signed out everywhere or deactivated; do not reconnect. */
+export const CLOSE_DISCONNECTED = 4003;
+
+/** A presence change that did not reach every shard is published again after this long. */
+const PUBLISH_RETRY_MS = 5_000;
+
+type PresenceRow = {
+  tenant_id: string;
+  user_id: string;
+  status: PresenceStatus;
+  since: number;
+  manual: 'away' | 'dnd' | null;
+  /** When the user goes offline unless a device comes back; null while a device is connected. */
+  offline_at: number | null;
+  /** The newest `since` every shard has acknowledged. */
+  published_since: number;
+};
 
 /** A device may send bursts of ICE candidates; sustained floods are dropped with an error. */
 const RATE_BURST = 60;
@@ -41,12 +71,19 @@ const RATE_PER_SECOND = 30;
 type TrackedStatus = 'ringing' | 'active';
 
 export class UserHub extends DurableObject<Env> {
-  private readonly buckets = new WeakMap<WebSocket, TokenBucket>();
+  private readonly limiter = new SocketRateLimiter(RATE_BURST, RATE_PER_SECOND);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(
       `create table if not exists calls (call_id text primary key, status text not null, tenant_id text not null)`,
+    );
+    // One row, written when the first device connects: the alarm needs the ids with no socket left.
+    ctx.storage.sql.exec(
+      `create table if not exists presence (
+         id integer primary key check (id = 1), tenant_id text not null, user_id text not null,
+         status text not null, since integer not null, manual text, offline_at integer,
+         published_since integer not null)`,
     );
     // Heartbeats are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -63,31 +100,24 @@ export class UserHub extends DurableObject<Env> {
     }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [identity.deviceId]);
-    server.serializeAttachment(identity);
+    server.serializeAttachment({ ...identity, idle: false } satisfies DeviceSocket);
 
     const activeCalls = await this.liveCalls();
     this.send(server, { type: 'hello', userId: identity.userId, deviceId: identity.deviceId, activeCalls });
     // A device that comes back within the grace period keeps its call.
     await Promise.all(activeCalls.map(({ callId }) => callSession(this.env, identity.tenantId, callId).deviceBack(identity)));
     log.info('device.connected', ids(identity));
+    await this.refreshPresence({ newDevice: server, identity });
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    const device = ws.deserializeAttachment() as DeviceIdentity;
-    if (!this.bucketOf(ws).take()) {
-      this.send(ws, { type: 'error', code: ErrorCode.rateLimited, message: 'too many messages, slow down' });
-      return;
-    }
-    const parsed = parseClientMessage(raw);
-    if (!parsed.ok) {
-      this.send(ws, { type: 'error', code: parsed.code, message: parsed.message });
-      return;
-    }
-    const message = parsed.message;
+    const device = ws.deserializeAttachment() as DeviceSocket;
+    const message = admitFrame(ws, raw, this.limiter, parseClientMessage);
+    if (!message) return;
     let outcome: Outcome;
     try {
-      outcome = await this.handle(device, message);
+      outcome = await this.handle(ws, device, message);
     } catch (error) {
       log.error('signaling.failed', { ...ids(device), type: message.type }, error);
       const safe = error instanceof ApiError ? error : new ApiError(ErrorCode.internal, 'internal error');
@@ -106,14 +136,47 @@ export class UserHub extends DurableObject<Env> {
     await this.deviceGone(ws, 1006);
   }
 
+  /** Ends the offline grace period, and publishes again a change some shard missed. */
+  override async alarm(): Promise<void> {
+    await this.refreshPresence();
+    const row = this.presenceRow();
+    if (row && row.published_since < row.since) await this.publish(row);
+    await this.scheduleAlarm();
+  }
+
+  // ---- called by the Worker ----------------------------------------------------------------
+
+  /**
+   * Closes every socket of this user, signaling and presence watchers, with `code` (e.g.
+   * CLOSE_DISCONNECTED), and makes the user offline at once: used to deactivate an account or sign
+   * it out everywhere.
+   */
+  async disconnectAll(code: number, reason: string): Promise<void> {
+    const sockets = this.ctx.getWebSockets();
+    for (const ws of sockets) ws.close(code, reason);
+    const row = this.presenceRow();
+    if (!row) return;
+    log.info('user.disconnected_all', { tenantId: row.tenant_id, userId: row.user_id, code, sockets: sockets.length });
+    await Promise.all(
+      presenceShards(this.env, row.tenant_id).map((shard) =>
+        shard.closeUser(row.user_id, code, reason).catch((error: unknown) => {
+          log.warn('presence.close_failed', { tenantId: row.tenant_id, userId: row.user_id }, error);
+        }),
+      ),
+    );
+    await this.refreshPresence({ gone: sockets, offlineNow: true });
+  }
+
   // ---- called by CallSession ---------------------------------------------------------------
 
   /** Rings every device of this user, unless the user is in another call or has no device. */
   async ring(incoming: Extract<ServerMessage, { type: 'call.incoming' }>, tenantId: string): Promise<RingOutcome> {
+    // Do-not-disturb: the caller hears busy, the user's devices never ring.
+    if (this.presenceRow()?.manual === 'dnd') return 'busy';
     const busy = (await this.liveCalls()).some(({ callId }) => callId !== incoming.callId);
     if (busy) return 'busy';
     if (this.ctx.getWebSockets().length === 0) return 'unavailable';
-    this.track(incoming.callId, 'ringing', tenantId);
+    await this.track(incoming.callId, 'ringing', tenantId);
     this.deliver(incoming, 'all');
     return 'ringing';
   }
@@ -131,7 +194,8 @@ export class UserHub extends DurableObject<Env> {
     return sent;
   }
 
-  track(callId: string, status: TrackedStatus, tenantId: string): void {
+  /** Marks the user as in a call (busy). */
+  async track(callId: string, status: TrackedStatus, tenantId: string): Promise<void> {
     this.ctx.storage.sql.exec(
       `insert into calls (call_id, status, tenant_id) values (?, ?, ?)
        on conflict (call_id) do update set status = excluded.status`,
@@ -139,18 +203,27 @@ export class UserHub extends DurableObject<Env> {
       status,
       tenantId,
     );
+    await this.refreshPresence();
   }
 
-  untrack(callId: string): void {
+  async untrack(callId: string): Promise<void> {
     this.ctx.storage.sql.exec('delete from calls where call_id = ?', callId);
+    await this.refreshPresence();
   }
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private async handle(device: DeviceIdentity, message: ClientMessage): Promise<Outcome> {
+  private async handle(ws: WebSocket, device: DeviceSocket, message: ClientMessage): Promise<Outcome> {
     switch (message.type) {
       case 'ping':
         this.deliver({ type: 'pong', ref: message.ref }, { only: device.deviceId });
+        return { ok: true };
+      case 'presence.set':
+        await this.refreshPresence({ manual: message.status });
+        return { ok: true };
+      case 'presence.activity':
+        ws.serializeAttachment({ ...device, idle: message.idle } satisfies DeviceSocket);
+        await this.refreshPresence();
         return { ok: true };
       case 'call.invite':
         return this.invite(device, message.callId, message.to, message.media);
@@ -176,7 +249,7 @@ export class UserHub extends DurableObject<Env> {
     if (!callee) return failure(ErrorCode.notFound, 'no such user in your organisation');
 
     // Marked before the callee rings, so a simultaneous incoming call finds this user busy.
-    this.track(callId, 'ringing', device.tenantId);
+    await this.track(callId, 'ringing', device.tenantId);
     const started = await callSession(this.env, device.tenantId, callId).start({
       callId,
       tenantId: device.tenantId,
@@ -184,7 +257,7 @@ export class UserHub extends DurableObject<Env> {
       callee,
       media,
     });
-    if (!started.ok) this.untrack(callId);
+    if (!started.ok) await this.untrack(callId);
     return started;
   }
 
@@ -215,7 +288,7 @@ export class UserHub extends DurableObject<Env> {
     const checked = await Promise.all(
       rows.map(async (row) => ({ row, live: await callSession(this.env, row.tenant_id, row.call_id).isLive() })),
     );
-    for (const { row, live } of checked) if (!live) this.untrack(row.call_id);
+    for (const { row, live } of checked) if (!live) await this.untrack(row.call_id);
     return checked.filter(({ live }) => live).map(({ row }) => ({ callId: row.call_id, state: row.status }));
   }
 
@@ -226,24 +299,120 @@ export class UserHub extends DurableObject<Env> {
     if (code === CLOSE_REPLACED) return;
     const calls = this.ctx.storage.sql.exec<{ call_id: string }>('select call_id from calls').toArray();
     await Promise.all(calls.map((row) => callSession(this.env, device.tenantId, row.call_id).deviceLost(actorOf(device))));
+    await this.refreshPresence({ gone: [ws] });
+  }
+
+  // ---- presence ----------------------------------------------------------------------------
+
+  private presenceRow(): PresenceRow | undefined {
+    return this.ctx.storage.sql.exec<PresenceRow>('select * from presence').toArray()[0];
+  }
+
+  /**
+   * Folds the user's status from the devices, calls and manual choice; when it changed, stores
+   * it, tells every device and publishes it. `gone` are sockets closing right now (the runtime
+   * may still list them); `offlineNow` skips the grace; `newDevice` gets `presence.self` even when
+   * nothing changed.
+   */
+  private async refreshPresence(
+    options: { manual?: ManualStatus; gone?: WebSocket[]; offlineNow?: boolean; newDevice?: WebSocket; identity?: DeviceIdentity } = {},
+  ): Promise<void> {
+    const now = Date.now();
+    const stored = this.presenceRow();
+    const identity = stored ? { tenantId: stored.tenant_id, userId: stored.user_id } : options.identity;
+    if (!identity) return; // no device ever connected: the user is offline and nobody needs telling
+    const previous: PresenceRow = stored ?? {
+      tenant_id: identity.tenantId,
+      user_id: identity.userId,
+      status: 'offline',
+      since: 0,
+      manual: null,
+      offline_at: null,
+      published_since: 0,
+    };
+    const devices = this.devices(options.gone ?? []);
+    const manual = options.manual === undefined ? previous.manual : options.manual === 'online' ? null : options.manual;
+    let offlineAt = previous.offline_at;
+    if (devices.length > 0) offlineAt = null;
+    else if (options.offlineNow) offlineAt = now;
+    else if (offlineAt === null && previous.status !== 'offline') {
+      offlineAt = now + offlineGraceMs(this.env.PRESENCE_OFFLINE_GRACE_SECONDS);
+    }
+    const inCall = this.ctx.storage.sql.exec('select 1 from calls limit 1').toArray().length > 0;
+    const status = foldPresence({ devices, withinGrace: offlineAt !== null && now < offlineAt, inCall, manual }, previous.status);
+    if (status === 'offline') offlineAt = null;
+    const changed = status !== previous.status;
+    const next: PresenceRow = {
+      ...previous,
+      status,
+      since: changed ? nextSince(previous.since, now) : previous.since,
+      manual,
+      offline_at: offlineAt,
+    };
+    this.ctx.storage.sql.exec(
+      `insert into presence (id, tenant_id, user_id, status, since, manual, offline_at, published_since)
+       values (1, ?, ?, ?, ?, ?, ?, ?)
+       on conflict (id) do update set status = excluded.status, since = excluded.since,
+         manual = excluded.manual, offline_at = excluded.offline_at`,
+      next.tenant_id,
+      next.user_id,
+      next.status,
+      next.since,
+      next.manual,
+      next.offline_at,
+      next.published_since,
+    );
+    const self: ServerMessage = { type: 'presence.self', status, manual, since: next.since };
+    if (changed || manual !== previous.manual) this.deliver(self, 'all');
+    else if (options.newDevice) this.send(options.newDevice, self);
+    if (changed) {
+      log.info('presence.changed', { tenantId: next.tenant_id, userId: next.user_id, status, previous: previous.status });
+      await this.publish(next);
+    }
+    if (offlineAt !== previous.offline_at) await this.scheduleAlarm();
+  }
+
+  /** Connected devices, one per device id; a device is idle only if all its sockets say so. */
+  private devices(gone: WebSocket[]): { idle: boolean }[] {
+    const byDevice = new Map<string, { idle: boolean }>();
+    for (const ws of this.ctx.getWebSockets()) {
+      if (gone.includes(ws)) continue;
+      const device = ws.deserializeAttachment() as DeviceSocket | null;
+      if (!device) continue;
+      const idle = device.idle === true && (byDevice.get(device.deviceId)?.idle ?? true);
+      byDevice.set(device.deviceId, { idle });
+    }
+    return [...byDevice.values()];
+  }
+
+  /**
+   * Sends the status to every shard of the tenant (one RPC each; shards drop what is not newer,
+   * so retries and overtaking calls are harmless). A shard that fails gets it again from the alarm.
+   */
+  private async publish(row: PresenceRow): Promise<void> {
+    const entry = { userId: row.user_id, status: row.status, since: row.since };
+    const results = await Promise.allSettled(presenceShards(this.env, row.tenant_id).map((shard) => shard.publish(entry)));
+    const failed = results.filter((result) => result.status === 'rejected');
+    if (failed.length === 0) {
+      this.ctx.storage.sql.exec('update presence set published_since = max(published_since, ?)', row.since);
+      return;
+    }
+    log.warn('presence.publish_failed', { tenantId: row.tenant_id, userId: row.user_id, shards: failed.length }, failed[0]?.reason);
+    await this.scheduleAlarm();
+  }
+
+  /** The alarm serves the offline grace and publish retries: set it to whichever comes first. */
+  private async scheduleAlarm(): Promise<void> {
+    const row = this.presenceRow();
+    const due = [row?.offline_at ?? null, row && row.published_since < row.since ? Date.now() + PUBLISH_RETRY_MS : null].filter(
+      (at): at is number => at !== null,
+    );
+    if (due.length === 0) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.min(...due));
   }
 
   private send(ws: WebSocket, message: ServerMessage): boolean {
-    try {
-      ws.send(JSON.stringify(message));
-      return true;
-    } catch {
-      return false; // closing socket: its close handler deals with the consequences
-    }
-  }
-
-  private bucketOf(ws: WebSocket): TokenBucket {
-    let bucket = this.buckets.get(ws);
-    if (!bucket) {
-      bucket = new TokenBucket(RATE_BURST, RATE_PER_SECOND);
-      this.buckets.set(ws, bucket);
-    }
-    return bucket;
+    return trySend(ws, message);
   }
 }
 
@@ -264,7 +433,7 @@ export function identityHeaders(identity: DeviceIdentity): Record<string, string
   };
 }
 
-function readIdentity(headers: Headers): DeviceIdentity | null {
+export function readIdentity(headers: Headers): DeviceIdentity | null {
   const tenantId = headers.get(IDENTITY_HEADERS.tenantId);
   const userId = headers.get(IDENTITY_HEADERS.userId);
   const deviceId = headers.get(IDENTITY_HEADERS.deviceId);

@@ -10,7 +10,7 @@ import { assertNever, ErrorCode, type ClientMessage, type EndReason, type Server
 import { failure, type Actor, type CallState, type Effect, type Outcome } from './types.ts';
 
 /** Client messages that act on an existing call. */
-export type CallAction = Exclude<ClientMessage, { type: 'call.invite' | 'ping' }>;
+export type CallAction = Exclude<ClientMessage, { type: 'call.invite' | 'ping' | 'presence.set' | 'presence.activity' }>;
 
 export type Transition = Outcome<{ state: CallState; effects: Effect[] }>;
 

@@ -1,18 +1,35 @@
+/**
+ * WebSocket upgrades: `GET /api/signaling` lands on the user's hub, `GET /api/presence` on one
+ * presence shard of the tenant. Browsers cannot set headers on a WebSocket, so the access token
+ * comes in the query; the Durable Object gets the proven identity in trusted headers.
+ */
 import { ErrorCode } from '@callstack/protocol';
 import { verifyAccessToken } from '../auth/tokens.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { userHub } from './stubs.ts';
+import { presenceShardCount, shardIndex, watcherKey } from '../presence/shards.ts';
+import { presenceShard, userHub } from './stubs.ts';
 import { identityHeaders } from './UserHub.ts';
 
 const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** `GET /api/signaling?token=&device=`: authenticates the upgrade and hands it to the user's hub. */
 export async function connectSignaling(request: Request, env: Env): Promise<Response> {
+  const { identity, headers } = await authenticateSocket(request, env);
+  return userHub(env, identity.tenantId, identity.userId).fetch(request.url, { headers });
+}
+
+export async function connectPresence(request: Request, env: Env): Promise<Response> {
+  const { identity, headers, deviceRequested } = await authenticateSocket(request, env);
+  // A device keeps its shard across reconnects; anonymous watchers spread at random.
+  const key = deviceRequested ? watcherKey(identity.userId, identity.deviceId) : identity.deviceId;
+  const shard = shardIndex(key, presenceShardCount(env.PRESENCE_SHARDS));
+  return presenceShard(env, identity.tenantId, shard).fetch(request.url, { headers });
+}
+
+async function authenticateSocket(request: Request, env: Env) {
   if (request.headers.get('Upgrade') !== 'websocket') {
     throw new ApiError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
   }
-  // Browsers cannot set headers on a WebSocket, so the access token comes in the query.
   const url = new URL(request.url);
   const token = url.searchParams.get('token');
   if (!token) throw new ApiError(ErrorCode.unauthorized, 'missing access token');
@@ -24,5 +41,5 @@ export async function connectSignaling(request: Request, env: Env): Promise<Resp
   const headers = new Headers(request.headers);
   const identity = { ...principal, deviceId: requestedDevice ?? crypto.randomUUID() };
   for (const [name, value] of Object.entries(identityHeaders(identity))) headers.set(name, value);
-  return userHub(env, principal.tenantId, principal.userId).fetch(request.url, { headers });
+  return { identity, headers, deviceRequested: requestedDevice !== null };
 }

@@ -28,6 +28,7 @@ import { createTenant, createUser, type NewUser } from '../db/tenants.ts';
 import { changeRole, deactivateUser, listAllUsers } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { disconnectUser } from '../signaling/stubs.ts';
 import { provisionSipCredentials } from '../sip/routes.ts';
 import { json, readJson } from '../http.ts';
 
@@ -103,6 +104,7 @@ export async function deactivate(request: IRequest, env: Env): Promise<Response>
     if (result.outcome === 'last_admin') throw new ApiError(ErrorCode.conflict, 'the organisation needs at least one admin');
     await audit(db, request, actor, { action: 'user.deactivated', targetType: 'user', targetId: userId });
   });
+  await disconnectUser(env, actor.tenantId, userId, 'account deactivated');
   return new Response(null, { status: 204 });
 }
 
