@@ -2,3 +2,4 @@ export * from './errors.ts';
 export * from './signaling.ts';
 export * from './presence.ts';
 export * from './api.ts';
+export * from './permissions.ts';

@@ -1,9 +1,8 @@
 /**
- * What the admin console shows each role. It mirrors the edge's permission matrix
- * (edge/src/auth/permissions.ts, not importable here), which stays the authority: the edge refuses
- * anything this lets through by mistake.
+ * What the admin console shows each role, read from the permission matrix the edge enforces
+ * (`@callstack/protocol`); the edge stays the authority.
  */
-import type { Role } from '@callstack/protocol';
+import { can, type Role } from '@callstack/protocol';
 
 export interface ConsoleAccess {
   /** The console at all: the users list and the audit log (users.read_all, audit.read). */
@@ -15,7 +14,7 @@ export interface ConsoleAccess {
 }
 
 export function consoleAccess(role: Role): ConsoleAccess {
-  return { console: role === 'admin' || role === 'operator', manageUsers: role === 'admin', apiKeys: role === 'admin' };
+  return { console: can(role, 'users.read_all'), manageUsers: can(role, 'users.manage'), apiKeys: can(role, 'api_keys.manage') };
 }
 
 export const ROLE_LABELS: Record<Role, string> = { admin: 'Admin', operator: 'Operator', user: 'User' };
