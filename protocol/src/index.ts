@@ -3,3 +3,4 @@ export * from './signaling.ts';
 export * from './presence.ts';
 export * from './api.ts';
 export * from './permissions.ts';
+export * from './quality.ts';
