@@ -111,6 +111,8 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
     }
     this.#spawn(deaths).then(
       (fresh) => {
+        // The pool may have closed while the replacement started.
+        if (this.#closed) fresh.worker.close();
         this.#slots[this.#slots.indexOf(slot)] = fresh;
       },
       (spawnError: unknown) => {
