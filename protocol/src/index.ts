@@ -4,3 +4,5 @@ export * from './presence.ts';
 export * from './api.ts';
 export * from './permissions.ts';
 export * from './quality.ts';
+export * from './mediaControl.ts';
+export * from './controlSignature.ts';

@@ -1,0 +1,187 @@
+/**
+ * The media node: its worker pool, its rooms, drain state, and the events it reports. Every
+ * control request lands in `handle`, already validated against protocol's `ControlRequest`.
+ */
+import type { Logger } from 'pino';
+import {
+  MediaErrorCode,
+  assertNever,
+  type ControlRequest,
+  type ControlResponses,
+  type ControlRequestType,
+  type MediaNodeEvent,
+  type NodeStatus,
+  type RtpCapabilities,
+} from '@callstack/protocol';
+import type { MediaConfig } from './config.ts';
+import { ControlError, notFound } from './errors.ts';
+import { EventSink } from './EventSink.ts';
+import type { EventInput, MediaNodeEvents } from './MediaNodeTypes.ts';
+import { Room } from './Room.ts';
+import { TypedEmitter } from './TypedEmitter.ts';
+import { WorkerPool } from './WorkerPool.ts';
+
+const ok = { ok: true } as const;
+
+export class MediaNode extends TypedEmitter<MediaNodeEvents> {
+  readonly pool: WorkerPool;
+  readonly #config: MediaConfig;
+  readonly #logger: Logger;
+  readonly #sink: EventSink | undefined;
+  readonly #rooms = new Map<string, Room>();
+  /** Rooms being created, so two concurrent creates of one id share one router. */
+  readonly #creating = new Map<string, Promise<Room>>();
+  #draining = false;
+
+  static async start(config: MediaConfig, logger: Logger): Promise<MediaNode> {
+    const node = new MediaNode(config, logger);
+    await node.pool.start();
+    return node;
+  }
+
+  private constructor(config: MediaConfig, logger: Logger) {
+    super();
+    this.#config = config;
+    this.#logger = logger;
+    this.pool = new WorkerPool({ count: config.workers, rtcMinPort: config.rtc.minPort, rtcMaxPort: config.rtc.maxPort, logger });
+    this.pool.on('died', ({ pid, replaced }) => this.#onWorkerDied(pid, replaced));
+    this.#sink = config.edgeUrl ? new EventSink({ edgeUrl: config.edgeUrl, secret: config.controlSecret, logger }) : undefined;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  get rooms(): ReadonlyMap<string, Room> {
+    return this.#rooms;
+  }
+
+  async handle(request: ControlRequest): Promise<ControlResponses[ControlRequestType]> {
+    switch (request.type) {
+      case 'room.create': {
+        const room = await this.#createRoom(request.roomId);
+        return { roomId: room.id, rtpCapabilities: room.primary.rtpCapabilities as RtpCapabilities };
+      }
+      case 'room.close':
+        this.#room(request.roomId).close();
+        return ok;
+      case 'peer.join': {
+        const room = this.#room(request.roomId);
+        room.join(request.peerId);
+        return { roomId: room.id, peerId: request.peerId, rtpCapabilities: room.primary.rtpCapabilities as RtpCapabilities };
+      }
+      case 'peer.leave':
+        this.#room(request.roomId).leave(request.peerId);
+        return ok;
+      case 'transport.create':
+        return this.#peer(request).createTransport(request.direction, request.transport);
+      case 'transport.connect':
+        await this.#peer(request).connect(request.transportId, request.connect);
+        return ok;
+      case 'producer.create':
+        return { producerId: await this.#peer(request).produce(request.transportId, request.kind, request.source, request.rtpParameters, request.paused) };
+      case 'producer.pause':
+      case 'producer.resume':
+        await this.#peer(request).pauseProducer(request.producerId, request.type === 'producer.pause');
+        return ok;
+      case 'producer.close':
+        this.#peer(request).closeProducer(request.producerId);
+        return ok;
+      case 'consumer.create':
+        return this.#peer(request).consume(request.transportId, request.producerId, request.rtpCapabilities);
+      case 'consumer.pause':
+      case 'consumer.resume':
+        await this.#peer(request).pauseConsumer(request.consumerId, request.type === 'consumer.pause');
+        return ok;
+      case 'consumer.layers':
+        await this.#peer(request).setConsumerLayers(request.consumerId, request.spatialLayer, request.temporalLayer);
+        return ok;
+      case 'node.drain':
+        if (!this.#draining) this.#logger.info({ rooms: this.#rooms.size }, 'draining: no new rooms');
+        this.#draining = true;
+        return this.status();
+      case 'node.status':
+        return this.status();
+      default:
+        return assertNever(request);
+    }
+  }
+
+  status(): NodeStatus {
+    const workerLoad = this.pool.loads();
+    const sum = (key: 'transports' | 'producers' | 'consumers') => workerLoad.reduce((total, load) => total + load[key], 0);
+    const rooms = this.#rooms.size;
+    const peers = [...this.#rooms.values()].reduce((total, room) => total + room.peers.size, 0);
+    return {
+      draining: this.#draining,
+      drained: this.#draining && rooms === 0 && peers === 0,
+      rooms,
+      peers,
+      transports: sum('transports'),
+      producers: sum('producers'),
+      consumers: sum('consumers'),
+      workers: workerLoad.length,
+      consumerBudgetPerWorker: this.#config.consumersPerWorker,
+      workerLoad,
+    };
+  }
+
+  /** Closes every room and worker, then waits (bounded) for queued events to reach the edge. */
+  async close(): Promise<void> {
+    for (const room of this.#rooms.values()) room.close();
+    this.pool.close();
+    await this.#sink?.flush();
+  }
+
+  async #createRoom(roomId: string): Promise<Room> {
+    const existing = this.#rooms.get(roomId) ?? this.#creating.get(roomId);
+    if (existing) return existing;
+    if (this.#draining) throw new ControlError(MediaErrorCode.draining, 'node is draining: create the room on another node');
+    const creating = Room.create({
+      roomId,
+      pool: this.pool,
+      rtc: { listenIp: this.#config.rtc.listenIp, announcedIp: this.#config.rtc.announcedIp, plainTransports: this.#config.plainTransports },
+      consumersPerWorker: this.#config.consumersPerWorker,
+      logger: this.#logger,
+    });
+    this.#creating.set(roomId, creating);
+    try {
+      const room = await creating;
+      this.#rooms.set(roomId, room);
+      room.on('speakerChanged', (peerId, producerId) => this.#report({ type: 'speaker.changed', roomId, peerId, producerId }));
+      room.on('producerClosed', (peerId, producerId, reason) => this.#report({ type: 'producer.closed', roomId, peerId, producerId, reason }));
+      room.on('empty', () => this.#report({ type: 'room.empty', roomId }));
+      room.on('closed', () => {
+        this.#rooms.delete(roomId);
+        if (this.#draining && this.#rooms.size === 0) this.#logger.info('drained: no rooms left');
+      });
+      return room;
+    } finally {
+      this.#creating.delete(roomId);
+    }
+  }
+
+  #room(roomId: string): Room {
+    const room = this.#rooms.get(roomId);
+    if (!room) throw notFound('room', roomId);
+    return room;
+  }
+
+  #peer(request: { roomId: string; peerId: string }) {
+    return this.#room(request.roomId).peer(request.peerId);
+  }
+
+  /** A dead worker took its routers with it: close the rooms that used it, the edge moves them. */
+  #onWorkerDied(pid: number, replaced: boolean): void {
+    const roomIds = [...this.#rooms.values()].filter((room) => room.workerPids.includes(pid)).map((room) => room.id);
+    for (const roomId of roomIds) this.#rooms.get(roomId)?.close();
+    this.#report({ type: 'worker.died', workerPid: pid, roomIds, replaced });
+  }
+
+  #report(input: EventInput): void {
+    const event = { ...input, nodeId: this.#config.nodeId, at: Date.now() } as MediaNodeEvent;
+    this.#logger.info({ event }, 'event');
+    this.emit('event', event);
+    this.#sink?.send(event);
+  }
+}

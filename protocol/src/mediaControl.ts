@@ -1,0 +1,395 @@
+/**
+ * The media-fleet control API (edge -> media node, HTTP on 8443) and the node's events
+ * (media node -> edge, `POST {EDGE_URL}/api/fleet/events`).
+ *
+ * Every control request is one variant of `ControlRequest` (discriminated on `type`). Its HTTP
+ * form comes from `CONTROL_ROUTES`: the method, a path whose `:params` are fields of the request,
+ * and a JSON body holding the remaining fields. The edge builds a request with `toControlHttp`;
+ * the node matches the path with `matchControlRoute`, merges path params and body, and validates
+ * the result with `ControlRequest`. Both directions are signed with `controlSignature.ts`.
+ *
+ * mediasoup's own types stay out of this package: RTP capabilities/parameters and DTLS/ICE
+ * parameters are checked as objects with the fields the node relies on, and passed through.
+ */
+import * as v from 'valibot';
+import { ErrorCode } from './errors.ts';
+
+/** Largest control request body the node reads (SDP-derived RTP parameters stay far below). */
+export const MAX_CONTROL_BODY_BYTES = 256 * 1024;
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
+/** mediasoup's ids are UUIDs; the node rejects anything else before a lookup. */
+const MediaId = v.pipe(v.string(), v.uuid());
+const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+
+// ---- opaque mediasoup shapes (validated as objects, passed through) --------------------------
+
+const Codec = v.looseObject({
+  mimeType: v.pipe(v.string(), v.regex(/^(audio|video)\/[A-Za-z0-9.+-]+$/)),
+  clockRate: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
+export const RtpCapabilities = v.looseObject({
+  codecs: v.pipe(v.array(v.looseObject({ ...Codec.entries, kind: v.picklist(['audio', 'video']) })), v.maxLength(64)),
+  headerExtensions: v.optional(v.pipe(v.array(v.looseObject({ uri: v.string() })), v.maxLength(64))),
+});
+export type RtpCapabilities = v.InferOutput<typeof RtpCapabilities>;
+
+export const RtpParameters = v.looseObject({
+  codecs: v.pipe(
+    v.array(v.looseObject({ ...Codec.entries, payloadType: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(127)) })),
+    v.minLength(1),
+    v.maxLength(32),
+  ),
+  encodings: v.optional(v.pipe(v.array(v.looseObject({})), v.maxLength(8))),
+  headerExtensions: v.optional(v.pipe(v.array(v.looseObject({ uri: v.string(), id: v.number() })), v.maxLength(32))),
+});
+export type RtpParameters = v.InferOutput<typeof RtpParameters>;
+
+export const DtlsParameters = v.looseObject({
+  role: v.optional(v.picklist(['auto', 'client', 'server'])),
+  fingerprints: v.pipe(v.array(v.object({ algorithm: v.pipe(v.string(), v.maxLength(16)), value: v.pipe(v.string(), v.maxLength(256)) })), v.minLength(1), v.maxLength(8)),
+});
+export type DtlsParameters = v.InferOutput<typeof DtlsParameters>;
+
+export const IceParameters = v.looseObject({ usernameFragment: v.string(), password: v.string() });
+export const MediaIceCandidate = v.looseObject({
+  foundation: v.string(),
+  priority: v.number(),
+  ip: v.string(),
+  protocol: v.picklist(['udp', 'tcp']),
+  port: Port,
+  type: v.string(),
+});
+
+// ---- requests (edge -> node) ---------------------------------------------------------------
+
+export const MediaKind = v.picklist(['audio', 'video']);
+export type MediaKind = v.InferOutput<typeof MediaKind>;
+/** What a producer carries; screen share is a second video producer with source `screen`. */
+export const MediaSource = v.picklist(['mic', 'camera', 'screen']);
+export type MediaSource = v.InferOutput<typeof MediaSource>;
+export const TransportDirection = v.picklist(['send', 'recv']);
+export type TransportDirection = v.InferOutput<typeof TransportDirection>;
+
+const RoomRef = { roomId: Id };
+const PeerRef = { roomId: Id, peerId: Id };
+
+export const CreateRoom = v.object({ type: v.literal('room.create'), ...RoomRef });
+export const CloseRoom = v.object({ type: v.literal('room.close'), ...RoomRef });
+export const JoinPeer = v.object({ type: v.literal('peer.join'), ...PeerRef });
+export const LeavePeer = v.object({ type: v.literal('peer.leave'), ...PeerRef });
+export const CreateTransport = v.object({
+  type: v.literal('transport.create'),
+  ...PeerRef,
+  direction: TransportDirection,
+  /**
+   * `webrtc` (browsers) unless the node runs with MEDIA_PLAIN_TRANSPORTS=true: `plain` is
+   * unencrypted RTP without ICE/DTLS, for tests and the benchmark only.
+   */
+  transport: v.optional(v.picklist(['webrtc', 'plain']), 'webrtc'),
+});
+export const ConnectTransport = v.object({
+  type: v.literal('transport.connect'),
+  ...PeerRef,
+  transportId: MediaId,
+  /** `dtls` for a WebRTC transport; `plain` names where a plain recv transport sends RTP. */
+  connect: v.variant('transport', [
+    v.object({ transport: v.literal('webrtc'), dtlsParameters: DtlsParameters }),
+    v.object({ transport: v.literal('plain'), ip: v.pipe(v.string(), v.ip()), port: Port }),
+  ]),
+});
+export const Produce = v.object({
+  type: v.literal('producer.create'),
+  ...PeerRef,
+  transportId: MediaId,
+  kind: MediaKind,
+  source: MediaSource,
+  rtpParameters: RtpParameters,
+  paused: v.optional(v.boolean(), false),
+});
+export const PauseProducer = v.object({ type: v.literal('producer.pause'), ...PeerRef, producerId: MediaId });
+export const ResumeProducer = v.object({ type: v.literal('producer.resume'), ...PeerRef, producerId: MediaId });
+export const CloseProducer = v.object({ type: v.literal('producer.close'), ...PeerRef, producerId: MediaId });
+export const Consume = v.object({
+  type: v.literal('consumer.create'),
+  ...PeerRef,
+  transportId: MediaId,
+  producerId: MediaId,
+  rtpCapabilities: RtpCapabilities,
+});
+export const PauseConsumer = v.object({ type: v.literal('consumer.pause'), ...PeerRef, consumerId: MediaId });
+export const ResumeConsumer = v.object({ type: v.literal('consumer.resume'), ...PeerRef, consumerId: MediaId });
+export const SetConsumerLayers = v.object({
+  type: v.literal('consumer.layers'),
+  ...PeerRef,
+  consumerId: MediaId,
+  spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
+  temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
+});
+export const DrainNode = v.object({ type: v.literal('node.drain') });
+export const GetNodeStatus = v.object({ type: v.literal('node.status') });
+
+export const ControlRequest = v.variant('type', [
+  CreateRoom,
+  CloseRoom,
+  JoinPeer,
+  LeavePeer,
+  CreateTransport,
+  ConnectTransport,
+  Produce,
+  PauseProducer,
+  ResumeProducer,
+  CloseProducer,
+  Consume,
+  PauseConsumer,
+  ResumeConsumer,
+  SetConsumerLayers,
+  DrainNode,
+  GetNodeStatus,
+]);
+export type ControlRequest = v.InferOutput<typeof ControlRequest>;
+/** What the edge passes to `toControlHttp` (fields with defaults may be left out). */
+export type ControlRequestInput = v.InferInput<typeof ControlRequest>;
+export type ControlRequestType = ControlRequest['type'];
+
+const PEER = '/control/rooms/:roomId/peers/:peerId';
+
+/** The HTTP form of each request: method and path; fields not in the path travel in the body. */
+export const CONTROL_ROUTES: Record<ControlRequestType, { method: 'GET' | 'POST' | 'DELETE'; path: string }> = {
+  'room.create': { method: 'POST', path: '/control/rooms' },
+  'room.close': { method: 'DELETE', path: '/control/rooms/:roomId' },
+  'peer.join': { method: 'POST', path: '/control/rooms/:roomId/peers' },
+  'peer.leave': { method: 'DELETE', path: PEER },
+  'transport.create': { method: 'POST', path: `${PEER}/transports` },
+  'transport.connect': { method: 'POST', path: `${PEER}/transports/:transportId/connect` },
+  'producer.create': { method: 'POST', path: `${PEER}/produce` },
+  'producer.pause': { method: 'POST', path: `${PEER}/producers/:producerId/pause` },
+  'producer.resume': { method: 'POST', path: `${PEER}/producers/:producerId/resume` },
+  'producer.close': { method: 'DELETE', path: `${PEER}/producers/:producerId` },
+  'consumer.create': { method: 'POST', path: `${PEER}/consume` },
+  'consumer.pause': { method: 'POST', path: `${PEER}/consumers/:consumerId/pause` },
+  'consumer.resume': { method: 'POST', path: `${PEER}/consumers/:consumerId/resume` },
+  'consumer.layers': { method: 'POST', path: `${PEER}/consumers/:consumerId/layers` },
+  'node.drain': { method: 'POST', path: '/control/drain' },
+  'node.status': { method: 'GET', path: '/control/status' },
+};
+
+/** Method, path and JSON body (null for GET/DELETE) of a request, as the edge sends it. */
+export function toControlHttp(request: ControlRequestInput): { method: string; path: string; body: string | null } {
+  const route = CONTROL_ROUTES[request.type];
+  const rest: Record<string, unknown> = { ...request };
+  delete rest.type;
+  const path = route.path.replace(/:(\w+)/g, (_, name: string) => {
+    const value = rest[name];
+    delete rest[name];
+    return encodeURIComponent(String(value));
+  });
+  return { method: route.method, path, body: route.method === 'POST' ? JSON.stringify(rest) : null };
+}
+
+/** Compiled once: each route's path as a regex whose groups are its params. */
+const MATCHERS = Object.entries(CONTROL_ROUTES).map(([type, route]) => {
+  const names: string[] = [];
+  const pattern = route.path.replace(/:(\w+)/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { type: type as ControlRequestType, method: route.method, regex: new RegExp(`^${pattern}$`), names };
+});
+
+export type RouteMatch =
+  | { ok: true; type: ControlRequestType; params: Record<string, string> }
+  | { ok: false; reason: 'not_found' | 'method_not_allowed' };
+
+/** The request type and path params for a method and path (the node's side of `toControlHttp`). */
+export function matchControlRoute(method: string, path: string): RouteMatch {
+  let pathMatched = false;
+  for (const matcher of MATCHERS) {
+    const groups = matcher.regex.exec(path);
+    if (!groups) continue;
+    pathMatched = true;
+    if (matcher.method !== method) continue;
+    const params: Record<string, string> = {};
+    matcher.names.forEach((name, i) => {
+      params[name] = decodeURIComponent(groups[i + 1]!);
+    });
+    return { ok: true, type: matcher.type, params };
+  }
+  return { ok: false, reason: pathMatched ? 'method_not_allowed' : 'not_found' };
+}
+
+// ---- responses (node -> edge) --------------------------------------------------------------
+
+export const RoomCreated = v.object({ roomId: Id, rtpCapabilities: RtpCapabilities });
+export type RoomCreated = v.InferOutput<typeof RoomCreated>;
+
+export const PeerJoined = v.object({ roomId: Id, peerId: Id, rtpCapabilities: RtpCapabilities });
+export type PeerJoined = v.InferOutput<typeof PeerJoined>;
+
+export const TransportCreated = v.variant('transport', [
+  v.object({
+    transport: v.literal('webrtc'),
+    transportId: MediaId,
+    direction: TransportDirection,
+    iceParameters: IceParameters,
+    iceCandidates: v.array(MediaIceCandidate),
+    dtlsParameters: DtlsParameters,
+  }),
+  v.object({ transport: v.literal('plain'), transportId: MediaId, direction: TransportDirection, ip: v.string(), port: Port }),
+]);
+export type TransportCreated = v.InferOutput<typeof TransportCreated>;
+
+export const ProducerCreated = v.object({ producerId: MediaId });
+export type ProducerCreated = v.InferOutput<typeof ProducerCreated>;
+
+export const ConsumerCreated = v.object({
+  consumerId: MediaId,
+  producerId: MediaId,
+  /** The producing peer, so the edge can tell the browser whose track this is. */
+  producerPeerId: Id,
+  kind: MediaKind,
+  source: MediaSource,
+  rtpParameters: RtpParameters,
+  /** `simulcast` consumers accept `consumer.layers`. */
+  consumerType: v.picklist(['simple', 'simulcast', 'svc', 'pipe']),
+  /** Consumers start paused: resume once the browser has set up its track. */
+  paused: v.boolean(),
+  producerPaused: v.boolean(),
+});
+export type ConsumerCreated = v.InferOutput<typeof ConsumerCreated>;
+
+export const ControlOk = v.object({ ok: v.literal(true) });
+export type ControlOk = v.InferOutput<typeof ControlOk>;
+
+export const WorkerLoad = v.object({
+  pid: v.number(),
+  routers: v.number(),
+  transports: v.number(),
+  producers: v.number(),
+  consumers: v.number(),
+});
+export type WorkerLoad = v.InferOutput<typeof WorkerLoad>;
+
+/** `GET /control/status`: what the node agent drains and scales on (see infra-cdk/README). */
+export const NodeStatus = v.object({
+  draining: v.boolean(),
+  /** True when draining and nothing is left: the agent may let the instance go. */
+  drained: v.boolean(),
+  rooms: v.number(),
+  peers: v.number(),
+  transports: v.number(),
+  producers: v.number(),
+  consumers: v.number(),
+  /** Number of mediasoup workers (one per core): the agent divides consumers by it. */
+  workers: v.number(),
+  consumerBudgetPerWorker: v.number(),
+  workerLoad: v.array(WorkerLoad),
+});
+export type NodeStatus = v.InferOutput<typeof NodeStatus>;
+
+/** The response body of each request type. */
+export interface ControlResponses {
+  'room.create': RoomCreated;
+  'room.close': ControlOk;
+  'peer.join': PeerJoined;
+  'peer.leave': ControlOk;
+  'transport.create': TransportCreated;
+  'transport.connect': ControlOk;
+  'producer.create': ProducerCreated;
+  'producer.pause': ControlOk;
+  'producer.resume': ControlOk;
+  'producer.close': ControlOk;
+  'consumer.create': ConsumerCreated;
+  'consumer.pause': ControlOk;
+  'consumer.resume': ControlOk;
+  'consumer.layers': ControlOk;
+  'node.drain': NodeStatus;
+  'node.status': NodeStatus;
+}
+
+// ---- errors --------------------------------------------------------------------------------
+
+/** Stable codes of control API errors (body `{error: {code, message}}`, never a stack trace). */
+export const MediaErrorCode = {
+  badRequest: ErrorCode.badRequest,
+  payloadTooLarge: 'payload_too_large',
+  /** Signature header missing, malformed or not matching. */
+  unauthorized: ErrorCode.unauthorized,
+  /** Timestamp more than `CONTROL_SIGNATURE_MAX_SKEW_SECONDS` away from the node's clock. */
+  signatureExpired: 'signature_expired',
+  /** A nonce seen before within the skew window. */
+  replayed: 'replayed',
+  notFound: ErrorCode.notFound,
+  methodNotAllowed: 'method_not_allowed',
+  conflict: ErrorCode.conflict,
+  invalidState: ErrorCode.invalidState,
+  /** The consumer's RTP capabilities cannot receive the producer's codec. */
+  cannotConsume: 'cannot_consume',
+  /** The node is draining: it keeps its rooms and takes no new ones. */
+  draining: 'draining',
+  internal: ErrorCode.internal,
+} as const;
+export type MediaErrorCode = (typeof MediaErrorCode)[keyof typeof MediaErrorCode];
+
+export const mediaHttpStatusOf: Record<MediaErrorCode, number> = {
+  bad_request: 400,
+  payload_too_large: 413,
+  unauthorized: 401,
+  signature_expired: 401,
+  replayed: 401,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  invalid_state: 409,
+  cannot_consume: 422,
+  draining: 503,
+  internal: 500,
+};
+
+export const MediaErrorBody = v.object({
+  error: v.object({ code: v.picklist(Object.values(MediaErrorCode)), message: v.string() }),
+});
+export type MediaErrorBody = v.InferOutput<typeof MediaErrorBody>;
+
+// ---- events (node -> edge, POST {EDGE_URL}/api/fleet/events, signed) -------------------------
+
+const EventBase = {
+  /** The node's id (MEDIA_NODE_ID, by default its host name). */
+  nodeId: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
+  /** Milliseconds since the epoch when the node emitted the event. */
+  at: v.number(),
+};
+
+export const ActiveSpeakerChanged = v.object({
+  type: v.literal('speaker.changed'),
+  ...EventBase,
+  roomId: Id,
+  /** null when everybody is silent. */
+  peerId: v.nullable(Id),
+  producerId: v.nullable(MediaId),
+});
+export const ProducerClosed = v.object({
+  type: v.literal('producer.closed'),
+  ...EventBase,
+  roomId: Id,
+  peerId: Id,
+  producerId: MediaId,
+  /** Its consumers are closed with it: the edge tells their browsers to drop the track. */
+  reason: v.picklist(['closed', 'peer-left', 'transport-closed']),
+});
+export const WorkerDied = v.object({
+  type: v.literal('worker.died'),
+  ...EventBase,
+  workerPid: v.number(),
+  /** Rooms closed because they had a router on that worker; the edge re-creates them. */
+  roomIds: v.array(Id),
+  /** Whether a replacement worker was started. */
+  replaced: v.boolean(),
+});
+export const RoomEmpty = v.object({ type: v.literal('room.empty'), ...EventBase, roomId: Id });
+
+export const MediaNodeEvent = v.variant('type', [ActiveSpeakerChanged, ProducerClosed, WorkerDied, RoomEmpty]);
+export type MediaNodeEvent = v.InferOutput<typeof MediaNodeEvent>;
+
+/** The path events are POSTed to on the edge. */
+export const MEDIA_EVENTS_PATH = '/api/fleet/events';
