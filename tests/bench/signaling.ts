@@ -8,16 +8,9 @@
  *
  *   npm run bench:signaling -- --users 1000 --rate 25 --seconds 20
  */
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
-import { withClient } from '../../edge/scripts/migrations.ts';
-import { startPostgres } from '../../scripts/lib/postgres.ts';
-import { ensureDir } from '../../scripts/lib/processes.ts';
-import { buildWeb, prepareDatabase, ROOT, startEdge } from '../../scripts/lib/stack.ts';
 import { SignalingClient } from '../lib/SignalingClient.ts';
+import { connectAll, percentile, withBenchStack } from './stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,73 +25,19 @@ const SECONDS = Number(values.seconds);
 const CONNECT_CONCURRENCY = 50;
 const STEP_TIMEOUT_MS = 15_000;
 
-const tmp = join(ROOT, '.tmp', 'bench-signaling');
-rmSync(tmp, { recursive: true, force: true });
-const logs = ensureDir(join(tmp, 'logs'));
-
-const stops: (() => Promise<void>)[] = [];
-try {
-  await run();
-} finally {
-  for (const stop of stops.reverse()) await stop().catch(() => {});
-}
-
-async function run(): Promise<void> {
-  console.log(`bench:signaling: ${USERS} clients, ${RATE} setups/s for ${SECONDS} s`);
-  buildWeb();
-  const postgres = await startPostgres(join(logs, 'postgres.log'));
-  stops.push(() => postgres.stop());
-  const relay = await prepareDatabase(postgres);
-  stops.push(() => relay.close());
-  const jwtSecret = randomBytes(32).toString('base64url');
-  const edge = await startEdge({
-    stateDir: ensureDir(join(tmp, 'edge')),
-    logFile: join(logs, 'edge.log'),
-    vars: { DATABASE_URL: postgres.url, NEON_WS_PROXY: relay.url, JWT_SECRET: jwtSecret, RING_TIMEOUT_SECONDS: '30' },
-  });
-  stops.push(() => edge.stop());
-
-  const tenantId = 'bench-tenant';
-  const userIds = Array.from({ length: USERS }, (_, i) => `bench-user-${i}`);
-  await withClient({ databaseUrl: postgres.url, relayUrl: relay.url }, async (client) => {
-    await client.query(`insert into tenants (id, slug, name) values ($1, 'bench', 'Bench')`, [tenantId]);
-    // Sign-in is not what is measured: users get no usable password and tokens are minted here.
-    await client.query(
-      `insert into users (id, tenant_id, email, display_name, role, password_hash)
-       select id, $2, id || '@bench.test', id, 'user', 'none' from unnest($1::text[]) as id`,
-      [userIds, tenantId],
-    );
-  });
-  const key = new TextEncoder().encode(jwtSecret);
-  const token = (userId: string) =>
-    new SignJWT({ tid: tenantId, role: 'user', name: userId })
-      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
-      .setSubject(userId)
-      .setIssuer('callstack')
-      .setAudience('callstack-api')
-      .setExpirationTime('1h')
-      .sign(key);
-
-  // Connect every client, CONNECT_CONCURRENCY at a time.
-  const clients: SignalingClient[] = new Array(USERS);
-  const connectStart = performance.now();
-  let nextIndex = 0;
-  await Promise.all(
-    Array.from({ length: CONNECT_CONCURRENCY }, async () => {
-      while (nextIndex < USERS) {
-        const index = nextIndex++;
-        clients[index] = await SignalingClient.connect(edge.url, await token(userIds[index]!));
-      }
-    }),
+console.log(`bench:signaling: ${USERS} clients, ${RATE} setups/s for ${SECONDS} s`);
+await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SECONDS: '30' } }, async (stack, onStop) => {
+  const connected = await connectAll(USERS, CONNECT_CONCURRENCY, async (index) =>
+    SignalingClient.connect(stack.url, await stack.token(stack.userIds[index]!)),
   );
-  const connectSeconds = (performance.now() - connectStart) / 1000;
-  stops.push(async () => {
+  const clients = connected.clients;
+  onStop(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => {})));
   });
-  console.log(`connected ${USERS} clients in ${connectSeconds.toFixed(1)} s (${(USERS / connectSeconds).toFixed(0)} connections/s)`);
+  console.log(`connected ${USERS} clients in ${connected.seconds.toFixed(1)} s (${connected.perSecond.toFixed(0)} connections/s)`);
 
   // Pairs (caller, callee); a pair is busy while its call is being set up or torn down.
-  const pairs = Array.from({ length: Math.floor(USERS / 2) }, (_, i) => ({ caller: clients[2 * i]!, callee: clients[2 * i + 1]!, calleeId: userIds[2 * i + 1]!, busy: false }));
+  const pairs = Array.from({ length: Math.floor(USERS / 2) }, (_, i) => ({ caller: clients[2 * i]!, callee: clients[2 * i + 1]!, calleeId: stack.userIds[2 * i + 1]!, busy: false }));
   const latencies: number[] = [];
   let failures = 0;
   let skipped = 0;
@@ -131,13 +70,13 @@ async function run(): Promise<void> {
   const elapsed = (performance.now() - started) / 1000;
 
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const pct = (p: number) => percentile(latencies, p);
   console.log(`\nresults (${USERS} connected clients, target ${RATE} setups/s)`);
   console.log(`  setups completed   ${latencies.length} in ${elapsed.toFixed(1)} s = ${(latencies.length / elapsed).toFixed(1)} setups/s`);
   console.log(`  failed / skipped   ${failures} / ${skipped} (skipped: no idle pair)`);
   console.log(`  setup latency ms   p50 ${pct(50).toFixed(1)}  p95 ${pct(95).toFixed(1)}  p99 ${pct(99).toFixed(1)}  max ${(latencies.at(-1) ?? NaN).toFixed(1)}`);
-  console.log(`  connections/s      ${(USERS / connectSeconds).toFixed(0)}`);
-}
+  console.log(`  connections/s      ${connected.perSecond.toFixed(0)}`);
+});
 
 async function setUpCall(pair: { caller: SignalingClient; callee: SignalingClient; calleeId: string }): Promise<number> {
   const callId = crypto.randomUUID();
