@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { MAX_SIGNALING_MESSAGE_BYTES } from '@callstack/protocol';
-import { createTenant, login, type TestTenant } from '../lib/fixtures.ts';
+import { createTenant, expiredAccessToken, login, type TestTenant } from '../lib/fixtures.ts';
 import { devicePool } from '../lib/SignalingClient.ts';
 import { refusedUpgrade } from '../lib/SocketClient.ts';
 import { stack } from '../lib/stack.ts';
@@ -29,15 +29,7 @@ describe('WebSocket upgrade', () => {
   });
 
   test('with an expired token: 401 token_expired', async () => {
-    const past = Math.floor(Date.now() / 1000) - 3600;
-    const expired = await new SignJWT({ tid: tenant.id, role: 'user', name: 'Bob' })
-      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
-      .setSubject(tenant.users.bob.id)
-      .setIssuer('callstack')
-      .setAudience('callstack-api')
-      .setIssuedAt(past - 900)
-      .setExpirationTime(past)
-      .sign(new TextEncoder().encode(stack.jwtSecret));
+    const expired = await expiredAccessToken(tenant.users.bob);
     const { status, body } = await upgradeStatus(`?token=${expired}`);
     assert.equal(status, 401);
     assert.equal((body as { error: { code: string } }).error.code, 'token_expired');

@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, test } from 'node:test';
-import { SignJWT } from 'jose';
 import { shardIndex, watcherKey } from '../../edge/src/presence/shards.ts';
-import { createTenant, login, type TestTenant } from '../lib/fixtures.ts';
+import { createTenant, expiredAccessToken, login, type TestTenant } from '../lib/fixtures.ts';
 import { devicePool, type SignalingClient } from '../lib/SignalingClient.ts';
 import { refusedUpgrade } from '../lib/SocketClient.ts';
 import { stack } from '../lib/stack.ts';
@@ -205,15 +204,7 @@ describe('presence boundaries', () => {
     const missing = await refusedUpgrade(`${stack.url}/api/presence`);
     assert.equal(missing.status, 401);
     assert.deepEqual(missing.body, { error: { code: 'unauthorized', message: 'missing access token' } });
-    const past = Math.floor(Date.now() / 1000) - 3600;
-    const expired = await new SignJWT({ tid: tenant.id, role: 'user', name: 'Bob' })
-      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
-      .setSubject(tenant.users.bob.id)
-      .setIssuer('callstack')
-      .setAudience('callstack-api')
-      .setIssuedAt(past - 900)
-      .setExpirationTime(past)
-      .sign(new TextEncoder().encode(stack.jwtSecret));
+    const expired = await expiredAccessToken(tenant.users.bob);
     const refused = await refusedUpgrade(`${stack.url}/api/presence?token=${expired}`);
     assert.equal(refused.status, 401);
     assert.equal((refused.body as { error: { code: string } }).error.code, 'token_expired');

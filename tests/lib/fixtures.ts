@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionResponse } from '@callstack/protocol';
+import { SignJWT } from 'jose';
 import { withClient } from '../../edge/scripts/migrations.ts';
 import { seed, type DemoUser } from '../../edge/scripts/seed.ts';
 import { stack } from './stack.ts';
@@ -128,4 +129,17 @@ export async function waitForMail(to: string, count = 1, timeoutMs = 15_000): Pr
     if (Date.now() > deadline) throw new Error(`${mails.length} of ${count} mails to ${to} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** An access token for `user` signed with the stack's key that expired an hour ago. */
+export function expiredAccessToken(user: TestUser): Promise<string> {
+  const past = Math.floor(Date.now() / 1000) - 3600;
+  return new SignJWT({ tid: user.tenantId, role: user.role, name: user.displayName })
+    .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+    .setSubject(user.id)
+    .setIssuer('callstack')
+    .setAudience('callstack-api')
+    .setIssuedAt(past - 900)
+    .setExpirationTime(past)
+    .sign(new TextEncoder().encode(stack.jwtSecret));
 }
