@@ -147,7 +147,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
     const endedElsewhere = (status: SignalingStatus) => {
       if (status !== 'signed-out') return;
       session.forget();
-      onSignedOut('You have been signed out on every device.');
+      onSignedOut('You have been signed out: signed out everywhere, or your account is no longer active.');
     };
     const unsubscribe = [
       signaling.on('status', setLink),
