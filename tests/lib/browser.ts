@@ -52,17 +52,54 @@ export async function submitSignIn(page: Page, email: string, password: string):
   await page.locator('form[data-testid=login-form] [type=submit]').click();
 }
 
-export async function signIn(browser: Browser, user: TestUser, options: { forceRelay?: boolean } = {}): Promise<Softphone> {
+export interface SignInOptions {
+  forceRelay?: boolean;
+  /** Presence turns idle after this many milliseconds without input (`callstack.idleAfterMs`). */
+  idleAfterMs?: number;
+}
+
+export async function signIn(browser: Browser, user: TestUser, options: SignInOptions = {}): Promise<Softphone> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
   await context.grantPermissions(['camera', 'microphone']);
-  if (options.forceRelay) {
-    await context.addInitScript(() => localStorage.setItem('callstack.iceTransportPolicy', 'relay'));
-  }
+  const settings: Record<string, string> = {};
+  if (options.forceRelay) settings['callstack.iceTransportPolicy'] = 'relay';
+  if (options.idleAfterMs !== undefined) settings['callstack.idleAfterMs'] = String(options.idleAfterMs);
+  await context.addInitScript((entries) => {
+    for (const [key, value] of Object.entries(entries)) localStorage.setItem(key, value);
+  }, settings);
   const page = await context.newPage();
   await page.goto(stack.url);
   await submitSignIn(page, user.email, user.password);
-  await page.locator('[data-testid=me]').filter({ hasText: user.displayName }).waitFor();
+  await signedIn(page, user);
   return { context, page, user };
+}
+
+/** Waits for the softphone of `user` (after a sign-in, or a reload that resumes the session). */
+export async function signedIn(page: Page, user: TestUser): Promise<void> {
+  await page.locator('[data-testid=me]').filter({ hasText: user.displayName }).waitFor();
+}
+
+/** Another tab of the same browser profile: the stored session signs it in as its own device. */
+export async function openTab(phone: Softphone): Promise<Page> {
+  const page = await phone.context.newPage();
+  await page.goto(stack.url);
+  await signedIn(page, phone.user);
+  return page;
+}
+
+/** Waits until `watcher` shows `user` with `status`, in the directory or (`where`) the contacts. */
+export async function waitForPresence(
+  watcher: Page,
+  user: TestUser,
+  status: string,
+  where: 'directory' | 'contacts' = 'directory',
+  timeoutMs = 20_000,
+): Promise<void> {
+  const row =
+    where === 'directory'
+      ? `[data-testid=directory-entry][data-email="${user.email}"]`
+      : `[data-testid=contact][data-kind=user][data-name="${user.displayName}"]`;
+  await watcher.locator(`${row} [data-testid=presence-dot][data-status="${status}"]`).waitFor({ timeout: timeoutMs });
 }
 
 /** Polls `check` until it holds; for state that other pages or the edge change asynchronously. */

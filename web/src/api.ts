@@ -2,11 +2,22 @@
 import * as v from 'valibot';
 import {
   ErrorCode,
+  type ApiKeysResponse,
+  type AuditLogResponse,
+  type ChangePasswordRequest,
   type ChangeRoleRequest,
+  type ContactsResponse,
+  type ContactView,
+  type CreateContactRequest,
+  type EraseAccountRequest,
+  type PasswordResetConfirmRequest,
+  type PasswordResetRequest,
+  type RevealedSipCredentials,
+  type SipCredentialsView,
+  type UpdateContactRequest,
   type CreateApiKeyRequest,
   type AcceptInviteRequest,
   type AdminUsersResponse,
-  type ApiKeyView,
   type CallHistoryResponse,
   type CreatedApiKey,
   type CreateInviteRequest,
@@ -38,27 +49,25 @@ const ErrorBodySchema = v.object({
   error: v.object({ code: v.picklist(Object.values(ErrorCode)), message: v.string() }),
 });
 
-/**
- * One entry of `GET /api/admin/audit`. The protocol package does not define this body (the edge
- * keeps it in edge/src/db/audit.ts), so the fields the console reads are restated here.
- */
-export interface AuditEntry {
-  id: string;
-  actorType: 'user' | 'api_key' | 'anonymous';
-  actorId: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-  createdAt: string;
-}
-
 async function request<T>(
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   init: { token?: string; body?: unknown },
 ): Promise<T> {
+  const response = await send(method, path, init);
+  if (response.status === 202 || response.status === 204) return undefined as T;
+  const body: unknown = await response.json().catch(() => null);
+  // A 200 without JSON is a misrouted request (e.g. an HTML fallback page), not data.
+  if (body === null) throw new ApiError(response.status, ErrorCode.internal, 'Unexpected answer from the server.');
+  return body as T;
+}
+
+/** A successful response, its body unread; any failure as an `ApiError`. */
+async function send(
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  init: { token?: string; body?: unknown },
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
@@ -72,17 +81,26 @@ async function request<T>(
   } catch {
     throw new ApiError(0, 'network', 'Can’t reach the server. Check your connection.');
   }
-  if (response.status === 204) return undefined as T;
+  if (response.ok) return response;
   const body: unknown = await response.json().catch(() => null);
-  if (!response.ok) {
-    const parsed = v.safeParse(ErrorBodySchema, body);
-    if (parsed.success) throw new ApiError(response.status, parsed.output.error.code, parsed.output.error.message);
-    throw new ApiError(response.status, ErrorCode.internal, `The server answered with HTTP ${response.status}.`);
-  }
-  // A 200 without JSON is a misrouted request (e.g. an HTML fallback page), not data.
-  if (body === null) throw new ApiError(response.status, ErrorCode.internal, 'Unexpected answer from the server.');
-  return body as T;
+  const parsed = v.safeParse(ErrorBodySchema, body);
+  if (parsed.success) throw new ApiError(response.status, parsed.output.error.code, parsed.output.error.message);
+  throw new ApiError(response.status, ErrorCode.internal, `The server answered with HTTP ${response.status}.`);
 }
+
+/** A file the edge sends as an attachment, with the name it suggests. */
+export interface Download {
+  blob: Blob;
+  filename: string | null;
+}
+
+async function download(path: string, token: string): Promise<Download> {
+  const response = await send('GET', path, { token });
+  const disposition = response.headers.get('content-disposition') ?? '';
+  return { blob: await response.blob(), filename: /filename="([^"]+)"/.exec(disposition)?.[1] ?? null };
+}
+
+const contactPath = (id: string) => `/api/contacts/${encodeURIComponent(id)}`;
 
 export const api = {
   login: (body: LoginRequest) => request<SessionResponse>('POST', '/api/auth/login', { body }),
@@ -102,13 +120,30 @@ export const api = {
     request<undefined>('PUT', `/api/admin/users/${encodeURIComponent(userId)}/role`, { token, body }),
   deactivate: (token: string, userId: string) =>
     request<undefined>('POST', `/api/admin/users/${encodeURIComponent(userId)}/deactivate`, { token }),
-  apiKeys: (token: string) => request<{ keys: ApiKeyView[] }>('GET', '/api/admin/api-keys', { token }),
+  apiKeys: (token: string) => request<ApiKeysResponse>('GET', '/api/admin/api-keys', { token }),
   createApiKey: (token: string, body: v.InferOutput<typeof CreateApiKeyRequest>) =>
     request<CreatedApiKey>('POST', '/api/admin/api-keys', { token, body }),
   revokeApiKey: (token: string, keyId: string) =>
     request<undefined>('DELETE', `/api/admin/api-keys/${encodeURIComponent(keyId)}`, { token }),
   /** `query` comes from `auditQuery` (audit.ts). */
-  audit: (token: string, query: string) => request<{ entries: AuditEntry[] }>('GET', `/api/admin/audit?${query}`, { token }),
+  audit: (token: string, query: string) => request<AuditLogResponse>('GET', `/api/admin/audit?${query}`, { token }),
+
+  logoutAll: (token: string) => request<undefined>('POST', '/api/auth/logout-all', { token }),
+  requestPasswordReset: (body: PasswordResetRequest) => request<undefined>('POST', '/api/auth/password-reset', { body }),
+  confirmPasswordReset: (body: PasswordResetConfirmRequest) =>
+    request<undefined>('POST', '/api/auth/password-reset/confirm', { body }),
+  changePassword: (token: string, body: ChangePasswordRequest) => request<SessionResponse>('PUT', '/api/me/password', { token, body }),
+  sipCredentials: (token: string) => request<SipCredentialsView>('GET', '/api/me/sip-credentials', { token }),
+  rotateSipCredentials: (token: string) => request<RevealedSipCredentials>('POST', '/api/me/sip-credentials', { token }),
+  exportMyData: (token: string) => download('/api/me/export', token),
+  eraseAccount: (token: string, body: EraseAccountRequest) => request<undefined>('DELETE', '/api/me', { token, body }),
+
+  /** `query` is `q=` and/or `favorites=true`, from `contactsQuery`. */
+  contacts: (token: string, query: string) => request<ContactsResponse>('GET', `/api/contacts?${query}`, { token }),
+  createContact: (token: string, body: CreateContactRequest) => request<ContactView>('POST', '/api/contacts', { token, body }),
+  updateContact: (token: string, id: string, body: UpdateContactRequest) =>
+    request<ContactView>('PATCH', contactPath(id), { token, body }),
+  deleteContact: (token: string, id: string) => request<undefined>('DELETE', contactPath(id), { token }),
 };
 
 /** Text to show a person for any failure. The edge's messages are lower-case phrases. */

@@ -6,16 +6,22 @@ import { AcceptInviteView } from './components/AcceptInviteView.tsx';
 import { AdminConsole } from './components/admin/AdminConsole.tsx';
 import { CallHistory } from './components/CallHistory.tsx';
 import { CallPanel } from './components/CallPanel.tsx';
+import { Contacts } from './components/Contacts.tsx';
 import { Directory } from './components/Directory.tsx';
 import { Link } from './components/Link.tsx';
 import { LoginView } from './components/LoginView.tsx';
+import { ForgotPasswordView, ResetPasswordView } from './components/PasswordResetViews.tsx';
+import { StatusControl } from './components/Presence.tsx';
+import { ProfileView } from './components/ProfileView.tsx';
 import { Settings } from './components/Settings.tsx';
 import { SignupView } from './components/SignupView.tsx';
 import { useFetched } from './hooks.ts';
+import { MyPresence } from './myPresence.ts';
+import { PresenceWatcher, statusOf } from './presence.ts';
 import { consoleAccess } from './roles.ts';
 import { navigate, useRoute, type Route } from './route.ts';
 import { Session } from './session.ts';
-import { iceTransportPolicy } from './settings.ts';
+import { iceTransportPolicy, idleAfterMs } from './settings.ts';
 import { SignalingClient, tabDeviceId, type SignalingStatus } from './signaling.ts';
 
 declare global {
@@ -52,11 +58,17 @@ export function App() {
     [session],
   );
 
-  // Signed in, the sign-up screen is the softphone.
-  const signupWhileSignedIn = session !== null && route.screen === 'signup';
+  // Signed in, the sign-up and forgotten-password screens are the softphone.
+  const signedOutScreenWhileSignedIn = session !== null && (route.screen === 'signup' || route.screen === 'forgot-password');
   useEffect(() => {
-    if (signupWhileSignedIn) navigate('/', { replace: true });
-  }, [signupWhileSignedIn]);
+    if (signedOutScreenWhileSignedIn) navigate('/', { replace: true });
+  }, [signedOutScreenWhileSignedIn]);
+
+  function signedOut(notice: string | null): void {
+    setAuth({ status: 'signed-out', notice });
+    // Read from location: this runs from socket events, after the route may have changed.
+    if (location.pathname !== '/') navigate('/', { replace: true });
+  }
 
   function signedIn(signedInSession: Session): void {
     setAuth({ status: 'signed-in', session: signedInSession });
@@ -67,6 +79,18 @@ export function App() {
   if (route.screen === 'invite') {
     return <AcceptInviteView token={route.token} signedInAs={session?.user.displayName ?? null} onSignedIn={signedIn} />;
   }
+  // Also shown when signed in: the reset signs out every device, this one included.
+  if (route.screen === 'reset') {
+    return (
+      <ResetPasswordView
+        token={route.token}
+        onReset={() => {
+          session?.forget();
+          signedOut('Your password has been changed. Sign in with the new one.');
+        }}
+      />
+    );
+  }
   switch (auth.status) {
     case 'loading':
       return (
@@ -75,19 +99,11 @@ export function App() {
         </main>
       );
     case 'signed-out':
-      return route.screen === 'signup' ? (
-        <SignupView onSignedIn={signedIn} />
-      ) : (
-        <LoginView notice={auth.notice} onSignedIn={signedIn} />
-      );
+      if (route.screen === 'signup') return <SignupView onSignedIn={signedIn} />;
+      if (route.screen === 'forgot-password') return <ForgotPasswordView />;
+      return <LoginView notice={auth.notice} onSignedIn={signedIn} />;
     case 'signed-in':
-      return (
-        <Workspace
-          session={auth.session}
-          route={route}
-          onSignedOut={() => setAuth({ status: 'signed-out', notice: null })}
-        />
-      );
+      return <Workspace session={auth.session} route={route} onSignedOut={signedOut} />;
   }
 }
 
@@ -95,12 +111,14 @@ const LINK_LABELS: Record<SignalingStatus, string> = {
   connecting: 'Connecting…',
   online: 'Online',
   replaced: 'Opened in another window',
+  'signed-out': 'Signed out',
 };
 
 interface WorkspaceProps {
   session: Session;
   route: Route;
-  onSignedOut: () => void;
+  /** `notice` says why, when it was not this person's own click on Sign out. */
+  onSignedOut: (notice: string | null) => void;
 }
 
 /**
@@ -108,21 +126,37 @@ interface WorkspaceProps {
  * lives here rather than in the softphone view, so calls keep ringing while the console is open.
  */
 function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
-  const { signaling, call } = useMemo(() => {
-    const client = new SignalingClient({ deviceId: tabDeviceId(), accessToken: (renew) => session.accessToken(renew) });
+  const { signaling, call, watcher, me } = useMemo(() => {
+    const socketOptions = { deviceId: tabDeviceId(), accessToken: (renew: boolean) => session.accessToken(renew) };
+    const client = new SignalingClient(socketOptions);
     const controller = new CallController({
       signaling: client,
       iceServers: () => session.authed(api.turnCredentials).then((response) => response.iceServers),
       iceTransportPolicy,
     });
-    return { signaling: client, call: controller };
+    return { signaling: client, call: controller, watcher: new PresenceWatcher(socketOptions), me: new MyPresence(client, idleAfterMs()) };
   }, [session]);
 
   const [link, setLink] = useState(signaling.status);
+  const [presence, setPresence] = useState(watcher.state);
+  const [myPresence, setMyPresence] = useState(me.state);
   const [, rerender] = useReducer((count: number) => count + 1, 0);
 
   useEffect(() => {
-    const unsubscribe = [signaling.on('status', setLink), call.on('change', () => rerender(undefined))];
+    // The edge closes both sockets when the account is signed out everywhere or deactivated.
+    const endedElsewhere = (status: SignalingStatus) => {
+      if (status !== 'signed-out') return;
+      session.forget();
+      onSignedOut('You have been signed out: signed out everywhere, or your account is no longer active.');
+    };
+    const unsubscribe = [
+      signaling.on('status', setLink),
+      signaling.on('status', endedElsewhere),
+      watcher.on('status', endedElsewhere),
+      watcher.on('change', setPresence),
+      me.on('change', setMyPresence),
+      call.on('change', () => rerender(undefined)),
+    ];
     window.__callstack = { peerConnection: () => call.peerConnection };
     // Hang up properly when the tab goes away, so the other side doesn't see a lost connection.
     const leave = () => call.end();
@@ -133,15 +167,18 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
     addEventListener('pagehide', leave);
     addEventListener('keydown', onKeyDown);
     signaling.start();
+    watcher.start();
     return () => {
       removeEventListener('pagehide', leave);
       removeEventListener('keydown', onKeyDown);
       for (const off of unsubscribe) off();
       call.dispose();
+      me.dispose();
       signaling.stop();
+      watcher.stop();
       delete window.__callstack;
     };
-  }, [signaling, call]);
+  }, [signaling, call, watcher, me]);
 
   const { phase, callId } = call.state;
   const directory = useFetched<DirectoryEntry[]>(session.user.id, () => session.authed(api.users).then((r) => r.users));
@@ -154,12 +191,46 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
     link !== 'online' ? 'Not connected yet' : isLive(phase) ? 'Finish the current call first' : null;
 
   function signOut(): void {
-    onSignedOut();
+    onSignedOut(null);
     void session.signOut();
   }
 
   const access = consoleAccess(session.user.role);
   const adminTab = route.screen === 'admin' && access.console ? route.tab : null;
+  const presenceOf = (userId: string) => statusOf(presence, userId);
+  const colleagues = (directory.data ?? []).filter((user) => user.id !== session.user.id);
+  const startCall = (peer: { userId: string; displayName: string }) => call.call(peer);
+
+  let main;
+  if (adminTab || route.screen === 'profile') {
+    main = (
+      <main class="admin">
+        {/* A call that rings or runs while the console or profile is open stays answerable here. */}
+        {phase !== 'idle' && <CallPanel call={call} />}
+        {adminTab ? (
+          <AdminConsole session={session} tab={adminTab} access={access} />
+        ) : (
+          <ProfileView session={session} onEnded={onSignedOut} />
+        )}
+      </main>
+    );
+  } else {
+    main = (
+      <main class="layout">
+        <CallPanel call={call} />
+        <Directory
+          users={directory.data}
+          error={directory.error}
+          selfId={session.user.id}
+          presenceOf={presenceOf}
+          callBlocked={callBlocked}
+          onCall={(user) => startCall({ userId: user.id, displayName: user.displayName })}
+        />
+        <Contacts session={session} colleagues={colleagues} presenceOf={presenceOf} callBlocked={callBlocked} onCall={startCall} />
+        <CallHistory calls={history.data} error={history.error} />
+      </main>
+    );
+  }
 
   return (
     <div class="shell">
@@ -183,33 +254,16 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
           </nav>
         )}
         <span class="topbar-spacer" />
+        <StatusControl presence={myPresence} enabled={link === 'online'} onChoose={(status) => me.choose(status)} />
         <Settings />
-        <span class="me" data-testid="me" title={session.user.email}>
+        <Link href="/profile" class="me" current={route.screen === 'profile'} testid="me" title={`Profile: ${session.user.email}`}>
           {session.user.displayName}
-        </span>
+        </Link>
         <button type="button" class="btn btn-ghost btn-small" onClick={signOut}>
           Sign out
         </button>
       </header>
-      {adminTab ? (
-        <main class="admin">
-          {/* A call that rings or runs while the console is open stays answerable here. */}
-          {phase !== 'idle' && <CallPanel call={call} />}
-          <AdminConsole session={session} tab={adminTab} access={access} />
-        </main>
-      ) : (
-        <main class="layout">
-          <CallPanel call={call} />
-          <Directory
-            users={directory.data}
-            error={directory.error}
-            selfId={session.user.id}
-            callBlocked={callBlocked}
-            onCall={(user) => call.call({ userId: user.id, displayName: user.displayName })}
-          />
-          <CallHistory calls={history.data} error={history.error} />
-        </main>
-      )}
+      {main}
     </div>
   );
 }

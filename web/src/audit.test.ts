@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AuditEntry } from './api.ts';
+import type { AuditEntry } from '@callstack/protocol';
 import { auditDetails, auditPage, auditQuery, NO_FILTER } from './audit.ts';
 
 const entry = (id: string): AuditEntry => ({

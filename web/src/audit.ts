@@ -1,5 +1,5 @@
 /** The audit log's filters, paging and labels (pure, so they are unit-tested). */
-import type { AuditEntry } from './api.ts';
+import type { AuditEntry } from '@callstack/protocol';
 
 /** Empty strings mean "any". `actor` is a user or API key id. */
 export interface AuditFilter {

@@ -1,6 +1,6 @@
 /** Person-readable text for call states, end reasons, durations and dates. */
 import * as v from 'valibot';
-import { EndReason } from '@callstack/protocol';
+import { EndReason, type PresenceStatus } from '@callstack/protocol';
 import type { CallState } from './call.ts';
 
 const END_REASON_LABELS: Record<EndReason, string> = {
@@ -58,3 +58,11 @@ export function formatWhen(iso: string, now = new Date()): string {
   const sameDay = date.toDateString() === now.toDateString();
   return new Intl.DateTimeFormat(undefined, sameDay ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
+
+export const PRESENCE_LABELS: Record<PresenceStatus, string> = {
+  online: 'Available',
+  away: 'Away',
+  busy: 'Busy',
+  dnd: 'Do not disturb',
+  offline: 'Offline',
+};

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inviteToken, parseRoute, routePath } from './route.ts';
+import { inviteToken, parseRoute, resetToken, routePath } from './route.ts';
 
 const token = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde';
 
@@ -14,11 +14,23 @@ test('the invite token comes from the fragment, only in the shape the edge accep
   assert.equal(inviteToken(`#${'x'.repeat(300)}`), null);
 });
 
+test('the reset token comes from the fragment; a cut or mangled link gives none', () => {
+  assert.equal(resetToken(`#${token}`), token);
+  assert.equal(resetToken(` #${token}`.trim()), token);
+  assert.equal(resetToken(`#${token.slice(0, 10)}`), null, 'cut short by a mail client');
+  assert.equal(resetToken('#'), null);
+  assert.equal(resetToken('#%zz'), null);
+  assert.deepEqual(parseRoute('/reset', `#${token}`), { screen: 'reset', token });
+  assert.deepEqual(parseRoute('/reset/', ''), { screen: 'reset', token: null });
+});
+
 test('paths map to screens; unknown paths are the softphone', () => {
   assert.deepEqual(parseRoute('/', ''), { screen: 'phone' });
   assert.deepEqual(parseRoute('/signup/', ''), { screen: 'signup' });
   assert.deepEqual(parseRoute('/invite', `#${token}`), { screen: 'invite', token });
   assert.deepEqual(parseRoute('/invite', ''), { screen: 'invite', token: null });
+  assert.deepEqual(parseRoute('/profile', ''), { screen: 'profile' });
+  assert.deepEqual(parseRoute('/forgot-password', ''), { screen: 'forgot-password' });
   assert.deepEqual(parseRoute('/admin', ''), { screen: 'admin', tab: 'users' });
   assert.deepEqual(parseRoute('/admin/audit', ''), { screen: 'admin', tab: 'audit' });
   assert.deepEqual(parseRoute('/admin/api-keys', ''), { screen: 'admin', tab: 'api-keys' });

@@ -1,27 +1,33 @@
 /**
  * The app's few addresses, read from `location` and changed with the History API (the Worker
- * serves index.html for every non-API path). An invite's token travels in the fragment so it never
- * reaches a server log.
+ * serves index.html for every non-API path). Invite and password-reset tokens travel in the
+ * fragment so they never reach a server log.
  */
 import { useEffect, useState } from 'preact/hooks';
 import * as v from 'valibot';
-import { AcceptInviteRequest } from '@callstack/protocol';
+import { AcceptInviteRequest, PasswordResetConfirmRequest } from '@callstack/protocol';
 
 export type AdminTab = 'users' | 'api-keys' | 'audit';
 
 export type Route =
   | { screen: 'phone' }
   | { screen: 'admin'; tab: AdminTab }
+  | { screen: 'profile' }
   | { screen: 'signup' }
+  | { screen: 'forgot-password' }
   /** `token` is null when the link lost its fragment or was mangled. */
-  | { screen: 'invite'; token: string | null };
+  | { screen: 'invite'; token: string | null }
+  | { screen: 'reset'; token: string | null };
 
 const ADMIN_TABS: Record<string, AdminTab> = { '': 'users', users: 'users', 'api-keys': 'api-keys', audit: 'audit' };
 
 export function parseRoute(pathname: string, hash: string): Route {
   const path = pathname.replace(/\/+$/, '');
   if (path === '/signup') return { screen: 'signup' };
+  if (path === '/profile') return { screen: 'profile' };
+  if (path === '/forgot-password') return { screen: 'forgot-password' };
   if (path === '/invite') return { screen: 'invite', token: inviteToken(hash) };
+  if (path === '/reset') return { screen: 'reset', token: resetToken(hash) };
   const admin = /^\/admin(?:\/([a-z-]+))?$/.exec(path);
   const tab = admin ? ADMIN_TABS[admin[1] ?? ''] : undefined;
   if (tab) return { screen: 'admin', tab };
@@ -32,25 +38,34 @@ export function routePath(route: Route): string {
   switch (route.screen) {
     case 'phone':
       return '/';
+    case 'profile':
+      return '/profile';
     case 'signup':
       return '/signup';
+    case 'forgot-password':
+      return '/forgot-password';
     case 'invite':
       return '/invite';
+    case 'reset':
+      return '/reset';
     case 'admin':
       return route.tab === 'users' ? '/admin' : `/admin/${route.tab}`;
   }
 }
 
-/** The token of `#<token>`, if it has the shape the edge accepts. */
-export function inviteToken(hash: string): string | null {
+/** The token of `#<token>`, if it has the shape `schema` (the edge's) accepts. */
+function fragmentToken(hash: string, schema: v.GenericSchema<string>): string | null {
   let candidate: string;
   try {
     candidate = decodeURIComponent(hash.replace(/^#/, '')).trim();
   } catch {
     return null;
   }
-  return v.is(AcceptInviteRequest.entries.token, candidate) ? candidate : null;
+  return v.is(schema, candidate) ? candidate : null;
 }
+
+export const inviteToken = (hash: string) => fragmentToken(hash, AcceptInviteRequest.entries.token);
+export const resetToken = (hash: string) => fragmentToken(hash, PasswordResetConfirmRequest.entries.token);
 
 /** Goes to `path` in this tab; `replace` keeps the current entry out of the back history. */
 export function navigate(path: string, options: { replace?: boolean } = {}): void {

@@ -2,7 +2,15 @@
  * The signed-in session: a short-lived access token in memory and a rotating refresh token that
  * is also kept in localStorage so a reload stays signed in.
  */
-import type { AcceptInviteRequest, LoginRequest, SessionResponse, SignupRequest, UserView } from '@callstack/protocol';
+import type {
+  AcceptInviteRequest,
+  ChangePasswordRequest,
+  EraseAccountRequest,
+  LoginRequest,
+  SessionResponse,
+  SignupRequest,
+  UserView,
+} from '@callstack/protocol';
 import { api, ApiError } from './api.ts';
 import { Emitter } from './emitter.ts';
 
@@ -103,8 +111,33 @@ export class Session extends Emitter<{ expired: undefined }> {
     }
   }
 
-  async signOut(): Promise<void> {
+  /** The edge revokes every sign-in and answers with a new one for this device, which we keep. */
+  async changePassword(request: ChangePasswordRequest): Promise<void> {
+    const response = await this.authed((token) => api.changePassword(token, request));
+    const owned = this.ownsStorage();
+    this.apply(response);
+    if (owned) this.persist();
+  }
+
+  /** Revokes every sign-in of this user, this one included; the edge closes their sockets. */
+  async signOutEverywhere(): Promise<void> {
+    await this.authed(api.logoutAll);
+    this.forget();
+  }
+
+  /** Erases the account (the edge asks for the password again); the session ends with it. */
+  async eraseAccount(request: EraseAccountRequest): Promise<void> {
+    await this.authed((token) => api.eraseAccount(token, request));
+    this.forget();
+  }
+
+  /** Drops the stored session after the edge already ended it. */
+  forget(): void {
     if (this.ownsStorage()) localStorage.removeItem(STORAGE_KEY);
+  }
+
+  async signOut(): Promise<void> {
+    this.forget();
     // Best effort: the session is gone locally either way.
     await api.logout(this.refreshToken).catch(() => undefined);
   }

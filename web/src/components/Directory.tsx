@@ -1,17 +1,19 @@
 import { useState } from 'preact/hooks';
-import type { DirectoryEntry } from '@callstack/protocol';
+import type { DirectoryEntry, PresenceStatus } from '@callstack/protocol';
 import { Avatar } from './Avatar.tsx';
+import { PresenceDot } from './Presence.tsx';
 
 interface DirectoryProps {
   users: DirectoryEntry[] | null;
   error: string | null;
   selfId: string;
+  presenceOf: (userId: string) => PresenceStatus;
   /** Why calling is impossible right now, or null when it is possible. */
   callBlocked: string | null;
   onCall: (user: DirectoryEntry) => void;
 }
 
-export function Directory({ users, error, selfId, callBlocked, onCall }: DirectoryProps) {
+export function Directory({ users, error, selfId, presenceOf, callBlocked, onCall }: DirectoryProps) {
   const [query, setQuery] = useState('');
   const needle = query.trim().toLowerCase();
   const others = (users ?? []).filter(
@@ -28,7 +30,10 @@ export function Directory({ users, error, selfId, callBlocked, onCall }: Directo
       <ul class="list">
         {others.map((user) => (
           <li key={user.id} class="row" data-testid="directory-entry" data-email={user.email}>
-            <Avatar name={user.displayName} />
+            <span class="avatar-with-dot">
+              <Avatar name={user.displayName} />
+              <PresenceDot status={presenceOf(user.id)} />
+            </span>
             <span class="row-main">
               <span class="row-title">{user.displayName}</span>
               <span class="row-sub">{user.email}</span>

@@ -33,6 +33,10 @@ export function LoginView({ notice, onSignedIn }: { notice: string | null; onSig
       onSubmit={submit}
       footer={
         <>
+          <Link href="/forgot-password" testid="forgot-link">
+            Forgot password?
+          </Link>
+          <br />
           New to CallStack?{' '}
           <Link href="/signup" testid="signup-link">
             Create an organisation

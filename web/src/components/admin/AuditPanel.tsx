@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import type { AdminUserView } from '@callstack/protocol';
-import { api, type AuditEntry } from '../../api.ts';
+import type { AdminUserView, AuditEntry } from '@callstack/protocol';
+import { api } from '../../api.ts';
 import { AUDIT_ACTIONS, auditActionLabel, auditDetails, auditPage, auditQuery, NO_FILTER, type AuditFilter } from '../../audit.ts';
 import { formatWhen } from '../../format.ts';
 import { useFetched, useVersion } from '../../hooks.ts';

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { reconnectDelay } from './signaling.ts';
+import { reconnectDelay } from './socket.ts';
 
 test('reconnect delays follow 0, 300, 1200, 2700, 4800 ms, then 7 s steps', () => {
   const middle = () => 0.5;
