@@ -160,9 +160,10 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
     window.__callstack = { peerConnection: () => call.peerConnection };
     // Hang up properly when the tab goes away, so the other side doesn't see a lost connection.
     const leave = () => call.end();
-    // Escape ends whatever call is up, except inside a text field where it means "clear".
+    // Escape ends whatever call is up, except inside form controls, where it clears or closes them.
     const onKeyDown = (event: KeyboardEvent) => {
-      if (event.key === 'Escape' && !(event.target instanceof HTMLInputElement)) call.end();
+      const inControl = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement || event.target instanceof HTMLTextAreaElement;
+      if (event.key === 'Escape' && !inControl) call.end();
     };
     addEventListener('pagehide', leave);
     addEventListener('keydown', onKeyDown);

@@ -70,14 +70,17 @@ export async function requestPasswordReset(request: Request, env: Env, ctx: Exec
 export async function confirmPasswordReset(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const body = await readJson(request, PasswordResetConfirmRequest);
   const passwordHash = await hashPassword(body.newPassword);
-  await withTransaction(env, async (db) => {
+  const reset = await withTransaction(env, async (db) => {
     const claim = await claimPasswordReset(db, body.token);
     const user = claim.outcome === 'claimed' ? await findActiveUser(db, claim.tenantId, claim.userId) : null;
     if (!user) throw new ApiError(ErrorCode.invalidState, 'this reset link is invalid, used or expired; ask for a new one');
     await replacePassword(db, user, passwordHash, request, 'user.password_reset');
     // The owner proved control of the mailbox: a lock from someone guessing ends here.
     await new LoginThrottle(env).succeeded(db, { email: user.email, ip: null });
+    return user;
   });
+  // Whoever held a session before the reset loses its open sockets now, not when its token lapses.
+  await disconnectUser(env, reset.tenantId, reset.id, 'password reset');
   ctx.waitUntil(deliverSoon(env));
   return new Response(null, { status: 204 });
 }
