@@ -15,6 +15,8 @@ export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
 export type CallMessage = Extract<ServerMessage, { type: `call.${string}` }>;
 export type SignalingErrorMessage = Extract<ServerMessage, { type: 'error' }>;
 export type PresenceSelfMessage = Extract<ServerMessage, { type: 'presence.self' }>;
+/** Conference room messages (protocol/src/rooms.ts), for the room UI to subscribe to. */
+export type RoomMessage = Extract<ServerMessage, { type: `room.${string}` }>;
 /** `online` starts at the edge's `hello`; `replaced` is final (no reconnect). */
 export type SignalingStatus = 'connecting' | 'online' | 'replaced';
 
@@ -49,6 +51,7 @@ export type SignalingEvents = {
   call: CallMessage;
   error: SignalingErrorMessage;
   presence: PresenceSelfMessage;
+  room: RoomMessage;
 };
 
 export class SignalingClient extends Emitter<SignalingEvents> {
@@ -138,6 +141,20 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         break;
       case 'presence.self':
         this.emit('presence', message);
+        break;
+      case 'room.created':
+      case 'room.joined':
+      case 'room.transport.created':
+      case 'room.produced':
+      case 'room.consumed':
+      case 'room.participant.joined':
+      case 'room.participant.left':
+      case 'room.producer.new':
+      case 'room.producer.paused':
+      case 'room.producer.closed':
+      case 'room.speaker':
+      case 'room.migrate':
+        this.emit('room', message);
         break;
       case 'ack':
       case 'pong':
