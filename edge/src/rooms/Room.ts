@@ -274,7 +274,7 @@ export class Room extends DurableObject<Env> {
             paused: message.paused,
           });
           const producer: RoomProducerInfo = { producerId, peerId: participant.peerId, kind: message.kind, source: message.source, paused: message.paused };
-          const current = await this.updated((s) => s.node?.nodeId === node.nodeId && s.participants.includes(participant), (s) => {
+          const current = await this.updated((s) => s.node?.nodeId === node.nodeId && s.participants.some((p) => p.peerId === participant.peerId), (s) => {
             s.producers.push(producer);
           });
           if (current) await this.broadcast(current, { type: 'room.producer.new', roomId, producer }, participant.peerId);
