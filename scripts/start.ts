@@ -13,6 +13,7 @@ import { DEMO_USERS, demoSipCredentials, seed } from '../edge/scripts/seed.ts';
 import { DEFAULT_SIP_REALM } from '../edge/src/sip/credentials.ts';
 import { ensureDir, freePort, stopOnSignal } from './lib/processes.ts';
 import { startMailSink } from './lib/mailSink.ts';
+import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge, type DatabaseEndpoint } from './lib/stack.ts';
 
 const DATA = ensureDir(join(ROOT, '.data'));
@@ -33,7 +34,11 @@ await seed({ databaseUrl: database.url, relayUrl: relay.url });
 const mail = await startMailSink(join(DATA, 'outbox'), localSecret('mail'));
 stops.push(() => mail.close());
 
+console.log('▶ building the mediasoup worker (cached after the first time, about 5 min cold)');
+buildMediaWorker();
+
 console.log('▶ starting the edge (wrangler dev --local)');
+const mediaSecret = localSecret('media');
 const edge = await startEdge({
   stateDir: ensureDir(join(DATA, 'edge')),
   logFile: join(LOGS, 'edge.log'),
@@ -44,9 +49,20 @@ const edge = await startEdge({
     JWT_SECRET: localSecret('jwt'),
     MAIL_ENDPOINT: mail.url,
     MAIL_API_KEY: mail.apiKey,
+    MEDIA_CONTROL_SECRET: mediaSecret,
   },
 });
 stops.push(() => edge.stop());
+
+console.log('▶ starting a media node (conference rooms)');
+const mediaNode = await startMediaNode({
+  nodeId: 'local-media-1',
+  edgeUrl: edge.url,
+  secret: mediaSecret,
+  logFile: join(LOGS, 'media-node.log'),
+  rtcPorts: { min: 41000, max: 41999 },
+});
+stops.push(() => mediaNode.stop());
 
 const width = Math.max(...DEMO_USERS.map((user) => user.email.length));
 console.log(`
@@ -59,6 +75,7 @@ ${DEMO_USERS.map((user) => `    ${user.email.padEnd(width)}  ${user.password}   
 
   SIP phones (realm ${DEFAULT_SIP_REALM}): ${DEMO_USERS.map((user) => Object.values(demoSipCredentials(user)).join(' / ')).join(', ')}
 
+  Media node (conference rooms):  ${mediaNode.controlUrl}
   Mail (password resets):  ${mail.dir}
   Open the URL in two browser windows, sign in as two users and call one from the other.
   Logs: ${LOGS}   Data: ${DATA}   Stop: Ctrl-C

@@ -4,7 +4,7 @@
  *   1. type-check and lint
  *   2. unit tests: protocol, web, infra-cdk, media-fleet (Node; builds the mediasoup worker once),
  *      edge (in workerd, vitest-pool-workers)
- *   3. a real stack: PostgreSQL, the Neon relay, coturn, the edge under wrangler dev
+ *   3. a real stack: PostgreSQL, the Neon relay, coturn, the edge under wrangler dev, one media node
  *   4. integration tests (Node clients) and end-to-end tests (Chromium) against that stack
  *
  * Arguments narrow the run to suites by name: `npm test -- integration e2e`.
@@ -15,6 +15,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCoturn } from './lib/coturn.ts';
 import { startMailSink } from './lib/mailSink.ts';
+import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
 import { startPostgres } from './lib/postgres.ts';
 import { ensureDir } from './lib/processes.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge } from './lib/stack.ts';
@@ -131,7 +132,8 @@ process.exit(totals.failed === 0 && totals.passed > 0 ? 0 : 1);
 
 /** Starts the shared stack once and returns the environment the tests read it from. */
 async function startStack(): Promise<NodeJS.ProcessEnv> {
-  console.log('\n━━ starting the test stack: PostgreSQL, relay, coturn, edge ━━');
+  console.log('\n━━ starting the test stack: PostgreSQL, relay, coturn, edge, media node ━━');
+  buildMediaWorker();
   const postgres = await startPostgres(join(LOGS, 'postgres.log'));
   stops.push(() => postgres.stop());
   const relay = await prepareDatabase(postgres);
@@ -141,6 +143,7 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
   const jwtSecret = randomBytes(32).toString('base64url');
   const mail = await startMailSink(join(TMP, 'outbox'), randomBytes(16).toString('hex'));
   stops.push(() => mail.close());
+  const mediaSecret = randomBytes(24).toString('hex');
   const vars = {
     DATABASE_URL: postgres.url,
     NEON_WS_PROXY: relay.url,
@@ -153,10 +156,23 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
     // Short enough for quick tests, long enough to reconnect within it; several shards per tenant.
     PRESENCE_OFFLINE_GRACE_SECONDS: '2',
     PRESENCE_SHARDS: '4',
+    // Nodes register every 2 s (below); one silent for 10 s gets no rooms and its rooms move.
+    MEDIA_CONTROL_SECRET: mediaSecret,
+    MEDIA_NODE_TTL_SECONDS: '10',
   };
   const edge = await startEdge({ stateDir: ensureDir(join(TMP, 'edge')), logFile: join(LOGS, 'edge.log'), vars });
   stops.push(() => edge.stop());
-  console.log(`edge ${edge.url}, postgres :${postgres.port}, relay ${relay.url}, coturn :${turn.port}`);
+  const mediaNode = await startMediaNode({
+    nodeId: 'local-media-1',
+    edgeUrl: edge.url,
+    secret: mediaSecret,
+    logFile: join(LOGS, 'media-node-1.log'),
+    rtcPorts: { min: 42000, max: 42199 },
+    registerIntervalSeconds: 2,
+    plainTransports: true,
+  });
+  stops.push(() => mediaNode.stop());
+  console.log(`edge ${edge.url}, postgres :${postgres.port}, relay ${relay.url}, coturn :${turn.port}, media node ${mediaNode.controlUrl}`);
   // Tests that start their own edge reuse these settings.
   return {
     CALLSTACK_URL: edge.url,
@@ -166,6 +182,9 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
     DATABASE_URL: postgres.url,
     NEON_WS_PROXY: relay.url,
     JWT_SECRET: jwtSecret,
+    CALLSTACK_MEDIA_SECRET: mediaSecret,
+    // The tests' own nodes register the same way; rooms.test.ts kills this one (SIGKILL) last.
+    CALLSTACK_MEDIA_NODE: JSON.stringify({ nodeId: mediaNode.nodeId, controlUrl: mediaNode.controlUrl, pid: mediaNode.service.pid }),
   };
 }
 

@@ -1,4 +1,6 @@
+import type { MediaFleet } from './fleet/MediaFleet.ts';
 import type { PresenceShard } from './presence/PresenceShard.ts';
+import type { Room } from './rooms/Room.ts';
 import type { CallSession } from './signaling/CallSession.ts';
 import type { UserHub } from './signaling/UserHub.ts';
 
@@ -8,6 +10,8 @@ export interface Env {
   USER_HUB: DurableObjectNamespace<UserHub>;
   CALL_SESSION: DurableObjectNamespace<CallSession>;
   PRESENCE_SHARD: DurableObjectNamespace<PresenceShard>;
+  ROOM: DurableObjectNamespace<Room>;
+  MEDIA_FLEET: DurableObjectNamespace<MediaFleet>;
   /** Postgres connection string (Neon in production). Secret. */
   DATABASE_URL: string;
   /** Local development only: ws:// URL of the WebSocket-to-TCP relay in front of Postgres. */
@@ -42,4 +46,10 @@ export interface Env {
   PRESENCE_SHARDS?: string;
   /** How long a user whose last device left stays as they were before going offline (default 30). */
   PRESENCE_OFFLINE_GRACE_SECONDS?: string;
+  /** HMAC key shared with the media nodes (control API, events, registration). Secret. */
+  MEDIA_CONTROL_SECRET?: string;
+  /** A node not heard from for this long gets no rooms, and its rooms move (default 180). */
+  MEDIA_NODE_TTL_SECONDS?: string;
+  /** Participants per room (default 30: about what one 4-vCPU node carries with video). */
+  ROOM_MAX_PARTICIPANTS?: string;
 }

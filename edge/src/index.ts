@@ -12,7 +12,9 @@ import { log } from './log.ts';
 import { deliverOutbox } from './mail/deliverOutbox.ts';
 import { ROUTES } from './routes.ts';
 
+export { MediaFleet } from './fleet/MediaFleet.ts';
 export { PresenceShard } from './presence/PresenceShard.ts';
+export { Room } from './rooms/Room.ts';
 export { CallSession } from './signaling/CallSession.ts';
 export { UserHub } from './signaling/UserHub.ts';
 

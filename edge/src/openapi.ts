@@ -40,6 +40,13 @@ function build(): JsonObject {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A 15-minute access token from sign-in, or an API key (`csk_…`).' },
         queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'The access token, for WebSocket upgrades (browsers cannot set headers on them).' },
+        nodeSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-CallStack-Signature',
+          description:
+            'Media/SIP/TURN nodes only: HMAC-SHA256 with MEDIA_CONTROL_SECRET. Registrations `t=<unix s>,v1=<hex of HMAC("<t>.<body>")>`; events `t=,n=<nonce>,v1=<hex of HMAC("<t>.<n>.POST.<path>.<body>")>`. 300 s / 60 s of skew.',
+        },
       },
       schemas: {
         Error: {
@@ -72,7 +79,7 @@ function operation(route: RouteSpec): JsonObject {
     summary: route.summary,
     tags: [route.tag],
     ...(route.permission && { description: `Permission \`${route.permission}\` (roles: ${roles}).`, 'x-permission': route.permission }),
-    security: route.auth === 'bearer' ? [{ bearer: [] }] : route.auth === 'query_token' ? [{ queryToken: [] }] : [],
+    security: securityOf(route),
     ...(pathParameters.length + queryParameters.length > 0 && { parameters: [...pathParameters, ...queryParameters] }),
     ...(route.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } }),
     responses: {
@@ -83,6 +90,22 @@ function operation(route: RouteSpec): JsonObject {
       default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
     },
   };
+}
+
+function securityOf(route: RouteSpec): JsonObject[] {
+  switch (route.auth) {
+    case 'bearer':
+      return [{ bearer: [] }];
+    case 'query_token':
+      return [{ queryToken: [] }];
+    case 'node_signature':
+      return [{ nodeSignature: [] }];
+    case 'none':
+    case 'refresh_token':
+      return [];
+    default:
+      return route.auth satisfies never;
+  }
 }
 
 /** Transforms and custom checks have no JSON Schema form; the description keeps the input shape. */

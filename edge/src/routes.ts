@@ -14,6 +14,7 @@ import { listCallHistory } from './db/callRecords.ts';
 import { withDb } from './db/client.ts';
 import { listDirectory } from './db/users.ts';
 import type { Env } from './env.ts';
+import { nodeEvent, registerNode } from './fleet/routes.ts';
 import { json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
@@ -25,7 +26,7 @@ import { turnCredentials } from './turn.ts';
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** How a caller proves who they are on this route. */
-export type RouteAuth = 'none' | 'bearer' | 'refresh_token' | 'query_token';
+export type RouteAuth = 'none' | 'bearer' | 'refresh_token' | 'query_token' | 'node_signature';
 
 export interface RouteSpec {
   method: Method;
@@ -101,5 +102,9 @@ export const ROUTES: RouteSpec[] = [
     handler: async (request, env) => json(await turnCredentials(env, (await authenticate(request, env, 'turn.use')).userId)),
   },
   { method: 'get', path: '/api/signaling', summary: 'The signaling WebSocket (`?token=&device=`; messages in protocol/src/signaling.ts)', tag: 'realtime', auth: 'query_token', query: { token: 'access token', device: 'stable device id' }, success: { status: 101, description: 'WebSocket upgrade' }, handler: connectSignaling },
+
+  // ---- media fleet (nodes -> edge, signed with MEDIA_CONTROL_SECRET)
+  { method: 'post', path: '/api/fleet/nodes', summary: 'A node registers (every minute, and when it starts draining); `t=,v1=` signature', tag: 'fleet', auth: 'node_signature', body: P.NodeRegistration, success: { status: 204 }, handler: registerNode },
+  { method: 'post', path: '/api/fleet/events', summary: "A media node's event (speaker, producer closed, worker died); `t=,n=,v1=` signature", tag: 'fleet', auth: 'node_signature', body: P.MediaNodeEvent, success: { status: 204 }, handler: nodeEvent },
   { method: 'get', path: '/api/presence', summary: "Live presence of the organisation (WebSocket; messages in protocol/src/presence.ts)", tag: 'realtime', auth: 'query_token', query: { token: 'access token', device: 'stable device id (keeps its shard)' }, success: { status: 101, description: 'WebSocket upgrade' }, handler: connectPresence },
 ];

@@ -97,8 +97,11 @@ export class MediaNode extends TypedEmitter<MediaNodeEvents> {
         await this.#peer(request).setConsumerLayers(request.consumerId, request.spatialLayer, request.temporalLayer);
         return ok;
       case 'node.drain':
-        if (!this.#draining) this.#logger.info({ rooms: this.#rooms.size }, 'draining: no new rooms');
-        this.#draining = true;
+        if (!this.#draining) {
+          this.#logger.info({ rooms: this.#rooms.size }, 'draining: no new rooms');
+          this.#draining = true;
+          this.emit('draining');
+        }
         return this.status();
       case 'node.status':
         return this.status();

@@ -3,6 +3,8 @@ import type { MediaNodeEvent } from '@callstack/protocol';
 export interface MediaNodeEvents extends Record<string, unknown[]> {
   /** Every event the node reports to the edge (delivered by EventSink when EDGE_URL is set). */
   event: [event: MediaNodeEvent];
+  /** A drain started (the registrar tells the edge at once). */
+  draining: [];
 }
 
 /** An event as a room or the pool raises it; the node adds `nodeId` and `at`. */

@@ -25,12 +25,17 @@ const EnvSchema = v.pipe(
     MEDIA_CONSUMERS_PER_WORKER: v.optional(Int(1, 100_000), '500'),
     MEDIA_PLAIN_TRANSPORTS: v.optional(Bool, 'false'),
     EDGE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url())),
+    /** Register with the edge every N seconds (needs EDGE_URL); unset: infra-cdk's agent registers the node. */
+    MEDIA_REGISTER_INTERVAL_SECONDS: v.optional(Int(1, 3600)),
+    /** The control API's URL as the edge reaches it; default http://<announced IP>:<port>. */
+    MEDIA_CONTROL_URL: v.optional(v.pipe(v.string(), v.trim(), v.url())),
     MEDIA_NODE_ID: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128)), hostname()),
     NODE_REGION: v.optional(v.string()),
     LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   }),
   v.check((env) => env.MEDIA_RTC_MIN_PORT <= env.MEDIA_RTC_MAX_PORT, 'MEDIA_RTC_MIN_PORT must not exceed MEDIA_RTC_MAX_PORT'),
   v.check((env) => env.MEDIA_RTC_LISTEN_IP !== '0.0.0.0' || env.MEDIA_ANNOUNCED_IP !== undefined, 'MEDIA_ANNOUNCED_IP is required when MEDIA_RTC_LISTEN_IP is 0.0.0.0'),
+  v.check((env) => env.MEDIA_REGISTER_INTERVAL_SECONDS === undefined || env.EDGE_URL !== undefined, 'MEDIA_REGISTER_INTERVAL_SECONDS needs EDGE_URL'),
 );
 
 export interface MediaConfig {
@@ -42,6 +47,10 @@ export interface MediaConfig {
   consumersPerWorker: number;
   plainTransports: boolean;
   edgeUrl: string | undefined;
+  /** Self-registration period in seconds; undefined when the node agent registers instead. */
+  registerIntervalSeconds: number | undefined;
+  /** Control API URL announced in registrations; undefined: derived from the announced IP and port. */
+  controlUrl: string | undefined;
   nodeId: string;
   region: string | undefined;
   logLevel: string;
@@ -67,6 +76,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     consumersPerWorker: c.MEDIA_CONSUMERS_PER_WORKER,
     plainTransports: c.MEDIA_PLAIN_TRANSPORTS,
     edgeUrl: c.EDGE_URL,
+    registerIntervalSeconds: c.MEDIA_REGISTER_INTERVAL_SECONDS,
+    controlUrl: c.MEDIA_CONTROL_URL,
     nodeId: c.MEDIA_NODE_ID,
     region: c.NODE_REGION,
     logLevel: c.LOG_LEVEL,

@@ -7,6 +7,8 @@ export const ErrorCode = {
   badMessage: 'bad_message',
   messageTooLarge: 'message_too_large',
   unauthorized: 'unauthorized',
+  /** A signed request (media node registration or event) outside the allowed clock skew. */
+  signatureExpired: 'signature_expired',
   tokenExpired: 'token_expired',
   invalidCredentials: 'invalid_credentials',
   forbidden: 'forbidden',
@@ -15,6 +17,8 @@ export const ErrorCode = {
   conflict: 'conflict',
   rateLimited: 'rate_limited',
   databaseUnavailable: 'database_unavailable',
+  /** No media node can host the room right now (none registered, all draining or failing). */
+  mediaUnavailable: 'media_unavailable',
   internal: 'internal',
 } as const;
 
@@ -26,6 +30,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   bad_message: 400,
   message_too_large: 413,
   unauthorized: 401,
+  signature_expired: 401,
   token_expired: 401,
   invalid_credentials: 401,
   forbidden: 403,
@@ -34,6 +39,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   conflict: 409,
   rate_limited: 429,
   database_unavailable: 503,
+  media_unavailable: 503,
   internal: 500,
 };
 

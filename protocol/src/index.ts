@@ -6,3 +6,5 @@ export * from './permissions.ts';
 export * from './quality.ts';
 export * from './mediaControl.ts';
 export * from './controlSignature.ts';
+export * from './fleet.ts';
+export * from './rooms.ts';

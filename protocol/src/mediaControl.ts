@@ -316,7 +316,7 @@ export const MediaErrorCode = {
   /** Signature header missing, malformed or not matching. */
   unauthorized: ErrorCode.unauthorized,
   /** Timestamp more than `CONTROL_SIGNATURE_MAX_SKEW_SECONDS` away from the node's clock. */
-  signatureExpired: 'signature_expired',
+  signatureExpired: ErrorCode.signatureExpired,
   /** A nonce seen before within the skew window. */
   replayed: 'replayed',
   notFound: ErrorCode.notFound,

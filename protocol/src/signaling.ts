@@ -11,10 +11,13 @@
  * `call.ended` (answered-elsewhere). The caller then sends `call.offer`, the callee `call.answer`,
  * both trickle `call.ice`. Either side ends with `call.hangup` (or `call.cancel`/`call.reject`
  * before the answer); both get `call.ended` with the reason.
+ *
+ * Conference rooms (`room.*`) travel on the same socket: see `rooms.ts`.
  */
 import * as v from 'valibot';
 import { Id, MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
 import { PresenceActivity, PresenceSelf, PresenceSet } from './presence.ts';
+import { RoomClientMessages, RoomServerMessages } from './rooms.ts';
 
 export {
   assertNever,
@@ -71,10 +74,13 @@ export const ClientMessage = v.variant('type', [
   Ping,
   PresenceSet,
   PresenceActivity,
+  ...RoomClientMessages,
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessage>;
 /** Messages relayed verbatim (minus `ref`) to the other party of an answered call. */
 export type RelayedMessage = Extract<ClientMessage, { type: 'call.offer' | 'call.answer' | 'call.ice' }>;
+/** Room requests, which the user's hub hands to the room's object. */
+export type RoomClientMessage = Extract<ClientMessage, { type: `room.${string}` }>;
 
 // ---- edge -> client ------------------------------------------------------------------------
 
@@ -141,6 +147,7 @@ export const ServerMessage = v.variant('type', [
   Pong,
   SignalingError,
   PresenceSelf,
+  ...RoomServerMessages,
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessage>;
 

@@ -29,6 +29,14 @@ export const stack = {
   get outboxDir(): string {
     return required('CALLSTACK_OUTBOX_DIR');
   },
+  /** MEDIA_CONTROL_SECRET shared by the edge and the media nodes. */
+  get mediaSecret(): string {
+    return required('CALLSTACK_MEDIA_SECRET');
+  },
+  /** The stack's media node (rooms.test.ts kills it last). */
+  get mediaNode(): { nodeId: string; controlUrl: string; pid: number } {
+    return JSON.parse(required('CALLSTACK_MEDIA_NODE')) as { nodeId: string; controlUrl: string; pid: number };
+  },
   tmp(...parts: string[]): string {
     return join(required('CALLSTACK_TEST_TMP'), ...parts);
   },

@@ -11,6 +11,8 @@ export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
 export type CallMessage = Extract<ServerMessage, { type: `call.${string}` }>;
 export type SignalingErrorMessage = Extract<ServerMessage, { type: 'error' }>;
 export type PresenceSelfMessage = Extract<ServerMessage, { type: 'presence.self' }>;
+/** Conference room messages (protocol/src/rooms.ts), for the room UI to subscribe to. */
+export type RoomMessage = Extract<ServerMessage, { type: `room.${string}` }>;
 /** `online` starts at the edge's `hello`. */
 export type SignalingStatus = SocketStatus;
 
@@ -30,6 +32,7 @@ export type SignalingEvents = {
   call: CallMessage;
   error: SignalingErrorMessage;
   presence: PresenceSelfMessage;
+  room: RoomMessage;
 };
 
 export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMessage, SignalingEvents> {
@@ -61,6 +64,20 @@ export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMes
         break;
       case 'presence.self':
         this.emit('presence', message);
+        break;
+      case 'room.created':
+      case 'room.joined':
+      case 'room.transport.created':
+      case 'room.produced':
+      case 'room.consumed':
+      case 'room.participant.joined':
+      case 'room.participant.left':
+      case 'room.producer.new':
+      case 'room.producer.paused':
+      case 'room.producer.closed':
+      case 'room.speaker':
+      case 'room.migrate':
+        this.emit('room', message);
         break;
       case 'ack':
       case 'pong':

@@ -4,6 +4,9 @@
  * routes a device's call messages to the call's CallSession, and remembers which calls the user
  * is in (for busy and for resuming after a reconnect).
  *
+ * Room messages go to the room's object (rooms/Room.ts); the hub remembers which rooms each
+ * device joined, so a device whose socket closes leaves them.
+ *
  * It also owns its user's presence: it folds the devices' activity, the calls and the manual
  * choice into one status (presence/fold.ts), tells the user's devices (`presence.self`) and
  * publishes each change to the tenant's presence shards.
@@ -20,6 +23,7 @@ import {
   type ManualStatus,
   type Party,
   type PresenceStatus,
+  type RoomClientMessage,
   type ServerMessage,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
@@ -31,7 +35,7 @@ import { log } from '../log.ts';
 import { foldPresence, nextSince } from '../presence/fold.ts';
 import { offlineGraceMs } from '../presence/shards.ts';
 import { admitFrame, SocketRateLimiter, trySend } from './sockets.ts';
-import { callSession, presenceShards, userHub } from './stubs.ts';
+import { callSession, presenceShards, roomObject, userHub } from './stubs.ts';
 import { failure, type Actor, type DeviceSelector, type Outcome, type RingOutcome } from './types.ts';
 
 /** Identity of a socket, proven by the Worker before the upgrade and kept across hibernation. */
@@ -70,6 +74,9 @@ const RATE_PER_SECOND = 30;
 
 type TrackedStatus = 'ringing' | 'active';
 
+/** What handling a message yields: success may carry the reply that replaces `ack`. */
+type Handled = Outcome<{ reply?: ServerMessage }>;
+
 export class UserHub extends DurableObject<Env> {
   private readonly limiter = new SocketRateLimiter(RATE_BURST, RATE_PER_SECOND);
 
@@ -77,6 +84,10 @@ export class UserHub extends DurableObject<Env> {
     super(ctx, env);
     ctx.storage.sql.exec(
       `create table if not exists calls (call_id text primary key, status text not null, tenant_id text not null)`,
+    );
+    ctx.storage.sql.exec(
+      `create table if not exists rooms (room_id text not null, device_id text not null, tenant_id text not null,
+         primary key (room_id, device_id))`,
     );
     // One row, written when the first device connects: the alarm needs the ids with no socket left.
     ctx.storage.sql.exec(
@@ -115,7 +126,7 @@ export class UserHub extends DurableObject<Env> {
     const device = ws.deserializeAttachment() as DeviceSocket;
     const message = admitFrame(ws, raw, this.limiter, parseClientMessage);
     if (!message) return;
-    let outcome: Outcome;
+    let outcome: Handled;
     try {
       outcome = await this.handle(ws, device, message);
     } catch (error) {
@@ -124,6 +135,7 @@ export class UserHub extends DurableObject<Env> {
       outcome = failure(safe.code, safe.message);
     }
     if (!outcome.ok) this.send(ws, { type: 'error', ref: message.ref, code: outcome.code, message: outcome.message });
+    else if (outcome.reply) this.send(ws, outcome.reply);
     else if (message.ref !== undefined && message.type !== 'ping') this.send(ws, { type: 'ack', ref: message.ref });
   }
 
@@ -213,7 +225,7 @@ export class UserHub extends DurableObject<Env> {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private async handle(ws: WebSocket, device: DeviceSocket, message: ClientMessage): Promise<Outcome> {
+  private async handle(ws: WebSocket, device: DeviceSocket, message: ClientMessage): Promise<Handled> {
     switch (message.type) {
       case 'ping':
         this.deliver({ type: 'pong', ref: message.ref }, { only: device.deviceId });
@@ -235,9 +247,44 @@ export class UserHub extends DurableObject<Env> {
       case 'call.answer':
       case 'call.ice':
         return callSession(this.env, device.tenantId, message.callId).act(actorOf(device), message);
+      case 'room.create':
+      case 'room.join':
+      case 'room.leave':
+      case 'room.transport.create':
+      case 'room.transport.connect':
+      case 'room.produce':
+      case 'room.producer.pause':
+      case 'room.producer.resume':
+      case 'room.producer.close':
+      case 'room.consume':
+      case 'room.consumer.pause':
+      case 'room.consumer.resume':
+      case 'room.consumer.layers':
+        return this.roomAction(device, message);
       default:
         return assertNever(message);
     }
+  }
+
+  private async roomAction(device: DeviceIdentity, message: RoomClientMessage): Promise<Handled> {
+    const actor = { ...actorOf(device), displayName: device.displayName };
+    if (message.type === 'room.create') {
+      const roomId = crypto.randomUUID();
+      const created = await roomObject(this.env, device.tenantId, roomId).create(device.tenantId, roomId, actor);
+      return created.ok ? { ok: true, reply: { type: 'room.created', ref: message.ref, roomId } } : created;
+    }
+    const outcome = await roomObject(this.env, device.tenantId, message.roomId).act(actor, message);
+    if (message.type === 'room.join' && outcome.ok) {
+      this.ctx.storage.sql.exec(
+        'insert or ignore into rooms (room_id, device_id, tenant_id) values (?, ?, ?)',
+        message.roomId,
+        device.deviceId,
+        device.tenantId,
+      );
+    } else if (message.type === 'room.leave') {
+      this.ctx.storage.sql.exec('delete from rooms where room_id = ? and device_id = ?', message.roomId, device.deviceId);
+    }
+    return outcome;
   }
 
   private async invite(device: DeviceIdentity, callId: string, calleeId: string, media: CallMedia): Promise<Outcome> {
@@ -299,7 +346,25 @@ export class UserHub extends DurableObject<Env> {
     if (code === CLOSE_REPLACED) return;
     const calls = this.ctx.storage.sql.exec<{ call_id: string }>('select call_id from calls').toArray();
     await Promise.all(calls.map((row) => callSession(this.env, device.tenantId, row.call_id).deviceLost(actorOf(device))));
+    await this.leaveRooms(device);
     await this.refreshPresence({ gone: [ws] });
+  }
+
+  /** A device that is gone leaves its rooms; a room that cannot be told keeps it until its next join. */
+  private async leaveRooms(device: DeviceIdentity): Promise<void> {
+    const rooms = this.ctx.storage.sql
+      .exec<{ room_id: string; tenant_id: string }>('select room_id, tenant_id from rooms where device_id = ?', device.deviceId)
+      .toArray();
+    await Promise.all(
+      rooms.map(async (row) => {
+        try {
+          await roomObject(this.env, row.tenant_id, row.room_id).deviceGone(actorOf(device));
+          this.ctx.storage.sql.exec('delete from rooms where room_id = ? and device_id = ?', row.room_id, device.deviceId);
+        } catch (error) {
+          log.warn('room.leave_failed', { ...ids(device), roomId: row.room_id }, error);
+        }
+      }),
+    );
   }
 
   // ---- presence ----------------------------------------------------------------------------

@@ -6,11 +6,11 @@
  *   ringing --accept--> active --hangup--> ended
  *      |--reject / cancel / no-answer / busy / unavailable / connection-lost--> ended
  */
-import { assertNever, ErrorCode, type ClientMessage, type EndReason, type ServerMessage } from '@callstack/protocol';
+import { assertNever, ErrorCode, type ClientMessage, type EndReason, type RoomClientMessage, type ServerMessage } from '@callstack/protocol';
 import { failure, type Actor, type CallState, type Effect, type Outcome } from './types.ts';
 
 /** Client messages that act on an existing call. */
-export type CallAction = Exclude<ClientMessage, { type: 'call.invite' | 'ping' | 'presence.set' | 'presence.activity' }>;
+export type CallAction = Exclude<ClientMessage, { type: 'call.invite' | 'ping' | 'presence.set' | 'presence.activity' } | RoomClientMessage>;
 
 export type Transition = Outcome<{ state: CallState; effects: Effect[] }>;
 

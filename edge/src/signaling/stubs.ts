@@ -13,6 +13,16 @@ export function callSession(env: Env, tenantId: string, callId: string) {
   return env.CALL_SESSION.get(env.CALL_SESSION.idFromName(`${tenantId}:${callId}`));
 }
 
+/** Room ids are only unique within a tenant: `<tenantId>:<roomId>`. */
+export function roomObject(env: Env, tenantId: string, roomId: string) {
+  return env.ROOM.get(env.ROOM.idFromName(`${tenantId}:${roomId}`));
+}
+
+/** The media node registry: one object for the whole fleet (edge/README.md "Rooms"). */
+export function mediaFleet(env: Env) {
+  return env.MEDIA_FLEET.get(env.MEDIA_FLEET.idFromName('global'));
+}
+
 /** Shard `index` of a tenant's presence: `<tenantId>:<index>`, so a watcher only ever sees its own tenant. */
 export function presenceShard(env: Env, tenantId: string, index: number) {
   return env.PRESENCE_SHARD.get(env.PRESENCE_SHARD.idFromName(`${tenantId}:${index}`));

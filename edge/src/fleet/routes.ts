@@ -1,0 +1,87 @@
+/**
+ * What nodes send the edge, both signed with MEDIA_CONTROL_SECRET: registrations
+ * (`POST /api/fleet/nodes`, Stripe-style `t=,v1=` as infra-cdk's agent signs) and media node
+ * events (`POST /api/fleet/events`, the control API's `t=,n=,v1=`), each routed to the room's object.
+ */
+import {
+  CONTROL_SIGNATURE_HEADER,
+  describeIssues,
+  ErrorCode,
+  MediaNodeEvent,
+  NodeRegistration,
+  verifyControlSignature,
+  verifyNodeRegistration,
+} from '@callstack/protocol';
+import * as v from 'valibot';
+import type { Env } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { log } from '../log.ts';
+import { mediaFleet } from '../signaling/stubs.ts';
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+export async function registerNode(request: Request, env: Env): Promise<Response> {
+  const body = await readBody(request);
+  const check = await verifyNodeRegistration(secretOf(env), request.headers.get(CONTROL_SIGNATURE_HEADER), body);
+  if (!check.ok) throw new ApiError(check.code, check.message);
+  const registration = parse(NodeRegistration, body);
+  await mediaFleet(env).register(registration);
+  return new Response(null, { status: 204 });
+}
+
+export async function nodeEvent(request: Request, env: Env): Promise<Response> {
+  const body = await readBody(request);
+  const url = new URL(request.url);
+  const check = await verifyControlSignature(secretOf(env), request.headers.get(CONTROL_SIGNATURE_HEADER), {
+    method: request.method,
+    path: url.pathname + url.search,
+    body,
+  });
+  if (!check.ok) throw new ApiError(check.code, check.message);
+  const event = parse(MediaNodeEvent, body);
+  const roomIds = event.type === 'worker.died' ? event.roomIds : [event.roomId];
+  await Promise.all(
+    roomIds.map(async (roomId) => {
+      const id = roomObjectId(env, roomId);
+      if (!id) {
+        log.warn('fleet.event_for_unknown_room', { nodeId: event.nodeId, roomId, type: event.type });
+        return;
+      }
+      await env.ROOM.get(id).nodeEvent(event);
+    }),
+  );
+  return new Response(null, { status: 204 });
+}
+
+/** Nodes know a room by its object's id; anything else is not one of ours. */
+function roomObjectId(env: Env, roomId: string): DurableObjectId | null {
+  if (!/^[0-9a-f]{64}$/.test(roomId)) return null;
+  try {
+    return env.ROOM.idFromString(roomId);
+  } catch {
+    return null;
+  }
+}
+
+function secretOf(env: Env): string {
+  if (!env.MEDIA_CONTROL_SECRET) throw new ApiError(ErrorCode.unauthorized, 'node requests are not configured on this edge');
+  return env.MEDIA_CONTROL_SECRET;
+}
+
+async function readBody(request: Request): Promise<string> {
+  const body = await request.text();
+  if (body.length > MAX_BODY_BYTES) throw new ApiError(ErrorCode.messageTooLarge, 'request body too large');
+  return body;
+}
+
+function parse<S extends v.GenericSchema>(schema: S, body: string): v.InferOutput<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new ApiError(ErrorCode.badRequest, 'request body is not valid JSON');
+  }
+  const result = v.safeParse(schema, json);
+  if (!result.success) throw new ApiError(ErrorCode.badRequest, describeIssues(result.issues));
+  return result.output;
+}

@@ -1,0 +1,485 @@
+/**
+ * One Durable Object per conference room, named `<tenantId>:<roomId>`. It owns who is in the
+ * room and which media node hosts it, relays participants' requests to that node over the signed
+ * control API, tells participants about each other's producers, and moves the room to another
+ * node when its node fails (control request fails, registration goes stale, worker dies).
+ *
+ * The node knows the room by this object's id (64 hex characters), so the node's events
+ * (POST /api/fleet/events) come straight back here, and room ids of different tenants never meet
+ * on a node. State is one stored record (participants, producers, node); nothing that matters
+ * lives only in memory. Membership and placement changes run one at a time (`serial`); relays
+ * run concurrently, as the node orders them per peer anyway.
+ */
+import {
+  assertNever,
+  ErrorCode,
+  type MediaNodeEvent,
+  type RoomClientMessage,
+  type RoomParticipant,
+  type RoomProducerInfo,
+  type RtpCapabilities,
+  type ServerMessage,
+} from '@callstack/protocol';
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { nodeTtlMs } from '../fleet/MediaFleet.ts';
+import { log } from '../log.ts';
+import { mediaFleet, userHub } from '../signaling/stubs.ts';
+import { failure, type Actor, type Outcome } from '../signaling/types.ts';
+import { controlRequest, NodeDraining, NodeUnreachable } from './control.ts';
+
+export const DEFAULT_ROOM_MAX_PARTICIPANTS = 30;
+/** A room nobody is in is forgotten after this long (its id then answers not_found). */
+const RETAIN_EMPTY_MS = 24 * 60 * 60 * 1000;
+/** Nodes tried per placement before the room reports `media_unavailable`. */
+const PLACEMENT_CANDIDATES = 3;
+
+export interface RoomActor extends Actor {
+  displayName: string;
+}
+
+interface Participant extends RoomParticipant {
+  deviceId: string;
+  joinedAt: number;
+}
+
+interface PlacedNode {
+  nodeId: string;
+  controlUrl: string;
+  placedAt: number;
+  rtpCapabilities: RtpCapabilities;
+}
+
+interface RoomState {
+  tenantId: string;
+  roomId: string;
+  createdBy: string;
+  createdAt: number;
+  /** Last join or leave: an empty room is forgotten RETAIN_EMPTY_MS after it. */
+  activeAt: number;
+  node: PlacedNode | null;
+  participants: Participant[];
+  producers: RoomProducerInfo[];
+}
+
+export type MigrateReason = Extract<ServerMessage, { type: 'room.migrate' }>['reason'];
+export type RoomOutcome = Outcome<{ reply?: ServerMessage }>;
+
+const STATE_KEY = 'room';
+
+export class Room extends DurableObject<Env> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  // ---- called by the hubs ----------------------------------------------------------------
+
+  async create(tenantId: string, roomId: string, actor: RoomActor): Promise<Outcome> {
+    if (await this.load()) return failure(ErrorCode.conflict, 'room id already used');
+    const now = Date.now();
+    const state: RoomState = { tenantId, roomId, createdBy: actor.userId, createdAt: now, activeAt: now, node: null, participants: [], producers: [] };
+    await this.save(state);
+    log.info('room.created', { tenantId, roomId, userId: actor.userId });
+    return { ok: true };
+  }
+
+  async act(actor: RoomActor, message: Exclude<RoomClientMessage, { type: 'room.create' }>): Promise<RoomOutcome> {
+    const state = await this.load();
+    if (!state) return failure(ErrorCode.notFound, 'no such room');
+    try {
+      switch (message.type) {
+        case 'room.join':
+          return await this.serial(() => this.join(actor, message.ref));
+        case 'room.leave': {
+          const left = await this.serial(() => this.leave(actor));
+          return left ? { ok: true } : failure(ErrorCode.invalidState, 'you are not in this room');
+        }
+        case 'room.transport.create':
+        case 'room.transport.connect':
+        case 'room.produce':
+        case 'room.producer.pause':
+        case 'room.producer.resume':
+        case 'room.producer.close':
+        case 'room.consume':
+        case 'room.consumer.pause':
+        case 'room.consumer.resume':
+        case 'room.consumer.layers':
+          return await this.relay(state, actor, message);
+        default:
+          return assertNever(message);
+      }
+    } catch (error) {
+      if (error instanceof ApiError) return failure(error.code, error.message);
+      throw error;
+    }
+  }
+
+  /** The device's socket closed: it leaves (the browser joins again when it reconnects). */
+  async deviceGone(actor: Actor): Promise<void> {
+    await this.serial(() => this.leave(actor));
+  }
+
+  // ---- called by the Worker (node events) -------------------------------------------------
+
+  async nodeEvent(event: MediaNodeEvent): Promise<void> {
+    const state = await this.load();
+    // Events from a node the room has left (or never used) describe nothing of ours.
+    if (!state?.node || state.node.nodeId !== event.nodeId) return;
+    const ids = logIds(state);
+    switch (event.type) {
+      case 'speaker.changed':
+        await this.broadcast(state, { type: 'room.speaker', roomId: state.roomId, peerId: event.peerId });
+        return;
+      case 'producer.closed': {
+        const producer = state.producers.find((p) => p.producerId === event.producerId);
+        if (!producer) return; // the edge closed it itself and told everyone already
+        state.producers = state.producers.filter((p) => p !== producer);
+        await this.save(state);
+        await this.broadcast(state, { type: 'room.producer.closed', roomId: state.roomId, producerId: producer.producerId, peerId: producer.peerId });
+        return;
+      }
+      case 'room.empty':
+        log.debug('room.node_empty', ids);
+        return;
+      case 'worker.died':
+        log.warn('room.worker_died', { ...ids, workerPid: event.workerPid });
+        await this.serial(() => this.move(event.nodeId, 'worker-died'));
+        return;
+      default:
+        assertNever(event);
+    }
+  }
+
+  /** Health check while the room is in use; forgets a room left empty long enough. */
+  override async alarm(): Promise<void> {
+    const state = await this.load();
+    if (!state) return;
+    if (state.participants.length === 0) {
+      if (Date.now() - state.activeAt >= RETAIN_EMPTY_MS) {
+        log.info('room.forgotten', logIds(state));
+        await this.ctx.storage.deleteAll();
+      } else await this.scheduleAlarm(state);
+      return;
+    }
+    const nodeId = state.node?.nodeId ?? null;
+    if (nodeId === null || !(await mediaFleet(this.env).isHealthy(nodeId))) {
+      await this.serial(() => this.move(nodeId, nodeId === null ? 'node-failed' : 'node-stale'));
+    }
+    const current = await this.load();
+    if (current) await this.scheduleAlarm(current);
+  }
+
+  // ---- membership --------------------------------------------------------------------------
+
+  private async join(actor: RoomActor, ref: string | undefined): Promise<RoomOutcome> {
+    let state = (await this.load())!;
+    // The same device joining again (a reload, a reconnect) replaces its earlier self.
+    if (findParticipant(state, actor)) {
+      await this.leave(actor);
+      state = (await this.load())!;
+    }
+    if (state.participants.length >= maxParticipants(this.env)) return failure(ErrorCode.invalidState, 'the room is full');
+    const peerId = crypto.randomUUID();
+    let node = state.node ?? (await this.move(null, 'node-failed'));
+    if (!node) return failure(ErrorCode.mediaUnavailable, 'no media node is available, try again shortly');
+    try {
+      await this.control(node, { type: 'peer.join', roomId: this.nodeRoomId, peerId });
+    } catch (error) {
+      if (!(error instanceof NodeUnreachable)) throw error;
+      node = await this.move(node.nodeId, 'node-failed');
+      if (!node) return failure(ErrorCode.mediaUnavailable, 'no media node is available, try again shortly');
+      await this.control(node, { type: 'peer.join', roomId: this.nodeRoomId, peerId });
+    }
+    state = (await this.load())!;
+    const participant: Participant = { peerId, userId: actor.userId, deviceId: actor.deviceId, displayName: actor.displayName, joinedAt: Date.now() };
+    const others = state.participants;
+    state.participants = [...others, participant];
+    state.activeAt = participant.joinedAt;
+    await this.save(state);
+    await this.scheduleAlarm(state);
+    log.info('room.joined', { ...logIds(state), userId: actor.userId, deviceId: actor.deviceId, peerId, participants: state.participants.length });
+    await this.broadcast(state, { type: 'room.participant.joined', roomId: state.roomId, participant: publicParticipant(participant) }, peerId);
+    return {
+      ok: true,
+      reply: {
+        type: 'room.joined',
+        ref,
+        roomId: state.roomId,
+        peerId,
+        rtpCapabilities: node.rtpCapabilities,
+        participants: others.map(publicParticipant),
+        producers: state.producers,
+      },
+    };
+  }
+
+  /** Removes the device from the room (false when it was not in it); the last one out frees the node. */
+  private async leave(actor: Actor): Promise<boolean> {
+    const state = await this.load();
+    const participant = state && findParticipant(state, actor);
+    if (!state || !participant) return false;
+    const theirs = state.producers.filter((p) => p.peerId === participant.peerId);
+    state.participants = state.participants.filter((p) => p !== participant);
+    state.producers = state.producers.filter((p) => p.peerId !== participant.peerId);
+    const node = state.node;
+    if (state.participants.length === 0) state.node = null;
+    state.activeAt = Date.now();
+    await this.save(state);
+    log.info('room.left', { ...logIds(state), userId: actor.userId, deviceId: actor.deviceId, peerId: participant.peerId, participants: state.participants.length });
+    for (const producer of theirs) {
+      await this.broadcast(state, { type: 'room.producer.closed', roomId: state.roomId, producerId: producer.producerId, peerId: producer.peerId });
+    }
+    await this.broadcast(state, { type: 'room.participant.left', roomId: state.roomId, peerId: participant.peerId });
+    if (node) {
+      // Best effort: a node that does not answer is moved away from by the next request anyway.
+      const request = state.node
+        ? ({ type: 'peer.leave', roomId: this.nodeRoomId, peerId: participant.peerId } as const)
+        : ({ type: 'room.close', roomId: this.nodeRoomId } as const);
+      await this.control(node, request).catch((error: unknown) => log.warn('room.node_cleanup_failed', { ...logIds(state), nodeId: node.nodeId, request: request.type }, error));
+      if (!state.node) await mediaFleet(this.env).release(node.nodeId);
+    }
+    await this.scheduleAlarm(state);
+    return true;
+  }
+
+  // ---- relaying to the node ---------------------------------------------------------------
+
+  private async relay(
+    state: RoomState,
+    actor: Actor,
+    message: Exclude<RoomClientMessage, { type: 'room.create' | 'room.join' | 'room.leave' }>,
+  ): Promise<RoomOutcome> {
+    const participant = findParticipant(state, actor);
+    if (!participant) return failure(ErrorCode.invalidState, 'join the room first');
+    const node = state.node;
+    if (!node) return failure(ErrorCode.mediaUnavailable, 'the room is moving to another media node; wait for room.migrate');
+    const peer = { roomId: this.nodeRoomId, peerId: participant.peerId };
+    const { roomId, ref } = message;
+    try {
+      switch (message.type) {
+        case 'room.transport.create': {
+          const transport = await this.control(node, { type: 'transport.create', ...peer, direction: message.direction, transport: message.transport });
+          return { ok: true, reply: { type: 'room.transport.created', ref, roomId, transport } };
+        }
+        case 'room.transport.connect':
+          await this.control(node, { type: 'transport.connect', ...peer, transportId: message.transportId, connect: message.connect });
+          return { ok: true };
+        case 'room.produce': {
+          const { producerId } = await this.control(node, {
+            type: 'producer.create',
+            ...peer,
+            transportId: message.transportId,
+            kind: message.kind,
+            source: message.source,
+            rtpParameters: message.rtpParameters,
+            paused: message.paused,
+          });
+          const producer: RoomProducerInfo = { producerId, peerId: participant.peerId, kind: message.kind, source: message.source, paused: message.paused };
+          const current = await this.updated((s) => s.node?.nodeId === node.nodeId && s.participants.some((p) => p.peerId === participant.peerId), (s) => {
+            s.producers.push(producer);
+          });
+          if (current) await this.broadcast(current, { type: 'room.producer.new', roomId, producer }, participant.peerId);
+          return { ok: true, reply: { type: 'room.produced', ref, roomId, producerId } };
+        }
+        case 'room.producer.pause':
+        case 'room.producer.resume': {
+          const paused = message.type === 'room.producer.pause';
+          await this.control(node, { type: paused ? 'producer.pause' : 'producer.resume', ...peer, producerId: message.producerId });
+          const current = await this.updated((s) => s.producers.some((p) => p.producerId === message.producerId), (s) => {
+            s.producers = s.producers.map((p) => (p.producerId === message.producerId ? { ...p, paused } : p));
+          });
+          if (current) {
+            await this.broadcast(current, { type: 'room.producer.paused', roomId, producerId: message.producerId, peerId: participant.peerId, paused }, participant.peerId);
+          }
+          return { ok: true };
+        }
+        case 'room.producer.close': {
+          await this.control(node, { type: 'producer.close', ...peer, producerId: message.producerId });
+          const current = await this.updated((s) => s.producers.some((p) => p.producerId === message.producerId), (s) => {
+            s.producers = s.producers.filter((p) => p.producerId !== message.producerId);
+          });
+          if (current) {
+            await this.broadcast(current, { type: 'room.producer.closed', roomId, producerId: message.producerId, peerId: participant.peerId }, participant.peerId);
+          }
+          return { ok: true };
+        }
+        case 'room.consume': {
+          const consumer = await this.control(node, {
+            type: 'consumer.create',
+            ...peer,
+            transportId: message.transportId,
+            producerId: message.producerId,
+            rtpCapabilities: message.rtpCapabilities,
+          });
+          return { ok: true, reply: { type: 'room.consumed', ref, roomId, consumer } };
+        }
+        case 'room.consumer.pause':
+        case 'room.consumer.resume':
+          await this.control(node, { type: message.type === 'room.consumer.pause' ? 'consumer.pause' : 'consumer.resume', ...peer, consumerId: message.consumerId });
+          return { ok: true };
+        case 'room.consumer.layers':
+          await this.control(node, { type: 'consumer.layers', ...peer, consumerId: message.consumerId, spatialLayer: message.spatialLayer, temporalLayer: message.temporalLayer });
+          return { ok: true };
+        default:
+          return assertNever(message);
+      }
+    } catch (error) {
+      if (!(error instanceof NodeUnreachable)) throw error;
+      log.warn('room.node_unreachable', { ...logIds(state), nodeId: node.nodeId, request: message.type }, error);
+      await this.serial(() => this.move(node.nodeId, 'node-failed'));
+      return failure(ErrorCode.mediaUnavailable, 'the media node failed; the room moves to another one (room.migrate follows)');
+    }
+  }
+
+  // ---- placement and failover ---------------------------------------------------------------
+
+  /**
+   * Moves the room off `from` (null: the room has no node) to a healthy node, joins every
+   * participant there and tells them to rebuild (`room.migrate`). Does nothing when the room is no
+   * longer on `from` (another request moved it first). Returns the node the room is on, or null.
+   * Runs inside `serial`.
+   */
+  private async move(from: string | null, reason: MigrateReason): Promise<PlacedNode | null> {
+    const state = await this.load();
+    if (!state) return null;
+    if ((state.node?.nodeId ?? null) !== from) return state.node;
+    const fleet = mediaFleet(this.env);
+    if (from !== null) {
+      // A dead worker is the node's own business: the node itself is fine to host the room again.
+      if (reason !== 'worker-died') await fleet.reportFailure(from);
+      await fleet.release(from);
+    }
+    const node = await this.place(state, reason === 'worker-died' || from === null ? [] : [from]);
+    state.node = node;
+    state.producers = [];
+    if (node) {
+      try {
+        for (const participant of state.participants) {
+          await this.control(node, { type: 'peer.join', roomId: this.nodeRoomId, peerId: participant.peerId });
+        }
+      } catch (error) {
+        log.error('room.rejoin_failed', { ...logIds(state), nodeId: node.nodeId }, error);
+        await fleet.release(node.nodeId);
+        state.node = null;
+      }
+    }
+    await this.save(state);
+    await this.scheduleAlarm(state);
+    if (!state.node) {
+      if (state.participants.length > 0) log.error('room.no_node', { ...logIds(state), from, reason });
+      return null;
+    }
+    if (state.participants.length > 0) {
+      // Whatever they had on the old node (or on none, after a failed move) is gone.
+      log.warn('room.migrated', { ...logIds(state), from, nodeId: state.node.nodeId, reason, participants: state.participants.length });
+      await this.broadcast(state, { type: 'room.migrate', roomId: state.roomId, rtpCapabilities: state.node.rtpCapabilities, reason });
+    } else {
+      log.info('room.placed', { ...logIds(state), nodeId: state.node.nodeId });
+    }
+    return state.node;
+  }
+
+  /** Creates the room on the least-loaded usable node, trying a few candidates. */
+  private async place(state: RoomState, exclude: string[]): Promise<PlacedNode | null> {
+    const fleet = mediaFleet(this.env);
+    const skip = [...exclude];
+    for (let attempt = 0; attempt < PLACEMENT_CANDIDATES; attempt++) {
+      const candidate = await fleet.pick(skip);
+      if (!candidate) return null;
+      try {
+        const created = await controlRequest(candidate.controlUrl, this.secret, { type: 'room.create', roomId: this.nodeRoomId });
+        return { ...candidate, placedAt: Date.now(), rtpCapabilities: created.rtpCapabilities };
+      } catch (error) {
+        if (!(error instanceof NodeUnreachable || error instanceof NodeDraining)) throw error;
+        log.warn('room.placement_failed', { ...logIds(state), nodeId: candidate.nodeId }, error);
+        if (error instanceof NodeUnreachable) await fleet.reportFailure(candidate.nodeId);
+        await fleet.release(candidate.nodeId);
+        skip.push(candidate.nodeId);
+      }
+    }
+    return null;
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private control<R extends Parameters<typeof controlRequest>[2]>(node: PlacedNode, request: R) {
+    return controlRequest(node.controlUrl, this.secret, request);
+  }
+
+  private get secret(): string {
+    const secret = this.env.MEDIA_CONTROL_SECRET;
+    if (!secret) throw new ApiError(ErrorCode.mediaUnavailable, 'conference rooms are not configured');
+    return secret;
+  }
+
+  /** The node's name for this room: this object's id, which the Worker turns back into a stub. */
+  private get nodeRoomId(): string {
+    return this.ctx.id.toString();
+  }
+
+  /** Runs membership and placement changes one at a time (relays need not wait). */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Loads, applies `change` when `when` still holds, saves; the stored state or null. */
+  private async updated(when: (state: RoomState) => boolean, change: (state: RoomState) => void): Promise<RoomState | null> {
+    const state = await this.load();
+    if (!state || !when(state)) return null;
+    change(state);
+    await this.save(state);
+    return state;
+  }
+
+  /** Sends a message to every participant's device (but `exceptPeer`); a failing hub is logged. */
+  private async broadcast(state: RoomState, message: ServerMessage, exceptPeer?: string): Promise<void> {
+    await Promise.all(
+      state.participants
+        .filter((p) => p.peerId !== exceptPeer)
+        .map((p) =>
+          userHub(this.env, state.tenantId, p.userId)
+            .deliver(message, { only: p.deviceId })
+            .catch((error: unknown) => log.warn('room.deliver_failed', { ...logIds(state), userId: p.userId, type: message.type }, error)),
+        ),
+    );
+  }
+
+  private async scheduleAlarm(state: RoomState): Promise<void> {
+    const at =
+      state.participants.length > 0
+        ? Date.now() + healthCheckMs(this.env)
+        : state.activeAt + RETAIN_EMPTY_MS;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  private async save(state: RoomState): Promise<void> {
+    await this.ctx.storage.put(STATE_KEY, state);
+  }
+
+  private load(): Promise<RoomState | undefined> {
+    return this.ctx.storage.get<RoomState>(STATE_KEY);
+  }
+}
+
+function findParticipant(state: RoomState, actor: Actor): Participant | undefined {
+  return state.participants.find((p) => p.userId === actor.userId && p.deviceId === actor.deviceId);
+}
+
+function publicParticipant({ peerId, userId, displayName }: Participant): RoomParticipant {
+  return { peerId, userId, displayName };
+}
+
+function maxParticipants(env: Env): number {
+  const value = Number(env.ROOM_MAX_PARTICIPANTS);
+  return Number.isInteger(value) && value > 0 ? value : DEFAULT_ROOM_MAX_PARTICIPANTS;
+}
+
+/** How often an occupied room checks its node's registration: a third of the TTL, 5-60 s. */
+function healthCheckMs(env: Env): number {
+  return Math.min(60_000, Math.max(5_000, nodeTtlMs(env.MEDIA_NODE_TTL_SECONDS) / 3));
+}
+
+function logIds(state: RoomState) {
+  return { tenantId: state.tenantId, roomId: state.roomId, nodeId: state.node?.nodeId };
+}

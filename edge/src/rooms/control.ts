@@ -1,0 +1,120 @@
+/**
+ * Signed control requests from the edge to a media node (protocol/mediaControl.ts). The node's
+ * answers are validated like any other input. Two kinds of failure: the node refused the request
+ * (4xx: a typed error for the participant), or the node could not answer (network error, timeout,
+ * 5xx other than `draining`): `NodeUnreachable`, on which the room moves.
+ */
+import {
+  CONTROL_SIGNATURE_HEADER,
+  ControlOk,
+  ConsumerCreated,
+  ErrorCode,
+  MediaErrorBody,
+  NodeStatus,
+  PeerJoined,
+  ProducerCreated,
+  RoomCreated,
+  signControlRequest,
+  toControlHttp,
+  TransportCreated,
+  type ControlRequestInput,
+  type ControlRequestType,
+  type ControlResponses,
+} from '@callstack/protocol';
+import * as v from 'valibot';
+import { ApiError } from '../errors.ts';
+
+const TIMEOUT_MS = 5_000;
+
+const RESPONSES: { [T in ControlRequestType]: v.GenericSchema<unknown, ControlResponses[T]> } = {
+  'room.create': RoomCreated,
+  'room.close': ControlOk,
+  'peer.join': PeerJoined,
+  'peer.leave': ControlOk,
+  'transport.create': TransportCreated,
+  'transport.connect': ControlOk,
+  'producer.create': ProducerCreated,
+  'producer.pause': ControlOk,
+  'producer.resume': ControlOk,
+  'producer.close': ControlOk,
+  'consumer.create': ConsumerCreated,
+  'consumer.pause': ControlOk,
+  'consumer.resume': ControlOk,
+  'consumer.layers': ControlOk,
+  'node.drain': NodeStatus,
+  'node.status': NodeStatus,
+};
+
+/** The node did not answer usefully: the room should move to another node. */
+export class NodeUnreachable extends Error {
+  override name = 'NodeUnreachable';
+}
+
+/** The node is draining and refused a new room: try another node (not a failure of the node). */
+export class NodeDraining extends Error {
+  override name = 'NodeDraining';
+}
+
+export async function controlRequest<R extends ControlRequestInput>(
+  controlUrl: string,
+  secret: string,
+  request: R,
+): Promise<ControlResponses[R['type']]> {
+  const http = toControlHttp(request);
+  const body = http.body ?? '';
+  let response: Response;
+  try {
+    response = await fetch(new URL(http.path, controlUrl), {
+      method: http.method,
+      headers: {
+        'content-type': 'application/json',
+        [CONTROL_SIGNATURE_HEADER]: await signControlRequest(secret, { method: http.method, path: http.path, body }),
+      },
+      body: http.body,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new NodeUnreachable(`${request.type}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch {
+    throw new NodeUnreachable(`${request.type}: HTTP ${response.status} without a JSON body`);
+  }
+  if (response.ok) {
+    const parsed = v.safeParse(RESPONSES[request.type], json);
+    if (!parsed.success) throw new NodeUnreachable(`${request.type}: malformed answer`);
+    return parsed.output as ControlResponses[R['type']];
+  }
+  const error = v.safeParse(MediaErrorBody, json);
+  const code = error.success ? error.output.error.code : undefined;
+  if (code === 'draining') throw new NodeDraining(`${request.type}: node is draining`);
+  if (response.status >= 500 || !error.success) throw new NodeUnreachable(`${request.type}: HTTP ${response.status}`);
+  throw toParticipantError(code!, error.output.error.message);
+}
+
+/** A node's refusal as the participant sees it; the node's own auth problems are ours, not theirs. */
+function toParticipantError(code: v.InferOutput<typeof MediaErrorBody>['error']['code'], message: string): ApiError {
+  switch (code) {
+    case 'bad_request':
+    case 'not_found':
+    case 'conflict':
+    case 'invalid_state':
+      return new ApiError(code, message);
+    case 'cannot_consume':
+      return new ApiError(ErrorCode.invalidState, `cannot consume: ${message}`);
+    case 'payload_too_large':
+      return new ApiError(ErrorCode.messageTooLarge, message);
+    case 'unauthorized':
+    case 'signature_expired':
+    case 'replayed':
+    case 'method_not_allowed':
+    case 'draining':
+    case 'internal':
+      // Misconfiguration between edge and node (secret, clock, version): log it, show nothing internal.
+      throw new NodeUnreachable(`node refused the edge: ${code}: ${message}`);
+    default:
+      return code satisfies never;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Conference rooms over the signaling socket (`/api/signaling`). The edge relays between the
+ * browser (mediasoup-client) and the room's media node; the browser never talks to the node's
+ * control API. Every request carries `ref`; requests that return data are answered by the reply
+ * named below (same `ref`) instead of `ack`; failures are `error` with a stable code.
+ *
+ * Flow: `room.create` → `room.created {roomId}` (any user of the tenant may then join; the id means
+ * nothing to another tenant: `not_found`). `room.join` → `room.joined` with the router's RTP
+ * capabilities (load them into the mediasoup-client Device), the others in the room and their
+ * producers; everyone else gets `room.participant.joined`. Then:
+ *
+ * - `room.transport.create {direction: send|recv}` → `room.transport.created` (ICE/DTLS parameters);
+ *   on the transport's `connect` event send `room.transport.connect {dtlsParameters}` (ack).
+ * - `room.produce {kind, source: mic|camera|screen, rtpParameters}` → `room.produced {producerId}`;
+ *   everyone else gets `room.producer.new`.
+ * - On `room.producer.new` (and for each producer in `room.joined`): `room.consume {producerId,
+ *   rtpCapabilities}` → `room.consumed` (the consumer starts paused); create the track, then
+ *   `room.consumer.resume`.
+ * - `room.producer.pause|resume|close`, `room.consumer.pause|resume`, `room.consumer.layers`
+ *   (simulcast: spatial/temporal layer) → ack. Pausing or resuming a producer tells the others
+ *   with `room.producer.paused`.
+ * - The node's active speaker arrives as `room.speaker`; a producer that ends as
+ *   `room.producer.closed` (drop its consumer).
+ * - `room.migrate`: the room moved to another media node (the old one failed). Everything on the
+ *   old node is gone: close the transports, load the new `rtpCapabilities`, create new
+ *   transports, produce again and consume the producers announced after this message.
+ * - `room.leave` (ack); the others get `room.participant.left`. A device whose socket closes
+ *   leaves every room it was in.
+ */
+import * as v from 'valibot';
+import { Id, Ref } from './frames.ts';
+import {
+  ConsumerCreated,
+  DtlsParameters,
+  MediaKind,
+  MediaSource,
+  RtpCapabilities,
+  RtpParameters,
+  TransportCreated,
+  TransportDirection,
+} from './mediaControl.ts';
+
+const MediaId = v.pipe(v.string(), v.uuid());
+const RoomRef = { ref: Ref, roomId: Id };
+
+// ---- client -> edge ------------------------------------------------------------------------
+
+export const RoomCreate = v.object({ type: v.literal('room.create'), ref: Ref });
+export const RoomJoin = v.object({ type: v.literal('room.join'), ...RoomRef });
+export const RoomLeave = v.object({ type: v.literal('room.leave'), ...RoomRef });
+export const RoomTransportCreate = v.object({
+  type: v.literal('room.transport.create'),
+  ...RoomRef,
+  direction: TransportDirection,
+  /** `plain` only works against a node started with MEDIA_PLAIN_TRANSPORTS=true (tests). */
+  transport: v.optional(v.picklist(['webrtc', 'plain']), 'webrtc'),
+});
+export const RoomTransportConnect = v.object({
+  type: v.literal('room.transport.connect'),
+  ...RoomRef,
+  transportId: MediaId,
+  connect: v.variant('transport', [
+    v.object({ transport: v.literal('webrtc'), dtlsParameters: DtlsParameters }),
+    v.object({ transport: v.literal('plain'), ip: v.pipe(v.string(), v.ip()), port: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)) }),
+  ]),
+});
+export const RoomProduce = v.object({
+  type: v.literal('room.produce'),
+  ...RoomRef,
+  transportId: MediaId,
+  kind: MediaKind,
+  source: MediaSource,
+  rtpParameters: RtpParameters,
+  paused: v.optional(v.boolean(), false),
+});
+export const RoomProducerPause = v.object({ type: v.literal('room.producer.pause'), ...RoomRef, producerId: MediaId });
+export const RoomProducerResume = v.object({ type: v.literal('room.producer.resume'), ...RoomRef, producerId: MediaId });
+export const RoomProducerClose = v.object({ type: v.literal('room.producer.close'), ...RoomRef, producerId: MediaId });
+export const RoomConsume = v.object({
+  type: v.literal('room.consume'),
+  ...RoomRef,
+  transportId: MediaId,
+  producerId: MediaId,
+  rtpCapabilities: RtpCapabilities,
+});
+export const RoomConsumerPause = v.object({ type: v.literal('room.consumer.pause'), ...RoomRef, consumerId: MediaId });
+export const RoomConsumerResume = v.object({ type: v.literal('room.consumer.resume'), ...RoomRef, consumerId: MediaId });
+export const RoomConsumerLayers = v.object({
+  type: v.literal('room.consumer.layers'),
+  ...RoomRef,
+  consumerId: MediaId,
+  spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
+  temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
+});
+
+/** Room requests on the signaling socket (part of `ClientMessage`). */
+export const RoomClientMessages = [
+  RoomCreate,
+  RoomJoin,
+  RoomLeave,
+  RoomTransportCreate,
+  RoomTransportConnect,
+  RoomProduce,
+  RoomProducerPause,
+  RoomProducerResume,
+  RoomProducerClose,
+  RoomConsume,
+  RoomConsumerPause,
+  RoomConsumerResume,
+  RoomConsumerLayers,
+] as const;
+
+// ---- edge -> client ------------------------------------------------------------------------
+
+export const RoomParticipant = v.object({ peerId: Id, userId: Id, displayName: v.string() });
+export type RoomParticipant = v.InferOutput<typeof RoomParticipant>;
+
+export const RoomProducerInfo = v.object({ producerId: MediaId, peerId: Id, kind: MediaKind, source: MediaSource, paused: v.boolean() });
+export type RoomProducerInfo = v.InferOutput<typeof RoomProducerInfo>;
+
+export const RoomCreatedMessage = v.object({ type: v.literal('room.created'), ...RoomRef });
+export const RoomJoined = v.object({
+  type: v.literal('room.joined'),
+  ...RoomRef,
+  /** This device's participant id in the room. */
+  peerId: Id,
+  rtpCapabilities: RtpCapabilities,
+  /** The others already in the room, and what they send. */
+  participants: v.array(RoomParticipant),
+  producers: v.array(RoomProducerInfo),
+});
+export const RoomTransportCreated = v.object({ type: v.literal('room.transport.created'), ...RoomRef, transport: TransportCreated });
+export const RoomProduced = v.object({ type: v.literal('room.produced'), ...RoomRef, producerId: MediaId });
+export const RoomConsumed = v.object({ type: v.literal('room.consumed'), ...RoomRef, consumer: ConsumerCreated });
+export const RoomParticipantJoined = v.object({ type: v.literal('room.participant.joined'), roomId: Id, participant: RoomParticipant });
+export const RoomParticipantLeft = v.object({ type: v.literal('room.participant.left'), roomId: Id, peerId: Id });
+export const RoomProducerNew = v.object({ type: v.literal('room.producer.new'), roomId: Id, producer: RoomProducerInfo });
+export const RoomProducerPaused = v.object({ type: v.literal('room.producer.paused'), roomId: Id, producerId: MediaId, peerId: Id, paused: v.boolean() });
+export const RoomProducerClosed = v.object({ type: v.literal('room.producer.closed'), roomId: Id, producerId: MediaId, peerId: Id });
+export const RoomSpeaker = v.object({ type: v.literal('room.speaker'), roomId: Id, peerId: v.nullable(Id) });
+export const RoomMigrate = v.object({
+  type: v.literal('room.migrate'),
+  roomId: Id,
+  /** The new router's capabilities: reload the Device, then rebuild transports and produce again. */
+  rtpCapabilities: RtpCapabilities,
+  reason: v.picklist(['node-failed', 'node-stale', 'worker-died']),
+});
+
+/** Room messages the edge sends (part of `ServerMessage`). */
+export const RoomServerMessages = [
+  RoomCreatedMessage,
+  RoomJoined,
+  RoomTransportCreated,
+  RoomProduced,
+  RoomConsumed,
+  RoomParticipantJoined,
+  RoomParticipantLeft,
+  RoomProducerNew,
+  RoomProducerPaused,
+  RoomProducerClosed,
+  RoomSpeaker,
+  RoomMigrate,
+] as const;
