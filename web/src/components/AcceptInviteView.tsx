@@ -6,7 +6,7 @@ import { formProblem } from '../forms.ts';
 import { useAction } from '../hooks.ts';
 import { Session } from '../session.ts';
 import { AuthForm } from './AuthForm.tsx';
-import { Field } from './Field.tsx';
+import { Field, NewPasswordField } from './Field.tsx';
 import { Link } from './Link.tsx';
 
 const LABELS = { displayName: 'Your name', password: 'Password' };
@@ -84,15 +84,11 @@ export function AcceptInviteView({ token, signedInAs, onSignedIn }: AcceptInvite
       onSubmit={() => submit(token)}
     >
       <Field id="invite-name" label={LABELS.displayName} autocomplete="name" value={displayName} onValue={setDisplayName} autoFocus required />
-      <Field
+      <NewPasswordField
         id="invite-password"
         label={LABELS.password}
-        type="password"
-        autocomplete="new-password"
-        hint="At least 10 characters."
         value={password}
         onValue={setPassword}
-        required
       />
     </AuthForm>
   );

@@ -31,6 +31,11 @@ export function Field({ id, label, value, onValue, hint, ...input }: FieldProps)
   );
 }
 
+/** A new password: the rules the edge enforces (protocol's `Password`) stated up front. */
+export function NewPasswordField({ hint, ...props }: Omit<FieldProps, 'type' | 'autocomplete'>) {
+  return <Field type="password" autocomplete="new-password" hint={`At least 10 characters.${hint ? ` ${hint}` : ''}`} required {...props} />;
+}
+
 interface RoleSelectProps {
   id: string;
   label: string;

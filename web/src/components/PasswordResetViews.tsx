@@ -6,7 +6,7 @@ import { api, ApiError, errorMessage } from '../api.ts';
 import { formProblem } from '../forms.ts';
 import { useAction } from '../hooks.ts';
 import { AuthForm } from './AuthForm.tsx';
-import { Field } from './Field.tsx';
+import { Field, NewPasswordField } from './Field.tsx';
 import { Link } from './Link.tsx';
 
 /** A signed-out card with one message and a way back to sign-in. */
@@ -122,16 +122,12 @@ export function ResetPasswordView({ token, onReset }: { token: string | null; on
       busyLabel="Saving…"
       onSubmit={() => submit(token)}
     >
-      <Field
+      <NewPasswordField
         id="reset-password"
         label="New password"
-        type="password"
-        autocomplete="new-password"
-        hint="At least 10 characters."
         value={password}
         onValue={setPassword}
         autoFocus
-        required
       />
     </AuthForm>
   );

@@ -9,7 +9,7 @@ import { ROLE_LABELS } from '../roles.ts';
 import type { Session } from '../session.ts';
 import { Confirm } from './admin/Confirm.tsx';
 import { CopyField } from './CopyField.tsx';
-import { Field } from './Field.tsx';
+import { Field, NewPasswordField } from './Field.tsx';
 
 interface ProfileViewProps {
   session: Session;
@@ -68,15 +68,12 @@ function ChangePassword({ session }: { session: Session }) {
       <h2 id="password-title">Password</h2>
       <form class="stack-form" data-testid="password-form" noValidate onSubmit={submit}>
         <Field id="current-password" label="Current password" type="password" autocomplete="current-password" value={currentPassword} onValue={setCurrent} required />
-        <Field
+        <NewPasswordField
           id="new-password"
           label="New password"
-          type="password"
-          autocomplete="new-password"
-          hint="At least 10 characters. Your other devices will be signed out."
+          hint="Your other devices will be signed out."
           value={newPassword}
           onValue={setNew}
-          required
         />
         {action.error && (
           <p class="error" role="alert" data-testid="password-error">

@@ -5,7 +5,7 @@ import { formProblem } from '../forms.ts';
 import { useAction } from '../hooks.ts';
 import { Session } from '../session.ts';
 import { AuthForm } from './AuthForm.tsx';
-import { Field } from './Field.tsx';
+import { Field, NewPasswordField } from './Field.tsx';
 import { Link } from './Link.tsx';
 
 const LABELS = { organisation: 'Organisation name', displayName: 'Your name', email: 'Email', password: 'Password' };
@@ -45,15 +45,11 @@ export function SignupView({ onSignedIn }: { onSignedIn: (session: Session) => v
       <Field id="signup-organisation" label={LABELS.organisation} autocomplete="organization" value={organisation} onValue={setOrganisation} autoFocus required />
       <Field id="signup-name" label={LABELS.displayName} autocomplete="name" value={displayName} onValue={setDisplayName} required />
       <Field id="signup-email" label={LABELS.email} type="email" autocomplete="email" value={email} onValue={setEmail} required />
-      <Field
+      <NewPasswordField
         id="signup-password"
         label={LABELS.password}
-        type="password"
-        autocomplete="new-password"
-        hint="At least 10 characters."
         value={password}
         onValue={setPassword}
-        required
       />
     </AuthForm>
   );
