@@ -67,17 +67,7 @@ export function Contacts({ session, colleagues, presenceOf, callBlocked, onCall 
         {PSTN_UNAVAILABLE}
       </p>
       <div class="row-wrap">
-        <div class="field">
-          <label for="contacts-search">Search contacts</label>
-          <input
-            id="contacts-search"
-            type="search"
-            autocomplete="off"
-            placeholder="Name, email or number"
-            value={search}
-            onInput={(event) => setSearch(event.currentTarget.value)}
-          />
-        </div>
+        <Field id="contacts-search" label="Search contacts" type="search" autocomplete="off" placeholder="Name, email or number" value={search} onValue={setSearch} />
         <label class="check">
           <input
             type="checkbox"

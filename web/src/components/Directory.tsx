@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { DirectoryEntry, PresenceStatus } from '@callstack/protocol';
 import { Avatar } from './Avatar.tsx';
+import { Field } from './Field.tsx';
 import { PresenceDot } from './Presence.tsx';
 
 interface DirectoryProps {
@@ -57,17 +58,7 @@ export function Directory({ users, error, selfId, presenceOf, callBlocked, onCal
   return (
     <section class="card directory" aria-labelledby="directory-title">
       <h2 id="directory-title">People</h2>
-      <div class="field">
-        <label for="directory-search">Search people</label>
-        <input
-          id="directory-search"
-          type="search"
-          autocomplete="off"
-          placeholder="Name or email"
-          value={query}
-          onInput={(event) => setQuery(event.currentTarget.value)}
-        />
-      </div>
+      <Field id="directory-search" label="Search people" type="search" autocomplete="off" placeholder="Name or email" value={query} onValue={setQuery} />
       {body}
     </section>
   );
