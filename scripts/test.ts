@@ -28,7 +28,8 @@ interface Counts {
 interface Suite {
   name: string;
   needsStack: boolean;
-  run(env: NodeJS.ProcessEnv): Promise<Counts>;
+  /** `only`: run just the test files whose name contains it (`npm test -- e2e:conference`). */
+  run(env: NodeJS.ProcessEnv, only?: string): Promise<Counts>;
 }
 
 const TMP = join(ROOT, '.tmp', 'test');
@@ -38,9 +39,9 @@ const LOGS = ensureDir(join(TMP, 'logs'));
 const nodeTests = (name: string, files: string | string[], options: { needsStack?: boolean; concurrency?: number } = {}): Suite => ({
   name,
   needsStack: options.needsStack ?? false,
-  run: async (env) => {
+  run: async (env, only) => {
     const tap = join(TMP, `${name}.tap`);
-    const testFiles = [files].flat().flatMap(expand);
+    const testFiles = [files].flat().flatMap(expand).filter((file) => !only || file.slice(file.lastIndexOf('/') + 1).includes(only));
     if (testFiles.length === 0) {
       console.error(`no test files match ${[files].flat().join(' ')}`);
       return { passed: 0, failed: 1 };
@@ -77,9 +78,9 @@ const SUITES: Suite[] = [
     // the checkout; about 5 min cold on 2 cores, under a second cached).
     name: 'media-fleet',
     needsStack: false,
-    run: async (env) => {
+    run: async (env, only) => {
       if ((await exec('npm', ['run', '--silent', 'build:worker', '-w', 'media-fleet'], env)) !== 0) return { passed: 0, failed: 1 };
-      return nodeTests('media-fleet-tests', ['media-fleet/src/*.test.ts', 'media-fleet/test/*.test.ts']).run(env);
+      return nodeTests('media-fleet-tests', ['media-fleet/src/*.test.ts', 'media-fleet/test/*.test.ts']).run(env, only);
     },
   },
   {
@@ -102,8 +103,9 @@ const SUITES: Suite[] = [
 // The edge's wrangler.toml serves web/dist: every suite that loads it needs the build.
 buildWeb();
 
-const selected = process.argv.slice(2);
-const suites = selected.length ? SUITES.filter((suite) => selected.includes(suite.name)) : SUITES;
+// `suite` or `suite:part-of-a-file-name`, e.g. `npm test -- integration:rooms e2e`.
+const selected = new Map(process.argv.slice(2).map((arg) => [arg.split(':')[0]!, arg.split(':')[1]]));
+const suites = selected.size ? SUITES.filter((suite) => selected.has(suite.name)) : SUITES;
 const totals: Counts = { passed: 0, failed: 0 };
 const stops: (() => Promise<void>)[] = [];
 const results: string[] = [];
@@ -114,7 +116,7 @@ try {
     if (suite.needsStack && !stackEnv) stackEnv = await startStack();
     console.log(`\n━━ ${suite.name} ━━`);
     const started = Date.now();
-    const counts = await suite.run({ ...process.env, ...stackEnv });
+    const counts = await suite.run({ ...process.env, ...stackEnv }, selected.get(suite.name));
     totals.passed += counts.passed;
     totals.failed += counts.failed;
     results.push(`${suite.name.padEnd(12)} ${counts.passed} passed, ${counts.failed} failed  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
