@@ -123,6 +123,17 @@ describe('node scripts', () => {
     });
   });
 
+  test('media configure: the service knows itself by the instance id it is registered under', async () => {
+    // `install -g callstack` needs the node's system user; the stand-in only creates the file.
+    const configure = 'CONF=$1; SECRETS=$1/secrets; set -a; . "$1/node.env"; . "$1/addresses.env"; set +a; . "$2"; install() { : >"${@: -1}"; }; node_configure';
+    await promisify(execFile)('bash', ['-c', configure, 'configure', join(dir, 'etc'), join(dir, 'lib/node.sh')], { env: env() });
+    const mediaEnv = Object.fromEntries(readFileSync(join(dir, 'etc/media.env'), 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    assert.equal(mediaEnv.MEDIA_NODE_ID, 'i-0abc');
+    assert.equal(mediaEnv.MEDIA_CONTROL_SECRET, SECRET);
+    assert.equal(mediaEnv.MEDIA_ANNOUNCED_IP, '203.0.113.7');
+    assert.equal(mediaEnv.EDGE_URL, url);
+  });
+
   test('metrics: ConsumersPerWorker, Peers and Rooms with the group dimension', async () => {
     await agent('metrics');
     const call = awsCalls().at(-1) ?? '';

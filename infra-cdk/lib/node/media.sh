@@ -12,11 +12,14 @@ node_prepare() {
   id callstack >/dev/null 2>&1 || useradd --system --home-dir /opt/callstack --shell /usr/sbin/nologin callstack
 }
 
+# MEDIA_NODE_ID is the instance id, the name the agent registers the node under: the node's
+# events carry it, and the edge ignores events from a node id it did not place the room on.
 node_configure() {
   (umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SECRETS/control-secret")" >"$SECRETS/control-auth-header")
   install -m 0640 -g callstack /dev/null "$CONF/media.env"
   cat >"$CONF/media.env" <<ENV
 NODE_ENV=production
+MEDIA_NODE_ID=$CALLSTACK_INSTANCE_ID
 MEDIA_CONTROL_SECRET=$(cat "$SECRETS/control-secret")
 MEDIA_ANNOUNCED_IP=$CALLSTACK_PUBLIC_IP
 MEDIA_RTC_MIN_PORT=$CALLSTACK_RTC_MIN_PORT
