@@ -18,6 +18,7 @@ export default defineConfig({
           JWT_SECRET: 'unit-test-secret-unit-test-secret',
           RING_TIMEOUT_SECONDS: '1',
           TURN_SECRET: 'turn-secret',
+          MEDIA_CONTROL_SECRET: 'media-control-secret',
           TURN_URLS: 'stun:stun.example.test:3478,turn:turn.example.test:3478?transport=udp,turns:turn.example.test:443?transport=tcp',
         },
       },

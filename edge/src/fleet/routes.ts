@@ -1,7 +1,8 @@
 /**
  * What nodes send the edge, both signed with MEDIA_CONTROL_SECRET: registrations
  * (`POST /api/fleet/nodes`, Stripe-style `t=,v1=` as infra-cdk's agent signs) and media node
- * events (`POST /api/fleet/events`, the control API's `t=,n=,v1=`), each routed to the room's object.
+ * events (`POST /api/fleet/events`, the control API's `t=,n=,v1=`), each routed to the room's object,
+ * which refuses a nonce it has seen (409: a replay).
  */
 import {
   CONTROL_SIGNATURE_HEADER,
@@ -40,16 +41,17 @@ export async function nodeEvent(request: Request, env: Env): Promise<Response> {
   if (!check.ok) throw new ApiError(check.code, check.message);
   const event = parse(MediaNodeEvent, body);
   const roomIds = event.type === 'worker.died' ? event.roomIds : [event.roomId];
-  await Promise.all(
+  const applied = await Promise.all(
     roomIds.map(async (roomId) => {
       const id = roomObjectId(env, roomId);
       if (!id) {
         log.warn('fleet.event_for_unknown_room', { nodeId: event.nodeId, roomId, type: event.type });
-        return;
+        return true;
       }
-      await env.ROOM.get(id).nodeEvent(event);
+      return env.ROOM.get(id).nodeEvent(event, check.nonce);
     }),
   );
+  if (applied.includes(false)) throw new ApiError(ErrorCode.conflict, 'this event was already received (replayed signature)');
   return new Response(null, { status: 204 });
 }
 

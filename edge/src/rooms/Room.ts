@@ -12,6 +12,7 @@
  */
 import {
   assertNever,
+  CONTROL_SIGNATURE_MAX_SKEW_SECONDS,
   ErrorCode,
   type MediaNodeEvent,
   type RoomClientMessage,
@@ -67,6 +68,9 @@ export type MigrateReason = Extract<ServerMessage, { type: 'room.migrate' }>['re
 export type RoomOutcome = Outcome<{ reply?: ServerMessage }>;
 
 const STATE_KEY = 'room';
+const NONCE_PREFIX = 'nonce:';
+/** A signature is accepted within ±skew of the edge's clock, so its nonce must be kept for both sides of it. */
+const NONCE_RETAIN_MS = 2 * CONTROL_SIGNATURE_MAX_SKEW_SECONDS * 1000;
 
 export class Room extends DurableObject<Env> {
   private queue: Promise<unknown> = Promise.resolve();
@@ -120,10 +124,23 @@ export class Room extends DurableObject<Env> {
 
   // ---- called by the Worker (node events) -------------------------------------------------
 
-  async nodeEvent(event: MediaNodeEvent): Promise<void> {
+  /**
+   * Applies a node's event; false when its signature's nonce was seen before (a replay). Nonces
+   * are kept only by rooms the event concerns, so unknown rooms store nothing.
+   */
+  async nodeEvent(event: MediaNodeEvent, nonce: string): Promise<boolean> {
     const state = await this.load();
     // Events from a node the room has left (or never used) describe nothing of ours.
-    if (!state?.node || state.node.nodeId !== event.nodeId) return;
+    if (!state?.node || state.node.nodeId !== event.nodeId) return true;
+    if (!(await this.firstSighting(nonce))) {
+      log.warn('room.event_replayed', { ...logIds(state), type: event.type });
+      return false;
+    }
+    await this.applyNodeEvent(state, event);
+    return true;
+  }
+
+  private async applyNodeEvent(state: RoomState, event: MediaNodeEvent): Promise<void> {
     const ids = logIds(state);
     switch (event.type) {
       case 'speaker.changed':
@@ -153,6 +170,7 @@ export class Room extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const state = await this.load();
     if (!state) return;
+    await this.forgetOldNonces();
     if (state.participants.length === 0) {
       if (Date.now() - state.activeAt >= RETAIN_EMPTY_MS) {
         log.info('room.forgotten', logIds(state));
@@ -443,6 +461,22 @@ export class Room extends DurableObject<Env> {
             .catch((error: unknown) => log.warn('room.deliver_failed', { ...logIds(state), userId: p.userId, type: message.type }, error)),
         ),
     );
+  }
+
+  /** Records a node event's nonce; false when it was already there. */
+  private async firstSighting(nonce: string): Promise<boolean> {
+    const key = `${NONCE_PREFIX}${nonce}`;
+    if ((await this.ctx.storage.get(key)) !== undefined) return false;
+    await this.ctx.storage.put(key, Date.now() + NONCE_RETAIN_MS);
+    return true;
+  }
+
+  private async forgetOldNonces(): Promise<void> {
+    const now = Date.now();
+    const nonces = await this.ctx.storage.list<number>({ prefix: NONCE_PREFIX });
+    const expired = [...nonces].filter(([, until]) => until <= now).map(([key]) => key);
+    // storage.delete takes at most 128 keys per call.
+    for (let i = 0; i < expired.length; i += 128) await this.ctx.storage.delete(expired.slice(i, i + 128));
   }
 
   private async scheduleAlarm(state: RoomState): Promise<void> {
