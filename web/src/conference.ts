@@ -13,8 +13,11 @@ import { Device, type types } from 'mediasoup-client';
 import { Emitter } from './emitter.ts';
 import type { AckMessage, RoomMessage, SignalingClient, SignalingErrorMessage, SignalingStatus } from './signaling.ts';
 
-/** The camera every participant sends (small: a meeting grid rarely shows more). */
-export const CAMERA_CONSTRAINTS = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 24 } } as const;
+/**
+ * The camera every participant sends. 960x540 is the smallest size at which Chromium sends all
+ * three simulcast layers (it drops the top one below that).
+ */
+export const CAMERA_CONSTRAINTS = { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 15, max: 24 } } as const;
 /** Simulcast: quarter, half and full resolution; VP8 temporal layers in each. */
 export const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
   { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
@@ -28,6 +31,11 @@ export const REQUEST_TIMEOUT_MS = 15_000;
 export const PROBE_AFTER_MS = 1_500;
 /** Between further checks while the transport stays down. */
 export const PROBE_EVERY_MS = 3_000;
+/**
+ * How often the transports' received bytes are sampled. ICE takes 5 s or more to call a dead
+ * node `disconnected`; bytes stop at once (media, RTCP, transport-cc feedback).
+ */
+export const WATCHDOG_INTERVAL_MS = 1_000;
 
 // ---- requests --------------------------------------------------------------------------------
 
@@ -271,6 +279,25 @@ export function spatialLayersOf(rtpParameters: { encodings?: { scalabilityMode?:
   return match ? Number(match[1]) : 1;
 }
 
+/**
+ * Notices a transport that stopped receiving although it should be busy: `sample` returns true
+ * after `limit` samples in a row without new bytes while busy (a sending camera gets constant
+ * feedback; a resumed video consumer gets media). Idle samples reset it.
+ */
+export class StallDetector {
+  private last: number | null = null;
+  private stalls = 0;
+
+  constructor(private readonly limit = 2) {}
+
+  sample(bytesReceived: number, busy: boolean): boolean {
+    const stalled = busy && this.last !== null && bytesReceived <= this.last;
+    this.last = bytesReceived;
+    this.stalls = stalled ? this.stalls + 1 : 0;
+    return this.stalls >= this.limit;
+  }
+}
+
 export interface TileView {
   visible: boolean;
   /** Rendered width in device pixels. */
@@ -301,6 +328,7 @@ interface Media {
   device: Device;
   send: types.Transport;
   recv: types.Transport;
+  stalls: { send: StallDetector; recv: StallDetector };
 }
 
 export interface ConferenceOptions {
@@ -364,6 +392,8 @@ export class Conference extends Emitter<{ change: undefined }> {
   /** `<epoch>:<producer id or source>` of consume and produce calls under way (no duplicates). */
   private readonly inFlight = new Set<string>();
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly watchdog: ReturnType<typeof setInterval>;
+  private lastProbeAt = 0;
 
   constructor(
     roomId: string,
@@ -377,6 +407,7 @@ export class Conference extends Emitter<{ change: undefined }> {
       options.signaling.on('hello', () => this.onReconnected()),
       options.signaling.on('status', (status) => this.onStatus(status)),
     ];
+    this.watchdog = setInterval(() => void this.checkTransports(), WATCHDOG_INTERVAL_MS);
   }
 
   /** Opens camera and microphone, joins, and starts sending and receiving. */
@@ -509,6 +540,7 @@ export class Conference extends Emitter<{ change: undefined }> {
 
   dispose(): void {
     clearTimeout(this.probeTimer);
+    clearInterval(this.watchdog);
     for (const off of this.unsubscribe) off();
     this.requests.dispose();
   }
@@ -625,7 +657,7 @@ export class Conference extends Emitter<{ change: undefined }> {
       recv.close();
       return null;
     }
-    const media = { epoch, device, send, recv };
+    const media = { epoch, device, send, recv, stalls: { send: new StallDetector(), recv: new StallDetector() } };
     this.current = media;
     return media;
   }
@@ -663,6 +695,26 @@ export class Conference extends Emitter<{ change: undefined }> {
     return transport;
   }
 
+  /** Probes at once when a busy transport stopped receiving (see StallDetector). */
+  private async checkTransports(): Promise<void> {
+    const media = this.current;
+    if (!media || this.state.phase !== 'joined') return;
+    const busy = {
+      send: [...this.producers.values()].some((p) => p.kind === 'video' && !p.paused && !p.closed),
+      recv: this.state.media.some((m) => m.kind === 'video' && m.consumerId !== null && !m.consumerPaused && !m.paused),
+    };
+    for (const direction of ['send', 'recv'] as const) {
+      const transport = media[direction];
+      if (transport.closed) return;
+      let bytes = 0;
+      (await transport.getStats()).forEach((entry: Record<string, unknown>) => {
+        if (entry.type === 'transport') bytes += Number(entry.bytesReceived ?? 0);
+      });
+      if (media.epoch !== this.epoch) return;
+      if (media.stalls[direction].sample(bytes, busy[direction])) this.scheduleProbe(0);
+    }
+  }
+
   /**
    * The media connection dropped: ask the edge to check the node now. A dead node makes the room
    * move (`room.migrate` rebuilds); a live node with a failed connection gets us a fresh join.
@@ -675,7 +727,12 @@ export class Conference extends Emitter<{ change: undefined }> {
       const media = this.current;
       if (epoch !== this.epoch || !media) return;
       const states = [media.send.connectionState, media.recv.connectionState];
-      if (!states.some((s) => s === 'disconnected' || s === 'failed')) return;
+      const lost = states.some((s) => s === 'disconnected' || s === 'failed');
+      // A stall probes at once; a disconnect only if it lasted.
+      if (!lost && delayMs > 0) return;
+      if (lost) this.scheduleProbe(PROBE_EVERY_MS);
+      if (Date.now() - this.lastProbeAt < PROBE_EVERY_MS) return;
+      this.lastProbeAt = Date.now();
       this.requests.send({ type: 'room.probe', roomId: this.state.roomId }, 'ack').then(
         () => {
           if (epoch === this.epoch && states.includes('failed')) {
@@ -685,9 +742,9 @@ export class Conference extends Emitter<{ change: undefined }> {
         },
         (error: unknown) => console.warn('conference: the media node is being replaced', error),
       );
-      this.scheduleProbe(PROBE_EVERY_MS);
     }, delayMs);
   }
+
 
   // ---- local media -----------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { Conference, type ConferenceState, type RoomSignaling, type TileView } from '../conference.ts';
 import { navigate } from '../route.ts';
 import { iceTransportPolicy } from '../settings.ts';
@@ -74,7 +74,7 @@ export function RoomView({ roomId, signaling, iceServers, myName, onConference, 
   const large = pinnedTile ?? tiles.find((tile) => tile.source === 'screen');
   const grid = tiles.filter((tile) => tile !== large);
   const link = `${location.origin}/rooms/${roomId}`;
-  const view = (producerId: string, tileView: TileView) => conference.viewTile(producerId, tileView);
+  const view = useCallback((producerId: string, tileView: TileView) => conference.viewTile(producerId, tileView), [conference]);
   const togglePin = (key: string) => setPinned((current) => (current === key ? null : key));
 
   if (state.phase === 'failed' || state.phase === 'left') {
@@ -263,9 +263,13 @@ function Tile({ tile, large, pinned, documentVisible, onView, onPin }: TileProps
   useEffect(() => {
     const node = element.current;
     if (!node || !producerId) return;
-    let visible = true;
-    let width = node.clientWidth;
-    const report = () => onView(producerId, { visible: visible && documentVisible, width: Math.round(width * devicePixelRatio), large: large || tile.source === 'screen' });
+    // Both observers report once as soon as they observe: nothing is assumed before that.
+    let visible: boolean | undefined;
+    let width: number | undefined;
+    const report = () => {
+      if (visible === undefined || width === undefined) return;
+      onView(producerId, { visible: visible && documentVisible, width: Math.round(width * devicePixelRatio), large: large || tile.source === 'screen' });
+    };
     const intersection = new IntersectionObserver((entries) => {
       visible = entries.at(-1)?.isIntersecting ?? visible;
       report();
@@ -276,7 +280,6 @@ function Tile({ tile, large, pinned, documentVisible, onView, onPin }: TileProps
     });
     intersection.observe(node);
     resize.observe(node);
-    report();
     return () => {
       intersection.disconnect();
       resize.disconnect();
