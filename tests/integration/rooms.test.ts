@@ -289,6 +289,7 @@ describe('failover and drain', () => {
     await join(bob, roomId);
     const first = await nodeStatus(stack.mediaNode.controlUrl);
     assert.ok(first.peers >= 2, 'the room is on the stack node');
+    assert.equal((await bob.request({ type: 'room.probe', roomId })).type, 'ack', 'a live node passes the probe');
 
     const second = await startMediaNode({
       nodeId: 'test-media-2',
@@ -302,8 +303,8 @@ describe('failover and drain', () => {
     nodes.push(second);
     process.kill(-stack.mediaNode.pid, 'SIGKILL');
 
-    // The next request finds the node gone: the room moves, the request fails typed.
-    const failed = await alice.request({ type: 'room.transport.create', roomId, direction: 'send', transport: 'plain' });
+    // A browser whose media stalled probes: the edge finds the node gone, the room moves, the probe fails typed.
+    const failed = await alice.request({ type: 'room.probe', roomId });
     assert.equal(failed.type === 'error' && failed.code, 'media_unavailable');
     for (const client of [alice, bob]) {
       const migrate = await client.next('room.migrate');
