@@ -32,4 +32,6 @@ test('room messages are validated like every other frame', () => {
   assert.equal(!bad.ok && bad.code, 'bad_message');
   const transport = parseClientMessage(JSON.stringify({ type: 'room.transport.create', roomId, direction: 'send' }));
   assert.ok(transport.ok && transport.message.type === 'room.transport.create' && transport.message.transport === 'webrtc', 'webrtc by default');
+  assert.ok(parseClientMessage(JSON.stringify({ type: 'room.probe', ref: 'p', roomId })).ok);
+  assert.equal(parseClientMessage(JSON.stringify({ type: 'room.probe', ref: 'p' })).ok, false, 'a probe names its room');
 });

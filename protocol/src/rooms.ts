@@ -24,6 +24,9 @@
  * - `room.migrate`: the room moved to another media node (the old one failed). Everything on the
  *   old node is gone: close the transports, load the new `rtpCapabilities`, create new
  *   transports, produce again and consume the producers announced after this message.
+ * - `room.probe` (ack): the browser's media connection dropped; the edge asks the node at once
+ *   instead of waiting for its health check. A node that does not answer is replaced (the reply
+ *   is `media_unavailable` and `room.migrate` follows).
  * - `room.leave` (ack); the others get `room.participant.left`. A device whose socket closes
  *   leaves every room it was in.
  */
@@ -92,6 +95,8 @@ export const RoomConsumerLayers = v.object({
   spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
   temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
 });
+/** Sent when the browser's transports lost the node: checks the node now (see the header). */
+export const RoomProbe = v.object({ type: v.literal('room.probe'), ...RoomRef });
 
 /** Room requests on the signaling socket (part of `ClientMessage`). */
 export const RoomClientMessages = [
@@ -108,6 +113,7 @@ export const RoomClientMessages = [
   RoomConsumerPause,
   RoomConsumerResume,
   RoomConsumerLayers,
+  RoomProbe,
 ] as const;
 
 // ---- edge -> client ------------------------------------------------------------------------

@@ -12,14 +12,13 @@ import { createSocket, type Socket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 import {
   CONTROL_SIGNATURE_HEADER,
-  signControlRequest,
   signNodeRegistration,
   type MediaNodeRegistration,
-  type NodeStatus,
   type ServerMessage,
 } from '@callstack/protocol';
 import { startMediaNode, type LocalMediaNode } from '../../scripts/lib/mediaNode.ts';
 import { api, createTenant, login, type TestTenant } from '../lib/fixtures.ts';
+import { drainNode, nodeStatus } from '../lib/mediaNodes.ts';
 import { devicePool, type SignalingClient } from '../lib/SignalingClient.ts';
 import { stack } from '../lib/stack.ts';
 
@@ -54,13 +53,6 @@ async function createRoom(client: SignalingClient): Promise<string> {
 
 function join(client: SignalingClient, roomId: string) {
   return ask(client, 'room.joined', { type: 'room.join', roomId });
-}
-
-async function nodeStatus(controlUrl: string): Promise<NodeStatus> {
-  const signature = await signControlRequest(stack.mediaSecret, { method: 'GET', path: '/control/status', body: '' });
-  const response = await fetch(`${controlUrl}/control/status`, { headers: { [CONTROL_SIGNATURE_HEADER]: signature } });
-  assert.equal(response.status, 200);
-  return (await response.json()) as NodeStatus;
 }
 
 async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
@@ -297,6 +289,7 @@ describe('failover and drain', () => {
     await join(bob, roomId);
     const first = await nodeStatus(stack.mediaNode.controlUrl);
     assert.ok(first.peers >= 2, 'the room is on the stack node');
+    assert.equal((await bob.request({ type: 'room.probe', roomId })).type, 'ack', 'a live node passes the probe');
 
     const second = await startMediaNode({
       nodeId: 'test-media-2',
@@ -310,8 +303,8 @@ describe('failover and drain', () => {
     nodes.push(second);
     process.kill(-stack.mediaNode.pid, 'SIGKILL');
 
-    // The next request finds the node gone: the room moves, the request fails typed.
-    const failed = await alice.request({ type: 'room.transport.create', roomId, direction: 'send', transport: 'plain' });
+    // A browser whose media stalled probes: the edge finds the node gone, the room moves, the probe fails typed.
+    const failed = await alice.request({ type: 'room.probe', roomId });
     assert.equal(failed.type === 'error' && failed.code, 'media_unavailable');
     for (const client of [alice, bob]) {
       const migrate = await client.next('room.migrate');
@@ -337,8 +330,7 @@ describe('failover and drain', () => {
     const second = nodes.find((node) => node.nodeId === 'test-media-2')!;
     // Drain the second node the way the agent does: the node refuses new rooms, and (registering
     // itself here) tells the edge at once; the signed registration below says the same, synchronously.
-    const drainSignature = await signControlRequest(stack.mediaSecret, { method: 'POST', path: '/control/drain', body: '' });
-    assert.equal((await fetch(`${second.controlUrl}/control/drain`, { method: 'POST', headers: { [CONTROL_SIGNATURE_HEADER]: drainSignature } })).status, 200);
+    assert.equal((await drainNode(second.controlUrl)).status, 200);
     const body = JSON.stringify(registration(second.nodeId, { controlUrl: second.controlUrl, draining: true }));
     assert.equal((await register(body, await signNodeRegistration(stack.mediaSecret, body))).status, 204);
 

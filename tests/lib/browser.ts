@@ -9,7 +9,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { TestUser } from './fixtures.ts';
 import { stack } from './stack.ts';
 
-export async function launchBrowser(): Promise<Browser> {
+/** `extraArgs`: more Chromium flags (e.g. a fake microphone file). */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   // Playwright puts profiles in os.tmpdir(); keep them out of the system's /tmp clutter.
   const home = mkdtempSync(join(tmpdir(), 'callstack-chromium-'));
   process.env.TMPDIR = home;
@@ -27,6 +28,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--use-fake-device-for-media-stream',
       '--allow-loopback-in-peer-connection',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ...extraArgs,
     ],
   });
 }

@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useReducer, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import type { CallRecordView, DirectoryEntry } from '@callstack/protocol';
 import { api, errorMessage } from './api.ts';
 import { CallController, isLive } from './call.ts';
+import type { Conference } from './conference.ts';
 import { AcceptInviteView } from './components/AcceptInviteView.tsx';
 import { AdminConsole } from './components/admin/AdminConsole.tsx';
 import { CallHistory } from './components/CallHistory.tsx';
@@ -10,9 +11,11 @@ import { Contacts } from './components/Contacts.tsx';
 import { Directory } from './components/Directory.tsx';
 import { Link } from './components/Link.tsx';
 import { LoginView } from './components/LoginView.tsx';
+import { Meetings } from './components/Meetings.tsx';
 import { ForgotPasswordView, ResetPasswordView } from './components/PasswordResetViews.tsx';
 import { StatusControl } from './components/Presence.tsx';
 import { ProfileView } from './components/ProfileView.tsx';
+import { RoomView } from './components/RoomView.tsx';
 import { Settings } from './components/Settings.tsx';
 import { SignupView } from './components/SignupView.tsx';
 import { useFetched } from './hooks.ts';
@@ -26,8 +29,8 @@ import { SignalingClient, tabDeviceId, type SignalingStatus } from './signaling.
 
 declare global {
   interface Window {
-    /** Test hook for the e2e suite (reads getStats of the current or last call). */
-    __callstack?: { peerConnection: () => RTCPeerConnection | null };
+    /** Test hooks for the e2e suites: the current or last call's connection, the open meeting. */
+    __callstack?: { peerConnection: () => RTCPeerConnection | null; conference: () => Conference | null };
   }
 }
 
@@ -126,16 +129,23 @@ interface WorkspaceProps {
  * lives here rather than in the softphone view, so calls keep ringing while the console is open.
  */
 function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
-  const { signaling, call, watcher, me } = useMemo(() => {
+  const { signaling, call, watcher, me, iceServers } = useMemo(() => {
     const socketOptions = { deviceId: tabDeviceId(), accessToken: (renew: boolean) => session.accessToken(renew) };
     const client = new SignalingClient(socketOptions);
-    const controller = new CallController({
+    const fetchIceServers = () => session.authed(api.turnCredentials).then((response) => response.iceServers);
+    const controller = new CallController({ signaling: client, iceServers: fetchIceServers, iceTransportPolicy });
+    return {
       signaling: client,
-      iceServers: () => session.authed(api.turnCredentials).then((response) => response.iceServers),
-      iceTransportPolicy,
-    });
-    return { signaling: client, call: controller, watcher: new PresenceWatcher(socketOptions), me: new MyPresence(client, idleAfterMs()) };
+      call: controller,
+      watcher: new PresenceWatcher(socketOptions),
+      me: new MyPresence(client, idleAfterMs()),
+      iceServers: fetchIceServers,
+    };
   }, [session]);
+  const conference = useRef<Conference | null>(null);
+  const onConference = useCallback((current: Conference | null) => {
+    conference.current = current;
+  }, []);
 
   const [link, setLink] = useState(signaling.status);
   const [presence, setPresence] = useState(watcher.state);
@@ -157,7 +167,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
       me.on('change', setMyPresence),
       call.on('change', () => rerender(undefined)),
     ];
-    window.__callstack = { peerConnection: () => call.peerConnection };
+    window.__callstack = { peerConnection: () => call.peerConnection, conference: () => conference.current };
     // Hang up properly when the tab goes away, so the other side doesn't see a lost connection.
     const leave = () => call.end();
     // Escape ends whatever call is up, except inside form controls, where it clears or closes them.
@@ -198,12 +208,25 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
 
   const access = consoleAccess(session.user.role);
   const adminTab = route.screen === 'admin' && access.console ? route.tab : null;
+  const inMeetings = route.screen === 'meetings' || route.screen === 'room';
   const presenceOf = (userId: string) => statusOf(presence, userId);
   const colleagues = (directory.data ?? []).filter((user) => user.id !== session.user.id);
   const startCall = (peer: { userId: string; displayName: string }) => call.call(peer);
 
   let main;
-  if (adminTab || route.screen === 'profile') {
+  if (route.screen === 'meetings' || route.screen === 'room') {
+    main = (
+      <main class="admin">
+        {/* A call that rings while in a meeting stays answerable here. */}
+        {phase !== 'idle' && <CallPanel call={call} />}
+        {route.screen === 'room' ? (
+          <RoomView key={route.roomId} roomId={route.roomId} signaling={signaling} iceServers={iceServers} myName={session.user.displayName} onConference={onConference} />
+        ) : (
+          <Meetings signaling={signaling} online={link === 'online'} />
+        )}
+      </main>
+    );
+  } else if (adminTab || route.screen === 'profile') {
     main = (
       <main class="admin">
         {/* A call that rings or runs while the console or profile is open stays answerable here. */}
@@ -244,16 +267,19 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
             {LINK_LABELS[link]}
           </span>
         </span>
-        {access.console && (
-          <nav class="nav" aria-label="Sections">
-            <Link href="/" class="nav-link" current={adminTab === null} testid="nav-phone">
-              Phone
-            </Link>
+        <nav class="nav" aria-label="Sections">
+          <Link href="/" class="nav-link" current={route.screen === 'phone'} testid="nav-phone">
+            Phone
+          </Link>
+          <Link href="/rooms" class="nav-link" current={inMeetings} testid="nav-meetings">
+            Meetings
+          </Link>
+          {access.console && (
             <Link href="/admin" class="nav-link" current={adminTab !== null} testid="nav-admin">
               Admin
             </Link>
-          </nav>
-        )}
+          )}
+        </nav>
         <span class="topbar-spacer" />
         <StatusControl presence={myPresence} enabled={link === 'online'} onChoose={(status) => me.choose(status)} />
         <Settings />

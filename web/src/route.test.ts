@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inviteToken, parseRoute, resetToken, routePath } from './route.ts';
+import { inviteToken, parseRoute, resetToken, roomIdFromLink, routePath } from './route.ts';
 
 const token = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde';
 
@@ -42,4 +42,18 @@ test('every admin tab has a path that parses back to it', () => {
   for (const tab of ['users', 'api-keys', 'audit'] as const) {
     assert.deepEqual(parseRoute(routePath({ screen: 'admin', tab }), ''), { screen: 'admin', tab });
   }
+});
+
+test('meeting links: /rooms is the meetings page, /rooms/<id> a room; a pasted link or id gives the room', () => {
+  const id = '3f0c7a52-1b7e-4a51-9d7e-0e1f2a3b4c5d';
+  assert.deepEqual(parseRoute('/rooms', ''), { screen: 'meetings' });
+  assert.deepEqual(parseRoute(`/rooms/${id}/`, ''), { screen: 'room', roomId: id });
+  assert.deepEqual(parseRoute('/rooms/not%20an%20id', ''), { screen: 'meetings' });
+  assert.deepEqual(parseRoute('/rooms/%zz', ''), { screen: 'meetings' });
+  assert.equal(routePath({ screen: 'room', roomId: id }), `/rooms/${id}`);
+  assert.equal(roomIdFromLink(`https://calls.example.com/rooms/${id}`), id);
+  assert.equal(roomIdFromLink(`  http://127.0.0.1:8787/rooms/${id}?x=1 `), id);
+  assert.equal(roomIdFromLink(id), id);
+  assert.equal(roomIdFromLink('https://example.com/elsewhere'), null);
+  assert.equal(roomIdFromLink(''), null);
 });

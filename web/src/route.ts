@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import * as v from 'valibot';
-import { AcceptInviteRequest, PasswordResetConfirmRequest } from '@callstack/protocol';
+import { AcceptInviteRequest, PasswordResetConfirmRequest, RoomJoin } from '@callstack/protocol';
 
 export type AdminTab = 'users' | 'api-keys' | 'audit';
 
@@ -13,11 +13,16 @@ export type Route =
   | { screen: 'phone' }
   | { screen: 'admin'; tab: AdminTab }
   | { screen: 'profile' }
+  | { screen: 'meetings' }
+  | { screen: 'room'; roomId: string }
   | { screen: 'signup' }
   | { screen: 'forgot-password' }
   /** `token` is null when the link lost its fragment or was mangled. */
   | { screen: 'invite'; token: string | null }
   | { screen: 'reset'; token: string | null };
+
+/** A room id in the shape the edge accepts. */
+const RoomId = RoomJoin.entries.roomId;
 
 const ADMIN_TABS: Record<string, AdminTab> = { '': 'users', users: 'users', 'api-keys': 'api-keys', audit: 'audit' };
 
@@ -28,6 +33,12 @@ export function parseRoute(pathname: string, hash: string): Route {
   if (path === '/forgot-password') return { screen: 'forgot-password' };
   if (path === '/invite') return { screen: 'invite', token: inviteToken(hash) };
   if (path === '/reset') return { screen: 'reset', token: resetToken(hash) };
+  if (path === '/rooms') return { screen: 'meetings' };
+  const room = /^\/rooms\/([^/]+)$/.exec(path);
+  if (room) {
+    const roomId = safeDecode(room[1]!);
+    return roomId !== null && v.is(RoomId, roomId) ? { screen: 'room', roomId } : { screen: 'meetings' };
+  }
   const admin = /^\/admin(?:\/([a-z-]+))?$/.exec(path);
   const tab = admin ? ADMIN_TABS[admin[1] ?? ''] : undefined;
   if (tab) return { screen: 'admin', tab };
@@ -40,6 +51,10 @@ export function routePath(route: Route): string {
       return '/';
     case 'profile':
       return '/profile';
+    case 'meetings':
+      return '/rooms';
+    case 'room':
+      return `/rooms/${encodeURIComponent(route.roomId)}`;
     case 'signup':
       return '/signup';
     case 'forgot-password':
@@ -51,6 +66,25 @@ export function routePath(route: Route): string {
     case 'admin':
       return route.tab === 'users' ? '/admin' : `/admin/${route.tab}`;
   }
+}
+
+function safeDecode(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The room id in what someone pasted to join: a meeting link (`…/rooms/<id>`, any host) or the
+ * bare id; null when it is neither.
+ */
+export function roomIdFromLink(text: string): string | null {
+  const trimmed = text.trim();
+  const fromPath = /\/rooms\/([^/?#\s]+)/.exec(trimmed)?.[1];
+  const candidate = fromPath === undefined ? trimmed : safeDecode(fromPath);
+  return candidate !== null && v.is(RoomId, candidate) ? candidate : null;
 }
 
 /** The token of `#<token>`, if it has the shape `schema` (the edge's) accepts. */

@@ -10,6 +10,7 @@ const DEVICE_ID_KEY = 'callstack.deviceId';
 export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
 export type CallMessage = Extract<ServerMessage, { type: `call.${string}` }>;
 export type SignalingErrorMessage = Extract<ServerMessage, { type: 'error' }>;
+export type AckMessage = Extract<ServerMessage, { type: 'ack' }>;
 export type PresenceSelfMessage = Extract<ServerMessage, { type: 'presence.self' }>;
 /** Conference room messages (protocol/src/rooms.ts), for the room UI to subscribe to. */
 export type RoomMessage = Extract<ServerMessage, { type: `room.${string}` }>;
@@ -31,6 +32,8 @@ export type SignalingEvents = {
   hello: HelloMessage;
   call: CallMessage;
   error: SignalingErrorMessage;
+  /** Success of a request that returns no data (rooms wait for it; calls need not). */
+  ack: AckMessage;
   presence: PresenceSelfMessage;
   room: RoomMessage;
 };
@@ -80,6 +83,8 @@ export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMes
         this.emit('room', message);
         break;
       case 'ack':
+        this.emit('ack', message);
+        break;
       case 'pong':
         // Success needs no handling; any frame already proved the connection alive.
         break;

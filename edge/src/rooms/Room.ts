@@ -107,6 +107,7 @@ export class Room extends DurableObject<Env> {
         case 'room.consumer.pause':
         case 'room.consumer.resume':
         case 'room.consumer.layers':
+        case 'room.probe':
           return await this.relay(state, actor, message);
         default:
           return assertNever(message);
@@ -336,6 +337,10 @@ export class Room extends DurableObject<Env> {
           return { ok: true };
         case 'room.consumer.layers':
           await this.control(node, { type: 'consumer.layers', ...peer, consumerId: message.consumerId, spatialLayer: message.spatialLayer, temporalLayer: message.temporalLayer });
+          return { ok: true };
+        case 'room.probe':
+          // Any answer will do: a node that gives none is caught below and the room moves.
+          await this.control(node, { type: 'node.status' });
           return { ok: true };
         default:
           return assertNever(message);

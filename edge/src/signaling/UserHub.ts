@@ -260,6 +260,7 @@ export class UserHub extends DurableObject<Env> {
       case 'room.consumer.pause':
       case 'room.consumer.resume':
       case 'room.consumer.layers':
+      case 'room.probe':
         return this.roomAction(device, message);
       default:
         return assertNever(message);

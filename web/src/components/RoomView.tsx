@@ -1,0 +1,354 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
+import { Conference, type ConferenceState, type RoomSignaling, type TileView } from '../conference.ts';
+import { navigate } from '../route.ts';
+import { iceTransportPolicy } from '../settings.ts';
+import { Avatar } from './Avatar.tsx';
+import { CopyField } from './CopyField.tsx';
+
+interface RoomViewProps {
+  roomId: string;
+  signaling: RoomSignaling;
+  iceServers: () => Promise<RTCIceServer[]>;
+  myName: string;
+  /** The conference while this view shows it (the app's test hook reads its stats). */
+  onConference: (conference: Conference | null) => void;
+  /** Extra badges for the header (recording, quality…). */
+  badges?: ComponentChildren;
+  /** Extra buttons for the controls bar. */
+  controls?: ComponentChildren;
+}
+
+/** One tile of the grid: a participant's camera (or avatar), or a screen share. */
+interface TileModel {
+  key: string;
+  peerId: string;
+  name: string;
+  self: boolean;
+  source: 'camera' | 'screen';
+  /** The remote video producer the tile shows (its consumer follows the tile), null for ours. */
+  producerId: string | null;
+  track: MediaStreamTrack | null;
+  videoOff: boolean;
+  muted: boolean;
+  speaking: boolean;
+  consumerPaused: boolean;
+}
+
+const PHASE_LABELS: Record<ConferenceState['phase'], string> = {
+  idle: 'Starting…',
+  joining: 'Joining…',
+  joined: 'In the meeting',
+  reconnecting: 'Reconnecting…',
+  left: 'You left the meeting',
+  failed: 'Could not join',
+};
+
+/** The meeting: a grid of tiles (screen shares and a maximised tile shown large) and the controls. */
+export function RoomView({ roomId, signaling, iceServers, myName, onConference, badges, controls }: RoomViewProps) {
+  const [attempt, setAttempt] = useState(0);
+  // A new attempt (Try again) is a new conference; `attempt` only keys the memo.
+  const conference = useMemo(() => new Conference(roomId, { signaling, iceServers, iceTransportPolicy }), [roomId, signaling, iceServers, attempt]);
+  const [, rerender] = useReducer((count: number) => count + 1, 0);
+  const [pinned, setPinned] = useState<string | null>(null);
+  const documentVisible = useDocumentVisible();
+
+  useEffect(() => {
+    const off = conference.on('change', () => rerender(undefined));
+    onConference(conference);
+    void conference.join();
+    // Leave properly when the tab goes away, so the others drop our tile at once.
+    const leave = () => void conference.leave();
+    addEventListener('pagehide', leave);
+    return () => {
+      off();
+      removeEventListener('pagehide', leave);
+      onConference(null);
+      void conference.leave();
+    };
+  }, [conference, onConference]);
+
+  const { state } = conference;
+  const tiles = tilesOf(state, conference, myName);
+  const pinnedTile = tiles.find((tile) => tile.key === pinned);
+  const large = pinnedTile ?? tiles.find((tile) => tile.source === 'screen');
+  const grid = tiles.filter((tile) => tile !== large);
+  const link = `${location.origin}/rooms/${roomId}`;
+  const view = useCallback((producerId: string, tileView: TileView) => conference.viewTile(producerId, tileView), [conference]);
+  const togglePin = (key: string) => setPinned((current) => (current === key ? null : key));
+
+  if (state.phase === 'failed' || state.phase === 'left') {
+    return (
+      <section class="card room-ended" data-testid="room-view" data-phase={state.phase} data-room-id={roomId}>
+        <h2>{PHASE_LABELS[state.phase]}</h2>
+        {state.error && (
+          <p class="error" role="alert" data-testid="room-error">
+            {state.error}
+          </p>
+        )}
+        <div class="actions">
+          <button type="button" class="btn btn-primary" data-testid="room-retry" onClick={() => setAttempt((n) => n + 1)}>
+            {state.phase === 'failed' ? 'Try again' : 'Join again'}
+          </button>
+          <button type="button" class="btn" onClick={() => navigate('/rooms')}>
+            Back to meetings
+          </button>
+        </div>
+      </section>
+    );
+  }
+
+  return (
+    <section
+      class="room"
+      aria-labelledby="room-title"
+      data-testid="room-view"
+      data-phase={state.phase}
+      data-room-id={roomId}
+      data-peer-id={state.peerId ?? ''}
+      data-migrations={state.migrations}
+    >
+      <header class="room-header">
+        <h2 id="room-title">Meeting</h2>
+        <span class={`badge room-phase room-phase-${state.phase}`} data-testid="room-phase" aria-live="polite">
+          {PHASE_LABELS[state.phase]}
+        </span>
+        <span class="badge badge-muted" data-testid="room-count">
+          {state.participants.length + 1} in the meeting
+        </span>
+        <span class="room-badges" data-testid="room-badges">
+          {badges}
+        </span>
+        <div class="room-link">
+          <CopyField id="room-link" label="Meeting link" value={link} testid="room-link" />
+        </div>
+      </header>
+      {state.notice && (
+        <p class="notice" role="status" data-testid="room-notice">
+          {state.notice}
+        </p>
+      )}
+      {large && (
+        <div class="room-stage">
+          <Tile tile={large} large documentVisible={documentVisible} onView={view} pinned={large === pinnedTile} onPin={togglePin} />
+        </div>
+      )}
+      <div class="room-grid" data-testid="room-grid">
+        {grid.map((tile) => (
+          <Tile key={tile.key} tile={tile} large={false} documentVisible={documentVisible} onView={view} pinned={false} onPin={togglePin} />
+        ))}
+      </div>
+      {state.media
+        .filter((item) => item.kind === 'audio' && item.track)
+        .map((item) => (
+          <RemoteAudio key={item.producerId} track={item.track!} />
+        ))}
+      {/* Toggle labels stay fixed: aria-pressed carries the state. */}
+      <div class="room-controls actions" data-testid="room-controls">
+        <button type="button" class="btn" data-testid="room-mic" aria-pressed={!state.micOn} onClick={() => conference.setMic(!state.micOn)}>
+          Mute
+        </button>
+        <button type="button" class="btn" data-testid="room-camera" aria-pressed={!state.cameraOn} onClick={() => conference.setCamera(!state.cameraOn)}>
+          Camera off
+        </button>
+        <button
+          type="button"
+          class="btn"
+          data-testid="room-share"
+          aria-pressed={state.sharing}
+          onClick={() => void (state.sharing ? conference.stopScreenShare() : conference.startScreenShare())}
+        >
+          Share screen
+        </button>
+        {controls}
+        <button
+          type="button"
+          class="btn btn-danger"
+          data-testid="room-leave"
+          onClick={() => {
+            void conference.leave();
+            navigate('/rooms');
+          }}
+        >
+          Leave
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function tilesOf(state: ConferenceState, conference: Conference, myName: string): TileModel[] {
+  const selfId = state.peerId ?? 'self';
+  const tiles: TileModel[] = [
+    {
+      key: `${selfId}:camera`,
+      peerId: selfId,
+      name: `${myName} (you)`,
+      self: true,
+      source: 'camera',
+      producerId: null,
+      track: conference.localStream?.getVideoTracks()[0] ?? null,
+      videoOff: !state.cameraOn,
+      muted: !state.micOn,
+      speaking: state.speakerId !== null && state.speakerId === state.peerId,
+      consumerPaused: false,
+    },
+  ];
+  if (state.sharing && conference.screenStream) {
+    tiles.push({
+      key: `${selfId}:screen`,
+      peerId: selfId,
+      name: 'Your screen',
+      self: true,
+      source: 'screen',
+      producerId: null,
+      track: conference.screenStream.getVideoTracks()[0] ?? null,
+      videoOff: false,
+      muted: false,
+      speaking: false,
+      consumerPaused: false,
+    });
+  }
+  for (const participant of state.participants) {
+    const theirs = state.media.filter((item) => item.peerId === participant.peerId);
+    const mic = theirs.find((item) => item.source === 'mic');
+    const camera = theirs.find((item) => item.source === 'camera');
+    tiles.push({
+      key: `${participant.peerId}:camera`,
+      peerId: participant.peerId,
+      name: participant.displayName,
+      self: false,
+      source: 'camera',
+      producerId: camera?.producerId ?? null,
+      track: camera?.track ?? null,
+      videoOff: !camera || camera.paused,
+      muted: mic?.paused ?? false,
+      speaking: state.speakerId === participant.peerId,
+      consumerPaused: camera?.consumerPaused ?? false,
+    });
+    for (const screen of theirs.filter((item) => item.source === 'screen')) {
+      tiles.push({
+        key: `${participant.peerId}:screen:${screen.producerId}`,
+        peerId: participant.peerId,
+        name: `${participant.displayName}’s screen`,
+        self: false,
+        source: 'screen',
+        producerId: screen.producerId,
+        track: screen.track,
+        videoOff: screen.paused,
+        muted: false,
+        speaking: false,
+        consumerPaused: screen.consumerPaused,
+      });
+    }
+  }
+  return tiles;
+}
+
+interface TileProps {
+  tile: TileModel;
+  large: boolean;
+  pinned: boolean;
+  documentVisible: boolean;
+  onView: (producerId: string, view: TileView) => void;
+  onPin: (key: string) => void;
+}
+
+function Tile({ tile, large, pinned, documentVisible, onView, onPin }: TileProps) {
+  const element = useRef<HTMLDivElement>(null);
+  const stream = useMemo(() => (tile.track ? new MediaStream([tile.track]) : null), [tile.track]);
+  const { producerId } = tile;
+
+  // Tells the conference how this tile is shown: hidden tiles pause, the width picks the layer.
+  useEffect(() => {
+    const node = element.current;
+    if (!node || !producerId) return;
+    // Both observers report once as soon as they observe: nothing is assumed before that.
+    let visible: boolean | undefined;
+    let width: number | undefined;
+    const report = () => {
+      if (visible === undefined || width === undefined) return;
+      onView(producerId, { visible: visible && documentVisible, width: Math.round(width * devicePixelRatio), large: large || tile.source === 'screen' });
+    };
+    const intersection = new IntersectionObserver((entries) => {
+      visible = entries.at(-1)?.isIntersecting ?? visible;
+      report();
+    });
+    const resize = new ResizeObserver((entries) => {
+      width = entries.at(-1)?.contentRect.width ?? width;
+      report();
+    });
+    intersection.observe(node);
+    resize.observe(node);
+    return () => {
+      intersection.disconnect();
+      resize.disconnect();
+    };
+  }, [producerId, large, documentVisible, onView, tile.source]);
+
+  const classes = ['tile', large ? 'tile-large' : '', tile.speaking ? 'tile-speaking' : '', tile.source === 'screen' ? 'tile-screen' : ''];
+  return (
+    <div
+      ref={element}
+      class={classes.filter(Boolean).join(' ')}
+      data-testid="tile"
+      data-peer-id={tile.peerId}
+      data-name={tile.name}
+      data-self={tile.self}
+      data-source={tile.source}
+      data-producer-id={tile.producerId ?? ''}
+      data-speaking={tile.speaking}
+      data-muted={tile.muted}
+      data-paused={tile.consumerPaused}
+      data-large={large}
+    >
+      {stream && !tile.videoOff ? (
+        <video
+          class={`tile-video${tile.self && tile.source === 'camera' ? ' tile-mirrored' : ''}`}
+          data-testid="tile-video"
+          aria-label={tile.name}
+          srcObject={stream}
+          autoplay
+          playsInline
+          muted
+        />
+      ) : (
+        <div class="tile-placeholder">
+          <Avatar name={tile.name} size="large" />
+        </div>
+      )}
+      <div class="tile-caption">
+        <span class="tile-name">{tile.name}</span>
+        {tile.muted && (
+          <span class="badge badge-muted" data-testid="muted-badge">
+            Muted
+          </span>
+        )}
+        <button
+          type="button"
+          class="btn btn-ghost btn-small tile-pin"
+          data-testid="tile-pin"
+          aria-pressed={pinned}
+          onClick={() => onPin(tile.key)}
+        >
+          {pinned ? 'Restore' : 'Maximise'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function RemoteAudio({ track }: { track: MediaStreamTrack }) {
+  const stream = useMemo(() => new MediaStream([track]), [track]);
+  return <audio data-testid="remote-audio" srcObject={stream} autoplay />;
+}
+
+function useDocumentVisible(): boolean {
+  const [visible, setVisible] = useState(() => document.visibilityState === 'visible');
+  useEffect(() => {
+    const update = () => setVisible(document.visibilityState === 'visible');
+    document.addEventListener('visibilitychange', update);
+    return () => document.removeEventListener('visibilitychange', update);
+  }, []);
+  return visible;
+}
