@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
-import { Conference, type ConferenceState, type RoomSignaling, type TileView } from '../conference.ts';
+import { Conference, type ConferenceState, type RoomSignaling, type TileView } from '../conference/index.ts';
 import { navigate } from '../route.ts';
 import { iceTransportPolicy } from '../settings.ts';
 import { Avatar } from './Avatar.tsx';
