@@ -71,7 +71,7 @@ const SUITES: Suite[] = [
   command('typecheck', 'npm', ['run', '--silent', 'typecheck']),
   command('lint', 'npm', ['run', '--silent', 'lint']),
   nodeTests('protocol', 'protocol/src/*.test.ts'),
-  nodeTests('web', 'web/src/*.test.ts'),
+  nodeTests('web', ['web/src/*.test.ts', 'web/src/*/*.test.ts']),
   nodeTests('infra-cdk', 'infra-cdk/test/*.test.ts'),
   {
     // The mediasoup worker is built from Debian's libraries once per version (cached outside
@@ -197,12 +197,24 @@ function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<numb
   });
 }
 
-/** Node's test runner takes globs only from Node 21 on: expand `dir/*.test.ts` here. */
+/**
+ * Node's test runner takes globs only from Node 21 on: expand `dir/*.test.ts` here, and a `*`
+ * folder before it (`web/src/<any folder>/*.test.ts`).
+ */
 function expand(pattern: string): string[] {
   const dir = pattern.slice(0, pattern.lastIndexOf('/'));
   const suffix = pattern.slice(pattern.lastIndexOf('*') + 1);
+  if (dir.endsWith('/*')) return subfolders(dir.slice(0, -2)).flatMap((folder) => expand(`${folder}/*${suffix}`));
   try {
     return readdirSync(join(ROOT, dir)).sort().filter((name) => name.endsWith(suffix)).map((name) => join(dir, name));
+  } catch {
+    return [];
+  }
+}
+
+function subfolders(dir: string): string[] {
+  try {
+    return readdirSync(join(ROOT, dir), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(dir, entry.name)).sort();
   } catch {
     return [];
   }

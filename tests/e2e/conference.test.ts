@@ -18,7 +18,7 @@ import { createTenant } from '../lib/fixtures.ts';
 import { drainNode, nodeStatus } from '../lib/mediaNodes.ts';
 import { stack } from '../lib/stack.ts';
 
-/** What `Conference.stats()` returns (web/src/conference.ts), as far as these tests read it. */
+/** What `Conference.stats()` returns (web/src/conference/Conference.ts), as far as these tests read it. */
 interface Stats {
   peerId: string | null;
   phase: string;

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'p
 import type { CallRecordView, DirectoryEntry } from '@callstack/protocol';
 import { api, errorMessage } from './api.ts';
 import { CallController, isLive } from './call.ts';
-import type { Conference } from './conference.ts';
+import type { Conference } from './conference/index.ts';
 import { AcceptInviteView } from './components/AcceptInviteView.tsx';
 import { AdminConsole } from './components/admin/AdminConsole.tsx';
 import { CallHistory } from './components/CallHistory.tsx';

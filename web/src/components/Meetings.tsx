@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { createRoom, roomErrorMessage, type RoomSignaling } from '../conference.ts';
+import { createRoom, roomErrorMessage, type RoomSignaling } from '../conference/index.ts';
 import { navigate, roomIdFromLink } from '../route.ts';
 import { Field } from './Field.tsx';
 

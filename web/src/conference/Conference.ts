@@ -8,25 +8,18 @@
  * in the same mute state, consumers for what is announced afterwards. Each rebuild is an `epoch`;
  * work of an older epoch that finishes late is dropped.
  */
-import { assertNever, type ClientMessage, type MediaSource, type RoomParticipant, type RoomProducerInfo, type RtpCapabilities } from '@callstack/protocol';
+import { assertNever, type MediaSource, type RtpCapabilities } from '@callstack/protocol';
 import { Device, type types } from 'mediasoup-client';
-import { Emitter } from './emitter.ts';
-import type { AckMessage, RoomMessage, SignalingClient, SignalingErrorMessage, SignalingStatus } from './signaling.ts';
+import { Emitter } from '../emitter.ts';
+import type { RoomMessage, SignalingStatus } from '../signaling.ts';
+import type { ConferenceOptions, ConferenceStats, InboundStats, OutboundStats } from './ConferenceTypes.ts';
+import { RoomRequestError, roomErrorMessage } from './errors.ts';
+import { CAMERA_CONSTRAINTS, CAMERA_ENCODINGS, preferredSpatialLayer, spatialLayersOf, type TileView } from './layers.ts';
+import { RoomRequests } from './RoomRequests.ts';
+import { initialConference, roomReducer, type ConferenceState, type RemoteMedia } from './roomState.ts';
+import { StallDetector } from './StallDetector.ts';
 
-/**
- * The camera every participant sends. 960x540 is the smallest size at which Chromium sends all
- * three simulcast layers (it drops the top one below that).
- */
-export const CAMERA_CONSTRAINTS = { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 15, max: 24 } } as const;
-/** Simulcast: quarter, half and full resolution; VP8 temporal layers in each. */
-export const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
-  { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
-  { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 400_000, scalabilityMode: 'L1T3' },
-  { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_000_000, scalabilityMode: 'L1T3' },
-];
 const SCREEN_CONSTRAINTS = { frameRate: { ideal: 10, max: 15 } } as const;
-/** A request the edge has not answered by then failed (the edge itself gives up on a node after 5 s). */
-export const REQUEST_TIMEOUT_MS = 15_000;
 /** How long a transport may stay disconnected before the edge is asked to check the node. */
 export const PROBE_AFTER_MS = 1_500;
 /** Between further checks while the transport stays down. */
@@ -37,290 +30,6 @@ export const PROBE_EVERY_MS = 3_000;
  */
 export const WATCHDOG_INTERVAL_MS = 1_000;
 
-// ---- requests --------------------------------------------------------------------------------
-
-type RoomRequest = Extract<ClientMessage, { type: `room.${string}` }>;
-/** A room request without `ref` (the tracker adds it). */
-export type RoomRequestInput = RoomRequest extends infer M ? (M extends RoomRequest ? Omit<M, 'ref'> : never) : never;
-type ReplyType = Extract<RoomMessage, { ref?: string }>['type'] | 'ack';
-type Reply<T extends ReplyType> = T extends 'ack' ? AckMessage : Extract<RoomMessage, { type: T }>;
-
-export type RoomErrorCode = SignalingErrorMessage['code'] | 'offline' | 'timeout';
-
-export class RoomRequestError extends Error {
-  override readonly name = 'RoomRequestError';
-  constructor(
-    readonly code: RoomErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export type RoomSignaling = Pick<SignalingClient, 'on' | 'send' | 'status'>;
-
-interface Pending {
-  expect: ReplyType;
-  resolve: (message: RoomMessage | AckMessage) => void;
-  reject: (error: RoomRequestError) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-/**
- * Room requests by `ref`: each resolves with its reply (or `ack`) and rejects with the edge's typed
- * `error`, on timeout, or when the socket drops (the edge forgets a device whose socket closed).
- */
-export class RoomRequests {
-  private readonly pending = new Map<string, Pending>();
-  private count = 0;
-  private readonly unsubscribe: (() => void)[];
-
-  constructor(
-    private readonly signaling: RoomSignaling,
-    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
-  ) {
-    this.unsubscribe = [
-      signaling.on('room', (message) => 'ref' in message && message.ref !== undefined && this.settle(message.ref, message)),
-      signaling.on('ack', (message) => this.settle(message.ref, message)),
-      signaling.on('error', (message) => {
-        if (message.ref !== undefined) this.fail(message.ref, new RoomRequestError(message.code, message.message));
-      }),
-      signaling.on('status', (status) => {
-        if (status !== 'online') this.failAll(new RoomRequestError('offline', 'The connection to the server dropped.'));
-      }),
-    ];
-  }
-
-  send<T extends ReplyType>(message: RoomRequestInput, expect: T): Promise<Reply<T>> {
-    // Prefixed: call refs share the socket and must never match a room request.
-    const ref = `room-${++this.count}`;
-    return new Promise<Reply<T>>((resolve, reject) => {
-      if (!this.signaling.send({ ...message, ref } as RoomRequest)) {
-        reject(new RoomRequestError('offline', 'You’re offline. Try again once reconnected.'));
-        return;
-      }
-      const timer = setTimeout(() => this.fail(ref, new RoomRequestError('timeout', 'The server did not answer in time.')), this.timeoutMs);
-      this.pending.set(ref, { expect, resolve: resolve as (message: RoomMessage | AckMessage) => void, reject, timer });
-    });
-  }
-
-  dispose(): void {
-    for (const off of this.unsubscribe) off();
-    this.failAll(new RoomRequestError('offline', 'closed'));
-  }
-
-  private settle(ref: string, message: RoomMessage | AckMessage): void {
-    const pending = this.pending.get(ref);
-    if (!pending) return;
-    this.pending.delete(ref);
-    clearTimeout(pending.timer);
-    if (pending.expect === message.type) pending.resolve(message);
-    else pending.reject(new RoomRequestError('internal', `expected ${pending.expect}, got ${message.type}`));
-  }
-
-  private fail(ref: string, error: RoomRequestError): void {
-    const pending = this.pending.get(ref);
-    if (!pending) return;
-    this.pending.delete(ref);
-    clearTimeout(pending.timer);
-    pending.reject(error);
-  }
-
-  private failAll(error: RoomRequestError): void {
-    for (const ref of [...this.pending.keys()]) this.fail(ref, error);
-  }
-}
-
-/** Creates a room; resolves with its id (the link is `/rooms/<id>`). */
-export async function createRoom(signaling: RoomSignaling): Promise<string> {
-  const requests = new RoomRequests(signaling);
-  try {
-    return (await requests.send({ type: 'room.create' }, 'room.created')).roomId;
-  } finally {
-    requests.dispose();
-  }
-}
-
-/** What a person should read for a failed room request. */
-export function roomErrorMessage(error: unknown): string {
-  if (!(error instanceof RoomRequestError)) return 'Something went wrong in the meeting.';
-  switch (error.code) {
-    case 'not_found':
-      return 'This meeting does not exist, or its link belongs to another organisation.';
-    case 'media_unavailable':
-      return 'No media server is available right now. Try again in a moment.';
-    case 'offline':
-      return 'You’re offline. The meeting resumes once reconnected.';
-    case 'timeout':
-      return 'The server did not answer in time. Try again.';
-    case 'invalid_state':
-      return sentenceOf(error.message);
-    default:
-      return `The meeting failed: ${error.message}`;
-  }
-}
-
-function sentenceOf(text: string): string {
-  const trimmed = text.trim();
-  return trimmed ? `${trimmed[0]!.toUpperCase()}${trimmed.slice(1)}${/[.!?]$/.test(trimmed) ? '' : '.'}` : trimmed;
-}
-
-// ---- pure state ------------------------------------------------------------------------------
-
-export type ConferencePhase = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'failed';
-
-/** Another participant's producer, and our consumer of it once there is one. */
-export interface RemoteMedia extends RoomProducerInfo {
-  consumerId: string | null;
-  track: MediaStreamTrack | null;
-  /** We paused our consumer (its tile is hidden). */
-  consumerPaused: boolean;
-  /** Spatial layer we asked for (simulcast only). */
-  spatialLayer: number | null;
-}
-
-export interface ConferenceState {
-  phase: ConferencePhase;
-  roomId: string;
-  peerId: string | null;
-  /** The others in the room. */
-  participants: RoomParticipant[];
-  /** The others' producers. */
-  media: RemoteMedia[];
-  /** The last participant the node heard speaking (ours included); kept through silences. */
-  speakerId: string | null;
-  micOn: boolean;
-  cameraOn: boolean;
-  sharing: boolean;
-  /** Set when phase is `failed`. */
-  error: string | null;
-  /** A problem that does not end the meeting (no camera, screen share refused…). */
-  notice: string | null;
-  /** Times the room moved to another media node while we were in it. */
-  migrations: number;
-}
-
-export function initialConference(roomId: string): ConferenceState {
-  return {
-    phase: 'idle',
-    roomId,
-    peerId: null,
-    participants: [],
-    media: [],
-    speakerId: null,
-    micOn: true,
-    cameraOn: true,
-    sharing: false,
-    error: null,
-    notice: null,
-    migrations: 0,
-  };
-}
-
-function remote(producer: RoomProducerInfo): RemoteMedia {
-  return { ...producer, consumerId: null, track: null, consumerPaused: false, spatialLayer: null };
-}
-
-/**
- * What the room's announcements do to the state (media setup is the controller's part). Returns
- * `state` itself for messages of another room or that change nothing.
- */
-export function roomReducer(state: ConferenceState, message: RoomMessage): ConferenceState {
-  if (message.roomId !== state.roomId) return state;
-  switch (message.type) {
-    case 'room.joined':
-      return {
-        ...state,
-        phase: 'joined',
-        peerId: message.peerId,
-        participants: message.participants,
-        media: message.producers.map(remote),
-        error: null,
-      };
-    case 'room.participant.joined':
-      return {
-        ...state,
-        participants: [...state.participants.filter((p) => p.peerId !== message.participant.peerId), message.participant],
-      };
-    case 'room.participant.left':
-      return {
-        ...state,
-        participants: state.participants.filter((p) => p.peerId !== message.peerId),
-        media: state.media.filter((m) => m.peerId !== message.peerId),
-        speakerId: state.speakerId === message.peerId ? null : state.speakerId,
-      };
-    case 'room.producer.new':
-      if (message.producer.peerId === state.peerId) return state;
-      return { ...state, media: [...state.media.filter((m) => m.producerId !== message.producer.producerId), remote(message.producer)] };
-    case 'room.producer.closed':
-      return { ...state, media: state.media.filter((m) => m.producerId !== message.producerId) };
-    case 'room.producer.paused':
-      return { ...state, media: state.media.map((m) => (m.producerId === message.producerId ? { ...m, paused: message.paused } : m)) };
-    case 'room.speaker':
-      // A silence keeps the last speaker highlighted rather than flickering between beats.
-      return message.peerId === null || message.peerId === state.speakerId ? state : { ...state, speakerId: message.peerId };
-    case 'room.migrate':
-      // Everything on the old node is gone; the others produce again and are announced anew.
-      return { ...state, phase: 'reconnecting', media: [], migrations: state.migrations + 1 };
-    case 'room.created':
-    case 'room.transport.created':
-    case 'room.produced':
-    case 'room.consumed':
-      return state;
-    default:
-      return assertNever(message);
-  }
-}
-
-/** Spatial layers of a simulcast consumer, from its scalability mode (`L3T3`, `S3T3`…). */
-export function spatialLayersOf(rtpParameters: { encodings?: { scalabilityMode?: unknown }[] }): number {
-  const mode = rtpParameters.encodings?.[0]?.scalabilityMode;
-  const match = typeof mode === 'string' ? /^[LS](\d+)T\d+/.exec(mode) : null;
-  return match ? Number(match[1]) : 1;
-}
-
-/**
- * Notices a transport that stopped receiving although it should be busy: `sample` returns true
- * after `limit` samples in a row without new bytes while busy (a sending camera gets constant
- * feedback; a resumed video consumer gets media). Idle samples reset it.
- */
-export class StallDetector {
-  private last: number | null = null;
-  private stalls = 0;
-
-  constructor(private readonly limit = 2) {}
-
-  sample(bytesReceived: number, busy: boolean): boolean {
-    const stalled = busy && this.last !== null && bytesReceived <= this.last;
-    this.last = bytesReceived;
-    this.stalls = stalled ? this.stalls + 1 : 0;
-    return this.stalls >= this.limit;
-  }
-}
-
-export interface TileView {
-  visible: boolean;
-  /** Rendered width in device pixels. */
-  width: number;
-  /** Shown large (maximised or the screen share stage): always the top layer. */
-  large: boolean;
-}
-
-/**
- * The smallest simulcast layer at least as wide as the tile. Layer i of n is
- * `topWidth / 2^(n-1-i)` wide (CAMERA_ENCODINGS halves per layer).
- */
-export function preferredSpatialLayer(view: TileView, layers: number, topWidth: number = CAMERA_CONSTRAINTS.width.ideal): number {
-  const top = Math.max(0, layers - 1);
-  if (view.large) return top;
-  for (let layer = 0; layer < top; layer++) {
-    if (topWidth / 2 ** (top - layer) >= view.width) return layer;
-  }
-  return top;
-}
-
-// ---- the controller --------------------------------------------------------------------------
-
 type LocalSource = MediaSource;
 
 interface Media {
@@ -329,48 +38,6 @@ interface Media {
   send: types.Transport;
   recv: types.Transport;
   stalls: { send: StallDetector; recv: StallDetector };
-}
-
-export interface ConferenceOptions {
-  signaling: RoomSignaling;
-  /** ICE servers (TURN) for the transports; may be empty. */
-  iceServers: () => Promise<RTCIceServer[]>;
-  iceTransportPolicy: () => RTCIceTransportPolicy;
-  /** Overridable for tests. */
-  createDevice?: () => Device;
-  getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
-  getDisplayMedia?: (options: DisplayMediaStreamOptions) => Promise<MediaStream>;
-}
-
-export interface InboundStats {
-  peerId: string;
-  source: MediaSource;
-  kind: 'audio' | 'video';
-  consumerId: string;
-  paused: boolean;
-  packetsReceived: number;
-  framesDecoded: number;
-  frameWidth: number;
-  frameHeight: number;
-}
-
-export interface OutboundStats {
-  source: MediaSource;
-  kind: 'audio' | 'video';
-  rid: string | null;
-  packetsSent: number;
-  frameWidth: number;
-  frameHeight: number;
-  framesPerSecond: number;
-}
-
-export interface ConferenceStats {
-  peerId: string | null;
-  phase: ConferencePhase;
-  migrations: number;
-  transports: { send: string | null; recv: string | null };
-  inbound: InboundStats[];
-  outbound: OutboundStats[];
 }
 
 /** One room for one device; emits `change` after every state or media change. */
@@ -744,7 +411,6 @@ export class Conference extends Emitter<{ change: undefined }> {
       );
     }, delayMs);
   }
-
 
   // ---- local media -----------------------------------------------------------------------------
 
