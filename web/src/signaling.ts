@@ -11,6 +11,8 @@ export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
 export type CallMessage = Extract<ServerMessage, { type: `call.${string}` }>;
 export type SignalingErrorMessage = Extract<ServerMessage, { type: 'error' }>;
 export type PresenceSelfMessage = Extract<ServerMessage, { type: 'presence.self' }>;
+/** The edge's rating of this device's last `quality.report` (quality.ts). */
+export type QualityUpdateMessage = Extract<ServerMessage, { type: 'quality.update' }>;
 /** Conference room messages (protocol/src/rooms.ts), for the room UI to subscribe to. */
 export type RoomMessage = Extract<ServerMessage, { type: `room.${string}` }>;
 /** `online` starts at the edge's `hello`. */
@@ -33,6 +35,7 @@ export type SignalingEvents = {
   error: SignalingErrorMessage;
   presence: PresenceSelfMessage;
   room: RoomMessage;
+  quality: QualityUpdateMessage;
 };
 
 export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMessage, SignalingEvents> {
@@ -78,6 +81,9 @@ export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMes
       case 'room.speaker':
       case 'room.migrate':
         this.emit('room', message);
+        break;
+      case 'quality.update':
+        this.emit('quality', message);
         break;
       case 'ack':
       case 'pong':
