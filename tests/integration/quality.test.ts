@@ -297,6 +297,11 @@ describe('quality in a conference room', () => {
     assert.equal(aliceStay.duration_ms, new Date(aliceStay.left_at).getTime() - new Date(aliceStay.joined_at).getTime());
     assert.ok(aliceStay.duration_ms >= QUALITY_REPORT_MIN_INTERVAL_MS, `stay of ${aliceStay.duration_ms} ms`);
     assertRow(aliceStay, reports, 'alice in the room');
+    // The stay is part of alice's data export.
+    const exported = await api<{ roomSessions: { roomId: string; durationMs: number; quality: { samples: number } | null }[] }>('GET', '/api/me/export', {
+      auth: (await login(tenant.users.alice)).accessToken,
+    });
+    assert.deepEqual(exported.body.roomSessions.map((stay) => [stay.roomId, stay.durationMs, stay.quality?.samples]), [[roomId, aliceStay.duration_ms, 2]]);
 
     // Dave never reported: his stay is recorded when his socket closes, without quality.
     await dave.close();

@@ -1,5 +1,5 @@
 import type { CallQualityView } from '@callstack/protocol';
-import { qualityParams } from './callRecords.ts';
+import { qualityColumns, qualityOf, qualityParams } from './callRecords.ts';
 import type { Db } from './client.ts';
 
 /** The CDR of one participant's stay in a conference room, written by the Room object when they leave. */
@@ -33,4 +33,23 @@ export async function insertRoomSession(db: Db, record: RoomSessionRecord): Prom
       ...quality,
     ],
   );
+}
+
+/** A user's stays in conference rooms, newest first (their data export). */
+export async function listRoomSessions(db: Db, tenantId: string, userId: string, limit: number) {
+  const { rows } = await db.query<{ room_id: string; joined_at: Date; left_at: Date; duration_ms: number } & Record<string, unknown>>(
+    `select s.room_id, s.joined_at, s.left_at, s.duration_ms, ${qualityColumns('s', 'q')}
+       from room_sessions s
+      where s.tenant_id = $1 and s.user_id = $2
+      order by s.joined_at desc
+      limit $3`,
+    [tenantId, userId, limit],
+  );
+  return rows.map((row) => ({
+    roomId: row.room_id,
+    joinedAt: new Date(row.joined_at).toISOString(),
+    leftAt: new Date(row.left_at).toISOString(),
+    durationMs: row.duration_ms,
+    quality: qualityOf(row, 'q'),
+  }));
 }
