@@ -28,7 +28,7 @@ async function liveMos(phone: Softphone): Promise<number> {
   return Number(await indicator.getAttribute('data-mos'));
 }
 
-test('a loopback call shows a live MOS of at least 4, then the history shows it and the CDR holds the samples', async () => {
+test('a loopback call shows a live MOS of at least 4, then the history shows it and the CDR holds the samples', async (t) => {
   const tenant = await createTenant();
   const alice = await signIn(browser, tenant.users.alice);
   const bob = await signIn(browser, tenant.users.bob);
@@ -59,6 +59,7 @@ test('a loopback call shows a live MOS of at least 4, then the history shows it 
     assert.ok(row.mos_min >= 4, `${row.user_id}: MOS min ${row.mos_min}`);
     assert.equal(row.codec, 'opus');
   }
+  t.diagnostic(`live MOS alice ${aliceMos}, bob ${bobMos}; CDR ${JSON.stringify(rows.map(({ samples, mos_min, mos_avg }) => ({ samples, mos_min, mos_avg })))}`);
 
   const historyMos = bob.page.locator(`[data-testid=history-row][data-call-id="${callId}"] [data-testid=history-mos]`);
   await historyMos.waitFor({ timeout: 15_000 });
