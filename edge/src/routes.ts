@@ -10,7 +10,7 @@ import { changePassword, confirmPasswordReset, logoutEverywhere, requestPassword
 import type { Permission } from './auth/permissions.ts';
 import { authenticate, login, logout, refresh } from './auth/routes.ts';
 import { contactsCreate, contactsDelete, contactsList, contactsUpdate } from './contacts/routes.ts';
-import { listCallHistory } from './db/callRecords.ts';
+import { listCallHistory, listTenantCalls } from './db/callRecords.ts';
 import { withDb } from './db/client.ts';
 import { listDirectory } from './db/users.ts';
 import type { Env } from './env.ts';
@@ -68,6 +68,14 @@ export const ROUTES: RouteSpec[] = [
   { method: 'get', path: '/api/admin/api-keys', summary: 'API keys of the organisation', tag: 'admin', auth: 'bearer', permission: 'api_keys.manage', success: { status: 200, schema: P.ApiKeysResponse }, handler: listKeys },
   { method: 'post', path: '/api/admin/api-keys', summary: 'Create an API key (shown once)', tag: 'admin', auth: 'bearer', permission: 'api_keys.manage', body: P.CreateApiKeyRequest, success: { status: 201, schema: P.CreatedApiKey }, handler: createKey },
   { method: 'delete', path: '/api/admin/api-keys/:id', summary: 'Revoke an API key', tag: 'admin', auth: 'bearer', permission: 'api_keys.manage', success: { status: 204 }, handler: revokeKey },
+  {
+    method: 'get', path: '/api/admin/calls', summary: 'Every call of the organisation, newest first, with both parties\' quality (MOS, loss, jitter, RTT)', tag: 'admin', auth: 'bearer', permission: 'calls.read_all', query: { limit: '1-200, default 50' }, success: { status: 200, schema: P.AdminCallsResponse },
+    handler: async (request, env) => {
+      const { tenantId } = await authenticate(request, env, 'calls.read_all');
+      const limit = Math.min(200, Math.max(1, Number(new URL(request.url).searchParams.get('limit') ?? 50) || 50));
+      return json({ calls: await withDb(env, (db) => listTenantCalls(db, tenantId, limit)) } satisfies P.AdminCallsResponse);
+    },
+  },
   { method: 'get', path: '/api/admin/audit', summary: 'The audit log, newest first', tag: 'admin', auth: 'bearer', permission: 'audit.read', query: { action: 'exact action, e.g. user.role_changed', actor: 'actor id', target: 'target id', before: 'entry id to page from', limit: '1-200, default 50' }, success: { status: 200, schema: P.AuditLogResponse }, handler: auditLog },
 
   // ---- the caller
@@ -91,7 +99,7 @@ export const ROUTES: RouteSpec[] = [
   { method: 'patch', path: '/api/contacts/:id', summary: 'Rename, renumber or (un)favorite a contact', tag: 'contacts', auth: 'bearer', permission: 'contacts.manage_own', body: P.UpdateContactRequest, success: { status: 200, schema: P.ContactView }, handler: contactsUpdate },
   { method: 'delete', path: '/api/contacts/:id', summary: 'Remove a contact', tag: 'contacts', auth: 'bearer', permission: 'contacts.manage_own', success: { status: 204 }, handler: contactsDelete },
   {
-    method: 'get', path: '/api/calls', summary: 'My call history', tag: 'calls', auth: 'bearer', permission: 'calls.read_own', success: { status: 200, schema: P.CallHistoryResponse },
+    method: 'get', path: '/api/calls', summary: 'My call history, with my own call quality', tag: 'calls', auth: 'bearer', permission: 'calls.read_own', success: { status: 200, schema: P.CallHistoryResponse },
     handler: async (request, env) => {
       const { tenantId, userId } = await authenticate(request, env, 'calls.read_own');
       return json({ calls: await withDb(env, (db) => listCallHistory(db, tenantId, userId)) } satisfies P.CallHistoryResponse);

@@ -45,6 +45,22 @@ export type DirectoryEntry = v.InferOutput<typeof DirectoryEntry>;
 export const DirectoryResponse = v.object({ users: v.array(DirectoryEntry) });
 export type DirectoryResponse = v.InferOutput<typeof DirectoryResponse>;
 
+/** One participant's call quality over a call or a room stay (the CDR's quality columns). */
+export const CallQualityView = v.object({
+  /** Reports aggregated. */
+  samples: v.number(),
+  mosMin: v.number(),
+  /** Averages are weighted by the time each report covers. */
+  mosAvg: v.number(),
+  lossAvg: v.number(),
+  lossMax: v.number(),
+  jitterAvg: v.number(),
+  rttAvg: v.number(),
+  /** The codec of the last report. */
+  codec: v.string(),
+});
+export type CallQualityView = v.InferOutput<typeof CallQualityView>;
+
 export const CallRecordView = v.object({
   callId: v.string(),
   direction: v.picklist(['outgoing', 'incoming']),
@@ -54,6 +70,8 @@ export const CallRecordView = v.object({
   endedAt: v.string(),
   endReason: v.string(),
   durationMs: v.number(),
+  /** The requesting user's own quality in this call; null when their device sent no report. */
+  quality: v.nullable(CallQualityView),
 });
 export type CallRecordView = v.InferOutput<typeof CallRecordView>;
 
@@ -112,6 +130,23 @@ export type AdminUserView = v.InferOutput<typeof AdminUserView>;
 
 export const AdminUsersResponse = v.object({ users: v.array(AdminUserView) });
 export type AdminUsersResponse = v.InferOutput<typeof AdminUsersResponse>;
+
+/** A call of the organisation with both parties' quality, for admins and operators. */
+export const AdminCallView = v.object({
+  callId: v.string(),
+  caller: v.object({ userId: v.string(), displayName: v.string() }),
+  callee: v.object({ userId: v.string(), displayName: v.string() }),
+  createdAt: v.string(),
+  answeredAt: v.nullable(v.string()),
+  endedAt: v.string(),
+  endReason: v.string(),
+  durationMs: v.number(),
+  quality: v.object({ caller: v.nullable(CallQualityView), callee: v.nullable(CallQualityView) }),
+});
+export type AdminCallView = v.InferOutput<typeof AdminCallView>;
+
+export const AdminCallsResponse = v.object({ calls: v.array(AdminCallView) });
+export type AdminCallsResponse = v.InferOutput<typeof AdminCallsResponse>;
 
 export const CreateApiKeyRequest = v.object({ name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)), role: RoleSchema });
 

@@ -14,6 +14,7 @@ export const PERMISSIONS = {
   'contacts.manage_own': EVERYONE,
   'users.manage': ['admin'],
   'users.read_all': ['admin', 'operator'],
+  'calls.read_all': ['admin', 'operator'],
   'invites.create': ['admin'],
   'api_keys.manage': ['admin'],
   'audit.read': ['admin', 'operator'],

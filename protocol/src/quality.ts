@@ -13,6 +13,7 @@
  * the MOS errs on the side of warning.
  */
 import * as v from 'valibot';
+import { Id, Ref } from './frames.ts';
 
 export const Codec = v.picklist(['opus', 'pcmu', 'pcma', 'g722', 'unknown']);
 export type Codec = v.InferOutput<typeof Codec>;
@@ -76,7 +77,8 @@ function delayImpairment(ta: number): number {
 /** Past these a call is audibly degraded: the UI warns, and the admin console flags the CDR. */
 export const QUALITY_THRESHOLDS = { rttMs: 400, jitterMs: 30, lossPercent: 1, mos: 3.5 } as const;
 
-export type QualityWarning = 'rtt' | 'jitter' | 'loss' | 'mos';
+export const QualityWarningSchema = v.picklist(['rtt', 'jitter', 'loss', 'mos']);
+export type QualityWarning = v.InferOutput<typeof QualityWarningSchema>;
 
 export function qualityWarnings(stats: LinkStats, score = mos(stats)): QualityWarning[] {
   const warnings: QualityWarning[] = [];
@@ -85,4 +87,72 @@ export function qualityWarnings(stats: LinkStats, score = mos(stats)): QualityWa
   if (stats.lossPercent > QUALITY_THRESHOLDS.lossPercent) warnings.push('loss');
   if (score < QUALITY_THRESHOLDS.mos) warnings.push('mos');
   return warnings;
+}
+
+// ---- on the signaling socket ----------------------------------------------------------------
+
+/**
+ * What a report is about: a 1:1 call (only its two parties while it is up) or a conference room
+ * (only a participant). The edge keeps per-participant aggregates there and writes them to the
+ * CDR (`call_quality`, `room_sessions`).
+ */
+export const QualityScope = v.variant('kind', [
+  v.object({ kind: v.literal('call'), callId: Id }),
+  v.object({ kind: v.literal('room'), roomId: Id }),
+]);
+export type QualityScope = v.InferOutput<typeof QualityScope>;
+
+const bounded = (max: number) => v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(max));
+const count = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(max));
+
+/** Browsers report about every 5 s; the edge accepts one report per 2 s per participant. */
+export const QUALITY_REPORT_MIN_INTERVAL_MS = 2_000;
+
+/**
+ * A browser's `getStats()` summary of the audio it received since its previous report. Ranges are
+ * wider than any real link (a minute of RTT is not a call) but exclude nonsense: negative, NaN,
+ * loss above 100 %.
+ */
+export const QualityReport = v.object({
+  type: v.literal('quality.report'),
+  ref: Ref,
+  scope: QualityScope,
+  rttMs: bounded(60_000),
+  jitterMs: bounded(10_000),
+  lossPercent: bounded(100),
+  codec: Codec,
+  /** How long the report covers; it weighs the report in the averages. */
+  intervalMs: v.pipe(v.number(), v.integer(), v.minValue(1_000), v.maxValue(60_000)),
+  /** Received video, when there is any (informational: the MOS rates the audio). */
+  video: v.optional(
+    v.object({
+      bitrateKbps: bounded(100_000),
+      framesPerSecond: bounded(240),
+      width: count(16_384),
+      height: count(16_384),
+    }),
+  ),
+});
+export type QualityReport = v.InferOutput<typeof QualityReport>;
+
+
+/** The edge's rating of one report, answered to the reporting device (in place of `ack`). */
+export const QualityUpdate = v.object({
+  type: v.literal('quality.update'),
+  ref: Ref,
+  scope: QualityScope,
+  mos: v.number(),
+  rFactor: v.number(),
+  warnings: v.array(QualityWarningSchema),
+  /** The figures rated, so the UI can name what is wrong ("High latency 520 ms"). */
+  stats: v.object({ rttMs: v.number(), jitterMs: v.number(), lossPercent: v.number(), codec: Codec }),
+});
+export type QualityUpdate = v.InferOutput<typeof QualityUpdate>;
+
+/** The edge's answer to a report: the same figures the CDR will aggregate. */
+export function rateReport(report: QualityReport): QualityUpdate {
+  const stats: LinkStats = { rttMs: report.rttMs, jitterMs: report.jitterMs, lossPercent: report.lossPercent, codec: report.codec };
+  const r = rFactor(stats);
+  const score = mosOfR(r);
+  return { type: 'quality.update', ref: report.ref, scope: report.scope, mos: score, rFactor: r, warnings: qualityWarnings(stats, score), stats };
 }

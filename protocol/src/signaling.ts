@@ -12,11 +12,14 @@
  * both trickle `call.ice`. Either side ends with `call.hangup` (or `call.cancel`/`call.reject`
  * before the answer); both get `call.ended` with the reason.
  *
- * Conference rooms (`room.*`) travel on the same socket: see `rooms.ts`.
+ * Conference rooms (`room.*`) travel on the same socket: see `rooms.ts`. During a call or in a
+ * room each device sends `quality.report` about every 5 s and gets `quality.update` (the edge's
+ * MOS): see `quality.ts`.
  */
 import * as v from 'valibot';
 import { Id, MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
 import { PresenceActivity, PresenceSelf, PresenceSet } from './presence.ts';
+import { QualityReport, QualityUpdate } from './quality.ts';
 import { RoomClientMessages, RoomServerMessages } from './rooms.ts';
 
 export {
@@ -74,6 +77,7 @@ export const ClientMessage = v.variant('type', [
   Ping,
   PresenceSet,
   PresenceActivity,
+  QualityReport,
   ...RoomClientMessages,
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessage>;
@@ -147,6 +151,7 @@ export const ServerMessage = v.variant('type', [
   Pong,
   SignalingError,
   PresenceSelf,
+  QualityUpdate,
   ...RoomServerMessages,
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessage>;

@@ -35,6 +35,14 @@ export class SignalingClient extends SocketClient<ServerMessage, ClientMessage> 
     this.send({ ...message, ref });
     return reply;
   }
+
+  /** Sends a request with a ref and resolves with its reply of `type` (in place of `ack`) or its error. */
+  async reply<T extends ServerMessage['type']>(message: ClientMessage, type: T, timeoutMs = 10_000): Promise<Of<T> | Of<'error'>> {
+    const ref = message.ref ?? crypto.randomUUID().slice(0, 8);
+    const reply = this.waitFor((m) => (m.type === type || m.type === 'error') && 'ref' in m && m.ref === ref, `${type} reply to ${message.type}`, timeoutMs);
+    this.send({ ...message, ref });
+    return reply as Promise<Of<T> | Of<'error'>>;
+  }
 }
 
 /** Devices and watchers a test file opens through the shared edge, all closed by `closeAll` (call it in `after`). */

@@ -2,8 +2,9 @@
  * The call state machine (a pure reducer) and the controller that drives it from signaling frames,
  * user actions and the RTCPeerConnection. No UI here.
  */
-import { assertNever, type ClientMessage, type EndReason, type IceCandidate, type Party } from '@callstack/protocol';
+import { assertNever, type ClientMessage, type EndReason, type IceCandidate, type Party, type QualityUpdate } from '@callstack/protocol';
 import { Emitter } from './emitter.ts';
+import { QualityMonitor } from './quality.ts';
 import type { CallMessage, HelloMessage, SignalingClient, SignalingErrorMessage } from './signaling.ts';
 
 export type LivePhase = 'calling' | 'ringing' | 'incoming' | 'connecting' | 'active';
@@ -149,6 +150,8 @@ export class CallController extends Emitter<{ change: undefined }> {
   private refCount = 0;
   private resetTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly unsubscribe: (() => void)[];
+  /** Reports the connection's stats while the call's media is connected. */
+  private quality: QualityMonitor | null = null;
 
   constructor(private readonly options: CallControllerOptions) {
     super();
@@ -194,6 +197,11 @@ export class CallController extends Emitter<{ change: undefined }> {
     } else {
       this.dispatch({ type: 'ended', callId, reason: 'connection-lost', durationMs: 0 });
     }
+  }
+
+  /** The edge's latest rating of this call's media; null until the first report was rated. */
+  get qualityUpdate(): QualityUpdate | null {
+    return this.quality?.latest ?? null;
   }
 
   toggleMute(): void {
@@ -275,7 +283,10 @@ export class CallController extends Emitter<{ change: undefined }> {
         this.emit('change', undefined);
       };
       pc.onconnectionstatechange = () => {
-        if (pc.connectionState === 'connected') this.dispatch({ type: 'connected', callId });
+        if (pc.connectionState === 'connected') {
+          this.dispatch({ type: 'connected', callId });
+          this.monitorQuality(callId, pc);
+        }
         else if (pc.connectionState === 'failed') this.abort(callId, 'The media connection failed.');
       };
       if (role === 'caller') {
@@ -287,6 +298,12 @@ export class CallController extends Emitter<{ change: undefined }> {
       this.abort(callId, mediaErrorMessage(error));
       return null;
     }
+  }
+
+  private monitorQuality(callId: string, pc: RTCPeerConnection): void {
+    if (this.quality || callId !== this.state.callId || !isLive(this.state.phase)) return;
+    this.quality = new QualityMonitor({ signaling: this.options.signaling, scope: { kind: 'call', callId }, sources: () => [pc] });
+    this.quality.on('update', () => this.emit('change', undefined));
   }
 
   private async onOffer(callId: string, sdp: string): Promise<void> {
@@ -384,6 +401,8 @@ export class CallController extends Emitter<{ change: undefined }> {
   private release(): void {
     for (const track of this.localStream?.getTracks() ?? []) track.stop();
     this.peerConnection?.close();
+    this.quality?.stop();
+    this.quality = null;
     this.localStream = null;
     this.remoteStream = null;
     this.media = null;

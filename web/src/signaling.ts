@@ -12,6 +12,8 @@ export type CallMessage = Extract<ServerMessage, { type: `call.${string}` }>;
 export type SignalingErrorMessage = Extract<ServerMessage, { type: 'error' }>;
 export type AckMessage = Extract<ServerMessage, { type: 'ack' }>;
 export type PresenceSelfMessage = Extract<ServerMessage, { type: 'presence.self' }>;
+/** The edge's rating of this device's last `quality.report` (quality.ts). */
+export type QualityUpdateMessage = Extract<ServerMessage, { type: 'quality.update' }>;
 /** Conference room messages (protocol/src/rooms.ts), for the room UI to subscribe to. */
 export type RoomMessage = Extract<ServerMessage, { type: `room.${string}` }>;
 /** `online` starts at the edge's `hello`. */
@@ -36,6 +38,7 @@ export type SignalingEvents = {
   ack: AckMessage;
   presence: PresenceSelfMessage;
   room: RoomMessage;
+  quality: QualityUpdateMessage;
 };
 
 export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMessage, SignalingEvents> {
@@ -81,6 +84,9 @@ export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMes
       case 'room.speaker':
       case 'room.migrate':
         this.emit('room', message);
+        break;
+      case 'quality.update':
+        this.emit('quality', message);
         break;
       case 'ack':
         this.emit('ack', message);

@@ -1,4 +1,4 @@
-import type { CallRecordView, EndReason } from '@callstack/protocol';
+import type { AdminCallView, CallQualityView, CallRecordView, EndReason } from '@callstack/protocol';
 import type { Db } from './client.ts';
 
 /** The CDR of one call attempt, as the call session produces it when the call ends. */
@@ -12,9 +12,11 @@ export interface CallRecord {
   endedAt: number;
   endReason: EndReason;
   durationMs: number;
+  /** Each party that reported, with their aggregated quality. */
+  quality: { userId: string; summary: CallQualityView }[];
 }
 
-/** Idempotent: a retried write of the same call is a no-op. */
+/** Idempotent: a retried write of the same call is a no-op. Run it in a transaction (record and quality rows). */
 export async function insertCallRecord(db: Db, record: CallRecord): Promise<void> {
   await db.query(
     `insert into call_records
@@ -33,24 +35,67 @@ export async function insertCallRecord(db: Db, record: CallRecord): Promise<void
       record.durationMs,
     ],
   );
+  for (const { userId, summary } of record.quality) {
+    await db.query(
+      `insert into call_quality (call_id, user_id, samples, mos_min, mos_avg, loss_avg, loss_max, jitter_avg, rtt_avg, codec)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       on conflict (call_id, user_id) do nothing`,
+      [record.callId, userId, ...qualityParams(summary)],
+    );
+  }
+}
+
+/** A quality summary as the bound parameters of the CDR's quality columns (samples … codec). */
+export function qualityParams(q: CallQualityView): [number, number, number, number, number, number, number, string] {
+  return [q.samples, q.mosMin, q.mosAvg, q.lossAvg, q.lossMax, q.jitterAvg, q.rttAvg, q.codec];
+}
+
+/** The quality columns of `call_quality` or `room_sessions` under `alias`, as `<prefix>_<column>`. */
+export function qualityColumns(alias: string, prefix: string): string {
+  return ['samples', 'mos_min', 'mos_avg', 'loss_avg', 'loss_max', 'jitter_avg', 'rtt_avg', 'codec']
+    .map((column) => `${alias}.${column} as ${prefix}_${column}`)
+    .join(', ');
+}
+
+/** The columns `qualityColumns` selected (numbers, codec text, all null without a quality row). */
+type QualityRow = Record<string, unknown>;
+
+/** Reads the columns `qualityColumns` selected; null when there were no reports. */
+export function qualityOf(row: QualityRow, prefix: string): CallQualityView | null {
+  const get = (column: string) => row[`${prefix}_${column}`];
+  const samples = Number(get('samples') ?? 0);
+  if (samples === 0) return null;
+  return {
+    samples,
+    mosMin: Number(get('mos_min')),
+    mosAvg: Number(get('mos_avg')),
+    lossAvg: Number(get('loss_avg')),
+    lossMax: Number(get('loss_max')),
+    jitterAvg: Number(get('jitter_avg')),
+    rttAvg: Number(get('rtt_avg')),
+    codec: String(get('codec')),
+  };
 }
 
 export async function listCallHistory(db: Db, tenantId: string, userId: string, limit = 50): Promise<CallRecordView[]> {
-  const { rows } = await db.query<{
-    call_id: string;
-    caller_id: string;
-    peer_id: string;
-    peer_name: string | null;
-    created_at: Date;
-    answered_at: Date | null;
-    ended_at: Date;
-    end_reason: string;
-    duration_ms: number;
-  }>(
+  const { rows } = await db.query<
+    {
+      call_id: string;
+      caller_id: string;
+      peer_id: string;
+      peer_name: string | null;
+      created_at: Date;
+      answered_at: Date | null;
+      ended_at: Date;
+      end_reason: string;
+      duration_ms: number;
+    } & QualityRow
+  >(
     `select c.call_id, c.caller_id, p.id as peer_id, p.display_name as peer_name,
-            c.created_at, c.answered_at, c.ended_at, c.end_reason, c.duration_ms
+            c.created_at, c.answered_at, c.ended_at, c.end_reason, c.duration_ms, ${qualityColumns('q', 'q')}
        from call_records c
        join users p on p.id = case when c.caller_id = $2 then c.callee_id else c.caller_id end
+       left join call_quality q on q.call_id = c.call_id and q.user_id = $2
       where c.tenant_id = $1 and (c.caller_id = $2 or c.callee_id = $2)
       order by c.created_at desc
       limit $3`,
@@ -65,5 +110,48 @@ export async function listCallHistory(db: Db, tenantId: string, userId: string, 
     endedAt: new Date(row.ended_at).toISOString(),
     endReason: row.end_reason,
     durationMs: row.duration_ms,
+    quality: qualityOf(row, 'q'),
+  }));
+}
+
+/** Every call of the tenant, newest first, with both parties' quality (admins and operators). */
+export async function listTenantCalls(db: Db, tenantId: string, limit: number): Promise<AdminCallView[]> {
+  const { rows } = await db.query<
+    {
+      call_id: string;
+      caller_id: string;
+      caller_name: string;
+      callee_id: string;
+      callee_name: string;
+      created_at: Date;
+      answered_at: Date | null;
+      ended_at: Date;
+      end_reason: string;
+      duration_ms: number;
+    } & QualityRow
+  >(
+    `select c.call_id, c.caller_id, a.display_name as caller_name, c.callee_id, b.display_name as callee_name,
+            c.created_at, c.answered_at, c.ended_at, c.end_reason, c.duration_ms,
+            ${qualityColumns('qa', 'qa')}, ${qualityColumns('qb', 'qb')}
+       from call_records c
+       join users a on a.id = c.caller_id
+       join users b on b.id = c.callee_id
+       left join call_quality qa on qa.call_id = c.call_id and qa.user_id = c.caller_id
+       left join call_quality qb on qb.call_id = c.call_id and qb.user_id = c.callee_id
+      where c.tenant_id = $1
+      order by c.created_at desc
+      limit $2`,
+    [tenantId, limit],
+  );
+  return rows.map((row) => ({
+    callId: row.call_id,
+    caller: { userId: row.caller_id, displayName: row.caller_name },
+    callee: { userId: row.callee_id, displayName: row.callee_name },
+    createdAt: new Date(row.created_at).toISOString(),
+    answeredAt: row.answered_at ? new Date(row.answered_at).toISOString() : null,
+    endedAt: new Date(row.ended_at).toISOString(),
+    endReason: row.end_reason,
+    durationMs: row.duration_ms,
+    quality: { caller: qualityOf(row, 'qa'), callee: qualityOf(row, 'qb') },
   }));
 }

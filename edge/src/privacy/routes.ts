@@ -9,6 +9,7 @@ import { authenticate, clientIp } from '../auth/routes.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { recordAudit } from '../db/audit.ts';
 import { listCallHistory } from '../db/callRecords.ts';
+import { listRoomSessions } from '../db/roomSessions.ts';
 import { withDb, withTransaction } from '../db/client.ts';
 import { listContacts } from '../db/contacts.ts';
 import { eraseUser, exportAuditTrail, exportProfile, exportSessions } from '../db/privacy.ts';
@@ -19,7 +20,7 @@ import { ApiError } from '../errors.ts';
 import { disconnectUser } from '../signaling/stubs.ts';
 import { json, readJson } from '../http.ts';
 
-/** Calls beyond this many are not personal data worth a bigger export; billing keeps them all. */
+/** Calls (and room stays) beyond this many are not personal data worth a bigger export; billing keeps them all. */
 const EXPORT_CALL_LIMIT = 10_000;
 
 export async function exportOwnData(request: Request, env: Env): Promise<Response> {
@@ -34,6 +35,7 @@ export async function exportOwnData(request: Request, env: Env): Promise<Respons
       sipCredentials: await findSipCredentials(db, tenantId, userId),
       contacts: await listContacts(db, tenantId, userId, {}),
       calls: await listCallHistory(db, tenantId, userId, EXPORT_CALL_LIMIT),
+      roomSessions: await listRoomSessions(db, tenantId, userId, EXPORT_CALL_LIMIT),
       sessions: await exportSessions(db, userId),
       auditTrail: await exportAuditTrail(db, tenantId, userId),
     };

@@ -14,7 +14,10 @@ import {
   assertNever,
   CONTROL_SIGNATURE_MAX_SKEW_SECONDS,
   ErrorCode,
+  rateReport,
   type MediaNodeEvent,
+  type QualityReport,
+  type QualityUpdate,
   type RoomClientMessage,
   type RoomParticipant,
   type RoomProducerInfo,
@@ -22,10 +25,14 @@ import {
   type ServerMessage,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
+import { withTransaction } from '../db/client.ts';
+import { insertRoomSession, type RoomSessionRecord } from '../db/roomSessions.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { nodeTtlMs } from '../fleet/MediaFleet.ts';
 import { log } from '../log.ts';
+import { addReport, summarise, type QualityAggregate } from '../quality/aggregate.ts';
+import { retryDelay } from '../retry.ts';
 import { mediaFleet, userHub } from '../signaling/stubs.ts';
 import { failure, type Actor, type Outcome } from '../signaling/types.ts';
 import { controlRequest, NodeDraining, NodeUnreachable } from './control.ts';
@@ -71,6 +78,16 @@ const STATE_KEY = 'room';
 const NONCE_PREFIX = 'nonce:';
 /** A signature is accepted within ±skew of the edge's clock, so its nonce must be kept for both sides of it. */
 const NONCE_RETAIN_MS = 2 * CONTROL_SIGNATURE_MAX_SKEW_SECONDS * 1000;
+/** Stays (room_sessions rows) not yet written to Postgres; retried from the alarm. */
+const STAYS_KEY = 'stays';
+/** A participant's quality aggregate lives under `quality:<peerId>` until they leave. */
+const qualityKey = (peerId: string) => `quality:${peerId}`;
+
+interface PendingStays {
+  stays: RoomSessionRecord[];
+  attempts: number;
+  nextAttemptAt: number | null;
+}
 
 export class Room extends DurableObject<Env> {
   private queue: Promise<unknown> = Promise.resolve();
@@ -116,6 +133,20 @@ export class Room extends DurableObject<Env> {
       if (error instanceof ApiError) return failure(error.code, error.message);
       throw error;
     }
+  }
+
+  /** Rates a participant's stats summary and folds it into the aggregate of their stay. */
+  async reportQuality(actor: Actor, report: QualityReport): Promise<Outcome<{ reply: QualityUpdate }>> {
+    const state = await this.load();
+    if (!state) return failure(ErrorCode.notFound, 'no such room');
+    const participant = findParticipant(state, actor);
+    if (!participant) return failure(ErrorCode.invalidState, 'join the room first');
+    const rated = rateReport(report);
+    const key = qualityKey(participant.peerId);
+    const added = addReport(await this.ctx.storage.get<QualityAggregate>(key), report, rated, Date.now());
+    if (!added.ok) return added;
+    await this.ctx.storage.put(key, added.aggregate);
+    return { ok: true, reply: rated };
   }
 
   /** The device's socket closed: it leaves (the browser joins again when it reconnects). */
@@ -169,6 +200,7 @@ export class Room extends DurableObject<Env> {
 
   /** Health check while the room is in use; forgets a room left empty long enough. */
   override async alarm(): Promise<void> {
+    await this.flushStays();
     const state = await this.load();
     if (!state) return;
     await this.forgetOldNonces();
@@ -243,6 +275,7 @@ export class Room extends DurableObject<Env> {
     if (state.participants.length === 0) state.node = null;
     state.activeAt = Date.now();
     await this.save(state);
+    await this.recordStay(state, participant);
     log.info('room.left', { ...logIds(state), userId: actor.userId, deviceId: actor.deviceId, peerId: participant.peerId, participants: state.participants.length });
     for (const producer of theirs) {
       await this.broadcast(state, { type: 'room.producer.closed', roomId: state.roomId, producerId: producer.producerId, peerId: producer.peerId });
@@ -422,6 +455,56 @@ export class Room extends DurableObject<Env> {
     return null;
   }
 
+  // ---- room session CDRs -------------------------------------------------------------------
+
+  /** A participant left: their stay, with its quality, becomes a `room_sessions` row. */
+  private async recordStay(state: RoomState, participant: Participant): Promise<void> {
+    const key = qualityKey(participant.peerId);
+    const aggregate = await this.ctx.storage.get<QualityAggregate>(key);
+    const stay: RoomSessionRecord = {
+      sessionId: participant.peerId,
+      tenantId: state.tenantId,
+      roomId: state.roomId,
+      userId: participant.userId,
+      joinedAt: participant.joinedAt,
+      leftAt: Date.now(),
+      quality: aggregate ? summarise(aggregate) : null,
+    };
+    const pending = (await this.ctx.storage.get<PendingStays>(STAYS_KEY)) ?? { stays: [], attempts: 0, nextAttemptAt: null };
+    await this.ctx.storage.put<PendingStays>(STAYS_KEY, { ...pending, stays: [...pending.stays, stay] });
+    await this.ctx.storage.delete(key);
+    await this.flushStays();
+  }
+
+  /** Writes pending stays; on failure keeps them and retries from the alarm with backoff, so none is lost. */
+  private async flushStays(): Promise<void> {
+    const pending = await this.ctx.storage.get<PendingStays>(STAYS_KEY);
+    if (!pending || pending.stays.length === 0) return;
+    try {
+      await withTransaction(this.env, async (db) => {
+        for (const stay of pending.stays) await insertRoomSession(db, stay);
+      });
+      // Stays recorded while the write was under way wait for the next flush.
+      const written = new Set(pending.stays.map((stay) => stay.sessionId));
+      const rest = ((await this.ctx.storage.get<PendingStays>(STAYS_KEY))?.stays ?? []).filter((stay) => !written.has(stay.sessionId));
+      if (rest.length === 0) await this.ctx.storage.delete(STAYS_KEY);
+      else await this.ctx.storage.put<PendingStays>(STAYS_KEY, { stays: rest, attempts: 0, nextAttemptAt: null });
+    } catch (error) {
+      const current = (await this.ctx.storage.get<PendingStays>(STAYS_KEY)) ?? pending;
+      const attempts = current.attempts + 1;
+      const nextAttemptAt = Date.now() + retryDelay(attempts);
+      log.warn('room.stays_write_failed', { tenantId: pending.stays[0]?.tenantId, roomId: pending.stays[0]?.roomId, stays: current.stays.length, attempts }, error);
+      await this.ctx.storage.put<PendingStays>(STAYS_KEY, { ...current, attempts, nextAttemptAt });
+      const alarm = await this.ctx.storage.getAlarm();
+      if (alarm === null || alarm > nextAttemptAt) await this.ctx.storage.setAlarm(nextAttemptAt);
+    }
+  }
+
+  /** When pending stays are due again (Infinity when none wait). */
+  private async staysDueAt(): Promise<number> {
+    return (await this.ctx.storage.get<PendingStays>(STAYS_KEY))?.nextAttemptAt ?? Infinity;
+  }
+
   // ---- helpers -----------------------------------------------------------------------------
 
   private control<R extends Parameters<typeof controlRequest>[2]>(node: PlacedNode, request: R) {
@@ -489,7 +572,7 @@ export class Room extends DurableObject<Env> {
       state.participants.length > 0
         ? Date.now() + healthCheckMs(this.env)
         : state.activeAt + RETAIN_EMPTY_MS;
-    await this.ctx.storage.setAlarm(at);
+    await this.ctx.storage.setAlarm(Math.min(at, await this.staysDueAt()));
   }
 
   private async save(state: RoomState): Promise<void> {

@@ -4,12 +4,13 @@
  * ring timeout, the connection-loss grace period, CDR retries and clean-up. It keeps nothing
  * in memory that matters: an evicted session wakes up from storage and carries on.
  */
-import { ErrorCode, type CallMedia, type Party } from '@callstack/protocol';
+import { ErrorCode, rateReport, type CallMedia, type Party, type QualityReport, type QualityUpdate } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
-import { withDb } from '../db/client.ts';
+import { withTransaction } from '../db/client.ts';
 import { insertCallRecord, type CallRecord } from '../db/callRecords.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
+import { addReport, summarise, type QualityAggregate } from '../quality/aggregate.ts';
 import { retryDelay } from '../retry.ts';
 import {
   applyAction,
@@ -18,6 +19,7 @@ import {
   deviceLost,
   durationOf,
   graceExpired,
+  mayReportQuality,
   nextDeadline,
   ringTimeout,
   type CallAction,
@@ -46,6 +48,9 @@ interface CdrProgress {
 
 const STATE_KEY = 'call';
 const CDR_KEY = 'cdr';
+/** Each party's quality aggregate, by user id. */
+const QUALITY_KEY = 'quality';
+type Qualities = Record<string, QualityAggregate>;
 
 export class CallSession extends DurableObject<Env> {
   /**
@@ -110,6 +115,20 @@ export class CallSession extends DurableObject<Env> {
   async deviceBack(actor: Actor): Promise<void> {
     const state = await this.load();
     if (state) await this.commit(state, deviceBack(state, actor));
+  }
+
+  /** Rates a party's stats summary and folds it into their aggregate (the CDR's quality row). */
+  async reportQuality(actor: Actor, report: QualityReport): Promise<Outcome<{ reply: QualityUpdate }>> {
+    const state = await this.load();
+    if (!state) return failure(ErrorCode.notFound, 'no such call');
+    const allowed = mayReportQuality(state, actor);
+    if (!allowed.ok) return allowed;
+    const rated = rateReport(report);
+    const qualities = (await this.ctx.storage.get<Qualities>(QUALITY_KEY)) ?? {};
+    const added = addReport(qualities[actor.userId], report, rated, Date.now());
+    if (!added.ok) return added;
+    await this.ctx.storage.put<Qualities>(QUALITY_KEY, { ...qualities, [actor.userId]: added.aggregate });
+    return { ok: true, reply: rated };
   }
 
   /** Whether the call still occupies its participants (hubs use this to drop stale entries). */
@@ -185,9 +204,9 @@ export class CallSession extends DurableObject<Env> {
 
   /** Writes the CDR; on failure keeps it and retries from the alarm with backoff, so none is lost. */
   private async writeCdr(state: CallState, progress: CdrProgress): Promise<void> {
-    const record = toCallRecord(state);
+    const record = toCallRecord(state, (await this.ctx.storage.get<Qualities>(QUALITY_KEY)) ?? {});
     try {
-      await withDb(this.env, (db) => insertCallRecord(db, record));
+      await withTransaction(this.env, (db) => insertCallRecord(db, record));
       await this.ctx.storage.put<CdrProgress>(CDR_KEY, { ...progress, written: true, nextAttemptAt: null });
     } catch (error) {
       const attempts = progress.attempts + 1;
@@ -218,7 +237,7 @@ export class CallSession extends DurableObject<Env> {
   }
 }
 
-function toCallRecord(state: CallState): CallRecord {
+function toCallRecord(state: CallState, qualities: Qualities): CallRecord {
   return {
     callId: state.callId,
     tenantId: state.tenantId,
@@ -229,6 +248,7 @@ function toCallRecord(state: CallState): CallRecord {
     endedAt: state.endedAt ?? Date.now(),
     endReason: state.endReason ?? 'failed',
     durationMs: durationOf(state),
+    quality: Object.entries(qualities).map(([userId, aggregate]) => ({ userId, summary: summarise(aggregate) })),
   };
 }
 

@@ -5,7 +5,8 @@
  * is in (for busy and for resuming after a reconnect).
  *
  * Room messages go to the room's object (rooms/Room.ts); the hub remembers which rooms each
- * device joined, so a device whose socket closes leaves them.
+ * device joined, so a device whose socket closes leaves them. Quality reports go to the call's
+ * or room's object, which answers with the rating (`quality.update`).
  *
  * It also owns its user's presence: it folds the devices' activity, the calls and the manual
  * choice into one status (presence/fold.ts), tells the user's devices (`presence.self`) and
@@ -23,6 +24,7 @@ import {
   type ManualStatus,
   type Party,
   type PresenceStatus,
+  type QualityReport,
   type RoomClientMessage,
   type ServerMessage,
 } from '@callstack/protocol';
@@ -262,8 +264,23 @@ export class UserHub extends DurableObject<Env> {
       case 'room.consumer.layers':
       case 'room.probe':
         return this.roomAction(device, message);
+      case 'quality.report':
+        return this.qualityReport(device, message);
       default:
         return assertNever(message);
+    }
+  }
+
+  /** A stats summary goes to the call's or room's object, which keeps the aggregate and rates it. */
+  private qualityReport(device: DeviceIdentity, report: QualityReport): Promise<Handled> {
+    const { scope } = report;
+    switch (scope.kind) {
+      case 'call':
+        return callSession(this.env, device.tenantId, scope.callId).reportQuality(actorOf(device), report);
+      case 'room':
+        return roomObject(this.env, device.tenantId, scope.roomId).reportQuality(actorOf(device), report);
+      default:
+        return assertNever(scope);
     }
   }
 

@@ -10,7 +10,7 @@ import { assertNever, ErrorCode, type ClientMessage, type EndReason, type RoomCl
 import { failure, type Actor, type CallState, type Effect, type Outcome } from './types.ts';
 
 /** Client messages that act on an existing call. */
-export type CallAction = Exclude<ClientMessage, { type: 'call.invite' | 'ping' | 'presence.set' | 'presence.activity' } | RoomClientMessage>;
+export type CallAction = Exclude<ClientMessage, { type: 'call.invite' | 'ping' | 'presence.set' | 'presence.activity' | 'quality.report' } | RoomClientMessage>;
 
 export type Transition = Outcome<{ state: CallState; effects: Effect[] }>;
 
@@ -46,6 +46,14 @@ export function applyAction(state: CallState, actor: Actor, action: CallAction, 
     default:
       return assertNever(action);
   }
+}
+
+/** Quality reports come from the two devices in the call while it is up; anyone else learns nothing. */
+export function mayReportQuality(state: CallState, actor: Actor): Outcome {
+  if (!isParticipant(state, actor)) return failure(ErrorCode.notFound, 'no such call');
+  if (state.status !== 'active') return failure(ErrorCode.invalidState, 'quality is reported while the call is up');
+  if (!isCallDevice(state, actor)) return failure(ErrorCode.invalidState, 'this device is not the one in the call');
+  return { ok: true };
 }
 
 export function ringTimeout(state: CallState, now: number): Transition {

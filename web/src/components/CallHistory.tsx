@@ -1,5 +1,6 @@
 import type { CallRecordView } from '@callstack/protocol';
 import { endReasonLabel, formatDuration, formatWhen } from '../format.ts';
+import { qualityLevel } from '../quality.ts';
 
 export function CallHistory({ calls, error }: { calls: CallRecordView[] | null; error: string | null }) {
   let body;
@@ -30,6 +31,16 @@ export function CallHistory({ calls, error }: { calls: CallRecordView[] | null; 
                 {formatWhen(call.createdAt)}
               </time>
             </span>
+            {call.quality && (
+              <span
+                class={`history-mos quality-${qualityLevel(call.quality.mosAvg).level}`}
+                data-testid="history-mos"
+                data-mos={call.quality.mosAvg}
+                title={`Call quality: average MOS ${call.quality.mosAvg.toFixed(1)}, lowest ${call.quality.mosMin.toFixed(1)}`}
+              >
+                MOS {call.quality.mosAvg.toFixed(1)}
+              </span>
+            )}
             <span class="row-end">{call.answeredAt ? formatDuration(call.durationMs) : endReasonLabel(call.endReason)}</span>
           </li>
         ))}

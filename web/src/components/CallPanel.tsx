@@ -31,6 +31,7 @@ export function CallPanel({ call }: { call: CallController }) {
           state={state}
           local={call.localStream}
           remote={call.remoteStream}
+          quality={call.qualityUpdate}
           onToggleMute={() => call.toggleMute()}
           onToggleCamera={() => call.toggleCamera()}
           onHangup={end}

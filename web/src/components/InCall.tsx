@@ -1,17 +1,21 @@
+import type { QualityUpdate } from '@callstack/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { CallState } from '../call.ts';
 import { formatDuration } from '../format.ts';
+import { qualityLevel, warningTexts } from '../quality.ts';
 
 interface InCallProps {
   state: CallState;
   local: MediaStream | null;
   remote: MediaStream | null;
+  /** The edge's rating of this device's media; null until the first report. */
+  quality: QualityUpdate | null;
   onToggleMute: () => void;
   onToggleCamera: () => void;
   onHangup: () => void;
 }
 
-export function InCall({ state, local, remote, onToggleMute, onToggleCamera, onHangup }: InCallProps) {
+export function InCall({ state, local, remote, quality, onToggleMute, onToggleCamera, onHangup }: InCallProps) {
   const peerName = state.peer?.displayName ?? 'the other side';
   // Audio-only when the device has no camera (known once the local stream is open).
   const noCamera = local !== null && local.getVideoTracks().length === 0;
@@ -39,8 +43,14 @@ export function InCall({ state, local, remote, onToggleMute, onToggleCamera, onH
         <p class="stage-caption">
           <span>{state.peer?.displayName}</span>
           {state.answeredAt !== null && <Timer since={state.answeredAt} />}
+          {state.phase === 'active' && <QualityIndicator quality={quality} />}
         </p>
       </div>
+      {quality && quality.warnings.length > 0 && (
+        <p class="quality-warning" role="alert" data-testid="quality-warning">
+          {warningTexts(quality).join(' · ')}
+        </p>
+      )}
       {/* Toggle labels stay fixed: aria-pressed carries the state, a changing label would contradict it. */}
       <div class="actions">
         <button type="button" class="btn" data-testid="mute" aria-pressed={state.muted} onClick={onToggleMute}>
@@ -73,6 +83,31 @@ function Timer({ since }: { since: number }) {
   return (
     <span class="timer" data-testid="call-timer" role="timer">
       {formatDuration(now - since, true)}
+    </span>
+  );
+}
+
+/** Bars and label of the edge's MOS for this device's received audio. */
+function QualityIndicator({ quality }: { quality: QualityUpdate | null }) {
+  if (!quality) {
+    return (
+      <span class="quality" data-testid="quality-indicator" data-level="unknown">
+        Measuring quality…
+      </span>
+    );
+  }
+  const { level, bars, label } = qualityLevel(quality.mos);
+  const mos = quality.mos.toFixed(1);
+  return (
+    <span class={`quality quality-${level}`} data-testid="quality-indicator" data-level={level} data-mos={quality.mos} title={`MOS ${mos} of 4.5`}>
+      <span class="quality-bars" aria-hidden="true">
+        {[1, 2, 3, 4].map((bar) => (
+          <span key={bar} class={bar <= bars ? 'on' : ''} />
+        ))}
+      </span>
+      <span>
+        {label} · MOS {mos}
+      </span>
     </span>
   );
 }
