@@ -260,6 +260,8 @@ export class UserHub extends DurableObject<Env> {
       case 'room.consumer.pause':
       case 'room.consumer.resume':
       case 'room.consumer.layers':
+      case 'room.recording.start':
+      case 'room.recording.stop':
         return this.roomAction(device, message);
       default:
         return assertNever(message);
