@@ -13,6 +13,7 @@ import { LoginView } from './components/LoginView.tsx';
 import { ForgotPasswordView, ResetPasswordView } from './components/PasswordResetViews.tsx';
 import { StatusControl } from './components/Presence.tsx';
 import { ProfileView } from './components/ProfileView.tsx';
+import { Recordings } from './components/Recordings.tsx';
 import { Settings } from './components/Settings.tsx';
 import { SignupView } from './components/SignupView.tsx';
 import { useFetched } from './hooks.ts';
@@ -203,13 +204,15 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
   const startCall = (peer: { userId: string; displayName: string }) => call.call(peer);
 
   let main;
-  if (adminTab || route.screen === 'profile') {
+  if (adminTab || route.screen === 'profile' || route.screen === 'recordings') {
     main = (
       <main class="admin">
         {/* A call that rings or runs while the console or profile is open stays answerable here. */}
         {phase !== 'idle' && <CallPanel call={call} />}
         {adminTab ? (
           <AdminConsole session={session} tab={adminTab} access={access} />
+        ) : route.screen === 'recordings' ? (
+          <Recordings session={session} />
         ) : (
           <ProfileView session={session} onEnded={onSignedOut} />
         )}
@@ -244,16 +247,19 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
             {LINK_LABELS[link]}
           </span>
         </span>
-        {access.console && (
-          <nav class="nav" aria-label="Sections">
-            <Link href="/" class="nav-link" current={adminTab === null} testid="nav-phone">
-              Phone
-            </Link>
+        <nav class="nav" aria-label="Sections">
+          <Link href="/" class="nav-link" current={adminTab === null && route.screen === 'phone'} testid="nav-phone">
+            Phone
+          </Link>
+          <Link href="/recordings" class="nav-link" current={route.screen === 'recordings'} testid="nav-recordings">
+            Recordings
+          </Link>
+          {access.console && (
             <Link href="/admin" class="nav-link" current={adminTab !== null} testid="nav-admin">
               Admin
             </Link>
-          </nav>
-        )}
+          )}
+        </nav>
         <span class="topbar-spacer" />
         <StatusControl presence={myPresence} enabled={link === 'online'} onChoose={(status) => me.choose(status)} />
         <Settings />

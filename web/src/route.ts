@@ -13,6 +13,7 @@ export type Route =
   | { screen: 'phone' }
   | { screen: 'admin'; tab: AdminTab }
   | { screen: 'profile' }
+  | { screen: 'recordings' }
   | { screen: 'signup' }
   | { screen: 'forgot-password' }
   /** `token` is null when the link lost its fragment or was mangled. */
@@ -25,6 +26,7 @@ export function parseRoute(pathname: string, hash: string): Route {
   const path = pathname.replace(/\/+$/, '');
   if (path === '/signup') return { screen: 'signup' };
   if (path === '/profile') return { screen: 'profile' };
+  if (path === '/recordings') return { screen: 'recordings' };
   if (path === '/forgot-password') return { screen: 'forgot-password' };
   if (path === '/invite') return { screen: 'invite', token: inviteToken(hash) };
   if (path === '/reset') return { screen: 'reset', token: resetToken(hash) };
@@ -40,6 +42,8 @@ export function routePath(route: Route): string {
       return '/';
     case 'profile':
       return '/profile';
+    case 'recordings':
+      return '/recordings';
     case 'signup':
       return '/signup';
     case 'forgot-password':

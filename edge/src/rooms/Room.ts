@@ -24,6 +24,7 @@ import {
   type ServerMessage,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
+import { recordAudit } from '../db/audit.ts';
 import { withDb } from '../db/client.ts';
 import { addParticipants, finishRecording, insertRecording } from '../db/recordings.ts';
 import { findActiveUser } from '../db/users.ts';
@@ -378,8 +379,8 @@ export class Room extends DurableObject<Env> {
       peers: Object.fromEntries(state.participants.map((p) => [p.peerId, p.userId])),
     };
     try {
-      await withDb(this.env, (db) =>
-        insertRecording(db, {
+      await withDb(this.env, async (db) => {
+        await insertRecording(db, {
           id: recordingId,
           tenantId: state.tenantId,
           roomId: state.roomId,
@@ -388,8 +389,9 @@ export class Room extends DurableObject<Env> {
           nodeId: node.nodeId,
           nodeUrl: node.controlUrl,
           participants: Object.values(recording.peers),
-        }),
-      );
+        });
+        await this.audit(db, state, actor, 'recording.started', recordingId);
+      });
     } catch (error) {
       // No row, no recording: files nobody could ever list are not kept running.
       await this.control(node, { type: 'recording.stop', roomId: this.nodeRoomId, recordingId }).catch(() => undefined);
@@ -410,8 +412,10 @@ export class Room extends DurableObject<Env> {
     if (!(await this.mayManageRecording(state, actor))) return failure(ErrorCode.forbidden, 'only the room creator or an operator/admin may stop recording this room');
     if (!state.recording) return failure(ErrorCode.invalidState, 'the room is not being recorded');
     if (!state.node) return failure(ErrorCode.mediaUnavailable, 'the room is moving to another media node; try again shortly');
+    const { recordingId } = state.recording;
     await this.endRecording(state, state.node, 'completed');
-    log.info('room.recording_stopped', { ...logIds(state), userId: actor.userId });
+    await withDb(this.env, (db) => this.audit(db, state, actor, 'recording.stopped', recordingId));
+    log.info('room.recording_stopped', { ...logIds(state), recordingId, userId: actor.userId });
     return { ok: true };
   }
 
@@ -463,6 +467,10 @@ export class Room extends DurableObject<Env> {
     await withDb(this.env, (db) => addParticipants(db, recording.recordingId, [participant.userId])).catch((error: unknown) =>
       log.error('room.recording_participant_failed', { ...logIds(state), recordingId: recording.recordingId, userId: participant.userId }, error),
     );
+  }
+
+  private audit(db: Parameters<typeof recordAudit>[0], state: RoomState, actor: RoomActor, action: string, recordingId: string) {
+    return recordAudit(db, { tenantId: state.tenantId, actorType: 'user', actorId: actor.userId, action, targetType: 'recording', targetId: recordingId, details: { roomId: state.roomId } });
   }
 
   /** The room's creator, or a role with `recordings.manage` (read from the database: roles change). */
