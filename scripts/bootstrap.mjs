@@ -16,8 +16,10 @@ const [command, ...args] = process.argv.slice(2);
 
 /** Debian packages each command needs, by the binary that proves each is installed. */
 const APT_PACKAGES = {
-  start: [],
+  // The media node records conferences with ffmpeg (and measures the files with ffprobe).
+  start: [{ pkg: 'ffmpeg', probe: () => existsSync('/usr/bin/ffmpeg') }],
   test: [
+    { pkg: 'ffmpeg', probe: () => existsSync('/usr/bin/ffmpeg') },
     { pkg: 'postgresql', probe: () => hasPostgres() },
     { pkg: 'chromium', probe: () => existsSync('/usr/bin/chromium') },
     { pkg: 'coturn', probe: () => existsSync('/usr/bin/turnserver') },

@@ -172,6 +172,7 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
     rtcPorts: { min: 42000, max: 42199 },
     registerIntervalSeconds: 2,
     plainTransports: true,
+    recordingsDir: join(TMP, 'recordings'),
   });
   stops.push(() => mediaNode.stop());
   console.log(`edge ${edge.url}, postgres :${postgres.port}, relay ${relay.url}, coturn :${turn.port}, media node ${mediaNode.controlUrl}`);

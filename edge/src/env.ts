@@ -50,6 +50,16 @@ export interface Env {
   MEDIA_CONTROL_SECRET?: string;
   /** A node not heard from for this long gets no rooms, and its rooms move (default 180). */
   MEDIA_NODE_TTL_SECONDS?: string;
+  /**
+   * S3-compatible storage the media nodes upload recordings to (their MEDIA_RECORDINGS_S3_*):
+   * the edge presigns download URLs with these. Unset: recordings stay on the nodes' disks.
+   */
+  RECORDINGS_S3_ENDPOINT?: string;
+  RECORDINGS_S3_BUCKET?: string;
+  RECORDINGS_S3_REGION?: string;
+  RECORDINGS_S3_ACCESS_KEY_ID?: string;
+  /** Secret. */
+  RECORDINGS_S3_SECRET_ACCESS_KEY?: string;
   /** Participants per room (default 30: about what one 4-vCPU node carries with video). */
   ROOM_MAX_PARTICIPANTS?: string;
 }

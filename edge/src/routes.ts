@@ -17,6 +17,7 @@ import type { Env } from './env.ts';
 import { nodeEvent, registerNode } from './fleet/routes.ts';
 import { json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
+import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { connectPresence, connectSignaling } from './signaling/connect.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
@@ -109,6 +110,9 @@ export const ROUTES: RouteSpec[] = [
     method: 'get', path: '/api/turn-credentials', summary: 'Short-lived TURN credentials and ICE servers', tag: 'calls', auth: 'bearer', permission: 'turn.use', success: { status: 200, schema: P.TurnCredentialsResponse },
     handler: async (request, env) => json(await turnCredentials(env, (await authenticate(request, env, 'turn.use')).userId)),
   },
+  { method: 'get', path: '/api/recordings', summary: 'Conference recordings I may see (rooms I was in; all for operators and admins), with their tracks', tag: 'recordings', auth: 'bearer', permission: 'recordings.read_own', success: { status: 200, schema: P.RecordingsResponse }, handler: recordingsList },
+  { method: 'get', path: '/api/recordings/:id', summary: 'One recording with its tracks', tag: 'recordings', auth: 'bearer', permission: 'recordings.read_own', success: { status: 200, schema: P.RecordingView }, handler: recordingGet },
+  { method: 'get', path: '/api/recordings/:id/tracks/:trackId/file', summary: "A track's file (WebM/Ogg/Matroska), or a redirect to a 5-minute storage URL; audited", tag: 'recordings', auth: 'bearer', permission: 'recordings.read_own', success: { status: 200, description: 'The file (attachment), or 302 to a presigned S3 URL' }, handler: recordingTrackFile },
   { method: 'get', path: '/api/signaling', summary: 'The signaling WebSocket (`?token=&device=`; messages in protocol/src/signaling.ts)', tag: 'realtime', auth: 'query_token', query: { token: 'access token', device: 'stable device id' }, success: { status: 101, description: 'WebSocket upgrade' }, handler: connectSignaling },
 
   // ---- media fleet (nodes -> edge, signed with MEDIA_CONTROL_SECRET)

@@ -6,11 +6,14 @@
  * - `GET /health`: none (load balancer / agent liveness).
  * - everything else: `X-CallStack-Signature` (protocol/controlSignature.ts), at most 60 s of skew,
  *   each nonce accepted once.
+ * - `GET /control/recordings/:recordingId/files/:fileName` (signed) streams a finished track file.
  * - `POST /control/drain`, `GET /control/status`, `GET /metrics` also accept
  *   `Authorization: Bearer <MEDIA_CONTROL_SECRET>`, from loopback only: that is how the node agent
  *   (infra-cdk/lib/node/media.sh) and a local scraper call them.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -24,6 +27,7 @@ import {
   MediaErrorCode,
   describeIssues,
   matchControlRoute,
+  matchRecordingFilePath,
   verifyControlSignature,
 } from '@callstack/protocol';
 import { ControlError } from './errors.ts';
@@ -85,6 +89,7 @@ export class ControlServer {
       res.writeHead(200, { 'content-type': this.#options.metrics.contentType }).end(text);
       return;
     }
+    if (method === 'GET' && pathname.startsWith('/control/recordings/')) return this.#sendRecordingFile(res, pathname);
     const route = matchControlRoute(method, pathname);
     if (!route.ok) {
       throw route.reason === 'not_found'
@@ -117,6 +122,14 @@ export class ControlServer {
     const check = await verifyControlSignature(this.#options.secret, typeof signature === 'string' ? signature : undefined, { method, path: rawPath, body });
     if (!check.ok) throw new ControlError(check.code, check.message);
     if (this.#nonces.seen(check.nonce)) throw new ControlError(MediaErrorCode.replayed, 'nonce already used');
+  }
+
+  async #sendRecordingFile(res: ServerResponse, pathname: string): Promise<void> {
+    const ref = matchRecordingFilePath(pathname);
+    if (!ref) throw new ControlError(MediaErrorCode.notFound, `no recording file at ${pathname}`);
+    const file = await this.#options.node.recordingFile(ref.recordingId, ref.fileName);
+    res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.size) });
+    await pipeline(createReadStream(file.path), res);
   }
 
   #send(res: ServerResponse, status: number, body: unknown): void {

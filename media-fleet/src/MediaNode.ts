@@ -2,6 +2,8 @@
  * The media node: its worker pool, its rooms, drain state, and the events it reports. Every
  * control request lands in `handle`, already validated against protocol's `ControlRequest`.
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   MediaErrorCode,
@@ -11,11 +13,18 @@ import {
   type ControlRequestType,
   type MediaNodeEvent,
   type NodeStatus,
+  type RecordingStopped,
   type RtpCapabilities,
 } from '@callstack/protocol';
 import type { MediaConfig } from './config.ts';
 import { ControlError, notFound } from './errors.ts';
 import { EventSink } from './EventSink.ts';
+import { LocalDiskStore } from './LocalDiskStore.ts';
+import { PortPairs } from './PortPairs.ts';
+import { Recorder } from './Recorder.ts';
+import type { RecordingStore } from './RecordingStore.ts';
+import { S3Store } from './S3Store.ts';
+import { CONTAINERS } from './TrackRecorder.ts';
 import type { EventInput, MediaNodeEvents } from './MediaNodeTypes.ts';
 import { Room } from './Room.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
@@ -31,6 +40,11 @@ export class MediaNode extends TypedEmitter<MediaNodeEvents> {
   readonly #rooms = new Map<string, Room>();
   /** Rooms being created, so two concurrent creates of one id share one router. */
   readonly #creating = new Map<string, Promise<Room>>();
+  /** Recordings by id, running or stopped (a stopped one answers `recording.stop` again with its tracks). */
+  readonly #recordings = new Map<string, Recorder>();
+  readonly #store: RecordingStore;
+  readonly #ports: PortPairs;
+  #recordedBytes = 0;
   #draining = false;
 
   static async start(config: MediaConfig, logger: Logger): Promise<MediaNode> {
@@ -45,6 +59,9 @@ export class MediaNode extends TypedEmitter<MediaNodeEvents> {
     this.#logger = logger;
     this.pool = new WorkerPool({ count: config.workers, rtcMinPort: config.rtc.minPort, rtcMaxPort: config.rtc.maxPort, logger });
     this.pool.on('died', ({ pid, replaced }) => this.#onWorkerDied(pid, replaced));
+    this.#store = config.recordings.s3 ? new S3Store(config.recordings.s3) : new LocalDiskStore();
+    // ffmpeg runs next to the node: it listens on the address the node's transports use.
+    this.#ports = new PortPairs(config.rtc.listenIp === '0.0.0.0' ? '127.0.0.1' : config.rtc.listenIp);
     this.#sink = config.edgeUrl ? new EventSink({ edgeUrl: config.edgeUrl, secret: config.controlSecret, logger }) : undefined;
   }
 
@@ -54,6 +71,30 @@ export class MediaNode extends TypedEmitter<MediaNodeEvents> {
 
   get rooms(): ReadonlyMap<string, Room> {
     return this.#rooms;
+  }
+
+  get recordings(): ReadonlyMap<string, Recorder> {
+    return this.#recordings;
+  }
+
+  /** Recordings running now. */
+  get activeRecordings(): number {
+    return [...this.#recordings.values()].filter((recorder) => recorder.active).length;
+  }
+
+  /** Bytes of every track file finished since the node started. */
+  get recordedBytes(): number {
+    return this.#recordedBytes;
+  }
+
+  /** A finished local track file, to stream to the edge. */
+  async recordingFile(recordingId: string, fileName: string): Promise<{ path: string; size: number; contentType: string }> {
+    const path = join(this.#config.recordings.dir, recordingId, fileName);
+    const found = await stat(path).catch(() => null);
+    const running = this.#recordings.get(recordingId)?.active ?? false;
+    if (!found?.isFile() || running) throw notFound('recording file', `${recordingId}/${fileName}`);
+    const codec = Object.values(CONTAINERS).find((container) => fileName.endsWith(`.${container.extension}`));
+    return { path, size: found.size, contentType: codec?.contentType ?? 'application/octet-stream' };
   }
 
   async handle(request: ControlRequest): Promise<ControlResponses[ControlRequestType]> {
@@ -96,6 +137,28 @@ export class MediaNode extends TypedEmitter<MediaNodeEvents> {
       case 'consumer.layers':
         await this.#peer(request).setConsumerLayers(request.consumerId, request.spatialLayer, request.temporalLayer);
         return ok;
+      case 'recording.start': {
+        const room = this.#room(request.roomId);
+        if (this.#recordings.has(request.recordingId)) throw new ControlError(MediaErrorCode.conflict, `recording ${request.recordingId} exists`);
+        const running = [...this.#recordings.values()].find((recorder) => recorder.active && recorder.roomId === room.id);
+        if (running) throw new ControlError(MediaErrorCode.conflict, `room ${room.id} is already being recorded (${running.id})`);
+        const recorder = await Recorder.start({
+          room,
+          recordingId: request.recordingId,
+          dir: this.#config.recordings.dir,
+          store: this.#store,
+          ports: this.#ports,
+          logger: this.#logger,
+        });
+        this.#recordings.set(recorder.id, recorder);
+        recorder.on('trackFinished', (track) => (this.#recordedBytes += track.sizeBytes));
+        return { recordingId: recorder.id, startedAt: recorder.startedAt, tracks: recorder.liveTracks };
+      }
+      case 'recording.stop': {
+        const recorder = this.#recordings.get(request.recordingId);
+        if (!recorder || recorder.roomId !== request.roomId) throw notFound('recording', request.recordingId);
+        return recorder.stop();
+      }
       case 'node.drain':
         if (!this.#draining) {
           this.#logger.info({ rooms: this.#rooms.size }, 'draining: no new rooms');
@@ -129,8 +192,9 @@ export class MediaNode extends TypedEmitter<MediaNodeEvents> {
     };
   }
 
-  /** Closes every room and worker, then waits (bounded) for queued events to reach the edge. */
+  /** Finishes recordings, closes every room and worker, then waits (bounded) for queued events to reach the edge. */
   async close(): Promise<void> {
+    await Promise.all([...this.#recordings.values()].map((recorder): Promise<RecordingStopped> => recorder.stop('room-closed')));
     for (const room of this.#rooms.values()) room.close();
     this.pool.close();
     await this.#sink?.flush();

@@ -133,6 +133,7 @@ export class Peer {
     });
     if (kind === 'audio') await this.room.observeAudio(producer);
     this.logger.info({ producerId: producer.id, kind, source }, 'producing');
+    this.room.producerAdded(producer);
     return producer.id;
   }
 

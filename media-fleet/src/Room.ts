@@ -85,6 +85,16 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.#peers.size === 0) this.emit('empty');
   }
 
+  /** Called by Peer for every new producer. */
+  producerAdded(producer: Producer<ProducerAppData>): void {
+    if (!this.#closed) this.emit('producerAdded', producer);
+  }
+
+  /** Every producer of every peer. */
+  producers(): Producer<ProducerAppData>[] {
+    return [...this.#peers.values()].flatMap((peer) => [...peer.producers.values()]);
+  }
+
   /** Called by Peer for every producer it closes, so the edge can tell the consumers' browsers. */
   producerClosed(peerId: string, producerId: string, reason: ProducerCloseReason): void {
     if (this.#closed) return;

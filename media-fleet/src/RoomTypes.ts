@@ -1,3 +1,4 @@
+import type { Producer } from 'mediasoup/node/lib/types';
 import type { Logger } from 'pino';
 import type { MediaNodeEvent } from '@callstack/protocol';
 import type { WorkerPool } from './WorkerPool.ts';
@@ -22,6 +23,8 @@ export type ProducerCloseReason = Extract<MediaNodeEvent, { type: 'producer.clos
 
 export interface RoomEvents extends Record<string, unknown[]> {
   speakerChanged: [peerId: string | null, producerId: string | null];
+  /** A peer started producing (a recording in progress records it too). */
+  producerAdded: [producer: Producer<ProducerAppData>];
   producerClosed: [peerId: string, producerId: string, reason: ProducerCloseReason];
   /** The last peer left; the room stays open until the edge closes it. */
   empty: [];

@@ -3,8 +3,10 @@
  * start: a bad value stops the service with every problem listed, never a half-configured node.
  */
 import { availableParallelism, hostname } from 'node:os';
+import { resolve } from 'node:path';
 import * as v from 'valibot';
 import { describeIssues } from '@callstack/protocol';
+import type { S3Settings } from './S3Store.ts';
 
 const Int = (min: number, max: number) => v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, 'expected an integer'), v.transform(Number), v.minValue(min), v.maxValue(max));
 const Bool = v.pipe(v.picklist(['true', 'false', '1', '0']), v.transform((value) => value === 'true' || value === '1'));
@@ -31,11 +33,26 @@ const EnvSchema = v.pipe(
     MEDIA_CONTROL_URL: v.optional(v.pipe(v.string(), v.trim(), v.url())),
     MEDIA_NODE_ID: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128)), hostname()),
     NODE_REGION: v.optional(v.string()),
+    /** Where ffmpeg writes track files (relative paths: to the working directory). */
+    MEDIA_RECORDINGS_DIR: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1)), '.data/recordings'),
+    /** Set to store finished recordings in S3-compatible storage instead of on local disk. */
+    MEDIA_RECORDINGS_S3_BUCKET: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not an S3 bucket name'))),
+    MEDIA_RECORDINGS_S3_ENDPOINT: v.optional(v.pipe(v.string(), v.trim(), v.url())),
+    MEDIA_RECORDINGS_S3_REGION: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1)), 'us-east-1'),
+    MEDIA_RECORDINGS_S3_ACCESS_KEY_ID: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1))),
+    MEDIA_RECORDINGS_S3_SECRET_ACCESS_KEY: v.optional(v.pipe(v.string(), v.minLength(1))),
+    MEDIA_RECORDINGS_S3_SESSION_TOKEN: v.optional(v.string()),
     LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   }),
   v.check((env) => env.MEDIA_RTC_MIN_PORT <= env.MEDIA_RTC_MAX_PORT, 'MEDIA_RTC_MIN_PORT must not exceed MEDIA_RTC_MAX_PORT'),
   v.check((env) => env.MEDIA_RTC_LISTEN_IP !== '0.0.0.0' || env.MEDIA_ANNOUNCED_IP !== undefined, 'MEDIA_ANNOUNCED_IP is required when MEDIA_RTC_LISTEN_IP is 0.0.0.0'),
   v.check((env) => env.MEDIA_REGISTER_INTERVAL_SECONDS === undefined || env.EDGE_URL !== undefined, 'MEDIA_REGISTER_INTERVAL_SECONDS needs EDGE_URL'),
+  v.check(
+    (env) =>
+      env.MEDIA_RECORDINGS_S3_BUCKET === undefined ||
+      (env.MEDIA_RECORDINGS_S3_ENDPOINT !== undefined && env.MEDIA_RECORDINGS_S3_ACCESS_KEY_ID !== undefined && env.MEDIA_RECORDINGS_S3_SECRET_ACCESS_KEY !== undefined),
+    'MEDIA_RECORDINGS_S3_BUCKET needs MEDIA_RECORDINGS_S3_ENDPOINT, _ACCESS_KEY_ID and _SECRET_ACCESS_KEY',
+  ),
 );
 
 export interface MediaConfig {
@@ -53,6 +70,12 @@ export interface MediaConfig {
   controlUrl: string | undefined;
   nodeId: string;
   region: string | undefined;
+  recordings: {
+    /** Absolute. */
+    dir: string;
+    /** Set: finished files go to this bucket (and leave the disk). */
+    s3: S3Settings | undefined;
+  };
   logLevel: string;
 }
 
@@ -80,6 +103,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     controlUrl: c.MEDIA_CONTROL_URL,
     nodeId: c.MEDIA_NODE_ID,
     region: c.NODE_REGION,
+    recordings: {
+      dir: resolve(c.MEDIA_RECORDINGS_DIR),
+      s3: c.MEDIA_RECORDINGS_S3_BUCKET
+        ? {
+            bucket: c.MEDIA_RECORDINGS_S3_BUCKET,
+            endpoint: c.MEDIA_RECORDINGS_S3_ENDPOINT!,
+            region: c.MEDIA_RECORDINGS_S3_REGION,
+            credentials: {
+              accessKeyId: c.MEDIA_RECORDINGS_S3_ACCESS_KEY_ID!,
+              secretAccessKey: c.MEDIA_RECORDINGS_S3_SECRET_ACCESS_KEY!,
+              ...(c.MEDIA_RECORDINGS_S3_SESSION_TOKEN ? { sessionToken: c.MEDIA_RECORDINGS_S3_SESSION_TOKEN } : {}),
+            },
+          }
+        : undefined,
+    },
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics (`GET /metrics`), read from the node when scraped: nothing to keep in sync.
  */
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MediaNode } from './MediaNode.ts';
 
 export function createMetrics(node: MediaNode): Registry {
@@ -21,6 +21,16 @@ export function createMetrics(node: MediaNode): Registry {
   gauge('callstack_media_transports', 'mediasoup transports (WebRTC, plain and pipe)', () => node.status().transports);
   gauge('callstack_media_producers', 'mediasoup producers (including pipe producers)', () => node.status().producers);
   gauge('callstack_media_consumers', 'mediasoup consumers (including pipe consumers)', () => node.status().consumers);
+  gauge('callstack_media_recordings_active', 'Recordings running on this node', () => node.activeRecordings);
+  new Counter({
+    name: 'callstack_media_recorded_bytes_total',
+    help: 'Bytes of finished recording track files since the node started',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(node.recordedBytes);
+    },
+  });
   gauge('callstack_media_draining', '1 while the node is draining', () => (node.draining ? 1 : 0));
 
   const perWorker = (name: string, help: string, key: 'routers' | 'consumers') =>

@@ -253,3 +253,39 @@ export type ContactsResponse = v.InferOutput<typeof ContactsResponse>;
 /** Erasing one's own account asks for the password again. */
 export const EraseAccountRequest = v.object({ password: CurrentPassword });
 export type EraseAccountRequest = v.InferOutput<typeof EraseAccountRequest>;
+
+// ---- conference recordings ----------------------------------------------------------------------
+
+export const RecordingStatus = v.picklist(['recording', 'completed', 'interrupted']);
+export type RecordingStatus = v.InferOutput<typeof RecordingStatus>;
+
+export const RecordingTrackView = v.object({
+  trackId: v.string(),
+  /** Whose producer it was; null once that user was erased. */
+  user: v.nullable(v.object({ userId: v.string(), displayName: v.string() })),
+  kind: v.picklist(['audio', 'video']),
+  source: v.picklist(['mic', 'camera', 'screen']),
+  codec: v.string(),
+  sizeBytes: v.number(),
+  durationMs: v.number(),
+  /** GET with the bearer token: the file itself, or a redirect to a short-lived storage URL. */
+  downloadPath: v.string(),
+});
+export type RecordingTrackView = v.InferOutput<typeof RecordingTrackView>;
+
+export const RecordingView = v.object({
+  id: v.string(),
+  roomId: v.string(),
+  startedBy: v.object({ userId: v.nullable(v.string()), displayName: v.string() }),
+  startedAt: v.string(),
+  endedAt: v.nullable(v.string()),
+  /** `interrupted`: the room moved to another node or its node failed while recording. */
+  status: RecordingStatus,
+  sizeBytes: v.number(),
+  durationMs: v.number(),
+  tracks: v.array(RecordingTrackView),
+});
+export type RecordingView = v.InferOutput<typeof RecordingView>;
+
+export const RecordingsResponse = v.object({ recordings: v.array(RecordingView) });
+export type RecordingsResponse = v.InferOutput<typeof RecordingsResponse>;

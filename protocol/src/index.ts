@@ -8,3 +8,4 @@ export * from './mediaControl.ts';
 export * from './controlSignature.ts';
 export * from './fleet.ts';
 export * from './rooms.ts';
+export * from './sigv4.ts';

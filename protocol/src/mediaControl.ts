@@ -126,6 +126,10 @@ export const SetConsumerLayers = v.object({
   spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
   temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
 });
+/** Records every producer of the room (present and future) into one file per track. */
+export const StartRecording = v.object({ type: v.literal('recording.start'), ...RoomRef, recordingId: Id });
+/** Ends the recording: files are finished, measured (and uploaded when the node stores to S3). */
+export const StopRecording = v.object({ type: v.literal('recording.stop'), ...RoomRef, recordingId: Id });
 export const DrainNode = v.object({ type: v.literal('node.drain') });
 export const GetNodeStatus = v.object({ type: v.literal('node.status') });
 
@@ -144,6 +148,8 @@ export const ControlRequest = v.variant('type', [
   PauseConsumer,
   ResumeConsumer,
   SetConsumerLayers,
+  StartRecording,
+  StopRecording,
   DrainNode,
   GetNodeStatus,
 ]);
@@ -170,6 +176,8 @@ export const CONTROL_ROUTES: Record<ControlRequestType, { method: 'GET' | 'POST'
   'consumer.pause': { method: 'POST', path: `${PEER}/consumers/:consumerId/pause` },
   'consumer.resume': { method: 'POST', path: `${PEER}/consumers/:consumerId/resume` },
   'consumer.layers': { method: 'POST', path: `${PEER}/consumers/:consumerId/layers` },
+  'recording.start': { method: 'POST', path: '/control/rooms/:roomId/recordings' },
+  'recording.stop': { method: 'POST', path: '/control/rooms/:roomId/recordings/:recordingId/stop' },
   'node.drain': { method: 'POST', path: '/control/drain' },
   'node.status': { method: 'GET', path: '/control/status' },
 };
@@ -287,6 +295,70 @@ export const NodeStatus = v.object({
 });
 export type NodeStatus = v.InferOutput<typeof NodeStatus>;
 
+export const RecordingStarted = v.object({
+  recordingId: Id,
+  startedAt: v.number(),
+  /** Producers being recorded right now (new ones join while it runs). */
+  tracks: v.number(),
+});
+export type RecordingStarted = v.InferOutput<typeof RecordingStarted>;
+
+/** Where a finished track file is: on the node's disk (fetch it with `recordingFilePath`) or in S3. */
+export const RecordingStorage = v.picklist(['local', 's3']);
+export type RecordingStorage = v.InferOutput<typeof RecordingStorage>;
+
+/** `<trackId>.<ext>`: the only file names the node serves. */
+export const RecordingFileName = v.pipe(v.string(), v.regex(/^[0-9a-f-]{36}\.(webm|ogg|mkv)$/));
+
+export const RecordedTrack = v.object({
+  trackId: MediaId,
+  producerId: MediaId,
+  peerId: Id,
+  kind: MediaKind,
+  source: MediaSource,
+  /** The producer's codec, e.g. `audio/opus`, `video/VP8` (copied, never re-encoded). */
+  codec: v.string(),
+  fileName: RecordingFileName,
+  storage: RecordingStorage,
+  /** `<recordingId>/<fileName>`: the S3 object key, or the path under MEDIA_RECORDINGS_DIR. */
+  key: v.string(),
+  startedAt: v.number(),
+  endedAt: v.number(),
+  sizeBytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  /** From ffprobe; 0 when the track received no media. */
+  durationMs: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+export type RecordedTrack = v.InferOutput<typeof RecordedTrack>;
+
+export const RecordingStopped = v.object({
+  recordingId: Id,
+  startedAt: v.number(),
+  endedAt: v.number(),
+  /** `room-closed`: the room closed (worker died, node shut down) before `recording.stop`. */
+  reason: v.picklist(['stopped', 'room-closed']),
+  tracks: v.array(RecordedTrack),
+});
+export type RecordingStopped = v.InferOutput<typeof RecordingStopped>;
+
+/**
+ * A finished local file: `GET` this path, signed like every control request; the answer is the
+ * file's bytes (`content-type` by extension), or a JSON error (404 when unknown).
+ */
+export const RECORDING_FILE_PATH = '/control/recordings/:recordingId/files/:fileName';
+
+export function recordingFilePath(recordingId: string, fileName: string): string {
+  return `/control/recordings/${encodeURIComponent(recordingId)}/files/${encodeURIComponent(fileName)}`;
+}
+
+/** The recording and file named by a path, when it is a valid `RECORDING_FILE_PATH`. */
+export function matchRecordingFilePath(path: string): { recordingId: string; fileName: string } | null {
+  const match = /^\/control\/recordings\/([^/]+)\/files\/([^/]+)$/.exec(path);
+  if (!match) return null;
+  const recordingId = decodeURIComponent(match[1]!);
+  const fileName = decodeURIComponent(match[2]!);
+  return v.is(Id, recordingId) && v.is(RecordingFileName, fileName) ? { recordingId, fileName } : null;
+}
+
 /** The response body of each request type. */
 export interface ControlResponses {
   'room.create': RoomCreated;
@@ -303,6 +375,8 @@ export interface ControlResponses {
   'consumer.pause': ControlOk;
   'consumer.resume': ControlOk;
   'consumer.layers': ControlOk;
+  'recording.start': RecordingStarted;
+  'recording.stop': RecordingStopped;
   'node.drain': NodeStatus;
   'node.status': NodeStatus;
 }

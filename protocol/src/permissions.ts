@@ -18,6 +18,12 @@ export const PERMISSIONS = {
   'invites.create': ['admin'],
   'api_keys.manage': ['admin'],
   'audit.read': ['admin', 'operator'],
+  /** The recordings of rooms one was in (the edge checks participation per recording). */
+  'recordings.read_own': EVERYONE,
+  /** Start and stop recording in any room of the tenant (a room's creator may in their own room). */
+  'recordings.manage': ['admin', 'operator'],
+  /** Every recording of the tenant, participant or not. */
+  'recordings.read_all': ['admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

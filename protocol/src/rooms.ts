@@ -29,6 +29,11 @@
  *   is `media_unavailable` and `room.migrate` follows).
  * - `room.leave` (ack); the others get `room.participant.left`. A device whose socket closes
  *   leaves every room it was in.
+ * - Recording (the room's creator, or roles with `recordings.manage`): `room.recording.start`
+ *   (ack; `invalid_state` at once when nothing is published, `forbidden` for others) and
+ *   `room.recording.stop` (ack). Everyone in the room, the starter included, gets
+ *   `room.recording` with the recording or `null` when it ends (stopped, the room emptied or moved
+ *   to another node); `room.joined` carries the current one. Show an indicator while it is set.
  */
 import * as v from 'valibot';
 import { Id, Ref } from './frames.ts';
@@ -88,6 +93,8 @@ export const RoomConsume = v.object({
 });
 export const RoomConsumerPause = v.object({ type: v.literal('room.consumer.pause'), ...RoomRef, consumerId: MediaId });
 export const RoomConsumerResume = v.object({ type: v.literal('room.consumer.resume'), ...RoomRef, consumerId: MediaId });
+export const RoomRecordingStart = v.object({ type: v.literal('room.recording.start'), ...RoomRef });
+export const RoomRecordingStop = v.object({ type: v.literal('room.recording.stop'), ...RoomRef });
 export const RoomConsumerLayers = v.object({
   type: v.literal('room.consumer.layers'),
   ...RoomRef,
@@ -114,6 +121,8 @@ export const RoomClientMessages = [
   RoomConsumerResume,
   RoomConsumerLayers,
   RoomProbe,
+  RoomRecordingStart,
+  RoomRecordingStop,
 ] as const;
 
 // ---- edge -> client ------------------------------------------------------------------------
@@ -123,6 +132,14 @@ export type RoomParticipant = v.InferOutput<typeof RoomParticipant>;
 
 export const RoomProducerInfo = v.object({ producerId: MediaId, peerId: Id, kind: MediaKind, source: MediaSource, paused: v.boolean() });
 export type RoomProducerInfo = v.InferOutput<typeof RoomProducerInfo>;
+
+/** The recording in progress: who started it and when (ms since the epoch). */
+export const RoomRecordingInfo = v.object({
+  recordingId: Id,
+  startedBy: v.object({ userId: Id, displayName: v.string() }),
+  startedAt: v.number(),
+});
+export type RoomRecordingInfo = v.InferOutput<typeof RoomRecordingInfo>;
 
 export const RoomCreatedMessage = v.object({ type: v.literal('room.created'), ...RoomRef });
 export const RoomJoined = v.object({
@@ -134,6 +151,8 @@ export const RoomJoined = v.object({
   /** The others already in the room, and what they send. */
   participants: v.array(RoomParticipant),
   producers: v.array(RoomProducerInfo),
+  /** The recording in progress, if any (absent from edges older than recording). */
+  recording: v.optional(v.nullable(RoomRecordingInfo)),
 });
 export const RoomTransportCreated = v.object({ type: v.literal('room.transport.created'), ...RoomRef, transport: TransportCreated });
 export const RoomProduced = v.object({ type: v.literal('room.produced'), ...RoomRef, producerId: MediaId });
@@ -144,6 +163,8 @@ export const RoomProducerNew = v.object({ type: v.literal('room.producer.new'), 
 export const RoomProducerPaused = v.object({ type: v.literal('room.producer.paused'), roomId: Id, producerId: MediaId, peerId: Id, paused: v.boolean() });
 export const RoomProducerClosed = v.object({ type: v.literal('room.producer.closed'), roomId: Id, producerId: MediaId, peerId: Id });
 export const RoomSpeaker = v.object({ type: v.literal('room.speaker'), roomId: Id, peerId: v.nullable(Id) });
+/** Recording started (`recording` set) or ended (`null`): sent to everyone in the room. */
+export const RoomRecording = v.object({ type: v.literal('room.recording'), roomId: Id, recording: v.nullable(RoomRecordingInfo) });
 export const RoomMigrate = v.object({
   type: v.literal('room.migrate'),
   roomId: Id,
@@ -166,4 +187,5 @@ export const RoomServerMessages = [
   RoomProducerClosed,
   RoomSpeaker,
   RoomMigrate,
+  RoomRecording,
 ] as const;

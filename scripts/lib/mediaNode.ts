@@ -17,6 +17,8 @@ export interface MediaNodeOptions {
   registerIntervalSeconds?: number;
   /** Plain RTP transports (no DTLS), for tests that send RTP from Node. */
   plainTransports?: boolean;
+  /** MEDIA_RECORDINGS_DIR; default: the node's own default (`.data/recordings` of the checkout). */
+  recordingsDir?: string;
 }
 
 export interface LocalMediaNode {
@@ -55,6 +57,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<LocalMe
       MEDIA_CONTROL_URL: controlUrl,
       MEDIA_REGISTER_INTERVAL_SECONDS: String(options.registerIntervalSeconds ?? 60),
       EDGE_URL: options.edgeUrl,
+      ...(options.recordingsDir ? { MEDIA_RECORDINGS_DIR: options.recordingsDir } : {}),
     },
     logFile: options.logFile,
     readyPattern: /registered with the edge/,

@@ -14,15 +14,13 @@ import {
   CONTROL_SIGNATURE_HEADER,
   signNodeRegistration,
   type MediaNodeRegistration,
-  type ServerMessage,
 } from '@callstack/protocol';
 import { startMediaNode, type LocalMediaNode } from '../../scripts/lib/mediaNode.ts';
 import { api, createTenant, login, type TestTenant } from '../lib/fixtures.ts';
 import { drainNode, nodeStatus } from '../lib/mediaNodes.ts';
+import { ask, createRoom, join } from '../lib/rooms.ts';
 import { devicePool, type SignalingClient } from '../lib/SignalingClient.ts';
 import { stack } from '../lib/stack.ts';
-
-type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 
 const { device, closeAll } = devicePool(() => stack.url, login);
 const sockets: Socket[] = [];
@@ -34,26 +32,6 @@ after(async () => {
 });
 
 const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
-
-/** A request whose reply is a data message (not `ack`); fails the test on an `error`. */
-async function ask<T extends ServerMessage['type']>(client: SignalingClient, type: T, message: Parameters<SignalingClient['send']>[0]): Promise<Of<T>> {
-  const ref = crypto.randomUUID().slice(0, 8);
-  const reply = client.next(type, (m) => 'ref' in m && m.ref === ref, 15_000);
-  const failed = client.next('error', (m) => m.ref === ref, 15_000).then((error) => {
-    throw new Error(`${message.type} failed: ${error.code}: ${error.message}`);
-  });
-  failed.catch(() => {});
-  client.send({ ...message, ref });
-  return Promise.race([reply, failed]);
-}
-
-async function createRoom(client: SignalingClient): Promise<string> {
-  return (await ask(client, 'room.created', { type: 'room.create' })).roomId;
-}
-
-function join(client: SignalingClient, roomId: string) {
-  return ask(client, 'room.joined', { type: 'room.join', roomId });
-}
 
 async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

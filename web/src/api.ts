@@ -12,6 +12,7 @@ import {
   type EraseAccountRequest,
   type PasswordResetConfirmRequest,
   type PasswordResetRequest,
+  type RecordingsResponse,
   type RevealedSipCredentials,
   type SipCredentialsView,
   type UpdateContactRequest,
@@ -144,6 +145,10 @@ export const api = {
   updateContact: (token: string, id: string, body: UpdateContactRequest) =>
     request<ContactView>('PATCH', contactPath(id), { token, body }),
   deleteContact: (token: string, id: string) => request<undefined>('DELETE', contactPath(id), { token }),
+
+  recordings: (token: string) => request<RecordingsResponse>('GET', '/api/recordings', { token }),
+  /** `downloadPath` of a track (RecordingTrackView): the file, following a storage redirect. */
+  recordingTrack: (token: string, downloadPath: string) => download(downloadPath, token),
 };
 
 /** Text to show a person for any failure. The edge's messages are lower-case phrases. */

@@ -16,6 +16,7 @@ import { ForgotPasswordView, ResetPasswordView } from './components/PasswordRese
 import { StatusControl } from './components/Presence.tsx';
 import { ProfileView } from './components/ProfileView.tsx';
 import { RoomView } from './components/RoomView.tsx';
+import { Recordings } from './components/Recordings.tsx';
 import { Settings } from './components/Settings.tsx';
 import { SignupView } from './components/SignupView.tsx';
 import { useFetched } from './hooks.ts';
@@ -226,13 +227,15 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
         )}
       </main>
     );
-  } else if (adminTab || route.screen === 'profile') {
+  } else if (adminTab || route.screen === 'profile' || route.screen === 'recordings') {
     main = (
       <main class="admin">
         {/* A call that rings or runs while the console or profile is open stays answerable here. */}
         {phase !== 'idle' && <CallPanel call={call} />}
         {adminTab ? (
           <AdminConsole session={session} tab={adminTab} access={access} />
+        ) : route.screen === 'recordings' ? (
+          <Recordings session={session} />
         ) : (
           <ProfileView session={session} onEnded={onSignedOut} />
         )}
@@ -273,6 +276,9 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
           </Link>
           <Link href="/rooms" class="nav-link" current={inMeetings} testid="nav-meetings">
             Meetings
+          </Link>
+          <Link href="/recordings" class="nav-link" current={route.screen === 'recordings'} testid="nav-recordings">
+            Recordings
           </Link>
           {access.console && (
             <Link href="/admin" class="nav-link" current={adminTab !== null} testid="nav-admin">

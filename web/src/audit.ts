@@ -21,6 +21,9 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'api_key.revoked': 'API key revoked',
   'api_key.used': 'API key used',
   'auth.login_failed': 'Failed sign-in',
+  'recording.started': 'Recording started',
+  'recording.stopped': 'Recording stopped',
+  'recording.downloaded': 'Recording downloaded',
 };
 
 export function auditActionLabel(action: string): string {

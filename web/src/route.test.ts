@@ -30,6 +30,8 @@ test('paths map to screens; unknown paths are the softphone', () => {
   assert.deepEqual(parseRoute('/invite', `#${token}`), { screen: 'invite', token });
   assert.deepEqual(parseRoute('/invite', ''), { screen: 'invite', token: null });
   assert.deepEqual(parseRoute('/profile', ''), { screen: 'profile' });
+  assert.deepEqual(parseRoute('/recordings/', ''), { screen: 'recordings' });
+  assert.deepEqual(parseRoute(routePath({ screen: 'recordings' }), ''), { screen: 'recordings' });
   assert.deepEqual(parseRoute('/forgot-password', ''), { screen: 'forgot-password' });
   assert.deepEqual(parseRoute('/admin', ''), { screen: 'admin', tab: 'users' });
   assert.deepEqual(parseRoute('/admin/audit', ''), { screen: 'admin', tab: 'audit' });

@@ -15,6 +15,7 @@ export type Route =
   | { screen: 'profile' }
   | { screen: 'meetings' }
   | { screen: 'room'; roomId: string }
+  | { screen: 'recordings' }
   | { screen: 'signup' }
   | { screen: 'forgot-password' }
   /** `token` is null when the link lost its fragment or was mangled. */
@@ -30,6 +31,7 @@ export function parseRoute(pathname: string, hash: string): Route {
   const path = pathname.replace(/\/+$/, '');
   if (path === '/signup') return { screen: 'signup' };
   if (path === '/profile') return { screen: 'profile' };
+  if (path === '/recordings') return { screen: 'recordings' };
   if (path === '/forgot-password') return { screen: 'forgot-password' };
   if (path === '/invite') return { screen: 'invite', token: inviteToken(hash) };
   if (path === '/reset') return { screen: 'reset', token: resetToken(hash) };
@@ -55,6 +57,8 @@ export function routePath(route: Route): string {
       return '/rooms';
     case 'room':
       return `/rooms/${encodeURIComponent(route.roomId)}`;
+    case 'recordings':
+      return '/recordings';
     case 'signup':
       return '/signup';
     case 'forgot-password':

@@ -83,6 +83,7 @@ export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMes
       case 'room.producer.closed':
       case 'room.speaker':
       case 'room.migrate':
+      case 'room.recording':
         this.emit('room', message);
         break;
       case 'quality.update':

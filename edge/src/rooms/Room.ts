@@ -13,8 +13,11 @@
 import {
   assertNever,
   CONTROL_SIGNATURE_MAX_SKEW_SECONDS,
+  can,
   ErrorCode,
   rateReport,
+  type RecordedTrack,
+  type RoomRecordingInfo,
   type MediaNodeEvent,
   type QualityReport,
   type QualityUpdate,
@@ -25,8 +28,11 @@ import {
   type ServerMessage,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
-import { withTransaction } from '../db/client.ts';
+import { recordAudit } from '../db/audit.ts';
+import { withDb, withTransaction } from '../db/client.ts';
+import { addParticipants, finishRecording, insertRecording } from '../db/recordings.ts';
 import { insertRoomSession, type RoomSessionRecord } from '../db/roomSessions.ts';
+import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { nodeTtlMs } from '../fleet/MediaFleet.ts';
@@ -59,6 +65,13 @@ interface PlacedNode {
   rtpCapabilities: RtpCapabilities;
 }
 
+/** The recording in progress: what the room needs to end it and to attribute its tracks. */
+interface ActiveRecording extends RoomRecordingInfo {
+  nodeId: string;
+  /** peerId -> userId of everyone who was in the room while it was recorded (tracks name peers). */
+  peers: Record<string, string>;
+}
+
 interface RoomState {
   tenantId: string;
   roomId: string;
@@ -69,6 +82,8 @@ interface RoomState {
   node: PlacedNode | null;
   participants: Participant[];
   producers: RoomProducerInfo[];
+  /** Absent in rooms stored before recording existed. */
+  recording?: ActiveRecording | null;
 }
 
 export type MigrateReason = Extract<ServerMessage, { type: 'room.migrate' }>['reason'];
@@ -126,6 +141,10 @@ export class Room extends DurableObject<Env> {
         case 'room.consumer.layers':
         case 'room.probe':
           return await this.relay(state, actor, message);
+        case 'room.recording.start':
+          return await this.serial(() => this.startRecording(actor));
+        case 'room.recording.stop':
+          return await this.serial(() => this.stopRecording(actor));
         default:
           return assertNever(message);
       }
@@ -246,6 +265,7 @@ export class Room extends DurableObject<Env> {
     state.participants = [...others, participant];
     state.activeAt = participant.joinedAt;
     await this.save(state);
+    await this.recordingJoined(state, participant);
     await this.scheduleAlarm(state);
     log.info('room.joined', { ...logIds(state), userId: actor.userId, deviceId: actor.deviceId, peerId, participants: state.participants.length });
     await this.broadcast(state, { type: 'room.participant.joined', roomId: state.roomId, participant: publicParticipant(participant) }, peerId);
@@ -259,6 +279,7 @@ export class Room extends DurableObject<Env> {
         rtpCapabilities: node.rtpCapabilities,
         participants: others.map(publicParticipant),
         producers: state.producers,
+        recording: state.recording ? publicRecording(state.recording) : null,
       },
     };
   }
@@ -281,6 +302,7 @@ export class Room extends DurableObject<Env> {
       await this.broadcast(state, { type: 'room.producer.closed', roomId: state.roomId, producerId: producer.producerId, peerId: producer.peerId });
     }
     await this.broadcast(state, { type: 'room.participant.left', roomId: state.roomId, peerId: participant.peerId });
+    if (node && !state.node) await this.endRecording(state, node, 'completed');
     if (node) {
       // Best effort: a node that does not answer is moved away from by the next request anyway.
       const request = state.node
@@ -298,7 +320,7 @@ export class Room extends DurableObject<Env> {
   private async relay(
     state: RoomState,
     actor: Actor,
-    message: Exclude<RoomClientMessage, { type: 'room.create' | 'room.join' | 'room.leave' }>,
+    message: Exclude<RoomClientMessage, { type: 'room.create' | 'room.join' | 'room.leave' | `room.recording.${string}` }>,
   ): Promise<RoomOutcome> {
     const participant = findParticipant(state, actor);
     if (!participant) return failure(ErrorCode.invalidState, 'join the room first');
@@ -386,6 +408,133 @@ export class Room extends DurableObject<Env> {
     }
   }
 
+  // ---- recording ---------------------------------------------------------------------------
+
+  /**
+   * Starts recording every producer of the room on its node. The room's creator may, and roles
+   * with `recordings.manage`; nothing published fails at once. Everyone gets `room.recording`.
+   * Runs inside `serial`.
+   */
+  private async startRecording(actor: RoomActor): Promise<RoomOutcome> {
+    const state = (await this.load())!;
+    const participant = findParticipant(state, actor);
+    if (!participant) return failure(ErrorCode.invalidState, 'join the room first');
+    if (!(await this.mayManageRecording(state, actor))) return failure(ErrorCode.forbidden, 'only the room creator or an operator/admin may record this room');
+    if (state.recording) return failure(ErrorCode.conflict, 'the room is already being recorded');
+    if (state.producers.length === 0) return failure(ErrorCode.invalidState, 'nothing is published in this room: start recording once someone sends audio or video');
+    const node = state.node;
+    if (!node) return failure(ErrorCode.mediaUnavailable, 'the room is moving to another media node; try again shortly');
+    const recordingId = crypto.randomUUID();
+    const started = await this.control(node, { type: 'recording.start', roomId: this.nodeRoomId, recordingId });
+    const recording: ActiveRecording = {
+      recordingId,
+      startedBy: { userId: actor.userId, displayName: actor.displayName },
+      startedAt: started.startedAt,
+      nodeId: node.nodeId,
+      peers: Object.fromEntries(state.participants.map((p) => [p.peerId, p.userId])),
+    };
+    try {
+      await withDb(this.env, async (db) => {
+        await insertRecording(db, {
+          id: recordingId,
+          tenantId: state.tenantId,
+          roomId: state.roomId,
+          startedBy: recording.startedBy,
+          startedAt: recording.startedAt,
+          nodeId: node.nodeId,
+          nodeUrl: node.controlUrl,
+          participants: Object.values(recording.peers),
+        });
+        await this.audit(db, state, actor, 'recording.started', recordingId);
+      });
+    } catch (error) {
+      // No row, no recording: files nobody could ever list are not kept running.
+      await this.control(node, { type: 'recording.stop', roomId: this.nodeRoomId, recordingId }).catch(() => undefined);
+      throw error;
+    }
+    const current = (await this.load())!;
+    current.recording = recording;
+    await this.save(current);
+    log.info('room.recording_started', { ...logIds(current), recordingId, userId: actor.userId, tracks: started.tracks });
+    await this.broadcast(current, { type: 'room.recording', roomId: current.roomId, recording: publicRecording(recording) });
+    return { ok: true };
+  }
+
+  /** Stops the recording (same permission as starting it). Runs inside `serial`. */
+  private async stopRecording(actor: RoomActor): Promise<RoomOutcome> {
+    const state = (await this.load())!;
+    if (!findParticipant(state, actor)) return failure(ErrorCode.invalidState, 'join the room first');
+    if (!(await this.mayManageRecording(state, actor))) return failure(ErrorCode.forbidden, 'only the room creator or an operator/admin may stop recording this room');
+    if (!state.recording) return failure(ErrorCode.invalidState, 'the room is not being recorded');
+    if (!state.node) return failure(ErrorCode.mediaUnavailable, 'the room is moving to another media node; try again shortly');
+    const { recordingId } = state.recording;
+    await this.endRecording(state, state.node, 'completed');
+    await withDb(this.env, (db) => this.audit(db, state, actor, 'recording.stopped', recordingId));
+    log.info('room.recording_stopped', { ...logIds(state), recordingId, userId: actor.userId });
+    return { ok: true };
+  }
+
+  /**
+   * Ends the recording in progress (if any): asks `node` for its tracks (an unreachable node
+   * leaves the recording `interrupted` without them), closes the row, tells everyone still in the
+   * room. Changes and saves `state`; never throws, so leaving and failover go on.
+   */
+  private async endRecording(state: RoomState, node: PlacedNode, status: 'completed' | 'interrupted'): Promise<void> {
+    const recording = state.recording;
+    if (!recording) return;
+    state.recording = null;
+    await this.save(state);
+    let tracks: RecordedTrack[] = [];
+    let endedAt = Date.now();
+    const stopped = await this.stopOnNode(node, recording);
+    if (stopped) {
+      tracks = stopped.tracks;
+      endedAt = stopped.endedAt;
+      if (stopped.reason === 'room-closed') status = 'interrupted';
+    } else status = 'interrupted';
+    try {
+      await withDb(this.env, (db) =>
+        finishRecording(db, recording.recordingId, { status, endedAt, tracks: tracks.map((track) => ({ ...track, userId: recording.peers[track.peerId] ?? null })) }),
+      );
+    } catch (error) {
+      log.error('room.recording_row_failed', { ...logIds(state), recordingId: recording.recordingId }, error);
+    }
+    log.info('room.recording_ended', { ...logIds(state), recordingId: recording.recordingId, status, tracks: tracks.length });
+    await this.broadcast(state, { type: 'room.recording', roomId: state.roomId, recording: null });
+  }
+
+  private async stopOnNode(node: PlacedNode, recording: ActiveRecording) {
+    if (node.nodeId !== recording.nodeId) return null;
+    try {
+      return await this.control(node, { type: 'recording.stop', roomId: this.nodeRoomId, recordingId: recording.recordingId });
+    } catch (error) {
+      log.warn('room.recording_stop_failed', { nodeId: node.nodeId, recordingId: recording.recordingId }, error);
+      return null;
+    }
+  }
+
+  /** Someone joined while recording: they may download it, and their tracks are theirs. */
+  private async recordingJoined(state: RoomState, participant: Participant): Promise<void> {
+    const recording = state.recording;
+    if (!recording) return;
+    recording.peers[participant.peerId] = participant.userId;
+    await this.save(state);
+    await withDb(this.env, (db) => addParticipants(db, recording.recordingId, [participant.userId])).catch((error: unknown) =>
+      log.error('room.recording_participant_failed', { ...logIds(state), recordingId: recording.recordingId, userId: participant.userId }, error),
+    );
+  }
+
+  private audit(db: Parameters<typeof recordAudit>[0], state: RoomState, actor: RoomActor, action: string, recordingId: string) {
+    return recordAudit(db, { tenantId: state.tenantId, actorType: 'user', actorId: actor.userId, action, targetType: 'recording', targetId: recordingId, details: { roomId: state.roomId } });
+  }
+
+  /** The room's creator, or a role with `recordings.manage` (read from the database: roles change). */
+  private async mayManageRecording(state: RoomState, actor: RoomActor): Promise<boolean> {
+    if (actor.userId === state.createdBy) return true;
+    const user = await withDb(this.env, (db) => findActiveUser(db, state.tenantId, actor.userId));
+    return user !== null && can(user.role, 'recordings.manage');
+  }
+
   // ---- placement and failover ---------------------------------------------------------------
 
   /**
@@ -399,6 +548,7 @@ export class Room extends DurableObject<Env> {
     if (!state) return null;
     if ((state.node?.nodeId ?? null) !== from) return state.node;
     const fleet = mediaFleet(this.env);
+    if (state.node) await this.endRecording(state, state.node, 'interrupted');
     if (from !== null) {
       // A dead worker is the node's own business: the node itself is fine to host the room again.
       if (reason !== 'worker-died') await fleet.reportFailure(from);
@@ -590,6 +740,10 @@ function findParticipant(state: RoomState, actor: Actor): Participant | undefine
 
 function publicParticipant({ peerId, userId, displayName }: Participant): RoomParticipant {
   return { peerId, userId, displayName };
+}
+
+function publicRecording({ recordingId, startedBy, startedAt }: ActiveRecording): RoomRecordingInfo {
+  return { recordingId, startedBy, startedAt };
 }
 
 function maxParticipants(env: Env): number {

@@ -13,6 +13,9 @@ import {
   NodeStatus,
   PeerJoined,
   ProducerCreated,
+  RecordingStarted,
+  RecordingStopped,
+  recordingFilePath,
   RoomCreated,
   signControlRequest,
   toControlHttp,
@@ -41,6 +44,8 @@ const RESPONSES: { [T in ControlRequestType]: v.GenericSchema<unknown, ControlRe
   'consumer.pause': ControlOk,
   'consumer.resume': ControlOk,
   'consumer.layers': ControlOk,
+  'recording.start': RecordingStarted,
+  'recording.stop': RecordingStopped,
   'node.drain': NodeStatus,
   'node.status': NodeStatus,
 };
@@ -92,6 +97,33 @@ export async function controlRequest<R extends ControlRequestInput>(
   if (code === 'draining') throw new NodeDraining(`${request.type}: node is draining`);
   if (response.status >= 500 || !error.success) throw new NodeUnreachable(`${request.type}: HTTP ${response.status}`);
   throw toParticipantError(code!, error.output.error.message);
+}
+
+/**
+ * A finished track file from the node that recorded it (local-disk storage), as a streaming
+ * response; `NodeUnreachable` when the node does not answer, `not_found` when it lost the file.
+ */
+export async function fetchRecordingFile(controlUrl: string, secret: string, key: string): Promise<Response> {
+  const [recordingId, fileName] = key.split('/') as [string, string];
+  const path = recordingFilePath(recordingId, fileName);
+  let response: Response;
+  // The timeout covers the answer's headers only: a large file may take longer to stream.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+  try {
+    response = await fetch(new URL(path, controlUrl), {
+      headers: { [CONTROL_SIGNATURE_HEADER]: await signControlRequest(secret, { method: 'GET', path, body: '' }) },
+      signal: abort.signal,
+    });
+  } catch (error) {
+    throw new NodeUnreachable(`recording file: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (response.ok) return response;
+  await response.body?.cancel();
+  if (response.status === 404) throw new ApiError(ErrorCode.notFound, 'the media node no longer has this file');
+  throw new NodeUnreachable(`recording file: HTTP ${response.status}`);
 }
 
 /** A node's refusal as the participant sees it; the node's own auth problems are ours, not theirs. */

@@ -263,6 +263,8 @@ export class UserHub extends DurableObject<Env> {
       case 'room.consumer.resume':
       case 'room.consumer.layers':
       case 'room.probe':
+      case 'room.recording.start':
+      case 'room.recording.stop':
         return this.roomAction(device, message);
       case 'quality.report':
         return this.qualityReport(device, message);

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import * as v from 'valibot';
 import { ChangePasswordRequest, EraseAccountRequest, type RevealedSipCredentials } from '@callstack/protocol';
 import { api } from '../api.ts';
+import { saveFile } from '../saveFile.ts';
 import { formatWhen } from '../format.ts';
 import { formProblem } from '../forms.ts';
 import { useAction, useFetched } from '../hooks.ts';
@@ -175,17 +176,6 @@ function Sessions({ session, onEnded }: ProfileViewProps) {
       )}
     </section>
   );
-}
-
-/** Saves a blob under `filename` through a temporary link (the only way a page can save a file). */
-function saveFile(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  link.click();
-  // The click has started the download; the URL is not needed after this task.
-  setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
 function PersonalData({ session, onEnded }: ProfileViewProps) {

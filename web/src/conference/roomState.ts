@@ -1,5 +1,5 @@
 /** The room as this device sees it: a pure fold of the room's announcements (protocol/src/rooms.ts). */
-import { assertNever, type RoomParticipant, type RoomProducerInfo } from '@callstack/protocol';
+import { assertNever, type RoomParticipant, type RoomProducerInfo, type RoomRecordingInfo } from '@callstack/protocol';
 import type { RoomMessage } from '../signaling.ts';
 
 export type ConferencePhase = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'failed';
@@ -33,6 +33,8 @@ export interface ConferenceState {
   notice: string | null;
   /** Times the room moved to another media node while we were in it. */
   migrations: number;
+  /** The recording in progress (everyone sees an indicator while it is set). */
+  recording: RoomRecordingInfo | null;
 }
 
 export function initialConference(roomId: string): ConferenceState {
@@ -49,6 +51,7 @@ export function initialConference(roomId: string): ConferenceState {
     error: null,
     notice: null,
     migrations: 0,
+    recording: null,
   };
 }
 
@@ -70,6 +73,7 @@ export function roomReducer(state: ConferenceState, message: RoomMessage): Confe
         peerId: message.peerId,
         participants: message.participants,
         media: message.producers.map(remote),
+        recording: message.recording ?? null,
         error: null,
       };
     case 'room.participant.joined':
@@ -94,6 +98,8 @@ export function roomReducer(state: ConferenceState, message: RoomMessage): Confe
     case 'room.speaker':
       // A silence keeps the last speaker highlighted rather than flickering between beats.
       return message.peerId === null || message.peerId === state.speakerId ? state : { ...state, speakerId: message.peerId };
+    case 'room.recording':
+      return { ...state, recording: message.recording };
     case 'room.migrate':
       // Everything on the old node is gone; the others produce again and are announced anew.
       return { ...state, phase: 'reconnecting', media: [], migrations: state.migrations + 1 };
