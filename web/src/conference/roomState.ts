@@ -1,5 +1,5 @@
 /** The room as this device sees it: a pure fold of the room's announcements (protocol/src/rooms.ts). */
-import { assertNever, type RoomParticipant, type RoomProducerInfo } from '@callstack/protocol';
+import { assertNever, type QualityUpdate, type RoomParticipant, type RoomProducerInfo } from '@callstack/protocol';
 import type { RoomMessage } from '../signaling.ts';
 
 export type ConferencePhase = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'failed';
@@ -33,6 +33,8 @@ export interface ConferenceState {
   notice: string | null;
   /** Times the room moved to another media node while we were in it. */
   migrations: number;
+  /** The edge's rating of the audio this device received (`quality.update`); null until the first. */
+  quality: QualityUpdate | null;
 }
 
 export function initialConference(roomId: string): ConferenceState {
@@ -49,6 +51,7 @@ export function initialConference(roomId: string): ConferenceState {
     error: null,
     notice: null,
     migrations: 0,
+    quality: null,
   };
 }
 
