@@ -12,10 +12,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { startMediaNode, type LocalMediaNode } from '../../scripts/lib/mediaNode.ts';
+import type { LocalMediaNode } from '../../scripts/lib/mediaNode.ts';
 import { eventually, launchBrowser, signIn, type Softphone } from '../lib/browser.ts';
 import { createTenant } from '../lib/fixtures.ts';
-import { drainNode, nodeStatus } from '../lib/mediaNodes.ts';
+import { drainNode, nodeStatus, startTestNode } from '../lib/mediaNodes.ts';
 import { stack } from '../lib/stack.ts';
 
 /** What `Conference.stats()` returns (web/src/conference/Conference.ts), as far as these tests read it. */
@@ -49,14 +49,7 @@ after(async () => {
 });
 
 function startNode(nodeId: string, firstPort: number): Promise<LocalMediaNode> {
-  return startMediaNode({
-    nodeId,
-    edgeUrl: stack.url,
-    secret: stack.mediaSecret,
-    logFile: stack.tmp('logs', `${nodeId}.log`),
-    rtcPorts: { min: firstPort, max: firstPort + 199 },
-    registerIntervalSeconds: 2,
-  }).then((node) => {
+  return startTestNode(nodeId, firstPort).then((node) => {
     nodes.push(node);
     return node;
   });

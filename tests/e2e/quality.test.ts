@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { withClient } from '../../edge/scripts/migrations.ts';
-import { call, callState, launchBrowser, signIn, waitForState, type Softphone } from '../lib/browser.ts';
+import { call, callState, launchBrowser, liveMos, signIn, waitForState, type Softphone } from '../lib/browser.ts';
 import { createTenant, waitForCallRecord } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
@@ -20,13 +20,6 @@ after(async () => {
   await Promise.all(phones.map((phone) => phone.context.close()));
   await browser?.close();
 });
-
-/** The MOS the in-call indicator shows once the edge has rated a report (about 5 s after connecting). */
-async function liveMos(phone: Softphone): Promise<number> {
-  const indicator = phone.page.locator('[data-testid=quality-indicator][data-mos]');
-  await indicator.waitFor({ timeout: 20_000 });
-  return Number(await indicator.getAttribute('data-mos'));
-}
 
 test('a loopback call shows a live MOS of at least 4, then the history shows it and the CDR holds the samples', async (t) => {
   const tenant = await createTenant();
@@ -41,7 +34,7 @@ test('a loopback call shows a live MOS of at least 4, then the history shows it 
   assert.ok(callId);
   assert.equal(await alice.page.locator('[data-testid=quality-indicator]').getAttribute('data-level'), 'unknown');
 
-  const [aliceMos, bobMos] = await Promise.all([liveMos(alice), liveMos(bob)]);
+  const [aliceMos, bobMos] = await Promise.all([liveMos(alice.page), liveMos(bob.page)]);
   assert.ok(aliceMos >= 4 && aliceMos <= 4.5, `alice's MOS ${aliceMos}`);
   assert.ok(bobMos >= 4 && bobMos <= 4.5, `bob's MOS ${bobMos}`);
   assert.match((await alice.page.locator('[data-testid=quality-indicator]').textContent()) ?? '', /^Excellent · MOS 4\.\d$/);

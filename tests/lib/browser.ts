@@ -113,6 +113,13 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
   }
 }
 
+/** The MOS the quality indicator (call or meeting) shows once the edge has rated a report (about 5 s after media flows). */
+export async function liveMos(page: Page): Promise<number> {
+  const indicator = page.locator('[data-testid=quality-indicator][data-mos]');
+  await indicator.waitFor({ timeout: 20_000 });
+  return Number(await indicator.getAttribute('data-mos'));
+}
+
 export async function call(from: Softphone, to: TestUser): Promise<void> {
   const button = from.page.locator(`[data-testid=directory-entry][data-email="${to.email}"] [data-testid=call-button]`);
   await button.click();

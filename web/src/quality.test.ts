@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseClientMessage, rateReport, type ClientMessage, type QualityReport } from '@callstack/protocol';
 import { Emitter } from './emitter.ts';
-import { CHROMIUM_RECEIVER_AT_3S, CHROMIUM_RECEIVER_AT_8S, CHROMIUM_SENDER_RTCP } from './quality.fixtures.ts';
+import {
+  CHROMIUM_RECEIVER_AT_3S,
+  CHROMIUM_RECEIVER_AT_8S,
+  CHROMIUM_SENDER_RTCP,
+  MEDIASOUP_RECV_AT_0S,
+  MEDIASOUP_RECV_AT_5S,
+  MEDIASOUP_SEND_AT_0S,
+  MEDIASOUP_SEND_AT_5S,
+} from './quality.fixtures.ts';
 import { QualityMonitor, qualityLevel, summariseStats, warningTexts, type StatsEntry } from './quality.ts';
 import type { SignalingEvents } from './signaling.ts';
 
@@ -59,6 +67,39 @@ test('without a selected pair, RTT comes from RTCP; a conference merges its tran
   assert.ok(Math.abs((summary?.rttMs ?? 0) - 1.068) < 1e-9, String(summary?.rttMs));
   // With neither, nothing is rated.
   assert.equal(summariseStats([receiveOnly], snapshot, AT_8S).summary, null);
+});
+
+// The meeting recording: a participant's [send, recv] mediasoup-client transports, 5.1 s apart.
+const MEETING_AT_5S = AT_3S + 5_101;
+const [PEER_1, PEER_2] = ['IT01A422710802', 'IT01A894758266'];
+const meeting = (recv: StatsEntry[]) => {
+  const { snapshot } = summariseStats([MEDIASOUP_SEND_AT_0S, MEDIASOUP_RECV_AT_0S], null, AT_3S);
+  return summariseStats([MEDIASOUP_SEND_AT_5S, recv], snapshot, MEETING_AT_5S).summary;
+};
+
+test('a meeting’s transports: RTT of the selected pairs, jitter weighted by each peer’s packets, the video without the probator', () => {
+  const summary = meeting(MEDIASOUP_RECV_AT_5S);
+  assert.ok(summary);
+  assert.equal(summary.rttMs, 3); // both transports' selected pairs, 0.003 s
+  assert.equal(summary.lossPercent, 0);
+  assert.equal(summary.codec, 'opus');
+  assert.equal(summary.intervalMs, 5_101);
+  // Peer 1: 256 packets at 3 ms, peer 2: 257 packets at 6 ms.
+  assert.ok(Math.abs(summary.jitterMs - (256 * 3 + 257 * 6) / 513) < 1e-9, String(summary.jitterMs));
+  // Both cameras (one new since the first sample), not mediasoup's 10,912 bytes of probation padding.
+  assert.deepEqual(summary.video, { bitrateKbps: ((31_888 + 78_633 - 6_191) * 8) / 5_101, framesPerSecond: 4, width: 480, height: 270 });
+  const report = { type: 'quality.report', ref: 'q1', scope: { kind: 'room', roomId: 'r-1' }, ...summary };
+  assert.equal(parseClientMessage(JSON.stringify(report)).ok, true);
+});
+
+test('a meeting: loss pools all peers’ audio; a silent peer’s few packets weigh little, a muted peer’s stale jitter nothing', () => {
+  // Peer 1 lost 4 packets: 4 of 517 over both streams.
+  assert.equal(meeting(edited(MEDIASOUP_RECV_AT_5S, PEER_1, { packetsLost: 4 }))?.lossPercent, (100 * 4) / 517);
+  // Peer 2 silent (opus DTX): 12 packets at 50 ms jitter against peer 1's 256 at 3 ms.
+  const silent = edited(MEDIASOUP_RECV_AT_5S, PEER_2, { packetsReceived: 106 + 12, jitter: 0.05 });
+  assert.ok(Math.abs((meeting(silent)?.jitterMs ?? 0) - (256 * 3 + 12 * 50) / 268) < 1e-9);
+  // Peer 2 muted: no packets since the first sample, its last jitter left over.
+  assert.equal(meeting(edited(MEDIASOUP_RECV_AT_5S, PEER_2, { packetsReceived: 106, jitter: 0.2 }))?.jitterMs, 3);
 });
 
 test('no audio received in the interval: nothing to rate', () => {

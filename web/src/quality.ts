@@ -4,9 +4,13 @@
  * `quality.report`; the edge answers `quality.update` with the E-model's MOS and the warnings,
  * which the UI shows as they are, so the screen and the CDR agree.
  *
- * A source is anything with `getStats()`: the RTCPeerConnection of a 1:1 call, or the
- * mediasoup-client transports of a conference (their reports are merged: worst RTT and jitter,
- * loss over all received audio).
+ * A source is anything with `getStats()`: the RTCPeerConnection of a 1:1 call, or the send and
+ * recv mediasoup-client transports of a conference. Their reports are merged: the worst RTT, and
+ * loss and jitter over all received audio streams weighted by the packets each brought in the
+ * interval. In a meeting that weighting follows whom one hears: the microphones send with opus DTX,
+ * so a silent peer's stream carries a few packets a second against the speaker's 50, and a stream
+ * that carried none (a muted peer) keeps a stale jitter that must not count. The worst stream
+ * instead would let a silent peer's handful of packets decide the rating.
  */
 import {
   assertNever,
@@ -49,7 +53,8 @@ const clamp = (value: number, max: number) => Math.min(max, Math.max(0, value));
 export function summariseStats(reports: StatsEntry[][], previous: StatsSnapshot | null, now: number): { summary: QualitySummary | null; snapshot: StatsSnapshot } {
   const snapshot: StatsSnapshot = { at: now, inbound: {} };
   let rttSeconds: number | null = null;
-  let jitterSeconds = 0;
+  /** Σ packets received × jitter, over the audio streams: divided by `received` below. */
+  let jitterWeighted = 0;
   let received = 0;
   let lost = 0;
   let audioSeen = false;
@@ -69,12 +74,14 @@ export function summariseStats(reports: StatsEntry[][], previous: StatsSnapshot 
       const before = previous?.inbound[key] ?? { packetsReceived: 0, packetsLost: 0, bytesReceived: 0 };
       if (entry.kind === 'audio') {
         audioSeen = true;
-        received += Math.max(0, counters.packetsReceived - before.packetsReceived);
+        const streamReceived = Math.max(0, counters.packetsReceived - before.packetsReceived);
+        received += streamReceived;
         // packetsLost may go down when late packets arrive after all.
         lost += Math.max(0, counters.packetsLost - before.packetsLost);
-        jitterSeconds = Math.max(jitterSeconds, num(entry.jitter) ?? 0);
+        jitterWeighted += streamReceived * (num(entry.jitter) ?? 0);
         codec ??= codecOf(byId.get(String(entry.codecId)));
-      } else if (entry.kind === 'video') {
+      } else if (entry.kind === 'video' && entry.mid !== 'probator') {
+        // mediasoup's bandwidth probation stream (mid `probator`) is padding, not video.
         videoBytes += Math.max(0, counters.bytesReceived - before.bytesReceived);
         const width = num(entry.frameWidth) ?? 0;
         if (!video || width > video.width) {
@@ -88,7 +95,7 @@ export function summariseStats(reports: StatsEntry[][], previous: StatsSnapshot 
   const intervalMs = Math.round(Math.min(60_000, Math.max(1_000, now - previous.at)));
   const summary: QualitySummary = {
     rttMs: clamp(rttSeconds * 1000, 60_000),
-    jitterMs: clamp(jitterSeconds * 1000, 10_000),
+    jitterMs: clamp(received > 0 ? (jitterWeighted / received) * 1000 : 0, 10_000),
     lossPercent: (100 * lost) / (lost + received),
     codec: codec ?? 'unknown',
     intervalMs,

@@ -2,7 +2,7 @@ import type { QualityUpdate } from '@callstack/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { CallState } from '../call.ts';
 import { formatDuration } from '../format.ts';
-import { qualityLevel, warningTexts } from '../quality.ts';
+import { QualityIndicator, QualityWarning } from './QualityIndicator.tsx';
 
 interface InCallProps {
   state: CallState;
@@ -46,11 +46,7 @@ export function InCall({ state, local, remote, quality, onToggleMute, onToggleCa
           {state.phase === 'active' && <QualityIndicator quality={quality} />}
         </p>
       </div>
-      {quality && quality.warnings.length > 0 && (
-        <p class="quality-warning" role="alert" data-testid="quality-warning">
-          {warningTexts(quality).join(' · ')}
-        </p>
-      )}
+      <QualityWarning quality={quality} />
       {/* Toggle labels stay fixed: aria-pressed carries the state, a changing label would contradict it. */}
       <div class="actions">
         <button type="button" class="btn" data-testid="mute" aria-pressed={state.muted} onClick={onToggleMute}>
@@ -83,31 +79,6 @@ function Timer({ since }: { since: number }) {
   return (
     <span class="timer" data-testid="call-timer" role="timer">
       {formatDuration(now - since, true)}
-    </span>
-  );
-}
-
-/** Bars and label of the edge's MOS for this device's received audio. */
-function QualityIndicator({ quality }: { quality: QualityUpdate | null }) {
-  if (!quality) {
-    return (
-      <span class="quality" data-testid="quality-indicator" data-level="unknown">
-        Measuring quality…
-      </span>
-    );
-  }
-  const { level, bars, label } = qualityLevel(quality.mos);
-  const mos = quality.mos.toFixed(1);
-  return (
-    <span class={`quality quality-${level}`} data-testid="quality-indicator" data-level={level} data-mos={quality.mos} title={`MOS ${mos} of 4.5`}>
-      <span class="quality-bars" aria-hidden="true">
-        {[1, 2, 3, 4].map((bar) => (
-          <span key={bar} class={bar <= bars ? 'on' : ''} />
-        ))}
-      </span>
-      <span>
-        {label} · MOS {mos}
-      </span>
     </span>
   );
 }

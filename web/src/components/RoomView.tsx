@@ -4,6 +4,7 @@ import { Conference, type ConferenceState, type RoomSignaling, type TileView } f
 import { navigate } from '../route.ts';
 import { iceTransportPolicy } from '../settings.ts';
 import { CopyField } from './CopyField.tsx';
+import { QualityIndicator, QualityWarning } from './QualityIndicator.tsx';
 import { RemoteAudio } from './room/RemoteAudio.tsx';
 import { RoomControls } from './room/RoomControls.tsx';
 import { Tile, type TileModel } from './room/Tile.tsx';
@@ -15,7 +16,7 @@ interface RoomViewProps {
   myName: string;
   /** The conference while this view shows it (the app's test hook reads its stats). */
   onConference: (conference: Conference | null) => void;
-  /** Extra badges for the header (recording, quality…). */
+  /** Extra badges for the header, after the quality indicator (recording…). */
   badges?: ComponentChildren;
   /** Extra buttons for the controls bar. */
   controls?: ComponentChildren;
@@ -103,12 +104,15 @@ export function RoomView({ roomId, signaling, iceServers, myName, onConference, 
           {state.participants.length + 1} in the meeting
         </span>
         <span class="room-badges" data-testid="room-badges">
+          {/* Rated once someone else's audio arrives: alone in the room it keeps measuring. */}
+          <QualityIndicator quality={state.quality} />
           {badges}
         </span>
         <div class="room-link">
           <CopyField id="room-link" label="Meeting link" value={link} testid="room-link" />
         </div>
       </header>
+      <QualityWarning quality={state.quality} />
       {state.notice && (
         <p class="notice" role="status" data-testid="room-notice">
           {state.notice}

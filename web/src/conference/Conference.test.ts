@@ -1,6 +1,8 @@
 /// <reference types="node" />
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { rateReport, type QualityReport } from '@callstack/protocol';
+import { QUALITY_REPORT_INTERVAL_MS } from '../quality.ts';
 import { Conference } from './Conference.ts';
 import { FakeSignaling } from './testSignaling.ts';
 
@@ -34,4 +36,31 @@ test('joining a room that does not exist fails with its message, and a join whil
   assert.equal(signaling.last().type, 'room.join', 'joins again once connected');
   await offline.leave();
   assert.equal(offline.state.phase, 'left');
+});
+
+test('the edge’s rating of this room lands in the state; other scopes are ignored; none after leaving', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const signaling = new FakeSignaling();
+  const conference = new Conference(roomId, { signaling, iceServers: async () => [], iceTransportPolicy: () => 'all' });
+  let changes = 0;
+  conference.on('change', () => changes++);
+  // No transports yet: sampling finds nothing to report.
+  t.mock.timers.tick(QUALITY_REPORT_INTERVAL_MS * 2);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(signaling.sent.length, 0);
+
+  const report: QualityReport = { type: 'quality.report', ref: 'q1', scope: { kind: 'room', roomId }, rttMs: 2, jitterMs: 1, lossPercent: 0, codec: 'opus', intervalMs: 5_000 };
+  signaling.push('quality', rateReport({ ...report, scope: { kind: 'room', roomId: 'another-room' } }));
+  signaling.push('quality', rateReport({ ...report, scope: { kind: 'call', callId: roomId } }));
+  assert.equal(conference.state.quality, null);
+  assert.equal(changes, 0);
+
+  const rated = rateReport(report);
+  signaling.push('quality', rated);
+  assert.equal(conference.state.quality, rated);
+  assert.equal(changes, 1);
+
+  await conference.leave();
+  signaling.push('quality', rateReport({ ...report, lossPercent: 20 }));
+  assert.equal(conference.state.quality, rated);
 });

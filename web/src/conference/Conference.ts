@@ -7,10 +7,14 @@
  * socket closed) everything media is rebuilt: a new Device, new transports, the same producers
  * in the same mute state, consumers for what is announced afterwards. Each rebuild is an `epoch`;
  * work of an older epoch that finishes late is dropped.
+ *
+ * A `QualityMonitor` reports the current transports' stats (room scope) every 5 s for the whole
+ * stay, across rebuilds; the edge's rating lands in `state.quality`.
  */
 import { assertNever, type MediaSource, type RtpCapabilities } from '@callstack/protocol';
 import { Device, type types } from 'mediasoup-client';
 import { Emitter } from '../emitter.ts';
+import { QualityMonitor } from '../quality.ts';
 import type { RoomMessage, SignalingStatus } from '../signaling.ts';
 import type { ConferenceOptions, ConferenceStats, InboundStats, OutboundStats } from './ConferenceTypes.ts';
 import { RoomRequestError, roomErrorMessage } from './errors.ts';
@@ -61,6 +65,7 @@ export class Conference extends Emitter<{ change: undefined }> {
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly watchdog: ReturnType<typeof setInterval>;
   private lastProbeAt = 0;
+  private readonly quality: QualityMonitor;
 
   constructor(
     roomId: string,
@@ -75,6 +80,13 @@ export class Conference extends Emitter<{ change: undefined }> {
       options.signaling.on('status', (status) => this.onStatus(status)),
     ];
     this.watchdog = setInterval(() => void this.checkTransports(), WATCHDOG_INTERVAL_MS);
+    this.quality = new QualityMonitor({
+      signaling: options.signaling,
+      scope: { kind: 'room', roomId },
+      // Read at each sample: the transports of the current epoch (none while rebuilding).
+      sources: () => (this.current ? [this.current.send, this.current.recv].filter((transport) => !transport.closed) : []),
+    });
+    this.quality.on('update', (quality) => this.update({ quality }));
   }
 
   /** Opens camera and microphone, joins, and starts sending and receiving. */
@@ -208,6 +220,7 @@ export class Conference extends Emitter<{ change: undefined }> {
   dispose(): void {
     clearTimeout(this.probeTimer);
     clearInterval(this.watchdog);
+    this.quality.stop();
     for (const off of this.unsubscribe) off();
     this.requests.dispose();
   }

@@ -1,5 +1,5 @@
 /** The room as this device sees it: a pure fold of the room's announcements (protocol/src/rooms.ts). */
-import { assertNever, type RoomParticipant, type RoomProducerInfo, type RoomRecordingInfo } from '@callstack/protocol';
+import { assertNever, type QualityUpdate, type RoomParticipant, type RoomProducerInfo, type RoomRecordingInfo } from '@callstack/protocol';
 import type { RoomMessage } from '../signaling.ts';
 
 export type ConferencePhase = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'failed';
@@ -35,6 +35,8 @@ export interface ConferenceState {
   migrations: number;
   /** The recording in progress (everyone sees an indicator while it is set). */
   recording: RoomRecordingInfo | null;
+  /** The edge's rating of the audio this device received (`quality.update`); null until the first. */
+  quality: QualityUpdate | null;
 }
 
 export function initialConference(roomId: string): ConferenceState {
@@ -52,6 +54,7 @@ export function initialConference(roomId: string): ConferenceState {
     notice: null,
     migrations: 0,
     recording: null,
+    quality: null,
   };
 }
 
