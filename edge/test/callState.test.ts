@@ -104,4 +104,50 @@ describe('call state machine', () => {
     expect(applyAction(ended.state, bobPhone, { type: 'call.hangup', callId: 'call-1' }, T0)).toMatchObject({ ok: false, code: 'invalid_state' });
     expect(nextDeadline(ended.state)).toBeNull();
   });
+
+  describe('a recorded call', () => {
+    const recorded = (): CallState => ({ ...ringing(), roomId: 'room-1' });
+    const accepted = () => {
+      const result = applyAction(recorded(), bobPhone, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);
+      if (!result.ok) throw new Error(result.message);
+      return result;
+    };
+
+    it('opens its room before telling both parties to join it', () => {
+      const { effects } = accepted();
+      expect(effects[0]).toEqual({ kind: 'room.open', roomId: 'room-1' });
+      const acceptedMessages = effects.flatMap((e) => (e.kind === 'deliver' && e.message.type === 'call.accepted' ? [e.message] : []));
+      expect(acceptedMessages).toHaveLength(2);
+      expect(acceptedMessages.every((m) => m.roomId === 'room-1')).toBe(true);
+    });
+
+    it('a peer-to-peer call names no room and opens none', () => {
+      const result = applyAction(ringing(), bobPhone, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);
+      expect(result.ok && result.effects.some((e) => e.kind === 'room.open' || (e.kind === 'deliver' && 'roomId' in e.message))).toBe(false);
+    });
+
+    it('refuses SDP and ICE: its media goes through the room', () => {
+      const { state } = accepted();
+      for (const action of [
+        { type: 'call.offer', callId: 'call-1', sdp: 'v=0' },
+        { type: 'call.answer', callId: 'call-1', sdp: 'v=0' },
+        { type: 'call.ice', callId: 'call-1', candidate: { candidate: 'candidate:1' } },
+      ] as const) {
+        const result = applyAction(state, action.type === 'call.answer' ? bobPhone : alice, action, T0 + 2_000);
+        expect(result.ok || result.code).toBe('invalid_state');
+      }
+    });
+
+    it('closes its room when it ends after the answer, and not when it never was answered', () => {
+      const hungUp = applyAction(accepted().state, bobPhone, { type: 'call.hangup', callId: 'call-1' }, T0 + 9_000);
+      expect(hungUp.ok && hungUp.effects).toContainEqual({ kind: 'room.close', roomId: 'room-1' });
+      expect(hungUp.ok && hungUp.effects[0]).toMatchObject({ message: { type: 'call.ended', reason: 'hangup', durationMs: 8_000 } });
+      const dropped = deviceLost(accepted().state, alice, T0 + 2_000);
+      if (!dropped.ok) throw new Error(dropped.message);
+      const lost = graceExpired(dropped.state, T0 + 2_000 + DEVICE_GRACE_MS);
+      expect(lost.ok && lost.effects).toContainEqual({ kind: 'room.close', roomId: 'room-1' });
+      const rejected = applyAction(recorded(), bobDesk, { type: 'call.reject', callId: 'call-1' }, T0 + 5);
+      expect(rejected.ok && rejected.effects.some((e) => e.kind === 'room.close')).toBe(false);
+    });
+  });
 });

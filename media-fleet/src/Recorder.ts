@@ -32,13 +32,15 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
 
   /** Fails at once, creating nothing, when the room has no producer. */
   static async start(options: RecorderOptions): Promise<Recorder> {
-    const producers = options.room.producers();
-    if (producers.length === 0) throw invalidState('nothing is published in this room: start recording once someone sends audio or video');
+    if (options.room.producers().length === 0) throw invalidState('nothing is published in this room: start recording once someone sends audio or video');
     const recorder = new Recorder(options);
     await mkdir(recorder.#dir, { recursive: true });
-    await Promise.all(producers.map((producer) => recorder.#record(producer)));
+    // Listed and subscribed with no await between: a producer added while the first tracks
+    // start (a browser publishing mic and camera at once) is recorded too, not missed.
+    const producers = options.room.producers();
     options.room.on('producerAdded', recorder.#onProducer);
     options.room.on('closed', recorder.#onRoomClosed);
+    await Promise.all(producers.map((producer) => recorder.#record(producer)));
     recorder.logger.info({ tracks: producers.length, dir: recorder.#dir }, 'recording started');
     return recorder;
   }

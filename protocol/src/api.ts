@@ -276,6 +276,8 @@ export type RecordingTrackView = v.InferOutput<typeof RecordingTrackView>;
 export const RecordingView = v.object({
   id: v.string(),
   roomId: v.string(),
+  /** The recorded 1:1 call this recording is of; null for a conference room's recording. */
+  callId: v.nullable(v.string()),
   startedBy: v.object({ userId: v.nullable(v.string()), displayName: v.string() }),
   startedAt: v.string(),
   endedAt: v.nullable(v.string()),

@@ -34,6 +34,9 @@
  *   `room.recording.stop` (ack). Everyone in the room, the starter included, gets
  *   `room.recording` with the recording or `null` when it ends (stopped, the room emptied or moved
  *   to another node); `room.joined` carries the current one. Show an indicator while it is set.
+ * - A recorded 1:1 call's room (see `signaling.ts`) is created by the edge, not by `room.create`:
+ *   only the call's two parties may join (`forbidden` for anyone else, `invalid_state` once the
+ *   call has ended), and its recording starts by itself when the first producer appears.
  */
 import * as v from 'valibot';
 import { Id, Ref } from './frames.ts';

@@ -12,6 +12,14 @@
  * both trickle `call.ice`. Either side ends with `call.hangup` (or `call.cancel`/`call.reject`
  * before the answer); both get `call.ended` with the reason.
  *
+ * Recorded calls: `call.invite {record: true}` (anyone may ask; the callee's `call.incoming` says
+ * `record: true`, so they can reject). Such a call runs through the SFU instead of peer-to-peer:
+ * on accept the edge creates a room that only the two parties may join, and both `call.accepted`
+ * carry its `roomId`. Both devices join it (`room.*`, see `rooms.ts`) and publish; the room
+ * records by itself as soon as something is published (in the caller's name; the recording is
+ * linked to the call). No SDP is relayed for it (`call.offer/answer/ice` get `invalid_state`).
+ * When the call ends the room closes: everyone still in it leaves and the recording completes.
+ *
  * Conference rooms (`room.*`) travel on the same socket: see `rooms.ts`. During a call or in a
  * room each device sends `quality.report` about every 5 s and gets `quality.update` (the edge's
  * MOS): see `quality.ts`.
@@ -52,6 +60,8 @@ export const CallInvite = v.object({
   callId: Id,
   to: Id,
   media: CallMedia,
+  /** Record the call (absent: no): it then runs through the SFU (see the header). */
+  record: v.optional(v.boolean()),
 });
 export const CallAccept = v.object({ type: v.literal('call.accept'), ref: Ref, callId: Id });
 export const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id });
@@ -116,6 +126,8 @@ export const CallIncoming = v.object({
   callId: Id,
   from: Party,
   media: CallMedia,
+  /** The call will be recorded if accepted (absent: no): tell the user before they answer. */
+  record: v.optional(v.boolean()),
 });
 export const CallRinging = v.object({ type: v.literal('call.ringing'), callId: Id, to: Party });
 export const CallAccepted = v.object({
@@ -125,6 +137,8 @@ export const CallAccepted = v.object({
   role: v.picklist(['caller', 'callee']),
   peer: Party,
   answeredAt: v.number(),
+  /** A recorded call's room: join it instead of negotiating SDP (absent for peer-to-peer calls). */
+  roomId: v.optional(Id),
 });
 export const CallEnded = v.object({
   type: v.literal('call.ended'),

@@ -6,16 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { AuditLogResponse, RecordingsResponse, RecordingView } from '@callstack/protocol';
-import { encodeClip, sendClip, type RtpClip } from '../../media-fleet/src/rtpClip.ts';
+import { encodeClip, type RtpClip } from '../../media-fleet/src/rtpClip.ts';
 import { api, createTenant, login, type TestTenant, type TestUser } from '../lib/fixtures.ts';
-import { ask, createRoom, join } from '../lib/rooms.ts';
+import { createRoom, join, producePlain } from '../lib/rooms.ts';
 import { devicePool, type SignalingClient } from '../lib/SignalingClient.ts';
 import { stack } from '../lib/stack.ts';
 
@@ -37,24 +37,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function produce(client: SignalingClient, roomId: string, kind: 'audio' | 'video', ssrc: number) {
-  const { transport } = await ask(client, 'room.transport.created', { type: 'room.transport.create', roomId, direction: 'send', transport: 'plain' });
-  if (transport.transport !== 'plain') assert.fail('plain transport expected');
-  const codec = kind === 'audio' ? { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 } : { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 };
-  await ask(client, 'room.produced', {
-    type: 'room.produce',
-    roomId,
-    transportId: transport.transportId,
-    kind,
-    source: kind === 'audio' ? 'mic' : 'camera',
-    paused: false,
-    rtpParameters: { codecs: [codec], encodings: [{ ssrc }] },
-  });
-  const socket = createSocket('udp4');
-  sockets.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return (clip: RtpClip) => sendClip(clip, socket, transport, { ssrc, payloadType: codec.payloadType });
-}
+const produce = (client: SignalingClient, roomId: string, kind: 'audio' | 'video', ssrc: number) => producePlain(client, roomId, kind, ssrc, sockets);
 
 async function token(user: TestUser): Promise<string> {
   return (await login(user)).accessToken;

@@ -31,7 +31,7 @@ import { SignalingClient, tabDeviceId, type SignalingStatus } from './signaling.
 declare global {
   interface Window {
     /** Test hooks for the e2e suites: the current or last call's connection, the open meeting. */
-    __callstack?: { peerConnection: () => RTCPeerConnection | null; conference: () => Conference | null };
+    __callstack?: { peerConnection: () => RTCPeerConnection | null; conference: () => Conference | null; callConference: () => Conference | null };
   }
 }
 
@@ -168,7 +168,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
       me.on('change', setMyPresence),
       call.on('change', () => rerender(undefined)),
     ];
-    window.__callstack = { peerConnection: () => call.peerConnection, conference: () => conference.current };
+    window.__callstack = { peerConnection: () => call.peerConnection, conference: () => conference.current, callConference: () => call.conference };
     // Hang up properly when the tab goes away, so the other side doesn't see a lost connection.
     const leave = () => call.end();
     // Escape ends whatever call is up, except inside form controls, where it clears or closes them.
@@ -212,7 +212,8 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
   const inMeetings = route.screen === 'meetings' || route.screen === 'room';
   const presenceOf = (userId: string) => statusOf(presence, userId);
   const colleagues = (directory.data ?? []).filter((user) => user.id !== session.user.id);
-  const startCall = (peer: { userId: string; displayName: string }) => call.call(peer);
+  const [recordCalls, setRecordCalls] = useState(false);
+  const startCall = (peer: { userId: string; displayName: string }) => call.call(peer, recordCalls);
 
   let main;
   if (route.screen === 'meetings' || route.screen === 'room') {
@@ -244,7 +245,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
   } else {
     main = (
       <main class="layout">
-        <CallPanel call={call} />
+        <CallPanel call={call} record={{ on: recordCalls, onChange: setRecordCalls }} />
         <Directory
           users={directory.data}
           error={directory.error}

@@ -79,6 +79,9 @@ test('the end message depends on the phase', () => {
 class FakeSignaling extends Emitter<SignalingEvents> {
   sent: ClientMessage[] = [];
   online = true;
+  get status() {
+    return this.online ? ('online' as const) : ('connecting' as const);
+  }
   send(message: ClientMessage): boolean {
     if (this.online) this.sent.push(message);
     return this.online;
@@ -144,5 +147,35 @@ test('controller: reject sends call.reject', () => {
   signaling.deliver('call', { type: 'call.incoming', callId: 'in2', from: bob, media: { audio: true, video: true } });
   call.end();
   assert.equal(signaling.sent[0]?.type, 'call.reject');
+  call.dispose();
+});
+
+test('a recorded call: the reducer keeps the choice and the room', () => {
+  const calling = run({ type: 'dial', callId: 'c1', peer: bob, record: true });
+  assert.deepEqual([calling.record, calling.roomId], [true, null]);
+  const connecting = callReducer(calling, { type: 'accepted', callId: 'c1', peer: bob, answeredAt: 1, roomId: 'room-1' });
+  assert.deepEqual([connecting.phase, connecting.record, connecting.roomId], ['connecting', true, 'room-1']);
+  const incoming = run({ type: 'incoming', callId: 'c2', from: bob, record: true });
+  assert.equal(incoming.record, true, 'the callee sees it before answering');
+  assert.deepEqual([run({ type: 'dial', callId: 'c3', peer: bob }).record, run({ type: 'incoming', callId: 'c4', from: bob }).roomId], [false, null]);
+});
+
+test('controller: a recorded call joins the call’s room instead of offering SDP, and drops it at the end', async () => {
+  const { signaling, call } = controller();
+  call.call(bob, true);
+  const invite = signaling.sent[0];
+  assert.ok(invite?.type === 'call.invite');
+  assert.equal(invite.record, true);
+  const { callId } = invite;
+  signaling.deliver('call', { type: 'call.accepted', callId, role: 'caller', peer: bob, answeredAt: 1, roomId: 'room-1' });
+  assert.equal(call.state.roomId, 'room-1');
+  assert.ok(call.conference, 'a conference runs for the call');
+  // The conference asks for camera and microphone (none here), then joins.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(signaling.sent.some((m) => m.type === 'room.join' && m.roomId === 'room-1'), JSON.stringify(signaling.sent.map((m) => m.type)));
+  assert.ok(!signaling.sent.some((m) => m.type === 'call.offer'), 'no SDP for a recorded call');
+  assert.equal(call.recording, false);
+  signaling.deliver('call', { type: 'call.ended', callId, reason: 'hangup', durationMs: 5 });
+  assert.equal(call.conference, null);
   call.dispose();
 });

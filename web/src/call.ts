@@ -1,8 +1,13 @@
 /**
  * The call state machine (a pure reducer) and the controller that drives it from signaling frames,
  * user actions and the RTCPeerConnection. No UI here.
+ *
+ * A recorded call (protocol/src/signaling.ts) has no peer connection: once `call.accepted` names
+ * the call's room, the controller runs a `Conference` there and shows the other party's media
+ * from it; hang-up leaves the room.
  */
 import { assertNever, type ClientMessage, type EndReason, type IceCandidate, type Party, type QualityUpdate } from '@callstack/protocol';
+import { Conference } from './conference/Conference.ts';
 import { Emitter } from './emitter.ts';
 import { QualityMonitor } from './quality.ts';
 import type { CallMessage, HelloMessage, SignalingClient, SignalingErrorMessage } from './signaling.ts';
@@ -30,6 +35,10 @@ export interface CallState {
   pending: 'accept' | 'end' | null;
   muted: boolean;
   cameraOff: boolean;
+  /** The call is (or will be, once answered) recorded. */
+  record: boolean;
+  /** A recorded call's room, once answered: the media runs there. */
+  roomId: string | null;
 }
 
 export const idleCall: CallState = {
@@ -44,16 +53,18 @@ export const idleCall: CallState = {
   pending: null,
   muted: false,
   cameraOff: false,
+  record: false,
+  roomId: null,
 };
 
 export type CallAction =
-  | { type: 'dial'; callId: string; peer: Party }
-  | { type: 'incoming'; callId: string; from: Party }
+  | { type: 'dial'; callId: string; peer: Party; record?: boolean }
+  | { type: 'incoming'; callId: string; from: Party; record?: boolean }
   | { type: 'reset' }
   | { type: 'toggle'; key: 'muted' | 'cameraOff' }
   | { type: 'ringing'; callId: string }
   | { type: 'accepting'; callId: string }
-  | { type: 'accepted'; callId: string; peer: Party; answeredAt: number }
+  | { type: 'accepted'; callId: string; peer: Party; answeredAt: number; roomId?: string }
   | { type: 'connected'; callId: string }
   | { type: 'ending'; callId: string }
   | { type: 'ended'; callId: string; reason: EndReason; durationMs: number }
@@ -86,11 +97,11 @@ export function callReducer(state: CallState, action: CallAction): CallState {
     case 'dial':
       return isLive(state.phase)
         ? state
-        : { ...idleCall, phase: 'calling', callId: action.callId, direction: 'outgoing', peer: action.peer };
+        : { ...idleCall, phase: 'calling', callId: action.callId, direction: 'outgoing', peer: action.peer, record: action.record ?? false };
     case 'incoming':
       return isLive(state.phase)
         ? state
-        : { ...idleCall, phase: 'incoming', callId: action.callId, direction: 'incoming', peer: action.from };
+        : { ...idleCall, phase: 'incoming', callId: action.callId, direction: 'incoming', peer: action.from, record: action.record ?? false };
     case 'reset':
       return state.phase === 'ended' ? { ...idleCall, callId: state.callId } : state;
     case 'toggle':
@@ -106,7 +117,7 @@ export function callReducer(state: CallState, action: CallAction): CallState {
     case 'accepted':
       return state.phase === 'connecting' || state.phase === 'active'
         ? state
-        : { ...state, phase: 'connecting', peer: action.peer, answeredAt: action.answeredAt, pending: null };
+        : { ...state, phase: 'connecting', peer: action.peer, answeredAt: action.answeredAt, pending: null, roomId: action.roomId ?? null };
     case 'connected':
       return state.phase === 'connecting' ? { ...state, phase: 'active' } : state;
     case 'ending':
@@ -121,7 +132,7 @@ export function callReducer(state: CallState, action: CallAction): CallState {
 }
 
 export interface CallControllerOptions {
-  signaling: Pick<SignalingClient, 'on' | 'send'>;
+  signaling: Pick<SignalingClient, 'on' | 'send' | 'status'>;
   /** ICE servers for the next peer connection (may be empty: host candidates only). */
   iceServers: () => Promise<RTCIceServer[]>;
   iceTransportPolicy: () => RTCIceTransportPolicy;
@@ -141,6 +152,8 @@ export class CallController extends Emitter<{ change: undefined }> {
   remoteStream: MediaStream | null = null;
   /** The current call's connection, kept (closed) after the call until the next one starts. */
   peerConnection: RTCPeerConnection | null = null;
+  /** A recorded call's room, while the call runs. */
+  conference: Conference | null = null;
   private media: Promise<LocalMedia> | null = null;
   private peerReady: Promise<RTCPeerConnection | null> | null = null;
   /** Remote candidates that arrived before the remote description. */
@@ -162,9 +175,10 @@ export class CallController extends Emitter<{ change: undefined }> {
     ];
   }
 
-  call(peer: Party): void {
+  /** `record`: the call runs through the SFU and is recorded (the callee is told first). */
+  call(peer: Party, record = false): void {
     const callId = crypto.randomUUID();
-    if (!this.dispatch({ type: 'dial', callId, peer })) return;
+    if (!this.dispatch({ type: 'dial', callId, peer, record })) return;
     this.begin();
     const invite: ClientMessage = {
       type: 'call.invite',
@@ -172,6 +186,7 @@ export class CallController extends Emitter<{ change: undefined }> {
       callId,
       to: peer.userId,
       media: { audio: true, video: true },
+      record,
     };
     if (!this.options.signaling.send(invite)) this.dispatch({ type: 'failed', callId, message: OFFLINE_MESSAGE });
   }
@@ -180,8 +195,9 @@ export class CallController extends Emitter<{ change: undefined }> {
     const { callId } = this.state;
     if (!callId || !this.dispatch({ type: 'accepting', callId })) return;
     // Open the camera while the edge confirms, so the callee is ready when the offer arrives.
-    // Failures surface where connect() awaits the same promise.
-    this.localMedia().catch(() => undefined);
+    // Failures surface where connect() awaits the same promise. A recorded call's conference
+    // opens its own.
+    if (!this.state.record) this.localMedia().catch(() => undefined);
     if (!this.options.signaling.send({ type: 'call.accept', ref: this.ref(), callId })) {
       this.dispatch({ type: 'failed', callId, message: OFFLINE_MESSAGE });
     }
@@ -201,7 +217,12 @@ export class CallController extends Emitter<{ change: undefined }> {
 
   /** The edge's latest rating of this call's media; null until the first report was rated. */
   get qualityUpdate(): QualityUpdate | null {
-    return this.quality?.latest ?? null;
+    return this.conference ? this.conference.state.quality : (this.quality?.latest ?? null);
+  }
+
+  /** Whether the call's room is recording right now (a recorded call shows it). */
+  get recording(): boolean {
+    return (this.conference?.state.recording ?? null) !== null;
   }
 
   toggleMute(): void {
@@ -224,14 +245,15 @@ export class CallController extends Emitter<{ change: undefined }> {
   private onCallMessage(message: CallMessage): void {
     switch (message.type) {
       case 'call.incoming':
-        if (this.dispatch({ type: 'incoming', callId: message.callId, from: message.from })) this.begin();
+        if (this.dispatch({ type: 'incoming', callId: message.callId, from: message.from, record: message.record })) this.begin();
         break;
       case 'call.ringing':
         this.dispatch({ type: 'ringing', callId: message.callId });
         break;
       case 'call.accepted':
-        if (this.dispatch({ type: 'accepted', callId: message.callId, peer: message.peer, answeredAt: message.answeredAt })) {
-          this.peerReady = this.connect(message.callId, message.role);
+        if (this.dispatch({ type: 'accepted', callId: message.callId, peer: message.peer, answeredAt: message.answeredAt, roomId: message.roomId })) {
+          if (message.roomId) this.joinRoom(message.callId, message.roomId);
+          else this.peerReady = this.connect(message.callId, message.role);
         }
         break;
       case 'call.ended':
@@ -298,6 +320,27 @@ export class CallController extends Emitter<{ change: undefined }> {
       this.abort(callId, mediaErrorMessage(error));
       return null;
     }
+  }
+
+  /** A recorded call: the conference's media stands in for the peer connection's. */
+  private joinRoom(callId: string, roomId: string): void {
+    const { signaling, iceServers, iceTransportPolicy } = this.options;
+    const conference = new Conference(roomId, { signaling, iceServers, iceTransportPolicy });
+    this.conference = conference;
+    conference.on('change', () => {
+      if (this.conference !== conference) return;
+      const { phase, error } = conference.state;
+      if (phase === 'failed') {
+        this.abort(callId, error ?? 'The call could not be set up.');
+        return;
+      }
+      this.localStream = conference.localStream;
+      this.remoteStream = remoteStreamOf(conference, this.remoteStream);
+      if (phase === 'joined') this.dispatch({ type: 'connected', callId });
+      this.applyTrackState();
+      this.emit('change', undefined);
+    });
+    void conference.join();
   }
 
   private monitorQuality(callId: string, pc: RTCPeerConnection): void {
@@ -378,6 +421,13 @@ export class CallController extends Emitter<{ change: undefined }> {
   }
 
   private applyTrackState(): void {
+    const { conference } = this;
+    if (conference) {
+      // Pausing the producers tells the room (and stops the recording's track from growing).
+      if (conference.state.micOn === this.state.muted) conference.setMic(!this.state.muted);
+      if (conference.state.cameraOn === this.state.cameraOff) conference.setCamera(!this.state.cameraOff);
+      return;
+    }
     for (const track of this.localStream?.getAudioTracks() ?? []) track.enabled = !this.state.muted;
     for (const track of this.localStream?.getVideoTracks() ?? []) track.enabled = !this.state.cameraOff;
   }
@@ -401,6 +451,8 @@ export class CallController extends Emitter<{ change: undefined }> {
   private release(): void {
     for (const track of this.localStream?.getTracks() ?? []) track.stop();
     this.peerConnection?.close();
+    void this.conference?.leave();
+    this.conference = null;
     this.quality?.stop();
     this.quality = null;
     this.localStream = null;
@@ -428,6 +480,14 @@ export class CallController extends Emitter<{ change: undefined }> {
     this.emit('change', undefined);
     return true;
   }
+}
+
+/** The other party's tracks in the room; the same stream object while they do not change (no video restart). */
+function remoteStreamOf(conference: Conference, previous: MediaStream | null): MediaStream | null {
+  const tracks = conference.state.media.flatMap((item) => (item.track ? [item.track] : []));
+  if (tracks.length === 0) return null;
+  const same = previous !== null && previous.getTracks().length === tracks.length && tracks.every((track) => previous.getTracks().includes(track));
+  return same ? previous : new MediaStream(tracks);
 }
 
 /** Audio and video; audio alone when the device has no camera. */

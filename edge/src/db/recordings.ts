@@ -10,6 +10,8 @@ export interface NewRecording {
   id: string;
   tenantId: string;
   roomId: string;
+  /** The recorded 1:1 call the room carries, if any. */
+  callId: string | null;
   startedBy: { userId: string; displayName: string };
   startedAt: number;
   nodeId: string;
@@ -19,9 +21,9 @@ export interface NewRecording {
 
 export async function insertRecording(db: Db, recording: NewRecording): Promise<void> {
   await db.query(
-    `insert into recordings (id, tenant_id, room_id, started_by, started_by_name, started_at, status, node_id, node_url)
-     values ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), 'recording', $7, $8)`,
-    [recording.id, recording.tenantId, recording.roomId, recording.startedBy.userId, recording.startedBy.displayName, recording.startedAt, recording.nodeId, recording.nodeUrl],
+    `insert into recordings (id, tenant_id, room_id, started_by, started_by_name, started_at, status, node_id, node_url, call_id)
+     values ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), 'recording', $7, $8, $9)`,
+    [recording.id, recording.tenantId, recording.roomId, recording.startedBy.userId, recording.startedBy.displayName, recording.startedAt, recording.nodeId, recording.nodeUrl, recording.callId],
   );
   await addParticipants(db, recording.id, recording.participants);
 }
@@ -74,6 +76,7 @@ export type Visibility = { userId: string; readAll: boolean };
 interface RecordingRow {
   id: string;
   room_id: string;
+  call_id: string | null;
   started_by: string | null;
   started_by_name: string;
   started_at: Date;
@@ -98,7 +101,7 @@ interface TrackRow {
 /** Recordings of the tenant the caller may see, newest first, with their tracks. */
 export async function listRecordings(db: Db, tenantId: string, who: Visibility, limit = 100): Promise<RecordingView[]> {
   const { rows } = await db.query<RecordingRow>(
-    `select r.id, r.room_id, r.started_by, r.started_by_name, r.started_at, r.ended_at, r.status, r.size_bytes::text, r.duration_ms
+    `select r.id, r.room_id, r.call_id, r.started_by, r.started_by_name, r.started_at, r.ended_at, r.status, r.size_bytes::text, r.duration_ms
        from recordings r
       where r.tenant_id = $1
         and ($3 or exists (select 1 from recording_participants p where p.recording_id = r.id and p.user_id = $2))
@@ -112,7 +115,7 @@ export async function listRecordings(db: Db, tenantId: string, who: Visibility, 
 /** One recording of the tenant: `not_found` when it is another tenant's or absent, `hidden` when the caller may not see it. */
 export async function findRecording(db: Db, tenantId: string, recordingId: string, who: Visibility): Promise<RecordingView | 'not_found' | 'hidden'> {
   const { rows } = await db.query<RecordingRow & { visible: boolean }>(
-    `select r.id, r.room_id, r.started_by, r.started_by_name, r.started_at, r.ended_at, r.status, r.size_bytes::text, r.duration_ms,
+    `select r.id, r.room_id, r.call_id, r.started_by, r.started_by_name, r.started_at, r.ended_at, r.status, r.size_bytes::text, r.duration_ms,
             ($3 or exists (select 1 from recording_participants p where p.recording_id = r.id and p.user_id = $2)) as visible
        from recordings r
       where r.tenant_id = $1 and r.id = $4`,
@@ -154,6 +157,7 @@ async function withTracks(db: Db, rows: RecordingRow[]): Promise<RecordingView[]
   return rows.map((row) => ({
     id: row.id,
     roomId: row.room_id,
+    callId: row.call_id,
     startedBy: { userId: row.started_by, displayName: row.started_by_name },
     startedAt: new Date(row.started_at).toISOString(),
     endedAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,

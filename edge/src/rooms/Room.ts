@@ -9,6 +9,9 @@
  * on a node. State is one stored record (participants, producers, node); nothing that matters
  * lives only in memory. Membership and placement changes run one at a time (`serial`); relays
  * run concurrently, as the node orders them per peer anyway.
+ *
+ * A recorded 1:1 call's room (`call`, opened and closed by CallSession) admits only the call's
+ * two parties and starts recording by itself, in the caller's name, once something is published.
  */
 import {
   assertNever,
@@ -72,6 +75,22 @@ interface ActiveRecording extends RoomRecordingInfo {
   peers: Record<string, string>;
 }
 
+/** What CallSession asks for when it opens a recorded call's room. */
+export interface CallRoomOptions {
+  callId: string;
+  /** The only users who may join. */
+  members: string[];
+  /** Record, in the creator's name, as soon as something is published. */
+  autoRecord: boolean;
+}
+
+interface CallRoom extends CallRoomOptions {
+  /** Who the automatic recording is started by (the caller). */
+  recordAs: { userId: string; displayName: string };
+  /** The call ended: nobody joins any more. */
+  closed: boolean;
+}
+
 interface RoomState {
   tenantId: string;
   roomId: string;
@@ -84,6 +103,8 @@ interface RoomState {
   producers: RoomProducerInfo[];
   /** Absent in rooms stored before recording existed. */
   recording?: ActiveRecording | null;
+  /** Set on a recorded 1:1 call's room; absent on a conference room (any user of the tenant may join). */
+  call?: CallRoom;
 }
 
 export type MigrateReason = Extract<ServerMessage, { type: 'room.migrate' }>['reason'];
@@ -109,13 +130,26 @@ export class Room extends DurableObject<Env> {
 
   // ---- called by the hubs ----------------------------------------------------------------
 
-  async create(tenantId: string, roomId: string, actor: RoomActor): Promise<Outcome> {
+  async create(tenantId: string, roomId: string, actor: RoomActor, call?: CallRoomOptions): Promise<Outcome> {
     if (await this.load()) return failure(ErrorCode.conflict, 'room id already used');
     const now = Date.now();
     const state: RoomState = { tenantId, roomId, createdBy: actor.userId, createdAt: now, activeAt: now, node: null, participants: [], producers: [] };
+    if (call) state.call = { ...call, recordAs: { userId: actor.userId, displayName: actor.displayName }, closed: false };
     await this.save(state);
-    log.info('room.created', { tenantId, roomId, userId: actor.userId });
+    log.info('room.created', { tenantId, roomId, userId: actor.userId, callId: call?.callId });
     return { ok: true };
+  }
+
+  /** The call this room carries ended: everyone leaves (the recording completes) and nobody may join again. */
+  async close(): Promise<void> {
+    await this.serial(async () => {
+      const state = await this.load();
+      if (!state?.call || state.call.closed) return;
+      state.call.closed = true;
+      await this.save(state);
+      log.info('room.call_closed', { ...logIds(state), callId: state.call.callId, participants: state.participants.length });
+      for (const { userId, deviceId } of state.participants) await this.leave({ tenantId: state.tenantId, userId, deviceId });
+    });
   }
 
   async act(actor: RoomActor, message: Exclude<RoomClientMessage, { type: 'room.create' }>): Promise<RoomOutcome> {
@@ -242,6 +276,8 @@ export class Room extends DurableObject<Env> {
 
   private async join(actor: RoomActor, ref: string | undefined): Promise<RoomOutcome> {
     let state = (await this.load())!;
+    if (state.call && !state.call.members.includes(actor.userId)) return failure(ErrorCode.forbidden, 'this room carries a call you are not part of');
+    if (state.call?.closed) return failure(ErrorCode.invalidState, 'the call has ended');
     // The same device joining again (a reload, a reconnect) replaces its earlier self.
     if (findParticipant(state, actor)) {
       await this.leave(actor);
@@ -352,6 +388,7 @@ export class Room extends DurableObject<Env> {
             s.producers.push(producer);
           });
           if (current) await this.broadcast(current, { type: 'room.producer.new', roomId, producer }, participant.peerId);
+          if (current?.call?.autoRecord && !current.recording) await this.serial(() => this.recordCall());
           return { ok: true, reply: { type: 'room.produced', ref, roomId, producerId } };
         }
         case 'room.producer.pause':
@@ -420,6 +457,27 @@ export class Room extends DurableObject<Env> {
     const participant = findParticipant(state, actor);
     if (!participant) return failure(ErrorCode.invalidState, 'join the room first');
     if (!(await this.mayManageRecording(state, actor))) return failure(ErrorCode.forbidden, 'only the room creator or an operator/admin may record this room');
+    return this.beginRecording(state, { userId: actor.userId, displayName: actor.displayName });
+  }
+
+  /**
+   * A recorded call's room records by itself once something is published (again after a move to
+   * another node, which interrupts the recording). Never fails the request that triggered it.
+   * Runs inside `serial`.
+   */
+  private async recordCall(): Promise<void> {
+    const state = (await this.load())!;
+    if (!state.call?.autoRecord || state.call.closed || state.recording) return;
+    try {
+      const outcome = await this.beginRecording(state, state.call.recordAs);
+      if (!outcome.ok) log.warn('room.call_recording_failed', { ...logIds(state), callId: state.call.callId, code: outcome.code, message: outcome.message });
+    } catch (error) {
+      log.error('room.call_recording_failed', { ...logIds(state), callId: state.call.callId }, error);
+    }
+  }
+
+  /** Starts recording every producer on the room's node, in `startedBy`'s name. Runs inside `serial`. */
+  private async beginRecording(state: RoomState, startedBy: RoomRecordingInfo['startedBy']): Promise<RoomOutcome> {
     if (state.recording) return failure(ErrorCode.conflict, 'the room is already being recorded');
     if (state.producers.length === 0) return failure(ErrorCode.invalidState, 'nothing is published in this room: start recording once someone sends audio or video');
     const node = state.node;
@@ -428,7 +486,7 @@ export class Room extends DurableObject<Env> {
     const started = await this.control(node, { type: 'recording.start', roomId: this.nodeRoomId, recordingId });
     const recording: ActiveRecording = {
       recordingId,
-      startedBy: { userId: actor.userId, displayName: actor.displayName },
+      startedBy,
       startedAt: started.startedAt,
       nodeId: node.nodeId,
       peers: Object.fromEntries(state.participants.map((p) => [p.peerId, p.userId])),
@@ -439,13 +497,14 @@ export class Room extends DurableObject<Env> {
           id: recordingId,
           tenantId: state.tenantId,
           roomId: state.roomId,
+          callId: state.call?.callId ?? null,
           startedBy: recording.startedBy,
           startedAt: recording.startedAt,
           nodeId: node.nodeId,
           nodeUrl: node.controlUrl,
           participants: Object.values(recording.peers),
         });
-        await this.audit(db, state, actor, 'recording.started', recordingId);
+        await this.audit(db, state, startedBy.userId, 'recording.started', recordingId);
       });
     } catch (error) {
       // No row, no recording: files nobody could ever list are not kept running.
@@ -455,7 +514,7 @@ export class Room extends DurableObject<Env> {
     const current = (await this.load())!;
     current.recording = recording;
     await this.save(current);
-    log.info('room.recording_started', { ...logIds(current), recordingId, userId: actor.userId, tracks: started.tracks });
+    log.info('room.recording_started', { ...logIds(current), recordingId, userId: startedBy.userId, tracks: started.tracks });
     await this.broadcast(current, { type: 'room.recording', roomId: current.roomId, recording: publicRecording(recording) });
     return { ok: true };
   }
@@ -469,7 +528,7 @@ export class Room extends DurableObject<Env> {
     if (!state.node) return failure(ErrorCode.mediaUnavailable, 'the room is moving to another media node; try again shortly');
     const { recordingId } = state.recording;
     await this.endRecording(state, state.node, 'completed');
-    await withDb(this.env, (db) => this.audit(db, state, actor, 'recording.stopped', recordingId));
+    await withDb(this.env, (db) => this.audit(db, state, actor.userId, 'recording.stopped', recordingId));
     log.info('room.recording_stopped', { ...logIds(state), recordingId, userId: actor.userId });
     return { ok: true };
   }
@@ -524,8 +583,8 @@ export class Room extends DurableObject<Env> {
     );
   }
 
-  private audit(db: Parameters<typeof recordAudit>[0], state: RoomState, actor: RoomActor, action: string, recordingId: string) {
-    return recordAudit(db, { tenantId: state.tenantId, actorType: 'user', actorId: actor.userId, action, targetType: 'recording', targetId: recordingId, details: { roomId: state.roomId } });
+  private audit(db: Parameters<typeof recordAudit>[0], state: RoomState, actorId: string, action: string, recordingId: string) {
+    return recordAudit(db, { tenantId: state.tenantId, actorType: 'user', actorId, action, targetType: 'recording', targetId: recordingId, details: { roomId: state.roomId } });
   }
 
   /** The room's creator, or a role with `recordings.manage` (read from the database: roles change). */

@@ -3,6 +3,10 @@
  * (callState.ts), persists every transition before acting on it, and uses the alarm for the
  * ring timeout, the connection-loss grace period, CDR retries and clean-up. It keeps nothing
  * in memory that matters: an evicted session wakes up from storage and carries on.
+ *
+ * A recorded call runs through a conference room (rooms/Room.ts) that this session opens on
+ * accept, for the two parties only, recording by itself in the caller's name, and closes when the
+ * call ends.
  */
 import { ErrorCode, rateReport, type CallMedia, type Party, type QualityReport, type QualityUpdate } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
@@ -26,7 +30,7 @@ import {
   type Transition,
 } from './callState.ts';
 import { failure, type Actor, type CallState, type Effect, type Outcome } from './types.ts';
-import { userHub } from './stubs.ts';
+import { roomObject, userHub } from './stubs.ts';
 
 export const DEFAULT_RING_TIMEOUT_SECONDS = 30;
 /** How long an ended call keeps answering `invalid_state` before its storage is dropped. */
@@ -38,6 +42,7 @@ export interface CallStart {
   caller: Party & { deviceId: string };
   callee: Party;
   media: CallMedia;
+  record: boolean;
 }
 
 interface CdrProgress {
@@ -67,6 +72,7 @@ export class CallSession extends DurableObject<Env> {
       caller: init.caller,
       callee: { ...init.callee, deviceId: null },
       media: init.media,
+      ...(init.record ? { roomId: crypto.randomUUID() } : {}),
       status: 'ringing',
       createdAt: now,
       answeredAt: null,
@@ -80,7 +86,7 @@ export class CallSession extends DurableObject<Env> {
 
     const callerParty = { userId: init.caller.userId, displayName: init.caller.displayName };
     const outcome = await userHub(this.env, init.tenantId, init.callee.userId).ring(
-      { type: 'call.incoming', callId: init.callId, from: callerParty, media: init.media },
+      { type: 'call.incoming', callId: init.callId, from: callerParty, media: init.media, record: init.record },
       init.tenantId,
     );
     // The callee may already have answered while ring() was under way: act on the current state.
@@ -176,30 +182,47 @@ export class CallSession extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** Carries out effects; a hub that fails is logged, never allowed to undo the transition. */
+  /**
+   * Carries out effects; a hub or room that fails is logged, never allowed to undo the transition.
+   * A room is opened before the rest, as the other effects tell the parties to join it.
+   */
   private async perform(state: CallState, effects: Effect[]): Promise<void> {
-    await Promise.all(
-      effects.map(async (effect) => {
-        const hub = userHub(this.env, state.tenantId, effect.userId);
-        try {
-          switch (effect.kind) {
-            case 'deliver':
-              await hub.deliver(effect.message, effect.devices);
-              return;
-            case 'track':
-              await hub.track(state.callId, effect.status, state.tenantId);
-              return;
-            case 'untrack':
-              await hub.untrack(state.callId);
-              return;
-            default:
-              effect satisfies never;
-          }
-        } catch (error) {
-          log.warn('call.effect_failed', { ...logIds(state), effect: effect.kind, userId: effect.userId }, error);
+    for (const effect of effects) if (effect.kind === 'room.open') await this.performOne(state, effect);
+    await Promise.all(effects.filter((effect) => effect.kind !== 'room.open').map((effect) => this.performOne(state, effect)));
+  }
+
+  private async performOne(state: CallState, effect: Effect): Promise<void> {
+    try {
+      switch (effect.kind) {
+        case 'deliver':
+          await userHub(this.env, state.tenantId, effect.userId).deliver(effect.message, effect.devices);
+          return;
+        case 'track':
+          await userHub(this.env, state.tenantId, effect.userId).track(state.callId, effect.status, state.tenantId);
+          return;
+        case 'untrack':
+          await userHub(this.env, state.tenantId, effect.userId).untrack(state.callId);
+          return;
+        case 'room.open': {
+          const { caller, callee } = state;
+          const opened = await roomObject(this.env, state.tenantId, effect.roomId).create(
+            state.tenantId,
+            effect.roomId,
+            { tenantId: state.tenantId, userId: caller.userId, deviceId: caller.deviceId, displayName: caller.displayName },
+            { callId: state.callId, members: [caller.userId, callee.userId], autoRecord: true },
+          );
+          if (!opened.ok) log.warn('call.room_open_failed', { ...logIds(state), roomId: effect.roomId, code: opened.code });
+          return;
         }
-      }),
-    );
+        case 'room.close':
+          await roomObject(this.env, state.tenantId, effect.roomId).close();
+          return;
+        default:
+          effect satisfies never;
+      }
+    } catch (error) {
+      log.warn('call.effect_failed', { ...logIds(state), effect: effect.kind, userId: 'userId' in effect ? effect.userId : undefined }, error);
+    }
   }
 
   /** Writes the CDR; on failure keeps it and retries from the alarm with backoff, so none is lost. */

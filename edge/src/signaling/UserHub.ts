@@ -19,7 +19,6 @@ import {
   assertNever,
   ErrorCode,
   parseClientMessage,
-  type CallMedia,
   type ClientMessage,
   type ManualStatus,
   type Party,
@@ -240,7 +239,7 @@ export class UserHub extends DurableObject<Env> {
         await this.refreshPresence();
         return { ok: true };
       case 'call.invite':
-        return this.invite(device, message.callId, message.to, message.media);
+        return this.invite(device, message);
       case 'call.accept':
       case 'call.reject':
       case 'call.cancel':
@@ -307,7 +306,7 @@ export class UserHub extends DurableObject<Env> {
     return outcome;
   }
 
-  private async invite(device: DeviceIdentity, callId: string, calleeId: string, media: CallMedia): Promise<Outcome> {
+  private async invite(device: DeviceIdentity, { callId, to: calleeId, media, record }: Extract<ClientMessage, { type: 'call.invite' }>): Promise<Outcome> {
     if (calleeId === device.userId) return failure(ErrorCode.badRequest, 'you cannot call yourself');
     if ((await this.liveCalls()).length > 0) {
       return failure(ErrorCode.invalidState, 'you are already in a call');
@@ -323,6 +322,7 @@ export class UserHub extends DurableObject<Env> {
       caller: { userId: device.userId, displayName: device.displayName, deviceId: device.deviceId },
       callee,
       media,
+      record: record === true,
     });
     if (!started.ok) await this.untrack(callId);
     return started;

@@ -5,6 +5,9 @@
  *
  *   ringing --accept--> active --hangup--> ended
  *      |--reject / cancel / no-answer / busy / unavailable / connection-lost--> ended
+ *
+ * A recorded call (`roomId` set) opens its room on accept and closes it when it ends; its media
+ * never goes peer-to-peer, so SDP and ICE are refused.
  */
 import { assertNever, ErrorCode, type ClientMessage, type EndReason, type RoomClientMessage, type ServerMessage } from '@callstack/protocol';
 import { failure, type Actor, type CallState, type Effect, type Outcome } from './types.ts';
@@ -102,21 +105,23 @@ function accept(state: CallState, deviceId: string, now: number): Transition {
   const { callId } = state;
   const caller = { userId: state.caller.userId, displayName: state.caller.displayName };
   const callee = { userId: state.callee.userId, displayName: state.callee.displayName };
+  const room = state.roomId ? { roomId: state.roomId } : {};
   return {
     ok: true,
     state: next,
     effects: [
+      ...(state.roomId ? [{ kind: 'room.open', roomId: state.roomId } as const] : []),
       {
         kind: 'deliver',
         userId: caller.userId,
         devices: { only: state.caller.deviceId },
-        message: { type: 'call.accepted', callId, role: 'caller', peer: callee, answeredAt: now },
+        message: { type: 'call.accepted', callId, role: 'caller', peer: callee, answeredAt: now, ...room },
       },
       {
         kind: 'deliver',
         userId: callee.userId,
         devices: { only: deviceId },
-        message: { type: 'call.accepted', callId, role: 'callee', peer: caller, answeredAt: now },
+        message: { type: 'call.accepted', callId, role: 'callee', peer: caller, answeredAt: now, ...room },
       },
       {
         kind: 'deliver',
@@ -142,6 +147,8 @@ function end(state: CallState, reason: EndReason, now: number): Transition {
       { kind: 'deliver', userId: state.callee.userId, devices: calleeDevices, message },
       { kind: 'untrack', userId: state.caller.userId },
       { kind: 'untrack', userId: state.callee.userId },
+      // The room exists only once the call was answered.
+      ...(state.roomId && state.answeredAt !== null ? [{ kind: 'room.close', roomId: state.roomId } as const] : []),
     ],
   };
 }
@@ -152,6 +159,7 @@ function relay(
   action: Extract<CallAction, { type: 'call.offer' | 'call.answer' | 'call.ice' }>,
 ): Transition {
   if (state.status !== 'active') return failure(ErrorCode.invalidState, 'media negotiation starts after the call is answered');
+  if (state.roomId) return failure(ErrorCode.invalidState, 'a recorded call’s media goes through its room: join it instead');
   const target = side === 'caller' ? state.callee : state.caller;
   if (!target.deviceId) return failure(ErrorCode.invalidState, 'the other side has no device in the call');
   const { ref: _ref, ...message } = action;

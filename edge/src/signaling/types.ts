@@ -21,6 +21,8 @@ export interface CallState {
   caller: CallParty & { deviceId: string };
   callee: CallParty;
   media: CallMedia;
+  /** Set on a recorded call: its media runs through this room (created on accept), not peer-to-peer. */
+  roomId?: string;
   status: CallStatus;
   createdAt: number;
   answeredAt: number | null;
@@ -37,7 +39,11 @@ export type DeviceSelector = { only: string } | { except: string } | 'all';
 export type Effect =
   | { kind: 'deliver'; userId: string; devices: DeviceSelector; message: ServerMessage }
   | { kind: 'track'; userId: string; status: 'ringing' | 'active' }
-  | { kind: 'untrack'; userId: string };
+  | { kind: 'untrack'; userId: string }
+  /** Creates the recorded call's room (before anyone is told to join it). */
+  | { kind: 'room.open'; roomId: string }
+  /** The recorded call ended: everyone leaves its room and the recording completes. */
+  | { kind: 'room.close'; roomId: string };
 
 export type Failure = { ok: false; code: ErrorCode; message: string };
 export type Outcome<T = object> = ({ ok: true } & T) | Failure;

@@ -4,7 +4,13 @@ import { Avatar } from './Avatar.tsx';
 import { IncomingCall } from './IncomingCall.tsx';
 import { InCall } from './InCall.tsx';
 
-export function CallPanel({ call }: { call: CallController }) {
+interface CallPanelProps {
+  call: CallController;
+  /** Whether the next call placed is recorded; shown (and changed) only while idle. */
+  record?: { on: boolean; onChange: (on: boolean) => void };
+}
+
+export function CallPanel({ call, record }: CallPanelProps) {
   const { state } = call;
   const label = callStatusLabel(state);
   const end = () => call.end();
@@ -12,12 +18,23 @@ export function CallPanel({ call }: { call: CallController }) {
   let body;
   switch (state.phase) {
     case 'idle':
-      body = <p class="muted call-hint">Pick someone under People to start a video call.</p>;
+      body = (
+        <>
+          <p class="muted call-hint">Pick someone under People to start a video call.</p>
+          {record && (
+            <label class="check">
+              <input type="checkbox" data-testid="call-record" checked={record.on} onChange={(event) => record.onChange(event.currentTarget.checked)} />
+              Record my calls (the other side is told before answering)
+            </label>
+          )}
+        </>
+      );
       break;
     case 'incoming':
       body = state.peer && (
         <IncomingCall
           caller={state.peer}
+          recorded={state.record}
           accepting={state.pending === 'accept'}
           onAccept={() => call.accept()}
           onReject={end}
@@ -32,6 +49,7 @@ export function CallPanel({ call }: { call: CallController }) {
           local={call.localStream}
           remote={call.remoteStream}
           quality={call.qualityUpdate}
+          recording={call.recording}
           onToggleMute={() => call.toggleMute()}
           onToggleCamera={() => call.toggleCamera()}
           onHangup={end}

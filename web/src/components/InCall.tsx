@@ -10,12 +10,14 @@ interface InCallProps {
   remote: MediaStream | null;
   /** The edge's rating of this device's media; null until the first report. */
   quality: QualityUpdate | null;
+  /** The call's room is recording (recorded calls only). */
+  recording: boolean;
   onToggleMute: () => void;
   onToggleCamera: () => void;
   onHangup: () => void;
 }
 
-export function InCall({ state, local, remote, quality, onToggleMute, onToggleCamera, onHangup }: InCallProps) {
+export function InCall({ state, local, remote, quality, recording, onToggleMute, onToggleCamera, onHangup }: InCallProps) {
   const peerName = state.peer?.displayName ?? 'the other side';
   // Audio-only when the device has no camera (known once the local stream is open).
   const noCamera = local !== null && local.getVideoTracks().length === 0;
@@ -44,6 +46,11 @@ export function InCall({ state, local, remote, quality, onToggleMute, onToggleCa
           <span>{state.peer?.displayName}</span>
           {state.answeredAt !== null && <Timer since={state.answeredAt} />}
           {state.phase === 'active' && <QualityIndicator quality={quality} />}
+          {recording && (
+            <span class="badge badge-recording" data-testid="call-recording" role="status">
+              Recording
+            </span>
+          )}
         </p>
       </div>
       <QualityWarning quality={quality} />

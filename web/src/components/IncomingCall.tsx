@@ -5,13 +5,15 @@ import { Avatar } from './Avatar.tsx';
 
 interface IncomingCallProps {
   caller: Party;
+  /** The caller asked to record the call: say so before the user answers. */
+  recorded: boolean;
   /** Accept was clicked and the edge has not confirmed yet: stop ringing, wait. */
   accepting: boolean;
   onAccept: () => void;
   onReject: () => void;
 }
 
-export function IncomingCall({ caller, accepting, onAccept, onReject }: IncomingCallProps) {
+export function IncomingCall({ caller, recorded, accepting, onAccept, onReject }: IncomingCallProps) {
   // Rings while shown and not yet accepted; unmounting (rejected, ended) stops it too.
   useEffect(() => (accepting ? undefined : startRingtone()), [accepting]);
   return (
@@ -20,6 +22,11 @@ export function IncomingCall({ caller, accepting, onAccept, onReject }: Incoming
       <p class="call-peer" id="incoming-title">
         {caller.displayName} <span class="muted">is calling</span>
       </p>
+      {recorded && (
+        <p class="call-notice" data-testid="call-recorded-notice" role="note">
+          This call will be recorded
+        </p>
+      )}
       <div class="actions">
         <button type="button" class="btn btn-primary" data-testid="accept" disabled={accepting} onClick={onAccept}>
           Accept
