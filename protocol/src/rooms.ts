@@ -33,7 +33,8 @@
  *   (ack; `invalid_state` at once when nothing is published, `forbidden` for others) and
  *   `room.recording.stop` (ack). Everyone in the room, the starter included, gets
  *   `room.recording` with the recording or `null` when it ends (stopped, the room emptied or moved
- *   to another node); `room.joined` carries the current one. Show an indicator while it is set.
+ *   to another node); `room.joined` carries the current one and the room's `createdBy`. Show an
+ *   indicator while it is set.
  */
 import * as v from 'valibot';
 import { Id, Ref } from './frames.ts';
@@ -151,6 +152,8 @@ export const RoomJoined = v.object({
   /** The others already in the room, and what they send. */
   participants: v.array(RoomParticipant),
   producers: v.array(RoomProducerInfo),
+  /** The room's creator (user id): the view offers them the Record button (the edge decides). */
+  createdBy: v.optional(Id),
   /** The recording in progress, if any (absent from edges older than recording). */
   recording: v.optional(v.nullable(RoomRecordingInfo)),
 });
