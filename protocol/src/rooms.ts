@@ -33,7 +33,8 @@
  *   (ack; `invalid_state` at once when nothing is published, `forbidden` for others) and
  *   `room.recording.stop` (ack). Everyone in the room, the starter included, gets
  *   `room.recording` with the recording or `null` when it ends (stopped, the room emptied or moved
- *   to another node); `room.joined` carries the current one. Show an indicator while it is set.
+ *   to another node); `room.joined` carries the current one and the room's `createdBy`. Show an
+ *   indicator while it is set.
  * - A recorded 1:1 call's room (see `signaling.ts`) is created by the edge, not by `room.create`:
  *   only the call's two parties may join (`forbidden` for anyone else, `invalid_state` once the
  *   call has ended), and its recording starts by itself when the first producer appears.
@@ -154,6 +155,8 @@ export const RoomJoined = v.object({
   /** The others already in the room, and what they send. */
   participants: v.array(RoomParticipant),
   producers: v.array(RoomProducerInfo),
+  /** The room's creator (user id): the view offers them the Record button (the edge decides). */
+  createdBy: v.optional(Id),
   /** The recording in progress, if any (absent from edges older than recording). */
   recording: v.optional(v.nullable(RoomRecordingInfo)),
 });

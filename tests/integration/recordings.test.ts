@@ -80,6 +80,7 @@ test('record a room: permission, indicator, the row, the files and who may downl
   const aliceDevice = await device(alice);
   const aliceJoined = await join(aliceDevice, roomId);
   assert.deepEqual(aliceJoined.recording, indicator.recording);
+  assert.equal(aliceJoined.createdBy, bob.id, 'the view offers the creator the Record button');
 
   await Promise.all([sendAudio(audio), sendVideo(video)]);
   await new Promise((resolve) => setTimeout(resolve, 300));

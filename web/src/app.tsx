@@ -222,7 +222,15 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
         {/* A call that rings while in a meeting stays answerable here. */}
         {phase !== 'idle' && <CallPanel call={call} />}
         {route.screen === 'room' ? (
-          <RoomView key={route.roomId} roomId={route.roomId} signaling={signaling} iceServers={iceServers} myName={session.user.displayName} onConference={onConference} />
+          <RoomView
+            key={route.roomId}
+            roomId={route.roomId}
+            signaling={signaling}
+            iceServers={iceServers}
+            myName={session.user.displayName}
+            me={{ userId: session.user.id, role: session.user.role }}
+            onConference={onConference}
+          />
         ) : (
           <Meetings signaling={signaling} online={link === 'online'} />
         )}

@@ -1,19 +1,7 @@
 /// <reference types="node" />
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ClientMessage } from '@callstack/protocol';
-import { formatBytes, recordingLabel, setRecording } from './recordings.ts';
-
-test('setRecording sends start and stop for the room with a ref', () => {
-  const sent: ClientMessage[] = [];
-  const signaling = { send: (message: ClientMessage) => sent.push(message) > 0 };
-  assert.equal(setRecording(signaling, 'room-1', true, 'r1'), true);
-  assert.equal(setRecording(signaling, 'room-1', false, 'r2'), true);
-  assert.deepEqual(sent, [
-    { type: 'room.recording.start', ref: 'r1', roomId: 'room-1' },
-    { type: 'room.recording.stop', ref: 'r2', roomId: 'room-1' },
-  ]);
-});
+import { formatBytes, recordingLabel } from './recordings.ts';
 
 test('the indicator names who started it and for how long', () => {
   const recording = { recordingId: 'x', startedBy: { userId: 'u', displayName: 'Ada' }, startedAt: 1_000 };

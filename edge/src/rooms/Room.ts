@@ -315,6 +315,7 @@ export class Room extends DurableObject<Env> {
         rtpCapabilities: node.rtpCapabilities,
         participants: others.map(publicParticipant),
         producers: state.producers,
+        createdBy: state.createdBy,
         recording: state.recording ? publicRecording(state.recording) : null,
       },
     };

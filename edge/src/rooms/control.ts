@@ -28,6 +28,12 @@ import * as v from 'valibot';
 import { ApiError } from '../errors.ts';
 
 const TIMEOUT_MS = 5_000;
+/**
+ * Recording waits on ffmpeg: starting spawns one per track, stopping lets each end its file (the
+ * node kills one after 10 s) and measures it. With Chromium's media on a busy node a stop took
+ * over 5 s: cut off there, the recording ended `interrupted` without its tracks.
+ */
+const SLOW_TIMEOUT_MS: Partial<Record<ControlRequestType, number>> = { 'recording.start': 12_000, 'recording.stop': 12_000 };
 
 const RESPONSES: { [T in ControlRequestType]: v.GenericSchema<unknown, ControlResponses[T]> } = {
   'room.create': RoomCreated,
@@ -76,7 +82,7 @@ export async function controlRequest<R extends ControlRequestInput>(
         [CONTROL_SIGNATURE_HEADER]: await signControlRequest(secret, { method: http.method, path: http.path, body }),
       },
       body: http.body,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(SLOW_TIMEOUT_MS[request.type] ?? TIMEOUT_MS),
     });
   } catch (error) {
     throw new NodeUnreachable(`${request.type}: ${error instanceof Error ? error.message : String(error)}`);

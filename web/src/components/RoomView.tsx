@@ -1,3 +1,4 @@
+import { can, type Role } from '@callstack/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useMemo, useReducer, useState } from 'preact/hooks';
 import { Conference, type ConferenceState, type RoomSignaling, type TileView } from '../conference/index.ts';
@@ -6,6 +7,7 @@ import { iceTransportPolicy } from '../settings.ts';
 import { CopyField } from './CopyField.tsx';
 import { QualityIndicator, QualityWarning } from './QualityIndicator.tsx';
 import { RemoteAudio } from './room/RemoteAudio.tsx';
+import { RecordButton, RecordingIndicator } from './room/Recording.tsx';
 import { RoomControls } from './room/RoomControls.tsx';
 import { Tile, type TileModel } from './room/Tile.tsx';
 
@@ -14,6 +16,8 @@ interface RoomViewProps {
   signaling: RoomSignaling;
   iceServers: () => Promise<RTCIceServer[]>;
   myName: string;
+  /** Who is signed in: the room's creator and `recordings.manage` roles get the Record button. */
+  me: { userId: string; role: Role };
   /** The conference while this view shows it (the app's test hook reads its stats). */
   onConference: (conference: Conference | null) => void;
   /** Extra badges for the header, after the quality indicator (recording…). */
@@ -32,7 +36,7 @@ const PHASE_LABELS: Record<ConferenceState['phase'], string> = {
 };
 
 /** The meeting: a grid of tiles (screen shares and a maximised tile shown large) and the controls. */
-export function RoomView({ roomId, signaling, iceServers, myName, onConference, badges, controls }: RoomViewProps) {
+export function RoomView({ roomId, signaling, iceServers, myName, me, onConference, badges, controls }: RoomViewProps) {
   const [attempt, setAttempt] = useState(0);
   // A new attempt (Try again) is a new conference; `attempt` only keys the memo.
   const conference = useMemo(() => new Conference(roomId, { signaling, iceServers, iceTransportPolicy }), [roomId, signaling, iceServers, attempt]);
@@ -63,6 +67,8 @@ export function RoomView({ roomId, signaling, iceServers, myName, onConference, 
   const link = `${location.origin}/rooms/${roomId}`;
   const view = useCallback((producerId: string, tileView: TileView) => conference.viewTile(producerId, tileView), [conference]);
   const togglePin = (key: string) => setPinned((current) => (current === key ? null : key));
+  // The edge decides; this only spares others a button that would be refused.
+  const mayRecord = state.createdBy === me.userId || can(me.role, 'recordings.manage');
 
   if (state.phase === 'failed' || state.phase === 'left') {
     return (
@@ -106,6 +112,7 @@ export function RoomView({ roomId, signaling, iceServers, myName, onConference, 
         <span class="room-badges" data-testid="room-badges">
           {/* Rated once someone else's audio arrives: alone in the room it keeps measuring. */}
           <QualityIndicator quality={state.quality} />
+          <RecordingIndicator recording={state.recording} />
           {badges}
         </span>
         <div class="room-link">
@@ -133,7 +140,10 @@ export function RoomView({ roomId, signaling, iceServers, myName, onConference, 
         .map((item) => (
           <RemoteAudio key={item.producerId} track={item.track!} />
         ))}
-      <RoomControls conference={conference}>{controls}</RoomControls>
+      <RoomControls conference={conference}>
+        {mayRecord && state.phase === 'joined' && <RecordButton conference={conference} />}
+        {controls}
+      </RoomControls>
     </section>
   );
 }

@@ -64,3 +64,22 @@ test('the edge’s rating of this room lands in the state; other scopes are igno
   signaling.push('quality', rateReport({ ...report, lossPercent: 20 }));
   assert.equal(conference.state.quality, rated);
 });
+
+test('recording requests go out by ref; a refusal is the room’s notice until a request succeeds', async () => {
+  const signaling = new FakeSignaling();
+  const conference = new Conference(roomId, { signaling, iceServers: async () => [], iceTransportPolicy: () => 'all' });
+  const refused = conference.setRecording(true);
+  const start = signaling.last();
+  assert.deepEqual({ ...start, ref: undefined }, { type: 'room.recording.start', roomId, ref: undefined });
+  signaling.push('error', { type: 'error', ref: start.ref!, code: 'forbidden', message: 'only the room creator or an operator/admin may record this room' });
+  await refused;
+  assert.equal(conference.state.notice, 'Only the room creator or an operator/admin may record this room.');
+
+  const stopped = conference.setRecording(false);
+  const stop = signaling.last();
+  assert.equal(stop.type, 'room.recording.stop');
+  signaling.push('ack', { type: 'ack', ref: stop.ref! });
+  await stopped;
+  assert.equal(conference.state.notice, null);
+  conference.dispose();
+});

@@ -66,6 +66,8 @@ export class Conference extends Emitter<{ change: undefined }> {
   private readonly watchdog: ReturnType<typeof setInterval>;
   private lastProbeAt = 0;
   private readonly quality: QualityMonitor;
+  /** The notice the last refused recording request left. */
+  private recordingRefusal: string | null = null;
 
   constructor(
     roomId: string,
@@ -165,6 +167,22 @@ export class Conference extends Emitter<{ change: undefined }> {
   viewTile(producerId: string, view: TileView): void {
     this.views.set(producerId, view);
     void this.applyView(producerId);
+  }
+
+  /**
+   * Starts or stops recording the room. The edge decides who may (`forbidden`) and refuses an
+   * empty room (`invalid_state`): a refusal lands in `state.notice`. The indicator follows the
+   * `room.recording` everyone gets, not this request's answer.
+   */
+  async setRecording(on: boolean): Promise<void> {
+    try {
+      await this.requests.send({ type: on ? 'room.recording.start' : 'room.recording.stop', roomId: this.state.roomId }, 'ack');
+      // A refusal said earlier no longer holds; other notices (no camera…) stay.
+      if (this.state.notice !== null && this.state.notice === this.recordingRefusal) this.update({ notice: null });
+    } catch (error) {
+      this.recordingRefusal = roomErrorMessage(error);
+      this.update({ notice: this.recordingRefusal });
+    }
   }
 
   /** Per-consumer and per-producer figures (the e2e tests read them; a quality badge may too). */

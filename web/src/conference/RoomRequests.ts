@@ -3,7 +3,7 @@ import type { ClientMessage } from '@callstack/protocol';
 import type { AckMessage, RoomMessage, SignalingClient } from '../signaling.ts';
 import { RoomRequestError } from './errors.ts';
 
-/** A request the edge has not answered by then failed (the edge itself gives up on a node after 5 s). */
+/** A request the edge has not answered by then failed (the edge gives up on a node after 5 s, 12 s for recording). */
 export const REQUEST_TIMEOUT_MS = 15_000;
 
 type RoomRequest = Extract<ClientMessage, { type: `room.${string}` }>;

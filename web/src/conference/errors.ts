@@ -26,6 +26,7 @@ export function roomErrorMessage(error: unknown): string {
     case 'timeout':
       return 'The server did not answer in time. Try again.';
     case 'invalid_state':
+    case 'forbidden':
       return sentenceOf(error.message);
     default:
       return `The meeting failed: ${error.message}`;

@@ -35,6 +35,8 @@ export interface ConferenceState {
   migrations: number;
   /** The recording in progress (everyone sees an indicator while it is set). */
   recording: RoomRecordingInfo | null;
+  /** The room's creator (user id), from `room.joined`; null from an edge that does not say. */
+  createdBy: string | null;
   /** The edge's rating of the audio this device received (`quality.update`); null until the first. */
   quality: QualityUpdate | null;
 }
@@ -54,6 +56,7 @@ export function initialConference(roomId: string): ConferenceState {
     notice: null,
     migrations: 0,
     recording: null,
+    createdBy: null,
     quality: null,
   };
 }
@@ -77,6 +80,7 @@ export function roomReducer(state: ConferenceState, message: RoomMessage): Confe
         participants: message.participants,
         media: message.producers.map(remote),
         recording: message.recording ?? null,
+        createdBy: message.createdBy ?? null,
         error: null,
       };
     case 'room.participant.joined':
