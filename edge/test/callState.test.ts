@@ -1,30 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { applyAction, DEVICE_GRACE_MS, deviceBack, deviceLost, graceExpired, nextDeadline, ringTimeout } from '../src/signaling/callState.ts';
 import type { Actor, CallState } from '../src/signaling/types.ts';
+import { ringingCall as ringing, T0 } from './calls.ts';
 
-const T0 = 1_000_000;
 const alice: Actor = { tenantId: 't1', userId: 'alice', deviceId: 'a1' };
 const bobPhone: Actor = { tenantId: 't1', userId: 'bob', deviceId: 'b1' };
 const bobDesk: Actor = { tenantId: 't1', userId: 'bob', deviceId: 'b2' };
 const carol: Actor = { tenantId: 't1', userId: 'carol', deviceId: 'c1' };
 const outsider: Actor = { tenantId: 't2', userId: 'bob', deviceId: 'b1' };
 
-function ringing(): CallState {
-  return {
-    callId: 'call-1',
-    tenantId: 't1',
-    caller: { userId: 'alice', displayName: 'Alice', deviceId: 'a1' },
-    callee: { userId: 'bob', displayName: 'Bob', deviceId: null },
-    media: { audio: true, video: true },
-    status: 'ringing',
-    createdAt: T0,
-    answeredAt: null,
-    endedAt: null,
-    endReason: null,
-    ringDeadline: T0 + 30_000,
-    lostDevices: {},
-  };
-}
 
 function answered(): CallState {
   const result = applyAction(ringing(), bobPhone, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);

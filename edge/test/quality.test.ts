@@ -2,9 +2,8 @@ import { rateReport, type QualityReport } from '@callstack/protocol';
 import { describe, expect, it } from 'vitest';
 import { addReport, summarise, type QualityAggregate } from '../src/quality/aggregate.ts';
 import { applyAction, mayReportQuality } from '../src/signaling/callState.ts';
-import type { Actor, CallState } from '../src/signaling/types.ts';
-
-const T0 = 1_000_000;
+import type { Actor } from '../src/signaling/types.ts';
+import { ringingCall, T0 } from './calls.ts';
 
 function report(change: Partial<QualityReport>): QualityReport {
   return { type: 'quality.report', scope: { kind: 'call', callId: 'call-1' }, rttMs: 40, jitterMs: 5, lossPercent: 0, codec: 'opus', intervalMs: 5_000, ...change };
@@ -46,20 +45,7 @@ describe('quality aggregate', () => {
 describe('who may report quality on a call', () => {
   const alice: Actor = { tenantId: 't1', userId: 'alice', deviceId: 'a1' };
   const bob: Actor = { tenantId: 't1', userId: 'bob', deviceId: 'b1' };
-  const ringing: CallState = {
-    callId: 'call-1',
-    tenantId: 't1',
-    caller: { userId: 'alice', displayName: 'Alice', deviceId: 'a1' },
-    callee: { userId: 'bob', displayName: 'Bob', deviceId: null },
-    media: { audio: true, video: true },
-    status: 'ringing',
-    createdAt: T0,
-    answeredAt: null,
-    endedAt: null,
-    endReason: null,
-    ringDeadline: T0 + 30_000,
-    lostDevices: {},
-  };
+  const ringing = ringingCall();
   const accepted = applyAction(ringing, bob, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);
   if (!accepted.ok) throw new Error(accepted.message);
   const active = accepted.state;
