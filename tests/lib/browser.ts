@@ -10,6 +10,12 @@ import type { TestUser } from './fixtures.ts';
 import { stack } from './stack.ts';
 
 /** `extraArgs`: more Chromium flags (e.g. a fake microphone file). */
+/**
+ * The app is usable once its DOM is there (the tests then wait for what they need); waiting for
+ * every subresource's `load` made a loaded 2-core machine time out at Playwright's 30 s default.
+ */
+const NAVIGATION = { waitUntil: 'domcontentloaded', timeout: 60_000 } as const;
+
 export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   // Playwright puts profiles in os.tmpdir(); keep them out of the system's /tmp clutter.
   const home = mkdtempSync(join(tmpdir(), 'callstack-chromium-'));
@@ -43,7 +49,7 @@ export interface Softphone {
 export async function openPage(browser: Browser, path = '/'): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
   const page = await context.newPage();
-  await page.goto(new URL(path, stack.url).toString());
+  await page.goto(new URL(path, stack.url).toString(), NAVIGATION);
   return { context, page };
 }
 
@@ -70,7 +76,7 @@ export async function signIn(browser: Browser, user: TestUser, options: SignInOp
     for (const [key, value] of Object.entries(entries)) localStorage.setItem(key, value);
   }, settings);
   const page = await context.newPage();
-  await page.goto(stack.url);
+  await page.goto(stack.url, NAVIGATION);
   await submitSignIn(page, user.email, user.password);
   await signedIn(page, user);
   return { context, page, user };
@@ -84,7 +90,7 @@ export async function signedIn(page: Page, user: TestUser): Promise<void> {
 /** Another tab of the same browser profile: the stored session signs it in as its own device. */
 export async function openTab(phone: Softphone): Promise<Page> {
   const page = await phone.context.newPage();
-  await page.goto(stack.url);
+  await page.goto(stack.url, NAVIGATION);
   await signedIn(page, phone.user);
   return page;
 }
