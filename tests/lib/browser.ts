@@ -12,7 +12,7 @@ import { stack } from './stack.ts';
 /** `extraArgs`: more Chromium flags (e.g. a fake microphone file). */
 /**
  * The app is usable once its DOM is there (the tests then wait for what they need); waiting for
- * every subresource's `load` made a loaded 2-core machine time out at Playwright's 30 s default.
+ * `load` once timed out at Playwright's 30 s default on a loaded 2-core machine.
  */
 const NAVIGATION = { waitUntil: 'domcontentloaded', timeout: 60_000 } as const;
 
