@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, openPage, signedIn, signIn, submitSignIn, waitForState, type Softphone } from '../lib/browser.ts';
+import { launchBrowser, openPage, signedIn, signIn, submitSignIn, waitForPresence, waitForState, type Softphone } from '../lib/browser.ts';
 import { createTenant, waitForMail } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
@@ -170,6 +170,8 @@ describe('profile and account', () => {
     await row('Plumber Joe').waitFor({ state: 'detached' });
 
     const alicePhone = await open(browser, alice);
+    // Ring only once alice's softphone is connected, or the call ends `unavailable` at once.
+    await waitForPresence(page, alice, 'online', 'contacts');
     await row(alice.displayName).locator('[data-testid=contact-call]:enabled').click();
     await waitForState(alicePhone, 'incoming');
     await alicePhone.page.locator('[data-testid=accept]').click();
