@@ -17,29 +17,25 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { RecordingsResponse } from '@callstack/protocol';
 import type { Browser } from 'playwright-core';
-import type { LocalMediaNode } from '../../scripts/lib/mediaNode.ts';
 import type { ConferenceStats } from '../../web/src/conference/ConferenceTypes.ts';
 import { call, callState, eventually, launchBrowser, signIn, waitForState, type Softphone } from '../lib/browser.ts';
 import { api, createTenant, login, waitForCallRecord, type TestUser } from '../lib/fixtures.ts';
-import { drainNode, startTestNode } from '../lib/mediaNodes.ts';
+import { useOwnMediaNode } from '../lib/mediaNodes.ts';
 import { stack } from '../lib/stack.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(joinPath(tmpdir(), 'callstack-recorded-call-'));
 let browser: Browser;
-let node: LocalMediaNode | undefined;
 const phones: Softphone[] = [];
 before(async () => {
   browser = await launchBrowser();
-  await drainNode(stack.mediaNode.controlUrl).catch(() => undefined);
-  node = await startTestNode('recorded-call-media', 43400);
 });
 after(async () => {
   await Promise.all(phones.map((phone) => phone.context.close()));
   await browser?.close();
-  await node?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+useOwnMediaNode('recorded-call-media', 43400);
 
 /** What the web app exposes for tests (web/src/app.tsx). */
 type Hooks = { __callstack: { peerConnection(): RTCPeerConnection | null; callConference(): { stats(): Promise<ConferenceStats> } | null } };

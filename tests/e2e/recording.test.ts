@@ -17,10 +17,9 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { RecordingView } from '@callstack/protocol';
 import type { Browser, Page } from 'playwright-core';
-import type { LocalMediaNode } from '../../scripts/lib/mediaNode.ts';
 import { eventually, launchBrowser, signIn, type Softphone } from '../lib/browser.ts';
 import { api, createTenant, login, type TestTenant } from '../lib/fixtures.ts';
-import { drainNode, startTestNode } from '../lib/mediaNodes.ts';
+import { useOwnMediaNode } from '../lib/mediaNodes.ts';
 import { stack } from '../lib/stack.ts';
 
 const run = promisify(execFile);
@@ -28,22 +27,19 @@ const run = promisify(execFile);
 const FLOW_MS = 6_000;
 
 let browser: Browser;
-let node: LocalMediaNode | undefined;
 let tenant: TestTenant;
 let bob: Softphone; // a user: records the rooms he creates
 let dave: Softphone; // a user: may not record bob's rooms
 before(async () => {
   browser = await launchBrowser();
-  await drainNode(stack.mediaNode.controlUrl).catch(() => undefined);
-  node = await startTestNode('recording-media', 43400);
   tenant = await createTenant();
   [bob, dave] = await Promise.all([signIn(browser, tenant.users.bob), signIn(browser, tenant.users.dave)]);
 });
 after(async () => {
   await Promise.all([bob, dave].filter(Boolean).map((phone) => phone.context.close()));
   await browser?.close();
-  await node?.stop();
 });
+useOwnMediaNode('recording-media', 43400);
 
 const joined = (page: Page) => page.locator('[data-testid=room-view][data-phase=joined]').waitFor({ timeout: 30_000 });
 const indicator = (page: Page) => page.locator('[data-testid=room-badges] [data-testid=recording-indicator]');

@@ -10,25 +10,21 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { withClient } from '../../edge/scripts/migrations.ts';
-import type { LocalMediaNode } from '../../scripts/lib/mediaNode.ts';
 import { eventually, launchBrowser, liveMos, signIn, type Softphone } from '../lib/browser.ts';
 import { createTenant } from '../lib/fixtures.ts';
-import { drainNode, startTestNode } from '../lib/mediaNodes.ts';
+import { useOwnMediaNode } from '../lib/mediaNodes.ts';
 import { stack } from '../lib/stack.ts';
 
 let browser: Browser;
-let node: LocalMediaNode | undefined;
 const phones: Softphone[] = [];
 before(async () => {
   browser = await launchBrowser();
-  await drainNode(stack.mediaNode.controlUrl).catch(() => undefined);
-  node = await startTestNode('room-quality-media', 43000);
 });
 after(async () => {
   await Promise.all(phones.map((phone) => phone.context.close()));
   await browser?.close();
-  await node?.stop();
 });
+useOwnMediaNode('room-quality-media', 43000);
 
 async function peerIdOf(page: Page): Promise<string> {
   const view = page.locator('[data-testid=room-view][data-phase=joined]');

@@ -1,5 +1,6 @@
 /** Media nodes of a test's own, and the signed control calls tests make to nodes directly (status, drain). */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { CONTROL_SIGNATURE_HEADER, signControlRequest, type NodeStatus } from '@callstack/protocol';
 import { startMediaNode, type LocalMediaNode } from '../../scripts/lib/mediaNode.ts';
 import { stack } from './stack.ts';
@@ -13,6 +14,22 @@ export function startTestNode(nodeId: string, firstPort: number): Promise<LocalM
     logFile: stack.tmp('logs', `${nodeId}.log`),
     rtcPorts: { min: firstPort, max: firstPort + 199 },
     registerIntervalSeconds: 2,
+  });
+}
+
+/**
+ * For a test file whose rooms must land on a node of its own: drains the stack's node (or finds it
+ * already dead), starts `nodeId` before the file's tests and stops it after them. Register it after
+ * the file's own hooks, so its browsers leave their rooms before the node stops.
+ */
+export function useOwnMediaNode(nodeId: string, firstPort: number): void {
+  let node: LocalMediaNode | undefined;
+  before(async () => {
+    await drainNode(stack.mediaNode.controlUrl).catch(() => undefined);
+    node = await startTestNode(nodeId, firstPort);
+  });
+  after(async () => {
+    await node?.stop();
   });
 }
 
