@@ -9,3 +9,5 @@ export * from './controlSignature.ts';
 export * from './fleet.ts';
 export * from './rooms.ts';
 export * from './sigv4.ts';
+export * from './text.ts';
+export * from './closeCodes.ts';
