@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbeddedDatabase } from '../edge/dev/pgliteServer.ts';
 import { DEMO_USERS, demoSipCredentials, seed } from '../edge/scripts/seed.ts';
-import { DEFAULT_SIP_REALM } from '../edge/src/sip/credentials.ts';
+import { DEFAULT_SIP_REALM } from '../edge/src/config.ts';
 import { ensureDir, freePort, stopOnSignal } from './lib/processes.ts';
 import { startMailSink } from './lib/mailSink.ts';
 import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hashPassword } from '../src/auth/password.ts';
-import { DEFAULT_SIP_REALM } from '../src/sip/credentials.ts';
+import { DEFAULT_SIP_REALM } from '../src/config.ts';
 import { withClient, type DatabaseTarget } from './migrations.ts';
 
 export interface DemoUser {

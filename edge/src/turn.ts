@@ -4,17 +4,16 @@
  */
 import type { IceServer, TurnCredentialsResponse } from '@callstack/protocol';
 import { toBase64 } from './auth/encoding.ts';
+import { config } from './config.ts';
 import type { Env } from './env.ts';
 
-const DEFAULT_TTL_SECONDS = 3600;
-
 export async function turnCredentials(env: Env, userId: string, now = Date.now()): Promise<TurnCredentialsResponse> {
-  const ttl = Number(env.TURN_TTL_SECONDS ?? DEFAULT_TTL_SECONDS);
-  const urls = (env.TURN_URLS ?? '').split(',').map((url) => url.trim()).filter(Boolean);
-  if (!env.TURN_SECRET || urls.length === 0) return { username: '', password: '', ttl, iceServers: [] };
+  const { turn } = config(env);
+  if (!turn) return { username: '', password: '', ttl: 0, iceServers: [] };
+  const { ttlSeconds: ttl, urls } = turn;
 
   const username = `${Math.floor(now / 1000) + ttl}:${userId}`;
-  const password = await hmacSha1Base64(env.TURN_SECRET, username);
+  const password = await hmacSha1Base64(turn.secret, username);
   const turnUrls = urls.filter((url) => url.startsWith('turn:') || url.startsWith('turns:'));
   const stunUrls = urls.filter((url) => url.startsWith('stun:'));
   const iceServers: IceServer[] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyAction, DEVICE_GRACE_MS, deviceBack, deviceLost, graceExpired, nextDeadline, ringTimeout } from '../src/signaling/callState.ts';
-import type { Actor, CallState } from '../src/signaling/types.ts';
+import type { Actor } from '../src/objects/actor.ts';
+import type { CallState } from '../src/signaling/types.ts';
 import { ringingCall as ringing, T0 } from './calls.ts';
 
 const alice: Actor = { tenantId: 't1', userId: 'alice', deviceId: 'a1' };

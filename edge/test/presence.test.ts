@@ -2,9 +2,9 @@ import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { issueAccessToken } from '../src/auth/tokens.ts';
 import { foldPresence, nextSince, type PresenceInputs } from '../src/presence/fold.ts';
-import { offlineGraceMs, presenceShardCount, shardIndex } from '../src/presence/shards.ts';
-import { CLOSE_DISCONNECTED } from '../src/signaling/UserHub.ts';
-import { userHub } from '../src/signaling/stubs.ts';
+import { shardIndex } from '../src/presence/shards.ts';
+import { CloseCode } from '@callstack/protocol';
+import { userHub } from '../src/objects/stubs.ts';
 
 const active = { idle: false };
 const idle = { idle: true };
@@ -48,16 +48,6 @@ describe('presence sharding', () => {
     }
     for (const count of counts) expect(count).toBeGreaterThan(800);
   });
-
-  it('falls back to the defaults for missing or invalid settings', () => {
-    expect(presenceShardCount(undefined)).toBe(4);
-    expect(presenceShardCount('8')).toBe(8);
-    expect(presenceShardCount('0')).toBe(4);
-    expect(presenceShardCount('many')).toBe(4);
-    expect(offlineGraceMs(undefined)).toBe(30_000);
-    expect(offlineGraceMs('2')).toBe(2_000);
-    expect(offlineGraceMs('-1')).toBe(30_000);
-  });
 });
 
 type Frame = { type: string; [key: string]: unknown };
@@ -96,9 +86,9 @@ describe('UserHub.disconnectAll', () => {
     await aliceDevice.next((frame) => frame.type === 'presence.self' && frame.status === 'online');
     await bobWatching.next((frame) => frame.type === 'presence.update' && frame.userId === 'alice' && frame.status === 'online');
 
-    await userHub(env, 'tenant-da', 'alice').disconnectAll(CLOSE_DISCONNECTED, 'signed out everywhere');
-    expect(await aliceDevice.closed).toBe(CLOSE_DISCONNECTED);
-    expect(await aliceWatching.closed).toBe(CLOSE_DISCONNECTED);
+    await userHub(env, 'tenant-da', 'alice').disconnectAll(CloseCode.disconnected, 'signed out everywhere');
+    expect(await aliceDevice.closed).toBe(CloseCode.disconnected);
+    expect(await aliceWatching.closed).toBe(CloseCode.disconnected);
     // No grace: watchers see the user offline at once.
     await bobWatching.next((frame) => frame.type === 'presence.update' && frame.userId === 'alice' && frame.status === 'offline');
     bobWatching.ws.close(1000);

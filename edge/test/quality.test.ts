@@ -2,7 +2,7 @@ import { rateReport, type QualityReport } from '@callstack/protocol';
 import { describe, expect, it } from 'vitest';
 import { addReport, summarise, type QualityAggregate } from '../src/quality/aggregate.ts';
 import { applyAction, mayReportQuality } from '../src/signaling/callState.ts';
-import type { Actor } from '../src/signaling/types.ts';
+import type { Actor } from '../src/objects/actor.ts';
 import { ringingCall, T0 } from './calls.ts';
 
 function report(change: Partial<QualityReport>): QualityReport {

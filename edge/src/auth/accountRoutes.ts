@@ -10,12 +10,13 @@ import { enqueueMail } from '../db/outbox.ts';
 import { claimPasswordReset, createPasswordReset, recentResetCount, RESET_TTL_MINUTES } from '../db/passwordResets.ts';
 import { issueRefreshToken, revokeAllRefreshTokens } from '../db/sessions.ts';
 import { findActiveUser, findActiveUserByEmail, setPasswordHash, type UserRow } from '../db/users.ts';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { json, readJson } from '../http.ts';
 import { log } from '../log.ts';
 import { deliverOutbox } from '../mail/deliverOutbox.ts';
-import { disconnectUser } from '../signaling/stubs.ts';
+import { disconnectUser } from '../signaling/disconnectUser.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { authenticate, clientIp, sessionFor } from './routes.ts';
 import { LoginThrottle } from './throttle.ts';
@@ -52,7 +53,7 @@ export async function requestPasswordReset(request: Request, env: Env, ctx: Exec
     const user = await findActiveUserByEmail(db, email);
     if (!user || (await recentResetCount(db, user.id, RESET_WINDOW_MINUTES)) >= MAX_RESETS_PER_WINDOW) return false;
     const token = await createPasswordReset(db, { tenantId: user.tenantId, userId: user.id });
-    const link = new URL(`/reset#${token}`, env.PUBLIC_URL ?? request.url).toString();
+    const link = new URL(`/reset#${token}`, config(env).publicUrl ?? request.url).toString();
     await enqueueMail(db, {
       tenantId: user.tenantId,
       to: user.email,

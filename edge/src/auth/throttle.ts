@@ -6,6 +6,7 @@
 import { ErrorCode } from '@callstack/protocol';
 import type { Db } from '../db/client.ts';
 import { clearFailures, lockedFor, recordFailure, type ThrottlePolicy } from '../db/loginThrottle.ts';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 
@@ -22,10 +23,10 @@ export class LoginThrottle {
   private readonly ip: ThrottlePolicy;
 
   constructor(env: Env) {
-    const baseLockSeconds = positive(env.LOGIN_LOCK_BASE_SECONDS, 30);
-    const common = { windowSeconds: WINDOW_SECONDS, baseLockSeconds, maxLockSeconds: MAX_LOCK_SECONDS };
-    this.account = { ...common, maxFailures: positive(env.LOGIN_MAX_FAILURES_PER_ACCOUNT, 5) };
-    this.ip = { ...common, maxFailures: positive(env.LOGIN_MAX_FAILURES_PER_IP, 50) };
+    const { login } = config(env);
+    const common = { windowSeconds: WINDOW_SECONDS, baseLockSeconds: login.lockBaseSeconds, maxLockSeconds: MAX_LOCK_SECONDS };
+    this.account = { ...common, maxFailures: login.maxFailuresPerAccount };
+    this.ip = { ...common, maxFailures: login.maxFailuresPerIp };
   }
 
   /** Refuses with 429 and Retry-After while the account or the IP is locked. */
@@ -52,9 +53,4 @@ const ipKey = (ip: string) => `ip:${ip}`;
 
 function keysOf({ email, ip }: Subject): string[] {
   return ip ? [accountKey(email), ipKey(ip)] : [accountKey(email)];
-}
-
-function positive(raw: string | undefined, fallback: number): number {
-  const value = Number(raw);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
 }

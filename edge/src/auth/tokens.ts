@@ -4,6 +4,7 @@
  */
 import { ErrorCode, type Role } from '@callstack/protocol';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 
@@ -23,13 +24,13 @@ export interface Principal {
 export async function issueAccessToken(env: Env, principal: Principal, now = Date.now()): Promise<string> {
   const issuedAt = Math.floor(now / 1000);
   return new SignJWT({ tid: principal.tenantId, role: principal.role, name: principal.displayName })
-    .setProtectedHeader({ alg: 'HS256', kid: currentKid(env) })
+    .setProtectedHeader({ alg: 'HS256', kid: config(env).jwt.kid })
     .setSubject(principal.userId)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + ACCESS_TOKEN_TTL_SECONDS)
-    .sign(encode(env.JWT_SECRET));
+    .sign(encode(config(env).jwt.secret));
 }
 
 export async function verifyAccessToken(env: Env, token: string): Promise<Principal> {
@@ -53,15 +54,13 @@ export async function verifyAccessToken(env: Env, token: string): Promise<Princi
  * old pair can be dropped. An unknown `kid` is refused.
  */
 function verificationKey(env: Env, kid: string | undefined): Uint8Array {
-  if (kid === currentKid(env)) return encode(env.JWT_SECRET);
-  for (const entry of (env.JWT_PREVIOUS_KEYS ?? '').split(',')) {
-    const separator = entry.indexOf(':');
-    if (separator > 0 && entry.slice(0, separator).trim() === kid) return encode(entry.slice(separator + 1).trim());
-  }
+  const { jwt } = config(env);
+  if (kid === jwt.kid) return encode(jwt.secret);
+  const previous = jwt.previousKeys.find((key) => key.kid === kid);
+  if (previous) return encode(previous.secret);
   throw new ApiError(ErrorCode.unauthorized, 'access token signed with an unknown key');
 }
 
-const currentKid = (env: Env) => env.JWT_KID ?? 'k1';
 const encode = (secret: string) => new TextEncoder().encode(secret);
 
 function isRole(value: unknown): value is Role {

@@ -1,4 +1,5 @@
 import { Client } from '@neondatabase/serverless';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { DatabaseUnavailableError } from '../errors.ts';
 import { useLocalRelay } from './localRelay.ts';
@@ -11,8 +12,9 @@ export type Db = Pick<Client, 'query'>;
  * Connection failures become DatabaseUnavailableError (503); query errors pass through.
  */
 export async function withDb<T>(env: Env, work: (db: Db) => Promise<T>): Promise<T> {
-  if (env.NEON_WS_PROXY) useLocalRelay(env.NEON_WS_PROXY);
-  const client = new Client({ connectionString: env.DATABASE_URL });
+  const { databaseUrl, neonWsProxy } = config(env);
+  if (neonWsProxy) useLocalRelay(neonWsProxy);
+  const client = new Client({ connectionString: databaseUrl });
   // An unreachable relay surfaces as an 'error' event as well as a rejected connect().
   client.on('error', () => {});
   try {

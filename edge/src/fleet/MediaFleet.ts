@@ -7,10 +7,10 @@
  */
 import type { MediaNodeRegistration, NodeRegistration } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 
-export const DEFAULT_NODE_TTL_SECONDS = 180;
 /**
  * A room placed since the node's last report counts as this many consumers per worker until the
  * next report includes it, so a burst of new rooms spreads instead of piling on one node.
@@ -35,11 +35,6 @@ type NodeRow = {
   workers: number;
   placed_since_report: number;
 };
-
-export function nodeTtlMs(value: string | undefined): number {
-  const seconds = Number(value);
-  return (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_NODE_TTL_SECONDS) * 1000;
-}
 
 export class MediaFleet extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -86,7 +81,7 @@ export class MediaFleet extends DurableObject<Env> {
    * one more room; null when there is none.
    */
   pick(exclude: string[] = []): PlacedNode | null {
-    const fresh = Date.now() - nodeTtlMs(this.env.MEDIA_NODE_TTL_SECONDS);
+    const fresh = Date.now() - config(this.env).mediaNodeTtlMs;
     const candidates = this.ctx.storage.sql
       .exec<NodeRow>(`select * from nodes where kind = 'media' and draining = 0 and failed_at is null and last_seen >= ? and control_url is not null`, fresh)
       .toArray()
@@ -113,7 +108,7 @@ export class MediaFleet extends DurableObject<Env> {
   /** Whether a room may stay on the node: registered recently and not reported failing. Draining nodes keep their rooms. */
   isHealthy(nodeId: string): boolean {
     const row = this.row(nodeId);
-    return row !== undefined && row.failed_at === null && row.last_seen >= Date.now() - nodeTtlMs(this.env.MEDIA_NODE_TTL_SECONDS);
+    return row !== undefined && row.failed_at === null && row.last_seen >= Date.now() - config(this.env).mediaNodeTtlMs;
   }
 
   private row(nodeId: string): NodeRow | undefined {

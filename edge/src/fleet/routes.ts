@@ -14,10 +14,11 @@ import {
   verifyNodeRegistration,
 } from '@callstack/protocol';
 import * as v from 'valibot';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { log } from '../log.ts';
-import { mediaFleet } from '../signaling/stubs.ts';
+import { mediaFleet, roomByObjectId } from '../objects/stubs.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -43,31 +44,22 @@ export async function nodeEvent(request: Request, env: Env): Promise<Response> {
   const roomIds = event.type === 'worker.died' ? event.roomIds : [event.roomId];
   const applied = await Promise.all(
     roomIds.map(async (roomId) => {
-      const id = roomObjectId(env, roomId);
-      if (!id) {
+      const room = roomByObjectId(env, roomId);
+      if (!room) {
         log.warn('fleet.event_for_unknown_room', { nodeId: event.nodeId, roomId, type: event.type });
         return true;
       }
-      return env.ROOM.get(id).nodeEvent(event, check.nonce);
+      return room.nodeEvent(event, check.nonce);
     }),
   );
   if (applied.includes(false)) throw new ApiError(ErrorCode.conflict, 'this event was already received (replayed signature)');
   return new Response(null, { status: 204 });
 }
 
-/** Nodes know a room by its object's id; anything else is not one of ours. */
-function roomObjectId(env: Env, roomId: string): DurableObjectId | null {
-  if (!/^[0-9a-f]{64}$/.test(roomId)) return null;
-  try {
-    return env.ROOM.idFromString(roomId);
-  } catch {
-    return null;
-  }
-}
-
 function secretOf(env: Env): string {
-  if (!env.MEDIA_CONTROL_SECRET) throw new ApiError(ErrorCode.unauthorized, 'node requests are not configured on this edge');
-  return env.MEDIA_CONTROL_SECRET;
+  const secret = config(env).mediaControlSecret;
+  if (!secret) throw new ApiError(ErrorCode.unauthorized, 'node requests are not configured on this edge');
+  return secret;
 }
 
 async function readBody(request: Request): Promise<string> {

@@ -5,6 +5,7 @@
  * `.data/outbox/`. The idempotency key is the outbox id, so a retried delivery is never a
  * second mail.
  */
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 
 export interface MailMessage {
@@ -48,6 +49,6 @@ export class HttpMailSender implements MailSender {
 
 /** The configured sender, or null: then mail waits in the outbox until one is configured. */
 export function mailSenderFor(env: Env): MailSender | null {
-  if (!env.MAIL_ENDPOINT) return null;
-  return new HttpMailSender(env.MAIL_ENDPOINT, env.MAIL_API_KEY ?? '', env.MAIL_FROM ?? 'CallStack <no-reply@callstack.invalid>');
+  const { mail } = config(env);
+  return mail && new HttpMailSender(mail.endpoint, mail.apiKey, mail.from);
 }

@@ -15,14 +15,17 @@ import {
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
-import { admitFrame, SocketRateLimiter, trySend } from '../signaling/sockets.ts';
-import { readIdentity, type DeviceIdentity } from '../signaling/UserHub.ts';
+import type { Actor } from '../objects/actor.ts';
+import { readIdentity } from '../objects/identity.ts';
+import { admitFrame, SocketAttachment, SocketRateLimiter, trySend } from '../objects/sockets.ts';
 
 /** Watchers only ping; a flood is answered with an error, like on the signaling socket. */
 const RATE_BURST = 20;
 const RATE_PER_SECOND = 5;
 
-type Watcher = Omit<DeviceIdentity, 'displayName'>;
+type Watcher = Actor;
+
+const watchers = new SocketAttachment<Watcher>();
 
 export class PresenceShard extends DurableObject<Env> {
   private readonly limiter = new SocketRateLimiter(RATE_BURST, RATE_PER_SECOND);
@@ -43,7 +46,7 @@ export class PresenceShard extends DurableObject<Env> {
     const watcher: Watcher = { tenantId: identity.tenantId, userId: identity.userId, deviceId: identity.deviceId };
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [watcher.userId]);
-    server.serializeAttachment(watcher);
+    watchers.write(server, watcher);
     // No await between accepting and reading the snapshot: no update can fall in between.
     const users = this.ctx.storage.sql
       .exec<{ user_id: string; status: PresenceStatus; since: number }>(
@@ -72,7 +75,7 @@ export class PresenceShard extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    log.info('watcher.disconnected', { ...(ws.deserializeAttachment() as Watcher), code });
+    log.info('watcher.disconnected', { ...watchers.read(ws), code });
   }
 
   // ---- called by UserHub -------------------------------------------------------------------

@@ -1,22 +1,7 @@
 /**
  * Presence fan-out is sharded: a tenant has `PRESENCE_SHARDS` PresenceShard objects, each holding
- * the tenant's statuses and a share of its watchers. Pure helpers, shared with the tests.
+ * the tenant's statuses and a share of its watchers (`PRESENCE_SHARDS`, config.ts). Pure helpers, shared with the tests.
  */
-export const DEFAULT_PRESENCE_SHARDS = 4;
-export const DEFAULT_OFFLINE_GRACE_SECONDS = 30;
-/** Beyond this a change costs more RPCs than one hub should make; add capacity by coalescing instead. */
-const MAX_PRESENCE_SHARDS = 64;
-
-export function presenceShardCount(value: string | undefined): number {
-  const count = Number(value ?? DEFAULT_PRESENCE_SHARDS);
-  return Number.isInteger(count) && count >= 1 && count <= MAX_PRESENCE_SHARDS ? count : DEFAULT_PRESENCE_SHARDS;
-}
-
-export function offlineGraceMs(value: string | undefined): number {
-  const seconds = Number(value ?? DEFAULT_OFFLINE_GRACE_SECONDS);
-  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : DEFAULT_OFFLINE_GRACE_SECONDS) * 1000;
-}
-
 /**
  * The shard a watcher lands on: FNV-1a of its key, so one device keeps its shard across
  * reconnects, with murmur3's finaliser because FNV's low bits alone spread similar keys badly.

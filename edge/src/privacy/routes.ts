@@ -17,7 +17,7 @@ import { findSipCredentials } from '../db/sipCredentials.ts';
 import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { disconnectUser } from '../signaling/stubs.ts';
+import { disconnectUser } from '../signaling/disconnectUser.ts';
 import { json, readJson } from '../http.ts';
 
 /** Calls (and room stays) beyond this many are not personal data worth a bigger export; billing keeps them all. */

@@ -4,7 +4,7 @@
  * CallSession and Room keep one per participant and write `summarise` into the CDR.
  */
 import { ErrorCode, QUALITY_REPORT_MIN_INTERVAL_MS, type CallQualityView, type Codec, type QualityReport, type QualityUpdate } from '@callstack/protocol';
-import { failure, type Outcome } from '../signaling/types.ts';
+import { failure, type Outcome } from '../objects/actor.ts';
 
 export interface QualityAggregate {
   samples: number;

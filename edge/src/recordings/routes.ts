@@ -12,6 +12,7 @@ import type { Principal } from '../auth/tokens.ts';
 import { recordAudit } from '../db/audit.ts';
 import { withDb } from '../db/client.ts';
 import { findRecording, findTrackFile, listRecordings, type Visibility } from '../db/recordings.ts';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
@@ -53,10 +54,11 @@ export async function recordingTrackFile(request: IRequest, env: Env): Promise<R
   });
   const fileName = file.fileKey.slice(file.fileKey.indexOf('/') + 1);
   if (file.storage === 's3') return Response.redirect(await presignedDownload(env, file.fileKey), 302);
-  if (!env.MEDIA_CONTROL_SECRET) throw new ApiError(ErrorCode.mediaUnavailable, 'recordings are not configured on this edge');
+  const secret = config(env).mediaControlSecret;
+  if (!secret) throw new ApiError(ErrorCode.mediaUnavailable, 'recordings are not configured on this edge');
   let upstream: Response;
   try {
-    upstream = await fetchRecordingFile(file.nodeUrl, env.MEDIA_CONTROL_SECRET, file.fileKey);
+    upstream = await fetchRecordingFile(file.nodeUrl, secret, file.fileKey);
   } catch (error) {
     if (error instanceof NodeUnreachable) throw new ApiError(ErrorCode.mediaUnavailable, 'the media node that holds this recording is not reachable');
     throw error;
@@ -83,10 +85,11 @@ async function visibleRecording(db: Parameters<typeof findRecording>[0], actor: 
 }
 
 async function presignedDownload(env: Env, key: string): Promise<string> {
-  const { RECORDINGS_S3_ENDPOINT: endpoint, RECORDINGS_S3_BUCKET: bucket, RECORDINGS_S3_ACCESS_KEY_ID: accessKeyId, RECORDINGS_S3_SECRET_ACCESS_KEY: secretAccessKey } = env;
-  if (!endpoint || !bucket || !accessKeyId || !secretAccessKey) throw new ApiError(ErrorCode.mediaUnavailable, 'recording storage is not configured on this edge');
+  const storage = config(env).recordingsS3;
+  if (!storage) throw new ApiError(ErrorCode.mediaUnavailable, 'recording storage is not configured on this edge');
+  const { endpoint, bucket, region, accessKeyId, secretAccessKey } = storage;
   return presignUrl(
     { method: 'GET', url: s3ObjectUrl(endpoint, bucket, key), expiresSeconds: PRESIGNED_SECONDS },
-    { region: env.RECORDINGS_S3_REGION ?? 'us-east-1', service: 's3', credentials: { accessKeyId, secretAccessKey }, now: new Date() },
+    { region, service: 's3', credentials: { accessKeyId, secretAccessKey }, now: new Date() },
   );
 }

@@ -36,17 +36,16 @@ import { withDb, withTransaction } from '../db/client.ts';
 import { addParticipants, finishRecording, insertRecording } from '../db/recordings.ts';
 import { insertRoomSession, type RoomSessionRecord } from '../db/roomSessions.ts';
 import { findActiveUser } from '../db/users.ts';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { nodeTtlMs } from '../fleet/MediaFleet.ts';
 import { log } from '../log.ts';
 import { addReport, summarise, type QualityAggregate } from '../quality/aggregate.ts';
 import { retryDelay } from '../retry.ts';
-import { mediaFleet, userHub } from '../signaling/stubs.ts';
-import { failure, type Actor, type Outcome } from '../signaling/types.ts';
+import { mediaFleet, userHub } from '../objects/stubs.ts';
+import { failure, type Actor, type Outcome } from '../objects/actor.ts';
 import { controlRequest, NodeDraining, NodeUnreachable } from './control.ts';
 
-export const DEFAULT_ROOM_MAX_PARTICIPANTS = 30;
 /** A room nobody is in is forgotten after this long (its id then answers not_found). */
 const RETAIN_EMPTY_MS = 24 * 60 * 60 * 1000;
 /** Nodes tried per placement before the room reports `media_unavailable`. */
@@ -283,7 +282,7 @@ export class Room extends DurableObject<Env> {
       await this.leave(actor);
       state = (await this.load())!;
     }
-    if (state.participants.length >= maxParticipants(this.env)) return failure(ErrorCode.invalidState, 'the room is full');
+    if (state.participants.length >= config(this.env).roomMaxParticipants) return failure(ErrorCode.invalidState, 'the room is full');
     const peerId = crypto.randomUUID();
     let node = state.node ?? (await this.move(null, 'node-failed'));
     if (!node) return failure(ErrorCode.mediaUnavailable, 'no media node is available, try again shortly');
@@ -722,7 +721,7 @@ export class Room extends DurableObject<Env> {
   }
 
   private get secret(): string {
-    const secret = this.env.MEDIA_CONTROL_SECRET;
+    const secret = config(this.env).mediaControlSecret;
     if (!secret) throw new ApiError(ErrorCode.mediaUnavailable, 'conference rooms are not configured');
     return secret;
   }
@@ -806,14 +805,9 @@ function publicRecording({ recordingId, startedBy, startedAt }: ActiveRecording)
   return { recordingId, startedBy, startedAt };
 }
 
-function maxParticipants(env: Env): number {
-  const value = Number(env.ROOM_MAX_PARTICIPANTS);
-  return Number.isInteger(value) && value > 0 ? value : DEFAULT_ROOM_MAX_PARTICIPANTS;
-}
-
 /** How often an occupied room checks its node's registration: a third of the TTL, 5-60 s. */
 function healthCheckMs(env: Env): number {
-  return Math.min(60_000, Math.max(5_000, nodeTtlMs(env.MEDIA_NODE_TTL_SECONDS) / 3));
+  return Math.min(60_000, Math.max(5_000, config(env).mediaNodeTtlMs / 3));
 }
 
 function logIds(state: RoomState) {

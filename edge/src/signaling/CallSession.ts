@@ -12,6 +12,7 @@ import { ErrorCode, rateReport, type CallMedia, type Party, type QualityReport, 
 import { DurableObject } from 'cloudflare:workers';
 import { withTransaction } from '../db/client.ts';
 import { insertCallRecord, type CallRecord } from '../db/callRecords.ts';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { addReport, summarise, type QualityAggregate } from '../quality/aggregate.ts';
@@ -29,10 +30,10 @@ import {
   type CallAction,
   type Transition,
 } from './callState.ts';
-import { failure, type Actor, type CallState, type Effect, type Outcome } from './types.ts';
-import { roomObject, userHub } from './stubs.ts';
+import { failure, type Actor, type Outcome } from '../objects/actor.ts';
+import type { CallState, Effect } from './types.ts';
+import { roomObject, userHub } from '../objects/stubs.ts';
 
-export const DEFAULT_RING_TIMEOUT_SECONDS = 30;
 /** How long an ended call keeps answering `invalid_state` before its storage is dropped. */
 const RETAIN_ENDED_MS = 60 * 60 * 1000;
 
@@ -65,7 +66,6 @@ export class CallSession extends DurableObject<Env> {
   async start(init: CallStart): Promise<Outcome> {
     if (await this.load()) return failure(ErrorCode.conflict, 'call id already used');
     const now = Date.now();
-    const ringSeconds = Number(this.env.RING_TIMEOUT_SECONDS ?? DEFAULT_RING_TIMEOUT_SECONDS);
     const state: CallState = {
       callId: init.callId,
       tenantId: init.tenantId,
@@ -78,7 +78,7 @@ export class CallSession extends DurableObject<Env> {
       answeredAt: null,
       endedAt: null,
       endReason: null,
-      ringDeadline: now + ringSeconds * 1000,
+      ringDeadline: now + config(this.env).ringTimeoutMs,
       lostDevices: {},
     };
     await this.save(state);

@@ -17,6 +17,7 @@
  */
 import {
   assertNever,
+  CloseCode,
   ErrorCode,
   parseClientMessage,
   type ClientMessage,
@@ -28,31 +29,25 @@ import {
   type ServerMessage,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
+import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
 import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { log } from '../log.ts';
 import { foldPresence, nextSince } from '../presence/fold.ts';
-import { offlineGraceMs } from '../presence/shards.ts';
-import { admitFrame, SocketRateLimiter, trySend } from './sockets.ts';
-import { callSession, presenceShards, roomObject, userHub } from './stubs.ts';
-import { failure, type Actor, type DeviceSelector, type Outcome, type RingOutcome } from './types.ts';
-
-/** Identity of a socket, proven by the Worker before the upgrade and kept across hibernation. */
-export interface DeviceIdentity extends Actor {
-  displayName: string;
-}
+import { admitFrame, SocketAttachment, SocketRateLimiter, trySend } from '../objects/sockets.ts';
+import { callSession, presenceShards, roomObject, userHub } from '../objects/stubs.ts';
+import { actorOf, failure, type Outcome } from '../objects/actor.ts';
+import { readIdentity, type DeviceIdentity } from '../objects/identity.ts';
+import type { DeviceSelector, RingOutcome } from './types.ts';
 
 /** What a device socket carries across hibernation: who it is and whether its user is idle there. */
 interface DeviceSocket extends DeviceIdentity {
   idle: boolean;
 }
 
-/** Close code telling a client that a newer connection of the same device took over. */
-export const CLOSE_REPLACED = 4001;
-/** Close code of `disconnectAll`: the account was signed out everywhere or deactivated; do not reconnect. */
-export const CLOSE_DISCONNECTED = 4003;
+const sockets = new SocketAttachment<DeviceSocket>();
 
 /** A presence change that did not reach every shard is published again after this long. */
 const PUBLISH_RETRY_MS = 5_000;
@@ -108,30 +103,31 @@ export class UserHub extends DurableObject<Env> {
       return new Response('expected an authenticated WebSocket upgrade', { status: 400 });
     }
     for (const previous of this.ctx.getWebSockets(identity.deviceId)) {
-      previous.close(CLOSE_REPLACED, 'replaced by a newer connection');
+      previous.close(CloseCode.replaced, 'replaced by a newer connection');
     }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [identity.deviceId]);
-    server.serializeAttachment({ ...identity, idle: false } satisfies DeviceSocket);
+    sockets.write(server, { ...identity, idle: false });
 
     const activeCalls = await this.liveCalls();
     this.send(server, { type: 'hello', userId: identity.userId, deviceId: identity.deviceId, activeCalls });
     // A device that comes back within the grace period keeps its call.
     await Promise.all(activeCalls.map(({ callId }) => callSession(this.env, identity.tenantId, callId).deviceBack(identity)));
-    log.info('device.connected', ids(identity));
+    log.info('device.connected', actorOf(identity));
     await this.refreshPresence({ newDevice: server, identity });
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    const device = ws.deserializeAttachment() as DeviceSocket;
+    const device = sockets.read(ws);
+    if (!device) return;
     const message = admitFrame(ws, raw, this.limiter, parseClientMessage);
     if (!message) return;
     let outcome: Handled;
     try {
       outcome = await this.handle(ws, device, message);
     } catch (error) {
-      log.error('signaling.failed', { ...ids(device), type: message.type }, error);
+      log.error('signaling.failed', { ...actorOf(device), type: message.type }, error);
       const safe = error instanceof ApiError ? error : new ApiError(ErrorCode.internal, 'internal error');
       outcome = failure(safe.code, safe.message);
     }
@@ -145,7 +141,8 @@ export class UserHub extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    log.warn('device.socket_error', ids(ws.deserializeAttachment() as DeviceIdentity), error);
+    const device = sockets.read(ws);
+    log.warn('device.socket_error', device ? actorOf(device) : {}, error);
     await this.deviceGone(ws, 1006);
   }
 
@@ -161,7 +158,7 @@ export class UserHub extends DurableObject<Env> {
 
   /**
    * Closes every socket of this user, signaling and presence watchers, with `code` (e.g.
-   * CLOSE_DISCONNECTED), and makes the user offline at once: used to deactivate an account or sign
+   * CloseCode.disconnected), and makes the user offline at once: used to deactivate an account or sign
    * it out everywhere.
    */
   async disconnectAll(code: number, reason: string): Promise<void> {
@@ -235,7 +232,7 @@ export class UserHub extends DurableObject<Env> {
         await this.refreshPresence({ manual: message.status });
         return { ok: true };
       case 'presence.activity':
-        ws.serializeAttachment({ ...device, idle: message.idle } satisfies DeviceSocket);
+        sockets.write(ws, { ...device, idle: message.idle });
         await this.refreshPresence();
         return { ok: true };
       case 'call.invite':
@@ -335,8 +332,8 @@ export class UserHub extends DurableObject<Env> {
   identify(): Party | null {
     const [socket] = this.ctx.getWebSockets();
     if (!socket) return null;
-    const { userId, displayName } = socket.deserializeAttachment() as DeviceIdentity;
-    return { userId, displayName };
+    const identity = sockets.read(socket);
+    return identity && { userId: identity.userId, displayName: identity.displayName };
   }
 
   /** The callee, from its hub when online (no database on the hot path), else from Postgres. */
@@ -360,10 +357,10 @@ export class UserHub extends DurableObject<Env> {
   }
 
   private async deviceGone(ws: WebSocket, code: number): Promise<void> {
-    const device = ws.deserializeAttachment() as DeviceIdentity | null;
+    const device = sockets.read(ws);
     if (!device) return;
-    log.info('device.disconnected', { ...ids(device), code });
-    if (code === CLOSE_REPLACED) return;
+    log.info('device.disconnected', { ...actorOf(device), code });
+    if (code === CloseCode.replaced) return;
     const calls = this.ctx.storage.sql.exec<{ call_id: string }>('select call_id from calls').toArray();
     await Promise.all(calls.map((row) => callSession(this.env, device.tenantId, row.call_id).deviceLost(actorOf(device))));
     await this.leaveRooms(device);
@@ -381,7 +378,7 @@ export class UserHub extends DurableObject<Env> {
           await roomObject(this.env, row.tenant_id, row.room_id).deviceGone(actorOf(device));
           this.ctx.storage.sql.exec('delete from rooms where room_id = ? and device_id = ?', row.room_id, device.deviceId);
         } catch (error) {
-          log.warn('room.leave_failed', { ...ids(device), roomId: row.room_id }, error);
+          log.warn('room.leave_failed', { ...actorOf(device), roomId: row.room_id }, error);
         }
       }),
     );
@@ -421,7 +418,7 @@ export class UserHub extends DurableObject<Env> {
     if (devices.length > 0) offlineAt = null;
     else if (options.offlineNow) offlineAt = now;
     else if (offlineAt === null && previous.status !== 'offline') {
-      offlineAt = now + offlineGraceMs(this.env.PRESENCE_OFFLINE_GRACE_SECONDS);
+      offlineAt = now + config(this.env).presence.offlineGraceMs;
     }
     const inCall = this.ctx.storage.sql.exec('select 1 from calls limit 1').toArray().length > 0;
     const status = foldPresence({ devices, withinGrace: offlineAt !== null && now < offlineAt, inCall, manual }, previous.status);
@@ -462,7 +459,7 @@ export class UserHub extends DurableObject<Env> {
     const byDevice = new Map<string, { idle: boolean }>();
     for (const ws of this.ctx.getWebSockets()) {
       if (gone.includes(ws)) continue;
-      const device = ws.deserializeAttachment() as DeviceSocket | null;
+      const device = sockets.read(ws);
       if (!device) continue;
       const idle = device.idle === true && (byDevice.get(device.deviceId)?.idle ?? true);
       byDevice.set(device.deviceId, { idle });
@@ -499,38 +496,4 @@ export class UserHub extends DurableObject<Env> {
   private send(ws: WebSocket, message: ServerMessage): boolean {
     return trySend(ws, message);
   }
-}
-
-const IDENTITY_HEADERS = {
-  tenantId: 'X-CallStack-Tenant',
-  userId: 'X-CallStack-User',
-  deviceId: 'X-CallStack-Device',
-  displayName: 'X-CallStack-Name',
-} as const;
-
-/** Headers the Worker sets on the upgrade it forwards (after verifying the access token). */
-export function identityHeaders(identity: DeviceIdentity): Record<string, string> {
-  return {
-    [IDENTITY_HEADERS.tenantId]: identity.tenantId,
-    [IDENTITY_HEADERS.userId]: identity.userId,
-    [IDENTITY_HEADERS.deviceId]: identity.deviceId,
-    [IDENTITY_HEADERS.displayName]: encodeURIComponent(identity.displayName),
-  };
-}
-
-export function readIdentity(headers: Headers): DeviceIdentity | null {
-  const tenantId = headers.get(IDENTITY_HEADERS.tenantId);
-  const userId = headers.get(IDENTITY_HEADERS.userId);
-  const deviceId = headers.get(IDENTITY_HEADERS.deviceId);
-  const displayName = headers.get(IDENTITY_HEADERS.displayName);
-  if (!tenantId || !userId || !deviceId || displayName === null) return null;
-  return { tenantId, userId, deviceId, displayName: decodeURIComponent(displayName) };
-}
-
-function actorOf(device: DeviceIdentity): Actor {
-  return { tenantId: device.tenantId, userId: device.userId, deviceId: device.deviceId };
-}
-
-function ids(device: DeviceIdentity) {
-  return { tenantId: device.tenantId, userId: device.userId, deviceId: device.deviceId };
 }

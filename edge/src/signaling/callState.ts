@@ -10,7 +10,8 @@
  * never goes peer-to-peer, so SDP and ICE are refused.
  */
 import { assertNever, ErrorCode, type ClientMessage, type EndReason, type RoomClientMessage, type ServerMessage } from '@callstack/protocol';
-import { failure, type Actor, type CallState, type Effect, type Outcome } from './types.ts';
+import { failure, type Actor, type Outcome } from '../objects/actor.ts';
+import type { CallState, Effect } from './types.ts';
 
 /** Client messages that act on an existing call. */
 export type CallAction = Exclude<ClientMessage, { type: 'call.invite' | 'ping' | 'presence.set' | 'presence.activity' | 'quality.report' } | RoomClientMessage>;

@@ -7,9 +7,10 @@ import { ErrorCode } from '@callstack/protocol';
 import { verifyAccessToken } from '../auth/tokens.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { presenceShardCount, shardIndex, watcherKey } from '../presence/shards.ts';
-import { presenceShard, userHub } from './stubs.ts';
-import { identityHeaders } from './UserHub.ts';
+import { config } from '../config.ts';
+import { identityHeaders } from '../objects/identity.ts';
+import { presenceShard, userHub } from '../objects/stubs.ts';
+import { shardIndex, watcherKey } from '../presence/shards.ts';
 
 const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -22,7 +23,7 @@ export async function connectPresence(request: Request, env: Env): Promise<Respo
   const { identity, headers, deviceRequested } = await authenticateSocket(request, env);
   // A device keeps its shard across reconnects; anonymous watchers spread at random.
   const key = deviceRequested ? watcherKey(identity.userId, identity.deviceId) : identity.deviceId;
-  const shard = shardIndex(key, presenceShardCount(env.PRESENCE_SHARDS));
+  const shard = shardIndex(key, config(env).presence.shards);
   return presenceShard(env, identity.tenantId, shard).fetch(request.url, { headers });
 }
 

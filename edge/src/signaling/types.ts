@@ -1,11 +1,4 @@
-import type { CallMedia, EndReason, ErrorCode, Party, ServerMessage } from '@callstack/protocol';
-
-/** A signed-in device acting on a call. */
-export interface Actor {
-  tenantId: string;
-  userId: string;
-  deviceId: string;
-}
+import type { CallMedia, EndReason, Party, ServerMessage } from '@callstack/protocol';
 
 export interface CallParty extends Party {
   /** The device that placed (caller) or answered (callee) the call; null while the callee rings. */
@@ -44,13 +37,6 @@ export type Effect =
   | { kind: 'room.open'; roomId: string }
   /** The recorded call ended: everyone leaves its room and the recording completes. */
   | { kind: 'room.close'; roomId: string };
-
-export type Failure = { ok: false; code: ErrorCode; message: string };
-export type Outcome<T = object> = ({ ok: true } & T) | Failure;
-
-export function failure(code: ErrorCode, message: string): Failure {
-  return { ok: false, code, message };
-}
 
 /** What a callee's hub answers when asked to ring its devices. */
 export type RingOutcome = 'ringing' | 'busy' | 'unavailable';

@@ -6,13 +6,7 @@
  */
 import { randomToken } from '../auth/encoding.ts';
 
-export const DEFAULT_SIP_REALM = 'sip.callstack.local';
-
 const USERNAME_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
-
-export function sipRealm(env: { SIP_REALM?: string }): string {
-  return env.SIP_REALM ?? DEFAULT_SIP_REALM;
-}
 
 /** `u` and 11 characters that phones' keypads and people both read without ambiguity. */
 export function newSipUsername(): string {

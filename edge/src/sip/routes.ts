@@ -10,16 +10,17 @@ import { recordAudit } from '../db/audit.ts';
 import { withDb, withTransaction, type Db } from '../db/client.ts';
 import { findSipCredentials, saveSipCredentials } from '../db/sipCredentials.ts';
 import { findActiveUser } from '../db/users.ts';
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
-import { newSipPassword, newSipUsername, sipHa1, sipRealm } from './credentials.ts';
+import { newSipPassword, newSipUsername, sipHa1 } from './credentials.ts';
 
 /** Gives the user a new SIP password (and a username on first use); returns it in the clear once. */
 export async function provisionSipCredentials(db: Db, env: Env, owner: { tenantId: string; userId: string }): Promise<RevealedSipCredentials> {
   const existing = await findSipCredentials(db, owner.tenantId, owner.userId);
   const username = existing?.username ?? newSipUsername();
-  const realm = sipRealm(env);
+  const realm = config(env).sipRealm;
   const password = newSipPassword();
   const view = await saveSipCredentials(db, { ...owner, username, realm, ha1: await sipHa1(username, realm, password) });
   return { ...view, password };

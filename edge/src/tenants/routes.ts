@@ -28,7 +28,7 @@ import { createTenant, createUser, type NewUser } from '../db/tenants.ts';
 import { changeRole, deactivateUser, listAllUsers } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { disconnectUser } from '../signaling/stubs.ts';
+import { disconnectUser } from '../signaling/disconnectUser.ts';
 import { provisionSipCredentials } from '../sip/routes.ts';
 import { json, readJson } from '../http.ts';
 

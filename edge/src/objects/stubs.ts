@@ -1,7 +1,9 @@
+/**
+ * Durable Object addressing: the one place that says how each object is named. Names carry the
+ * tenant, so no id of one tenant can ever reach another tenant's object.
+ */
+import { config } from '../config.ts';
 import type { Env } from '../env.ts';
-import { log } from '../log.ts';
-import { CLOSE_DISCONNECTED } from './UserHub.ts';
-import { presenceShardCount } from '../presence/shards.ts';
 
 /** Every device of one user meets in one hub: `<tenantId>:<userId>`. */
 export function userHub(env: Env, tenantId: string, userId: string) {
@@ -18,6 +20,19 @@ export function roomObject(env: Env, tenantId: string, roomId: string) {
   return env.ROOM.get(env.ROOM.idFromName(`${tenantId}:${roomId}`));
 }
 
+/**
+ * A room by the id its media node knows it by (the object's own id, 64 hex characters); null for
+ * anything else, so a node cannot name an object that is not a room.
+ */
+export function roomByObjectId(env: Env, objectId: string) {
+  if (!/^[0-9a-f]{64}$/.test(objectId)) return null;
+  try {
+    return env.ROOM.get(env.ROOM.idFromString(objectId));
+  } catch {
+    return null;
+  }
+}
+
 /** The media node registry: one object for the whole fleet (edge/README.md "Rooms"). */
 export function mediaFleet(env: Env) {
   return env.MEDIA_FLEET.get(env.MEDIA_FLEET.idFromName('global'));
@@ -30,16 +45,5 @@ export function presenceShard(env: Env, tenantId: string, index: number) {
 
 /** Every presence shard of a tenant (`PRESENCE_SHARDS` of them). */
 export function presenceShards(env: Env, tenantId: string) {
-  return Array.from({ length: presenceShardCount(env.PRESENCE_SHARDS) }, (_, index) => presenceShard(env, tenantId, index));
-}
-
-/**
- * Closes every socket of a user (signaling and presence) after their account was deactivated,
- * erased or signed out everywhere. Runs after the database change committed; a failure here
- * only delays the effect until the access token expires, so it is logged, not thrown.
- */
-export async function disconnectUser(env: Env, tenantId: string, userId: string, reason: string): Promise<void> {
-  await userHub(env, tenantId, userId)
-    .disconnectAll(CLOSE_DISCONNECTED, reason)
-    .catch((error: unknown) => log.warn('user.disconnect_failed', { tenantId, userId }, error));
+  return Array.from({ length: config(env).presence.shards }, (_, index) => presenceShard(env, tenantId, index));
 }

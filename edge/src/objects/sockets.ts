@@ -1,10 +1,24 @@
 /**
- * What the edge's WebSocket objects (UserHub, PresenceShard) do alike with an incoming frame:
- * rate-limit it per socket, parse it, and answer anything wrong with a typed `error` frame while
- * keeping the socket open.
+ * What the edge's WebSocket objects (UserHub, PresenceShard) do alike with their sockets: a typed
+ * attachment per socket (kept across hibernation), a rate limit per socket, parsing each frame,
+ * and answering anything wrong with a typed `error` frame while keeping the socket open.
  */
 import { ErrorCode, type ParseResult } from '@callstack/protocol';
 import { TokenBucket } from './TokenBucket.ts';
+
+/**
+ * The typed state an object keeps on each of its sockets (`serializeAttachment`). One per object
+ * class: the one place where the runtime's untyped attachment becomes `T`.
+ */
+export class SocketAttachment<T extends object> {
+  read(ws: WebSocket): T | null {
+    return (ws.deserializeAttachment() as T | null | undefined) ?? null;
+  }
+
+  write(ws: WebSocket, value: T): void {
+    ws.serializeAttachment(value);
+  }
+}
 
 /** One token bucket per socket, in memory: a socket whose object was evicted starts with a full one. */
 export class SocketRateLimiter {

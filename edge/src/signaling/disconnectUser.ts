@@ -1,0 +1,15 @@
+import { CloseCode } from '@callstack/protocol';
+import type { Env } from '../env.ts';
+import { log } from '../log.ts';
+import { userHub } from '../objects/stubs.ts';
+
+/**
+ * Closes every socket of a user (signaling and presence) after their account was deactivated,
+ * erased or signed out everywhere. Runs after the database change committed; a failure here
+ * only delays the effect until the access token expires, so it is logged, not thrown.
+ */
+export async function disconnectUser(env: Env, tenantId: string, userId: string, reason: string): Promise<void> {
+  await userHub(env, tenantId, userId)
+    .disconnectAll(CloseCode.disconnected, reason)
+    .catch((error: unknown) => log.warn('user.disconnect_failed', { tenantId, userId }, error));
+}
