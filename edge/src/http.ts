@@ -1,24 +1,6 @@
-import { describeIssues, ErrorCode } from '@callstack/protocol';
-import * as v from 'valibot';
-import { ApiError, toApiError } from './errors.ts';
+import { ErrorCode } from '@callstack/protocol';
+import { toApiError } from './errors.ts';
 import { log } from './log.ts';
-
-const MAX_JSON_BODY_BYTES = 16 * 1024;
-
-/** Reads and validates a JSON body; any problem is a 400 with the first failing field named. */
-export async function readJson<S extends v.GenericSchema>(request: Request, schema: S): Promise<v.InferOutput<S>> {
-  const text = await request.text();
-  if (text.length > MAX_JSON_BODY_BYTES) throw new ApiError(ErrorCode.messageTooLarge, 'request body too large');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiError(ErrorCode.badRequest, 'request body is not valid JSON');
-  }
-  const result = v.safeParse(schema, body);
-  if (!result.success) throw new ApiError(ErrorCode.badRequest, describeIssues(result.issues));
-  return result.output;
-}
 
 export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(data), {

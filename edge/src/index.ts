@@ -5,6 +5,7 @@
  */
 import { ErrorCode } from '@callstack/protocol';
 import { AutoRouter, type IRequest } from 'itty-router';
+import { config, ConfigError } from './config.ts';
 import type { Env } from './env.ts';
 import { ApiError } from './errors.ts';
 import { errorResponse, json } from './http.ts';
@@ -25,13 +26,37 @@ export const router = AutoRouter<IRequest, Args>({
   // Unknown API paths answer in the API's error shape rather than AutoRouter's default.
   missing: () => json(new ApiError(ErrorCode.notFound, 'no such route').toBody(), 404),
 });
-for (const route of ROUTES) router[route.method](route.path, route.handler);
+for (const route of ROUTES) router[route.method](route.path, route.serve);
 
 export default {
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) => router.fetch(request, env, ctx),
+  fetch: (request: Request, env: Env, ctx: ExecutionContext) => {
+    const invalid = configProblem(env);
+    return invalid ?? router.fetch(request, env, ctx);
+  },
   /** Every minute: deliver mail that is due (new, or a retry after a failure). */
   async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+    if (configProblem(env)) return;
     const { sent, failed } = await deliverOutbox(env);
     if (sent || failed) log.info('mail.delivered', { sent, failed });
   },
 } satisfies ExportedHandler<Env>;
+
+/**
+ * A misconfigured edge answers every request with 500 and logs each wrong variable (once per
+ * isolate), rather than failing somewhere later with NaN; clients learn nothing of its settings.
+ */
+function configProblem(env: Env): Response | null {
+  try {
+    config(env);
+    return null;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    if (!reported.has(env)) {
+      reported.add(env);
+      log.error('config.invalid', { problems: error.problems.join('; ') });
+    }
+    return json(new ApiError(ErrorCode.internal, 'the edge is misconfigured; its log names the problem').toBody(), 500);
+  }
+}
+
+const reported = new WeakSet<object>();

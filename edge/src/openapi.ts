@@ -2,19 +2,23 @@
  * OpenAPI 3.1 description of the REST API, generated from the route table and the protocol's
  * valibot schemas (JSON Schema 2020-12, which OpenAPI 3.1 uses as is).
  */
-import { ErrorCode } from '@callstack/protocol';
+import { ErrorCode, httpStatusOf } from '@callstack/protocol';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type * as v from 'valibot';
 import { PERMISSIONS } from './auth/permissions.ts';
-import { ROUTES, type RouteSpec } from './routes.ts';
+import type { RouteSpec } from './pipeline.ts';
 
 type JsonObject = Record<string, unknown>;
 
-let cached: JsonObject | undefined;
+const cache = new WeakMap<readonly RouteSpec[], JsonObject>();
 
-export function openApiDocument(): JsonObject {
-  cached ??= build();
-  return cached;
+export function openApiDocument(routes: readonly RouteSpec[]): JsonObject {
+  let document = cache.get(routes);
+  if (!document) {
+    document = build(routes);
+    cache.set(routes, document);
+  }
+  return document;
 }
 
 /** `/api/users/:id/role` → `/api/users/{id}/role`. */
@@ -22,9 +26,9 @@ export function openApiPath(ittyPath: string): string {
   return ittyPath.replace(/:([A-Za-z_]\w*)/g, '{$1}');
 }
 
-function build(): JsonObject {
+function build(routes: readonly RouteSpec[]): JsonObject {
   const paths: Record<string, Record<string, JsonObject>> = {};
-  for (const route of ROUTES) {
+  for (const route of routes) {
     (paths[openApiPath(route.path)] ??= {})[route.method] = operation(route);
   }
   return {
@@ -66,13 +70,8 @@ function build(): JsonObject {
 }
 
 function operation(route: RouteSpec): JsonObject {
-  const pathParameters = [...route.path.matchAll(/:([A-Za-z_]\w*)/g)].map((match) => ({
-    name: match[1],
-    in: 'path',
-    required: true,
-    schema: { type: 'string' },
-  }));
-  const queryParameters = Object.entries(route.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
+  const pathParameters = route.pathParameters.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 128 } }));
+  const queryParameters = Object.entries(route.query ?? {}).map(([name, parameter]) => ({ name, in: 'query', required: false, description: parameter.description, schema: { type: 'string' } }));
   const roles = route.permission ? (PERMISSIONS[route.permission] as readonly string[]).join(', ') : undefined;
   return {
     operationId: `${route.method}${route.path.replace(/^\/api/, '').replace(/[/:.-]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
@@ -87,9 +86,38 @@ function operation(route: RouteSpec): JsonObject {
         description: route.success.description ?? 'Success',
         ...(route.success.schema && { content: { 'application/json': { schema: jsonSchema(route.success.schema) } } }),
       },
-      default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      ...errorResponses(route),
+      default: { description: 'Any other error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
     },
   };
+}
+
+/**
+ * The refusals a client can meet on this route, by status, each naming its codes: what the
+ * pipeline answers for the route's inputs and scheme, what the route's handler adds, and what any
+ * route may answer (rate limits at the edge's front, an unreachable database, an internal error).
+ */
+function errorResponses(route: RouteSpec): Record<string, JsonObject> {
+  const codes = new Set<ErrorCode>([ErrorCode.databaseUnavailable, ErrorCode.internal, ...route.errors]);
+  if (route.body || route.query || route.pathParameters.length > 0) codes.add(ErrorCode.badRequest);
+  if (route.body) [ErrorCode.unsupportedMediaType, ErrorCode.messageTooLarge].forEach((code) => codes.add(code));
+  if (route.pathParameters.length > 0) codes.add(ErrorCode.notFound);
+  if (route.auth === 'bearer' || route.auth === 'query_token') [ErrorCode.unauthorized, ErrorCode.tokenExpired].forEach((code) => codes.add(code));
+  if (route.auth === 'refresh_token' || route.auth === 'node_registration' || route.auth === 'node_event') codes.add(ErrorCode.unauthorized);
+  if (route.auth === 'node_registration' || route.auth === 'node_event') codes.add(ErrorCode.signatureExpired);
+  if (route.permission) codes.add(ErrorCode.forbidden);
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(httpStatusOf[code], [...(byStatus.get(httpStatusOf[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [
+      String(status),
+      {
+        description: list.join(', '),
+        'x-error-codes': list,
+        content: { 'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/Error' }, { properties: { error: { properties: { code: { enum: list } } } } }] } } },
+      },
+    ]),
+  );
 }
 
 function securityOf(route: RouteSpec): JsonObject[] {
@@ -98,7 +126,8 @@ function securityOf(route: RouteSpec): JsonObject[] {
       return [{ bearer: [] }];
     case 'query_token':
       return [{ queryToken: [] }];
-    case 'node_signature':
+    case 'node_registration':
+    case 'node_event':
       return [{ nodeSignature: [] }];
     case 'none':
     case 'refresh_token':

@@ -6,6 +6,8 @@ export const ErrorCode = {
   badRequest: 'bad_request',
   badMessage: 'bad_message',
   messageTooLarge: 'message_too_large',
+  /** A REST body that is not `application/json`. */
+  unsupportedMediaType: 'unsupported_media_type',
   unauthorized: 'unauthorized',
   /** A signed request (media node registration or event) outside the allowed clock skew. */
   signatureExpired: 'signature_expired',
@@ -29,6 +31,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   bad_request: 400,
   bad_message: 400,
   message_too_large: 413,
+  unsupported_media_type: 415,
   unauthorized: 401,
   signature_expired: 401,
   token_expired: 401,

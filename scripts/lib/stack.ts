@@ -3,6 +3,7 @@
  * or a real PostgreSQL), the Neon relay in front of it, migrations, and the edge under
  * `wrangler dev --local` serving the built web app.
  */
+import { parseConfig } from '../../edge/src/config.ts';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -58,6 +59,8 @@ export function buildWeb(): void {
  * clash on a chosen port is retried on another.
  */
 export async function startEdge(options: EdgeOptions, attempts = 3): Promise<Edge> {
+  // The edge's own schema: a bad variable stops here with every problem named, not at the first request.
+  parseConfig(options.vars);
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     const port = options.port && attempt === 0 ? options.port : await freePort();

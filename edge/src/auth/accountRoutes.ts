@@ -3,7 +3,7 @@
  * everywhere. Each change revokes every refresh token of the user, is audited, and (for the
  * password) tells the user by mail, so a stolen session cannot quietly outlive it.
  */
-import { ChangePasswordRequest, ErrorCode, PasswordResetConfirmRequest, PasswordResetRequest } from '@callstack/protocol';
+import { ErrorCode, type ChangePasswordRequest, type PasswordResetConfirmRequest, type PasswordResetRequest } from '@callstack/protocol';
 import { withDb, withTransaction, type Db } from '../db/client.ts';
 import { recordAudit } from '../db/audit.ts';
 import { enqueueMail } from '../db/outbox.ts';
@@ -13,12 +13,15 @@ import { findActiveUser, findActiveUserByEmail, setPasswordHash, type UserRow } 
 import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { json, readJson } from '../http.ts';
+import { json } from '../http.ts';
 import { log } from '../log.ts';
 import { deliverOutbox } from '../mail/deliverOutbox.ts';
 import { disconnectUser } from '../signaling/disconnectUser.ts';
 import { hashPassword, verifyPassword } from './password.ts';
-import { authenticate, clientIp, sessionFor } from './routes.ts';
+import type { Handler } from '../pipeline.ts';
+import { clientIp, signedInUser } from './authenticate.ts';
+import { sessionFor } from './routes.ts';
+import type { Principal } from './tokens.ts';
 import { LoginThrottle } from './throttle.ts';
 
 /** At most this many reset mails per account per window, however often someone asks. */
@@ -26,10 +29,8 @@ const MAX_RESETS_PER_WINDOW = 3;
 const RESET_WINDOW_MINUTES = 15;
 
 /** Changes the password after checking the current one; the calling device gets a fresh session. */
-export async function changePassword(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const principal = await authenticate(request, env, 'account.manage_own');
-  const user = await withDb(env, (db) => ownUser(db, principal.tenantId, principal.userId, principal.actorType));
-  const body = await readJson(request, ChangePasswordRequest);
+export const changePassword: Handler<'bearer', ChangePasswordRequest> = async ({ request, env, ctx, principal, body }) => {
+  const user = await withDb(env, (db) => ownUser(db, principal));
   const subject = { email: user.email, ip: clientIp(request) };
   const throttle = new LoginThrottle(env);
   await withDb(env, (db) => throttle.check(db, subject));
@@ -44,11 +45,10 @@ export async function changePassword(request: Request, env: Env, ctx: ExecutionC
   });
   ctx.waitUntil(deliverSoon(env));
   return json(await sessionFor(env, user, refresh.token));
-}
+};
 
 /** Always 202: whether the account exists is not revealed. */
-export async function requestPasswordReset(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const { email } = await readJson(request, PasswordResetRequest);
+export const requestPasswordReset: Handler<'none', PasswordResetRequest> = async ({ request, env, ctx, body: { email } }) => {
   const queued = await withTransaction(env, async (db) => {
     const user = await findActiveUserByEmail(db, email);
     if (!user || (await recentResetCount(db, user.id, RESET_WINDOW_MINUTES)) >= MAX_RESETS_PER_WINDOW) return false;
@@ -65,11 +65,10 @@ export async function requestPasswordReset(request: Request, env: Env, ctx: Exec
   });
   if (queued) ctx.waitUntil(deliverSoon(env));
   return new Response(null, { status: 202 });
-}
+};
 
 /** Sets a new password with a mailed token; the token works once and signs out every device. */
-export async function confirmPasswordReset(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const body = await readJson(request, PasswordResetConfirmRequest);
+export const confirmPasswordReset: Handler<'none', PasswordResetConfirmRequest> = async ({ request, env, ctx, body }) => {
   const passwordHash = await hashPassword(body.newPassword);
   const reset = await withTransaction(env, async (db) => {
     const claim = await claimPasswordReset(db, body.token);
@@ -84,22 +83,21 @@ export async function confirmPasswordReset(request: Request, env: Env, ctx: Exec
   await disconnectUser(env, reset.tenantId, reset.id, 'password reset');
   ctx.waitUntil(deliverSoon(env));
   return new Response(null, { status: 204 });
-}
+};
 
 /** Revokes every refresh token of the caller; access tokens lapse within their 15 minutes. */
-export async function logoutEverywhere(request: Request, env: Env): Promise<Response> {
-  const principal = await authenticate(request, env, 'account.manage_own');
+export const logoutEverywhere: Handler<'bearer'> = async ({ request, env, principal }) => {
   await withTransaction(env, async (db) => {
-    const user = await ownUser(db, principal.tenantId, principal.userId, principal.actorType);
+    const user = await ownUser(db, principal);
     const revoked = await revokeAllRefreshTokens(db, user.id);
     await recordAudit(db, { tenantId: user.tenantId, actorType: 'user', actorId: user.id, action: 'auth.logout_all', targetType: 'user', targetId: user.id, ip: clientIp(request), details: { revoked } });
   });
   await disconnectUser(env, principal.tenantId, principal.userId, 'signed out everywhere');
   return new Response(null, { status: 204 });
-}
+};
 
-async function ownUser(db: Db, tenantId: string, userId: string, actorType: 'user' | 'api_key'): Promise<UserRow> {
-  if (actorType !== 'user') throw new ApiError(ErrorCode.forbidden, 'this action needs a signed-in user');
+async function ownUser(db: Db, principal: Principal): Promise<UserRow> {
+  const { tenantId, userId } = signedInUser(principal);
   const user = await findActiveUser(db, tenantId, userId);
   if (!user) throw new ApiError(ErrorCode.unauthorized, 'this account is no longer active');
   return user;

@@ -1,25 +1,29 @@
 /** The caller's own address book: colleagues and external numbers, favorites, search. */
-import { assertNever, CreateContactRequest, ErrorCode, UpdateContactRequest, type ContactsResponse, type ContactView } from '@callstack/protocol';
-import type { IRequest } from 'itty-router';
-import { authenticate } from '../auth/routes.ts';
-import type { Principal } from '../auth/tokens.ts';
+import { assertNever, ErrorCode, type ContactsResponse, type ContactView, type CreateContactRequest, type UpdateContactRequest } from '@callstack/protocol';
+import { signedInUser } from '../auth/authenticate.ts';
 import { withDb } from '../db/client.ts';
 import { createContact, deleteContact, listContacts, updateContact } from '../db/contacts.ts';
-import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { json, readJson } from '../http.ts';
+import { json } from '../http.ts';
+import type { Handler } from '../pipeline.ts';
 
-export async function contactsList(request: Request, env: Env): Promise<Response> {
-  const owner = await contactOwner(request, env);
-  const query = new URL(request.url).searchParams;
-  const search = query.get('q')?.trim().slice(0, 100) || undefined;
-  const contacts = await withDb(env, (db) => listContacts(db, owner.tenantId, owner.userId, { search, favoritesOnly: query.get('favorites') === 'true' }));
-  return json({ contacts } satisfies ContactsResponse);
+export interface ContactsQuery {
+  /** Search in name, email and number; empty means no search. */
+  q: string | undefined;
+  favorites: boolean;
 }
 
-export async function contactsCreate(request: Request, env: Env): Promise<Response> {
-  const owner = await contactOwner(request, env);
-  const body = await readJson(request, CreateContactRequest);
+/** Address books belong to people; an API key has none. */
+const NOT_A_PERSON = 'address books belong to signed-in users';
+
+export const contactsList: Handler<'bearer', undefined, ContactsQuery> = async ({ env, principal, query }) => {
+  const owner = signedInUser(principal, NOT_A_PERSON);
+  const contacts = await withDb(env, (db) => listContacts(db, owner.tenantId, owner.userId, { search: query.q || undefined, favoritesOnly: query.favorites }));
+  return json({ contacts } satisfies ContactsResponse);
+};
+
+export const contactsCreate: Handler<'bearer', CreateContactRequest> = async ({ env, principal, body }) => {
+  const owner = signedInUser(principal, NOT_A_PERSON);
   const result = await withDb(env, (db) => createContact(db, owner.tenantId, owner.userId, body));
   switch (result.outcome) {
     case 'created':
@@ -31,12 +35,11 @@ export async function contactsCreate(request: Request, env: Env): Promise<Respon
     default:
       return assertNever(result);
   }
-}
+};
 
-export async function contactsUpdate(request: IRequest, env: Env): Promise<Response> {
-  const owner = await contactOwner(request, env);
-  const body = await readJson(request, UpdateContactRequest);
-  const result = await withDb(env, (db) => updateContact(db, owner.tenantId, owner.userId, request.params.id!, body));
+export const contactsUpdate: Handler<'bearer', UpdateContactRequest> = async ({ env, principal, body, params }) => {
+  const owner = signedInUser(principal, NOT_A_PERSON);
+  const result = await withDb(env, (db) => updateContact(db, owner.tenantId, owner.userId, params.id!, body));
   switch (result.outcome) {
     case 'updated':
       return json(result.contact satisfies ContactView);
@@ -49,19 +52,12 @@ export async function contactsUpdate(request: IRequest, env: Env): Promise<Respo
     default:
       return assertNever(result);
   }
-}
+};
 
-export async function contactsDelete(request: IRequest, env: Env): Promise<Response> {
-  const owner = await contactOwner(request, env);
-  if (!(await withDb(env, (db) => deleteContact(db, owner.tenantId, owner.userId, request.params.id!)))) {
+export const contactsDelete: Handler<'bearer'> = async ({ env, principal, params }) => {
+  const owner = signedInUser(principal, NOT_A_PERSON);
+  if (!(await withDb(env, (db) => deleteContact(db, owner.tenantId, owner.userId, params.id!)))) {
     throw new ApiError(ErrorCode.notFound, 'no such contact');
   }
   return new Response(null, { status: 204 });
-}
-
-/** Address books belong to people; an API key has none. */
-async function contactOwner(request: Request, env: Env): Promise<Principal> {
-  const principal = await authenticate(request, env, 'contacts.manage_own');
-  if (principal.actorType !== 'user') throw new ApiError(ErrorCode.forbidden, 'address books belong to signed-in users');
-  return principal;
-}
+};

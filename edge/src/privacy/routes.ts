@@ -2,10 +2,9 @@
  * Data-protection rights: a user downloads everything held about them (JSON), and an account can
  * be erased by its owner (password again) or an admin. Call records stay for billing, anonymised.
  */
-import { EraseAccountRequest, ErrorCode } from '@callstack/protocol';
-import type { IRequest } from 'itty-router';
+import { ErrorCode, type EraseAccountRequest } from '@callstack/protocol';
 import { verifyPassword } from '../auth/password.ts';
-import { authenticate, clientIp } from '../auth/routes.ts';
+import { clientIp, signedInUser } from '../auth/authenticate.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { recordAudit } from '../db/audit.ts';
 import { listCallHistory } from '../db/callRecords.ts';
@@ -18,14 +17,14 @@ import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { disconnectUser } from '../signaling/disconnectUser.ts';
-import { json, readJson } from '../http.ts';
+import { json } from '../http.ts';
+import type { Handler } from '../pipeline.ts';
 
 /** Calls (and room stays) beyond this many are not personal data worth a bigger export; billing keeps them all. */
 const EXPORT_CALL_LIMIT = 10_000;
 
-export async function exportOwnData(request: Request, env: Env): Promise<Response> {
-  const principal = await signedInUser(request, env);
-  const { tenantId, userId } = principal;
+export const exportOwnData: Handler<'bearer'> = async ({ env, principal }) => {
+  const { tenantId, userId } = signedInUser(principal);
   const data = await withDb(env, async (db) => {
     const profile = await exportProfile(db, tenantId, userId);
     if (!profile) throw new ApiError(ErrorCode.notFound, 'no such user');
@@ -41,22 +40,20 @@ export async function exportOwnData(request: Request, env: Env): Promise<Respons
     };
   });
   return json(data, 200, { 'content-disposition': `attachment; filename="callstack-export-${userId}.json"` });
-}
+};
 
-export async function eraseOwnAccount(request: Request, env: Env): Promise<Response> {
-  const principal = await signedInUser(request, env);
-  const { password } = await readJson(request, EraseAccountRequest);
-  const user = await withDb(env, (db) => findActiveUser(db, principal.tenantId, principal.userId));
+export const eraseOwnAccount: Handler<'bearer', EraseAccountRequest> = async ({ request, env, principal, body: { password } }) => {
+  const { tenantId, userId } = signedInUser(principal);
+  const user = await withDb(env, (db) => findActiveUser(db, tenantId, userId));
   if (!user || !(await verifyPassword(password, user.passwordHash))) throw new ApiError(ErrorCode.invalidCredentials, 'the password is wrong');
-  await erase(request, env, principal, principal.userId);
+  await erase(request, env, principal, userId);
   return new Response(null, { status: 204 });
-}
+};
 
-export async function eraseUserByAdmin(request: IRequest, env: Env): Promise<Response> {
-  const principal = await authenticate(request, env, 'users.manage');
-  await erase(request, env, principal, request.params.id!);
+export const eraseUserByAdmin: Handler<'bearer'> = async ({ request, env, principal, params }) => {
+  await erase(request, env, principal, params.id!);
   return new Response(null, { status: 204 });
-}
+};
 
 async function erase(request: Request, env: Env, actor: Principal, userId: string): Promise<void> {
   await withTransaction(env, async (db) => {
@@ -67,10 +64,4 @@ async function erase(request: Request, env: Env, actor: Principal, userId: strin
     await recordAudit(db, { tenantId: actor.tenantId, actorType: actor.actorType, actorId: actor.userId, action: 'user.erased', targetType: 'user', targetId: userId, ip: actor.userId === userId ? null : clientIp(request) });
   });
   await disconnectUser(env, actor.tenantId, userId, 'account erased');
-}
-
-async function signedInUser(request: Request, env: Env): Promise<Principal> {
-  const principal = await authenticate(request, env, 'account.manage_own');
-  if (principal.actorType !== 'user') throw new ApiError(ErrorCode.forbidden, 'this action needs a signed-in user');
-  return principal;
 }

@@ -6,8 +6,7 @@
  * tenant's the caller may not see is `forbidden`. Downloads are audited.
  */
 import { can, ErrorCode, presignUrl, s3ObjectUrl, type RecordingsResponse, type RecordingView } from '@callstack/protocol';
-import type { IRequest } from 'itty-router';
-import { authenticate, clientIp } from '../auth/routes.ts';
+import { clientIp } from '../auth/authenticate.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { recordAudit } from '../db/audit.ts';
 import { withDb } from '../db/client.ts';
@@ -16,25 +15,21 @@ import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
+import type { Handler } from '../pipeline.ts';
 import { fetchRecordingFile, NodeUnreachable } from '../rooms/control.ts';
 
 const PRESIGNED_SECONDS = 300;
 
-export async function recordingsList(request: Request, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'recordings.read_own');
+export const recordingsList: Handler<'bearer'> = async ({ env, principal: actor }) => {
   const recordings = await withDb(env, (db) => listRecordings(db, actor.tenantId, visibility(actor)));
   return json({ recordings } satisfies RecordingsResponse);
-}
+};
 
-export async function recordingGet(request: IRequest, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'recordings.read_own');
-  return json(await withDb(env, (db) => visibleRecording(db, actor, request.params.id!)));
-}
+export const recordingGet: Handler<'bearer'> = async ({ env, principal: actor, params }) => json(await withDb(env, (db) => visibleRecording(db, actor, params.id!)));
 
-export async function recordingTrackFile(request: IRequest, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'recordings.read_own');
-  const recordingId = request.params.id!;
-  const trackId = request.params.trackId!;
+export const recordingTrackFile: Handler<'bearer'> = async ({ request, env, principal: actor, params }) => {
+  const recordingId = params.id!;
+  const trackId = params.trackId!;
   const file = await withDb(env, async (db) => {
     const recording = await visibleRecording(db, actor, recordingId);
     const track = recording.tracks.find((t) => t.trackId === trackId);
@@ -71,7 +66,7 @@ export async function recordingTrackFile(request: IRequest, env: Env): Promise<R
       'cache-control': 'no-store',
     },
   });
-}
+};
 
 function visibility(actor: Principal): Visibility {
   return { userId: actor.userId, readAll: can(actor.role, 'recordings.read_all') };

@@ -1,46 +1,47 @@
 /**
  * WebSocket upgrades: `GET /api/signaling` lands on the user's hub, `GET /api/presence` on one
  * presence shard of the tenant. Browsers cannot set headers on a WebSocket, so the access token
- * comes in the query; the Durable Object gets the proven identity in trusted headers.
+ * comes in the query (the pipeline verifies it); the Durable Object gets the proven identity in
+ * trusted headers.
  */
-import { ErrorCode } from '@callstack/protocol';
-import { verifyAccessToken } from '../auth/tokens.ts';
-import type { Env } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ErrorCode, Text } from '@callstack/protocol';
+import * as v from 'valibot';
+import type { Principal } from '../auth/tokens.ts';
 import { config } from '../config.ts';
+import { ApiError } from '../errors.ts';
 import { identityHeaders } from '../objects/identity.ts';
 import { presenceShard, userHub } from '../objects/stubs.ts';
+import type { Handler, QueryParameter } from '../pipeline.ts';
 import { shardIndex, watcherKey } from '../presence/shards.ts';
 
-const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** The query of both upgrades: the access token and the device's stable id. */
+export const SOCKET_QUERY = {
+  token: { schema: v.optional(Text({ max: 4096 })), description: 'access token' },
+  device: {
+    schema: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -'))),
+    description: 'stable device id (1-64 of A-Z a-z 0-9 _ -); a presence watcher keeps its shard with it',
+  },
+} satisfies Record<string, QueryParameter>;
 
-export async function connectSignaling(request: Request, env: Env): Promise<Response> {
-  const { identity, headers } = await authenticateSocket(request, env);
+type SocketQuery = { token: string | undefined; device: string | undefined };
+
+export const connectSignaling: Handler<'query_token', undefined, SocketQuery> = ({ request, principal, query, env }) => {
+  const { identity, headers } = forward(request, principal, query.device);
   return userHub(env, identity.tenantId, identity.userId).fetch(request.url, { headers });
-}
+};
 
-export async function connectPresence(request: Request, env: Env): Promise<Response> {
-  const { identity, headers, deviceRequested } = await authenticateSocket(request, env);
+export const connectPresence: Handler<'query_token', undefined, SocketQuery> = ({ request, principal, query, env }) => {
+  const { identity, headers } = forward(request, principal, query.device);
   // A device keeps its shard across reconnects; anonymous watchers spread at random.
-  const key = deviceRequested ? watcherKey(identity.userId, identity.deviceId) : identity.deviceId;
+  const key = query.device !== undefined ? watcherKey(identity.userId, identity.deviceId) : identity.deviceId;
   const shard = shardIndex(key, config(env).presence.shards);
   return presenceShard(env, identity.tenantId, shard).fetch(request.url, { headers });
-}
+};
 
-async function authenticateSocket(request: Request, env: Env) {
-  if (request.headers.get('Upgrade') !== 'websocket') {
-    throw new ApiError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
-  }
-  const url = new URL(request.url);
-  const token = url.searchParams.get('token');
-  if (!token) throw new ApiError(ErrorCode.unauthorized, 'missing access token');
-  const principal = await verifyAccessToken(env, token);
-  const requestedDevice = url.searchParams.get('device');
-  if (requestedDevice !== null && !DEVICE_ID.test(requestedDevice)) {
-    throw new ApiError(ErrorCode.badRequest, 'device must be 1-64 characters of A-Z a-z 0-9 _ -');
-  }
+function forward(request: Request, principal: Principal, device: string | undefined) {
+  if (request.headers.get('Upgrade') !== 'websocket') throw new ApiError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
   const headers = new Headers(request.headers);
-  const identity = { ...principal, deviceId: requestedDevice ?? crypto.randomUUID() };
+  const identity = { tenantId: principal.tenantId, userId: principal.userId, displayName: principal.displayName, deviceId: device ?? crypto.randomUUID() };
   for (const [name, value] of Object.entries(identityHeaders(identity))) headers.set(name, value);
-  return { identity, headers, deviceRequested: requestedDevice !== null };
+  return { identity, headers };
 }

@@ -3,8 +3,7 @@
  * rotated by the owner or an admin, the new password shown exactly once.
  */
 import { ErrorCode, type RevealedSipCredentials, type SipCredentialsView } from '@callstack/protocol';
-import type { IRequest } from 'itty-router';
-import { authenticate, clientIp } from '../auth/routes.ts';
+import { clientIp, signedInUser } from '../auth/authenticate.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { recordAudit } from '../db/audit.ts';
 import { withDb, withTransaction, type Db } from '../db/client.ts';
@@ -14,6 +13,7 @@ import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
+import type { Handler } from '../pipeline.ts';
 import { newSipPassword, newSipUsername, sipHa1 } from './credentials.ts';
 
 /** Gives the user a new SIP password (and a username on first use); returns it in the clear once. */
@@ -26,23 +26,15 @@ export async function provisionSipCredentials(db: Db, env: Env, owner: { tenantI
   return { ...view, password };
 }
 
-export async function ownSipCredentials(request: Request, env: Env): Promise<Response> {
-  const principal = await authenticate(request, env, 'account.manage_own');
+export const ownSipCredentials: Handler<'bearer'> = async ({ env, principal }) => {
   const credentials = await withDb(env, (db) => findSipCredentials(db, principal.tenantId, principal.userId));
   if (!credentials) throw new ApiError(ErrorCode.notFound, 'no SIP credentials yet: generate them');
   return json(credentials satisfies SipCredentialsView);
-}
+};
 
-export async function rotateOwnSipCredentials(request: Request, env: Env): Promise<Response> {
-  const principal = await authenticate(request, env, 'account.manage_own');
-  if (principal.actorType !== 'user') throw new ApiError(ErrorCode.forbidden, 'this action needs a signed-in user');
-  return rotate(request, env, principal, principal.userId);
-}
+export const rotateOwnSipCredentials: Handler<'bearer'> = ({ request, env, principal }) => rotate(request, env, principal, signedInUser(principal).userId);
 
-export async function rotateUserSipCredentials(request: IRequest, env: Env): Promise<Response> {
-  const principal = await authenticate(request, env, 'users.manage');
-  return rotate(request, env, principal, request.params.id!);
-}
+export const rotateUserSipCredentials: Handler<'bearer'> = ({ request, env, principal, params }) => rotate(request, env, principal, params.id!);
 
 async function rotate(request: Request, env: Env, actor: Principal, userId: string): Promise<Response> {
   const revealed = await withTransaction(env, async (db) => {

@@ -4,20 +4,20 @@
  * not found (404), and every change is audited with actor, target and IP.
  */
 import {
-  AcceptInviteRequest,
+  ErrorCode,
+  type AcceptInviteRequest,
   ChangeRoleRequest,
   CreateApiKeyRequest,
-  CreateInviteRequest,
-  ErrorCode,
-  SignupRequest,
+  type CreateInviteRequest,
+  type SignupRequest,
   type AdminUsersResponse,
   type CreatedApiKey,
   type InviteResponse,
   type UserView,
 } from '@callstack/protocol';
-import type { IRequest } from 'itty-router';
 import { hashPassword } from '../auth/password.ts';
-import { authenticate, clientIp, sessionFor } from '../auth/routes.ts';
+import { clientIp } from '../auth/authenticate.ts';
+import { sessionFor } from '../auth/routes.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { withDb, withTransaction, type Db } from '../db/client.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../db/apiKeys.ts';
@@ -30,10 +30,11 @@ import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { disconnectUser } from '../signaling/disconnectUser.ts';
 import { provisionSipCredentials } from '../sip/routes.ts';
-import { json, readJson } from '../http.ts';
+import { json } from '../http.ts';
+import type { Handler } from '../pipeline.ts';
+import type * as v from 'valibot';
 
-export async function signup(request: Request, env: Env): Promise<Response> {
-  const body = await readJson(request, SignupRequest);
+export const signup: Handler<'none', SignupRequest> = async ({ request, env, body }) => {
   const passwordHash = await hashPassword(body.password);
   const session = await withTransaction(env, async (db) => {
     const tenant = await createTenant(db, body.organisation);
@@ -45,11 +46,9 @@ export async function signup(request: Request, env: Env): Promise<Response> {
     }));
   });
   return json(await sessionFor(env, session.user, session.refreshToken), 201);
-}
+};
 
-export async function inviteUser(request: Request, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'invites.create');
-  const body = await readJson(request, CreateInviteRequest);
+export const inviteUser: Handler<'bearer', CreateInviteRequest> = async ({ request, env, principal: actor, body }) => {
   const invite = await withTransaction(env, async (db) => {
     const created = await createInvite(db, { tenantId: actor.tenantId, email: body.email, role: body.role, invitedBy: actorUserId(actor) });
     await audit(db, request, actor, { action: 'invite.created', targetType: 'invite', targetId: created.id, details: { email: body.email, role: body.role } });
@@ -57,10 +56,9 @@ export async function inviteUser(request: Request, env: Env): Promise<Response> 
   });
   const url = new URL(`/invite#${invite.token}`, request.url).toString();
   return json({ id: invite.id, email: body.email, role: body.role, expiresAt: invite.expiresAt.toISOString(), token: invite.token, url } satisfies InviteResponse, 201);
-}
+};
 
-export async function acceptInvite(request: Request, env: Env): Promise<Response> {
-  const body = await readJson(request, AcceptInviteRequest);
+export const acceptInvite: Handler<'none', AcceptInviteRequest> = async ({ request, env, body }) => {
   const passwordHash = await hashPassword(body.password);
   const session = await withTransaction(env, async (db) => {
     const claim = await claimInvite(db, body.token);
@@ -74,18 +72,15 @@ export async function acceptInvite(request: Request, env: Env): Promise<Response
     }));
   });
   return json(await sessionFor(env, session.user, session.refreshToken), 201);
-}
+};
 
-export async function adminUsers(request: Request, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'users.read_all');
+export const adminUsers: Handler<'bearer'> = async ({ env, principal: actor }) => {
   const users = await withDb(env, (db) => listAllUsers(db, actor.tenantId));
   return json({ users } satisfies AdminUsersResponse);
-}
+};
 
-export async function setRole(request: IRequest, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'users.manage');
-  const { role } = await readJson(request, ChangeRoleRequest);
-  const userId = request.params.id!;
+export const setRole: Handler<'bearer', v.InferOutput<typeof ChangeRoleRequest>> = async ({ request, env, principal: actor, body: { role }, params }) => {
+  const userId = params.id!;
   await withTransaction(env, async (db) => {
     const change = await changeRole(db, actor.tenantId, userId, role);
     if (change.outcome === 'not_found') throw new ApiError(ErrorCode.notFound, 'no such user');
@@ -93,11 +88,10 @@ export async function setRole(request: IRequest, env: Env): Promise<Response> {
     await audit(db, request, actor, { action: 'user.role_changed', targetType: 'user', targetId: userId, details: { from: change.previous, to: role } });
   });
   return new Response(null, { status: 204 });
-}
+};
 
-export async function deactivate(request: IRequest, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'users.manage');
-  const userId = request.params.id!;
+export const deactivate: Handler<'bearer'> = async ({ request, env, principal: actor, params }) => {
+  const userId = params.id!;
   await withTransaction(env, async (db) => {
     const result = await deactivateUser(db, actor.tenantId, userId);
     if (result.outcome === 'not_found') throw new ApiError(ErrorCode.notFound, 'no such active user');
@@ -106,50 +100,41 @@ export async function deactivate(request: IRequest, env: Env): Promise<Response>
   });
   await disconnectUser(env, actor.tenantId, userId, 'account deactivated');
   return new Response(null, { status: 204 });
-}
+};
 
-export async function createKey(request: Request, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'api_keys.manage');
-  const body = await readJson(request, CreateApiKeyRequest);
+export const createKey: Handler<'bearer', v.InferOutput<typeof CreateApiKeyRequest>> = async ({ request, env, principal: actor, body }) => {
   const created = await withTransaction(env, async (db) => {
     const key = await createApiKey(db, { tenantId: actor.tenantId, name: body.name, role: body.role, createdBy: actorUserId(actor) });
     await audit(db, request, actor, { action: 'api_key.created', targetType: 'api_key', targetId: key.view.id, details: { name: body.name, role: body.role } });
     return key;
   });
   return json({ ...created.view, key: created.key } satisfies CreatedApiKey, 201);
-}
+};
 
-export async function listKeys(request: Request, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'api_keys.manage');
-  return json({ keys: await withDb(env, (db) => listApiKeys(db, actor.tenantId)) });
-}
+export const listKeys: Handler<'bearer'> = async ({ env, principal: actor }) => json({ keys: await withDb(env, (db) => listApiKeys(db, actor.tenantId)) });
 
-export async function revokeKey(request: IRequest, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'api_keys.manage');
-  const keyId = request.params.id!;
+export const revokeKey: Handler<'bearer'> = async ({ request, env, principal: actor, params }) => {
+  const keyId = params.id!;
   await withTransaction(env, async (db) => {
     if (!(await revokeApiKey(db, actor.tenantId, keyId))) throw new ApiError(ErrorCode.notFound, 'no such API key');
     await audit(db, request, actor, { action: 'api_key.revoked', targetType: 'api_key', targetId: keyId });
   });
   return new Response(null, { status: 204 });
-}
+};
 
-export async function auditLog(request: Request, env: Env): Promise<Response> {
-  const actor = await authenticate(request, env, 'audit.read');
-  const query = new URL(request.url).searchParams;
-  const limit = Math.min(200, Math.max(1, Number(query.get('limit') ?? 50) || 50));
-  const before = query.get('before');
-  if (before !== null && !/^\d{1,18}$/.test(before)) throw new ApiError(ErrorCode.badRequest, 'before must be an entry id');
+export const auditLog: Handler<'bearer', undefined, AuditQuery> = async ({ env, principal: actor, query }) => {
   const entries = await withDb(env, (db) =>
-    listAudit(db, actor.tenantId, {
-      action: query.get('action') ?? undefined,
-      actorId: query.get('actor') ?? undefined,
-      targetId: query.get('target') ?? undefined,
-      before: before ?? undefined,
-      limit,
-    }),
+    listAudit(db, actor.tenantId, { action: query.action, actorId: query.actor, targetId: query.target, before: query.before, limit: query.limit }),
   );
   return json({ entries });
+};
+
+export interface AuditQuery {
+  action: string | undefined;
+  actor: string | undefined;
+  target: string | undefined;
+  before: string | undefined;
+  limit: number;
 }
 
 /**

@@ -1,0 +1,249 @@
+/**
+ * The one request pipeline of the REST API. Each route (routes.ts) declares how its caller
+ * authenticates, the permission it needs, and the schemas of its body, query and path; the
+ * pipeline does all of it once, in this order, before the handler runs:
+ *
+ *   1. path parameters and query (each a clean `Text` unless the route says otherwise) -> 400
+ *   2. body: `Content-Type: application/json` (415), at most 16 KiB in bytes (413), UTF-8 and
+ *      JSON (400); read before authenticating because node signatures cover the raw bytes
+ *   3. authentication by the route's scheme (401) and its permission (403)
+ *   4. the body against its schema (400, naming the first failing field)
+ *
+ * The handler receives typed `principal`, `body`, `query` and `params`. This is also where
+ * hostile input stops: nothing reaches a handler (or Postgres) that its schemas did not accept.
+ */
+import { describeIssues, ErrorCode, Text, verifyControlSignature, verifyNodeRegistration, CONTROL_SIGNATURE_HEADER } from '@callstack/protocol';
+import type { IRequest } from 'itty-router';
+import * as v from 'valibot';
+import { authenticate } from './auth/authenticate.ts';
+import { authorize, type Permission } from './auth/permissions.ts';
+import { verifyAccessToken, type Principal } from './auth/tokens.ts';
+import { config } from './config.ts';
+import type { Env } from './env.ts';
+import { ApiError } from './errors.ts';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/**
+ * How a caller proves who they are: a bearer access token or API key; a refresh token in the body;
+ * an access token in the query (WebSocket upgrades, where browsers cannot set headers); a media
+ * node's signature over the body (`t=,v1=` registrations, `t=,n=,v1=` events).
+ */
+export type RouteAuth = 'none' | 'bearer' | 'refresh_token' | 'query_token' | 'node_registration' | 'node_event';
+
+/** A media node's signed event: its nonce, which the room refuses to see twice (replays). */
+export interface NodeEventCaller {
+  nonce: string;
+}
+
+/** What authentication proves: a user or API key; a node event's nonce; nothing more for the rest. */
+type PrincipalOf<A extends RouteAuth> = A extends 'bearer' | 'query_token' ? Principal : A extends 'node_event' ? NodeEventCaller : null;
+
+/** A query parameter: its schema (input is the raw string, or undefined when absent) and its description. */
+export interface QueryParameter<T = unknown> {
+  schema: v.GenericSchema<string | undefined, T>;
+  description: string;
+}
+type QuerySpec = Record<string, QueryParameter>;
+type QueryOf<Q extends QuerySpec | undefined> = Q extends QuerySpec ? { [K in keyof Q]: v.InferOutput<Q[K]['schema']> } : Record<string, never>;
+type BodyOf<B extends v.GenericSchema | undefined> = B extends v.GenericSchema ? v.InferOutput<B> : undefined;
+
+export interface RouteInput<A extends RouteAuth, B extends v.GenericSchema | undefined, Q extends QuerySpec | undefined> {
+  request: IRequest;
+  env: Env;
+  ctx: ExecutionContext;
+  principal: PrincipalOf<A>;
+  body: BodyOf<B>;
+  query: QueryOf<Q>;
+  /** Path parameters (`:id`), each a clean Text of 1-128 characters. */
+  params: Record<string, string>;
+}
+
+interface RouteBase<A extends RouteAuth, B extends v.GenericSchema | undefined, Q extends QuerySpec | undefined> {
+  method: Method;
+  /** itty-router pattern; `:name` segments become OpenAPI path parameters. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: A;
+  body?: B;
+  query?: Q;
+  /** The success answer: status, and the schema of its JSON body when it has one. */
+  success: { status: number; schema?: v.GenericSchema; description?: string };
+  /** Refusals of the handler itself, beyond what the pipeline answers (described in OpenAPI). */
+  errors?: ErrorCode[];
+  handler: (input: RouteInput<A, B, Q>) => Promise<Response> | Response;
+}
+
+/**
+ * A handler as a module declares it, typed by its route's scheme and body type (the schema's
+ * output); routes.ts binds it to its schemas.
+ */
+export type Handler<A extends RouteAuth, Body = undefined, Query = Record<string, never>> = (input: {
+  request: IRequest;
+  env: Env;
+  ctx: ExecutionContext;
+  principal: PrincipalOf<A>;
+  body: Body;
+  query: Query;
+  params: Record<string, string>;
+}) => Promise<Response> | Response;
+
+/** Bearer routes must name their permission; WebSocket routes may (every role may connect). */
+export type RouteDefinition<A extends RouteAuth, B extends v.GenericSchema | undefined, Q extends QuerySpec | undefined> = RouteBase<A, B, Q> &
+  (A extends 'bearer' ? { permission: Permission } : A extends 'query_token' ? { permission?: Permission } : { permission?: never });
+
+/** A route as the router and the OpenAPI generator see it. */
+export interface RouteSpec {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  auth: RouteAuth;
+  permission?: Permission;
+  body?: v.GenericSchema;
+  query?: QuerySpec;
+  pathParameters: string[];
+  success: { status: number; schema?: v.GenericSchema; description?: string };
+  errors: ErrorCode[];
+  serve: (request: IRequest, env: Env, ctx: ExecutionContext) => Promise<Response>;
+}
+
+const MAX_JSON_BODY_BYTES = 16 * 1024;
+const PathParameter = Text({ min: 1, max: 128 });
+
+/** Declares a route; the handler's input is typed by the declaration. */
+export function route<A extends RouteAuth, B extends v.GenericSchema | undefined = undefined, Q extends QuerySpec | undefined = undefined>(
+  definition: RouteDefinition<A, B, Q>,
+): RouteSpec {
+  const pathParameters = [...definition.path.matchAll(/:([A-Za-z_]\w*)/g)].map((match) => match[1]!);
+  const querySchema = definition.query && v.object(Object.fromEntries(Object.entries(definition.query).map(([name, parameter]) => [name, parameter.schema])));
+  return {
+    method: definition.method,
+    path: definition.path,
+    summary: definition.summary,
+    tag: definition.tag,
+    auth: definition.auth,
+    permission: definition.permission,
+    body: definition.body,
+    query: definition.query,
+    pathParameters,
+    success: definition.success,
+    errors: definition.errors ?? [],
+    serve: async (request, env, ctx) => {
+      const params = parseParams(request, pathParameters);
+      const query = querySchema ? parseQuery(request, querySchema) : {};
+      const raw = definition.body || isNodeAuth(definition.auth) ? await readBodyText(request) : '';
+      const principal = await authenticateCaller(definition, request, env, raw);
+      const body = definition.body ? parseJson(definition.body, raw) : undefined;
+      return definition.handler({ request, env, ctx, principal, body, query, params } as RouteInput<A, B, Q>);
+    },
+  };
+}
+
+function isNodeAuth(auth: RouteAuth): boolean {
+  return auth === 'node_registration' || auth === 'node_event';
+}
+
+function parseParams(request: IRequest, names: string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const name of names) {
+    const result = v.safeParse(PathParameter, request.params[name]);
+    if (!result.success) throw new ApiError(ErrorCode.badRequest, `${name}: ${result.issues[0]?.message ?? 'invalid'}`);
+    params[name] = result.output;
+  }
+  return params;
+}
+
+function parseQuery(request: Request, schema: v.GenericSchema): unknown {
+  const search = new URL(request.url).searchParams;
+  const input: Record<string, string> = {};
+  // The first value of a repeated parameter counts, as URLSearchParams.get would return.
+  for (const [name, value] of search) if (!(name in input)) input[name] = value;
+  const result = v.safeParse(schema, input);
+  if (!result.success) throw new ApiError(ErrorCode.badRequest, describeIssues(result.issues));
+  return result.output;
+}
+
+/** The body as text: JSON by its Content-Type, at most 16 KiB of UTF-8 bytes. */
+async function readBodyText(request: Request): Promise<string> {
+  const type = request.headers.get('content-type');
+  const mediaType = type?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') throw new ApiError(ErrorCode.unsupportedMediaType, 'send the body as application/json');
+  const declared = Number(request.headers.get('content-length'));
+  if (declared > MAX_JSON_BODY_BYTES) throw new ApiError(ErrorCode.messageTooLarge, `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`);
+  const bytes = await request.arrayBuffer();
+  if (bytes.byteLength > MAX_JSON_BODY_BYTES) throw new ApiError(ErrorCode.messageTooLarge, `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError(ErrorCode.badRequest, 'request body is not valid UTF-8');
+  }
+}
+
+function parseJson<S extends v.GenericSchema>(schema: S, text: string): v.InferOutput<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ApiError(ErrorCode.badRequest, 'request body is not valid JSON');
+  }
+  const result = v.safeParse(schema, json);
+  if (!result.success) throw new ApiError(ErrorCode.badRequest, describeIssues(result.issues));
+  return result.output;
+}
+
+async function authenticateCaller(route: { auth: RouteAuth; permission?: Permission }, request: Request, env: Env, body: string): Promise<Principal | NodeEventCaller | null> {
+  switch (route.auth) {
+    case 'none':
+    case 'refresh_token':
+      return null;
+    case 'bearer':
+      return authenticate(request, env, route.permission!);
+    case 'query_token': {
+      const token = new URL(request.url).searchParams.get('token');
+      if (!token) throw new ApiError(ErrorCode.unauthorized, 'missing access token');
+      const principal = await verifyAccessToken(env, token);
+      if (route.permission) authorize(principal, route.permission);
+      return principal;
+    }
+    case 'node_registration': {
+      const check = await verifyNodeRegistration(nodeSecret(env), request.headers.get(CONTROL_SIGNATURE_HEADER), body);
+      if (!check.ok) throw new ApiError(check.code, check.message);
+      return null;
+    }
+    case 'node_event': {
+      const url = new URL(request.url);
+      const check = await verifyControlSignature(nodeSecret(env), request.headers.get(CONTROL_SIGNATURE_HEADER), { method: request.method, path: url.pathname + url.search, body });
+      if (!check.ok) throw new ApiError(check.code, check.message);
+      return { nonce: check.nonce };
+    }
+    default:
+      return route.auth satisfies never;
+  }
+}
+
+function nodeSecret(env: Env): string {
+  const secret = config(env).mediaControlSecret;
+  if (!secret) throw new ApiError(ErrorCode.unauthorized, 'node requests are not configured on this edge');
+  return secret;
+}
+
+/** Query parameters shared by list routes. */
+export const queryParameters = {
+  /** A page size of 1 to `max`, `fallback` when absent. */
+  limit: (max: number, fallback: number): QueryParameter<number> => ({
+    schema: v.optional(
+      v.pipe(v.string(), v.regex(/^\d{1,4}$/, `must be a whole number from 1 to ${max}`), v.transform(Number), v.minValue(1, `must be from 1 to ${max}`), v.maxValue(max, `must be from 1 to ${max}`)),
+      String(fallback),
+    ),
+    description: `1-${max}, default ${fallback}`,
+  }),
+  /** Optional free text (clean, NFC), at most `max` characters. */
+  text: (max: number, description: string): QueryParameter<string | undefined> => ({ schema: v.optional(Text({ max })), description }),
+  /** `true` or absent. */
+  flag: (description: string): QueryParameter<boolean> => ({
+    schema: v.pipe(v.optional(v.picklist(['true', 'false'], 'must be true or false')), v.transform((value) => value === 'true')),
+    description,
+  }),
+};
