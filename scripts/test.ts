@@ -2,23 +2,27 @@
  * `npm test`: every check of the project, in order, with one closing line `N passed, N failed`.
  *
  *   1. type-check and lint
- *   2. unit tests: protocol, web, infra-cdk, media-fleet (Node; builds the mediasoup worker once),
- *      edge (in workerd, vitest-pool-workers)
+ *   2. unit tests: scripts, protocol, web, infra-cdk, media-fleet (Node; builds the mediasoup
+ *      worker once), edge (in workerd, vitest-pool-workers)
  *   3. a real stack: PostgreSQL, the Neon relay, coturn, the edge under wrangler dev, one media node
  *   4. integration tests (Node clients) and end-to-end tests (Chromium) against that stack
+ *
+ * Each suite's test files are every `*.test.ts` under its folders, at any depth; before anything
+ * runs, a test file in no suite's folder (or in two) fails the run (rule: tests/README.md).
  *
  * Arguments narrow the run to suites by name: `npm test -- integration e2e`.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { startCoturn } from './lib/coturn.ts';
 import { startMailSink } from './lib/mailSink.ts';
 import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
 import { startPostgres } from './lib/postgres.ts';
 import { ensureDir } from './lib/processes.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge } from './lib/stack.ts';
+import { claimTestFiles, findTestFiles } from './lib/testFiles.ts';
 
 interface Counts {
   passed: number;
@@ -28,80 +32,67 @@ interface Counts {
 interface Suite {
   name: string;
   needsStack: boolean;
-  /** `only`: run just the test files whose name contains it (`npm test -- e2e:conference`). */
-  run(env: NodeJS.ProcessEnv, only?: string): Promise<Counts>;
+  /** Folders whose `*.test.ts` files, at any depth, are this suite's; none for a command. */
+  roots: string[];
+  /** `files`: the suite's test files, narrowed by `npm test -- suite:part-of-name`. */
+  run(env: NodeJS.ProcessEnv, files: string[]): Promise<Counts>;
 }
 
 const TMP = join(ROOT, '.tmp', 'test');
 rmSync(TMP, { recursive: true, force: true });
 const LOGS = ensureDir(join(TMP, 'logs'));
 
-const nodeTests = (name: string, files: string | string[], options: { needsStack?: boolean; concurrency?: number } = {}): Suite => ({
+const nodeTests = (name: string, roots: string[], options: { needsStack?: boolean } = {}): Suite => ({
   name,
   needsStack: options.needsStack ?? false,
-  run: async (env, only) => {
-    const tap = join(TMP, `${name}.tap`);
-    const testFiles = [files].flat().flatMap(expand).filter((file) => !only || file.slice(file.lastIndexOf('/') + 1).includes(only));
-    if (testFiles.length === 0) {
-      console.error(`no test files match ${[files].flat().join(' ')}`);
-      return { passed: 0, failed: 1 };
-    }
-    const code = await exec(
-      process.execPath,
-      [
-        '--import', 'tsx', '--test',
-        `--test-concurrency=${options.concurrency ?? 1}`,
-        '--test-reporter=spec', '--test-reporter-destination=stdout',
-        '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-        ...testFiles,
-      ],
-      env,
-    );
-    return countTap(tap, code);
-  },
+  roots,
+  run: (env, files) => runNodeTests(name, files, env),
 });
 
 const command = (name: string, cmd: string, args: string[]): Suite => ({
   name,
   needsStack: false,
+  roots: [],
   run: async (env) => ((await exec(cmd, args, env)) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 }),
 });
 
 const SUITES: Suite[] = [
   command('typecheck', 'npm', ['run', '--silent', 'typecheck']),
   command('lint', 'npm', ['run', '--silent', 'lint']),
-  nodeTests('protocol', 'protocol/src/*.test.ts'),
-  nodeTests('web', ['web/src/*.test.ts', 'web/src/*/*.test.ts']),
-  nodeTests('infra-cdk', 'infra-cdk/test/*.test.ts'),
+  nodeTests('scripts', ['scripts']),
+  nodeTests('protocol', ['protocol/src']),
+  nodeTests('web', ['web/src']),
+  nodeTests('infra-cdk', ['infra-cdk/test']),
   {
     // The mediasoup worker is built from Debian's libraries once per version (cached outside
     // the checkout; about 5 min cold on 2 cores, under a second cached).
     name: 'media-fleet',
     needsStack: false,
-    run: async (env, only) => {
+    roots: ['media-fleet/src', 'media-fleet/test'],
+    run: async (env, files) => {
       if ((await exec('npm', ['run', '--silent', 'build:worker', '-w', 'media-fleet'], env)) !== 0) return { passed: 0, failed: 1 };
-      return nodeTests('media-fleet-tests', ['media-fleet/src/*.test.ts', 'media-fleet/test/*.test.ts']).run(env, only);
+      return runNodeTests('media-fleet', files, env);
     },
   },
   {
+    // vitest picks its files by its own `include` (edge/vitest.config.ts, `test/**/*.test.ts`):
+    // it is handed the claimed files as filters, and a claimed file it did not run is a failure.
     name: 'edge',
     needsStack: false,
-    run: async (env) => {
+    roots: ['edge/test'],
+    run: async (env, files) => {
       const report = join(TMP, 'edge-vitest.json');
       const code = await exec(
         join(ROOT, 'node_modules/.bin/vitest'),
-        ['run', '--root', 'edge', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+        ['run', '--root', 'edge', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...files.map((file) => relative('edge', file))],
         env,
       );
-      return countVitest(report, code);
+      return countVitest(report, code, files);
     },
   },
-  nodeTests('integration', 'tests/integration/*.test.ts', { needsStack: true }),
-  nodeTests('e2e', 'tests/e2e/*.test.ts', { needsStack: true }),
+  nodeTests('integration', ['tests/integration'], { needsStack: true }),
+  nodeTests('e2e', ['tests/e2e'], { needsStack: true }),
 ];
-
-// The edge's wrangler.toml serves web/dist: every suite that loads it needs the build.
-buildWeb();
 
 // `suite` or `suite:part-of-a-file-name`, e.g. `npm test -- integration:rooms e2e`.
 const selected = new Map(process.argv.slice(2).map((arg) => [arg.split(':')[0]!, arg.split(':')[1]]));
@@ -110,13 +101,34 @@ const totals: Counts = { passed: 0, failed: 0 };
 const stops: (() => Promise<void>)[] = [];
 const results: string[] = [];
 
+// Checked on every run, narrowed or not: a test file no suite runs must not go unnoticed.
+const claims = claimTestFiles(findTestFiles(ROOT), Object.fromEntries(SUITES.map((suite) => [suite.name, suite.roots])));
+const unknown = [...selected.keys()].filter((name) => !SUITES.some((suite) => suite.name === name));
+const problems = [...claims.problems, ...unknown.map((name) => `no suite is named ${name} (suites: ${SUITES.map((suite) => suite.name).join(', ')})`)];
+if (problems.length) {
+  console.error(`\n━━ test files ━━\n${problems.join('\n')}\n(where tests live: tests/README.md)`);
+  totals.failed += problems.length;
+  results.push(`${'test files'.padEnd(12)} 0 passed, ${problems.length} failed`);
+}
+
+// The edge's wrangler.toml serves web/dist: every suite that loads it needs the build.
+buildWeb();
+
 try {
   let stackEnv: NodeJS.ProcessEnv | undefined;
   for (const suite of suites) {
-    if (suite.needsStack && !stackEnv) stackEnv = await startStack();
     console.log(`\n━━ ${suite.name} ━━`);
+    const only = selected.get(suite.name);
+    const files = (claims.bySuite.get(suite.name) ?? []).filter((file) => !only || file.slice(file.lastIndexOf('/') + 1).includes(only));
+    if (suite.roots.length && files.length === 0) {
+      console.error(`no test files${only ? ` named *${only}*` : ''} under ${suite.roots.join(', ')}`);
+      totals.failed += 1;
+      results.push(`${suite.name.padEnd(12)} 0 passed, 1 failed`);
+      continue;
+    }
+    if (suite.needsStack && !stackEnv) stackEnv = await startStack();
     const started = Date.now();
-    const counts = await suite.run({ ...process.env, ...stackEnv }, selected.get(suite.name));
+    const counts = await suite.run({ ...process.env, ...stackEnv }, files);
     totals.passed += counts.passed;
     totals.failed += counts.failed;
     results.push(`${suite.name.padEnd(12)} ${counts.passed} passed, ${counts.failed} failed  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -129,6 +141,7 @@ try {
 }
 
 console.log(`\n━━ summary ━━\n${results.join('\n')}\n\nlogs: ${LOGS}\n`);
+if (problems.length) console.error(`${problems.join('\n')}\n`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
 process.exit(totals.failed === 0 && totals.passed > 0 ? 0 : 1);
 
@@ -198,27 +211,20 @@ function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<numb
   });
 }
 
-/**
- * Node's test runner takes globs only from Node 21 on: expand `dir/*.test.ts` here, and a `*`
- * folder before it (`web/src/<any folder>/*.test.ts`).
- */
-function expand(pattern: string): string[] {
-  const dir = pattern.slice(0, pattern.lastIndexOf('/'));
-  const suffix = pattern.slice(pattern.lastIndexOf('*') + 1);
-  if (dir.endsWith('/*')) return subfolders(dir.slice(0, -2)).flatMap((folder) => expand(`${folder}/*${suffix}`));
-  try {
-    return readdirSync(join(ROOT, dir)).sort().filter((name) => name.endsWith(suffix)).map((name) => join(dir, name));
-  } catch {
-    return [];
-  }
-}
-
-function subfolders(dir: string): string[] {
-  try {
-    return readdirSync(join(ROOT, dir), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(dir, entry.name)).sort();
-  } catch {
-    return [];
-  }
+/** Node's test runner, given the files (it expands globs only from Node 21 on). */
+async function runNodeTests(name: string, files: string[], env: NodeJS.ProcessEnv): Promise<Counts> {
+  const tap = join(TMP, `${name}.tap`);
+  const code = await exec(
+    process.execPath,
+    [
+      '--import', 'tsx', '--test', '--test-concurrency=1',
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
+    env,
+  );
+  return countTap(tap, code);
 }
 
 function countTap(file: string, exitCode: number): Counts {
@@ -234,11 +240,16 @@ function countTap(file: string, exitCode: number): Counts {
   return { passed, failed: failed || (exitCode !== 0 ? 1 : 0) };
 }
 
-function countVitest(file: string, exitCode: number): Counts {
+function countVitest(file: string, exitCode: number, claimed: string[]): Counts {
+  let report: { numPassedTests: number; numFailedTests: number; testResults: { name: string }[] };
   try {
-    const report = JSON.parse(readFileSync(file, 'utf8')) as { numPassedTests: number; numFailedTests: number };
-    return { passed: report.numPassedTests, failed: report.numFailedTests || (exitCode !== 0 ? 1 : 0) };
+    report = JSON.parse(readFileSync(file, 'utf8')) as typeof report;
   } catch {
     return { passed: 0, failed: 1 };
   }
+  // A file outside vitest's `include` is silently skipped by it: each one counts as a failure.
+  const ran = new Set(report.testResults.map((result) => relative(ROOT, result.name)));
+  const skipped = claimed.filter((name) => !ran.has(name));
+  for (const name of skipped) console.error(`${name}: not run by vitest (check \`include\` in edge/vitest.config.ts)`);
+  return { passed: report.numPassedTests, failed: report.numFailedTests + skipped.length || (exitCode !== 0 ? 1 : 0) };
 }
