@@ -1,6 +1,6 @@
 /**
  * A user's presence, folded over all of their devices. Pure, so the precedence is testable alone;
- * UserHub supplies the inputs from its sockets and storage.
+ * UserPresence supplies the inputs from the hub's sockets and calls.
  */
 import type { PresenceStatus } from '@callstack/protocol';
 
@@ -30,4 +30,19 @@ export function foldPresence(inputs: PresenceInputs, previous: PresenceStatus): 
 /** `since` of a new status: now, but always later than the previous one so shards can order updates. */
 export function nextSince(previousSince: number, now: number): number {
   return Math.max(now, previousSince + 1);
+}
+
+/** The activity one socket of the user reports (`presence.activity`, kept in its attachment). */
+export interface SocketActivity {
+  deviceId: string;
+  idle: boolean;
+}
+
+/** One entry per device id: a device with several sockets is idle only if all of them say so. */
+export function devicesOf(sockets: readonly SocketActivity[]): { idle: boolean }[] {
+  const byDevice = new Map<string, { idle: boolean }>();
+  for (const socket of sockets) {
+    byDevice.set(socket.deviceId, { idle: socket.idle && (byDevice.get(socket.deviceId)?.idle ?? true) });
+  }
+  return [...byDevice.values()];
 }

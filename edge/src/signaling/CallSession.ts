@@ -1,8 +1,10 @@
 /**
  * One Durable Object per call, named `<tenantId>:<callId>`. It owns the call's state machine
- * (callState.ts), persists every transition before acting on it, and uses the alarm for the
- * ring timeout, the connection-loss grace period, CDR retries and clean-up. It keeps nothing
- * in memory that matters: an evicted session wakes up from storage and carries on.
+ * (callState.ts), persists every transition before acting on it, and writes the CDR when the call
+ * ends through a DurableWriter (kept in storage, retried with backoff until written). The alarm
+ * serves the earliest of the ring timeout, the connection-loss grace period, the CDR retry and the
+ * clean-up an hour after the end. It keeps nothing in memory that matters: an evicted session
+ * wakes up from storage and carries on.
  *
  * A recorded call runs through a conference room (rooms/Room.ts) that this session opens on
  * accept, for the two parties only, recording by itself in the caller's name, and closes when the
@@ -16,7 +18,6 @@ import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { addReport, summarise, type QualityAggregate } from '../quality/aggregate.ts';
-import { retryDelay } from '../retry.ts';
 import {
   applyAction,
   calleeUnreachable,
@@ -31,6 +32,8 @@ import {
   type Transition,
 } from './callState.ts';
 import { failure, type Actor, type Outcome } from '../objects/actor.ts';
+import { setAlarmToEarliest } from '../objects/deadlines.ts';
+import { DurableWriter } from '../objects/DurableWriter.ts';
 import type { CallState, Effect } from './types.ts';
 import { roomObject, userHub } from '../objects/stubs.ts';
 
@@ -46,14 +49,15 @@ export interface CallStart {
   record: boolean;
 }
 
-interface CdrProgress {
-  attempts: number;
-  nextAttemptAt: number | null;
-  written: boolean;
-}
-
 const STATE_KEY = 'call';
-const CDR_KEY = 'cdr';
+/** The CDR waiting to be written (the DurableWriter's key). */
+const CDR_KEY = 'cdr.pending';
+/**
+ * Where sessions that ended before CDRs went through DurableWriter keep theirs (`written: false`
+ * until written); the alarm hands such a CDR to the writer. Only sessions ended before that deploy
+ * have it.
+ */
+const LEGACY_CDR_KEY = 'cdr';
 /** Each party's quality aggregate, by user id. */
 const QUALITY_KEY = 'quality';
 type Qualities = Record<string, QualityAggregate>;
@@ -130,7 +134,7 @@ export class CallSession extends DurableObject<Env> {
     const allowed = mayReportQuality(state, actor);
     if (!allowed.ok) return allowed;
     const rated = rateReport(report);
-    const qualities = (await this.ctx.storage.get<Qualities>(QUALITY_KEY)) ?? {};
+    const qualities = await this.qualities();
     const added = addReport(qualities[actor.userId], report, rated, Date.now());
     if (!added.ok) return added;
     await this.ctx.storage.put<Qualities>(QUALITY_KEY, { ...qualities, [actor.userId]: added.aggregate });
@@ -150,23 +154,18 @@ export class CallSession extends DurableObject<Env> {
     if (state.status !== 'ended') {
       // A call that the ring timeout ended keeps that transition (and its effects).
       const afterRing = ringTimeout(state, now);
-      const transition = afterRing.ok && afterRing.state.status !== 'ended' ? graceExpired(state, now) : afterRing;
-      await this.commit(state, transition);
-      const current = await this.load();
-      if (current && current.status !== 'ended') await this.scheduleAlarm(current);
-      return;
-    }
-    const cdr = await this.ctx.storage.get<CdrProgress>(CDR_KEY);
-    if (cdr && !cdr.written) {
-      await this.writeCdr(state, cdr);
-      return;
-    }
-    if (state.endedAt !== null && now >= state.endedAt + RETAIN_ENDED_MS) {
-      await this.ctx.storage.deleteAlarm();
-      await this.ctx.storage.deleteAll();
+      await this.commit(state, afterRing.ok && afterRing.state.status !== 'ended' ? graceExpired(state, now) : afterRing);
     } else {
-      await this.scheduleAlarm(state);
+      const cdrs = this.cdrs(state);
+      if (!(await this.adoptLegacyCdr(state))) await cdrs.flush(now);
+      const cleanUp = cleanUpAt(state);
+      if (cleanUp !== null && cleanUp <= now && !(await cdrs.hasPending())) {
+        await this.ctx.storage.deleteAlarm();
+        await this.ctx.storage.deleteAll();
+        return;
+      }
     }
+    await this.scheduleAlarm((await this.load()) ?? state);
   }
 
   /** Persists the transition's state (when it changed), then carries out its effects. */
@@ -177,7 +176,8 @@ export class CallSession extends DurableObject<Env> {
     await this.perform(state, effects);
     if (state.status === 'ended' && previous.status !== 'ended') {
       log.info('call.ended', { ...logIds(state), reason: state.endReason, durationMs: durationOf(state) });
-      await this.writeCdr(state, { attempts: 0, nextAttemptAt: null, written: false });
+      await this.cdrs(state).add(toCallRecord(state, await this.qualities()));
+      await this.scheduleAlarm(state);
     }
     return { ok: true };
   }
@@ -225,31 +225,43 @@ export class CallSession extends DurableObject<Env> {
     }
   }
 
-  /** Writes the CDR; on failure keeps it and retries from the alarm with backoff, so none is lost. */
-  private async writeCdr(state: CallState, progress: CdrProgress): Promise<void> {
-    const record = toCallRecord(state, (await this.ctx.storage.get<Qualities>(QUALITY_KEY)) ?? {});
-    try {
-      await withTransaction(this.env, (db) => insertCallRecord(db, record));
-      await this.ctx.storage.put<CdrProgress>(CDR_KEY, { ...progress, written: true, nextAttemptAt: null });
-    } catch (error) {
-      const attempts = progress.attempts + 1;
-      const nextAttemptAt = Date.now() + retryDelay(attempts);
-      log.warn('cdr.write_failed', { ...logIds(state), attempts, nextAttemptAt }, error);
-      await this.ctx.storage.put<CdrProgress>(CDR_KEY, { attempts, nextAttemptAt, written: false });
-    }
-    await this.scheduleAlarm(state);
-  }
-
+  /**
+   * The earliest of: the ring timeout or a lost device's grace (while the call is up), the CDR's
+   * next retry, and, once no CDR waits to be written, the clean-up an hour after the end.
+   */
   private async scheduleAlarm(state: CallState): Promise<void> {
-    let at = nextDeadline(state);
-    if (state.status === 'ended' && state.endedAt !== null) {
-      const cdr = await this.ctx.storage.get<CdrProgress>(CDR_KEY);
-      at = cdr && !cdr.written && cdr.nextAttemptAt !== null ? cdr.nextAttemptAt : state.endedAt + RETAIN_ENDED_MS;
-    }
-    if (at === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(at);
+    const cdrs = this.cdrs(state);
+    const cleanUp = state.status === 'ended' && !(await cdrs.hasPending()) ? cleanUpAt(state) : null;
+    await setAlarmToEarliest(this.ctx.storage, [nextDeadline(state), await cdrs.dueAt(), cleanUp]);
   }
 
+  /**
+   * The call's CDR, kept in storage until written (the writer holds nothing in memory, so one per
+   * use is the same writer). The insert is idempotent (`on conflict do nothing`): a retry of a CDR
+   * that was written changes nothing.
+   */
+  private cdrs(state: CallState): DurableWriter<CallRecord> {
+    return new DurableWriter<CallRecord>(this.ctx.storage, {
+      key: CDR_KEY,
+      idOf: (record) => record.callId,
+      write: (records) =>
+        withTransaction(this.env, async (db) => {
+          for (const record of records) await insertCallRecord(db, record);
+        }),
+      onFailure: (error, { attempts, nextAttemptAt }) => log.warn('cdr.write_failed', { ...logIds(state), attempts, nextAttemptAt }, error),
+    });
+  }
+
+  /** Hands a CDR kept in the format before DurableWriter to the writer (which tries it at once): true when it did. */
+  private async adoptLegacyCdr(state: CallState): Promise<boolean> {
+    const legacy = await this.ctx.storage.get<{ written: boolean }>(LEGACY_CDR_KEY);
+    if (!legacy) return false;
+    if (!legacy.written) await this.cdrs(state).add(toCallRecord(state, await this.qualities()));
+    await this.ctx.storage.delete(LEGACY_CDR_KEY);
+    return !legacy.written;
+  }
+
+  /** An ended call's alarm is set once its CDR was tried (commit). */
   private async save(state: CallState): Promise<void> {
     await this.ctx.storage.put(STATE_KEY, state);
     if (state.status !== 'ended') await this.scheduleAlarm(state);
@@ -258,6 +270,15 @@ export class CallSession extends DurableObject<Env> {
   private load(): Promise<CallState | undefined> {
     return this.ctx.storage.get<CallState>(STATE_KEY);
   }
+
+  private async qualities(): Promise<Qualities> {
+    return (await this.ctx.storage.get<Qualities>(QUALITY_KEY)) ?? {};
+  }
+}
+
+/** An ended call keeps answering `invalid_state` until then; its storage is dropped after, once its CDR is written. */
+function cleanUpAt(state: CallState): number | null {
+  return state.endedAt === null ? null : state.endedAt + RETAIN_ENDED_MS;
 }
 
 function toCallRecord(state: CallState, qualities: Qualities): CallRecord {

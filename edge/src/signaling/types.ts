@@ -29,9 +29,12 @@ export interface CallState {
 /** Which devices of a user a message goes to. */
 export type DeviceSelector = { only: string } | { except: string } | 'all';
 
+/** How a hub tracks a call its user is in (either makes the user busy). */
+export type TrackedStatus = 'ringing' | 'active';
+
 export type Effect =
   | { kind: 'deliver'; userId: string; devices: DeviceSelector; message: ServerMessage }
-  | { kind: 'track'; userId: string; status: 'ringing' | 'active' }
+  | { kind: 'track'; userId: string; status: TrackedStatus }
   | { kind: 'untrack'; userId: string }
   /** Creates the recorded call's room (before anyone is told to join it). */
   | { kind: 'room.open'; roomId: string }
