@@ -36,9 +36,17 @@ export class DurableWriter<T> {
 
   /** Keeps `item` and writes everything pending. */
   async add(item: T, now = Date.now()): Promise<FlushResult> {
+    await this.keep(item);
+    return this.flush(now);
+  }
+
+  /**
+   * Keeps `item` without writing it yet: an object keeps a record together with the state change
+   * it belongs to, before the effects that may outlive it, and flushes after them.
+   */
+  async keep(item: T): Promise<void> {
     const pending = await this.load();
     await this.storage.put<Pending<T>>(this.options.key, { ...pending, items: [...pending.items, item] });
-    return this.flush(now);
   }
 
   /** Writes everything pending (from the alarm, or right after `add`). */

@@ -173,10 +173,13 @@ export class CallSession extends DurableObject<Env> {
     if (!transition.ok) return transition;
     const { state, effects } = transition;
     if (state !== previous) await this.save(state);
+    const ended = state.status === 'ended' && previous.status !== 'ended';
+    // Kept with the ended state, before effects that may outlive this object: a CDR is never lost.
+    if (ended) await this.cdrs(state).keep(toCallRecord(state, await this.qualities()));
     await this.perform(state, effects);
-    if (state.status === 'ended' && previous.status !== 'ended') {
+    if (ended) {
       log.info('call.ended', { ...logIds(state), reason: state.endReason, durationMs: durationOf(state) });
-      await this.cdrs(state).add(toCallRecord(state, await this.qualities()));
+      await this.cdrs(state).flush();
       await this.scheduleAlarm(state);
     }
     return { ok: true };
