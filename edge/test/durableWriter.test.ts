@@ -58,9 +58,8 @@ describe('DurableWriter', () => {
   it('keeps a record added while a write is under way for the next write', async () => {
     await withStorage(async (storage) => {
       const written: Row[][] = [];
-      let rows: DurableWriter<Row>;
       let once = true;
-      rows = writer(storage, async (batch) => {
+      const rows: DurableWriter<Row> = writer(storage, async (batch) => {
         written.push(batch);
         if (once) {
           once = false;
