@@ -17,7 +17,8 @@ import { log } from '../log.ts';
  */
 const PLACED_ROOM_WEIGHT = 10;
 
-export interface PlacedNode {
+/** A node the registry offers a room: a room that is placed there keeps more (roomTypes.ts `PlacedNode`). */
+export interface NodeCandidate {
   nodeId: string;
   controlUrl: string;
 }
@@ -80,7 +81,7 @@ export class MediaFleet extends DurableObject<Env> {
    * The least-loaded fresh, non-draining, non-failing media node (not in `exclude`), counted as
    * one more room; null when there is none.
    */
-  pick(exclude: string[] = []): PlacedNode | null {
+  pick(exclude: string[] = []): NodeCandidate | null {
     const fresh = Date.now() - config(this.env).mediaNodeTtlMs;
     const candidates = this.ctx.storage.sql
       .exec<NodeRow>(`select * from nodes where kind = 'media' and draining = 0 and failed_at is null and last_seen >= ? and control_url is not null`, fresh)

@@ -3,6 +3,7 @@
  * collaborators. `RoomState` is stored as one record under `room`; its shape is what rooms stored
  * before this split hold, so they load unchanged.
  */
+import type { NodeCandidate } from '../fleet/MediaFleet.ts';
 import type { RoomParticipant, RoomProducerInfo, RoomRecordingInfo, RtpCapabilities, ServerMessage } from '@callstack/protocol';
 import type { Failure, NamedActor, Outcome } from '../objects/actor.ts';
 
@@ -13,9 +14,7 @@ export interface Participant extends RoomParticipant {
   joinedAt: number;
 }
 
-export interface PlacedNode {
-  nodeId: string;
-  controlUrl: string;
+export interface PlacedNode extends NodeCandidate {
   placedAt: number;
   rtpCapabilities: RtpCapabilities;
 }
