@@ -1,5 +1,7 @@
+import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, type RawConfig } from '../src/config.ts';
+import worker from '../src/index.ts';
 
 const minimal: RawConfig = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', JWT_SECRET: 'a-secret-of-sixteen+' };
 
@@ -60,5 +62,15 @@ describe('configuration', () => {
 
   it('ignores bindings and unknown variables', () => {
     expect(() => parseConfig({ ...minimal, ...({ USER_HUB: {}, SOMETHING_ELSE: 'x' } as RawConfig) })).not.toThrow();
+  });
+});
+
+describe('a misconfigured edge', () => {
+  it('answers 500 internal without naming its settings to the client', async () => {
+    const response = await worker.fetch(new Request('https://edge.test/api/health'), { ...env, RING_TIMEOUT_SECONDS: 'abc' }, createExecutionContext());
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('internal');
+    expect(body.error.message).not.toMatch(/RING_TIMEOUT/);
   });
 });
