@@ -190,6 +190,8 @@ export class UserHub extends DurableObject<Env> {
   // ---- internals ---------------------------------------------------------------------------
 
   private async handle(ws: WebSocket, device: DeviceSocket, message: ClientMessage): Promise<Handled> {
+    // Every room message goes to the room's object, which tells them apart itself.
+    if (isRoomMessage(message)) return this.roomAction(device, message);
     switch (message.type) {
       case 'ping':
         this.deliver({ type: 'pong', ref: message.ref }, { only: device.deviceId });
@@ -211,23 +213,6 @@ export class UserHub extends DurableObject<Env> {
       case 'call.answer':
       case 'call.ice':
         return callSession(this.env, device.tenantId, message.callId).act(actorOf(device), message);
-      case 'room.create':
-      case 'room.join':
-      case 'room.leave':
-      case 'room.transport.create':
-      case 'room.transport.connect':
-      case 'room.produce':
-      case 'room.producer.pause':
-      case 'room.producer.resume':
-      case 'room.producer.close':
-      case 'room.consume':
-      case 'room.consumer.pause':
-      case 'room.consumer.resume':
-      case 'room.consumer.layers':
-      case 'room.probe':
-      case 'room.recording.start':
-      case 'room.recording.stop':
-        return this.roomAction(device, message);
       case 'quality.report':
         return this.qualityReport(device, message);
       default:
@@ -333,4 +318,8 @@ export class UserHub extends DurableObject<Env> {
   private send(ws: WebSocket, message: ServerMessage): boolean {
     return trySend(ws, message);
   }
+}
+
+function isRoomMessage(message: ClientMessage): message is RoomClientMessage {
+  return message.type.startsWith('room.');
 }
