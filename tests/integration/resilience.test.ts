@@ -105,6 +105,7 @@ test('while the database is down: sign-in answers 503, calls still end, and the 
   await relay.close();
   const refused = await fetch(`${edge.url}/api/auth/login`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: tenant.users.carol.email, password: tenant.users.carol.password }),
   });
   assert.equal(refused.status, 503);
