@@ -9,12 +9,12 @@
  * repeats what the node said). The edge allows `NODE_REGISTRATION_MAX_SKEW_SECONDS` of skew.
  */
 import * as v from 'valibot';
+import { Port } from './ids.ts';
 
 export const FLEET_NODES_PATH = '/api/fleet/nodes';
 export const NODE_REGISTRATION_MAX_SKEW_SECONDS = 300;
 
 const Text = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max));
-const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
 
 const NodeBase = {
   /** The node's id: the EC2 instance id, or MEDIA_NODE_ID for a node that registers itself. */

@@ -13,14 +13,10 @@
  */
 import * as v from 'valibot';
 import { ErrorCode } from './errors.ts';
+import { Id, MediaId, Port } from './ids.ts';
 
 /** Largest control request body the node reads (SDP-derived RTP parameters stay far below). */
 export const MAX_CONTROL_BODY_BYTES = 256 * 1024;
-
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
-/** mediasoup's ids are UUIDs; the node rejects anything else before a lookup. */
-const MediaId = v.pipe(v.string(), v.uuid());
-const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
 
 // ---- opaque mediasoup shapes (validated as objects, passed through) --------------------------
 
@@ -70,6 +66,21 @@ export const MediaSource = v.picklist(['mic', 'camera', 'screen']);
 export type MediaSource = v.InferOutput<typeof MediaSource>;
 export const TransportDirection = v.picklist(['send', 'recv']);
 export type TransportDirection = v.InferOutput<typeof TransportDirection>;
+/**
+ * `webrtc` (browsers) unless the node runs with MEDIA_PLAIN_TRANSPORTS=true: `plain` is
+ * unencrypted RTP without ICE/DTLS, for tests and the benchmark only.
+ */
+export const TransportKind = v.optional(v.picklist(['webrtc', 'plain']), 'webrtc');
+/** `dtls` for a WebRTC transport; `plain` names where a plain recv transport sends RTP. */
+export const TransportConnect = v.variant('transport', [
+  v.object({ transport: v.literal('webrtc'), dtlsParameters: DtlsParameters }),
+  v.object({ transport: v.literal('plain'), ip: v.pipe(v.string(), v.ip()), port: Port }),
+]);
+/** Simulcast/SVC layers a consumer receives. */
+export const ConsumerLayers = {
+  spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
+  temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
+};
 
 const RoomRef = { roomId: Id };
 const PeerRef = { roomId: Id, peerId: Id };
@@ -82,21 +93,13 @@ export const CreateTransport = v.object({
   type: v.literal('transport.create'),
   ...PeerRef,
   direction: TransportDirection,
-  /**
-   * `webrtc` (browsers) unless the node runs with MEDIA_PLAIN_TRANSPORTS=true: `plain` is
-   * unencrypted RTP without ICE/DTLS, for tests and the benchmark only.
-   */
-  transport: v.optional(v.picklist(['webrtc', 'plain']), 'webrtc'),
+  transport: TransportKind,
 });
 export const ConnectTransport = v.object({
   type: v.literal('transport.connect'),
   ...PeerRef,
   transportId: MediaId,
-  /** `dtls` for a WebRTC transport; `plain` names where a plain recv transport sends RTP. */
-  connect: v.variant('transport', [
-    v.object({ transport: v.literal('webrtc'), dtlsParameters: DtlsParameters }),
-    v.object({ transport: v.literal('plain'), ip: v.pipe(v.string(), v.ip()), port: Port }),
-  ]),
+  connect: TransportConnect,
 });
 export const Produce = v.object({
   type: v.literal('producer.create'),
@@ -123,8 +126,7 @@ export const SetConsumerLayers = v.object({
   type: v.literal('consumer.layers'),
   ...PeerRef,
   consumerId: MediaId,
-  spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
-  temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
+  ...ConsumerLayers,
 });
 /** Records every producer of the room (present and future) into one file per track. */
 export const StartRecording = v.object({ type: v.literal('recording.start'), ...RoomRef, recordingId: Id });

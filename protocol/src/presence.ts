@@ -18,7 +18,8 @@
  * client may ignore an update older than what it has.
  */
 import * as v from 'valibot';
-import { Id, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { Id } from './ids.ts';
 
 export const PresenceStatus = v.picklist(['online', 'away', 'busy', 'dnd', 'offline']);
 export type PresenceStatus = v.InferOutput<typeof PresenceStatus>;

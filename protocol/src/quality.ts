@@ -13,7 +13,8 @@
  * the MOS errs on the side of warning.
  */
 import * as v from 'valibot';
-import { Id, Ref } from './frames.ts';
+import { Ref } from './frames.ts';
+import { Id } from './ids.ts';
 
 export const Codec = v.picklist(['opus', 'pcmu', 'pcma', 'g722', 'unknown']);
 export type Codec = v.InferOutput<typeof Codec>;

@@ -40,19 +40,21 @@
  *   call has ended), and its recording starts by itself when the first producer appears.
  */
 import * as v from 'valibot';
-import { Id, Ref } from './frames.ts';
+import { Ref } from './frames.ts';
+import { Id, MediaId } from './ids.ts';
 import {
   ConsumerCreated,
-  DtlsParameters,
+  ConsumerLayers,
   MediaKind,
   MediaSource,
   RtpCapabilities,
   RtpParameters,
+  TransportConnect,
   TransportCreated,
   TransportDirection,
+  TransportKind,
 } from './mediaControl.ts';
 
-const MediaId = v.pipe(v.string(), v.uuid());
 const RoomRef = { ref: Ref, roomId: Id };
 
 // ---- client -> edge ------------------------------------------------------------------------
@@ -65,16 +67,13 @@ export const RoomTransportCreate = v.object({
   ...RoomRef,
   direction: TransportDirection,
   /** `plain` only works against a node started with MEDIA_PLAIN_TRANSPORTS=true (tests). */
-  transport: v.optional(v.picklist(['webrtc', 'plain']), 'webrtc'),
+  transport: TransportKind,
 });
 export const RoomTransportConnect = v.object({
   type: v.literal('room.transport.connect'),
   ...RoomRef,
   transportId: MediaId,
-  connect: v.variant('transport', [
-    v.object({ transport: v.literal('webrtc'), dtlsParameters: DtlsParameters }),
-    v.object({ transport: v.literal('plain'), ip: v.pipe(v.string(), v.ip()), port: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)) }),
-  ]),
+  connect: TransportConnect,
 });
 export const RoomProduce = v.object({
   type: v.literal('room.produce'),
@@ -103,8 +102,7 @@ export const RoomConsumerLayers = v.object({
   type: v.literal('room.consumer.layers'),
   ...RoomRef,
   consumerId: MediaId,
-  spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
-  temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
+  ...ConsumerLayers,
 });
 /** Sent when the browser's transports lost the node: checks the node now (see the header). */
 export const RoomProbe = v.object({ type: v.literal('room.probe'), ...RoomRef });

@@ -25,7 +25,8 @@
  * MOS): see `quality.ts`.
  */
 import * as v from 'valibot';
-import { Id, MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { Id } from './ids.ts';
 import { PresenceActivity, PresenceSelf, PresenceSet } from './presence.ts';
 import { QualityReport, QualityUpdate } from './quality.ts';
 import { RoomClientMessages, RoomServerMessages } from './rooms.ts';
