@@ -12,7 +12,7 @@ import {
   type ConsumerCreated,
   type ControlRequest,
   type MediaKind,
-  type MediaSource,
+  type ProducerSource,
   type TransportCreated,
   type TransportDirection,
 } from '@callstack/protocol';
@@ -118,7 +118,7 @@ export class Peer {
     }
   }
 
-  async produce(transportId: string, kind: MediaKind, source: MediaSource, rtpParameters: unknown, paused: boolean): Promise<string> {
+  async produce(transportId: string, kind: MediaKind, source: ProducerSource, rtpParameters: unknown, paused: boolean): Promise<string> {
     const entry = this.#transport(transportId);
     if (entry.direction !== 'send') throw invalidState(`transport ${transportId} is a recv transport`);
     if ((source === 'mic') !== (kind === 'audio')) throw new ControlError(MediaErrorCode.badRequest, `source: ${source} does not carry ${kind}`);

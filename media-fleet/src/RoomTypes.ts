@@ -1,6 +1,6 @@
 import type { Producer } from 'mediasoup/node/lib/types';
 import type { Logger } from 'pino';
-import type { MediaNodeEvent } from '@callstack/protocol';
+import type { MediaNodeEvent, ProducerSource } from '@callstack/protocol';
 import type { WorkerPool } from './WorkerPool.ts';
 
 export interface RtcSettings {
@@ -34,5 +34,5 @@ export interface RoomEvents extends Record<string, unknown[]> {
 /** What a producer carries in its appData (set by Peer, read by consumers in other peers). */
 export interface ProducerAppData extends Record<string, unknown> {
   peerId: string;
-  source: 'mic' | 'camera' | 'screen';
+  source: ProducerSource;
 }

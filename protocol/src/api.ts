@@ -3,6 +3,7 @@
  * app uses the inferred types for what it reads.
  */
 import * as v from 'valibot';
+import { ProducerSource } from './mediaControl.ts';
 
 export const Email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email(), v.maxLength(254));
 
@@ -264,7 +265,7 @@ export const RecordingTrackView = v.object({
   /** Whose producer it was; null once that user was erased. */
   user: v.nullable(v.object({ userId: v.string(), displayName: v.string() })),
   kind: v.picklist(['audio', 'video']),
-  source: v.picklist(['mic', 'camera', 'screen']),
+  source: ProducerSource,
   codec: v.string(),
   sizeBytes: v.number(),
   durationMs: v.number(),

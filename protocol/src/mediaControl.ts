@@ -62,8 +62,8 @@ export const MediaIceCandidate = v.looseObject({
 export const MediaKind = v.picklist(['audio', 'video']);
 export type MediaKind = v.InferOutput<typeof MediaKind>;
 /** What a producer carries; screen share is a second video producer with source `screen`. */
-export const MediaSource = v.picklist(['mic', 'camera', 'screen']);
-export type MediaSource = v.InferOutput<typeof MediaSource>;
+export const ProducerSource = v.picklist(['mic', 'camera', 'screen']);
+export type ProducerSource = v.InferOutput<typeof ProducerSource>;
 export const TransportDirection = v.picklist(['send', 'recv']);
 export type TransportDirection = v.InferOutput<typeof TransportDirection>;
 /**
@@ -106,7 +106,7 @@ export const Produce = v.object({
   ...PeerRef,
   transportId: MediaId,
   kind: MediaKind,
-  source: MediaSource,
+  source: ProducerSource,
   rtpParameters: RtpParameters,
   paused: v.optional(v.boolean(), false),
 });
@@ -258,7 +258,7 @@ export const ConsumerCreated = v.object({
   /** The producing peer, so the edge can tell the browser whose track this is. */
   producerPeerId: Id,
   kind: MediaKind,
-  source: MediaSource,
+  source: ProducerSource,
   rtpParameters: RtpParameters,
   /** `simulcast` consumers accept `consumer.layers`. */
   consumerType: v.picklist(['simple', 'simulcast', 'svc', 'pipe']),
@@ -317,7 +317,7 @@ export const RecordedTrack = v.object({
   producerId: MediaId,
   peerId: Id,
   kind: MediaKind,
-  source: MediaSource,
+  source: ProducerSource,
   /** The producer's codec, e.g. `audio/opus`, `video/VP8` (copied, never re-encoded). */
   codec: v.string(),
   fileName: RecordingFileName,

@@ -46,7 +46,7 @@ import {
   ConsumerCreated,
   ConsumerLayers,
   MediaKind,
-  MediaSource,
+  ProducerSource,
   RtpCapabilities,
   RtpParameters,
   TransportConnect,
@@ -80,7 +80,7 @@ export const RoomProduce = v.object({
   ...RoomRef,
   transportId: MediaId,
   kind: MediaKind,
-  source: MediaSource,
+  source: ProducerSource,
   rtpParameters: RtpParameters,
   paused: v.optional(v.boolean(), false),
 });
@@ -132,7 +132,7 @@ export const RoomClientMessages = [
 export const RoomParticipant = v.object({ peerId: Id, userId: Id, displayName: v.string() });
 export type RoomParticipant = v.InferOutput<typeof RoomParticipant>;
 
-export const RoomProducerInfo = v.object({ producerId: MediaId, peerId: Id, kind: MediaKind, source: MediaSource, paused: v.boolean() });
+export const RoomProducerInfo = v.object({ producerId: MediaId, peerId: Id, kind: MediaKind, source: ProducerSource, paused: v.boolean() });
 export type RoomProducerInfo = v.InferOutput<typeof RoomProducerInfo>;
 
 /** The recording in progress: who started it and when (ms since the epoch). */

@@ -11,7 +11,7 @@
  * A `QualityMonitor` reports the current transports' stats (room scope) every 5 s for the whole
  * stay, across rebuilds; the edge's rating lands in `state.quality`.
  */
-import { assertNever, type MediaSource, type RtpCapabilities } from '@callstack/protocol';
+import { assertNever, type ProducerSource, type RtpCapabilities } from '@callstack/protocol';
 import { Device, type types } from 'mediasoup-client';
 import { Emitter } from '../emitter.ts';
 import { QualityMonitor } from '../quality.ts';
@@ -34,7 +34,7 @@ export const PROBE_EVERY_MS = 3_000;
  */
 export const WATCHDOG_INTERVAL_MS = 1_000;
 
-type LocalSource = MediaSource;
+type LocalSource = ProducerSource;
 
 interface Media {
   epoch: number;
@@ -380,7 +380,7 @@ export class Conference extends Emitter<{ change: undefined }> {
     });
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-        const { source, paused } = appData as { source: MediaSource; paused: boolean };
+        const { source, paused } = appData as { source: ProducerSource; paused: boolean };
         this.requests
           .send({ type: 'room.produce', roomId, transportId: transport.id, kind, source, rtpParameters, paused }, 'room.produced')
           .then(({ producerId }) => callback({ id: producerId }), errback);
