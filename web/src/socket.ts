@@ -2,15 +2,10 @@
  * What the signaling and presence clients share: a WebSocket to an `/api/…` path authenticated by
  * `?token=&device=`, pings, and reconnects with backoff after an unexpected close.
  */
-import type { ParseResult } from '@callstack/protocol';
+import { CloseCode, type ParseResult } from '@callstack/protocol';
 import { Emitter } from './emitter.ts';
 
 export const PING_INTERVAL_MS = 25_000;
-/** Close code the edge uses when a newer connection of the same device replaced this one. */
-const REPLACED_CLOSE_CODE = 4001;
-/** Close code the edge uses after the account was signed out everywhere, deactivated or erased. */
-const SIGNED_OUT_CLOSE_CODE = 4003;
-const DEAD_CONNECTION_CLOSE_CODE = 4000;
 
 /**
  * `online` starts when the subclass says the edge is ready (`hello`, the first snapshot part).
@@ -100,8 +95,8 @@ export abstract class ReconnectingSocket<In, Out, Events extends { status: Socke
     socket.onclose = (event) => {
       this.socket = null;
       clearInterval(this.pingTimer);
-      if (event.code === REPLACED_CLOSE_CODE) this.setStatus('replaced');
-      else if (event.code === SIGNED_OUT_CLOSE_CODE) this.setStatus('signed-out');
+      if (event.code === CloseCode.replaced) this.setStatus('replaced');
+      else if (event.code === CloseCode.disconnected) this.setStatus('signed-out');
       else this.retry();
     };
     this.socket = socket;
@@ -120,7 +115,7 @@ export abstract class ReconnectingSocket<In, Out, Events extends { status: Socke
     this.pingTimer = setInterval(() => {
       if (this.silent) {
         // No pong for a whole interval: the socket is dead even if the browser hasn't noticed yet.
-        this.drop(DEAD_CONNECTION_CLOSE_CODE);
+        this.drop(CloseCode.deadConnection);
         this.retry();
         return;
       }
