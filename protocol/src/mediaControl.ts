@@ -2,11 +2,12 @@
  * The media-fleet control API (edge -> media node, HTTP on 8443) and the node's events
  * (media node -> edge, `POST {EDGE_URL}/api/fleet/events`).
  *
- * Every control request is one variant of `ControlRequest` (discriminated on `type`). Its HTTP
- * form comes from `CONTROL_ROUTES`: the method, a path whose `:params` are fields of the request,
- * and a JSON body holding the remaining fields. The edge builds a request with `toControlHttp`;
- * the node matches the path with `matchControlRoute`, merges path params and body, and validates
- * the result with `ControlRequest`. Both directions are signed with `controlSignature.ts`.
+ * `CONTROL_API` is the whole API, one entry per request type: the request's schema (one variant
+ * of `ControlRequest`, discriminated on `type`), its HTTP form (the method, a path whose `:params`
+ * are fields of the request, and a JSON body holding the remaining fields) and the response's
+ * schema. The edge builds a request with `toControlHttp` and checks the answer with the response
+ * schema; the node matches the path with `matchControlRoute`, merges path params and body, and
+ * validates the result with `ControlRequest`. Both directions are signed with `controlSignature.ts`.
  *
  * mediasoup's own types stay out of this package: RTP capabilities/parameters and DTLS/ICE
  * parameters are checked as objects with the fields the node relies on, and passed through.
@@ -134,99 +135,6 @@ export const StartRecording = v.object({ type: v.literal('recording.start'), ...
 export const StopRecording = v.object({ type: v.literal('recording.stop'), ...RoomRef, recordingId: Id });
 export const DrainNode = v.object({ type: v.literal('node.drain') });
 export const GetNodeStatus = v.object({ type: v.literal('node.status') });
-
-export const ControlRequest = v.variant('type', [
-  CreateRoom,
-  CloseRoom,
-  JoinPeer,
-  LeavePeer,
-  CreateTransport,
-  ConnectTransport,
-  Produce,
-  PauseProducer,
-  ResumeProducer,
-  CloseProducer,
-  Consume,
-  PauseConsumer,
-  ResumeConsumer,
-  SetConsumerLayers,
-  StartRecording,
-  StopRecording,
-  DrainNode,
-  GetNodeStatus,
-]);
-export type ControlRequest = v.InferOutput<typeof ControlRequest>;
-/** What the edge passes to `toControlHttp` (fields with defaults may be left out). */
-export type ControlRequestInput = v.InferInput<typeof ControlRequest>;
-export type ControlRequestType = ControlRequest['type'];
-
-const PEER = '/control/rooms/:roomId/peers/:peerId';
-
-/** The HTTP form of each request: method and path; fields not in the path travel in the body. */
-export const CONTROL_ROUTES: Record<ControlRequestType, { method: 'GET' | 'POST' | 'DELETE'; path: string }> = {
-  'room.create': { method: 'POST', path: '/control/rooms' },
-  'room.close': { method: 'DELETE', path: '/control/rooms/:roomId' },
-  'peer.join': { method: 'POST', path: '/control/rooms/:roomId/peers' },
-  'peer.leave': { method: 'DELETE', path: PEER },
-  'transport.create': { method: 'POST', path: `${PEER}/transports` },
-  'transport.connect': { method: 'POST', path: `${PEER}/transports/:transportId/connect` },
-  'producer.create': { method: 'POST', path: `${PEER}/produce` },
-  'producer.pause': { method: 'POST', path: `${PEER}/producers/:producerId/pause` },
-  'producer.resume': { method: 'POST', path: `${PEER}/producers/:producerId/resume` },
-  'producer.close': { method: 'DELETE', path: `${PEER}/producers/:producerId` },
-  'consumer.create': { method: 'POST', path: `${PEER}/consume` },
-  'consumer.pause': { method: 'POST', path: `${PEER}/consumers/:consumerId/pause` },
-  'consumer.resume': { method: 'POST', path: `${PEER}/consumers/:consumerId/resume` },
-  'consumer.layers': { method: 'POST', path: `${PEER}/consumers/:consumerId/layers` },
-  'recording.start': { method: 'POST', path: '/control/rooms/:roomId/recordings' },
-  'recording.stop': { method: 'POST', path: '/control/rooms/:roomId/recordings/:recordingId/stop' },
-  'node.drain': { method: 'POST', path: '/control/drain' },
-  'node.status': { method: 'GET', path: '/control/status' },
-};
-
-/** Method, path and JSON body (null for GET/DELETE) of a request, as the edge sends it. */
-export function toControlHttp(request: ControlRequestInput): { method: string; path: string; body: string | null } {
-  const route = CONTROL_ROUTES[request.type];
-  const rest: Record<string, unknown> = { ...request };
-  delete rest.type;
-  const path = route.path.replace(/:(\w+)/g, (_, name: string) => {
-    const value = rest[name];
-    delete rest[name];
-    return encodeURIComponent(String(value));
-  });
-  return { method: route.method, path, body: route.method === 'POST' ? JSON.stringify(rest) : null };
-}
-
-/** Compiled once: each route's path as a regex whose groups are its params. */
-const MATCHERS = Object.entries(CONTROL_ROUTES).map(([type, route]) => {
-  const names: string[] = [];
-  const pattern = route.path.replace(/:(\w+)/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { type: type as ControlRequestType, method: route.method, regex: new RegExp(`^${pattern}$`), names };
-});
-
-export type RouteMatch =
-  | { ok: true; type: ControlRequestType; params: Record<string, string> }
-  | { ok: false; reason: 'not_found' | 'method_not_allowed' };
-
-/** The request type and path params for a method and path (the node's side of `toControlHttp`). */
-export function matchControlRoute(method: string, path: string): RouteMatch {
-  let pathMatched = false;
-  for (const matcher of MATCHERS) {
-    const groups = matcher.regex.exec(path);
-    if (!groups) continue;
-    pathMatched = true;
-    if (matcher.method !== method) continue;
-    const params: Record<string, string> = {};
-    matcher.names.forEach((name, i) => {
-      params[name] = decodeURIComponent(groups[i + 1]!);
-    });
-    return { ok: true, type: matcher.type, params };
-  }
-  return { ok: false, reason: pathMatched ? 'method_not_allowed' : 'not_found' };
-}
 
 // ---- responses (node -> edge) --------------------------------------------------------------
 
@@ -361,26 +269,100 @@ export function matchRecordingFilePath(path: string): { recordingId: string; fil
   return v.is(Id, recordingId) && v.is(RecordingFileName, fileName) ? { recordingId, fileName } : null;
 }
 
+// ---- the control API: request, HTTP form and response of each request type -----------------
+
+const PEER = '/control/rooms/:roomId/peers/:peerId';
+
+interface ControlEndpoint<T extends string> {
+  request: v.GenericSchema<unknown, { type: T }>;
+  method: 'GET' | 'POST' | 'DELETE';
+  /** `:params` are fields of the request; the other fields travel in the JSON body (POST only). */
+  path: string;
+  response: v.GenericSchema;
+}
+
+/** Checks that each entry's key is its request's `type`, keeping the literal types. */
+function controlApi<const Api extends { [T in keyof Api & string]: ControlEndpoint<T> }>(api: Api): Api {
+  return api;
+}
+
+/** The one description of the control API: the edge sends and checks answers with it, the node routes and answers with it. */
+export const CONTROL_API = controlApi({
+  'room.create': { request: CreateRoom, method: 'POST', path: '/control/rooms', response: RoomCreated },
+  'room.close': { request: CloseRoom, method: 'DELETE', path: '/control/rooms/:roomId', response: ControlOk },
+  'peer.join': { request: JoinPeer, method: 'POST', path: '/control/rooms/:roomId/peers', response: PeerJoined },
+  'peer.leave': { request: LeavePeer, method: 'DELETE', path: PEER, response: ControlOk },
+  'transport.create': { request: CreateTransport, method: 'POST', path: `${PEER}/transports`, response: TransportCreated },
+  'transport.connect': { request: ConnectTransport, method: 'POST', path: `${PEER}/transports/:transportId/connect`, response: ControlOk },
+  'producer.create': { request: Produce, method: 'POST', path: `${PEER}/produce`, response: ProducerCreated },
+  'producer.pause': { request: PauseProducer, method: 'POST', path: `${PEER}/producers/:producerId/pause`, response: ControlOk },
+  'producer.resume': { request: ResumeProducer, method: 'POST', path: `${PEER}/producers/:producerId/resume`, response: ControlOk },
+  'producer.close': { request: CloseProducer, method: 'DELETE', path: `${PEER}/producers/:producerId`, response: ControlOk },
+  'consumer.create': { request: Consume, method: 'POST', path: `${PEER}/consume`, response: ConsumerCreated },
+  'consumer.pause': { request: PauseConsumer, method: 'POST', path: `${PEER}/consumers/:consumerId/pause`, response: ControlOk },
+  'consumer.resume': { request: ResumeConsumer, method: 'POST', path: `${PEER}/consumers/:consumerId/resume`, response: ControlOk },
+  'consumer.layers': { request: SetConsumerLayers, method: 'POST', path: `${PEER}/consumers/:consumerId/layers`, response: ControlOk },
+  'recording.start': { request: StartRecording, method: 'POST', path: '/control/rooms/:roomId/recordings', response: RecordingStarted },
+  'recording.stop': { request: StopRecording, method: 'POST', path: '/control/rooms/:roomId/recordings/:recordingId/stop', response: RecordingStopped },
+  'node.drain': { request: DrainNode, method: 'POST', path: '/control/drain', response: NodeStatus },
+  'node.status': { request: GetNodeStatus, method: 'GET', path: '/control/status', response: NodeStatus },
+});
+
+export type ControlRequestType = keyof typeof CONTROL_API;
+export const ControlRequest = v.variant(
+  'type',
+  Object.values(CONTROL_API).map((endpoint) => endpoint.request),
+);
+export type ControlRequest = v.InferOutput<typeof ControlRequest>;
+/** What the edge passes to `toControlHttp` (fields with defaults may be left out). */
+export type ControlRequestInput = v.InferInput<typeof ControlRequest>;
+/** The request of one type, as the node's handler for it receives it. */
+export type ControlRequestOf<T extends ControlRequestType> = v.InferOutput<(typeof CONTROL_API)[T]['request']>;
 /** The response body of each request type. */
-export interface ControlResponses {
-  'room.create': RoomCreated;
-  'room.close': ControlOk;
-  'peer.join': PeerJoined;
-  'peer.leave': ControlOk;
-  'transport.create': TransportCreated;
-  'transport.connect': ControlOk;
-  'producer.create': ProducerCreated;
-  'producer.pause': ControlOk;
-  'producer.resume': ControlOk;
-  'producer.close': ControlOk;
-  'consumer.create': ConsumerCreated;
-  'consumer.pause': ControlOk;
-  'consumer.resume': ControlOk;
-  'consumer.layers': ControlOk;
-  'recording.start': RecordingStarted;
-  'recording.stop': RecordingStopped;
-  'node.drain': NodeStatus;
-  'node.status': NodeStatus;
+export type ControlResponses = { [T in ControlRequestType]: v.InferOutput<(typeof CONTROL_API)[T]['response']> };
+
+/** Method, path and JSON body (null for GET/DELETE) of a request, as the edge sends it. */
+export function toControlHttp(request: ControlRequestInput): { method: string; path: string; body: string | null } {
+  const endpoint = CONTROL_API[request.type];
+  const rest: Record<string, unknown> = { ...request };
+  delete rest.type;
+  const path = endpoint.path.replace(/:(\w+)/g, (_, name: string) => {
+    const value = rest[name];
+    delete rest[name];
+    return encodeURIComponent(String(value));
+  });
+  return { method: endpoint.method, path, body: endpoint.method === 'POST' ? JSON.stringify(rest) : null };
+}
+
+/** Compiled once: each endpoint's path as a regex whose groups are its params. */
+const MATCHERS = Object.entries(CONTROL_API).map(([type, endpoint]) => {
+  const names: string[] = [];
+  const pattern = endpoint.path.replace(/:(\w+)/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { type: type as ControlRequestType, method: endpoint.method, regex: new RegExp(`^${pattern}$`), names };
+});
+
+export type RouteMatch =
+  | { ok: true; type: ControlRequestType; params: Record<string, string> }
+  | { ok: false; reason: 'not_found' | 'method_not_allowed' };
+
+/** The request type and path params for a method and path (the node's side of `toControlHttp`). */
+export function matchControlRoute(method: string, path: string): RouteMatch {
+  let pathMatched = false;
+  for (const matcher of MATCHERS) {
+    const groups = matcher.regex.exec(path);
+    if (!groups) continue;
+    pathMatched = true;
+    if (matcher.method !== method) continue;
+    const params: Record<string, string> = {};
+    matcher.names.forEach((name, i) => {
+      params[name] = decodeURIComponent(groups[i + 1]!);
+    });
+    return { ok: true, type: matcher.type, params };
+  }
+  return { ok: false, reason: pathMatched ? 'method_not_allowed' : 'not_found' };
 }
 
 // ---- errors --------------------------------------------------------------------------------
