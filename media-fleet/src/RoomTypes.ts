@@ -1,4 +1,4 @@
-import type { Producer } from 'mediasoup/node/lib/types';
+import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { MediaNodeEvent, ProducerSource } from '@callstack/protocol';
 import type { WorkerPool } from './WorkerPool.ts';
@@ -24,7 +24,7 @@ export type ProducerCloseReason = Extract<MediaNodeEvent, { type: 'producer.clos
 export interface RoomEvents extends Record<string, unknown[]> {
   speakerChanged: [peerId: string | null, producerId: string | null];
   /** A peer started producing (a recording in progress records it too). */
-  producerAdded: [producer: Producer<ProducerAppData>];
+  producerAdded: [producer: types.Producer<ProducerAppData>];
   producerClosed: [peerId: string, producerId: string, reason: ProducerCloseReason];
   /** The last peer left; the room stays open until the edge closes it. */
   empty: [];
