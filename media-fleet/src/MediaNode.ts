@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
+  Emitter,
   MediaErrorCode,
   type ControlRequestOf,
   type ControlResponses,
@@ -27,14 +28,13 @@ import { S3Store } from './S3Store.ts';
 import { CONTAINERS } from './TrackRecorder.ts';
 import type { EventInput, MediaNodeEvents } from './MediaNodeTypes.ts';
 import { Room } from './Room.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
 import { WorkerPool } from './WorkerPool.ts';
 
 const ok = { ok: true } as const;
 
 type ControlHandlers = { [T in ControlRequestType]: (request: ControlRequestOf<T>) => Promise<ControlResponses[T]> };
 
-export class MediaNode extends TypedEmitter<MediaNodeEvents> {
+export class MediaNode extends Emitter<MediaNodeEvents> {
   readonly pool: WorkerPool;
   readonly #config: MediaConfig;
   readonly #logger: Logger;

@@ -8,14 +8,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import type { RecordedTrack, RecordingStopped } from '@callstack/protocol';
+import { Emitter, type RecordedTrack, type RecordingStopped } from '@callstack/protocol';
 import { invalidState } from './errors.ts';
 import type { RecorderEvents, RecorderOptions } from './RecorderTypes.ts';
 import type { ProducerAppData } from './RoomTypes.ts';
 import { TrackRecorder } from './TrackRecorder.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
 
-export class Recorder extends TypedEmitter<RecorderEvents> {
+export class Recorder extends Emitter<RecorderEvents> {
   readonly id: string;
   readonly roomId: string;
   readonly startedAt = Date.now();

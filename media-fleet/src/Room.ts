@@ -7,14 +7,13 @@
  */
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import { MediaErrorCode } from '@callstack/protocol';
+import { Emitter, MediaErrorCode } from '@callstack/protocol';
 import { MEDIA_CODECS } from './codecs.ts';
 import { ControlError, notFound } from './errors.ts';
 import { Peer } from './Peer.ts';
 import type { ProducerAppData, ProducerCloseReason, RoomEvents, RoomOptions } from './RoomTypes.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
 
-export class Room extends TypedEmitter<RoomEvents> {
+export class Room extends Emitter<RoomEvents> {
   readonly id: string;
   readonly options: RoomOptions;
   readonly logger: Logger;

@@ -21,7 +21,7 @@ export interface RoomOptions {
 
 export type ProducerCloseReason = Extract<MediaNodeEvent, { type: 'producer.closed' }>['reason'];
 
-export interface RoomEvents extends Record<string, unknown[]> {
+export interface RoomEvents {
   speakerChanged: [peerId: string | null, producerId: string | null];
   /** A peer started producing (a recording in progress records it too). */
   producerAdded: [producer: types.Producer<ProducerAppData>];

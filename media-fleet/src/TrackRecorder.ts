@@ -21,10 +21,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
+import { Emitter } from '@callstack/protocol';
 import type { PortPairs } from './PortPairs.ts';
 import type { ProducerAppData } from './RoomTypes.ts';
 import type { FinishedTrack, TrackRecorderEvents } from './RecorderTypes.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
 
 const run = promisify(execFile);
 
@@ -51,7 +51,7 @@ export interface TrackRecorderOptions {
   logger: Logger;
 }
 
-export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
+export class TrackRecorder extends Emitter<TrackRecorderEvents> {
   readonly trackId = randomUUID();
   readonly startedAt = Date.now();
   readonly logger: Logger;

@@ -4,7 +4,7 @@
  * worker as much as a browser's.
  */
 import { createWorker, type types } from 'mediasoup';
-import { TypedEmitter } from './TypedEmitter.ts';
+import { Emitter } from '@callstack/protocol';
 import type { WorkerLoad, WorkerPoolEvents, WorkerPoolOptions } from './WorkerPoolTypes.ts';
 
 interface Slot {
@@ -13,7 +13,7 @@ interface Slot {
   deaths: number[];
 }
 
-export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
+export class WorkerPool extends Emitter<WorkerPoolEvents> {
   readonly #options: Required<WorkerPoolOptions>;
   readonly #slots: Slot[] = [];
   #closed = false;

@@ -2,8 +2,7 @@
  * What the signaling and presence clients share: a WebSocket to an `/api/…` path authenticated by
  * `?token=&device=`, pings, and reconnects with backoff after an unexpected close.
  */
-import { CloseCode, type ParseResult } from '@callstack/protocol';
-import { Emitter } from './emitter.ts';
+import { CloseCode, Emitter, type ParseResult } from '@callstack/protocol';
 
 export const PING_INTERVAL_MS = 25_000;
 
@@ -28,7 +27,7 @@ export interface SocketOptions {
   accessToken: (renew: boolean) => Promise<string>;
 }
 
-export abstract class ReconnectingSocket<In, Out, Events extends { status: SocketStatus }> extends Emitter<Events> {
+export abstract class ReconnectingSocket<In, Out, Events extends { [K in keyof Events]: unknown[] } & { status: [status: SocketStatus] }> extends Emitter<Events> {
   status: SocketStatus = 'connecting';
   private socket: WebSocket | null = null;
   private attempt = 0;
@@ -147,7 +146,7 @@ export abstract class ReconnectingSocket<In, Out, Events extends { status: Socke
   private setStatus(status: SocketStatus): void {
     if (status === this.status) return;
     this.status = status;
-    // The subclass's event map always has `status: SocketStatus`.
-    (this.emit as (event: 'status', value: SocketStatus) => void)('status', status);
+    // The subclass's event map always has `status: [SocketStatus]`.
+    (this.emit as (event: 'status', status: SocketStatus) => void)('status', status);
   }
 }
