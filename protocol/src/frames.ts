@@ -5,11 +5,13 @@
  */
 import * as v from 'valibot';
 import { ErrorCode } from './errors.ts';
+import { Verbatim } from './text.ts';
 
 /** Largest frame the edge accepts; SDP with video and simulcast stays well below it. */
 export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
 
-export const Ref = v.optional(v.pipe(v.string(), v.maxLength(64)));
+/** A client's tag for a request, echoed in the answer as sent. */
+export const Ref = v.optional(Verbatim({ max: 64 }));
 
 export const Ping = v.object({ type: v.literal('ping'), ref: Ref });
 export const Pong = v.object({ type: v.literal('pong'), ref: Ref });

@@ -15,23 +15,29 @@
 import * as v from 'valibot';
 import { ErrorCode } from './errors.ts';
 import { Id, MediaId, Port } from './ids.ts';
+import { isWellFormedDeep, Verbatim } from './text.ts';
 
 /** Largest control request body the node reads (SDP-derived RTP parameters stay far below). */
 export const MAX_CONTROL_BODY_BYTES = 256 * 1024;
 
 // ---- opaque mediasoup shapes (validated as objects, passed through) --------------------------
 
+/** A mediasoup object: the named fields checked, the rest passed through, but no string in it (keys too) with a NUL or a lone surrogate. */
+function opaque<const Entries extends v.ObjectEntries>(entries: Entries) {
+  return v.pipe(v.looseObject(entries), v.check<v.InferOutput<v.LooseObjectSchema<Entries, undefined>>, string>(isWellFormedDeep, 'contains a NUL or an unpaired surrogate'));
+}
+
 const Codec = v.looseObject({
   mimeType: v.pipe(v.string(), v.regex(/^(audio|video)\/[A-Za-z0-9.+-]+$/)),
   clockRate: v.pipe(v.number(), v.integer(), v.minValue(1)),
 });
-export const RtpCapabilities = v.looseObject({
+export const RtpCapabilities = opaque({
   codecs: v.pipe(v.array(v.looseObject({ ...Codec.entries, kind: v.picklist(['audio', 'video']) })), v.maxLength(64)),
   headerExtensions: v.optional(v.pipe(v.array(v.looseObject({ uri: v.string() })), v.maxLength(64))),
 });
 export type RtpCapabilities = v.InferOutput<typeof RtpCapabilities>;
 
-export const RtpParameters = v.looseObject({
+export const RtpParameters = opaque({
   codecs: v.pipe(
     v.array(v.looseObject({ ...Codec.entries, payloadType: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(127)) })),
     v.minLength(1),
@@ -42,14 +48,14 @@ export const RtpParameters = v.looseObject({
 });
 export type RtpParameters = v.InferOutput<typeof RtpParameters>;
 
-export const DtlsParameters = v.looseObject({
+export const DtlsParameters = opaque({
   role: v.optional(v.picklist(['auto', 'client', 'server'])),
   fingerprints: v.pipe(v.array(v.object({ algorithm: v.pipe(v.string(), v.maxLength(16)), value: v.pipe(v.string(), v.maxLength(256)) })), v.minLength(1), v.maxLength(8)),
 });
 export type DtlsParameters = v.InferOutput<typeof DtlsParameters>;
 
-export const IceParameters = v.looseObject({ usernameFragment: v.string(), password: v.string() });
-export const MediaIceCandidate = v.looseObject({
+export const IceParameters = opaque({ usernameFragment: v.string(), password: v.string() });
+export const MediaIceCandidate = opaque({
   foundation: v.string(),
   priority: v.number(),
   ip: v.string(),
@@ -153,7 +159,7 @@ export const TransportCreated = v.variant('transport', [
     iceCandidates: v.array(MediaIceCandidate),
     dtlsParameters: DtlsParameters,
   }),
-  v.object({ transport: v.literal('plain'), transportId: MediaId, direction: TransportDirection, ip: v.string(), port: Port }),
+  v.object({ transport: v.literal('plain'), transportId: MediaId, direction: TransportDirection, ip: Verbatim(), port: Port }),
 ]);
 export type TransportCreated = v.InferOutput<typeof TransportCreated>;
 
@@ -227,11 +233,11 @@ export const RecordedTrack = v.object({
   kind: MediaKind,
   source: ProducerSource,
   /** The producer's codec, e.g. `audio/opus`, `video/VP8` (copied, never re-encoded). */
-  codec: v.string(),
+  codec: Verbatim(),
   fileName: RecordingFileName,
   storage: RecordingStorage,
   /** `<recordingId>/<fileName>`: the S3 object key, or the path under MEDIA_RECORDINGS_DIR. */
-  key: v.string(),
+  key: Verbatim(),
   startedAt: v.number(),
   endedAt: v.number(),
   sizeBytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
@@ -405,7 +411,7 @@ export const mediaHttpStatusOf: Record<MediaErrorCode, number> = {
 };
 
 export const MediaErrorBody = v.object({
-  error: v.object({ code: v.picklist(Object.values(MediaErrorCode)), message: v.string() }),
+  error: v.object({ code: v.picklist(Object.values(MediaErrorCode)), message: Verbatim() }),
 });
 export type MediaErrorBody = v.InferOutput<typeof MediaErrorBody>;
 
@@ -413,7 +419,7 @@ export type MediaErrorBody = v.InferOutput<typeof MediaErrorBody>;
 
 const EventBase = {
   /** The node's id (MEDIA_NODE_ID, by default its host name). */
-  nodeId: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
+  nodeId: Verbatim({ min: 1, max: 128 }),
   /** Milliseconds since the epoch when the node emitted the event. */
   at: v.number(),
 };

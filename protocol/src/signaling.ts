@@ -26,10 +26,12 @@
  */
 import * as v from 'valibot';
 import { MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { DisplayName } from './api.ts';
 import { Id } from './ids.ts';
 import { PresenceActivity, PresenceSelf, PresenceSet } from './presence.ts';
 import { QualityReport, QualityUpdate } from './quality.ts';
 import { RoomClientMessages, RoomServerMessages } from './rooms.ts';
+import { Verbatim } from './text.ts';
 
 export {
   assertNever,
@@ -40,16 +42,16 @@ export {
   SignalingError,
   type ParseResult,
 } from './frames.ts';
-const Sdp = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_SIGNALING_MESSAGE_BYTES));
+const Sdp = Verbatim({ min: 1, max: MAX_SIGNALING_MESSAGE_BYTES });
 
 export const CallMedia = v.object({ audio: v.boolean(), video: v.boolean() });
 export type CallMedia = v.InferOutput<typeof CallMedia>;
 
 export const IceCandidate = v.object({
-  candidate: v.pipe(v.string(), v.maxLength(1024)),
-  sdpMid: v.nullish(v.pipe(v.string(), v.maxLength(64))),
+  candidate: Verbatim({ max: 1024 }),
+  sdpMid: v.nullish(Verbatim({ max: 64 })),
   sdpMLineIndex: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(64))),
-  usernameFragment: v.nullish(v.pipe(v.string(), v.maxLength(256))),
+  usernameFragment: v.nullish(Verbatim({ max: 256 })),
 });
 export type IceCandidate = v.InferOutput<typeof IceCandidate>;
 
@@ -99,7 +101,7 @@ export type RoomClientMessage = Extract<ClientMessage, { type: `room.${string}` 
 
 // ---- edge -> client ------------------------------------------------------------------------
 
-export const Party = v.object({ userId: Id, displayName: v.string() });
+export const Party = v.object({ userId: Id, displayName: DisplayName });
 export type Party = v.InferOutput<typeof Party>;
 
 export const EndReason = v.picklist([

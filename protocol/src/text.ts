@@ -46,3 +46,39 @@ export function Text({ min = 0, max, trim = true, multiline = false }: TextOptio
     v.check((text) => characterCount(text) <= max, `must be at most ${max} characters`),
   );
 }
+
+export interface VerbatimOptions {
+  /** Fewest characters (default 0). */
+  min?: number;
+  /** Most characters (default: no limit). */
+  max?: number;
+}
+
+/** Whether `text` has neither a NUL nor a lone surrogate: what every string, free text or not, must pass. */
+export function isWellFormed(text: string): boolean {
+  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+}
+
+/**
+ * A string that is not free text (a password, token, ref, SDP): kept exactly as sent, because it
+ * is hashed, compared or echoed, but refused like text with a NUL or a lone surrogate, which
+ * Postgres, UTF-8 hashing and JSON cannot carry. Length in characters.
+ */
+export function Verbatim({ min = 0, max = Infinity }: VerbatimOptions = {}) {
+  return v.pipe(
+    v.string(),
+    v.check(isWellFormed, 'contains a NUL or an unpaired surrogate'),
+    v.check((text) => characterCount(text) >= min, min <= 1 ? 'must not be empty' : `must be at least ${min} characters`),
+    v.check((text) => characterCount(text) <= max, `must be at most ${max} characters`),
+  );
+}
+
+/** Whether every string in a JSON value, keys included, is well-formed (see `isWellFormed`). */
+export function isWellFormedDeep(value: unknown): boolean {
+  if (typeof value === 'string') return isWellFormed(value);
+  if (Array.isArray(value)) return value.every(isWellFormedDeep);
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).every(([key, item]) => isWellFormed(key) && isWellFormedDeep(item));
+  }
+  return true;
+}
