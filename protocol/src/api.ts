@@ -6,10 +6,10 @@
  */
 import * as v from 'valibot';
 import { ProducerSource } from './mediaControl.ts';
-import { characterCount, Text, Verbatim } from './text.ts';
+import { minCharacters, Text, Verbatim } from './text.ts';
 
 /** `v.email`'s pattern admits neither NUL nor surrogates, so an address is as clean as `Text`. */
-export const Email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email(), v.maxLength(254));
+const Email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email(), v.maxLength(254));
 /** A person's name as typed (users, contacts); also what the edge shows of them on the sockets. */
 export const DisplayName = Text({ min: 1, max: 100 });
 /** What the account's password is checked against (sign-in, erase, change): any it was set to. */
@@ -24,7 +24,7 @@ export type LoginRequest = v.InferOutput<typeof LoginRequest>;
 export const RefreshRequest = v.object({ refreshToken: Verbatim({ min: 16, max: 256 }) });
 export type RefreshRequest = v.InferOutput<typeof RefreshRequest>;
 
-export const RoleSchema = v.picklist(['admin', 'operator', 'user']);
+const RoleSchema = v.picklist(['admin', 'operator', 'user']);
 export type Role = v.InferOutput<typeof RoleSchema>;
 
 export const UserView = v.object({ id: v.string(), tenantId: v.string(), email: v.string(), displayName: v.string(), role: RoleSchema });
@@ -101,10 +101,7 @@ export type TurnCredentialsResponse = v.InferOutput<typeof TurnCredentialsRespon
 
 // ---- tenants, invites, roles, API keys, audit (issue 3) ----------------------------------------
 /** A new password; kept as typed (it is hashed as UTF-8), at least 10 characters. */
-const Password = v.pipe(
-  Verbatim({ max: 256 }),
-  v.check((password) => characterCount(password) >= 10, 'use at least 10 characters'),
-);
+const Password = v.pipe(Verbatim({ max: 256 }), minCharacters(10, 'use at least 10 characters'));
 const Secret = Verbatim({ min: 16, max: 256 });
 
 export const SignupRequest = v.object({
@@ -225,7 +222,7 @@ export type RevealedSipCredentials = v.InferOutput<typeof RevealedSipCredentials
  * An international number: spaces, dots, dashes and brackets are dropped, then `+` and 2-15
  * digits. Multiline text, because a pasted number may hold tabs or line breaks (dropped too).
  */
-export const E164 = v.pipe(
+const E164 = v.pipe(
   Text({ max: 32, multiline: true }),
   v.transform((raw) => raw.replace(/[\s().-]/g, '')),
   v.regex(/^\+[1-9]\d{1,14}$/, 'use an international number such as +44 20 7946 0958'),

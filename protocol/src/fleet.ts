@@ -13,7 +13,7 @@ import { Port } from './ids.ts';
 import { Verbatim } from './text.ts';
 
 export const FLEET_NODES_PATH = '/api/fleet/nodes';
-export const NODE_REGISTRATION_MAX_SKEW_SECONDS = 300;
+const NODE_REGISTRATION_MAX_SKEW_SECONDS = 300;
 
 const Field = (max: number) => Verbatim({ min: 1, max });
 /** `v.url` takes whatever `new URL` can percent-encode (a NUL, a lone surrogate): the string is checked first. */
@@ -31,13 +31,12 @@ const NodeBase = {
 };
 
 /** What a media node reports of its load (`GET /control/status`); optional: the agent may omit it. */
-export const MediaNodeLoad = v.object({
+const MediaNodeLoad = v.object({
   rooms: v.pipe(v.number(), v.integer(), v.minValue(0)),
   peers: v.pipe(v.number(), v.integer(), v.minValue(0)),
   consumers: v.pipe(v.number(), v.integer(), v.minValue(0)),
   workers: v.pipe(v.number(), v.integer(), v.minValue(1)),
 });
-export type MediaNodeLoad = v.InferOutput<typeof MediaNodeLoad>;
 
 export const MediaNodeRegistration = v.object({
   kind: v.literal('media'),
@@ -47,8 +46,8 @@ export const MediaNodeRegistration = v.object({
   rtcPorts: v.object({ min: Port, max: Port }),
   load: v.optional(MediaNodeLoad),
 });
-export const SipNodeRegistration = v.object({ kind: v.literal('sip'), ...NodeBase, wssUrl: Url });
-export const TurnNodeRegistration = v.object({
+const SipNodeRegistration = v.object({ kind: v.literal('sip'), ...NodeBase, wssUrl: Url });
+const TurnNodeRegistration = v.object({
   kind: v.literal('turn'),
   ...NodeBase,
   urls: v.pipe(v.array(v.pipe(Verbatim({ max: 256 }), v.regex(/^turns?:/))), v.maxLength(8)),

@@ -15,7 +15,7 @@
 import * as v from 'valibot';
 import { ErrorCode } from './errors.ts';
 import { Id, MediaId, Port } from './ids.ts';
-import { isWellFormedDeep, Verbatim } from './text.ts';
+import { isWellFormedDeep, Verbatim, WellFormedString } from './text.ts';
 
 /** Largest control request body the node reads (SDP-derived RTP parameters stay far below). */
 export const MAX_CONTROL_BODY_BYTES = 256 * 1024;
@@ -48,14 +48,13 @@ export const RtpParameters = opaque({
 });
 export type RtpParameters = v.InferOutput<typeof RtpParameters>;
 
-export const DtlsParameters = opaque({
+const DtlsParameters = opaque({
   role: v.optional(v.picklist(['auto', 'client', 'server'])),
   fingerprints: v.pipe(v.array(v.object({ algorithm: v.pipe(v.string(), v.maxLength(16)), value: v.pipe(v.string(), v.maxLength(256)) })), v.minLength(1), v.maxLength(8)),
 });
-export type DtlsParameters = v.InferOutput<typeof DtlsParameters>;
 
-export const IceParameters = opaque({ usernameFragment: v.string(), password: v.string() });
-export const MediaIceCandidate = opaque({
+const IceParameters = opaque({ usernameFragment: v.string(), password: v.string() });
+const MediaIceCandidate = opaque({
   foundation: v.string(),
   priority: v.number(),
   ip: v.string(),
@@ -92,23 +91,23 @@ export const ConsumerLayers = {
 const RoomRef = { roomId: Id };
 const PeerRef = { roomId: Id, peerId: Id };
 
-export const CreateRoom = v.object({ type: v.literal('room.create'), ...RoomRef });
-export const CloseRoom = v.object({ type: v.literal('room.close'), ...RoomRef });
-export const JoinPeer = v.object({ type: v.literal('peer.join'), ...PeerRef });
-export const LeavePeer = v.object({ type: v.literal('peer.leave'), ...PeerRef });
-export const CreateTransport = v.object({
+const CreateRoom = v.object({ type: v.literal('room.create'), ...RoomRef });
+const CloseRoom = v.object({ type: v.literal('room.close'), ...RoomRef });
+const JoinPeer = v.object({ type: v.literal('peer.join'), ...PeerRef });
+const LeavePeer = v.object({ type: v.literal('peer.leave'), ...PeerRef });
+const CreateTransport = v.object({
   type: v.literal('transport.create'),
   ...PeerRef,
   direction: TransportDirection,
   transport: TransportKind,
 });
-export const ConnectTransport = v.object({
+const ConnectTransport = v.object({
   type: v.literal('transport.connect'),
   ...PeerRef,
   transportId: MediaId,
   connect: TransportConnect,
 });
-export const Produce = v.object({
+const Produce = v.object({
   type: v.literal('producer.create'),
   ...PeerRef,
   transportId: MediaId,
@@ -117,38 +116,36 @@ export const Produce = v.object({
   rtpParameters: RtpParameters,
   paused: v.optional(v.boolean(), false),
 });
-export const PauseProducer = v.object({ type: v.literal('producer.pause'), ...PeerRef, producerId: MediaId });
-export const ResumeProducer = v.object({ type: v.literal('producer.resume'), ...PeerRef, producerId: MediaId });
-export const CloseProducer = v.object({ type: v.literal('producer.close'), ...PeerRef, producerId: MediaId });
-export const Consume = v.object({
+const PauseProducer = v.object({ type: v.literal('producer.pause'), ...PeerRef, producerId: MediaId });
+const ResumeProducer = v.object({ type: v.literal('producer.resume'), ...PeerRef, producerId: MediaId });
+const CloseProducer = v.object({ type: v.literal('producer.close'), ...PeerRef, producerId: MediaId });
+const Consume = v.object({
   type: v.literal('consumer.create'),
   ...PeerRef,
   transportId: MediaId,
   producerId: MediaId,
   rtpCapabilities: RtpCapabilities,
 });
-export const PauseConsumer = v.object({ type: v.literal('consumer.pause'), ...PeerRef, consumerId: MediaId });
-export const ResumeConsumer = v.object({ type: v.literal('consumer.resume'), ...PeerRef, consumerId: MediaId });
-export const SetConsumerLayers = v.object({
+const PauseConsumer = v.object({ type: v.literal('consumer.pause'), ...PeerRef, consumerId: MediaId });
+const ResumeConsumer = v.object({ type: v.literal('consumer.resume'), ...PeerRef, consumerId: MediaId });
+const SetConsumerLayers = v.object({
   type: v.literal('consumer.layers'),
   ...PeerRef,
   consumerId: MediaId,
   ...ConsumerLayers,
 });
 /** Records every producer of the room (present and future) into one file per track. */
-export const StartRecording = v.object({ type: v.literal('recording.start'), ...RoomRef, recordingId: Id });
+const StartRecording = v.object({ type: v.literal('recording.start'), ...RoomRef, recordingId: Id });
 /** Ends the recording: files are finished, measured (and uploaded when the node stores to S3). */
-export const StopRecording = v.object({ type: v.literal('recording.stop'), ...RoomRef, recordingId: Id });
-export const DrainNode = v.object({ type: v.literal('node.drain') });
-export const GetNodeStatus = v.object({ type: v.literal('node.status') });
+const StopRecording = v.object({ type: v.literal('recording.stop'), ...RoomRef, recordingId: Id });
+const DrainNode = v.object({ type: v.literal('node.drain') });
+const GetNodeStatus = v.object({ type: v.literal('node.status') });
 
 // ---- responses (node -> edge) --------------------------------------------------------------
 
-export const RoomCreated = v.object({ roomId: Id, rtpCapabilities: RtpCapabilities });
-export type RoomCreated = v.InferOutput<typeof RoomCreated>;
+const RoomCreated = v.object({ roomId: Id, rtpCapabilities: RtpCapabilities });
 
-export const PeerJoined = v.object({ roomId: Id, peerId: Id, rtpCapabilities: RtpCapabilities });
-export type PeerJoined = v.InferOutput<typeof PeerJoined>;
+const PeerJoined = v.object({ roomId: Id, peerId: Id, rtpCapabilities: RtpCapabilities });
 
 export const TransportCreated = v.variant('transport', [
   v.object({
@@ -159,12 +156,11 @@ export const TransportCreated = v.variant('transport', [
     iceCandidates: v.array(MediaIceCandidate),
     dtlsParameters: DtlsParameters,
   }),
-  v.object({ transport: v.literal('plain'), transportId: MediaId, direction: TransportDirection, ip: Verbatim(), port: Port }),
+  v.object({ transport: v.literal('plain'), transportId: MediaId, direction: TransportDirection, ip: WellFormedString, port: Port }),
 ]);
 export type TransportCreated = v.InferOutput<typeof TransportCreated>;
 
-export const ProducerCreated = v.object({ producerId: MediaId });
-export type ProducerCreated = v.InferOutput<typeof ProducerCreated>;
+const ProducerCreated = v.object({ producerId: MediaId });
 
 export const ConsumerCreated = v.object({
   consumerId: MediaId,
@@ -182,8 +178,7 @@ export const ConsumerCreated = v.object({
 });
 export type ConsumerCreated = v.InferOutput<typeof ConsumerCreated>;
 
-export const ControlOk = v.object({ ok: v.literal(true) });
-export type ControlOk = v.InferOutput<typeof ControlOk>;
+const ControlOk = v.object({ ok: v.literal(true) });
 
 export const WorkerLoad = v.object({
   pid: v.number(),
@@ -211,20 +206,19 @@ export const NodeStatus = v.object({
 });
 export type NodeStatus = v.InferOutput<typeof NodeStatus>;
 
-export const RecordingStarted = v.object({
+const RecordingStarted = v.object({
   recordingId: Id,
   startedAt: v.number(),
   /** Producers being recorded right now (new ones join while it runs). */
   tracks: v.number(),
 });
-export type RecordingStarted = v.InferOutput<typeof RecordingStarted>;
 
 /** Where a finished track file is: on the node's disk (fetch it with `recordingFilePath`) or in S3. */
 export const RecordingStorage = v.picklist(['local', 's3']);
 export type RecordingStorage = v.InferOutput<typeof RecordingStorage>;
 
 /** `<trackId>.<ext>`: the only file names the node serves. */
-export const RecordingFileName = v.pipe(v.string(), v.regex(/^[0-9a-f-]{36}\.(webm|ogg|mkv)$/));
+const RecordingFileName = v.pipe(v.string(), v.regex(/^[0-9a-f-]{36}\.(webm|ogg|mkv)$/));
 
 export const RecordedTrack = v.object({
   trackId: MediaId,
@@ -233,11 +227,11 @@ export const RecordedTrack = v.object({
   kind: MediaKind,
   source: ProducerSource,
   /** The producer's codec, e.g. `audio/opus`, `video/VP8` (copied, never re-encoded). */
-  codec: Verbatim(),
+  codec: WellFormedString,
   fileName: RecordingFileName,
   storage: RecordingStorage,
   /** `<recordingId>/<fileName>`: the S3 object key, or the path under MEDIA_RECORDINGS_DIR. */
-  key: Verbatim(),
+  key: WellFormedString,
   startedAt: v.number(),
   endedAt: v.number(),
   sizeBytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
@@ -257,16 +251,15 @@ export const RecordingStopped = v.object({
 export type RecordingStopped = v.InferOutput<typeof RecordingStopped>;
 
 /**
- * A finished local file: `GET` this path, signed like every control request; the answer is the
- * file's bytes (`content-type` by extension), or a JSON error (404 when unknown).
+ * A finished local file, `/control/recordings/:recordingId/files/:fileName`: `GET` it, signed like
+ * every control request; the answer is the file's bytes (`content-type` by extension), or a JSON
+ * error (404 when unknown).
  */
-export const RECORDING_FILE_PATH = '/control/recordings/:recordingId/files/:fileName';
-
 export function recordingFilePath(recordingId: string, fileName: string): string {
   return `/control/recordings/${encodeURIComponent(recordingId)}/files/${encodeURIComponent(fileName)}`;
 }
 
-/** The recording and file named by a path, when it is a valid `RECORDING_FILE_PATH`. */
+/** The recording and file named by a path, when it is a valid `recordingFilePath`. */
 export function matchRecordingFilePath(path: string): { recordingId: string; fileName: string } | null {
   const match = /^\/control\/recordings\/([^/]+)\/files\/([^/]+)$/.exec(path);
   if (!match) return null;
@@ -411,7 +404,7 @@ export const mediaHttpStatusOf: Record<MediaErrorCode, number> = {
 };
 
 export const MediaErrorBody = v.object({
-  error: v.object({ code: v.picklist(Object.values(MediaErrorCode)), message: Verbatim() }),
+  error: v.object({ code: v.picklist(Object.values(MediaErrorCode)), message: WellFormedString }),
 });
 export type MediaErrorBody = v.InferOutput<typeof MediaErrorBody>;
 
@@ -424,7 +417,7 @@ const EventBase = {
   at: v.number(),
 };
 
-export const ActiveSpeakerChanged = v.object({
+const ActiveSpeakerChanged = v.object({
   type: v.literal('speaker.changed'),
   ...EventBase,
   roomId: Id,
@@ -432,7 +425,7 @@ export const ActiveSpeakerChanged = v.object({
   peerId: v.nullable(Id),
   producerId: v.nullable(MediaId),
 });
-export const ProducerClosed = v.object({
+const ProducerClosed = v.object({
   type: v.literal('producer.closed'),
   ...EventBase,
   roomId: Id,
@@ -441,7 +434,7 @@ export const ProducerClosed = v.object({
   /** Its consumers are closed with it: the edge tells their browsers to drop the track. */
   reason: v.picklist(['closed', 'peer-left', 'transport-closed']),
 });
-export const WorkerDied = v.object({
+const WorkerDied = v.object({
   type: v.literal('worker.died'),
   ...EventBase,
   workerPid: v.number(),
@@ -450,7 +443,7 @@ export const WorkerDied = v.object({
   /** Whether a replacement worker was started. */
   replaced: v.boolean(),
 });
-export const RoomEmpty = v.object({ type: v.literal('room.empty'), ...EventBase, roomId: Id });
+const RoomEmpty = v.object({ type: v.literal('room.empty'), ...EventBase, roomId: Id });
 
 export const MediaNodeEvent = v.variant('type', [ActiveSpeakerChanged, ProducerClosed, WorkerDied, RoomEmpty]);
 export type MediaNodeEvent = v.InferOutput<typeof MediaNodeEvent>;

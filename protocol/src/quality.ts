@@ -78,7 +78,7 @@ function delayImpairment(ta: number): number {
 /** Past these a call is audibly degraded: the UI warns, and the admin console flags the CDR. */
 export const QUALITY_THRESHOLDS = { rttMs: 400, jitterMs: 30, lossPercent: 1, mos: 3.5 } as const;
 
-export const QualityWarningSchema = v.picklist(['rtt', 'jitter', 'loss', 'mos']);
+const QualityWarningSchema = v.picklist(['rtt', 'jitter', 'loss', 'mos']);
 export type QualityWarning = v.InferOutput<typeof QualityWarningSchema>;
 
 export function qualityWarnings(stats: LinkStats, score = mos(stats)): QualityWarning[] {

@@ -60,23 +60,23 @@ const RoomRef = { ref: Ref, roomId: Id };
 
 // ---- client -> edge ------------------------------------------------------------------------
 
-export const RoomCreate = v.object({ type: v.literal('room.create'), ref: Ref });
+const RoomCreate = v.object({ type: v.literal('room.create'), ref: Ref });
 export const RoomJoin = v.object({ type: v.literal('room.join'), ...RoomRef });
-export const RoomLeave = v.object({ type: v.literal('room.leave'), ...RoomRef });
-export const RoomTransportCreate = v.object({
+const RoomLeave = v.object({ type: v.literal('room.leave'), ...RoomRef });
+const RoomTransportCreate = v.object({
   type: v.literal('room.transport.create'),
   ...RoomRef,
   direction: TransportDirection,
   /** `plain` only works against a node started with MEDIA_PLAIN_TRANSPORTS=true (tests). */
   transport: TransportKind,
 });
-export const RoomTransportConnect = v.object({
+const RoomTransportConnect = v.object({
   type: v.literal('room.transport.connect'),
   ...RoomRef,
   transportId: MediaId,
   connect: TransportConnect,
 });
-export const RoomProduce = v.object({
+const RoomProduce = v.object({
   type: v.literal('room.produce'),
   ...RoomRef,
   transportId: MediaId,
@@ -85,28 +85,28 @@ export const RoomProduce = v.object({
   rtpParameters: RtpParameters,
   paused: v.optional(v.boolean(), false),
 });
-export const RoomProducerPause = v.object({ type: v.literal('room.producer.pause'), ...RoomRef, producerId: MediaId });
-export const RoomProducerResume = v.object({ type: v.literal('room.producer.resume'), ...RoomRef, producerId: MediaId });
-export const RoomProducerClose = v.object({ type: v.literal('room.producer.close'), ...RoomRef, producerId: MediaId });
-export const RoomConsume = v.object({
+const RoomProducerPause = v.object({ type: v.literal('room.producer.pause'), ...RoomRef, producerId: MediaId });
+const RoomProducerResume = v.object({ type: v.literal('room.producer.resume'), ...RoomRef, producerId: MediaId });
+const RoomProducerClose = v.object({ type: v.literal('room.producer.close'), ...RoomRef, producerId: MediaId });
+const RoomConsume = v.object({
   type: v.literal('room.consume'),
   ...RoomRef,
   transportId: MediaId,
   producerId: MediaId,
   rtpCapabilities: RtpCapabilities,
 });
-export const RoomConsumerPause = v.object({ type: v.literal('room.consumer.pause'), ...RoomRef, consumerId: MediaId });
-export const RoomConsumerResume = v.object({ type: v.literal('room.consumer.resume'), ...RoomRef, consumerId: MediaId });
-export const RoomRecordingStart = v.object({ type: v.literal('room.recording.start'), ...RoomRef });
-export const RoomRecordingStop = v.object({ type: v.literal('room.recording.stop'), ...RoomRef });
-export const RoomConsumerLayers = v.object({
+const RoomConsumerPause = v.object({ type: v.literal('room.consumer.pause'), ...RoomRef, consumerId: MediaId });
+const RoomConsumerResume = v.object({ type: v.literal('room.consumer.resume'), ...RoomRef, consumerId: MediaId });
+const RoomRecordingStart = v.object({ type: v.literal('room.recording.start'), ...RoomRef });
+const RoomRecordingStop = v.object({ type: v.literal('room.recording.stop'), ...RoomRef });
+const RoomConsumerLayers = v.object({
   type: v.literal('room.consumer.layers'),
   ...RoomRef,
   consumerId: MediaId,
   ...ConsumerLayers,
 });
 /** Sent when the browser's transports lost the node: checks the node now (see the header). */
-export const RoomProbe = v.object({ type: v.literal('room.probe'), ...RoomRef });
+const RoomProbe = v.object({ type: v.literal('room.probe'), ...RoomRef });
 
 /** Room requests on the signaling socket (part of `ClientMessage`). */
 export const RoomClientMessages = [
@@ -144,8 +144,8 @@ export const RoomRecordingInfo = v.object({
 });
 export type RoomRecordingInfo = v.InferOutput<typeof RoomRecordingInfo>;
 
-export const RoomCreatedMessage = v.object({ type: v.literal('room.created'), ...RoomRef });
-export const RoomJoined = v.object({
+const RoomCreatedMessage = v.object({ type: v.literal('room.created'), ...RoomRef });
+const RoomJoined = v.object({
   type: v.literal('room.joined'),
   ...RoomRef,
   /** This device's participant id in the room. */
@@ -159,18 +159,18 @@ export const RoomJoined = v.object({
   /** The recording in progress, if any (absent from edges older than recording). */
   recording: v.optional(v.nullable(RoomRecordingInfo)),
 });
-export const RoomTransportCreated = v.object({ type: v.literal('room.transport.created'), ...RoomRef, transport: TransportCreated });
-export const RoomProduced = v.object({ type: v.literal('room.produced'), ...RoomRef, producerId: MediaId });
-export const RoomConsumed = v.object({ type: v.literal('room.consumed'), ...RoomRef, consumer: ConsumerCreated });
-export const RoomParticipantJoined = v.object({ type: v.literal('room.participant.joined'), roomId: Id, participant: RoomParticipant });
-export const RoomParticipantLeft = v.object({ type: v.literal('room.participant.left'), roomId: Id, peerId: Id });
-export const RoomProducerNew = v.object({ type: v.literal('room.producer.new'), roomId: Id, producer: RoomProducerInfo });
-export const RoomProducerPaused = v.object({ type: v.literal('room.producer.paused'), roomId: Id, producerId: MediaId, peerId: Id, paused: v.boolean() });
-export const RoomProducerClosed = v.object({ type: v.literal('room.producer.closed'), roomId: Id, producerId: MediaId, peerId: Id });
-export const RoomSpeaker = v.object({ type: v.literal('room.speaker'), roomId: Id, peerId: v.nullable(Id) });
+const RoomTransportCreated = v.object({ type: v.literal('room.transport.created'), ...RoomRef, transport: TransportCreated });
+const RoomProduced = v.object({ type: v.literal('room.produced'), ...RoomRef, producerId: MediaId });
+const RoomConsumed = v.object({ type: v.literal('room.consumed'), ...RoomRef, consumer: ConsumerCreated });
+const RoomParticipantJoined = v.object({ type: v.literal('room.participant.joined'), roomId: Id, participant: RoomParticipant });
+const RoomParticipantLeft = v.object({ type: v.literal('room.participant.left'), roomId: Id, peerId: Id });
+const RoomProducerNew = v.object({ type: v.literal('room.producer.new'), roomId: Id, producer: RoomProducerInfo });
+const RoomProducerPaused = v.object({ type: v.literal('room.producer.paused'), roomId: Id, producerId: MediaId, peerId: Id, paused: v.boolean() });
+const RoomProducerClosed = v.object({ type: v.literal('room.producer.closed'), roomId: Id, producerId: MediaId, peerId: Id });
+const RoomSpeaker = v.object({ type: v.literal('room.speaker'), roomId: Id, peerId: v.nullable(Id) });
 /** Recording started (`recording` set) or ended (`null`): sent to everyone in the room. */
-export const RoomRecording = v.object({ type: v.literal('room.recording'), roomId: Id, recording: v.nullable(RoomRecordingInfo) });
-export const RoomMigrate = v.object({
+const RoomRecording = v.object({ type: v.literal('room.recording'), roomId: Id, recording: v.nullable(RoomRecordingInfo) });
+const RoomMigrate = v.object({
   type: v.literal('room.migrate'),
   roomId: Id,
   /** The new router's capabilities: reload the Device, then rebuild transports and produce again. */

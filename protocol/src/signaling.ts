@@ -33,15 +33,7 @@ import { QualityReport, QualityUpdate } from './quality.ts';
 import { RoomClientMessages, RoomServerMessages } from './rooms.ts';
 import { Verbatim } from './text.ts';
 
-export {
-  assertNever,
-  describeIssues,
-  MAX_SIGNALING_MESSAGE_BYTES,
-  Ping,
-  Pong,
-  SignalingError,
-  type ParseResult,
-} from './frames.ts';
+export { assertNever, describeIssues, MAX_SIGNALING_MESSAGE_BYTES, type ParseResult } from './frames.ts';
 const Sdp = Verbatim({ min: 1, max: MAX_SIGNALING_MESSAGE_BYTES });
 
 export const CallMedia = v.object({ audio: v.boolean(), video: v.boolean() });
@@ -57,7 +49,7 @@ export type IceCandidate = v.InferOutput<typeof IceCandidate>;
 
 // ---- client -> edge ------------------------------------------------------------------------
 
-export const CallInvite = v.object({
+const CallInvite = v.object({
   type: v.literal('call.invite'),
   ref: Ref,
   callId: Id,
@@ -66,13 +58,13 @@ export const CallInvite = v.object({
   /** Record the call (absent: no): it then runs through the SFU (see the header). */
   record: v.optional(v.boolean()),
 });
-export const CallAccept = v.object({ type: v.literal('call.accept'), ref: Ref, callId: Id });
-export const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id });
-export const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id });
-export const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id });
-export const CallOffer = v.object({ type: v.literal('call.offer'), ref: Ref, callId: Id, sdp: Sdp });
-export const CallAnswer = v.object({ type: v.literal('call.answer'), ref: Ref, callId: Id, sdp: Sdp });
-export const CallIce = v.object({
+const CallAccept = v.object({ type: v.literal('call.accept'), ref: Ref, callId: Id });
+const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id });
+const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id });
+const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id });
+const CallOffer = v.object({ type: v.literal('call.offer'), ref: Ref, callId: Id, sdp: Sdp });
+const CallAnswer = v.object({ type: v.literal('call.answer'), ref: Ref, callId: Id, sdp: Sdp });
+const CallIce = v.object({
   type: v.literal('call.ice'),
   ref: Ref,
   callId: Id,
@@ -94,8 +86,6 @@ export const ClientMessage = v.variant('type', [
   ...RoomClientMessages,
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessage>;
-/** Messages relayed verbatim (minus `ref`) to the other party of an answered call. */
-export type RelayedMessage = Extract<ClientMessage, { type: 'call.offer' | 'call.answer' | 'call.ice' }>;
 /** Room requests, which the user's hub hands to the room's object. */
 export type RoomClientMessage = Extract<ClientMessage, { type: `room.${string}` }>;
 
@@ -117,14 +107,14 @@ export const EndReason = v.picklist([
 ]);
 export type EndReason = v.InferOutput<typeof EndReason>;
 
-export const Hello = v.object({
+const Hello = v.object({
   type: v.literal('hello'),
   userId: Id,
   deviceId: Id,
   /** Calls this user is part of right now, so a reconnecting device can resume. */
   activeCalls: v.array(v.object({ callId: Id, state: v.picklist(['ringing', 'active']) })),
 });
-export const CallIncoming = v.object({
+const CallIncoming = v.object({
   type: v.literal('call.incoming'),
   callId: Id,
   from: Party,
@@ -132,8 +122,8 @@ export const CallIncoming = v.object({
   /** The call will be recorded if accepted (absent: no): tell the user before they answer. */
   record: v.optional(v.boolean()),
 });
-export const CallRinging = v.object({ type: v.literal('call.ringing'), callId: Id, to: Party });
-export const CallAccepted = v.object({
+const CallRinging = v.object({ type: v.literal('call.ringing'), callId: Id, to: Party });
+const CallAccepted = v.object({
   type: v.literal('call.accepted'),
   callId: Id,
   /** What the receiving device must do next: the caller makes the SDP offer. */
@@ -143,17 +133,17 @@ export const CallAccepted = v.object({
   /** A recorded call's room: join it instead of negotiating SDP (absent for peer-to-peer calls). */
   roomId: v.optional(Id),
 });
-export const CallEnded = v.object({
+const CallEnded = v.object({
   type: v.literal('call.ended'),
   callId: Id,
   reason: EndReason,
   /** Talk time in milliseconds; 0 when the call was never answered. */
   durationMs: v.number(),
 });
-export const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id, sdp: Sdp });
-export const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });
-export const RelayedIce = v.object({ type: v.literal('call.ice'), callId: Id, candidate: IceCandidate });
-export const Ack = v.object({ type: v.literal('ack'), ref: v.string() });
+const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id, sdp: Sdp });
+const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });
+const RelayedIce = v.object({ type: v.literal('call.ice'), callId: Id, candidate: IceCandidate });
+const Ack = v.object({ type: v.literal('ack'), ref: v.string() });
 
 export const ServerMessage = v.variant('type', [
   Hello,

@@ -11,12 +11,8 @@ export function formProblem(issues: readonly v.BaseIssue<unknown>[], labels: Rec
   const path = v.getDotPath(issue) ?? '';
   const label = labels[path] ?? 'This field';
   if (issue.input === '' || issue.input === undefined) return `${label} is required.`;
-  const textLength = TEXT_LENGTH.exec(issue.message);
-  if (!textLength && !issue.message.startsWith('Invalid ')) return `${label}: ${issue.message}.`;
-  if (issue.type === 'min_length' || textLength?.[1] === 'least') return `${label} is too short.`;
-  if (issue.type === 'max_length' || textLength?.[1] === 'most') return `${label} is too long.`;
+  if (!issue.message.startsWith('Invalid ')) return `${label}: ${issue.message}.`;
+  if (issue.type === 'min_length') return `${label} is too short.`;
+  if (issue.type === 'max_length') return `${label} is too long.`;
   return `${label} is not valid.`;
 }
-
-/** The length messages of protocol's `Text` and `Verbatim`: shown like valibot's own length checks. */
-const TEXT_LENGTH = /^must be at (least|most) \d+ characters$/;
