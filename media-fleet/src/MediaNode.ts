@@ -133,27 +133,15 @@ export class MediaNode extends Emitter<MediaNodeEvents> {
     'producer.create': async (request) => ({
       producerId: await this.#peer(request).produce(request.transportId, request.kind, request.source, request.rtpParameters, request.paused),
     }),
-    'producer.pause': async (request) => {
-      await this.#peer(request).pauseProducer(request.producerId, true);
-      return ok;
-    },
-    'producer.resume': async (request) => {
-      await this.#peer(request).pauseProducer(request.producerId, false);
-      return ok;
-    },
+    'producer.pause': async (request) => this.#pause(request, true),
+    'producer.resume': async (request) => this.#pause(request, false),
     'producer.close': async (request) => {
       this.#peer(request).closeProducer(request.producerId);
       return ok;
     },
     'consumer.create': async (request) => this.#peer(request).consume(request.transportId, request.producerId, request.rtpCapabilities),
-    'consumer.pause': async (request) => {
-      await this.#peer(request).pauseConsumer(request.consumerId, true);
-      return ok;
-    },
-    'consumer.resume': async (request) => {
-      await this.#peer(request).pauseConsumer(request.consumerId, false);
-      return ok;
-    },
+    'consumer.pause': async (request) => this.#pause(request, true),
+    'consumer.resume': async (request) => this.#pause(request, false),
     'consumer.layers': async (request) => {
       await this.#peer(request).setConsumerLayers(request.consumerId, request.spatialLayer, request.temporalLayer);
       return ok;
@@ -254,6 +242,14 @@ export class MediaNode extends Emitter<MediaNodeEvents> {
 
   #peer(request: { roomId: string; peerId: string }) {
     return this.#room(request.roomId).peer(request.peerId);
+  }
+
+  /** Pauses or resumes the producer or consumer a request names. */
+  async #pause(request: { roomId: string; peerId: string } & ({ producerId: string } | { consumerId: string }), paused: boolean): Promise<typeof ok> {
+    const peer = this.#peer(request);
+    if ('producerId' in request) await peer.pauseProducer(request.producerId, paused);
+    else await peer.pauseConsumer(request.consumerId, paused);
+    return ok;
   }
 
   /** A dead worker took its routers with it: close the rooms that used it, the edge moves them. */
