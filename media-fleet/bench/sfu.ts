@@ -17,8 +17,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { TransportCreated } from '@callstack/protocol';
-import { createWorker } from 'mediasoup';
-import type { Router, RtpCapabilities, RtpParameters } from 'mediasoup/node/lib/types';
+import { createWorker, type types } from 'mediasoup';
 import { MEDIA_CODECS } from '../src/codecs.ts';
 import { startService, type Service } from '../src/testHarness.ts';
 
@@ -40,7 +39,7 @@ interface Topology {
   close(): Promise<void>;
 }
 
-const rtpParameters = (ssrc: number): RtpParameters => ({
+const rtpParameters = (ssrc: number): types.RtpParameters => ({
   codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }],
   encodings: [{ ssrc }],
 });
@@ -75,8 +74,8 @@ async function fleetTopology(): Promise<Topology> {
 
 async function bareTopology(): Promise<Topology> {
   const worker = await createWorker({ logLevel: 'error', rtcMinPort: 50000, rtcMaxPort: 59999 });
-  const router: Router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-  const capabilities: RtpCapabilities = router.rtpCapabilities;
+  const router: types.Router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+  const capabilities: types.RtpCapabilities = router.rtpCapabilities;
   return {
     workerPid: worker.pid,
     async addProducer(index) {

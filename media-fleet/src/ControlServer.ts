@@ -1,5 +1,5 @@
 /**
- * The control API over HTTP (node:http, JSON). Routes come from protocol's CONTROL_ROUTES;
+ * The control API over HTTP (node:http, JSON). Routes come from protocol's CONTROL_API;
  * bodies are validated with `ControlRequest` at this boundary, so the node only sees typed
  * requests. Authentication, in order:
  *

@@ -1,14 +1,15 @@
 /**
  * The media node: its worker pool, its rooms, drain state, and the events it reports. Every
- * control request lands in `handle`, already validated against protocol's `ControlRequest`.
+ * control request lands in `handle`, already validated against protocol's `ControlRequest`, and
+ * goes to the handler of its type.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
+  Emitter,
   MediaErrorCode,
-  assertNever,
-  type ControlRequest,
+  type ControlRequestOf,
   type ControlResponses,
   type ControlRequestType,
   type MediaNodeEvent,
@@ -27,12 +28,13 @@ import { S3Store } from './S3Store.ts';
 import { CONTAINERS } from './TrackRecorder.ts';
 import type { EventInput, MediaNodeEvents } from './MediaNodeTypes.ts';
 import { Room } from './Room.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
 import { WorkerPool } from './WorkerPool.ts';
 
 const ok = { ok: true } as const;
 
-export class MediaNode extends TypedEmitter<MediaNodeEvents> {
+type ControlHandlers = { [T in ControlRequestType]: (request: ControlRequestOf<T>) => Promise<ControlResponses[T]> };
+
+export class MediaNode extends Emitter<MediaNodeEvents> {
   readonly pool: WorkerPool;
   readonly #config: MediaConfig;
   readonly #logger: Logger;
@@ -97,81 +99,85 @@ export class MediaNode extends TypedEmitter<MediaNodeEvents> {
     return { path, size: found.size, contentType: codec?.contentType ?? 'application/octet-stream' };
   }
 
-  async handle(request: ControlRequest): Promise<ControlResponses[ControlRequestType]> {
-    switch (request.type) {
-      case 'room.create': {
-        const room = await this.#createRoom(request.roomId);
-        return { roomId: room.id, rtpCapabilities: room.primary.rtpCapabilities as RtpCapabilities };
-      }
-      case 'room.close':
-        this.#room(request.roomId).close();
-        return ok;
-      case 'peer.join': {
-        const room = this.#room(request.roomId);
-        room.join(request.peerId);
-        return { roomId: room.id, peerId: request.peerId, rtpCapabilities: room.primary.rtpCapabilities as RtpCapabilities };
-      }
-      case 'peer.leave':
-        this.#room(request.roomId).leave(request.peerId);
-        return ok;
-      case 'transport.create':
-        return this.#peer(request).createTransport(request.direction, request.transport);
-      case 'transport.connect':
-        await this.#peer(request).connect(request.transportId, request.connect);
-        return ok;
-      case 'producer.create':
-        return { producerId: await this.#peer(request).produce(request.transportId, request.kind, request.source, request.rtpParameters, request.paused) };
-      case 'producer.pause':
-      case 'producer.resume':
-        await this.#peer(request).pauseProducer(request.producerId, request.type === 'producer.pause');
-        return ok;
-      case 'producer.close':
-        this.#peer(request).closeProducer(request.producerId);
-        return ok;
-      case 'consumer.create':
-        return this.#peer(request).consume(request.transportId, request.producerId, request.rtpCapabilities);
-      case 'consumer.pause':
-      case 'consumer.resume':
-        await this.#peer(request).pauseConsumer(request.consumerId, request.type === 'consumer.pause');
-        return ok;
-      case 'consumer.layers':
-        await this.#peer(request).setConsumerLayers(request.consumerId, request.spatialLayer, request.temporalLayer);
-        return ok;
-      case 'recording.start': {
-        const room = this.#room(request.roomId);
-        if (this.#recordings.has(request.recordingId)) throw new ControlError(MediaErrorCode.conflict, `recording ${request.recordingId} exists`);
-        const running = [...this.#recordings.values()].find((recorder) => recorder.active && recorder.roomId === room.id);
-        if (running) throw new ControlError(MediaErrorCode.conflict, `room ${room.id} is already being recorded (${running.id})`);
-        const recorder = await Recorder.start({
-          room,
-          recordingId: request.recordingId,
-          dir: this.#config.recordings.dir,
-          store: this.#store,
-          ports: this.#ports,
-          logger: this.#logger,
-        });
-        this.#recordings.set(recorder.id, recorder);
-        recorder.on('trackFinished', (track) => (this.#recordedBytes += track.sizeBytes));
-        return { recordingId: recorder.id, startedAt: recorder.startedAt, tracks: recorder.liveTracks };
-      }
-      case 'recording.stop': {
-        const recorder = this.#recordings.get(request.recordingId);
-        if (!recorder || recorder.roomId !== request.roomId) throw notFound('recording', request.recordingId);
-        return recorder.stop();
-      }
-      case 'node.drain':
-        if (!this.#draining) {
-          this.#logger.info({ rooms: this.#rooms.size }, 'draining: no new rooms');
-          this.#draining = true;
-          this.emit('draining');
-        }
-        return this.status();
-      case 'node.status':
-        return this.status();
-      default:
-        return assertNever(request);
-    }
+  /** Answers a validated control request with the handler of its type. */
+  async handle<T extends ControlRequestType>(request: ControlRequestOf<T>): Promise<ControlResponses[T]> {
+    // The request's type is T, so the map's entry for it takes this request and answers T's response.
+    const handler: ControlHandlers[T] = this.#handlers[request.type as T];
+    return handler(request);
   }
+
+  /** One handler per request type: answering with another type's response does not compile. */
+  readonly #handlers: ControlHandlers = {
+    'room.create': async ({ roomId }) => {
+      const room = await this.#createRoom(roomId);
+      return { roomId: room.id, rtpCapabilities: room.primary.rtpCapabilities as RtpCapabilities };
+    },
+    'room.close': async ({ roomId }) => {
+      this.#room(roomId).close();
+      return ok;
+    },
+    'peer.join': async ({ roomId, peerId }) => {
+      const room = this.#room(roomId);
+      room.join(peerId);
+      return { roomId: room.id, peerId, rtpCapabilities: room.primary.rtpCapabilities as RtpCapabilities };
+    },
+    'peer.leave': async ({ roomId, peerId }) => {
+      this.#room(roomId).leave(peerId);
+      return ok;
+    },
+    'transport.create': async (request) => this.#peer(request).createTransport(request.direction, request.transport),
+    'transport.connect': async (request) => {
+      await this.#peer(request).connect(request.transportId, request.connect);
+      return ok;
+    },
+    'producer.create': async (request) => ({
+      producerId: await this.#peer(request).produce(request.transportId, request.kind, request.source, request.rtpParameters, request.paused),
+    }),
+    'producer.pause': async (request) => this.#pause(request, true),
+    'producer.resume': async (request) => this.#pause(request, false),
+    'producer.close': async (request) => {
+      this.#peer(request).closeProducer(request.producerId);
+      return ok;
+    },
+    'consumer.create': async (request) => this.#peer(request).consume(request.transportId, request.producerId, request.rtpCapabilities),
+    'consumer.pause': async (request) => this.#pause(request, true),
+    'consumer.resume': async (request) => this.#pause(request, false),
+    'consumer.layers': async (request) => {
+      await this.#peer(request).setConsumerLayers(request.consumerId, request.spatialLayer, request.temporalLayer);
+      return ok;
+    },
+    'recording.start': async (request) => {
+      const room = this.#room(request.roomId);
+      if (this.#recordings.has(request.recordingId)) throw new ControlError(MediaErrorCode.conflict, `recording ${request.recordingId} exists`);
+      const running = [...this.#recordings.values()].find((recorder) => recorder.active && recorder.roomId === room.id);
+      if (running) throw new ControlError(MediaErrorCode.conflict, `room ${room.id} is already being recorded (${running.id})`);
+      const recorder = await Recorder.start({
+        room,
+        recordingId: request.recordingId,
+        dir: this.#config.recordings.dir,
+        store: this.#store,
+        ports: this.#ports,
+        logger: this.#logger,
+      });
+      this.#recordings.set(recorder.id, recorder);
+      recorder.on('trackFinished', (track) => (this.#recordedBytes += track.sizeBytes));
+      return { recordingId: recorder.id, startedAt: recorder.startedAt, tracks: recorder.liveTracks };
+    },
+    'recording.stop': async (request) => {
+      const recorder = this.#recordings.get(request.recordingId);
+      if (!recorder || recorder.roomId !== request.roomId) throw notFound('recording', request.recordingId);
+      return recorder.stop();
+    },
+    'node.drain': async () => {
+      if (!this.#draining) {
+        this.#logger.info({ rooms: this.#rooms.size }, 'draining: no new rooms');
+        this.#draining = true;
+        this.emit('draining');
+      }
+      return this.status();
+    },
+    'node.status': async () => this.status(),
+  };
 
   status(): NodeStatus {
     const workerLoad = this.pool.loads();
@@ -236,6 +242,14 @@ export class MediaNode extends TypedEmitter<MediaNodeEvents> {
 
   #peer(request: { roomId: string; peerId: string }) {
     return this.#room(request.roomId).peer(request.peerId);
+  }
+
+  /** Pauses or resumes the producer or consumer a request names. */
+  async #pause(request: { roomId: string; peerId: string } & ({ producerId: string } | { consumerId: string }), paused: boolean): Promise<typeof ok> {
+    const peer = this.#peer(request);
+    if ('producerId' in request) await peer.pauseProducer(request.producerId, paused);
+    else await peer.pauseConsumer(request.consumerId, paused);
+    return ok;
   }
 
   /** A dead worker took its routers with it: close the rooms that used it, the edge moves them. */

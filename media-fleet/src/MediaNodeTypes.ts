@@ -1,6 +1,6 @@
 import type { MediaNodeEvent } from '@callstack/protocol';
 
-export interface MediaNodeEvents extends Record<string, unknown[]> {
+export interface MediaNodeEvents {
   /** Every event the node reports to the edge (delivered by EventSink when EDGE_URL is set). */
   event: [event: MediaNodeEvent];
   /** A drain started (the registrar tells the edge at once). */

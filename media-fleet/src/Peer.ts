@@ -3,8 +3,7 @@
  * its producers (mic, camera, screen share: a second video producer told apart by `source`) and
  * its consumers (always created paused; the edge resumes them once the browser is ready).
  */
-import { types as mediasoupTypes } from 'mediasoup';
-import type { Consumer, PlainTransport, Producer, Router, RtpCapabilities, RtpParameters, Transport, WebRtcTransport } from 'mediasoup/node/lib/types';
+import { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import {
   MediaErrorCode,
@@ -12,7 +11,7 @@ import {
   type ConsumerCreated,
   type ControlRequest,
   type MediaKind,
-  type MediaSource,
+  type ProducerSource,
   type TransportCreated,
   type TransportDirection,
 } from '@callstack/protocol';
@@ -23,11 +22,11 @@ import type { ProducerAppData, ProducerCloseReason } from './RoomTypes.ts';
 type ConnectParams = Extract<ControlRequest, { type: 'transport.connect' }>['connect'];
 
 interface PeerTransport {
-  transport: WebRtcTransport | PlainTransport;
+  transport: types.WebRtcTransport | types.PlainTransport;
   kind: 'webrtc' | 'plain';
   direction: TransportDirection;
   /** mediasoup does not expose a transport's router; consuming needs it. */
-  router: Router;
+  router: types.Router;
 }
 
 /** mediasoup rejects bad RTP parameters or capabilities with these: they are the caller's fault. */
@@ -35,7 +34,7 @@ async function callerInput<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (error instanceof mediasoupTypes.UnsupportedError || error instanceof TypeError) {
+    if (error instanceof types.UnsupportedError || error instanceof TypeError) {
       throw new ControlError(MediaErrorCode.badRequest, error.message);
     }
     throw error;
@@ -45,8 +44,8 @@ async function callerInput<T>(action: () => Promise<T>): Promise<T> {
 export class Peer {
   readonly logger: Logger;
   readonly #transports = new Map<string, PeerTransport>();
-  readonly #producers = new Map<string, Producer<ProducerAppData>>();
-  readonly #consumers = new Map<string, Consumer>();
+  readonly #producers = new Map<string, types.Producer<ProducerAppData>>();
+  readonly #consumers = new Map<string, types.Consumer>();
   /** Producers the edge closed itself, to tell that apart from a closed transport. */
   readonly #closedByRequest = new Set<string>();
   #leaving = false;
@@ -58,11 +57,11 @@ export class Peer {
     this.logger = room.logger.child({ peerId: id });
   }
 
-  get producers(): ReadonlyMap<string, Producer<ProducerAppData>> {
+  get producers(): ReadonlyMap<string, types.Producer<ProducerAppData>> {
     return this.#producers;
   }
 
-  get consumers(): ReadonlyMap<string, Consumer> {
+  get consumers(): ReadonlyMap<string, types.Consumer> {
     return this.#consumers;
   }
 
@@ -107,23 +106,23 @@ export class Peer {
     if (entry.kind !== params.transport) throw invalidState(`transport ${transportId} is ${entry.kind}, not ${params.transport}`);
     switch (params.transport) {
       case 'webrtc':
-        await callerInput(() => (entry.transport as WebRtcTransport).connect({ dtlsParameters: params.dtlsParameters as WebRtcTransport['dtlsParameters'] }));
+        await callerInput(() => (entry.transport as types.WebRtcTransport).connect({ dtlsParameters: params.dtlsParameters as types.WebRtcTransport['dtlsParameters'] }));
         return;
       case 'plain':
         if (entry.direction === 'send') throw invalidState('a plain send transport learns its remote address from the first packet');
-        await callerInput(() => (entry.transport as PlainTransport).connect({ ip: params.ip, port: params.port }));
+        await callerInput(() => (entry.transport as types.PlainTransport).connect({ ip: params.ip, port: params.port }));
         return;
       default:
         assertNever(params);
     }
   }
 
-  async produce(transportId: string, kind: MediaKind, source: MediaSource, rtpParameters: unknown, paused: boolean): Promise<string> {
+  async produce(transportId: string, kind: MediaKind, source: ProducerSource, rtpParameters: unknown, paused: boolean): Promise<string> {
     const entry = this.#transport(transportId);
     if (entry.direction !== 'send') throw invalidState(`transport ${transportId} is a recv transport`);
     if ((source === 'mic') !== (kind === 'audio')) throw new ControlError(MediaErrorCode.badRequest, `source: ${source} does not carry ${kind}`);
     const producer = await callerInput(() =>
-      entry.transport.produce<ProducerAppData>({ kind, rtpParameters: rtpParameters as RtpParameters, paused, appData: { peerId: this.id, source } }),
+      entry.transport.produce<ProducerAppData>({ kind, rtpParameters: rtpParameters as types.RtpParameters, paused, appData: { peerId: this.id, source } }),
     );
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => {
@@ -142,10 +141,10 @@ export class Peer {
     if (entry.direction !== 'recv') throw invalidState(`transport ${transportId} is a send transport`);
     const producer = this.room.producer(producerId);
     await this.room.ensureProducerOn(producer, entry.router);
-    if (!entry.router.canConsume({ producerId, rtpCapabilities: rtpCapabilities as RtpCapabilities })) {
+    if (!entry.router.canConsume({ producerId, rtpCapabilities: rtpCapabilities as types.RtpCapabilities })) {
       throw new ControlError(MediaErrorCode.cannotConsume, `rtpCapabilities cannot receive producer ${producerId}`);
     }
-    const consumer = await callerInput(() => entry.transport.consume({ producerId, rtpCapabilities: rtpCapabilities as RtpCapabilities, paused: true }));
+    const consumer = await callerInput(() => entry.transport.consume({ producerId, rtpCapabilities: rtpCapabilities as types.RtpCapabilities, paused: true }));
     this.#consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
     return {
@@ -192,7 +191,7 @@ export class Peer {
 
   #track(entry: PeerTransport): void {
     this.#transports.set(entry.transport.id, entry);
-    const transport: Transport = entry.transport;
+    const transport: types.Transport = entry.transport;
     transport.observer.once('close', () => this.#transports.delete(entry.transport.id));
   }
 
@@ -202,13 +201,13 @@ export class Peer {
     return entry;
   }
 
-  #producer(producerId: string): Producer<ProducerAppData> {
+  #producer(producerId: string): types.Producer<ProducerAppData> {
     const producer = this.#producers.get(producerId);
     if (!producer) throw notFound('producer', producerId);
     return producer;
   }
 
-  #consumer(consumerId: string): Consumer {
+  #consumer(consumerId: string): types.Consumer {
     const consumer = this.#consumers.get(consumerId);
     if (!consumer) throw notFound('consumer', consumerId);
     return consumer;

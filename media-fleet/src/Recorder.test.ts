@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { recordingFilePath, type RecordedTrack, type TransportCreated } from '@callstack/protocol';
+import { recordingFilePath, type ProducerSource, type RecordedTrack, type TransportCreated } from '@callstack/protocol';
 import { encodeClip, sendClip, type RtpClip } from './rtpClip.ts';
 import { eventually, startService, udpSocket, type Service } from './testHarness.ts';
 
@@ -43,7 +43,7 @@ async function sender(roomId: string, peerId: string) {
   const transport = (await service.call({ type: 'transport.create', roomId, peerId, direction: 'send', transport: 'plain' })) as Extract<TransportCreated, { transport: 'plain' }>;
   const socket = await udpSocket(sockets);
   return {
-    async produce(kind: 'audio' | 'video', source: 'mic' | 'camera' | 'screen', ssrc: number) {
+    async produce(kind: 'audio' | 'video', source: ProducerSource, ssrc: number) {
       const codec = kind === 'audio' ? OPUS : VP8;
       const { producerId } = await service.call({ type: 'producer.create', roomId, peerId, transportId: transport.transportId, kind, source, rtpParameters: { codecs: [codec], encodings: [{ ssrc }] } });
       return { producerId, send: (clip: RtpClip) => sendClip(clip, socket, transport, { ssrc, payloadType: codec.payloadType }) };

@@ -6,16 +6,15 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Producer } from 'mediasoup/node/lib/types';
+import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import type { RecordedTrack, RecordingStopped } from '@callstack/protocol';
+import { Emitter, type RecordedTrack, type RecordingStopped } from '@callstack/protocol';
 import { invalidState } from './errors.ts';
 import type { RecorderEvents, RecorderOptions } from './RecorderTypes.ts';
 import type { ProducerAppData } from './RoomTypes.ts';
 import { TrackRecorder } from './TrackRecorder.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
 
-export class Recorder extends TypedEmitter<RecorderEvents> {
+export class Recorder extends Emitter<RecorderEvents> {
   readonly id: string;
   readonly roomId: string;
   readonly startedAt = Date.now();
@@ -81,7 +80,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     return result;
   }
 
-  readonly #onProducer = (producer: Producer<ProducerAppData>): void => {
+  readonly #onProducer = (producer: types.Producer<ProducerAppData>): void => {
     if (this.active) void this.#record(producer);
   };
 
@@ -90,7 +89,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   };
 
   /** Starts a track; a producer that cannot be recorded is logged and skipped, the rest go on. */
-  #record(producer: Producer<ProducerAppData>): Promise<TrackRecorder | null> {
+  #record(producer: types.Producer<ProducerAppData>): Promise<TrackRecorder | null> {
     const starting = TrackRecorder.start({
       router: this.#options.room.primary,
       producer,

@@ -14,7 +14,7 @@ export interface RecorderOptions {
   logger: Logger;
 }
 
-export interface RecorderEvents extends Record<string, unknown[]> {
+export interface RecorderEvents {
   /** A track file is finished, measured and stored (its producer closed, or the recording stopped). */
   trackFinished: [track: RecordedTrack];
   stopped: [result: RecordingStopped];
@@ -25,7 +25,7 @@ export interface FinishedTrack extends Omit<RecordedTrack, 'storage' | 'key'> {
   path: string;
 }
 
-export interface TrackRecorderEvents extends Record<string, unknown[]> {
+export interface TrackRecorderEvents {
   /** The producer closed: the track ends on its own. */
   producerClosed: [];
 }

@@ -5,25 +5,24 @@
  * the least-loaded worker, and producers reach them through `pipeToRouter`, so a room can use
  * more than one core.
  */
-import type { AudioLevelObserver, Producer, Router, Worker } from 'mediasoup/node/lib/types';
+import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import { MediaErrorCode } from '@callstack/protocol';
+import { Emitter, MediaErrorCode } from '@callstack/protocol';
 import { MEDIA_CODECS } from './codecs.ts';
 import { ControlError, notFound } from './errors.ts';
 import { Peer } from './Peer.ts';
 import type { ProducerAppData, ProducerCloseReason, RoomEvents, RoomOptions } from './RoomTypes.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
 
-export class Room extends TypedEmitter<RoomEvents> {
+export class Room extends Emitter<RoomEvents> {
   readonly id: string;
   readonly options: RoomOptions;
   readonly logger: Logger;
-  readonly primary: Router;
-  readonly #routers = new Map<Worker, Router>();
+  readonly primary: types.Router;
+  readonly #routers = new Map<types.Worker, types.Router>();
   readonly #peers = new Map<string, Peer>();
   /** `${producerId}/${routerId}` -> the pipe in progress or done, so each producer is piped once per router. */
   readonly #pipes = new Map<string, Promise<void>>();
-  readonly #audioLevels: AudioLevelObserver;
+  readonly #audioLevels: types.AudioLevelObserver;
   #speaker: string | null = null;
   #closed = false;
 
@@ -35,7 +34,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     return new Room(options, worker, router, audioLevels);
   }
 
-  private constructor(options: RoomOptions, worker: Worker, router: Router, audioLevels: AudioLevelObserver) {
+  private constructor(options: RoomOptions, worker: types.Worker, router: types.Router, audioLevels: types.AudioLevelObserver) {
     super();
     this.id = options.roomId;
     this.options = options;
@@ -86,12 +85,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** Called by Peer for every new producer. */
-  producerAdded(producer: Producer<ProducerAppData>): void {
+  producerAdded(producer: types.Producer<ProducerAppData>): void {
     if (!this.#closed) this.emit('producerAdded', producer);
   }
 
   /** Every producer of every peer. */
-  producers(): Producer<ProducerAppData>[] {
+  producers(): types.Producer<ProducerAppData>[] {
     return [...this.#peers.values()].flatMap((peer) => [...peer.producers.values()]);
   }
 
@@ -103,12 +102,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** Microphones feed the active-speaker observer (all send transports are on the primary router). */
-  async observeAudio(producer: Producer): Promise<void> {
+  async observeAudio(producer: types.Producer): Promise<void> {
     await this.#audioLevels.addProducer({ producerId: producer.id });
   }
 
   /** A producer of any peer of the room. */
-  producer(producerId: string): Producer<ProducerAppData> {
+  producer(producerId: string): types.Producer<ProducerAppData> {
     for (const peer of this.#peers.values()) {
       const producer = peer.producers.get(producerId);
       if (producer) return producer;
@@ -120,7 +119,7 @@ export class Room extends TypedEmitter<RoomEvents> {
    * Where a new recv transport goes: the primary router while its worker is under the consumer
    * budget, else a router of this room on the least-loaded other worker (created on first use).
    */
-  async routerForRecv(): Promise<Router> {
+  async routerForRecv(): Promise<types.Router> {
     const { pool, consumersPerWorker } = this.options;
     const primaryWorker = this.#workerOf(this.primary);
     if (pool.loadOf(primaryWorker).consumers < consumersPerWorker) return this.primary;
@@ -135,7 +134,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** Makes `producerId` available on `router` (a no-op on the producer's own router). */
-  async ensureProducerOn(producer: Producer, router: Router): Promise<void> {
+  async ensureProducerOn(producer: types.Producer, router: types.Router): Promise<void> {
     if (router === this.primary) return;
     const key = `${producer.id}/${router.id}`;
     let pipe = this.#pipes.get(key);
@@ -159,7 +158,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.emit('closed');
   }
 
-  #workerOf(router: Router): Worker {
+  #workerOf(router: types.Router): types.Worker {
     for (const [worker, candidate] of this.#routers) if (candidate === router) return worker;
     throw new Error(`router ${router.id} is not in room ${this.id}`);
   }

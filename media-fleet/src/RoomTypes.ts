@@ -1,6 +1,6 @@
-import type { Producer } from 'mediasoup/node/lib/types';
+import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import type { MediaNodeEvent } from '@callstack/protocol';
+import type { MediaNodeEvent, ProducerSource } from '@callstack/protocol';
 import type { WorkerPool } from './WorkerPool.ts';
 
 export interface RtcSettings {
@@ -21,10 +21,10 @@ export interface RoomOptions {
 
 export type ProducerCloseReason = Extract<MediaNodeEvent, { type: 'producer.closed' }>['reason'];
 
-export interface RoomEvents extends Record<string, unknown[]> {
+export interface RoomEvents {
   speakerChanged: [peerId: string | null, producerId: string | null];
   /** A peer started producing (a recording in progress records it too). */
-  producerAdded: [producer: Producer<ProducerAppData>];
+  producerAdded: [producer: types.Producer<ProducerAppData>];
   producerClosed: [peerId: string, producerId: string, reason: ProducerCloseReason];
   /** The last peer left; the room stays open until the edge closes it. */
   empty: [];
@@ -34,5 +34,5 @@ export interface RoomEvents extends Record<string, unknown[]> {
 /** What a producer carries in its appData (set by Peer, read by consumers in other peers). */
 export interface ProducerAppData extends Record<string, unknown> {
   peerId: string;
-  source: 'mic' | 'camera' | 'screen';
+  source: ProducerSource;
 }

@@ -19,12 +19,12 @@ import { createSocket, type Socket } from 'node:dgram';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Consumer, PlainTransport, Producer, Router, RtpCodecParameters } from 'mediasoup/node/lib/types';
+import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
+import { Emitter } from '@callstack/protocol';
 import type { PortPairs } from './PortPairs.ts';
 import type { ProducerAppData } from './RoomTypes.ts';
 import type { FinishedTrack, TrackRecorderEvents } from './RecorderTypes.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
 
 const run = promisify(execFile);
 
@@ -43,23 +43,23 @@ const KEEPALIVE_MS = 250;
 const RTCP_KEEPALIVE = Buffer.from([0x80, 201, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00]);
 
 export interface TrackRecorderOptions {
-  router: Router;
-  producer: Producer<ProducerAppData>;
+  router: types.Router;
+  producer: types.Producer<ProducerAppData>;
   /** `<dir>/<recordingId>`, which exists. */
   dir: string;
   ports: PortPairs;
   logger: Logger;
 }
 
-export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
+export class TrackRecorder extends Emitter<TrackRecorderEvents> {
   readonly trackId = randomUUID();
   readonly startedAt = Date.now();
   readonly logger: Logger;
   readonly #options: TrackRecorderOptions;
-  readonly #codec: RtpCodecParameters;
+  readonly #codec: types.RtpCodecParameters;
   readonly #container: (typeof CONTAINERS)[string];
-  readonly #transport: PlainTransport;
-  readonly #consumer: Consumer;
+  readonly #transport: types.PlainTransport;
+  readonly #consumer: types.Consumer;
   readonly #ffmpeg: ChildProcess;
   readonly #exited: Promise<number | null>;
   readonly #port: number;
@@ -72,7 +72,7 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   static async start(options: TrackRecorderOptions): Promise<TrackRecorder> {
     const { router, producer, ports } = options;
     const port = await ports.reserve();
-    let transport: PlainTransport | undefined;
+    let transport: types.PlainTransport | undefined;
     try {
       transport = await router.createPlainTransport({ listenIp: { ip: ports.ip }, rtcpMux: false, comedia: false });
       await transport.connect({ ip: ports.ip, port, rtcpPort: port + 1 });
@@ -90,7 +90,7 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
     }
   }
 
-  private constructor(options: TrackRecorderOptions, transport: PlainTransport, consumer: Consumer, port: number) {
+  private constructor(options: TrackRecorderOptions, transport: types.PlainTransport, consumer: types.Consumer, port: number) {
     super();
     this.#options = options;
     this.#transport = transport;
@@ -119,7 +119,7 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
     consumer.once('producerclose', () => this.emit('producerClosed'));
   }
 
-  get producer(): Producer<ProducerAppData> {
+  get producer(): types.Producer<ProducerAppData> {
     return this.#options.producer;
   }
 

@@ -3,18 +3,17 @@
  * mediasoup's observer events, so pipe transports and pipe consumers count too: they cost the
  * worker as much as a browser's.
  */
-import { createWorker } from 'mediasoup';
-import type { Router, Worker } from 'mediasoup/node/lib/types';
-import { TypedEmitter } from './TypedEmitter.ts';
+import { createWorker, type types } from 'mediasoup';
+import { Emitter } from '@callstack/protocol';
 import type { WorkerLoad, WorkerPoolEvents, WorkerPoolOptions } from './WorkerPoolTypes.ts';
 
 interface Slot {
-  worker: Worker;
+  worker: types.Worker;
   load: WorkerLoad;
   deaths: number[];
 }
 
-export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
+export class WorkerPool extends Emitter<WorkerPoolEvents> {
   readonly #options: Required<WorkerPoolOptions>;
   readonly #slots: Slot[] = [];
   #closed = false;
@@ -28,11 +27,11 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
     for (let i = 0; i < this.#options.count; i++) this.#slots.push(await this.#spawn([]));
   }
 
-  get workers(): Worker[] {
+  get workers(): types.Worker[] {
     return this.#slots.map((slot) => slot.worker);
   }
 
-  loadOf(worker: Worker): WorkerLoad {
+  loadOf(worker: types.Worker): WorkerLoad {
     const slot = this.#slots.find((s) => s.worker === worker);
     if (!slot) throw new Error(`worker ${worker.pid} is not in the pool`);
     return { ...slot.load };
@@ -43,7 +42,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   }
 
   /** Fewest consumers first (what the budget is about), then fewest routers. */
-  leastLoaded(exclude?: Worker): Worker {
+  leastLoaded(exclude?: types.Worker): types.Worker {
     const live = this.#slots.filter((slot) => !slot.worker.closed);
     if (live.length === 0) throw new Error('no live mediasoup worker');
     const others = live.filter((slot) => slot.worker !== exclude);
@@ -86,7 +85,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       load[key]++;
       observer.once('close', () => load[key]--);
     };
-    slot.worker.observer.on('newrouter', (router: Router) => {
+    slot.worker.observer.on('newrouter', (router: types.Router) => {
       track('routers', router.observer);
       router.observer.on('newtransport', (transport) => {
         track('transports', transport.observer);

@@ -17,7 +17,7 @@ export interface WorkerPoolOptions {
   restartWindowMs?: number;
 }
 
-export interface WorkerPoolEvents extends Record<string, unknown[]> {
+export interface WorkerPoolEvents {
   /** A worker exited unexpectedly; its routers are closed. `replaced`: a new one is starting. */
   died: [info: { pid: number; replaced: boolean; error: Error }];
 }

@@ -8,17 +8,16 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { createWorker, version, workerBin } from 'mediasoup';
-import type { Router, RtpCodecCapability, Worker } from 'mediasoup/node/lib/types';
+import { createWorker, version, workerBin, type types } from 'mediasoup';
 
 const LOCALHOST = '127.0.0.1';
-const mediaCodecs: RtpCodecCapability[] = [
+const mediaCodecs: types.RtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
   { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: {} },
 ];
 
-let worker: Worker;
-let router: Router;
+let worker: types.Worker;
+let router: types.Router;
 const sockets: Socket[] = [];
 
 function udpSocket(): Promise<Socket> {

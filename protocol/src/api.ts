@@ -1,21 +1,30 @@
 /**
  * REST API bodies (under `/api`). Requests are validated by the edge with these schemas; the web
- * app uses the inferred types for what it reads.
+ * app uses the inferred types for what it reads. Every string a request carries is `Text` (free
+ * text: names) or `Verbatim` (passwords, tokens, ids), so none reaches the edge with a NUL or a
+ * lone surrogate (`api.test.ts` checks every field).
  */
 import * as v from 'valibot';
+import { ProducerSource } from './mediaControl.ts';
+import { minCharacters, Text, Verbatim } from './text.ts';
 
-export const Email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email(), v.maxLength(254));
+/** `v.email`'s pattern admits neither NUL nor surrogates, so an address is as clean as `Text`. */
+const Email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email(), v.maxLength(254));
+/** A person's name as typed (users, contacts); also what the edge shows of them on the sockets. */
+export const DisplayName = Text({ min: 1, max: 100 });
+/** What the account's password is checked against (sign-in, erase, change): any it was set to. */
+const CurrentPassword = Verbatim({ min: 1, max: 256 });
 
 export const LoginRequest = v.object({
   email: Email,
-  password: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  password: CurrentPassword,
 });
 export type LoginRequest = v.InferOutput<typeof LoginRequest>;
 
-export const RefreshRequest = v.object({ refreshToken: v.pipe(v.string(), v.minLength(16), v.maxLength(256)) });
+export const RefreshRequest = v.object({ refreshToken: Verbatim({ min: 16, max: 256 }) });
 export type RefreshRequest = v.InferOutput<typeof RefreshRequest>;
 
-export const RoleSchema = v.picklist(['admin', 'operator', 'user']);
+const RoleSchema = v.picklist(['admin', 'operator', 'user']);
 export type Role = v.InferOutput<typeof RoleSchema>;
 
 export const UserView = v.object({ id: v.string(), tenantId: v.string(), email: v.string(), displayName: v.string(), role: RoleSchema });
@@ -91,11 +100,12 @@ export const TurnCredentialsResponse = v.object({
 export type TurnCredentialsResponse = v.InferOutput<typeof TurnCredentialsResponse>;
 
 // ---- tenants, invites, roles, API keys, audit (issue 3) ----------------------------------------
-const Password = v.pipe(v.string(), v.minLength(10, 'use at least 10 characters'), v.maxLength(256));
-const DisplayName = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100));
+/** A new password; kept as typed (it is hashed as UTF-8), at least 10 characters. */
+const Password = v.pipe(Verbatim({ max: 256 }), minCharacters(10, 'use at least 10 characters'));
+const Secret = Verbatim({ min: 16, max: 256 });
 
 export const SignupRequest = v.object({
-  organisation: v.pipe(v.string(), v.trim(), v.minLength(2), v.maxLength(100)),
+  organisation: Text({ min: 2, max: 100 }),
   displayName: DisplayName,
   email: Email,
   password: Password,
@@ -117,7 +127,7 @@ export const InviteResponse = v.object({
 export type InviteResponse = v.InferOutput<typeof InviteResponse>;
 
 export const AcceptInviteRequest = v.object({
-  token: v.pipe(v.string(), v.minLength(16), v.maxLength(256)),
+  token: Secret,
   displayName: DisplayName,
   password: Password,
 });
@@ -148,7 +158,7 @@ export type AdminCallView = v.InferOutput<typeof AdminCallView>;
 export const AdminCallsResponse = v.object({ calls: v.array(AdminCallView) });
 export type AdminCallsResponse = v.InferOutput<typeof AdminCallsResponse>;
 
-export const CreateApiKeyRequest = v.object({ name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)), role: RoleSchema });
+export const CreateApiKeyRequest = v.object({ name: Text({ min: 1, max: 100 }), role: RoleSchema });
 
 export const ApiKeyView = v.object({
   id: v.string(),
@@ -186,9 +196,6 @@ export type AuditLogResponse = v.InferOutput<typeof AuditLogResponse>;
 
 // ---- account security, SIP credentials, contacts, privacy (issue 3) ----------------------------
 
-const Secret = v.pipe(v.string(), v.minLength(16), v.maxLength(256));
-const CurrentPassword = v.pipe(v.string(), v.minLength(1), v.maxLength(256));
-
 export const ChangePasswordRequest = v.object({ currentPassword: CurrentPassword, newPassword: Password });
 export type ChangePasswordRequest = v.InferOutput<typeof ChangePasswordRequest>;
 
@@ -211,15 +218,17 @@ export type SipCredentialsView = v.InferOutput<typeof SipCredentialsView>;
 export const RevealedSipCredentials = v.object({ ...SipCredentialsView.entries, password: v.string() });
 export type RevealedSipCredentials = v.InferOutput<typeof RevealedSipCredentials>;
 
-/** An international number: spaces, dots, dashes and brackets are dropped, then `+` and 2-15 digits. */
-export const E164 = v.pipe(
-  v.string(),
-  v.maxLength(32),
+/**
+ * An international number: spaces, dots, dashes and brackets are dropped, then `+` and 2-15
+ * digits. Multiline text, because a pasted number may hold tabs or line breaks (dropped too).
+ */
+const E164 = v.pipe(
+  Text({ max: 32, multiline: true }),
   v.transform((raw) => raw.replace(/[\s().-]/g, '')),
   v.regex(/^\+[1-9]\d{1,14}$/, 'use an international number such as +44 20 7946 0958'),
 );
 
-const ContactId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+const ContactId = Verbatim({ min: 1, max: 64 });
 
 export const CreateContactRequest = v.variant('kind', [
   v.object({ kind: v.literal('user'), userId: ContactId, displayName: v.optional(DisplayName), favorite: v.optional(v.boolean()) }),
@@ -264,7 +273,7 @@ export const RecordingTrackView = v.object({
   /** Whose producer it was; null once that user was erased. */
   user: v.nullable(v.object({ userId: v.string(), displayName: v.string() })),
   kind: v.picklist(['audio', 'video']),
-  source: v.picklist(['mic', 'camera', 'screen']),
+  source: ProducerSource,
   codec: v.string(),
   sizeBytes: v.number(),
   durationMs: v.number(),

@@ -9,46 +9,48 @@
  * repeats what the node said). The edge allows `NODE_REGISTRATION_MAX_SKEW_SECONDS` of skew.
  */
 import * as v from 'valibot';
+import { Port } from './ids.ts';
+import { Verbatim } from './text.ts';
 
 export const FLEET_NODES_PATH = '/api/fleet/nodes';
-export const NODE_REGISTRATION_MAX_SKEW_SECONDS = 300;
+const NODE_REGISTRATION_MAX_SKEW_SECONDS = 300;
 
-const Text = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max));
-const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+const Field = (max: number) => Verbatim({ min: 1, max });
+/** `v.url` takes whatever `new URL` can percent-encode (a NUL, a lone surrogate): the string is checked first. */
+const Url = v.pipe(Verbatim({ max: 256 }), v.url());
 
 const NodeBase = {
   /** The node's id: the EC2 instance id, or MEDIA_NODE_ID for a node that registers itself. */
-  instanceId: v.pipe(Text(128), v.regex(/^[A-Za-z0-9_.-]+$/)),
-  region: Text(64),
-  availabilityZone: Text(64),
-  publicIp: Text(253),
-  privateIp: Text(253),
-  hostname: v.nullable(Text(253)),
+  instanceId: v.pipe(Field(128), v.regex(/^[A-Za-z0-9_.-]+$/)),
+  region: Field(64),
+  availabilityZone: Field(64),
+  publicIp: Field(253),
+  privateIp: Field(253),
+  hostname: v.nullable(Field(253)),
   draining: v.boolean(),
 };
 
 /** What a media node reports of its load (`GET /control/status`); optional: the agent may omit it. */
-export const MediaNodeLoad = v.object({
+const MediaNodeLoad = v.object({
   rooms: v.pipe(v.number(), v.integer(), v.minValue(0)),
   peers: v.pipe(v.number(), v.integer(), v.minValue(0)),
   consumers: v.pipe(v.number(), v.integer(), v.minValue(0)),
   workers: v.pipe(v.number(), v.integer(), v.minValue(1)),
 });
-export type MediaNodeLoad = v.InferOutput<typeof MediaNodeLoad>;
 
 export const MediaNodeRegistration = v.object({
   kind: v.literal('media'),
   ...NodeBase,
   /** Base URL of the signed control API, e.g. `http://203.0.113.7:8443`. */
-  controlUrl: v.pipe(v.string(), v.url(), v.maxLength(256)),
+  controlUrl: Url,
   rtcPorts: v.object({ min: Port, max: Port }),
   load: v.optional(MediaNodeLoad),
 });
-export const SipNodeRegistration = v.object({ kind: v.literal('sip'), ...NodeBase, wssUrl: v.pipe(v.string(), v.url(), v.maxLength(256)) });
-export const TurnNodeRegistration = v.object({
+const SipNodeRegistration = v.object({ kind: v.literal('sip'), ...NodeBase, wssUrl: Url });
+const TurnNodeRegistration = v.object({
   kind: v.literal('turn'),
   ...NodeBase,
-  urls: v.pipe(v.array(v.pipe(v.string(), v.regex(/^turns?:/), v.maxLength(256))), v.maxLength(8)),
+  urls: v.pipe(v.array(v.pipe(Verbatim({ max: 256 }), v.regex(/^turns?:/))), v.maxLength(8)),
 });
 
 export const NodeRegistration = v.variant('kind', [MediaNodeRegistration, SipNodeRegistration, TurnNodeRegistration]);

@@ -1,16 +1,17 @@
 /**
- * What every WebSocket of the edge shares: id and ref shapes, ping/pong, the typed error frame,
+ * What every WebSocket of the edge shares: the ref shape, ping/pong, the typed error frame,
  * and the one frame parser (size, JSON, schema). `signaling.ts` and `presence.ts` build their
  * message unions from these; it is a module of its own so neither imports the other.
  */
 import * as v from 'valibot';
 import { ErrorCode } from './errors.ts';
+import { Verbatim } from './text.ts';
 
 /** Largest frame the edge accepts; SDP with video and simulcast stays well below it. */
 export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
 
-export const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
-export const Ref = v.optional(v.pipe(v.string(), v.maxLength(64)));
+/** A client's tag for a request, echoed in the answer as sent. */
+export const Ref = v.optional(Verbatim({ max: 64 }));
 
 export const Ping = v.object({ type: v.literal('ping'), ref: Ref });
 export const Pong = v.object({ type: v.literal('pong'), ref: Ref });

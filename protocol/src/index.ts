@@ -11,3 +11,4 @@ export * from './rooms.ts';
 export * from './sigv4.ts';
 export * from './text.ts';
 export * from './closeCodes.ts';
+export * from './emitter.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as v from 'valibot';
 import { signControlRequest, verifyControlSignature } from './controlSignature.ts';
-import { CONTROL_ROUTES, ControlRequest, matchControlRoute, toControlHttp, type ControlRequestType } from './mediaControl.ts';
+import { CONTROL_API, ControlRequest, matchControlRoute, toControlHttp, type ControlRequestType } from './mediaControl.ts';
 
 const uuid = '0b5f6a3e-2d7c-4a51-9d62-2f1e8c3b7a90';
 
@@ -15,9 +15,9 @@ test('every request type maps to HTTP and back to the same validated request', (
   const parsed = v.parse(ControlRequest, { ...JSON.parse(http.body!), ...match.params, type: match.type });
   assert.deepEqual(parsed, request);
   // Routes are unambiguous: each (method, path) pattern matches exactly its own type.
-  for (const [type, route] of Object.entries(CONTROL_ROUTES)) {
-    const path = route.path.replace(/:\w+/g, uuid);
-    const found = matchControlRoute(route.method, path);
+  for (const [type, endpoint] of Object.entries(CONTROL_API)) {
+    const path = endpoint.path.replace(/:\w+/g, uuid);
+    const found = matchControlRoute(endpoint.method, path);
     assert.equal(found.ok && found.type, type as ControlRequestType);
   }
   assert.deepEqual(matchControlRoute('PUT', '/control/rooms'), { ok: false, reason: 'method_not_allowed' });

@@ -2,39 +2,42 @@
  * The media-fleet control API (edge -> media node, HTTP on 8443) and the node's events
  * (media node -> edge, `POST {EDGE_URL}/api/fleet/events`).
  *
- * Every control request is one variant of `ControlRequest` (discriminated on `type`). Its HTTP
- * form comes from `CONTROL_ROUTES`: the method, a path whose `:params` are fields of the request,
- * and a JSON body holding the remaining fields. The edge builds a request with `toControlHttp`;
- * the node matches the path with `matchControlRoute`, merges path params and body, and validates
- * the result with `ControlRequest`. Both directions are signed with `controlSignature.ts`.
+ * `CONTROL_API` is the whole API, one entry per request type: the request's schema (one variant
+ * of `ControlRequest`, discriminated on `type`), its HTTP form (the method, a path whose `:params`
+ * are fields of the request, and a JSON body holding the remaining fields) and the response's
+ * schema. The edge builds a request with `toControlHttp` and checks the answer with the response
+ * schema; the node matches the path with `matchControlRoute`, merges path params and body, and
+ * validates the result with `ControlRequest`. Both directions are signed with `controlSignature.ts`.
  *
  * mediasoup's own types stay out of this package: RTP capabilities/parameters and DTLS/ICE
  * parameters are checked as objects with the fields the node relies on, and passed through.
  */
 import * as v from 'valibot';
 import { ErrorCode } from './errors.ts';
+import { Id, MediaId, Port } from './ids.ts';
+import { isWellFormedDeep, Verbatim, WellFormedString } from './text.ts';
 
 /** Largest control request body the node reads (SDP-derived RTP parameters stay far below). */
 export const MAX_CONTROL_BODY_BYTES = 256 * 1024;
 
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
-/** mediasoup's ids are UUIDs; the node rejects anything else before a lookup. */
-const MediaId = v.pipe(v.string(), v.uuid());
-const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
-
 // ---- opaque mediasoup shapes (validated as objects, passed through) --------------------------
+
+/** A mediasoup object: the named fields checked, the rest passed through, but no string in it (keys too) with a NUL or a lone surrogate. */
+function opaque<const Entries extends v.ObjectEntries>(entries: Entries) {
+  return v.pipe(v.looseObject(entries), v.check<v.InferOutput<v.LooseObjectSchema<Entries, undefined>>, string>(isWellFormedDeep, 'contains a NUL or an unpaired surrogate'));
+}
 
 const Codec = v.looseObject({
   mimeType: v.pipe(v.string(), v.regex(/^(audio|video)\/[A-Za-z0-9.+-]+$/)),
   clockRate: v.pipe(v.number(), v.integer(), v.minValue(1)),
 });
-export const RtpCapabilities = v.looseObject({
+export const RtpCapabilities = opaque({
   codecs: v.pipe(v.array(v.looseObject({ ...Codec.entries, kind: v.picklist(['audio', 'video']) })), v.maxLength(64)),
   headerExtensions: v.optional(v.pipe(v.array(v.looseObject({ uri: v.string() })), v.maxLength(64))),
 });
 export type RtpCapabilities = v.InferOutput<typeof RtpCapabilities>;
 
-export const RtpParameters = v.looseObject({
+export const RtpParameters = opaque({
   codecs: v.pipe(
     v.array(v.looseObject({ ...Codec.entries, payloadType: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(127)) })),
     v.minLength(1),
@@ -45,14 +48,13 @@ export const RtpParameters = v.looseObject({
 });
 export type RtpParameters = v.InferOutput<typeof RtpParameters>;
 
-export const DtlsParameters = v.looseObject({
+const DtlsParameters = opaque({
   role: v.optional(v.picklist(['auto', 'client', 'server'])),
   fingerprints: v.pipe(v.array(v.object({ algorithm: v.pipe(v.string(), v.maxLength(16)), value: v.pipe(v.string(), v.maxLength(256)) })), v.minLength(1), v.maxLength(8)),
 });
-export type DtlsParameters = v.InferOutput<typeof DtlsParameters>;
 
-export const IceParameters = v.looseObject({ usernameFragment: v.string(), password: v.string() });
-export const MediaIceCandidate = v.looseObject({
+const IceParameters = opaque({ usernameFragment: v.string(), password: v.string() });
+const MediaIceCandidate = opaque({
   foundation: v.string(),
   priority: v.number(),
   ip: v.string(),
@@ -66,173 +68,84 @@ export const MediaIceCandidate = v.looseObject({
 export const MediaKind = v.picklist(['audio', 'video']);
 export type MediaKind = v.InferOutput<typeof MediaKind>;
 /** What a producer carries; screen share is a second video producer with source `screen`. */
-export const MediaSource = v.picklist(['mic', 'camera', 'screen']);
-export type MediaSource = v.InferOutput<typeof MediaSource>;
+export const ProducerSource = v.picklist(['mic', 'camera', 'screen']);
+export type ProducerSource = v.InferOutput<typeof ProducerSource>;
 export const TransportDirection = v.picklist(['send', 'recv']);
 export type TransportDirection = v.InferOutput<typeof TransportDirection>;
+/**
+ * `webrtc` (browsers) unless the node runs with MEDIA_PLAIN_TRANSPORTS=true: `plain` is
+ * unencrypted RTP without ICE/DTLS, for tests and the benchmark only.
+ */
+export const TransportKind = v.optional(v.picklist(['webrtc', 'plain']), 'webrtc');
+/** `dtls` for a WebRTC transport; `plain` names where a plain recv transport sends RTP. */
+export const TransportConnect = v.variant('transport', [
+  v.object({ transport: v.literal('webrtc'), dtlsParameters: DtlsParameters }),
+  v.object({ transport: v.literal('plain'), ip: v.pipe(v.string(), v.ip()), port: Port }),
+]);
+/** Simulcast/SVC layers a consumer receives. */
+export const ConsumerLayers = {
+  spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
+  temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
+};
 
 const RoomRef = { roomId: Id };
 const PeerRef = { roomId: Id, peerId: Id };
 
-export const CreateRoom = v.object({ type: v.literal('room.create'), ...RoomRef });
-export const CloseRoom = v.object({ type: v.literal('room.close'), ...RoomRef });
-export const JoinPeer = v.object({ type: v.literal('peer.join'), ...PeerRef });
-export const LeavePeer = v.object({ type: v.literal('peer.leave'), ...PeerRef });
-export const CreateTransport = v.object({
+const CreateRoom = v.object({ type: v.literal('room.create'), ...RoomRef });
+const CloseRoom = v.object({ type: v.literal('room.close'), ...RoomRef });
+const JoinPeer = v.object({ type: v.literal('peer.join'), ...PeerRef });
+const LeavePeer = v.object({ type: v.literal('peer.leave'), ...PeerRef });
+const CreateTransport = v.object({
   type: v.literal('transport.create'),
   ...PeerRef,
   direction: TransportDirection,
-  /**
-   * `webrtc` (browsers) unless the node runs with MEDIA_PLAIN_TRANSPORTS=true: `plain` is
-   * unencrypted RTP without ICE/DTLS, for tests and the benchmark only.
-   */
-  transport: v.optional(v.picklist(['webrtc', 'plain']), 'webrtc'),
+  transport: TransportKind,
 });
-export const ConnectTransport = v.object({
+const ConnectTransport = v.object({
   type: v.literal('transport.connect'),
   ...PeerRef,
   transportId: MediaId,
-  /** `dtls` for a WebRTC transport; `plain` names where a plain recv transport sends RTP. */
-  connect: v.variant('transport', [
-    v.object({ transport: v.literal('webrtc'), dtlsParameters: DtlsParameters }),
-    v.object({ transport: v.literal('plain'), ip: v.pipe(v.string(), v.ip()), port: Port }),
-  ]),
+  connect: TransportConnect,
 });
-export const Produce = v.object({
+const Produce = v.object({
   type: v.literal('producer.create'),
   ...PeerRef,
   transportId: MediaId,
   kind: MediaKind,
-  source: MediaSource,
+  source: ProducerSource,
   rtpParameters: RtpParameters,
   paused: v.optional(v.boolean(), false),
 });
-export const PauseProducer = v.object({ type: v.literal('producer.pause'), ...PeerRef, producerId: MediaId });
-export const ResumeProducer = v.object({ type: v.literal('producer.resume'), ...PeerRef, producerId: MediaId });
-export const CloseProducer = v.object({ type: v.literal('producer.close'), ...PeerRef, producerId: MediaId });
-export const Consume = v.object({
+const PauseProducer = v.object({ type: v.literal('producer.pause'), ...PeerRef, producerId: MediaId });
+const ResumeProducer = v.object({ type: v.literal('producer.resume'), ...PeerRef, producerId: MediaId });
+const CloseProducer = v.object({ type: v.literal('producer.close'), ...PeerRef, producerId: MediaId });
+const Consume = v.object({
   type: v.literal('consumer.create'),
   ...PeerRef,
   transportId: MediaId,
   producerId: MediaId,
   rtpCapabilities: RtpCapabilities,
 });
-export const PauseConsumer = v.object({ type: v.literal('consumer.pause'), ...PeerRef, consumerId: MediaId });
-export const ResumeConsumer = v.object({ type: v.literal('consumer.resume'), ...PeerRef, consumerId: MediaId });
-export const SetConsumerLayers = v.object({
+const PauseConsumer = v.object({ type: v.literal('consumer.pause'), ...PeerRef, consumerId: MediaId });
+const ResumeConsumer = v.object({ type: v.literal('consumer.resume'), ...PeerRef, consumerId: MediaId });
+const SetConsumerLayers = v.object({
   type: v.literal('consumer.layers'),
   ...PeerRef,
   consumerId: MediaId,
-  spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
-  temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
+  ...ConsumerLayers,
 });
 /** Records every producer of the room (present and future) into one file per track. */
-export const StartRecording = v.object({ type: v.literal('recording.start'), ...RoomRef, recordingId: Id });
+const StartRecording = v.object({ type: v.literal('recording.start'), ...RoomRef, recordingId: Id });
 /** Ends the recording: files are finished, measured (and uploaded when the node stores to S3). */
-export const StopRecording = v.object({ type: v.literal('recording.stop'), ...RoomRef, recordingId: Id });
-export const DrainNode = v.object({ type: v.literal('node.drain') });
-export const GetNodeStatus = v.object({ type: v.literal('node.status') });
-
-export const ControlRequest = v.variant('type', [
-  CreateRoom,
-  CloseRoom,
-  JoinPeer,
-  LeavePeer,
-  CreateTransport,
-  ConnectTransport,
-  Produce,
-  PauseProducer,
-  ResumeProducer,
-  CloseProducer,
-  Consume,
-  PauseConsumer,
-  ResumeConsumer,
-  SetConsumerLayers,
-  StartRecording,
-  StopRecording,
-  DrainNode,
-  GetNodeStatus,
-]);
-export type ControlRequest = v.InferOutput<typeof ControlRequest>;
-/** What the edge passes to `toControlHttp` (fields with defaults may be left out). */
-export type ControlRequestInput = v.InferInput<typeof ControlRequest>;
-export type ControlRequestType = ControlRequest['type'];
-
-const PEER = '/control/rooms/:roomId/peers/:peerId';
-
-/** The HTTP form of each request: method and path; fields not in the path travel in the body. */
-export const CONTROL_ROUTES: Record<ControlRequestType, { method: 'GET' | 'POST' | 'DELETE'; path: string }> = {
-  'room.create': { method: 'POST', path: '/control/rooms' },
-  'room.close': { method: 'DELETE', path: '/control/rooms/:roomId' },
-  'peer.join': { method: 'POST', path: '/control/rooms/:roomId/peers' },
-  'peer.leave': { method: 'DELETE', path: PEER },
-  'transport.create': { method: 'POST', path: `${PEER}/transports` },
-  'transport.connect': { method: 'POST', path: `${PEER}/transports/:transportId/connect` },
-  'producer.create': { method: 'POST', path: `${PEER}/produce` },
-  'producer.pause': { method: 'POST', path: `${PEER}/producers/:producerId/pause` },
-  'producer.resume': { method: 'POST', path: `${PEER}/producers/:producerId/resume` },
-  'producer.close': { method: 'DELETE', path: `${PEER}/producers/:producerId` },
-  'consumer.create': { method: 'POST', path: `${PEER}/consume` },
-  'consumer.pause': { method: 'POST', path: `${PEER}/consumers/:consumerId/pause` },
-  'consumer.resume': { method: 'POST', path: `${PEER}/consumers/:consumerId/resume` },
-  'consumer.layers': { method: 'POST', path: `${PEER}/consumers/:consumerId/layers` },
-  'recording.start': { method: 'POST', path: '/control/rooms/:roomId/recordings' },
-  'recording.stop': { method: 'POST', path: '/control/rooms/:roomId/recordings/:recordingId/stop' },
-  'node.drain': { method: 'POST', path: '/control/drain' },
-  'node.status': { method: 'GET', path: '/control/status' },
-};
-
-/** Method, path and JSON body (null for GET/DELETE) of a request, as the edge sends it. */
-export function toControlHttp(request: ControlRequestInput): { method: string; path: string; body: string | null } {
-  const route = CONTROL_ROUTES[request.type];
-  const rest: Record<string, unknown> = { ...request };
-  delete rest.type;
-  const path = route.path.replace(/:(\w+)/g, (_, name: string) => {
-    const value = rest[name];
-    delete rest[name];
-    return encodeURIComponent(String(value));
-  });
-  return { method: route.method, path, body: route.method === 'POST' ? JSON.stringify(rest) : null };
-}
-
-/** Compiled once: each route's path as a regex whose groups are its params. */
-const MATCHERS = Object.entries(CONTROL_ROUTES).map(([type, route]) => {
-  const names: string[] = [];
-  const pattern = route.path.replace(/:(\w+)/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { type: type as ControlRequestType, method: route.method, regex: new RegExp(`^${pattern}$`), names };
-});
-
-export type RouteMatch =
-  | { ok: true; type: ControlRequestType; params: Record<string, string> }
-  | { ok: false; reason: 'not_found' | 'method_not_allowed' };
-
-/** The request type and path params for a method and path (the node's side of `toControlHttp`). */
-export function matchControlRoute(method: string, path: string): RouteMatch {
-  let pathMatched = false;
-  for (const matcher of MATCHERS) {
-    const groups = matcher.regex.exec(path);
-    if (!groups) continue;
-    pathMatched = true;
-    if (matcher.method !== method) continue;
-    const params: Record<string, string> = {};
-    matcher.names.forEach((name, i) => {
-      params[name] = decodeURIComponent(groups[i + 1]!);
-    });
-    return { ok: true, type: matcher.type, params };
-  }
-  return { ok: false, reason: pathMatched ? 'method_not_allowed' : 'not_found' };
-}
+const StopRecording = v.object({ type: v.literal('recording.stop'), ...RoomRef, recordingId: Id });
+const DrainNode = v.object({ type: v.literal('node.drain') });
+const GetNodeStatus = v.object({ type: v.literal('node.status') });
 
 // ---- responses (node -> edge) --------------------------------------------------------------
 
-export const RoomCreated = v.object({ roomId: Id, rtpCapabilities: RtpCapabilities });
-export type RoomCreated = v.InferOutput<typeof RoomCreated>;
+const RoomCreated = v.object({ roomId: Id, rtpCapabilities: RtpCapabilities });
 
-export const PeerJoined = v.object({ roomId: Id, peerId: Id, rtpCapabilities: RtpCapabilities });
-export type PeerJoined = v.InferOutput<typeof PeerJoined>;
+const PeerJoined = v.object({ roomId: Id, peerId: Id, rtpCapabilities: RtpCapabilities });
 
 export const TransportCreated = v.variant('transport', [
   v.object({
@@ -243,12 +156,11 @@ export const TransportCreated = v.variant('transport', [
     iceCandidates: v.array(MediaIceCandidate),
     dtlsParameters: DtlsParameters,
   }),
-  v.object({ transport: v.literal('plain'), transportId: MediaId, direction: TransportDirection, ip: v.string(), port: Port }),
+  v.object({ transport: v.literal('plain'), transportId: MediaId, direction: TransportDirection, ip: WellFormedString, port: Port }),
 ]);
 export type TransportCreated = v.InferOutput<typeof TransportCreated>;
 
-export const ProducerCreated = v.object({ producerId: MediaId });
-export type ProducerCreated = v.InferOutput<typeof ProducerCreated>;
+const ProducerCreated = v.object({ producerId: MediaId });
 
 export const ConsumerCreated = v.object({
   consumerId: MediaId,
@@ -256,7 +168,7 @@ export const ConsumerCreated = v.object({
   /** The producing peer, so the edge can tell the browser whose track this is. */
   producerPeerId: Id,
   kind: MediaKind,
-  source: MediaSource,
+  source: ProducerSource,
   rtpParameters: RtpParameters,
   /** `simulcast` consumers accept `consumer.layers`. */
   consumerType: v.picklist(['simple', 'simulcast', 'svc', 'pipe']),
@@ -266,8 +178,7 @@ export const ConsumerCreated = v.object({
 });
 export type ConsumerCreated = v.InferOutput<typeof ConsumerCreated>;
 
-export const ControlOk = v.object({ ok: v.literal(true) });
-export type ControlOk = v.InferOutput<typeof ControlOk>;
+const ControlOk = v.object({ ok: v.literal(true) });
 
 export const WorkerLoad = v.object({
   pid: v.number(),
@@ -295,33 +206,32 @@ export const NodeStatus = v.object({
 });
 export type NodeStatus = v.InferOutput<typeof NodeStatus>;
 
-export const RecordingStarted = v.object({
+const RecordingStarted = v.object({
   recordingId: Id,
   startedAt: v.number(),
   /** Producers being recorded right now (new ones join while it runs). */
   tracks: v.number(),
 });
-export type RecordingStarted = v.InferOutput<typeof RecordingStarted>;
 
 /** Where a finished track file is: on the node's disk (fetch it with `recordingFilePath`) or in S3. */
 export const RecordingStorage = v.picklist(['local', 's3']);
 export type RecordingStorage = v.InferOutput<typeof RecordingStorage>;
 
 /** `<trackId>.<ext>`: the only file names the node serves. */
-export const RecordingFileName = v.pipe(v.string(), v.regex(/^[0-9a-f-]{36}\.(webm|ogg|mkv)$/));
+const RecordingFileName = v.pipe(v.string(), v.regex(/^[0-9a-f-]{36}\.(webm|ogg|mkv)$/));
 
 export const RecordedTrack = v.object({
   trackId: MediaId,
   producerId: MediaId,
   peerId: Id,
   kind: MediaKind,
-  source: MediaSource,
+  source: ProducerSource,
   /** The producer's codec, e.g. `audio/opus`, `video/VP8` (copied, never re-encoded). */
-  codec: v.string(),
+  codec: WellFormedString,
   fileName: RecordingFileName,
   storage: RecordingStorage,
   /** `<recordingId>/<fileName>`: the S3 object key, or the path under MEDIA_RECORDINGS_DIR. */
-  key: v.string(),
+  key: WellFormedString,
   startedAt: v.number(),
   endedAt: v.number(),
   sizeBytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
@@ -341,16 +251,15 @@ export const RecordingStopped = v.object({
 export type RecordingStopped = v.InferOutput<typeof RecordingStopped>;
 
 /**
- * A finished local file: `GET` this path, signed like every control request; the answer is the
- * file's bytes (`content-type` by extension), or a JSON error (404 when unknown).
+ * A finished local file, `/control/recordings/:recordingId/files/:fileName`: `GET` it, signed like
+ * every control request; the answer is the file's bytes (`content-type` by extension), or a JSON
+ * error (404 when unknown).
  */
-export const RECORDING_FILE_PATH = '/control/recordings/:recordingId/files/:fileName';
-
 export function recordingFilePath(recordingId: string, fileName: string): string {
   return `/control/recordings/${encodeURIComponent(recordingId)}/files/${encodeURIComponent(fileName)}`;
 }
 
-/** The recording and file named by a path, when it is a valid `RECORDING_FILE_PATH`. */
+/** The recording and file named by a path, when it is a valid `recordingFilePath`. */
 export function matchRecordingFilePath(path: string): { recordingId: string; fileName: string } | null {
   const match = /^\/control\/recordings\/([^/]+)\/files\/([^/]+)$/.exec(path);
   if (!match) return null;
@@ -359,26 +268,100 @@ export function matchRecordingFilePath(path: string): { recordingId: string; fil
   return v.is(Id, recordingId) && v.is(RecordingFileName, fileName) ? { recordingId, fileName } : null;
 }
 
+// ---- the control API: request, HTTP form and response of each request type -----------------
+
+const PEER = '/control/rooms/:roomId/peers/:peerId';
+
+interface ControlEndpoint<T extends string> {
+  request: v.GenericSchema<unknown, { type: T }>;
+  method: 'GET' | 'POST' | 'DELETE';
+  /** `:params` are fields of the request; the other fields travel in the JSON body (POST only). */
+  path: string;
+  response: v.GenericSchema;
+}
+
+/** Checks that each entry's key is its request's `type`, keeping the literal types. */
+function controlApi<const Api extends { [T in keyof Api & string]: ControlEndpoint<T> }>(api: Api): Api {
+  return api;
+}
+
+/** The one description of the control API: the edge sends and checks answers with it, the node routes and answers with it. */
+export const CONTROL_API = controlApi({
+  'room.create': { request: CreateRoom, method: 'POST', path: '/control/rooms', response: RoomCreated },
+  'room.close': { request: CloseRoom, method: 'DELETE', path: '/control/rooms/:roomId', response: ControlOk },
+  'peer.join': { request: JoinPeer, method: 'POST', path: '/control/rooms/:roomId/peers', response: PeerJoined },
+  'peer.leave': { request: LeavePeer, method: 'DELETE', path: PEER, response: ControlOk },
+  'transport.create': { request: CreateTransport, method: 'POST', path: `${PEER}/transports`, response: TransportCreated },
+  'transport.connect': { request: ConnectTransport, method: 'POST', path: `${PEER}/transports/:transportId/connect`, response: ControlOk },
+  'producer.create': { request: Produce, method: 'POST', path: `${PEER}/produce`, response: ProducerCreated },
+  'producer.pause': { request: PauseProducer, method: 'POST', path: `${PEER}/producers/:producerId/pause`, response: ControlOk },
+  'producer.resume': { request: ResumeProducer, method: 'POST', path: `${PEER}/producers/:producerId/resume`, response: ControlOk },
+  'producer.close': { request: CloseProducer, method: 'DELETE', path: `${PEER}/producers/:producerId`, response: ControlOk },
+  'consumer.create': { request: Consume, method: 'POST', path: `${PEER}/consume`, response: ConsumerCreated },
+  'consumer.pause': { request: PauseConsumer, method: 'POST', path: `${PEER}/consumers/:consumerId/pause`, response: ControlOk },
+  'consumer.resume': { request: ResumeConsumer, method: 'POST', path: `${PEER}/consumers/:consumerId/resume`, response: ControlOk },
+  'consumer.layers': { request: SetConsumerLayers, method: 'POST', path: `${PEER}/consumers/:consumerId/layers`, response: ControlOk },
+  'recording.start': { request: StartRecording, method: 'POST', path: '/control/rooms/:roomId/recordings', response: RecordingStarted },
+  'recording.stop': { request: StopRecording, method: 'POST', path: '/control/rooms/:roomId/recordings/:recordingId/stop', response: RecordingStopped },
+  'node.drain': { request: DrainNode, method: 'POST', path: '/control/drain', response: NodeStatus },
+  'node.status': { request: GetNodeStatus, method: 'GET', path: '/control/status', response: NodeStatus },
+});
+
+export type ControlRequestType = keyof typeof CONTROL_API;
+export const ControlRequest = v.variant(
+  'type',
+  Object.values(CONTROL_API).map((endpoint) => endpoint.request),
+);
+export type ControlRequest = v.InferOutput<typeof ControlRequest>;
+/** What the edge passes to `toControlHttp` (fields with defaults may be left out). */
+export type ControlRequestInput = v.InferInput<typeof ControlRequest>;
+/** The request of one type, as the node's handler for it receives it. */
+export type ControlRequestOf<T extends ControlRequestType> = v.InferOutput<(typeof CONTROL_API)[T]['request']>;
 /** The response body of each request type. */
-export interface ControlResponses {
-  'room.create': RoomCreated;
-  'room.close': ControlOk;
-  'peer.join': PeerJoined;
-  'peer.leave': ControlOk;
-  'transport.create': TransportCreated;
-  'transport.connect': ControlOk;
-  'producer.create': ProducerCreated;
-  'producer.pause': ControlOk;
-  'producer.resume': ControlOk;
-  'producer.close': ControlOk;
-  'consumer.create': ConsumerCreated;
-  'consumer.pause': ControlOk;
-  'consumer.resume': ControlOk;
-  'consumer.layers': ControlOk;
-  'recording.start': RecordingStarted;
-  'recording.stop': RecordingStopped;
-  'node.drain': NodeStatus;
-  'node.status': NodeStatus;
+export type ControlResponses = { [T in ControlRequestType]: v.InferOutput<(typeof CONTROL_API)[T]['response']> };
+
+/** Method, path and JSON body (null for GET/DELETE) of a request, as the edge sends it. */
+export function toControlHttp(request: ControlRequestInput): { method: string; path: string; body: string | null } {
+  const endpoint = CONTROL_API[request.type];
+  const rest: Record<string, unknown> = { ...request };
+  delete rest.type;
+  const path = endpoint.path.replace(/:(\w+)/g, (_, name: string) => {
+    const value = rest[name];
+    delete rest[name];
+    return encodeURIComponent(String(value));
+  });
+  return { method: endpoint.method, path, body: endpoint.method === 'POST' ? JSON.stringify(rest) : null };
+}
+
+/** Compiled once: each endpoint's path as a regex whose groups are its params. */
+const MATCHERS = Object.entries(CONTROL_API).map(([type, endpoint]) => {
+  const names: string[] = [];
+  const pattern = endpoint.path.replace(/:(\w+)/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { type: type as ControlRequestType, method: endpoint.method, regex: new RegExp(`^${pattern}$`), names };
+});
+
+export type RouteMatch =
+  | { ok: true; type: ControlRequestType; params: Record<string, string> }
+  | { ok: false; reason: 'not_found' | 'method_not_allowed' };
+
+/** The request type and path params for a method and path (the node's side of `toControlHttp`). */
+export function matchControlRoute(method: string, path: string): RouteMatch {
+  let pathMatched = false;
+  for (const matcher of MATCHERS) {
+    const groups = matcher.regex.exec(path);
+    if (!groups) continue;
+    pathMatched = true;
+    if (matcher.method !== method) continue;
+    const params: Record<string, string> = {};
+    matcher.names.forEach((name, i) => {
+      params[name] = decodeURIComponent(groups[i + 1]!);
+    });
+    return { ok: true, type: matcher.type, params };
+  }
+  return { ok: false, reason: pathMatched ? 'method_not_allowed' : 'not_found' };
 }
 
 // ---- errors --------------------------------------------------------------------------------
@@ -421,7 +404,7 @@ export const mediaHttpStatusOf: Record<MediaErrorCode, number> = {
 };
 
 export const MediaErrorBody = v.object({
-  error: v.object({ code: v.picklist(Object.values(MediaErrorCode)), message: v.string() }),
+  error: v.object({ code: v.picklist(Object.values(MediaErrorCode)), message: WellFormedString }),
 });
 export type MediaErrorBody = v.InferOutput<typeof MediaErrorBody>;
 
@@ -429,12 +412,12 @@ export type MediaErrorBody = v.InferOutput<typeof MediaErrorBody>;
 
 const EventBase = {
   /** The node's id (MEDIA_NODE_ID, by default its host name). */
-  nodeId: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
+  nodeId: Verbatim({ min: 1, max: 128 }),
   /** Milliseconds since the epoch when the node emitted the event. */
   at: v.number(),
 };
 
-export const ActiveSpeakerChanged = v.object({
+const ActiveSpeakerChanged = v.object({
   type: v.literal('speaker.changed'),
   ...EventBase,
   roomId: Id,
@@ -442,7 +425,7 @@ export const ActiveSpeakerChanged = v.object({
   peerId: v.nullable(Id),
   producerId: v.nullable(MediaId),
 });
-export const ProducerClosed = v.object({
+const ProducerClosed = v.object({
   type: v.literal('producer.closed'),
   ...EventBase,
   roomId: Id,
@@ -451,7 +434,7 @@ export const ProducerClosed = v.object({
   /** Its consumers are closed with it: the edge tells their browsers to drop the track. */
   reason: v.picklist(['closed', 'peer-left', 'transport-closed']),
 });
-export const WorkerDied = v.object({
+const WorkerDied = v.object({
   type: v.literal('worker.died'),
   ...EventBase,
   workerPid: v.number(),
@@ -460,7 +443,7 @@ export const WorkerDied = v.object({
   /** Whether a replacement worker was started. */
   replaced: v.boolean(),
 });
-export const RoomEmpty = v.object({ type: v.literal('room.empty'), ...EventBase, roomId: Id });
+const RoomEmpty = v.object({ type: v.literal('room.empty'), ...EventBase, roomId: Id });
 
 export const MediaNodeEvent = v.variant('type', [ActiveSpeakerChanged, ProducerClosed, WorkerDied, RoomEmpty]);
 export type MediaNodeEvent = v.InferOutput<typeof MediaNodeEvent>;

@@ -18,7 +18,8 @@
  * client may ignore an update older than what it has.
  */
 import * as v from 'valibot';
-import { Id, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { Id } from './ids.ts';
 
 export const PresenceStatus = v.picklist(['online', 'away', 'busy', 'dnd', 'offline']);
 export type PresenceStatus = v.InferOutput<typeof PresenceStatus>;
@@ -46,13 +47,13 @@ export const PresenceSelf = v.object({
 export const PresenceEntry = v.object({ userId: Id, status: PresenceStatus, since: v.number() });
 export type PresenceEntry = v.InferOutput<typeof PresenceEntry>;
 
-export const PresenceSnapshot = v.object({
+const PresenceSnapshot = v.object({
   type: v.literal('presence.snapshot'),
   users: v.array(PresenceEntry),
   /** True while further snapshot parts follow. */
   more: v.boolean(),
 });
-export const PresenceUpdate = v.object({ type: v.literal('presence.update'), ...PresenceEntry.entries });
+const PresenceUpdate = v.object({ type: v.literal('presence.update'), ...PresenceEntry.entries });
 
 export const PresenceClientMessage = v.variant('type', [Ping]);
 export type PresenceClientMessage = v.InferOutput<typeof PresenceClientMessage>;

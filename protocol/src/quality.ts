@@ -13,7 +13,8 @@
  * the MOS errs on the side of warning.
  */
 import * as v from 'valibot';
-import { Id, Ref } from './frames.ts';
+import { Ref } from './frames.ts';
+import { Id } from './ids.ts';
 
 export const Codec = v.picklist(['opus', 'pcmu', 'pcma', 'g722', 'unknown']);
 export type Codec = v.InferOutput<typeof Codec>;
@@ -77,7 +78,7 @@ function delayImpairment(ta: number): number {
 /** Past these a call is audibly degraded: the UI warns, and the admin console flags the CDR. */
 export const QUALITY_THRESHOLDS = { rttMs: 400, jitterMs: 30, lossPercent: 1, mos: 3.5 } as const;
 
-export const QualityWarningSchema = v.picklist(['rtt', 'jitter', 'loss', 'mos']);
+const QualityWarningSchema = v.picklist(['rtt', 'jitter', 'loss', 'mos']);
 export type QualityWarning = v.InferOutput<typeof QualityWarningSchema>;
 
 export function qualityWarnings(stats: LinkStats, score = mos(stats)): QualityWarning[] {

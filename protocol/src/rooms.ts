@@ -40,74 +40,73 @@
  *   call has ended), and its recording starts by itself when the first producer appears.
  */
 import * as v from 'valibot';
-import { Id, Ref } from './frames.ts';
+import { DisplayName } from './api.ts';
+import { Ref } from './frames.ts';
+import { Id, MediaId } from './ids.ts';
 import {
   ConsumerCreated,
-  DtlsParameters,
+  ConsumerLayers,
   MediaKind,
-  MediaSource,
+  ProducerSource,
   RtpCapabilities,
   RtpParameters,
+  TransportConnect,
   TransportCreated,
   TransportDirection,
+  TransportKind,
 } from './mediaControl.ts';
 
-const MediaId = v.pipe(v.string(), v.uuid());
 const RoomRef = { ref: Ref, roomId: Id };
 
 // ---- client -> edge ------------------------------------------------------------------------
 
-export const RoomCreate = v.object({ type: v.literal('room.create'), ref: Ref });
+const RoomCreate = v.object({ type: v.literal('room.create'), ref: Ref });
 export const RoomJoin = v.object({ type: v.literal('room.join'), ...RoomRef });
-export const RoomLeave = v.object({ type: v.literal('room.leave'), ...RoomRef });
-export const RoomTransportCreate = v.object({
+const RoomLeave = v.object({ type: v.literal('room.leave'), ...RoomRef });
+const RoomTransportCreate = v.object({
   type: v.literal('room.transport.create'),
   ...RoomRef,
   direction: TransportDirection,
   /** `plain` only works against a node started with MEDIA_PLAIN_TRANSPORTS=true (tests). */
-  transport: v.optional(v.picklist(['webrtc', 'plain']), 'webrtc'),
+  transport: TransportKind,
 });
-export const RoomTransportConnect = v.object({
+const RoomTransportConnect = v.object({
   type: v.literal('room.transport.connect'),
   ...RoomRef,
   transportId: MediaId,
-  connect: v.variant('transport', [
-    v.object({ transport: v.literal('webrtc'), dtlsParameters: DtlsParameters }),
-    v.object({ transport: v.literal('plain'), ip: v.pipe(v.string(), v.ip()), port: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)) }),
-  ]),
+  connect: TransportConnect,
 });
-export const RoomProduce = v.object({
+const RoomProduce = v.object({
   type: v.literal('room.produce'),
   ...RoomRef,
   transportId: MediaId,
   kind: MediaKind,
-  source: MediaSource,
+  source: ProducerSource,
   rtpParameters: RtpParameters,
   paused: v.optional(v.boolean(), false),
 });
-export const RoomProducerPause = v.object({ type: v.literal('room.producer.pause'), ...RoomRef, producerId: MediaId });
-export const RoomProducerResume = v.object({ type: v.literal('room.producer.resume'), ...RoomRef, producerId: MediaId });
-export const RoomProducerClose = v.object({ type: v.literal('room.producer.close'), ...RoomRef, producerId: MediaId });
-export const RoomConsume = v.object({
+const RoomProducerPause = v.object({ type: v.literal('room.producer.pause'), ...RoomRef, producerId: MediaId });
+const RoomProducerResume = v.object({ type: v.literal('room.producer.resume'), ...RoomRef, producerId: MediaId });
+const RoomProducerClose = v.object({ type: v.literal('room.producer.close'), ...RoomRef, producerId: MediaId });
+const RoomConsume = v.object({
   type: v.literal('room.consume'),
   ...RoomRef,
   transportId: MediaId,
   producerId: MediaId,
   rtpCapabilities: RtpCapabilities,
 });
-export const RoomConsumerPause = v.object({ type: v.literal('room.consumer.pause'), ...RoomRef, consumerId: MediaId });
-export const RoomConsumerResume = v.object({ type: v.literal('room.consumer.resume'), ...RoomRef, consumerId: MediaId });
-export const RoomRecordingStart = v.object({ type: v.literal('room.recording.start'), ...RoomRef });
-export const RoomRecordingStop = v.object({ type: v.literal('room.recording.stop'), ...RoomRef });
-export const RoomConsumerLayers = v.object({
+const RoomConsumerPause = v.object({ type: v.literal('room.consumer.pause'), ...RoomRef, consumerId: MediaId });
+const RoomConsumerResume = v.object({ type: v.literal('room.consumer.resume'), ...RoomRef, consumerId: MediaId });
+const RoomRecordingStart = v.object({ type: v.literal('room.recording.start'), ...RoomRef });
+const RoomRecordingStop = v.object({ type: v.literal('room.recording.stop'), ...RoomRef });
+const RoomConsumerLayers = v.object({
   type: v.literal('room.consumer.layers'),
   ...RoomRef,
   consumerId: MediaId,
-  spatialLayer: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3)),
-  temporalLayer: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3))),
+  ...ConsumerLayers,
 });
 /** Sent when the browser's transports lost the node: checks the node now (see the header). */
-export const RoomProbe = v.object({ type: v.literal('room.probe'), ...RoomRef });
+const RoomProbe = v.object({ type: v.literal('room.probe'), ...RoomRef });
 
 /** Room requests on the signaling socket (part of `ClientMessage`). */
 export const RoomClientMessages = [
@@ -131,22 +130,22 @@ export const RoomClientMessages = [
 
 // ---- edge -> client ------------------------------------------------------------------------
 
-export const RoomParticipant = v.object({ peerId: Id, userId: Id, displayName: v.string() });
+export const RoomParticipant = v.object({ peerId: Id, userId: Id, displayName: DisplayName });
 export type RoomParticipant = v.InferOutput<typeof RoomParticipant>;
 
-export const RoomProducerInfo = v.object({ producerId: MediaId, peerId: Id, kind: MediaKind, source: MediaSource, paused: v.boolean() });
+export const RoomProducerInfo = v.object({ producerId: MediaId, peerId: Id, kind: MediaKind, source: ProducerSource, paused: v.boolean() });
 export type RoomProducerInfo = v.InferOutput<typeof RoomProducerInfo>;
 
 /** The recording in progress: who started it and when (ms since the epoch). */
 export const RoomRecordingInfo = v.object({
   recordingId: Id,
-  startedBy: v.object({ userId: Id, displayName: v.string() }),
+  startedBy: v.object({ userId: Id, displayName: DisplayName }),
   startedAt: v.number(),
 });
 export type RoomRecordingInfo = v.InferOutput<typeof RoomRecordingInfo>;
 
-export const RoomCreatedMessage = v.object({ type: v.literal('room.created'), ...RoomRef });
-export const RoomJoined = v.object({
+const RoomCreatedMessage = v.object({ type: v.literal('room.created'), ...RoomRef });
+const RoomJoined = v.object({
   type: v.literal('room.joined'),
   ...RoomRef,
   /** This device's participant id in the room. */
@@ -160,18 +159,18 @@ export const RoomJoined = v.object({
   /** The recording in progress, if any (absent from edges older than recording). */
   recording: v.optional(v.nullable(RoomRecordingInfo)),
 });
-export const RoomTransportCreated = v.object({ type: v.literal('room.transport.created'), ...RoomRef, transport: TransportCreated });
-export const RoomProduced = v.object({ type: v.literal('room.produced'), ...RoomRef, producerId: MediaId });
-export const RoomConsumed = v.object({ type: v.literal('room.consumed'), ...RoomRef, consumer: ConsumerCreated });
-export const RoomParticipantJoined = v.object({ type: v.literal('room.participant.joined'), roomId: Id, participant: RoomParticipant });
-export const RoomParticipantLeft = v.object({ type: v.literal('room.participant.left'), roomId: Id, peerId: Id });
-export const RoomProducerNew = v.object({ type: v.literal('room.producer.new'), roomId: Id, producer: RoomProducerInfo });
-export const RoomProducerPaused = v.object({ type: v.literal('room.producer.paused'), roomId: Id, producerId: MediaId, peerId: Id, paused: v.boolean() });
-export const RoomProducerClosed = v.object({ type: v.literal('room.producer.closed'), roomId: Id, producerId: MediaId, peerId: Id });
-export const RoomSpeaker = v.object({ type: v.literal('room.speaker'), roomId: Id, peerId: v.nullable(Id) });
+const RoomTransportCreated = v.object({ type: v.literal('room.transport.created'), ...RoomRef, transport: TransportCreated });
+const RoomProduced = v.object({ type: v.literal('room.produced'), ...RoomRef, producerId: MediaId });
+const RoomConsumed = v.object({ type: v.literal('room.consumed'), ...RoomRef, consumer: ConsumerCreated });
+const RoomParticipantJoined = v.object({ type: v.literal('room.participant.joined'), roomId: Id, participant: RoomParticipant });
+const RoomParticipantLeft = v.object({ type: v.literal('room.participant.left'), roomId: Id, peerId: Id });
+const RoomProducerNew = v.object({ type: v.literal('room.producer.new'), roomId: Id, producer: RoomProducerInfo });
+const RoomProducerPaused = v.object({ type: v.literal('room.producer.paused'), roomId: Id, producerId: MediaId, peerId: Id, paused: v.boolean() });
+const RoomProducerClosed = v.object({ type: v.literal('room.producer.closed'), roomId: Id, producerId: MediaId, peerId: Id });
+const RoomSpeaker = v.object({ type: v.literal('room.speaker'), roomId: Id, peerId: v.nullable(Id) });
 /** Recording started (`recording` set) or ended (`null`): sent to everyone in the room. */
-export const RoomRecording = v.object({ type: v.literal('room.recording'), roomId: Id, recording: v.nullable(RoomRecordingInfo) });
-export const RoomMigrate = v.object({
+const RoomRecording = v.object({ type: v.literal('room.recording'), roomId: Id, recording: v.nullable(RoomRecordingInfo) });
+const RoomMigrate = v.object({
   type: v.literal('room.migrate'),
   roomId: Id,
   /** The new router's capabilities: reload the Device, then rebuild transports and produce again. */

@@ -25,36 +25,31 @@
  * MOS): see `quality.ts`.
  */
 import * as v from 'valibot';
-import { Id, MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
+import { DisplayName } from './api.ts';
+import { Id } from './ids.ts';
 import { PresenceActivity, PresenceSelf, PresenceSet } from './presence.ts';
 import { QualityReport, QualityUpdate } from './quality.ts';
 import { RoomClientMessages, RoomServerMessages } from './rooms.ts';
+import { Verbatim } from './text.ts';
 
-export {
-  assertNever,
-  describeIssues,
-  MAX_SIGNALING_MESSAGE_BYTES,
-  Ping,
-  Pong,
-  SignalingError,
-  type ParseResult,
-} from './frames.ts';
-const Sdp = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_SIGNALING_MESSAGE_BYTES));
+export { assertNever, describeIssues, MAX_SIGNALING_MESSAGE_BYTES, type ParseResult } from './frames.ts';
+const Sdp = Verbatim({ min: 1, max: MAX_SIGNALING_MESSAGE_BYTES });
 
 export const CallMedia = v.object({ audio: v.boolean(), video: v.boolean() });
 export type CallMedia = v.InferOutput<typeof CallMedia>;
 
 export const IceCandidate = v.object({
-  candidate: v.pipe(v.string(), v.maxLength(1024)),
-  sdpMid: v.nullish(v.pipe(v.string(), v.maxLength(64))),
+  candidate: Verbatim({ max: 1024 }),
+  sdpMid: v.nullish(Verbatim({ max: 64 })),
   sdpMLineIndex: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(64))),
-  usernameFragment: v.nullish(v.pipe(v.string(), v.maxLength(256))),
+  usernameFragment: v.nullish(Verbatim({ max: 256 })),
 });
 export type IceCandidate = v.InferOutput<typeof IceCandidate>;
 
 // ---- client -> edge ------------------------------------------------------------------------
 
-export const CallInvite = v.object({
+const CallInvite = v.object({
   type: v.literal('call.invite'),
   ref: Ref,
   callId: Id,
@@ -63,13 +58,13 @@ export const CallInvite = v.object({
   /** Record the call (absent: no): it then runs through the SFU (see the header). */
   record: v.optional(v.boolean()),
 });
-export const CallAccept = v.object({ type: v.literal('call.accept'), ref: Ref, callId: Id });
-export const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id });
-export const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id });
-export const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id });
-export const CallOffer = v.object({ type: v.literal('call.offer'), ref: Ref, callId: Id, sdp: Sdp });
-export const CallAnswer = v.object({ type: v.literal('call.answer'), ref: Ref, callId: Id, sdp: Sdp });
-export const CallIce = v.object({
+const CallAccept = v.object({ type: v.literal('call.accept'), ref: Ref, callId: Id });
+const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id });
+const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id });
+const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id });
+const CallOffer = v.object({ type: v.literal('call.offer'), ref: Ref, callId: Id, sdp: Sdp });
+const CallAnswer = v.object({ type: v.literal('call.answer'), ref: Ref, callId: Id, sdp: Sdp });
+const CallIce = v.object({
   type: v.literal('call.ice'),
   ref: Ref,
   callId: Id,
@@ -91,14 +86,12 @@ export const ClientMessage = v.variant('type', [
   ...RoomClientMessages,
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessage>;
-/** Messages relayed verbatim (minus `ref`) to the other party of an answered call. */
-export type RelayedMessage = Extract<ClientMessage, { type: 'call.offer' | 'call.answer' | 'call.ice' }>;
 /** Room requests, which the user's hub hands to the room's object. */
 export type RoomClientMessage = Extract<ClientMessage, { type: `room.${string}` }>;
 
 // ---- edge -> client ------------------------------------------------------------------------
 
-export const Party = v.object({ userId: Id, displayName: v.string() });
+export const Party = v.object({ userId: Id, displayName: DisplayName });
 export type Party = v.InferOutput<typeof Party>;
 
 export const EndReason = v.picklist([
@@ -114,14 +107,14 @@ export const EndReason = v.picklist([
 ]);
 export type EndReason = v.InferOutput<typeof EndReason>;
 
-export const Hello = v.object({
+const Hello = v.object({
   type: v.literal('hello'),
   userId: Id,
   deviceId: Id,
   /** Calls this user is part of right now, so a reconnecting device can resume. */
   activeCalls: v.array(v.object({ callId: Id, state: v.picklist(['ringing', 'active']) })),
 });
-export const CallIncoming = v.object({
+const CallIncoming = v.object({
   type: v.literal('call.incoming'),
   callId: Id,
   from: Party,
@@ -129,8 +122,8 @@ export const CallIncoming = v.object({
   /** The call will be recorded if accepted (absent: no): tell the user before they answer. */
   record: v.optional(v.boolean()),
 });
-export const CallRinging = v.object({ type: v.literal('call.ringing'), callId: Id, to: Party });
-export const CallAccepted = v.object({
+const CallRinging = v.object({ type: v.literal('call.ringing'), callId: Id, to: Party });
+const CallAccepted = v.object({
   type: v.literal('call.accepted'),
   callId: Id,
   /** What the receiving device must do next: the caller makes the SDP offer. */
@@ -140,17 +133,17 @@ export const CallAccepted = v.object({
   /** A recorded call's room: join it instead of negotiating SDP (absent for peer-to-peer calls). */
   roomId: v.optional(Id),
 });
-export const CallEnded = v.object({
+const CallEnded = v.object({
   type: v.literal('call.ended'),
   callId: Id,
   reason: EndReason,
   /** Talk time in milliseconds; 0 when the call was never answered. */
   durationMs: v.number(),
 });
-export const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id, sdp: Sdp });
-export const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });
-export const RelayedIce = v.object({ type: v.literal('call.ice'), callId: Id, candidate: IceCandidate });
-export const Ack = v.object({ type: v.literal('ack'), ref: v.string() });
+const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id, sdp: Sdp });
+const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });
+const RelayedIce = v.object({ type: v.literal('call.ice'), callId: Id, candidate: IceCandidate });
+const Ack = v.object({ type: v.literal('ack'), ref: v.string() });
 
 export const ServerMessage = v.variant('type', [
   Hello,

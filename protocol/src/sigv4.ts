@@ -21,8 +21,7 @@ export interface SigV4Scope {
   now: Date;
 }
 
-/** The hash of an empty body; `UNSIGNED-PAYLOAD` skips hashing (S3 accepts it over any transport). */
-export const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** `UNSIGNED-PAYLOAD` skips hashing the body (S3 accepts it over any transport). */
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 const encoder = new TextEncoder();

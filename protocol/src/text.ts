@@ -31,9 +31,31 @@ export function characterCount(text: string): number {
   return count;
 }
 
-/** Whether `text` is free of NUL/control characters and lone surrogates (see `Text`). */
-export function isCleanText(text: string, multiline = false): boolean {
-  return !(multiline ? CONTROL_BUT_WHITESPACE : CONTROL).test(text) && !LONE_SURROGATE.test(text);
+/**
+ * `v.minLength` counted in characters: the same issue, which the web's forms and the edge's
+ * OpenAPI description (JSON Schema `minLength` counts characters too) read.
+ */
+export function minCharacters(requirement: number, message?: string): v.MinLengthAction<string, number, string | undefined> {
+  return {
+    ...v.minLength<string, number, string | undefined>(requirement, message),
+    '~run'(dataset, config) {
+      const count = dataset.typed ? characterCount(dataset.value) : 0;
+      if (dataset.typed && count < this.requirement) v._addIssue(this, 'length', dataset, config, { received: `${count}` });
+      return dataset;
+    },
+  };
+}
+
+/** `v.maxLength` counted in characters (see `minCharacters`). */
+function maxCharacters(requirement: number): v.MaxLengthAction<string, number, undefined> {
+  return {
+    ...v.maxLength<string, number>(requirement),
+    '~run'(dataset, config) {
+      const count = dataset.typed ? characterCount(dataset.value) : 0;
+      if (dataset.typed && count > this.requirement) v._addIssue(this, 'length', dataset, config, { received: `${count}` });
+      return dataset;
+    },
+  };
 }
 
 export function Text({ min = 0, max, trim = true, multiline = false }: TextOptions) {
@@ -42,7 +64,41 @@ export function Text({ min = 0, max, trim = true, multiline = false }: TextOptio
     v.check((text) => !LONE_SURROGATE.test(text), 'contains an unpaired surrogate (not valid Unicode)'),
     v.check((text) => !(multiline ? CONTROL_BUT_WHITESPACE : CONTROL).test(text), 'contains a NUL or control character'),
     v.transform((text) => (trim ? text.trim() : text).normalize('NFC')),
-    v.check((text) => characterCount(text) >= min, min <= 1 ? 'must not be empty' : `must be at least ${min} characters`),
-    v.check((text) => characterCount(text) <= max, `must be at most ${max} characters`),
+    minCharacters(min),
+    maxCharacters(max),
   );
+}
+
+export interface VerbatimOptions {
+  /** Fewest characters (default 0). */
+  min?: number;
+  /** Most characters. */
+  max: number;
+}
+
+/** Whether `text` has neither a NUL nor a lone surrogate: what every string, free text or not, must pass. */
+function isWellFormed(text: string): boolean {
+  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+}
+
+/**
+ * A string that is not free text (a codec name, an address a media node reports): kept exactly
+ * as sent, but refused like text with a NUL or a lone surrogate, which Postgres, UTF-8 hashing and
+ * JSON cannot carry.
+ */
+export const WellFormedString = v.pipe(v.string(), v.check(isWellFormed, 'contains a NUL or an unpaired surrogate'));
+
+/** A `WellFormedString` with bounds in characters: passwords (hashed), tokens (compared), refs and SDP (echoed). */
+export function Verbatim({ min = 0, max }: VerbatimOptions) {
+  return v.pipe(WellFormedString, minCharacters(min), maxCharacters(max));
+}
+
+/** Whether every string in a JSON value, keys included, is well-formed (see `isWellFormed`). */
+export function isWellFormedDeep(value: unknown): boolean {
+  if (typeof value === 'string') return isWellFormed(value);
+  if (Array.isArray(value)) return value.every(isWellFormedDeep);
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).every(([key, item]) => isWellFormed(key) && isWellFormedDeep(item));
+  }
+  return true;
 }

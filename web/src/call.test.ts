@@ -1,9 +1,8 @@
 /// <reference types="node" />
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ClientMessage, Party } from '@callstack/protocol';
+import { Emitter, type ClientMessage, type Party } from '@callstack/protocol';
 import { CallController, END_DISPLAY_MS, callReducer, endMessageType, idleCall, type CallAction, type CallState } from './call.ts';
-import { Emitter } from './emitter.ts';
 import type { SignalingEvents } from './signaling.ts';
 
 const bob: Party = { userId: 'bob', displayName: 'Bob' };
@@ -86,8 +85,8 @@ class FakeSignaling extends Emitter<SignalingEvents> {
     if (this.online) this.sent.push(message);
     return this.online;
   }
-  deliver<K extends keyof SignalingEvents>(event: K, value: SignalingEvents[K]): void {
-    this.emit(event, value);
+  deliver<K extends keyof SignalingEvents>(event: K, ...args: SignalingEvents[K]): void {
+    this.emit(event, ...args);
   }
 }
 

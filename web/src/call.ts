@@ -6,9 +6,8 @@
  * the call's room, the controller runs a `Conference` there and shows the other party's media
  * from it; hang-up leaves the room.
  */
-import { assertNever, type ClientMessage, type EndReason, type IceCandidate, type Party, type QualityUpdate } from '@callstack/protocol';
+import { Emitter, assertNever, type ClientMessage, type EndReason, type IceCandidate, type Party, type QualityUpdate } from '@callstack/protocol';
 import { Conference } from './conference/Conference.ts';
-import { Emitter } from './emitter.ts';
 import { QualityMonitor } from './quality.ts';
 import type { CallMessage, HelloMessage, SignalingClient, SignalingErrorMessage } from './signaling.ts';
 
@@ -146,7 +145,7 @@ interface LocalMedia {
 const OFFLINE_MESSAGE = 'You’re offline. Try again once reconnected.';
 
 /** Drives one call at a time through `callReducer`; emits `change` after every state or media change. */
-export class CallController extends Emitter<{ change: undefined }> {
+export class CallController extends Emitter<{ change: [] }> {
   state: CallState = idleCall;
   localStream: MediaStream | null = null;
   remoteStream: MediaStream | null = null;
@@ -302,7 +301,7 @@ export class CallController extends Emitter<{ change: undefined }> {
       };
       pc.ontrack = ({ streams, track }) => {
         this.remoteStream = streams[0] ?? new MediaStream([track]);
-        this.emit('change', undefined);
+        this.emit('change');
       };
       pc.onconnectionstatechange = () => {
         if (pc.connectionState === 'connected') {
@@ -338,7 +337,7 @@ export class CallController extends Emitter<{ change: undefined }> {
       this.remoteStream = remoteStreamOf(conference, this.remoteStream);
       if (phase === 'joined') this.dispatch({ type: 'connected', callId });
       this.applyTrackState();
-      this.emit('change', undefined);
+      this.emit('change');
     });
     void conference.join();
   }
@@ -346,7 +345,7 @@ export class CallController extends Emitter<{ change: undefined }> {
   private monitorQuality(callId: string, pc: RTCPeerConnection): void {
     if (this.quality || callId !== this.state.callId || !isLive(this.state.phase)) return;
     this.quality = new QualityMonitor({ signaling: this.options.signaling, scope: { kind: 'call', callId }, sources: () => [pc] });
-    this.quality.on('update', () => this.emit('change', undefined));
+    this.quality.on('update', () => this.emit('change'));
   }
 
   private async onOffer(callId: string, sdp: string): Promise<void> {
@@ -413,7 +412,7 @@ export class CallController extends Emitter<{ change: undefined }> {
       }
       this.localStream = stream;
       this.applyTrackState();
-      this.emit('change', undefined);
+      this.emit('change');
       return { stream, iceServers };
     });
     this.media = media;
@@ -477,7 +476,7 @@ export class CallController extends Emitter<{ change: undefined }> {
       this.release();
       if (next.phase === 'ended') this.resetTimer = setTimeout(() => this.dispatch({ type: 'reset' }), END_DISPLAY_MS);
     }
-    this.emit('change', undefined);
+    this.emit('change');
     return true;
   }
 }

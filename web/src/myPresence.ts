@@ -2,8 +2,7 @@
  * The signed-in user's own presence over the signaling socket: the status the edge folded
  * (`presence.self`), the manual choice (`presence.set`), and idle reports (`presence.activity`).
  */
-import type { ManualStatus, PresenceStatus } from '@callstack/protocol';
-import { Emitter } from './emitter.ts';
+import { Emitter, type ManualStatus, type PresenceStatus } from '@callstack/protocol';
 import { ACTIVITY_EVENTS, IdleTracker } from './idle.ts';
 import type { SignalingClient } from './signaling.ts';
 
@@ -13,7 +12,7 @@ export interface SelfPresence {
   manual: ManualStatus;
 }
 
-export class MyPresence extends Emitter<{ change: SelfPresence }> {
+export class MyPresence extends Emitter<{ change: [presence: SelfPresence] }> {
   state: SelfPresence = { status: null, manual: 'online' };
   private readonly idle: IdleTracker;
   private readonly unsubscribe: (() => void)[];

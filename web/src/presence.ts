@@ -56,7 +56,7 @@ export function presenceReducer(state: PresenceState, message: PresenceFrame): P
   }
 }
 
-export type PresenceEvents = { status: SocketStatus; change: PresenceState };
+export type PresenceEvents = { status: [status: SocketStatus]; change: [state: PresenceState] };
 
 export class PresenceWatcher extends ReconnectingSocket<PresenceServerMessage, PresenceClientMessage, PresenceEvents> {
   state: PresenceState = EMPTY_PRESENCE;

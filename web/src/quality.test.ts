@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseClientMessage, rateReport, type ClientMessage, type QualityReport } from '@callstack/protocol';
-import { Emitter } from './emitter.ts';
+import { Emitter, parseClientMessage, rateReport, type ClientMessage, type QualityReport } from '@callstack/protocol';
 import {
   CHROMIUM_RECEIVER_AT_3S,
   CHROMIUM_RECEIVER_AT_8S,
@@ -133,8 +132,8 @@ class FakeSignaling extends Emitter<SignalingEvents> {
     this.sent.push(message);
     return true;
   }
-  deliver<K extends keyof SignalingEvents>(event: K, value: SignalingEvents[K]): void {
-    this.emit(event, value);
+  deliver<K extends keyof SignalingEvents>(event: K, ...args: SignalingEvents[K]): void {
+    this.emit(event, ...args);
   }
 }
 

@@ -13,6 +13,7 @@
  * instead would let a silent peer's handful of packets decide the rating.
  */
 import {
+  Emitter,
   assertNever,
   QUALITY_THRESHOLDS,
   type ClientMessage,
@@ -21,7 +22,6 @@ import {
   type QualityScope,
   type QualityUpdate,
 } from '@callstack/protocol';
-import { Emitter } from './emitter.ts';
 import type { SignalingClient } from './signaling.ts';
 
 export const QUALITY_REPORT_INTERVAL_MS = 5_000;
@@ -152,7 +152,7 @@ export interface QualityMonitorOptions {
 }
 
 /** Samples, reports and keeps the edge's latest rating for one call or room; `update` on each. */
-export class QualityMonitor extends Emitter<{ update: QualityUpdate }> {
+export class QualityMonitor extends Emitter<{ update: [update: QualityUpdate] }> {
   latest: QualityUpdate | null = null;
   private previous: StatsSnapshot | null = null;
   private timer: ReturnType<typeof setInterval> | undefined;

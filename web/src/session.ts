@@ -2,17 +2,8 @@
  * The signed-in session: a short-lived access token in memory and a rotating refresh token that
  * is also kept in localStorage so a reload stays signed in.
  */
-import type {
-  AcceptInviteRequest,
-  ChangePasswordRequest,
-  EraseAccountRequest,
-  LoginRequest,
-  SessionResponse,
-  SignupRequest,
-  UserView,
-} from '@callstack/protocol';
+import { Emitter, type AcceptInviteRequest, type ChangePasswordRequest, type EraseAccountRequest, type LoginRequest, type SessionResponse, type SignupRequest, type UserView } from '@callstack/protocol';
 import { api, ApiError } from './api.ts';
-import { Emitter } from './emitter.ts';
 
 const STORAGE_KEY = 'callstack.session';
 /** Refresh this long before the access token expires, so a request never races its expiry. */
@@ -46,7 +37,7 @@ async function withRefreshLock<T>(task: () => Promise<T>): Promise<T> {
   return 'locks' in navigator ? await navigator.locks.request('callstack.refresh', task) : task();
 }
 
-export class Session extends Emitter<{ expired: undefined }> {
+export class Session extends Emitter<{ expired: [] }> {
   readonly user: UserView;
   private accessTokenValue = '';
   private expiresAt = 0;
@@ -152,7 +143,7 @@ export class Session extends Emitter<{ expired: undefined }> {
       .catch((error: unknown) => {
         if (isRejected(error)) {
           if (this.ownsStorage()) localStorage.removeItem(STORAGE_KEY);
-          this.emit('expired', undefined);
+          this.emit('expired');
         }
         throw error;
       })

@@ -30,15 +30,15 @@ export function tabDeviceId(): string {
 }
 
 export type SignalingEvents = {
-  status: SignalingStatus;
-  hello: HelloMessage;
-  call: CallMessage;
-  error: SignalingErrorMessage;
+  status: [status: SignalingStatus];
+  hello: [message: HelloMessage];
+  call: [message: CallMessage];
+  error: [message: SignalingErrorMessage];
   /** Success of a request that returns no data (rooms wait for it; calls need not). */
-  ack: AckMessage;
-  presence: PresenceSelfMessage;
-  room: RoomMessage;
-  quality: QualityUpdateMessage;
+  ack: [message: AckMessage];
+  presence: [message: PresenceSelfMessage];
+  room: [message: RoomMessage];
+  quality: [message: QualityUpdateMessage];
 };
 
 export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMessage, SignalingEvents> {

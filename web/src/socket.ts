@@ -2,15 +2,9 @@
  * What the signaling and presence clients share: a WebSocket to an `/api/…` path authenticated by
  * `?token=&device=`, pings, and reconnects with backoff after an unexpected close.
  */
-import type { ParseResult } from '@callstack/protocol';
-import { Emitter } from './emitter.ts';
+import { CloseCode, Emitter, type ParseResult } from '@callstack/protocol';
 
 export const PING_INTERVAL_MS = 25_000;
-/** Close code the edge uses when a newer connection of the same device replaced this one. */
-const REPLACED_CLOSE_CODE = 4001;
-/** Close code the edge uses after the account was signed out everywhere, deactivated or erased. */
-const SIGNED_OUT_CLOSE_CODE = 4003;
-const DEAD_CONNECTION_CLOSE_CODE = 4000;
 
 /**
  * `online` starts when the subclass says the edge is ready (`hello`, the first snapshot part).
@@ -33,7 +27,7 @@ export interface SocketOptions {
   accessToken: (renew: boolean) => Promise<string>;
 }
 
-export abstract class ReconnectingSocket<In, Out, Events extends { status: SocketStatus }> extends Emitter<Events> {
+export abstract class ReconnectingSocket<In, Out, Events extends { [K in keyof Events]: unknown[] } & { status: [status: SocketStatus] }> extends Emitter<Events> {
   status: SocketStatus = 'connecting';
   private socket: WebSocket | null = null;
   private attempt = 0;
@@ -100,8 +94,8 @@ export abstract class ReconnectingSocket<In, Out, Events extends { status: Socke
     socket.onclose = (event) => {
       this.socket = null;
       clearInterval(this.pingTimer);
-      if (event.code === REPLACED_CLOSE_CODE) this.setStatus('replaced');
-      else if (event.code === SIGNED_OUT_CLOSE_CODE) this.setStatus('signed-out');
+      if (event.code === CloseCode.replaced) this.setStatus('replaced');
+      else if (event.code === CloseCode.disconnected) this.setStatus('signed-out');
       else this.retry();
     };
     this.socket = socket;
@@ -120,7 +114,7 @@ export abstract class ReconnectingSocket<In, Out, Events extends { status: Socke
     this.pingTimer = setInterval(() => {
       if (this.silent) {
         // No pong for a whole interval: the socket is dead even if the browser hasn't noticed yet.
-        this.drop(DEAD_CONNECTION_CLOSE_CODE);
+        this.drop(CloseCode.deadConnection);
         this.retry();
         return;
       }
@@ -152,7 +146,7 @@ export abstract class ReconnectingSocket<In, Out, Events extends { status: Socke
   private setStatus(status: SocketStatus): void {
     if (status === this.status) return;
     this.status = status;
-    // The subclass's event map always has `status: SocketStatus`.
-    (this.emit as (event: 'status', value: SocketStatus) => void)('status', status);
+    // The subclass's event map always has `status: [SocketStatus]`.
+    (this.emit as (event: 'status', status: SocketStatus) => void)('status', status);
   }
 }

@@ -1,25 +1,18 @@
 /**
  * Signed control requests from the edge to a media node (protocol/mediaControl.ts). The node's
- * answers are validated like any other input. Two kinds of failure: the node refused the request
- * (4xx: a typed error for the participant), or the node could not answer (network error, timeout,
- * 5xx other than `draining`): `NodeUnreachable`, on which the room moves.
+ * answers are validated like any other input, with the request type's response schema in
+ * `CONTROL_API`. Two kinds of failure: the node refused the request (4xx: a typed error for the
+ * participant), or the node could not answer (network error, timeout, 5xx other than
+ * `draining`): `NodeUnreachable`, on which the room moves.
  */
 import {
+  CONTROL_API,
   CONTROL_SIGNATURE_HEADER,
-  ControlOk,
-  ConsumerCreated,
   ErrorCode,
   MediaErrorBody,
-  NodeStatus,
-  PeerJoined,
-  ProducerCreated,
-  RecordingStarted,
-  RecordingStopped,
   recordingFilePath,
-  RoomCreated,
   signControlRequest,
   toControlHttp,
-  TransportCreated,
   type ControlRequestInput,
   type ControlRequestType,
   type ControlResponses,
@@ -34,27 +27,6 @@ const TIMEOUT_MS = 5_000;
  * over 5 s: cut off there, the recording ended `interrupted` without its tracks.
  */
 const SLOW_TIMEOUT_MS: Partial<Record<ControlRequestType, number>> = { 'recording.start': 12_000, 'recording.stop': 12_000 };
-
-const RESPONSES: { [T in ControlRequestType]: v.GenericSchema<unknown, ControlResponses[T]> } = {
-  'room.create': RoomCreated,
-  'room.close': ControlOk,
-  'peer.join': PeerJoined,
-  'peer.leave': ControlOk,
-  'transport.create': TransportCreated,
-  'transport.connect': ControlOk,
-  'producer.create': ProducerCreated,
-  'producer.pause': ControlOk,
-  'producer.resume': ControlOk,
-  'producer.close': ControlOk,
-  'consumer.create': ConsumerCreated,
-  'consumer.pause': ControlOk,
-  'consumer.resume': ControlOk,
-  'consumer.layers': ControlOk,
-  'recording.start': RecordingStarted,
-  'recording.stop': RecordingStopped,
-  'node.drain': NodeStatus,
-  'node.status': NodeStatus,
-};
 
 /** The node did not answer usefully: the room should move to another node. */
 export class NodeUnreachable extends Error {
@@ -94,7 +66,7 @@ export async function controlRequest<R extends ControlRequestInput>(
     throw new NodeUnreachable(`${request.type}: HTTP ${response.status} without a JSON body`);
   }
   if (response.ok) {
-    const parsed = v.safeParse(RESPONSES[request.type], json);
+    const parsed = v.safeParse(CONTROL_API[request.type].response, json);
     if (!parsed.success) throw new NodeUnreachable(`${request.type}: malformed answer`);
     return parsed.output as ControlResponses[R['type']];
   }

@@ -11,9 +11,8 @@
  * A `QualityMonitor` reports the current transports' stats (room scope) every 5 s for the whole
  * stay, across rebuilds; the edge's rating lands in `state.quality`.
  */
-import { assertNever, type MediaSource, type RtpCapabilities } from '@callstack/protocol';
+import { Emitter, assertNever, type ProducerSource, type RtpCapabilities } from '@callstack/protocol';
 import { Device, type types } from 'mediasoup-client';
-import { Emitter } from '../emitter.ts';
 import { QualityMonitor } from '../quality.ts';
 import type { RoomMessage, SignalingStatus } from '../signaling.ts';
 import type { ConferenceOptions, ConferenceStats, InboundStats, OutboundStats } from './ConferenceTypes.ts';
@@ -34,7 +33,7 @@ export const PROBE_EVERY_MS = 3_000;
  */
 export const WATCHDOG_INTERVAL_MS = 1_000;
 
-type LocalSource = MediaSource;
+type LocalSource = ProducerSource;
 
 interface Media {
   epoch: number;
@@ -45,7 +44,7 @@ interface Media {
 }
 
 /** One room for one device; emits `change` after every state or media change. */
-export class Conference extends Emitter<{ change: undefined }> {
+export class Conference extends Emitter<{ change: [] }> {
   state: ConferenceState;
   /** Our camera and microphone (kept across rebuilds), and our screen while sharing. */
   localStream: MediaStream | null = null;
@@ -252,7 +251,7 @@ export class Conference extends Emitter<{ change: undefined }> {
       if (this.state.phase === 'left') return;
       this.teardown();
       this.state = roomReducer(this.state, joined);
-      this.emit('change', undefined);
+      this.emit('change');
       this.rebuild(joined.rtpCapabilities);
     } catch (error) {
       if (this.state.phase === 'left') return;
@@ -289,7 +288,7 @@ export class Conference extends Emitter<{ change: undefined }> {
     const next = roomReducer(this.state, message);
     if (next === this.state) return;
     this.state = next;
-    this.emit('change', undefined);
+    this.emit('change');
     if (message.type === 'room.producer.new' && message.producer.peerId !== this.state.peerId) void this.consume(message.producer.producerId);
     if (message.type === 'room.migrate') this.rebuild(message.rtpCapabilities);
   }
@@ -380,7 +379,7 @@ export class Conference extends Emitter<{ change: undefined }> {
     });
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-        const { source, paused } = appData as { source: MediaSource; paused: boolean };
+        const { source, paused } = appData as { source: ProducerSource; paused: boolean };
         this.requests
           .send({ type: 'room.produce', roomId, transportId: transport.id, kind, source, rtpParameters, paused }, 'room.produced')
           .then(({ producerId }) => callback({ id: producerId }), errback);
@@ -388,7 +387,7 @@ export class Conference extends Emitter<{ change: undefined }> {
     }
     transport.on('connectionstatechange', (state) => {
       if (state === 'disconnected' || state === 'failed') this.scheduleProbe(PROBE_AFTER_MS);
-      this.emit('change', undefined);
+      this.emit('change');
     });
     return transport;
   }
@@ -458,7 +457,7 @@ export class Conference extends Emitter<{ change: undefined }> {
       }
     }
     if (this.state.phase === 'left') this.stopLocal();
-    this.emit('change', undefined);
+    this.emit('change');
   }
 
   private trackOf(source: LocalSource): MediaStreamTrack | undefined {
@@ -598,11 +597,11 @@ export class Conference extends Emitter<{ change: undefined }> {
 
   private patchMedia(producerId: string, patch: Partial<RemoteMedia>): void {
     this.state = { ...this.state, media: this.state.media.map((m) => (m.producerId === producerId ? { ...m, ...patch } : m)) };
-    this.emit('change', undefined);
+    this.emit('change');
   }
 
   private update(patch: Partial<ConferenceState>): void {
     this.state = { ...this.state, ...patch };
-    this.emit('change', undefined);
+    this.emit('change');
   }
 }

@@ -1,4 +1,4 @@
-import type { MediaSource } from '@callstack/protocol';
+import type { ProducerSource } from '@callstack/protocol';
 import type { Device } from 'mediasoup-client';
 import type { RoomSignaling } from './RoomRequests.ts';
 import type { ConferencePhase } from './roomState.ts';
@@ -16,7 +16,7 @@ export interface ConferenceOptions {
 
 export interface InboundStats {
   peerId: string;
-  source: MediaSource;
+  source: ProducerSource;
   kind: 'audio' | 'video';
   consumerId: string;
   paused: boolean;
@@ -27,7 +27,7 @@ export interface InboundStats {
 }
 
 export interface OutboundStats {
-  source: MediaSource;
+  source: ProducerSource;
   kind: 'audio' | 'video';
   rid: string | null;
   packetsSent: number;

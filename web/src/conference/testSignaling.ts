@@ -1,5 +1,4 @@
-import type { ClientMessage } from '@callstack/protocol';
-import { Emitter } from '../emitter.ts';
+import { Emitter, type ClientMessage } from '@callstack/protocol';
 import type { SignalingEvents } from '../signaling.ts';
 import type { RoomSignaling } from './RoomRequests.ts';
 
@@ -12,8 +11,8 @@ export class FakeSignaling extends Emitter<SignalingEvents> implements RoomSigna
     this.sent.push(message);
     return true;
   }
-  push<K extends keyof SignalingEvents>(event: K, value: SignalingEvents[K]): void {
-    this.emit(event, value);
+  push<K extends keyof SignalingEvents>(event: K, ...args: SignalingEvents[K]): void {
+    this.emit(event, ...args);
   }
   last(): ClientMessage & { ref?: string } {
     return this.sent.at(-1)!;
