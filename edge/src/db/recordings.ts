@@ -3,7 +3,7 @@
  * end, read by the REST routes. Every read is scoped by tenant; who may see a recording is
  * decided here too (participants, or everyone when the caller may read all).
  */
-import type { RecordedTrack, RecordingStatus, RecordingView } from '@callstack/protocol';
+import type { MediaKind, ProducerSource, RecordedTrack, RecordingStatus, RecordingView } from '@callstack/protocol';
 import type { Db } from './client.ts';
 
 export interface NewRecording {
@@ -91,8 +91,8 @@ interface TrackRow {
   track_id: string;
   user_id: string | null;
   display_name: string | null;
-  kind: 'audio' | 'video';
-  source: 'mic' | 'camera' | 'screen';
+  kind: MediaKind;
+  source: ProducerSource;
   codec: string;
   size_bytes: string;
   duration_ms: number;
