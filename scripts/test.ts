@@ -1,7 +1,7 @@
 /**
  * `npm test`: every check of the project, in order, with one closing line `N passed, N failed`.
  *
- *   1. type-check and lint
+ *   1. type-check, lint and the formatter's check (Prettier)
  *   2. unit tests: scripts, protocol, web, infra-cdk, media-fleet (Node; builds the mediasoup
  *      worker once), edge (in workerd, vitest-pool-workers)
  *   3. a real stack: PostgreSQL, the Neon relay, coturn, the edge under wrangler dev, one media node
@@ -59,6 +59,7 @@ const command = (name: string, cmd: string, args: string[]): Suite => ({
 const SUITES: Suite[] = [
   command('typecheck', 'npm', ['run', '--silent', 'typecheck']),
   command('lint', 'npm', ['run', '--silent', 'lint']),
+  command('format', 'npm', ['run', '--silent', 'format:check']),
   nodeTests('scripts', ['scripts']),
   nodeTests('protocol', ['protocol/src']),
   nodeTests('web', ['web/src']),
@@ -217,9 +218,14 @@ async function runNodeTests(name: string, files: string[], env: NodeJS.ProcessEn
   const code = await exec(
     process.execPath,
     [
-      '--import', 'tsx', '--test', '--test-concurrency=1',
-      '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=1',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
       ...files,
     ],
     env,

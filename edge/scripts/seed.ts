@@ -38,18 +38,18 @@ export function demoSipCredentials(user: DemoUser): { username: string; password
 export async function seed(target: DatabaseTarget, seeds: TenantSeed[] = [{ tenant: DEMO_TENANT, users: DEMO_USERS }]): Promise<void> {
   await withClient(target, async (client) => {
     for (const { tenant, users } of seeds) {
-      await client.query('insert into tenants (id, slug, name) values ($1, $2, $3) on conflict (id) do nothing', [
-        tenant.id,
-        tenant.slug,
-        tenant.name,
-      ]);
+      await client.query('insert into tenants (id, slug, name) values ($1, $2, $3) on conflict (id) do nothing', [tenant.id, tenant.slug, tenant.name]);
       for (const user of users) {
         const { rowCount } = await client.query('select 1 from users where id = $1', [user.id]);
         if (rowCount) continue;
-        await client.query(
-          `insert into users (id, tenant_id, email, display_name, role, password_hash) values ($1, $2, $3, $4, $5, $6)`,
-          [user.id, tenant.id, user.email, user.displayName, user.role, await hashPassword(user.password)],
-        );
+        await client.query(`insert into users (id, tenant_id, email, display_name, role, password_hash) values ($1, $2, $3, $4, $5, $6)`, [
+          user.id,
+          tenant.id,
+          user.email,
+          user.displayName,
+          user.role,
+          await hashPassword(user.password),
+        ]);
         const sip = demoSipCredentials(user);
         await client.query('insert into sip_credentials (user_id, tenant_id, username, realm, ha1) values ($1, $2, $3, $4, $5)', [
           user.id,

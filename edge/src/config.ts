@@ -29,26 +29,39 @@ const url = (schemes: string[]) =>
   v.pipe(
     v.string(),
     v.trim(),
-    v.check((value) => {
-      try {
-        return schemes.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a ${schemes.map((scheme) => `${scheme}//`).join(' or ')} URL`),
+    v.check(
+      (value) => {
+        try {
+          return schemes.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a ${schemes.map((scheme) => `${scheme}//`).join(' or ')} URL`,
+    ),
   );
 
 /** `turn:host:3478?transport=udp,stun:host:3478`: each entry a STUN or TURN URL. */
 const iceUrls = v.pipe(
   v.string(),
-  v.transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)),
+  v.transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  ),
   v.check((urls) => urls.every((entry) => /^(stun|turns?):[^\s,]+$/.test(entry)), 'must be comma-separated stun:, turn: or turns: URLs'),
 );
 
 /** `kid:secret,kid:secret`: verification-only keys of earlier rotations. */
 const previousKeys = v.pipe(
   v.string(),
-  v.transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)),
+  v.transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  ),
   v.check((entries) => entries.every((entry) => /^[^:\s]+:\S{16,}$/.test(entry)), 'must be kid:secret pairs (secrets of 16+ characters), comma-separated'),
   v.transform((entries) => entries.map((entry) => ({ kid: entry.slice(0, entry.indexOf(':')), secret: entry.slice(entry.indexOf(':') + 1) }))),
 );
@@ -146,15 +159,23 @@ const S3_VARIABLES = ['RECORDINGS_S3_ENDPOINT', 'RECORDINGS_S3_BUCKET', 'RECORDI
 /** Validates every variable and reports every problem at once (ConfigError). */
 export function parseConfig(raw: RawConfig): Config {
   // Only the variables the schema knows: bindings (Durable Object namespaces, ASSETS) ride along on env.
-  const input = Object.fromEntries(Object.keys(RawSchema.entries).filter((key) => typeof (raw as Record<string, unknown>)[key] === 'string').map((key) => [key, (raw as Record<string, string>)[key]]));
+  const input = Object.fromEntries(
+    Object.keys(RawSchema.entries)
+      .filter((key) => typeof (raw as Record<string, unknown>)[key] === 'string')
+      .map((key) => [key, (raw as Record<string, string>)[key]]),
+  );
   const result = v.safeParse(RawSchema, input);
   if (!result.success) {
-    throw new ConfigError(result.issues.map((issue) => `${v.getDotPath(issue) ?? 'configuration'}: ${issue.input === undefined ? 'is required' : issue.message}`));
+    throw new ConfigError(
+      result.issues.map((issue) => `${v.getDotPath(issue) ?? 'configuration'}: ${issue.input === undefined ? 'is required' : issue.message}`),
+    );
   }
   const r = result.output;
   const s3Set = S3_VARIABLES.filter((name) => r[name] !== undefined);
   if (s3Set.length > 0 && s3Set.length < S3_VARIABLES.length) {
-    throw new ConfigError([`${S3_VARIABLES.filter((name) => r[name] === undefined).join(', ')}: required when ${s3Set.join(', ')} ${s3Set.length === 1 ? 'is' : 'are'} set`]);
+    throw new ConfigError([
+      `${S3_VARIABLES.filter((name) => r[name] === undefined).join(', ')}: required when ${s3Set.join(', ')} ${s3Set.length === 1 ? 'is' : 'are'} set`,
+    ]);
   }
   return toConfig(r);
 }
@@ -166,7 +187,11 @@ function toConfig(r: Raw): Config {
     jwt: { secret: r.JWT_SECRET, kid: r.JWT_KID, previousKeys: r.JWT_PREVIOUS_KEYS },
     turn: r.TURN_SECRET && r.TURN_URLS.length > 0 ? { secret: r.TURN_SECRET, urls: r.TURN_URLS, ttlSeconds: r.TURN_TTL_SECONDS } : null,
     ringTimeoutMs: r.RING_TIMEOUT_SECONDS * 1000,
-    login: { maxFailuresPerAccount: r.LOGIN_MAX_FAILURES_PER_ACCOUNT, maxFailuresPerIp: r.LOGIN_MAX_FAILURES_PER_IP, lockBaseSeconds: r.LOGIN_LOCK_BASE_SECONDS },
+    login: {
+      maxFailuresPerAccount: r.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: r.LOGIN_MAX_FAILURES_PER_IP,
+      lockBaseSeconds: r.LOGIN_LOCK_BASE_SECONDS,
+    },
     mail: r.MAIL_ENDPOINT ? { endpoint: r.MAIL_ENDPOINT, apiKey: r.MAIL_API_KEY, from: r.MAIL_FROM } : null,
     publicUrl: r.PUBLIC_URL ?? null,
     sipRealm: r.SIP_REALM,
@@ -176,7 +201,13 @@ function toConfig(r: Raw): Config {
     roomMaxParticipants: r.ROOM_MAX_PARTICIPANTS,
     recordingsS3:
       r.RECORDINGS_S3_ENDPOINT && r.RECORDINGS_S3_BUCKET && r.RECORDINGS_S3_ACCESS_KEY_ID && r.RECORDINGS_S3_SECRET_ACCESS_KEY
-        ? { endpoint: r.RECORDINGS_S3_ENDPOINT, bucket: r.RECORDINGS_S3_BUCKET, region: r.RECORDINGS_S3_REGION, accessKeyId: r.RECORDINGS_S3_ACCESS_KEY_ID, secretAccessKey: r.RECORDINGS_S3_SECRET_ACCESS_KEY }
+        ? {
+            endpoint: r.RECORDINGS_S3_ENDPOINT,
+            bucket: r.RECORDINGS_S3_BUCKET,
+            region: r.RECORDINGS_S3_REGION,
+            accessKeyId: r.RECORDINGS_S3_ACCESS_KEY_ID,
+            secretAccessKey: r.RECORDINGS_S3_SECRET_ACCESS_KEY,
+          }
         : null,
   };
 }

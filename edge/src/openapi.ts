@@ -43,7 +43,12 @@ function build(routes: readonly RouteSpec[]): JsonObject {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A 15-minute access token from sign-in, or an API key (`csk_…`).' },
-        queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'The access token, for WebSocket upgrades (browsers cannot set headers on them).' },
+        queryToken: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'token',
+          description: 'The access token, for WebSocket upgrades (browsers cannot set headers on them).',
+        },
         nodeSignature: {
           type: 'apiKey',
           in: 'header',
@@ -71,7 +76,13 @@ function build(routes: readonly RouteSpec[]): JsonObject {
 
 function operation(route: RouteSpec): JsonObject {
   const pathParameters = route.pathParameters.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 128 } }));
-  const queryParameters = Object.entries(route.query ?? {}).map(([name, parameter]) => ({ name, in: 'query', required: false, description: parameter.description, schema: { type: 'string' } }));
+  const queryParameters = Object.entries(route.query ?? {}).map(([name, parameter]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description: parameter.description,
+    schema: { type: 'string' },
+  }));
   const roles = route.permission ? (PERMISSIONS[route.permission] as readonly string[]).join(', ') : undefined;
   return {
     operationId: `${route.method}${route.path.replace(/^\/api/, '').replace(/[/:.-]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
@@ -109,14 +120,20 @@ function errorResponses(route: RouteSpec): Record<string, JsonObject> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(httpStatusOf[code], [...(byStatus.get(httpStatusOf[code]) ?? []), code]);
   return Object.fromEntries(
-    [...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [
-      String(status),
-      {
-        description: list.join(', '),
-        'x-error-codes': list,
-        content: { 'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/Error' }, { properties: { error: { properties: { code: { enum: list } } } } }] } } },
-      },
-    ]),
+    [...byStatus]
+      .sort(([a], [b]) => a - b)
+      .map(([status, list]) => [
+        String(status),
+        {
+          description: list.join(', '),
+          'x-error-codes': list,
+          content: {
+            'application/json': {
+              schema: { allOf: [{ $ref: '#/components/schemas/Error' }, { properties: { error: { properties: { code: { enum: list } } } } }] },
+            },
+          },
+        },
+      ]),
   );
 }
 

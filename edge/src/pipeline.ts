@@ -193,7 +193,12 @@ function parseJson<S extends v.GenericSchema>(schema: S, text: string): v.InferO
   return result.output;
 }
 
-async function authenticateCaller(route: { auth: RouteAuth; permission?: Permission }, request: Request, env: Env, body: string): Promise<Principal | NodeEventCaller | null> {
+async function authenticateCaller(
+  route: { auth: RouteAuth; permission?: Permission },
+  request: Request,
+  env: Env,
+  body: string,
+): Promise<Principal | NodeEventCaller | null> {
   switch (route.auth) {
     case 'none':
     case 'refresh_token':
@@ -214,7 +219,11 @@ async function authenticateCaller(route: { auth: RouteAuth; permission?: Permiss
     }
     case 'node_event': {
       const url = new URL(request.url);
-      const check = await verifyControlSignature(nodeSecret(env), request.headers.get(CONTROL_SIGNATURE_HEADER), { method: request.method, path: url.pathname + url.search, body });
+      const check = await verifyControlSignature(nodeSecret(env), request.headers.get(CONTROL_SIGNATURE_HEADER), {
+        method: request.method,
+        path: url.pathname + url.search,
+        body,
+      });
       if (!check.ok) throw new ApiError(check.code, check.message);
       return { nonce: check.nonce };
     }
@@ -234,7 +243,13 @@ export const queryParameters = {
   /** A page size of 1 to `max`, `fallback` when absent. */
   limit: (max: number, fallback: number): QueryParameter<number> => ({
     schema: v.optional(
-      v.pipe(v.string(), v.regex(/^\d{1,4}$/, `must be a whole number from 1 to ${max}`), v.transform(Number), v.minValue(1, `must be from 1 to ${max}`), v.maxValue(max, `must be from 1 to ${max}`)),
+      v.pipe(
+        v.string(),
+        v.regex(/^\d{1,4}$/, `must be a whole number from 1 to ${max}`),
+        v.transform(Number),
+        v.minValue(1, `must be from 1 to ${max}`),
+        v.maxValue(max, `must be from 1 to ${max}`),
+      ),
       String(fallback),
     ),
     description: `1-${max}, default ${fallback}`,
@@ -243,7 +258,10 @@ export const queryParameters = {
   text: (max: number, description: string): QueryParameter<string | undefined> => ({ schema: v.optional(Text({ max })), description }),
   /** `true` or absent. */
   flag: (description: string): QueryParameter<boolean> => ({
-    schema: v.pipe(v.optional(v.picklist(['true', 'false'], 'must be true or false')), v.transform((value) => value === 'true')),
+    schema: v.pipe(
+      v.optional(v.picklist(['true', 'false'], 'must be true or false')),
+      v.transform((value) => value === 'true'),
+    ),
     description,
   }),
 };

@@ -10,7 +10,6 @@ const bobDesk: Actor = { tenantId: 't1', userId: 'bob', deviceId: 'b2' };
 const carol: Actor = { tenantId: 't1', userId: 'carol', deviceId: 'c1' };
 const outsider: Actor = { tenantId: 't2', userId: 'bob', deviceId: 'b1' };
 
-
 function answered(): CallState {
   const result = applyAction(ringing(), bobPhone, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);
   if (!result.ok) throw new Error(result.message);

@@ -52,12 +52,20 @@ describe('configuration', () => {
 
   it('reports every problem at once, missing secrets included', () => {
     const found = problems({ RING_TIMEOUT_SECONDS: '-1', TURN_URLS: 'http://nope', MEDIA_NODE_TTL_SECONDS: '1.5' });
-    expect(found.map((problem) => problem.slice(0, problem.indexOf(':')))).toEqual(['DATABASE_URL', 'JWT_SECRET', 'TURN_URLS', 'RING_TIMEOUT_SECONDS', 'MEDIA_NODE_TTL_SECONDS']);
+    expect(found.map((problem) => problem.slice(0, problem.indexOf(':')))).toEqual([
+      'DATABASE_URL',
+      'JWT_SECRET',
+      'TURN_URLS',
+      'RING_TIMEOUT_SECONDS',
+      'MEDIA_NODE_TTL_SECONDS',
+    ]);
     expect(found[0]).toBe('DATABASE_URL: is required');
   });
 
   it('wants all of the recording storage variables or none', () => {
-    expect(problems({ ...minimal, RECORDINGS_S3_BUCKET: 'recordings' })[0]).toMatch(/^RECORDINGS_S3_ENDPOINT, RECORDINGS_S3_ACCESS_KEY_ID, RECORDINGS_S3_SECRET_ACCESS_KEY: required when RECORDINGS_S3_BUCKET is set/);
+    expect(problems({ ...minimal, RECORDINGS_S3_BUCKET: 'recordings' })[0]).toMatch(
+      /^RECORDINGS_S3_ENDPOINT, RECORDINGS_S3_ACCESS_KEY_ID, RECORDINGS_S3_SECRET_ACCESS_KEY: required when RECORDINGS_S3_BUCKET is set/,
+    );
   });
 
   it('ignores bindings and unknown variables', () => {

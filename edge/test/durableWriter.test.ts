@@ -34,10 +34,14 @@ describe('DurableWriter', () => {
       let down = true;
       const failures: unknown[] = [];
       const written: Row[][] = [];
-      const rows = writer(storage, async (batch) => {
-        if (down) throw new Error('database unavailable');
-        written.push(batch);
-      }, failures);
+      const rows = writer(
+        storage,
+        async (batch) => {
+          if (down) throw new Error('database unavailable');
+          written.push(batch);
+        },
+        failures,
+      );
       const now = 1_000_000;
       expect(await rows.add({ id: 'a' }, now)).toBe('failed');
       const first = (await rows.dueAt())!;

@@ -12,20 +12,28 @@ async function placedRoom(): Promise<{ roomId: string; stub: DurableObjectStub<R
   const stub = env.ROOM.get(id);
   await runInDurableObject(stub, async (_room, state) => {
     await state.storage.put('room', {
-      tenantId: 'tenant-a', roomId: 'room-a', createdBy: 'user-a', createdAt: Date.now(), activeAt: Date.now(),
+      tenantId: 'tenant-a',
+      roomId: 'room-a',
+      createdBy: 'user-a',
+      createdAt: Date.now(),
+      activeAt: Date.now(),
       node: { nodeId: NODE_ID, controlUrl: 'http://127.0.0.1:9', placedAt: Date.now(), rtpCapabilities: { codecs: [], headerExtensions: [] } },
-      participants: [], producers: [],
+      participants: [],
+      producers: [],
     });
   });
   return { roomId: id.toString(), stub };
 }
 
 async function post(body: string, signature: string): Promise<Response> {
-  return SELF.fetch(`https://edge.test${MEDIA_EVENTS_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', [CONTROL_SIGNATURE_HEADER]: signature }, body });
+  return SELF.fetch(`https://edge.test${MEDIA_EVENTS_PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [CONTROL_SIGNATURE_HEADER]: signature },
+    body,
+  });
 }
 
-const sign = (body: string, nonce?: string) =>
-  signControlRequest(env.MEDIA_CONTROL_SECRET!, { method: 'POST', path: MEDIA_EVENTS_PATH, body }, { nonce });
+const sign = (body: string, nonce?: string) => signControlRequest(env.MEDIA_CONTROL_SECRET!, { method: 'POST', path: MEDIA_EVENTS_PATH, body }, { nonce });
 
 describe('node events', () => {
   it('applies an event once and refuses the same signed request again (409 conflict)', async () => {

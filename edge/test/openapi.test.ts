@@ -9,7 +9,10 @@ import { issueAccessToken } from '../src/auth/tokens.ts';
 interface Operation {
   security?: Record<string, string[]>[];
   parameters?: { name: string; in: string }[];
-  requestBody?: { required: boolean; content: Record<string, { schema: { type?: string; properties?: object; required?: string[]; anyOf?: unknown[]; oneOf?: unknown[] } }> };
+  requestBody?: {
+    required: boolean;
+    content: Record<string, { schema: { type?: string; properties?: object; required?: string[]; anyOf?: unknown[]; oneOf?: unknown[] } }>;
+  };
   responses: Record<string, { content?: Record<string, { schema: unknown }>; 'x-error-codes'?: string[] }>;
   'x-permission'?: string;
 }
@@ -17,13 +20,23 @@ type Document = { paths: Record<string, Record<string, Operation>>; components: 
 
 async function described(): Promise<[string, string, Operation][]> {
   const document = (await (await SELF.fetch('https://edge.test/api/openapi.json')).json()) as Document;
-  return Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => [method, path, operation] as [string, string, Operation]));
+  return Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => [method, path, operation] as [string, string, Operation]),
+  );
 }
 
 const adminToken = () => issueAccessToken(env, { actorType: 'user', userId: 'u-admin', tenantId: 't-openapi', role: 'admin', displayName: 'Ada' });
 /** `/api/users/{id}/role` with a sample id in each parameter. */
 const concrete = (path: string) => path.replace(/\{[^}]+\}/g, 'sample-id');
-const PUBLIC = new Set(['/api/health', '/api/openapi.json', '/api/auth/login', '/api/auth/password-reset', '/api/auth/password-reset/confirm', '/api/signup', '/api/invites/accept']);
+const PUBLIC = new Set([
+  '/api/health',
+  '/api/openapi.json',
+  '/api/auth/login',
+  '/api/auth/password-reset',
+  '/api/auth/password-reset/confirm',
+  '/api/signup',
+  '/api/invites/accept',
+]);
 
 describe('OpenAPI description', () => {
   it('names a security scheme for every route but the public ones, and only schemes it defines', async () => {
@@ -63,7 +76,8 @@ describe('OpenAPI description', () => {
       if (operation.security?.length) expect(operation.responses['401']?.['x-error-codes'], `${method} ${path}`).toContain('unauthorized');
       if (operation['x-permission']) expect(operation.responses['403']?.['x-error-codes'], `${method} ${path}`).toContain('forbidden');
       for (const [status, response] of Object.entries(operation.responses)) {
-        if (Number(status) >= 400) expect(JSON.stringify(response.content?.['application/json']?.schema), `${method} ${path} ${status}`).toContain('#/components/schemas/Error');
+        if (Number(status) >= 400)
+          expect(JSON.stringify(response.content?.['application/json']?.schema), `${method} ${path} ${status}`).toContain('#/components/schemas/Error');
       }
     }
   });
@@ -73,12 +87,23 @@ describe('OpenAPI description', () => {
     for (const [method, path, operation] of await described()) {
       const url = `https://edge.test${concrete(path)}`;
       if (operation.security?.length && !path.startsWith('/api/fleet/')) {
-        const response = await SELF.fetch(url, { method: method.toUpperCase(), headers: { 'content-type': 'application/json', ...(path.startsWith('/api/signaling') || path.startsWith('/api/presence') ? { upgrade: 'websocket' } : {}) }, body: operation.requestBody ? '{}' : undefined });
+        const response = await SELF.fetch(url, {
+          method: method.toUpperCase(),
+          headers: {
+            'content-type': 'application/json',
+            ...(path.startsWith('/api/signaling') || path.startsWith('/api/presence') ? { upgrade: 'websocket' } : {}),
+          },
+          body: operation.requestBody ? '{}' : undefined,
+        });
         expect(response.status, `${method} ${path} without credentials`).toBe(401);
         expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
       }
       if (operation.requestBody) {
-        const response = await SELF.fetch(url, { method: method.toUpperCase(), headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: '{}' });
+        const response = await SELF.fetch(url, {
+          method: method.toUpperCase(),
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+          body: '{}',
+        });
         expect(response.status, `${method} ${path} with text/plain`).toBe(415);
         expect(operation.responses['415'], `${method} ${path}`).toBeDefined();
       }

@@ -6,7 +6,16 @@ import type { Actor } from '../src/objects/actor.ts';
 import { ringingCall, T0 } from './calls.ts';
 
 function report(change: Partial<QualityReport>): QualityReport {
-  return { type: 'quality.report', scope: { kind: 'call', callId: 'call-1' }, rttMs: 40, jitterMs: 5, lossPercent: 0, codec: 'opus', intervalMs: 5_000, ...change };
+  return {
+    type: 'quality.report',
+    scope: { kind: 'call', callId: 'call-1' },
+    rttMs: 40,
+    jitterMs: 5,
+    lossPercent: 0,
+    codec: 'opus',
+    intervalMs: 5_000,
+    ...change,
+  };
 }
 
 function fold(reports: [QualityReport, number][]): QualityAggregate {
@@ -23,7 +32,12 @@ describe('quality aggregate', () => {
   it('keeps the minimum MOS, the worst loss and averages weighted by the time each report covers', () => {
     const good = report({ rttMs: 40, jitterMs: 4, lossPercent: 0, intervalMs: 10_000 });
     const bad = report({ rttMs: 600, jitterMs: 40, lossPercent: 4, intervalMs: 5_000, codec: 'pcmu' });
-    const summary = summarise(fold([[good, T0], [bad, T0 + 5_000]]));
+    const summary = summarise(
+      fold([
+        [good, T0],
+        [bad, T0 + 5_000],
+      ]),
+    );
     expect(summary.samples).toBe(2);
     expect(summary.mosMin).toBe(rateReport(bad).mos);
     expect(summary.mosAvg).toBeCloseTo((rateReport(good).mos * 2 + rateReport(bad).mos) / 3, 12);

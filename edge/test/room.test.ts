@@ -22,7 +22,12 @@ async function roomOnDeadNode(): Promise<DurableObjectStub<Room>> {
   await runInDurableObject(stub, async (_room, state) => {
     const now = Date.now();
     await state.storage.put<RoomState>('room', {
-      tenantId: 'tenant-r', roomId: 'room-r', createdBy: 'alice', createdAt: now, activeAt: now, node: DEAD_NODE,
+      tenantId: 'tenant-r',
+      roomId: 'room-r',
+      createdBy: 'alice',
+      createdAt: now,
+      activeAt: now,
+      node: DEAD_NODE,
       participants: [
         { peerId: 'pa', userId: 'alice', deviceId: 'a1', displayName: 'Alice', joinedAt: now },
         { peerId: 'pb', userId: 'bob', deviceId: 'b1', displayName: 'Bob', joinedAt: now },
@@ -51,7 +56,11 @@ describe('the Room object', () => {
     const state = await stored(stub);
     expect(state).toMatchObject({ node: null, producers: [] });
     expect(state?.participants.map((p) => p.peerId)).toEqual(['pa', 'pb']);
-    expect(await stub.act(bob, { type: 'room.probe', roomId: 'room-r' })).toMatchObject({ ok: false, code: 'media_unavailable', message: expect.stringMatching(/moving/) });
+    expect(await stub.act(bob, { type: 'room.probe', roomId: 'room-r' })).toMatchObject({
+      ok: false,
+      code: 'media_unavailable',
+      message: expect.stringMatching(/moving/),
+    });
     // The health check tries again while the room is occupied.
     const alarm = await runInDurableObject(stub, (_room, s) => s.storage.getAlarm());
     expect(alarm).not.toBeNull();

@@ -27,7 +27,12 @@ const alice: RoomActor = { tenantId: 't1', userId: 'alice', deviceId: 'a1', disp
 const bob: RoomActor = { tenantId: 't1', userId: 'bob', deviceId: 'b1', displayName: 'Bob' };
 const carol: RoomActor = { tenantId: 't1', userId: 'carol', deviceId: 'c1', displayName: 'Carol' };
 const nodeA: PlacedNode = { nodeId: 'node-a', controlUrl: 'http://a.test', placedAt: T0, rtpCapabilities: { codecs: [], headerExtensions: [] } };
-const nodeB: PlacedNode = { nodeId: 'node-b', controlUrl: 'http://b.test', placedAt: T0, rtpCapabilities: { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000 }], headerExtensions: [] } };
+const nodeB: PlacedNode = {
+  nodeId: 'node-b',
+  controlUrl: 'http://b.test',
+  placedAt: T0,
+  rtpCapabilities: { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000 }], headerExtensions: [] },
+};
 
 function ok<T extends Applied>(transition: T | Transition): T {
   if (!transition.ok) throw new Error(transition.message);
@@ -49,7 +54,10 @@ function enter(state: RoomState, actor: RoomActor, peerId: string, at = T0 + 10)
 /** Alice (peer pa) and Bob (peer pb) in the room on node A, Alice publishing her mic. */
 function meeting(): RoomState {
   const room = enter(enter(placedRoom(), alice, 'pa'), bob, 'pb');
-  return producerChanged(room, 'node-a', 'pa', { type: 'producer.created', producer: { producerId: 'mic-a', peerId: 'pa', kind: 'audio', source: 'mic', paused: false } }).state;
+  return producerChanged(room, 'node-a', 'pa', {
+    type: 'producer.created',
+    producer: { producerId: 'mic-a', peerId: 'pa', kind: 'audio', source: 'mic', paused: false },
+  }).state;
 }
 
 const broadcasts = (effects: RoomEffect[]) => effects.flatMap((e) => (e.kind === 'broadcast' ? [{ to: e.to.map((r) => r.peerId), type: e.message.type }] : []));
@@ -131,7 +139,10 @@ describe('room state: leaving', () => {
 describe('room state: producers', () => {
   it('a new producer is announced to the others, never to its owner', () => {
     const room = enter(enter(enter(placedRoom(), alice, 'pa'), bob, 'pb'), carol, 'pc');
-    const created = producerChanged(room, 'node-a', 'pb', { type: 'producer.created', producer: { producerId: 'cam-b', peerId: 'pb', kind: 'video', source: 'camera', paused: false } });
+    const created = producerChanged(room, 'node-a', 'pb', {
+      type: 'producer.created',
+      producer: { producerId: 'cam-b', peerId: 'pb', kind: 'video', source: 'camera', paused: false },
+    });
     expect(created.state.producers.map((p) => p.producerId)).toEqual(['cam-b']);
     expect(broadcasts(created.effects)).toEqual([{ to: ['pa', 'pc'], type: 'room.producer.new' }]);
   });
@@ -140,7 +151,11 @@ describe('room state: producers', () => {
     const paused = producerChanged(meeting(), 'node-a', 'pa', { type: 'producer.paused', producerId: 'mic-a', paused: true });
     expect(paused.state.producers[0]!.paused).toBe(true);
     expect(paused.effects).toEqual([
-      { kind: 'broadcast', to: [{ peerId: 'pb', userId: 'bob', deviceId: 'b1' }], message: { type: 'room.producer.paused', roomId: 'room-1', producerId: 'mic-a', peerId: 'pa', paused: true } },
+      {
+        kind: 'broadcast',
+        to: [{ peerId: 'pb', userId: 'bob', deviceId: 'b1' }],
+        message: { type: 'room.producer.paused', roomId: 'room-1', producerId: 'mic-a', peerId: 'pa', paused: true },
+      },
     ]);
     const closed = producerChanged(paused.state, 'node-a', 'pa', { type: 'producer.closed', producerId: 'mic-a' });
     expect(closed.state.producers).toEqual([]);
@@ -189,7 +204,10 @@ describe('room state: failover', () => {
       { kind: 'alarm' },
       {
         kind: 'broadcast',
-        to: [{ peerId: 'pa', userId: 'alice', deviceId: 'a1' }, { peerId: 'pb', userId: 'bob', deviceId: 'b1' }],
+        to: [
+          { peerId: 'pa', userId: 'alice', deviceId: 'a1' },
+          { peerId: 'pb', userId: 'bob', deviceId: 'b1' },
+        ],
         message: { type: 'room.migrate', roomId: 'room-1', rtpCapabilities: nodeB.rtpCapabilities, reason: 'node-failed' },
       },
     ]);
@@ -231,8 +249,15 @@ describe('room state: recording', () => {
     expect(started.effects).toEqual([
       {
         kind: 'broadcast',
-        to: [{ peerId: 'pa', userId: 'alice', deviceId: 'a1' }, { peerId: 'pb', userId: 'bob', deviceId: 'b1' }],
-        message: { type: 'room.recording', roomId: 'room-1', recording: { recordingId: 'rec-1', startedBy: { userId: 'alice', displayName: 'Alice' }, startedAt: T0 + 20 } },
+        to: [
+          { peerId: 'pa', userId: 'alice', deviceId: 'a1' },
+          { peerId: 'pb', userId: 'bob', deviceId: 'b1' },
+        ],
+        message: {
+          type: 'room.recording',
+          roomId: 'room-1',
+          recording: { recordingId: 'rec-1', startedBy: { userId: 'alice', displayName: 'Alice' }, startedAt: T0 + 20 },
+        },
       },
     ]);
     expect(mayBeginRecording(started.state)).toMatchObject({ ok: false, code: 'conflict' });
@@ -264,7 +289,9 @@ describe('room state: recording', () => {
     expect(kinds(producerChanged(room, 'node-a', 'pa', { type: 'producer.created', producer }).effects)).toEqual(['recording.auto']);
     expect(shouldAutoRecord(room)).toBe(true);
     expect(shouldAutoRecord({ ...room, call: { ...room.call!, closed: true } })).toBe(false);
-    expect(kinds(producerChanged(meeting(), 'node-a', 'pa', { type: 'producer.created', producer: { ...producer, producerId: 'x' } }).effects)).not.toContain('recording.auto');
+    expect(kinds(producerChanged(meeting(), 'node-a', 'pa', { type: 'producer.created', producer: { ...producer, producerId: 'x' } }).effects)).not.toContain(
+      'recording.auto',
+    );
   });
 });
 

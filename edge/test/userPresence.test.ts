@@ -112,8 +112,19 @@ describe('presence state machine', () => {
   });
 
   it('a device is idle only when all of its sockets are', () => {
-    expect(devicesOf([{ deviceId: 'd1', idle: true }, { deviceId: 'd1', idle: false }, { deviceId: 'd2', idle: true }])).toEqual([{ idle: false }, { idle: true }]);
-    expect(devicesOf([{ deviceId: 'd1', idle: false }, { deviceId: 'd1', idle: true }])).toEqual([{ idle: false }]);
+    expect(
+      devicesOf([
+        { deviceId: 'd1', idle: true },
+        { deviceId: 'd1', idle: false },
+        { deviceId: 'd2', idle: true },
+      ]),
+    ).toEqual([{ idle: false }, { idle: true }]);
+    expect(
+      devicesOf([
+        { deviceId: 'd1', idle: false },
+        { deviceId: 'd1', idle: true },
+      ]),
+    ).toEqual([{ idle: false }]);
   });
 });
 
@@ -141,8 +152,9 @@ describe('UserPresence in a hub', () => {
     });
     expect(delivered).toEqual([{ message: { type: 'presence.self', status: 'online', manual: null, since: expect.any(Number) }, to: 'all' }]);
     for (let index = 0; index < 4; index++) {
-      const row = await runInDurableObject(presenceShard(env, tenantId, index), (_shard, state) =>
-        state.storage.sql.exec<{ status: string }>(`select status from presence where user_id = 'alice'`).toArray()[0],
+      const row = await runInDurableObject(
+        presenceShard(env, tenantId, index),
+        (_shard, state) => state.storage.sql.exec<{ status: string }>(`select status from presence where user_id = 'alice'`).toArray()[0],
       );
       expect(row).toEqual({ status: 'online' });
     }

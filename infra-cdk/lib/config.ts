@@ -72,9 +72,21 @@ export interface CallStackConfig {
 
 /** Cloudflare's published IPv4 ranges (cloudflare.com/ips): where the edge Worker's requests come from. */
 export const CLOUDFLARE_IPV4 = [
-  '173.245.48.0/20', '103.21.244.0/22', '103.22.200.0/22', '103.31.4.0/22', '141.101.64.0/18',
-  '108.162.192.0/18', '190.93.240.0/20', '188.114.96.0/20', '197.234.240.0/22', '198.41.128.0/17',
-  '162.158.0.0/15', '104.16.0.0/13', '104.24.0.0/14', '172.64.0.0/13', '131.0.72.0/22',
+  '173.245.48.0/20',
+  '103.21.244.0/22',
+  '103.22.200.0/22',
+  '103.31.4.0/22',
+  '141.101.64.0/18',
+  '108.162.192.0/18',
+  '190.93.240.0/20',
+  '188.114.96.0/20',
+  '197.234.240.0/22',
+  '198.41.128.0/17',
+  '162.158.0.0/15',
+  '104.16.0.0/13',
+  '104.24.0.0/14',
+  '172.64.0.0/13',
+  '131.0.72.0/22',
 ];
 
 export const DEFAULT_CONFIG: CallStackConfig = {
@@ -156,9 +168,15 @@ function contextOverrides(context: ContextReader): ConfigInput {
 
 /** `-c regions=eu-west-1,us-east-1` or a JSON array of names or RegionConfig objects. */
 function parseRegions(value: unknown): RegionConfig[] {
-  const list = typeof value === 'string' && !value.trim().startsWith('[')
-    ? value.split(',').map((r) => r.trim()).filter(Boolean)
-    : (typeof value === 'string' ? JSON.parse(value) : value);
+  const list =
+    typeof value === 'string' && !value.trim().startsWith('[')
+      ? value
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean)
+      : typeof value === 'string'
+        ? JSON.parse(value)
+        : value;
   if (!Array.isArray(list)) throw new Error('config: regions must be a list');
   return list.map((r: unknown) => (typeof r === 'string' ? { region: r } : (r as RegionConfig)));
 }
@@ -186,7 +204,7 @@ export function resolveConfig(input: ConfigInput = {}): CallStackConfig {
   const config: CallStackConfig = {
     ...merged,
     // Without an explicit primary region, the first fleet region holds the shared stack.
-    primaryRegion: input.primaryRegion ?? (input.regions?.[0]?.region ?? merged.primaryRegion),
+    primaryRegion: input.primaryRegion ?? input.regions?.[0]?.region ?? merged.primaryRegion,
     regions,
   };
   const errors = validate(config);
@@ -196,7 +214,9 @@ export function resolveConfig(input: ConfigInput = {}): CallStackConfig {
 
 function validate(c: CallStackConfig): string[] {
   const errors: string[] = [];
-  const check = (ok: boolean, message: string) => { if (!ok) errors.push(message); };
+  const check = (ok: boolean, message: string) => {
+    if (!ok) errors.push(message);
+  };
 
   check(/^[a-z][a-z0-9-]{1,20}$/.test(c.prefix), `prefix "${c.prefix}" must be 2-21 lowercase letters, digits or dashes`);
   check(REGION.test(c.primaryRegion), `primaryRegion "${c.primaryRegion}" is not a region name`);
@@ -210,7 +230,11 @@ function validate(c: CallStackConfig): string[] {
       check(new Set(r.availabilityZones).size === r.availabilityZones.length, `${r.region}: availabilityZones repeat`);
       for (const az of r.availabilityZones) check(az.startsWith(r.region) && az.length > r.region.length, `${r.region}: "${az}" is not one of its AZs`);
     }
-    if (r.turnCertificateArn) check(/^arn:aws[a-z-]*:acm:/.test(r.turnCertificateArn) && r.turnCertificateArn.includes(`:${r.region}:`), `${r.region}: turnCertificateArn must be an ACM ARN in that region`);
+    if (r.turnCertificateArn)
+      check(
+        /^arn:aws[a-z-]*:acm:/.test(r.turnCertificateArn) && r.turnCertificateArn.includes(`:${r.region}:`),
+        `${r.region}: turnCertificateArn must be an ACM ARN in that region`,
+      );
   }
   check(DOMAIN.test(c.domain), `domain "${c.domain}" is not a lowercase DNS name`);
   check(/^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(c.edgeUrl) && SAFE_VALUE.test(c.edgeUrl), `edgeUrl "${c.edgeUrl}" must be an https URL`);
@@ -221,7 +245,11 @@ function validate(c: CallStackConfig): string[] {
   if (c.alarmEmail !== undefined) check(/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(c.alarmEmail), `alarmEmail "${c.alarmEmail}" is not an address`);
   check(Number.isInteger(c.volumeGiB) && c.volumeGiB >= 8 && c.volumeGiB <= 1024, 'volumeGiB must be 8-1024');
 
-  for (const [name, type] of [['media', c.media.instanceType], ['sip', c.sip.instanceType], ['turn', c.turn.instanceType]] as const) {
+  for (const [name, type] of [
+    ['media', c.media.instanceType],
+    ['sip', c.sip.instanceType],
+    ['turn', c.turn.instanceType],
+  ] as const) {
     check(INSTANCE_TYPE.test(type), `${name}.instanceType "${type}" is not an instance type`);
   }
   checkCapacity(check, 'media', c.media.minCapacity, c.media.maxCapacity);
@@ -232,17 +260,31 @@ function validate(c: CallStackConfig): string[] {
     else check(c.sip.nodes <= 2, `${r.region}: without explicit availabilityZones at most 2 sip.nodes`);
   }
 
-  const ranges: [string, PortRange][] = [['media.rtcPorts', c.media.rtcPorts], ['sip.rtpPorts', c.sip.rtpPorts], ['turn.relayPorts', c.turn.relayPorts]];
+  const ranges: [string, PortRange][] = [
+    ['media.rtcPorts', c.media.rtcPorts],
+    ['sip.rtpPorts', c.sip.rtpPorts],
+    ['turn.relayPorts', c.turn.relayPorts],
+  ];
   for (const [name, range] of ranges) {
-    check(Number.isInteger(range.min) && Number.isInteger(range.max) && range.min >= 1024 && range.max <= 65535 && range.min < range.max, `${name} must be 1024 <= min < max <= 65535`);
+    check(
+      Number.isInteger(range.min) && Number.isInteger(range.max) && range.min >= 1024 && range.max <= 65535 && range.min < range.max,
+      `${name} must be 1024 <= min < max <= 65535`,
+    );
   }
   // Nodes also listen on fixed ports; a range that swallows them would fight over the socket.
-  const fixed: [string, number[], PortRange][] = [['media.rtcPorts', [8443], c.media.rtcPorts], ['sip.rtpPorts', [5060, 5061], c.sip.rtpPorts], ['turn.relayPorts', [3478], c.turn.relayPorts]];
+  const fixed: [string, number[], PortRange][] = [
+    ['media.rtcPorts', [8443], c.media.rtcPorts],
+    ['sip.rtpPorts', [5060, 5061], c.sip.rtpPorts],
+    ['turn.relayPorts', [3478], c.turn.relayPorts],
+  ];
   for (const [name, ports, range] of fixed) {
     for (const port of ports) check(port < range.min || port > range.max, `${name} must not include ${port}`);
   }
   check(c.media.targetConsumersPerWorker > 0, 'media.targetConsumersPerWorker must be positive');
-  for (const [name, pct] of [['media', c.media.targetCpuPercent], ['turn', c.turn.targetCpuPercent]] as const) {
+  for (const [name, pct] of [
+    ['media', c.media.targetCpuPercent],
+    ['turn', c.turn.targetCpuPercent],
+  ] as const) {
     check(pct >= 10 && pct <= 90, `${name}.targetCpuPercent must be 10-90`);
   }
   // Lifecycle hooks allow a heartbeat of 30 s to 2 h.

@@ -27,7 +27,11 @@ export class FleetStack extends Stack {
     Tags.of(this).add('callstack:region', props.region.region);
 
     const logs = logBucket(this, 'Logs');
-    acknowledge(logs, 'AwsSolutions-S1', 'This bucket is the log sink (flow logs, NLB access logs) and holds no data of its own to audit; logging it would need yet another bucket.');
+    acknowledge(
+      logs,
+      'AwsSolutions-S1',
+      'This bucket is the log sink (flow logs, NLB access logs) and holds no data of its own to audit; logging it would need yet another bucket.',
+    );
     const { vpc } = new Network(this, 'Network', { cidr: config.vpcCidr, availabilityZones: props.region.availabilityZones, flowLogBucket: logs });
     this.observability = new Observability(this, 'Observability', { config });
     const topic = this.observability.topic;

@@ -42,7 +42,11 @@ export class MediaFleet extends Construct {
     for (const cidr of config.controlApiCidrs) {
       this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(MEDIA_CONTROL_PORT), 'Control API from the edge');
     }
-    acknowledge(this.securityGroup, 'AwsSolutions-EC23', 'WebRTC clients connect from any address to the RTC port range; the control API is limited to the edge ranges and the SIP edge.');
+    acknowledge(
+      this.securityGroup,
+      'AwsSolutions-EC23',
+      'WebRTC clients connect from any address to the RTC port range; the control API is limited to the edge ranges and the SIP edge.',
+    );
 
     this.nodes = new NodeGroup(this, 'Nodes', {
       config,

@@ -71,23 +71,32 @@ export class NodeGroup extends Construct {
     for (const [key, envName] of Object.entries(secrets) as [SecretKey, string][]) {
       secretEnv[envName] = sharedNames.secret(config, key);
     }
-    this.role.addToPolicy(new iam.PolicyStatement({
-      actions: ['secretsmanager:GetSecretValue'],
-      // Secrets are replicated under the same name to every fleet region; "-??????" is Secrets Manager's suffix.
-      resources: Object.values(secretEnv).map((name) => stack.formatArn({
-        service: 'secretsmanager', resource: 'secret', resourceName: `${name}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      })),
-    }));
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        // Secrets are replicated under the same name to every fleet region; "-??????" is Secrets Manager's suffix.
+        resources: Object.values(secretEnv).map((name) =>
+          stack.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: `${name}-??????`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
 
     const artifactEnv: Record<string, string> = {};
     if (props.artifact) {
       const bucket = artifactBucketName(config);
       const key = sharedNames.artifactKey(config, props.artifact);
       Object.assign(artifactEnv, { CALLSTACK_ARTIFACT_BUCKET: bucket, CALLSTACK_ARTIFACT_KEY: key, CALLSTACK_ARTIFACT_REGION: config.primaryRegion });
-      this.role.addToPolicy(new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [`arn:${stack.partition}:s3:::${bucket}/${key}`],
-      }));
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [`arn:${stack.partition}:s3:::${bucket}/${key}`],
+        }),
+      );
     }
 
     const userData = nodeUserData({
@@ -118,10 +127,12 @@ export class NodeGroup extends Construct {
       // Only the host itself reads metadata: no containers one hop further away.
       httpPutResponseHopLimit: 1,
       detailedMonitoring: true,
-      blockDevices: [{
-        deviceName: '/dev/xvda',
-        volume: ec2.BlockDeviceVolume.ebs(config.volumeGiB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
-      }],
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(config.volumeGiB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
+        },
+      ],
     });
 
     this.asg = new autoscaling.AutoScalingGroup(this, 'Group', {
@@ -149,12 +160,21 @@ export class NodeGroup extends Construct {
       description: `Launch and termination results of ${this.groupName}`,
       eventPattern: {
         source: ['aws.autoscaling'],
-        detailType: ['EC2 Instance Launch Successful', 'EC2 Instance Launch Unsuccessful', 'EC2 Instance Terminate Successful', 'EC2 Instance Terminate Unsuccessful'],
+        detailType: [
+          'EC2 Instance Launch Successful',
+          'EC2 Instance Launch Unsuccessful',
+          'EC2 Instance Terminate Successful',
+          'EC2 Instance Terminate Unsuccessful',
+        ],
         detail: { AutoScalingGroupName: [this.groupName] },
       },
       targets: [new targets.SnsTopic(props.topic)],
     });
-    acknowledge(this.asg, 'AwsSolutions-AS3', 'Scaling notifications go to the encrypted alarm topic through an EventBridge rule: native ASG notifications would need the Auto Scaling service-linked role in the KMS key policy, which cannot be written before that role exists in a new account.');
+    acknowledge(
+      this.asg,
+      'AwsSolutions-AS3',
+      'Scaling notifications go to the encrypted alarm topic through an EventBridge rule: native ASG notifications would need the Auto Scaling service-linked role in the KMS key policy, which cannot be written before that role exists in a new account.',
+    );
 
     if (props.drain) this.addDrainHook(config);
     if (props.metricsNamespace) this.allowMetrics(props.metricsNamespace);
@@ -171,16 +191,25 @@ export class NodeGroup extends Construct {
     const stack = Stack.of(this);
     const groupArn = `arn:${stack.partition}:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${this.groupName}`;
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['autoscaling:CompleteLifecycleAction'], resources: [groupArn] }));
-    acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${stack.region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/${this.groupName}]`,
-      'The group ARN contains a UUID that CloudFormation does not expose; the name pins it to this one group.');
+    acknowledge(
+      this.role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${stack.region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/${this.groupName}]`,
+      'The group ARN contains a UUID that CloudFormation does not expose; the name pins it to this one group.',
+    );
   }
 
   private allowMetrics(namespace: string) {
-    this.role.addToPolicy(new iam.PolicyStatement({
-      actions: ['cloudwatch:PutMetricData'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'cloudwatch:namespace': namespace } },
-    }));
-    acknowledge(this.role, 'AwsSolutions-IAM5[Resource::*]', `cloudwatch:PutMetricData has no resource-level permissions; the condition limits it to the ${namespace} namespace.`);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': namespace } },
+      }),
+    );
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      `cloudwatch:PutMetricData has no resource-level permissions; the condition limits it to the ${namespace} namespace.`,
+    );
   }
 }

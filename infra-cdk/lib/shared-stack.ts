@@ -41,13 +41,20 @@ export class SharedStack extends Stack {
         replicaRegions,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      acknowledge(s, 'AwsSolutions-SMG4', 'Rotation must update the Cloudflare Worker secret (wrangler secret put) and restart the nodes together; it is a runbook step in the README, not a rotation Lambda.');
+      acknowledge(
+        s,
+        'AwsSolutions-SMG4',
+        'Rotation must update the Cloudflare Worker secret (wrangler secret put) and restart the nodes together; it is a runbook step in the README, not a rotation Lambda.',
+      );
       new CfnOutput(this, `${id}Name`, { value: s.secretName, description });
     };
     secret('TurnSecret', 'turn-secret', 'coturn REST secret (TURN_SECRET of the edge)');
     secret('MediaControlSecret', 'media-control-secret', 'Media control API and node registration secret (MEDIA_CONTROL_SECRET of the edge)');
     secret('DatabaseUrl', 'database-url', 'Neon DATABASE_URL for the SIP edge; generated placeholder, set it with put-secret-value');
 
-    new CfnOutput(this, 'ArtifactBucketName', { value: artifacts.bucketName, description: 'Upload media-fleet/<version>.tar.gz and sip-edge/<version>.tar.gz here' });
+    new CfnOutput(this, 'ArtifactBucketName', {
+      value: artifacts.bucketName,
+      description: 'Upload media-fleet/<version>.tar.gz and sip-edge/<version>.tar.gz here',
+    });
   }
 }

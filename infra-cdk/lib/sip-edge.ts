@@ -46,7 +46,11 @@ export class SipEdge extends Construct {
     this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'SIP over WebSocket (WSS)');
     this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), "Let's Encrypt HTTP-01 for the node certificate");
     this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), portRange(config.sip.rtpPorts).udp, 'RTP/SRTP via rtpengine');
-    acknowledge(this.securityGroup, 'AwsSolutions-EC23', 'A public SIP edge: phones, browsers (WSS) and trunks connect from the Internet, and RTP flows to and from any peer.');
+    acknowledge(
+      this.securityGroup,
+      'AwsSolutions-EC23',
+      'A public SIP edge: phones, browsers (WSS) and trunks connect from the Internet, and RTP flows to and from any peer.',
+    );
 
     const units = {
       'callstack-rtpengine.service': serviceUnit({
@@ -63,7 +67,11 @@ export class SipEdge extends Construct {
         restart: true,
         limitNoFile: 1048576,
       }),
-      'callstack-sip-cert.service': serviceUnit({ description: "Let's Encrypt certificate for this SIP node", exec: `${AGENT_DIR}/sip-cert.sh`, type: 'oneshot' }),
+      'callstack-sip-cert.service': serviceUnit({
+        description: "Let's Encrypt certificate for this SIP node",
+        exec: `${AGENT_DIR}/sip-cert.sh`,
+        type: 'oneshot',
+      }),
       'callstack-sip-cert.timer': timerUnit('Obtain or renew the SIP node certificate', 3600),
     };
 
@@ -99,23 +107,33 @@ export class SipEdge extends Construct {
       Tags.of(nodes.asg).add('callstack:node', name);
       this.allowAssociate(nodes, eip, name);
       this.nodes.push({ nodes, eip, hostname });
-      new CfnOutput(stack, `SipNode${index + 1}`, { value: eip.ref, description: `Elastic IP of ${hostname}: point its A record here and give it to trunk providers` });
+      new CfnOutput(stack, `SipNode${index + 1}`, {
+        value: eip.ref,
+        description: `Elastic IP of ${hostname}: point its A record here and give it to trunk providers`,
+      });
     });
   }
 
   /** The node moves its own Elastic IP onto itself at boot, and only onto an instance of its group. */
   private allowAssociate(nodes: NodeGroup, eip: ec2.CfnEIP, name: string) {
     const stack = Stack.of(this);
-    nodes.role.addToPolicy(new iam.PolicyStatement({
-      actions: ['ec2:AssociateAddress'],
-      resources: [stack.formatArn({ service: 'ec2', resource: 'elastic-ip', resourceName: eip.attrAllocationId })],
-    }));
-    nodes.role.addToPolicy(new iam.PolicyStatement({
-      actions: ['ec2:AssociateAddress'],
-      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-      conditions: { StringEquals: { 'aws:ResourceTag/callstack:node': name, 'aws:ResourceTag/callstack:group': nodes.groupName } },
-    }));
-    acknowledge(nodes.role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:<AWS::AccountId>:instance/*]`,
-      'Instance IDs are not known before launch; the tag condition limits the association to instances of this node group.');
+    nodes.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:AssociateAddress'],
+        resources: [stack.formatArn({ service: 'ec2', resource: 'elastic-ip', resourceName: eip.attrAllocationId })],
+      }),
+    );
+    nodes.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:AssociateAddress'],
+        resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+        conditions: { StringEquals: { 'aws:ResourceTag/callstack:node': name, 'aws:ResourceTag/callstack:group': nodes.groupName } },
+      }),
+    );
+    acknowledge(
+      nodes.role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:<AWS::AccountId>:instance/*]`,
+      'Instance IDs are not known before launch; the tag condition limits the association to instances of this node group.',
+    );
   }
 }

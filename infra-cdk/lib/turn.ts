@@ -48,7 +48,11 @@ export class Turn extends Construct {
     });
     udpAndTcp(securityGroup, ec2.Peer.anyIpv4(), TURN_PORT, 'TURN');
     securityGroup.addIngressRule(ec2.Peer.anyIpv4(), portRange(turn.relayPorts).udp, 'TURN relayed media');
-    acknowledge(securityGroup, 'AwsSolutions-EC23', 'TURN serves clients behind any NAT and relays to any public peer; private peers are denied by coturn (denied-peer-ip).');
+    acknowledge(
+      securityGroup,
+      'AwsSolutions-EC23',
+      'TURN serves clients behind any NAT and relays to any public peer; private peers are denied by coturn (denied-peer-ip).',
+    );
 
     this.nodes = new NodeGroup(this, 'Nodes', {
       config,
@@ -76,7 +80,9 @@ export class Turn extends Construct {
           limitNoFile: 1048576,
         }),
       },
-      files: [{ path: '/etc/callstack/turnserver.conf.in', content: renderTurnserverConf({ realm: config.domain, relayPorts: turn.relayPorts }), mode: '0644' }],
+      files: [
+        { path: '/etc/callstack/turnserver.conf.in', content: renderTurnserverConf({ realm: config.domain, relayPorts: turn.relayPorts }), mode: '0644' },
+      ],
     });
     this.nodes.asg.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: turn.targetCpuPercent });
 
@@ -90,11 +96,19 @@ export class Turn extends Construct {
 
     const healthCheck = { protocol: elbv2.Protocol.TCP, port: String(TURN_PORT), interval: Duration.seconds(10) };
     const udpTcp = new elbv2.NetworkTargetGroup(this, 'TurnTargets', {
-      vpc: props.vpc, port: TURN_PORT, protocol: elbv2.Protocol.TCP_UDP, targets: [this.nodes.asg], healthCheck,
+      vpc: props.vpc,
+      port: TURN_PORT,
+      protocol: elbv2.Protocol.TCP_UDP,
+      targets: [this.nodes.asg],
+      healthCheck,
       deregistrationDelay: Duration.seconds(30),
     });
     const tls = new elbv2.NetworkTargetGroup(this, 'TurnTlsTargets', {
-      vpc: props.vpc, port: TURN_PORT, protocol: elbv2.Protocol.TCP, targets: [this.nodes.asg], healthCheck,
+      vpc: props.vpc,
+      port: TURN_PORT,
+      protocol: elbv2.Protocol.TCP,
+      targets: [this.nodes.asg],
+      healthCheck,
       deregistrationDelay: Duration.seconds(30),
     });
     this.targetGroups = [udpTcp, tls];
@@ -102,8 +116,8 @@ export class Turn extends Construct {
 
     const certificate = props.region.turnCertificateArn
       ? acm.Certificate.fromCertificateArn(this, 'Certificate', props.region.turnCertificateArn)
-      // DNS validation: the deploy waits until the CNAME that ACM shows is added to the domain's DNS.
-      : new acm.Certificate(this, 'Certificate', { domainName: this.hostname, validation: acm.CertificateValidation.fromDns() });
+      : // DNS validation: the deploy waits until the CNAME that ACM shows is added to the domain's DNS.
+        new acm.Certificate(this, 'Certificate', { domainName: this.hostname, validation: acm.CertificateValidation.fromDns() });
     for (const port of TURN_TLS_PORTS) {
       this.loadBalancer.addListener(`TurnTls${port}`, {
         port,
@@ -114,6 +128,9 @@ export class Turn extends Construct {
       });
     }
 
-    new CfnOutput(Stack.of(this), 'TurnLoadBalancer', { value: this.loadBalancer.loadBalancerDnsName, description: `Point ${this.hostname} (CNAME, DNS only) here` });
+    new CfnOutput(Stack.of(this), 'TurnLoadBalancer', {
+      value: this.loadBalancer.loadBalancerDnsName,
+      description: `Point ${this.hostname} (CNAME, DNS only) here`,
+    });
   }
 }

@@ -17,10 +17,15 @@ describe('config', () => {
   });
 
   test('context: region list, edge URL, domain, instance types', () => {
-    const c = loadConfig(fromContext({
-      regions: 'us-east-1, eu-central-1', edgeUrl: 'https://edge.example.org', domain: 'rtc.example.org',
-      mediaInstanceType: 'c7i.2xlarge', turnInstanceType: 'c7g.large',
-    }));
+    const c = loadConfig(
+      fromContext({
+        regions: 'us-east-1, eu-central-1',
+        edgeUrl: 'https://edge.example.org',
+        domain: 'rtc.example.org',
+        mediaInstanceType: 'c7i.2xlarge',
+        turnInstanceType: 'c7g.large',
+      }),
+    );
     assert.deepEqual(c.regions, [{ region: 'us-east-1' }, { region: 'eu-central-1' }]);
     assert.equal(c.primaryRegion, 'us-east-1', 'the first region holds the shared stack');
     assert.equal(c.edgeUrl, 'https://edge.example.org');
@@ -31,10 +36,15 @@ describe('config', () => {
 
   test('a JSON config file, with context on top', () => {
     const dir = mkdtempSync(join(tmpdir(), 'callstack-config-'));
-    writeFileSync(join(dir, 'prod.json'), JSON.stringify({
-      regions: [{ region: 'eu-west-1', availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] }, { region: 'ap-southeast-1' }],
-      media: { maxCapacity: 50 }, sip: { nodes: 2 }, artifactVersion: 'v1.2.3',
-    }));
+    writeFileSync(
+      join(dir, 'prod.json'),
+      JSON.stringify({
+        regions: [{ region: 'eu-west-1', availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] }, { region: 'ap-southeast-1' }],
+        media: { maxCapacity: 50 },
+        sip: { nodes: 2 },
+        artifactVersion: 'v1.2.3',
+      }),
+    );
     const c = loadConfig(fromContext({ config: 'prod.json', artifactVersion: 'abc123' }), dir);
     assert.equal(c.regions[0]?.availabilityZones?.length, 3);
     assert.equal(c.media.maxCapacity, 50);
@@ -42,16 +52,25 @@ describe('config', () => {
   });
 
   test('rejects what would make an unsafe or broken fleet, listing every problem', () => {
-    const bad = () => resolveConfig({
-      regions: [{ region: 'mars-1' }],
-      edgeUrl: 'http://plain.example',
-      controlApiCidrs: ['0.0.0.0/0'],
-      media: { rtcPorts: { min: 8000, max: 9000 }, minCapacity: 5, maxCapacity: 2 },
-      turn: { relayPorts: { min: 3000, max: 4000 } },
-      drainTimeoutMinutes: 600,
-    });
+    const bad = () =>
+      resolveConfig({
+        regions: [{ region: 'mars-1' }],
+        edgeUrl: 'http://plain.example',
+        controlApiCidrs: ['0.0.0.0/0'],
+        media: { rtcPorts: { min: 8000, max: 9000 }, minCapacity: 5, maxCapacity: 2 },
+        turn: { relayPorts: { min: 3000, max: 4000 } },
+        drainTimeoutMinutes: 600,
+      });
     assert.throws(bad, (e: Error) => {
-      for (const part of ['region "mars-1"', 'edgeUrl', 'control API to the world', 'media.rtcPorts must not include 8443', 'media: need 1 <= minCapacity', 'turn.relayPorts must not include 3478', 'drainTimeoutMinutes']) {
+      for (const part of [
+        'region "mars-1"',
+        'edgeUrl',
+        'control API to the world',
+        'media.rtcPorts must not include 8443',
+        'media: need 1 <= minCapacity',
+        'turn.relayPorts must not include 3478',
+        'drainTimeoutMinutes',
+      ]) {
         assert.ok(e.message.includes(part), `missing: ${part}\n${e.message}`);
       }
       return true;

@@ -7,7 +7,11 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { app } from './support.ts';
 
-interface Finding { ruleName: string; severity: string; violatingResources: { constructPath: string }[] }
+interface Finding {
+  ruleName: string;
+  severity: string;
+  violatingResources: { constructPath: string }[];
+}
 
 /** cdk-nag's findings on the app; with `raw`, as if nothing were acknowledged. */
 function findings(raw: boolean): Finding[] {
@@ -37,13 +41,18 @@ describe('cdk-nag AwsSolutions', () => {
   test('synth passes the validation plugins with no violation of any severity', () => {
     const { app: cdkApp, outdir } = app();
     cdkApp.synth();
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { pluginName: string; violations: unknown[] }[] };
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: unknown[] }[];
+    };
     for (const plugin of report.pluginReports) assert.deepEqual(plugin.violations, [], plugin.pluginName);
   });
 
   test('zero unacknowledged errors or warnings', () => {
     const open = findings(false);
-    assert.deepEqual(open.map((f) => `${f.severity} ${f.ruleName} ${f.violatingResources.map((r) => r.constructPath).join(' ')}`), []);
+    assert.deepEqual(
+      open.map((f) => `${f.severity} ${f.ruleName} ${f.violatingResources.map((r) => r.constructPath).join(' ')}`),
+      [],
+    );
   });
 
   test('every acknowledgement names an exact rule id that really fires there, with a reason', () => {
@@ -52,7 +61,9 @@ describe('cdk-nag AwsSolutions', () => {
     assert.ok(acks.length > 0);
     for (const ack of acks) {
       assert.ok(ack.reason.length >= 20, `${ack.id} at ${ack.path} needs a reason`);
-      const hit = raw.some((f) => f.ruleName === ack.id && f.violatingResources.some((r) => r.constructPath === ack.path || r.constructPath.startsWith(`${ack.path}/`)));
+      const hit = raw.some(
+        (f) => f.ruleName === ack.id && f.violatingResources.some((r) => r.constructPath === ack.path || r.constructPath.startsWith(`${ack.path}/`)),
+      );
       assert.ok(hit, `stale acknowledgement ${ack.id} at ${ack.path}`);
     }
     if (process.env.CALLSTACK_PRINT_NAG === '1') {

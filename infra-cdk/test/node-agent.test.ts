@@ -25,7 +25,9 @@ type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void
 async function listen(handler: Handler): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
     req.on('end', () => handler(req, body, res));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -42,11 +44,17 @@ describe('node scripts', () => {
   before(async () => {
     ({ server, url } = await listen((req, body, res) => {
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      const reply = (code: number, text: string) => { res.writeHead(code); res.end(text); };
+      const reply = (code: number, text: string) => {
+        res.writeHead(code);
+        res.end(text);
+      };
       if (req.url === '/latest/api/token') return reply(200, 'token');
       if (req.url === '/latest/meta-data/autoscaling/target-lifecycle-state') return reply(200, 'Terminated');
       if (req.url === '/control/status') return reply(200, JSON.stringify(status));
-      if (req.url === '/control/drain') { status = { ...status, draining: true, rooms: 0, peers: 0, consumers: 0 }; return reply(200, '{}'); }
+      if (req.url === '/control/drain') {
+        status = { ...status, draining: true, rooms: 0, peers: 0, consumers: 0 };
+        return reply(200, '{}');
+      }
       if (req.url === '/api/fleet/nodes') return reply(204, '');
       return reply(404, '');
     }));
@@ -54,12 +62,25 @@ describe('node scripts', () => {
     for (const sub of ['etc/secrets', 'lib', 'state', 'bin']) mkdirSync(join(dir, sub), { recursive: true });
     copyFileSync(join(NODE_DIR, 'agent.sh'), join(dir, 'lib/callstack-node'));
     copyFileSync(join(NODE_DIR, 'media.sh'), join(dir, 'lib/node.sh'));
-    writeFileSync(join(dir, 'etc/node.env'), [
-      'CALLSTACK_KIND=media', 'CALLSTACK_REGION=eu-west-1', `CALLSTACK_EDGE_URL=${url}`, 'CALLSTACK_HOSTNAME=',
-      'CALLSTACK_ASG_NAME=callstack-eu-west-1-media', 'CALLSTACK_DRAIN_HOOK=callstack-drain',
-      'CALLSTACK_METRIC_NAMESPACE=CallStack/Media', 'CALLSTACK_RTC_MIN_PORT=40000', 'CALLSTACK_RTC_MAX_PORT=49999', '',
-    ].join('\n'));
-    writeFileSync(join(dir, 'etc/addresses.env'), 'CALLSTACK_INSTANCE_ID=i-0abc\nCALLSTACK_AZ=eu-west-1a\nCALLSTACK_PUBLIC_IP=203.0.113.7\nCALLSTACK_PRIVATE_IP=10.40.0.7\n');
+    writeFileSync(
+      join(dir, 'etc/node.env'),
+      [
+        'CALLSTACK_KIND=media',
+        'CALLSTACK_REGION=eu-west-1',
+        `CALLSTACK_EDGE_URL=${url}`,
+        'CALLSTACK_HOSTNAME=',
+        'CALLSTACK_ASG_NAME=callstack-eu-west-1-media',
+        'CALLSTACK_DRAIN_HOOK=callstack-drain',
+        'CALLSTACK_METRIC_NAMESPACE=CallStack/Media',
+        'CALLSTACK_RTC_MIN_PORT=40000',
+        'CALLSTACK_RTC_MAX_PORT=49999',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'etc/addresses.env'),
+      'CALLSTACK_INSTANCE_ID=i-0abc\nCALLSTACK_AZ=eu-west-1a\nCALLSTACK_PUBLIC_IP=203.0.113.7\nCALLSTACK_PRIVATE_IP=10.40.0.7\n',
+    );
     writeFileSync(join(dir, 'etc/secrets/control-secret'), `${SECRET}\n`);
     writeFileSync(join(dir, 'etc/secrets/control-auth-header'), `Authorization: Bearer ${SECRET}\n`);
     // The aws CLI stand-in records each call, one line of arguments per call.
@@ -75,8 +96,11 @@ describe('node scripts', () => {
   const env = () => ({
     ...process.env,
     PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
-    CALLSTACK_ETC: join(dir, 'etc'), CALLSTACK_LIB: join(dir, 'lib'), CALLSTACK_STATE: join(dir, 'state'),
-    CALLSTACK_IMDS: `${url}/latest`, CALLSTACK_CONTROL_URL: url,
+    CALLSTACK_ETC: join(dir, 'etc'),
+    CALLSTACK_LIB: join(dir, 'lib'),
+    CALLSTACK_STATE: join(dir, 'state'),
+    CALLSTACK_IMDS: `${url}/latest`,
+    CALLSTACK_CONTROL_URL: url,
   });
   // Async: the stand-in servers live in this process and must keep answering.
   const agent = (command: string) => promisify(execFile)('bash', [join(dir, 'lib/callstack-node'), command], { env: env(), timeout: 20_000 });
@@ -91,7 +115,13 @@ describe('node scripts', () => {
         kind,
         env: { CALLSTACK_REGION: 'eu-west-1' },
         units: { 'callstack-x.service': serviceUnit({ description: 'x', exec: '/bin/true' }) },
-        files: [{ path: '/etc/callstack/turnserver.conf.in', content: renderTurnserverConf({ realm: 'example.com', relayPorts: { min: 49152, max: 65535 } }), mode: '0644' }],
+        files: [
+          {
+            path: '/etc/callstack/turnserver.conf.in',
+            content: renderTurnserverConf({ realm: 'example.com', relayPorts: { min: 49152, max: 65535 } }),
+            mode: '0644',
+          },
+        ],
       });
       const file = join(dir, `boot-${kind}.sh`);
       writeFileSync(file, script);
@@ -117,17 +147,30 @@ describe('node scripts', () => {
     assert.equal(v1, createHmac('sha256', SECRET).update(`${t}.${post.body}`).digest('hex'));
     assert.ok(Math.abs(Number(t) - Date.now() / 1000) < 60);
     assert.deepEqual(JSON.parse(post.body), {
-      kind: 'media', instanceId: 'i-0abc', region: 'eu-west-1', availabilityZone: 'eu-west-1a',
-      publicIp: '203.0.113.7', privateIp: '10.40.0.7', hostname: null, draining: false,
-      controlUrl: 'http://203.0.113.7:8443', rtcPorts: { min: 40000, max: 49999 },
+      kind: 'media',
+      instanceId: 'i-0abc',
+      region: 'eu-west-1',
+      availabilityZone: 'eu-west-1a',
+      publicIp: '203.0.113.7',
+      privateIp: '10.40.0.7',
+      hostname: null,
+      draining: false,
+      controlUrl: 'http://203.0.113.7:8443',
+      rtcPorts: { min: 40000, max: 49999 },
     });
   });
 
   test('media configure: the service knows itself by the instance id it is registered under', async () => {
     // `install -g callstack` needs the node's system user; the stand-in only creates the file.
-    const configure = 'CONF=$1; SECRETS=$1/secrets; set -a; . "$1/node.env"; . "$1/addresses.env"; set +a; . "$2"; install() { : >"${@: -1}"; }; node_configure';
+    const configure =
+      'CONF=$1; SECRETS=$1/secrets; set -a; . "$1/node.env"; . "$1/addresses.env"; set +a; . "$2"; install() { : >"${@: -1}"; }; node_configure';
     await promisify(execFile)('bash', ['-c', configure, 'configure', join(dir, 'etc'), join(dir, 'lib/node.sh')], { env: env() });
-    const mediaEnv = Object.fromEntries(readFileSync(join(dir, 'etc/media.env'), 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    const mediaEnv = Object.fromEntries(
+      readFileSync(join(dir, 'etc/media.env'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    );
     assert.equal(mediaEnv.MEDIA_NODE_ID, 'i-0abc');
     assert.equal(mediaEnv.MEDIA_CONTROL_SECRET, SECRET);
     assert.equal(mediaEnv.MEDIA_ANNOUNCED_IP, '203.0.113.7');
@@ -154,7 +197,10 @@ describe('node scripts', () => {
       const deadline = Date.now() + 20_000;
       while (!awsCalls().some((c) => c.startsWith('autoscaling')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const complete = awsCalls().find((c) => c.startsWith('autoscaling'));
-      assert.equal(complete, 'autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name callstack-eu-west-1-media --lifecycle-hook-name callstack-drain --instance-id i-0abc --lifecycle-action-result CONTINUE');
+      assert.equal(
+        complete,
+        'autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name callstack-eu-west-1-media --lifecycle-hook-name callstack-drain --instance-id i-0abc --lifecycle-action-result CONTINUE',
+      );
       const paths = requests.map((r) => `${r.method} ${r.path}`);
       assert.ok(paths.indexOf('POST /control/drain') < paths.lastIndexOf('GET /control/status'));
       const registration = requests.find((r) => r.path === '/api/fleet/nodes');

@@ -14,7 +14,7 @@ function ingress(part: string, index = 0): Ingress[] {
   const groups = t.findResources('AWS::EC2::SecurityGroup');
   const [id, sg] = Object.entries(groups).find(([logicalId]) => logicalId.includes(part)) ?? [];
   assert.ok(id, `security group ${part}`);
-  const inline = ((sg as { Properties: { SecurityGroupIngress?: Ingress[] } }).Properties.SecurityGroupIngress ?? []);
+  const inline = (sg as { Properties: { SecurityGroupIngress?: Ingress[] } }).Properties.SecurityGroupIngress ?? [];
   const separate = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress'))
     .map((r) => (r as { Properties: Ingress & { GroupId: { 'Fn::GetAtt': [string] } } }).Properties)
     .filter((p) => p.GroupId['Fn::GetAtt'][0] === id);
@@ -27,7 +27,10 @@ const opens = (rules: Ingress[], proto: string, from: number, to: number, cidr =
 describe('stacks', () => {
   test('one fleet stack per region, each pinned to its region, after the shared stack', () => {
     const { fleets, shared: sharedStack } = app();
-    assert.deepEqual(fleets.map((f) => f.region), ['eu-west-1', 'us-east-1']);
+    assert.deepEqual(
+      fleets.map((f) => f.region),
+      ['eu-west-1', 'us-east-1'],
+    );
     assert.equal(sharedStack.region, 'eu-west-1');
     for (const f of fleets) assert.ok(f.dependencies.includes(sharedStack));
   });
@@ -67,7 +70,13 @@ describe('stacks', () => {
     assert.ok(opens(rules, 'tcp', 40000, 49999));
     const control = rules.filter((r) => r.FromPort === 8443);
     assert.ok(control.every((r) => r.CidrIp !== '0.0.0.0/0'));
-    assert.deepEqual(control.filter((r) => r.CidrIp).map((r) => r.CidrIp).sort(), [...CLOUDFLARE_IPV4].sort());
+    assert.deepEqual(
+      control
+        .filter((r) => r.CidrIp)
+        .map((r) => r.CidrIp)
+        .sort(),
+      [...CLOUDFLARE_IPV4].sort(),
+    );
     assert.equal(control.filter((r) => r.SourceSecurityGroupId).length, 1);
   });
 
@@ -78,7 +87,9 @@ describe('stacks', () => {
       TargetTrackingConfiguration: {
         TargetValue: config.media.targetConsumersPerWorker,
         CustomizedMetricSpecification: {
-          Namespace: 'CallStack/Media', MetricName: 'ConsumersPerWorker', Statistic: 'Average',
+          Namespace: 'CallStack/Media',
+          MetricName: 'ConsumersPerWorker',
+          Statistic: 'Average',
           Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'callstack-eu-west-1-media' }],
         },
       },
@@ -88,7 +99,8 @@ describe('stacks', () => {
     });
     t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       AutoScalingGroupName: 'callstack-eu-west-1-media',
-      MinSize: String(config.media.minCapacity), MaxSize: String(config.media.maxCapacity),
+      MinSize: String(config.media.minCapacity),
+      MaxSize: String(config.media.maxCapacity),
     });
   });
 
@@ -111,7 +123,13 @@ describe('stacks', () => {
     const t = fleet();
     t.resourceCountIs('AWS::EC2::EIP', config.sip.nodes);
     const rules = ingress('SipEdgeSecurityGroup');
-    for (const [proto, from, to] of [['udp', 5060, 5060], ['tcp', 5060, 5060], ['tcp', 5061, 5061], ['tcp', 443, 443], ['udp', 30000, 39999]] as const) {
+    for (const [proto, from, to] of [
+      ['udp', 5060, 5060],
+      ['tcp', 5060, 5060],
+      ['tcp', 5061, 5061],
+      ['tcp', 443, 443],
+      ['udp', 30000, 39999],
+    ] as const) {
       assert.ok(opens(rules, proto, from, to), `${proto} ${from}-${to}`);
     }
     t.resourcePropertiesCountIs('AWS::AutoScaling::AutoScalingGroup', { MinSize: '1', MaxSize: '1' }, config.sip.nodes);
@@ -124,13 +142,22 @@ describe('stacks', () => {
   test('TURN: NLB on UDP/TCP 3478 and TLS 5349 and 443; coturn config denies private peers', () => {
     const t = fleet();
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Type: 'network', Scheme: 'internet-facing' });
-    const listeners = Object.values(t.findResources('AWS::ElasticLoadBalancingV2::Listener')).map((l) => (l as { Properties: { Port: number; Protocol: string } }).Properties);
+    const listeners = Object.values(t.findResources('AWS::ElasticLoadBalancingV2::Listener')).map(
+      (l) => (l as { Properties: { Port: number; Protocol: string } }).Properties,
+    );
     assert.deepEqual(listeners.map((l) => `${l.Protocol}:${l.Port}`).sort(), ['TCP_UDP:3478', 'TLS:443', 'TLS:5349']);
     const rules = ingress('TurnSecurityGroup');
     assert.ok(opens(rules, 'udp', 3478, 3478) && opens(rules, 'tcp', 3478, 3478));
     assert.ok(opens(rules, 'udp', config.turn.relayPorts.min, config.turn.relayPorts.max));
     const script = userData(t, 'Turn');
-    for (const range of ['0.0.0.0-0.255.255.255', '10.0.0.0-10.255.255.255', '127.0.0.0-127.255.255.255', '169.254.0.0-169.254.255.255', '172.16.0.0-172.31.255.255', '192.168.0.0-192.168.255.255']) {
+    for (const range of [
+      '0.0.0.0-0.255.255.255',
+      '10.0.0.0-10.255.255.255',
+      '127.0.0.0-127.255.255.255',
+      '169.254.0.0-169.254.255.255',
+      '172.16.0.0-172.31.255.255',
+      '192.168.0.0-192.168.255.255',
+    ]) {
       assert.ok(script.includes(`denied-peer-ip=${range}\n`), range);
     }
     assert.match(script, /\nno-multicast-peers\n/);
@@ -142,7 +169,10 @@ describe('stacks', () => {
     for (const t of [fleet(0), fleet(1), shared()]) {
       for (const s of policyStatements(t)) {
         const actions = [s.Action].flat();
-        assert.ok(actions.every((a) => !a.includes('*')), `${s.policy}: ${actions.join(',')}`);
+        assert.ok(
+          actions.every((a) => !a.includes('*')),
+          `${s.policy}: ${actions.join(',')}`,
+        );
         if (s.Resource === '*') assert.ok(s.Condition, `${s.policy}: ${actions.join(',')} on * needs a condition`);
       }
     }
@@ -159,7 +189,10 @@ describe('stacks', () => {
   });
 
   test('user data: region, edge URL and secret names only (no secret values), under 16 KB', () => {
-    for (const [index, region] of [[0, 'eu-west-1'], [1, 'us-east-1']] as const) {
+    for (const [index, region] of [
+      [0, 'eu-west-1'],
+      [1, 'us-east-1'],
+    ] as const) {
       const t = fleet(index);
       for (const part of ['MediaFleet', 'SipEdgeNode1', 'Turn']) {
         const script = userData(t, part);

@@ -50,6 +50,9 @@ function flatten(value: Json): string {
 /** Every statement of every IAM policy in a template. */
 export function policyStatements(template: Template): { Action: string | string[]; Resource: Json; Condition?: Json; policy: string }[] {
   return Object.entries(template.findResources('AWS::IAM::Policy')).flatMap(([policy, res]) =>
-    ((res as { Properties: { PolicyDocument: { Statement: object[] } } }).Properties.PolicyDocument.Statement)
-      .map((s) => ({ ...(s as { Action: string | string[]; Resource: Json }), policy })));
+    (res as { Properties: { PolicyDocument: { Statement: object[] } } }).Properties.PolicyDocument.Statement.map((s) => ({
+      ...(s as { Action: string | string[]; Resource: Json }),
+      policy,
+    })),
+  );
 }

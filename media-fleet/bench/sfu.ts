@@ -53,18 +53,42 @@ async function fleetTopology(): Promise<Topology> {
     async addProducer(index) {
       const peerId = `sender-${index}`;
       await service.call({ type: 'peer.join', roomId, peerId });
-      const send = (await service.call({ type: 'transport.create', roomId, peerId, direction: 'send', transport: 'plain' })) as Extract<TransportCreated, { transport: 'plain' }>;
+      const send = (await service.call({ type: 'transport.create', roomId, peerId, direction: 'send', transport: 'plain' })) as Extract<
+        TransportCreated,
+        { transport: 'plain' }
+      >;
       const ssrc = 1000 + index;
-      const { producerId } = await service.call({ type: 'producer.create', roomId, peerId, transportId: send.transportId, kind: 'audio', source: 'mic', rtpParameters: rtpParameters(ssrc) as never });
+      const { producerId } = await service.call({
+        type: 'producer.create',
+        roomId,
+        peerId,
+        transportId: send.transportId,
+        kind: 'audio',
+        source: 'mic',
+        rtpParameters: rtpParameters(ssrc) as never,
+      });
       return { ip: send.ip, port: send.port, ssrc, producerId };
     },
     async addReceiver(index, producerIds, socket) {
       const peerId = `receiver-${index}`;
       await service.call({ type: 'peer.join', roomId, peerId });
       const recv = await service.call({ type: 'transport.create', roomId, peerId, direction: 'recv', transport: 'plain' });
-      await service.call({ type: 'transport.connect', roomId, peerId, transportId: recv.transportId, connect: { transport: 'plain', ip: LOCALHOST, port: socket.address().port } });
+      await service.call({
+        type: 'transport.connect',
+        roomId,
+        peerId,
+        transportId: recv.transportId,
+        connect: { transport: 'plain', ip: LOCALHOST, port: socket.address().port },
+      });
       for (const producerId of producerIds) {
-        const consumer = await service.call({ type: 'consumer.create', roomId, peerId, transportId: recv.transportId, producerId, rtpCapabilities: rtpCapabilities as never });
+        const consumer = await service.call({
+          type: 'consumer.create',
+          roomId,
+          peerId,
+          transportId: recv.transportId,
+          producerId,
+          rtpCapabilities: rtpCapabilities as never,
+        });
         await service.call({ type: 'consumer.resume', roomId, peerId, consumerId: consumer.consumerId });
       }
     },
@@ -149,7 +173,13 @@ async function run(name: string, build: () => Promise<Topology>): Promise<StepRe
       // What was really sent times the fan-out: a sender that falls behind its timer is not SFU loss.
       const expectedPps = ((sent - sentBefore) * receivers) / seconds;
       const cpuPercent = ((cpuSeconds(topology.workerPid) - cpuBefore) / seconds) * 100;
-      const step = { consumers: PRODUCERS * receivers, expectedPps, forwardedPps, lossPercent: Math.max(0, (1 - forwardedPps / expectedPps) * 100), cpuPercent };
+      const step = {
+        consumers: PRODUCERS * receivers,
+        expectedPps,
+        forwardedPps,
+        lossPercent: Math.max(0, (1 - forwardedPps / expectedPps) * 100),
+        cpuPercent,
+      };
       results.push(step);
       console.log(
         `${name.padEnd(6)} consumers ${String(step.consumers).padStart(5)}  forwarded ${fmt(forwardedPps).padStart(8)} pkt/s of ${fmt(expectedPps).padStart(8)}  loss ${step.lossPercent.toFixed(2).padStart(6)} %  worker CPU ${cpuPercent.toFixed(1).padStart(5)} %`,
@@ -203,7 +233,9 @@ const cpuPerPacket = (results: StepResult[]) => {
   return last.cpuPercent / last.forwardedPps;
 };
 
-console.log(`bench:sfu — ${PRODUCERS} producers × ${PPS} pkt/s (1,000-byte payloads), receivers ${STEPS.join(', ')}, ${WINDOW_MS / 1000} s windows, one worker\n`);
+console.log(
+  `bench:sfu — ${PRODUCERS} producers × ${PPS} pkt/s (1,000-byte payloads), receivers ${STEPS.join(', ')}, ${WINDOW_MS / 1000} s windows, one worker\n`,
+);
 const fleet = await run('fleet', fleetTopology);
 const bare = await run('bare', bareTopology);
 console.log(`

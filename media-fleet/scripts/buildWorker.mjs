@@ -249,8 +249,7 @@ function ensureAptPackages() {
     fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () =>
-    run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
+  const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
   let r = install();
   if (r.status !== 0) {
     log('apt-get install failed; running apt-get update and retrying');
@@ -359,11 +358,10 @@ async function build(mediasoupDir, outFile) {
 
     const tSetup = Date.now();
     log(`meson setup (meson ${mv})`);
-    const setup = await runStreaming(
-      'meson',
-      ['setup', '--buildtype', 'release', '-Db_ndebug=true', '--wrap-mode=nodownload', buildDir],
-      { cwd: workerDir, env: process.env },
-    );
+    const setup = await runStreaming('meson', ['setup', '--buildtype', 'release', '-Db_ndebug=true', '--wrap-mode=nodownload', buildDir], {
+      cwd: workerDir,
+      env: process.env,
+    });
     if (setup.code !== 0) {
       fail(`meson setup failed (exit ${setup.code}):\n${setup.tail.join('\n')}`);
     }
@@ -474,7 +472,9 @@ async function main() {
   const mediasoupDir = findMediasoupDir();
   const version = JSON.parse(fs.readFileSync(path.join(mediasoupDir, 'package.json'), 'utf8')).version;
   if (version !== MEDIASOUP_VERSION) {
-    fail(`node_modules/mediasoup is ${version} but this recipe is for ${MEDIASOUP_VERSION} (newer versions segfault in the DTLS handshake with Debian's libssl)`);
+    fail(
+      `node_modules/mediasoup is ${version} but this recipe is for ${MEDIASOUP_VERSION} (newer versions segfault in the DTLS handshake with Debian's libssl)`,
+    );
   }
   const recipeHash = fileSha(SCRIPT_PATH).slice(0, 12);
   const key = `${version}-${recipeHash}`;

@@ -117,18 +117,21 @@ test('drain: new rooms get 503 draining, existing rooms stay, status reports dra
 
     await drainService.call({ type: 'room.close', roomId: 'kept' });
     const status = await drainService.call({ type: 'node.status' });
-    assert.deepEqual({ ...status, workerLoad: undefined }, {
-      draining: true,
-      drained: true,
-      rooms: 0,
-      peers: 0,
-      transports: 0,
-      producers: 0,
-      consumers: 0,
-      workers: 1,
-      consumerBudgetPerWorker: 500,
-      workerLoad: undefined,
-    });
+    assert.deepEqual(
+      { ...status, workerLoad: undefined },
+      {
+        draining: true,
+        drained: true,
+        rooms: 0,
+        peers: 0,
+        transports: 0,
+        producers: 0,
+        consumers: 0,
+        workers: 1,
+        consumerBudgetPerWorker: 500,
+        workerLoad: undefined,
+      },
+    );
   } finally {
     await drainService.close();
   }

@@ -22,7 +22,12 @@ test('creating a room returns the router capabilities (opus, VP8, H264, simulcas
   const mimeTypes = created.rtpCapabilities.codecs.map((codec) => codec.mimeType);
   for (const mimeType of ['audio/opus', 'video/VP8', 'video/H264']) assert.ok(mimeTypes.includes(mimeType), mimeTypes.join());
   const uris = created.rtpCapabilities.headerExtensions?.map((extension) => extension.uri) ?? [];
-  for (const uri of ['urn:ietf:params:rtp-hdrext:sdes:mid', 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id', 'urn:ietf:params:rtp-hdrext:ssrc-audio-level', 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01']) {
+  for (const uri of [
+    'urn:ietf:params:rtp-hdrext:sdes:mid',
+    'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id',
+    'urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+    'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  ]) {
     assert.ok(uris.includes(uri), uri);
   }
   assert.deepEqual(await service.call({ type: 'room.create', roomId: 'caps' }), created);
@@ -88,7 +93,10 @@ test('closing a peer and then the room frees every resource', async () => {
   await service.call({ type: 'room.close', roomId: 'free' });
   const status = service.node.status();
   assert.deepEqual([status.rooms, status.peers, status.transports, status.producers, status.consumers], [0, 0, 0, 0, 0]);
-  assert.deepEqual(status.workerLoad.map((load) => load.routers), [0]);
+  assert.deepEqual(
+    status.workerLoad.map((load) => load.routers),
+    [0],
+  );
   assert.equal((await service.raw('POST', '/control/rooms/free/peers', '{"peerId":"c"}')).status, 404);
 });
 

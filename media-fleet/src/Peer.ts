@@ -106,7 +106,9 @@ export class Peer {
     if (entry.kind !== params.transport) throw invalidState(`transport ${transportId} is ${entry.kind}, not ${params.transport}`);
     switch (params.transport) {
       case 'webrtc':
-        await callerInput(() => (entry.transport as types.WebRtcTransport).connect({ dtlsParameters: params.dtlsParameters as types.WebRtcTransport['dtlsParameters'] }));
+        await callerInput(() =>
+          (entry.transport as types.WebRtcTransport).connect({ dtlsParameters: params.dtlsParameters as types.WebRtcTransport['dtlsParameters'] }),
+        );
         return;
       case 'plain':
         if (entry.direction === 'send') throw invalidState('a plain send transport learns its remote address from the first packet');

@@ -40,12 +40,23 @@ const VP8 = { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 };
 
 async function sender(roomId: string, peerId: string) {
   await service.call({ type: 'peer.join', roomId, peerId });
-  const transport = (await service.call({ type: 'transport.create', roomId, peerId, direction: 'send', transport: 'plain' })) as Extract<TransportCreated, { transport: 'plain' }>;
+  const transport = (await service.call({ type: 'transport.create', roomId, peerId, direction: 'send', transport: 'plain' })) as Extract<
+    TransportCreated,
+    { transport: 'plain' }
+  >;
   const socket = await udpSocket(sockets);
   return {
     async produce(kind: 'audio' | 'video', source: ProducerSource, ssrc: number) {
       const codec = kind === 'audio' ? OPUS : VP8;
-      const { producerId } = await service.call({ type: 'producer.create', roomId, peerId, transportId: transport.transportId, kind, source, rtpParameters: { codecs: [codec], encodings: [{ ssrc }] } });
+      const { producerId } = await service.call({
+        type: 'producer.create',
+        roomId,
+        peerId,
+        transportId: transport.transportId,
+        kind,
+        source,
+        rtpParameters: { codecs: [codec], encodings: [{ ssrc }] },
+      });
       return { producerId, send: (clip: RtpClip) => sendClip(clip, socket, transport, { ssrc, payloadType: codec.payloadType }) };
     },
   };
@@ -98,7 +109,11 @@ test('audio, video and a screen share that comes and goes mid-recording each bec
     await new Promise((resolve) => setTimeout(resolve, 500));
     const screen = await bob.produce('video', 'screen', 0x2001);
     // Node cannot answer the recorder's key frame request: send once its track records.
-    await eventually(() => service.node.recordings.get('rec-conf')!.liveTracks, (count) => count === 3, 'the screen share track');
+    await eventually(
+      () => service.node.recordings.get('rec-conf')!.liveTracks,
+      (count) => count === 3,
+      'the screen share track',
+    );
     await screen.send({ ...video, packets: video.packets.slice(0, Math.floor(video.packets.length / 2)) });
     await service.call({ type: 'producer.close', roomId: 'conf', peerId: 'bob', producerId: screen.producerId });
     return screen.producerId;
@@ -150,7 +165,10 @@ test('audio, video and a screen share that comes and goes mid-recording each bec
 
   const metrics = await service.raw('GET', '/metrics');
   const recorded = Number(/^callstack_media_recorded_bytes_total (\d+)/m.exec(metrics.body as string)?.[1]);
-  assert.equal(recorded, [...stopped.tracks, ...other.tracks].reduce((sum, t) => sum + t.sizeBytes, 0));
+  assert.equal(
+    recorded,
+    [...stopped.tracks, ...other.tracks].reduce((sum, t) => sum + t.sizeBytes, 0),
+  );
   assert.match(metrics.body as string, /^callstack_media_recordings_active 0$/m);
   await service.call({ type: 'room.close', roomId: 'conf' });
   await service.call({ type: 'room.close', roomId: 'other' });

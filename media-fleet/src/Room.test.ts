@@ -68,9 +68,18 @@ function payloadOf(packet: Buffer): Buffer {
 
 async function listener(roomId: string, peerId: string, producerId: string) {
   await service.call({ type: 'peer.join', roomId, peerId });
-  const transport = (await service.call({ type: 'transport.create', roomId, peerId, direction: 'recv', transport: 'plain' })) as Extract<TransportCreated, { transport: 'plain' }>;
+  const transport = (await service.call({ type: 'transport.create', roomId, peerId, direction: 'recv', transport: 'plain' })) as Extract<
+    TransportCreated,
+    { transport: 'plain' }
+  >;
   const socket = await udpSocket(sockets);
-  await service.call({ type: 'transport.connect', roomId, peerId, transportId: transport.transportId, connect: { transport: 'plain', ip: '127.0.0.1', port: socket.address().port } });
+  await service.call({
+    type: 'transport.connect',
+    roomId,
+    peerId,
+    transportId: transport.transportId,
+    connect: { transport: 'plain', ip: '127.0.0.1', port: socket.address().port },
+  });
   const received: Buffer[] = [];
   socket.on('message', (message) => {
     if ((message[1]! & 0x7f) < 64 || (message[1]! & 0x7f) > 95) received.push(message); // skip RTCP
@@ -83,7 +92,10 @@ async function listener(roomId: string, peerId: string, producerId: string) {
 test('RTP from one peer reaches listeners on both workers (pipeToRouter past the budget), with events to the edge', async () => {
   await service.call({ type: 'room.create', roomId: 'conf' });
   await service.call({ type: 'peer.join', roomId: 'conf', peerId: 'alice' });
-  const send = (await service.call({ type: 'transport.create', roomId: 'conf', peerId: 'alice', direction: 'send', transport: 'plain' })) as Extract<TransportCreated, { transport: 'plain' }>;
+  const send = (await service.call({ type: 'transport.create', roomId: 'conf', peerId: 'alice', direction: 'send', transport: 'plain' })) as Extract<
+    TransportCreated,
+    { transport: 'plain' }
+  >;
   const ssrc = 0x0a0b0c0d;
   const { producerId } = await service.call({
     type: 'producer.create',
@@ -111,7 +123,10 @@ test('RTP from one peer reaches listeners on both workers (pipeToRouter past the
   const room = service.node.rooms.get('conf')!;
   assert.equal(room.workerPids.length, 2);
   const loads = service.node.status().workerLoad;
-  assert.ok(loads.every((load) => load.consumers >= 1), JSON.stringify(loads));
+  assert.ok(
+    loads.every((load) => load.consumers >= 1),
+    JSON.stringify(loads),
+  );
 
   for (const peerId of ['bob', 'carol']) {
     const { consumer } = peerId === 'bob' ? bob : carol;
@@ -124,7 +139,11 @@ test('RTP from one peer reaches listeners on both workers (pipeToRouter past the
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   for (const [name, { received, consumer }] of Object.entries({ bob, carol })) {
-    await eventually(() => received.length, (count) => count === payloads.length, `${name}'s packets`);
+    await eventually(
+      () => received.length,
+      (count) => count === payloads.length,
+      `${name}'s packets`,
+    );
     const outSsrc = (consumer.rtpParameters.encodings as { ssrc: number }[])[0]!.ssrc;
     for (const [i, packet] of received.entries()) {
       assert.equal(packet.readUInt32BE(8), outSsrc, `${name}: consumer SSRC`);
@@ -132,20 +151,39 @@ test('RTP from one peer reaches listeners on both workers (pipeToRouter past the
     }
   }
 
-  await eventually(() => events, (list) => list.some((e) => e.type === 'speaker.changed' && e.peerId === 'alice'), 'speaker.changed');
+  await eventually(
+    () => events,
+    (list) => list.some((e) => e.type === 'speaker.changed' && e.peerId === 'alice'),
+    'speaker.changed',
+  );
   await service.call({ type: 'peer.leave', roomId: 'conf', peerId: 'alice' });
   await service.call({ type: 'peer.leave', roomId: 'conf', peerId: 'bob' });
   await service.call({ type: 'peer.leave', roomId: 'conf', peerId: 'carol' });
-  await eventually(() => events, (list) => list.some((e) => e.type === 'room.empty'), 'room.empty');
+  await eventually(
+    () => events,
+    (list) => list.some((e) => e.type === 'room.empty'),
+    'room.empty',
+  );
   const closed = events.find((e) => e.type === 'producer.closed');
-  assert.deepEqual(closed && { ...closed, at: 0 }, { type: 'producer.closed', nodeId: 'test-node', at: 0, roomId: 'conf', peerId: 'alice', producerId, reason: 'peer-left' });
+  assert.deepEqual(closed && { ...closed, at: 0 }, {
+    type: 'producer.closed',
+    nodeId: 'test-node',
+    at: 0,
+    roomId: 'conf',
+    peerId: 'alice',
+    producerId,
+    reason: 'peer-left',
+  });
   // mediasoup keeps the pipe transport pair between the two routers for reuse until the room closes.
   const status = service.node.status();
   assert.deepEqual([status.peers, status.transports, status.producers, status.consumers], [0, 2, 0, 0]);
   await service.call({ type: 'room.close', roomId: 'conf' });
   const closedStatus = service.node.status();
   assert.deepEqual([closedStatus.rooms, closedStatus.transports], [0, 0]);
-  assert.deepEqual(closedStatus.workerLoad.map((load) => load.routers), [0, 0]);
+  assert.deepEqual(
+    closedStatus.workerLoad.map((load) => load.routers),
+    [0, 0],
+  );
 });
 
 test('producer and consumer pause/resume, layers only for simulcast, wrong transport direction is invalid_state', async () => {
@@ -154,10 +192,26 @@ test('producer and consumer pause/resume, layers only for simulcast, wrong trans
   const sendT = (await service.call({ type: 'transport.create', roomId: 'ctl', peerId: 'p', direction: 'send', transport: 'plain' })).transportId;
   const recvT = (await service.call({ type: 'transport.create', roomId: 'ctl', peerId: 'p', direction: 'recv', transport: 'plain' })).transportId;
   const rtpParameters = { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 1111 }] };
-  const { producerId } = await service.call({ type: 'producer.create', roomId: 'ctl', peerId: 'p', transportId: sendT, kind: 'video', source: 'screen', rtpParameters });
-  const wrongWay = await service.raw('POST', '/control/rooms/ctl/peers/p/produce', JSON.stringify({ transportId: recvT, kind: 'video', source: 'camera', rtpParameters }));
+  const { producerId } = await service.call({
+    type: 'producer.create',
+    roomId: 'ctl',
+    peerId: 'p',
+    transportId: sendT,
+    kind: 'video',
+    source: 'screen',
+    rtpParameters,
+  });
+  const wrongWay = await service.raw(
+    'POST',
+    '/control/rooms/ctl/peers/p/produce',
+    JSON.stringify({ transportId: recvT, kind: 'video', source: 'camera', rtpParameters }),
+  );
   assert.equal((wrongWay.body as { error: { code: string } }).error.code, 'invalid_state');
-  const micVideo = await service.raw('POST', '/control/rooms/ctl/peers/p/produce', JSON.stringify({ transportId: sendT, kind: 'video', source: 'mic', rtpParameters }));
+  const micVideo = await service.raw(
+    'POST',
+    '/control/rooms/ctl/peers/p/produce',
+    JSON.stringify({ transportId: sendT, kind: 'video', source: 'mic', rtpParameters }),
+  );
   assert.equal(micVideo.status, 400);
 
   await service.call({ type: 'producer.pause', roomId: 'ctl', peerId: 'p', producerId });
@@ -180,18 +234,33 @@ test('producer and consumer pause/resume, layers only for simulcast, wrong trans
     source: 'camera',
     rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 102, clockRate: 90000 }], encodings: [{ ssrc: 2221 }, { ssrc: 2222 }, { ssrc: 2223 }] },
   });
-  const simulcastConsumer = await service.call({ type: 'consumer.create', roomId: 'ctl', peerId: 'p', transportId: recvT, producerId: simulcast.producerId, rtpCapabilities });
+  const simulcastConsumer = await service.call({
+    type: 'consumer.create',
+    roomId: 'ctl',
+    peerId: 'p',
+    transportId: recvT,
+    producerId: simulcast.producerId,
+    rtpCapabilities,
+  });
   assert.equal(simulcastConsumer.consumerType, 'simulcast');
   await service.call({ type: 'consumer.layers', roomId: 'ctl', peerId: 'p', consumerId: simulcastConsumer.consumerId, spatialLayer: 1, temporalLayer: 0 });
 
   // Capabilities without VP8 cannot consume it.
   const audioOnly = { codecs: rtpCapabilities.codecs.filter((codec) => codec.kind === 'audio'), headerExtensions: [] };
-  const refused = await service.raw('POST', '/control/rooms/ctl/peers/p/consume', JSON.stringify({ transportId: recvT, producerId, rtpCapabilities: audioOnly }));
+  const refused = await service.raw(
+    'POST',
+    '/control/rooms/ctl/peers/p/consume',
+    JSON.stringify({ transportId: recvT, producerId, rtpCapabilities: audioOnly }),
+  );
   assert.equal(refused.status, 422);
   assert.equal((refused.body as { error: { code: string } }).error.code, 'cannot_consume');
 
   await service.call({ type: 'producer.close', roomId: 'ctl', peerId: 'p', producerId });
-  await eventually(() => events, (list) => list.some((e) => e.type === 'producer.closed' && e.producerId === producerId && e.reason === 'closed'), 'producer.closed');
+  await eventually(
+    () => events,
+    (list) => list.some((e) => e.type === 'producer.closed' && e.producerId === producerId && e.reason === 'closed'),
+    'producer.closed',
+  );
   assert.equal(service.node.status().consumers, 1, "the closed producer's consumer went with it");
   await service.call({ type: 'room.close', roomId: 'ctl' });
 });
@@ -200,7 +269,11 @@ test('a worker that dies takes its rooms with it: worker.died names them, and a 
   await service.call({ type: 'room.create', roomId: 'doomed' });
   const [pid] = service.node.rooms.get('doomed')!.workerPids;
   process.kill(pid!, 'SIGKILL');
-  const died = await eventually(() => events.find((e) => e.type === 'worker.died'), (e) => e !== undefined, 'worker.died');
+  const died = await eventually(
+    () => events.find((e) => e.type === 'worker.died'),
+    (e) => e !== undefined,
+    'worker.died',
+  );
   assert.deepEqual(died && { ...died, at: 0 }, { type: 'worker.died', nodeId: 'test-node', at: 0, workerPid: pid, roomIds: ['doomed'], replaced: true });
   assert.equal((await service.raw('POST', '/control/rooms/doomed/peers', '{"peerId":"x"}')).status, 404);
   const pids = await eventually(

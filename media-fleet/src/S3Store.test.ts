@@ -51,9 +51,20 @@ const settings = (secretAccessKey: string) => ({ endpoint: s3.url, bucket: BUCKE
 test('a recorded track is uploaded with a signed PUT: the bucket holds the ogg file, the local copy is gone', async () => {
   await service.call({ type: 'room.create', roomId: 's3' });
   await service.call({ type: 'peer.join', roomId: 's3', peerId: 'erin' });
-  const transport = (await service.call({ type: 'transport.create', roomId: 's3', peerId: 'erin', direction: 'send', transport: 'plain' })) as Extract<TransportCreated, { transport: 'plain' }>;
+  const transport = (await service.call({ type: 'transport.create', roomId: 's3', peerId: 'erin', direction: 'send', transport: 'plain' })) as Extract<
+    TransportCreated,
+    { transport: 'plain' }
+  >;
   const OPUS = { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 };
-  const { producerId } = await service.call({ type: 'producer.create', roomId: 's3', peerId: 'erin', transportId: transport.transportId, kind: 'audio', source: 'mic', rtpParameters: { codecs: [OPUS], encodings: [{ ssrc: 0x5001 }] } });
+  const { producerId } = await service.call({
+    type: 'producer.create',
+    roomId: 's3',
+    peerId: 'erin',
+    transportId: transport.transportId,
+    kind: 'audio',
+    source: 'mic',
+    rtpParameters: { codecs: [OPUS], encodings: [{ ssrc: 0x5001 }] },
+  });
   await service.call({ type: 'recording.start', roomId: 's3', recordingId: 'rec-s3' });
   const clip = await encodeClip('audio', 1);
   await sendClip(clip, await udpSocket(sockets), transport, { ssrc: 0x5001, payloadType: OPUS.payloadType });
@@ -95,13 +106,22 @@ test('a refused upload (wrong secret) fails with the 403 and keeps the file; the
 test("the edge's presigned download URL fetches the object until it expires; a changed one, a stale PUT and an unknown key are refused", async () => {
   const key = 'rec-3/track.ogg';
   s3.objects.set(key, { body: Buffer.from('recorded bytes'), contentType: 'audio/ogg' });
-  const scope = (now: Date, secretAccessKey = credentials.secretAccessKey) => ({ region: REGION, service: 's3', credentials: { ...credentials, secretAccessKey }, now });
+  const scope = (now: Date, secretAccessKey = credentials.secretAccessKey) => ({
+    region: REGION,
+    service: 's3',
+    credentials: { ...credentials, secretAccessKey },
+    now,
+  });
   const url = await presignUrl({ method: 'GET', url: s3ObjectUrl(s3.url, BUCKET, key), expiresSeconds: 300 }, scope(new Date()));
   const ok = await fetch(url);
   assert.equal(ok.status, 200);
   assert.equal(await ok.text(), 'recorded bytes');
 
-  const refused = async (response: Response) => `${response.status} ${/<Code>(\w+)<\/Code><Message>([^<]*)/.exec(await response.text())?.slice(1).join(': ')}`;
+  const refused = async (response: Response) =>
+    `${response.status} ${/<Code>(\w+)<\/Code><Message>([^<]*)/
+      .exec(await response.text())
+      ?.slice(1)
+      .join(': ')}`;
   const tampered = url.replace(/X-Amz-Signature=([0-9a-f])/, (_, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`);
   assert.match(await refused(await fetch(tampered)), /^403 SignatureDoesNotMatch/);
   assert.match(await refused(await fetch(url.replace('X-Amz-Expires=300', 'X-Amz-Expires=3000'))), /^403 SignatureDoesNotMatch/);
@@ -113,7 +133,10 @@ test("the edge's presigned download URL fetches the object until it expires; a c
   const put = async (now: Date, accessKeyId = credentials.accessKeyId) => {
     const objectUrl = s3ObjectUrl(s3.url, BUCKET, 'rec-3/late.ogg');
     const headers = { 'content-length': '4', 'x-amz-content-sha256': UNSIGNED_PAYLOAD };
-    const signed = await signRequestHeaders({ method: 'PUT', url: objectUrl, headers, payloadHash: UNSIGNED_PAYLOAD }, { ...scope(now), credentials: { ...credentials, accessKeyId } });
+    const signed = await signRequestHeaders(
+      { method: 'PUT', url: objectUrl, headers, payloadHash: UNSIGNED_PAYLOAD },
+      { ...scope(now), credentials: { ...credentials, accessKeyId } },
+    );
     return refused(await fetch(objectUrl, { method: 'PUT', headers: { ...headers, ...signed }, body: 'late' }));
   };
   assert.match(await put(new Date(Date.now() - 16 * 60_000)), /^403 RequestTimeTooSkewed/);

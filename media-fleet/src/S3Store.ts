@@ -26,7 +26,10 @@ export class S3Store implements RecordingStore {
     const url = s3ObjectUrl(endpoint, bucket, key);
     const { size } = await stat(path);
     const headers = { 'content-length': String(size), 'content-type': contentType, 'x-amz-content-sha256': UNSIGNED_PAYLOAD };
-    const signed = await signRequestHeaders({ method: 'PUT', url, headers, payloadHash: UNSIGNED_PAYLOAD }, { region, service: 's3', credentials, now: new Date() });
+    const signed = await signRequestHeaders(
+      { method: 'PUT', url, headers, payloadHash: UNSIGNED_PAYLOAD },
+      { region, service: 's3', credentials, now: new Date() },
+    );
     const response = await fetch(url, {
       method: 'PUT',
       headers: { ...headers, ...signed },

@@ -103,7 +103,28 @@ export class TrackRecorder extends Emitter<TrackRecorderEvents> {
     this.#container = container;
     this.#ffmpeg = spawn(
       'ffmpeg',
-      ['-hide_banner', '-nostats', '-loglevel', 'warning', '-protocol_whitelist', 'pipe,udp,rtp', '-listen_timeout', '1', '-f', 'sdp', '-i', 'pipe:0', '-map', '0', '-c', 'copy', '-f', container.format, '-y', this.path],
+      [
+        '-hide_banner',
+        '-nostats',
+        '-loglevel',
+        'warning',
+        '-protocol_whitelist',
+        'pipe,udp,rtp',
+        '-listen_timeout',
+        '1',
+        '-f',
+        'sdp',
+        '-i',
+        'pipe:0',
+        '-map',
+        '0',
+        '-c',
+        'copy',
+        '-f',
+        container.format,
+        '-y',
+        this.path,
+      ],
       { stdio: ['pipe', 'ignore', 'pipe'] },
     );
     this.#ffmpeg.stderr!.on('data', (chunk: Buffer) => (this.#stderr = (this.#stderr + chunk.toString()).slice(-2000)));
@@ -151,7 +172,10 @@ export class TrackRecorder extends Emitter<TrackRecorderEvents> {
     const code = await this.#exited;
     clearTimeout(timer);
     this.#options.ports.release(this.#port);
-    const sizeBytes = await stat(this.path).then((s) => s.size, () => 0);
+    const sizeBytes = await stat(this.path).then(
+      (s) => s.size,
+      () => 0,
+    );
     const durationMs = sizeBytes > 0 ? await probeDurationMs(this.path) : 0;
     if (code !== 0) this.logger.warn({ code, stderr: this.#stderr }, 'ffmpeg ended badly');
     this.logger.info({ sizeBytes, durationMs }, 'track finished');
@@ -194,7 +218,9 @@ export class TrackRecorder extends Emitter<TrackRecorderEvents> {
     const codec = this.#codec;
     const [kind, name] = codec.mimeType.split('/') as [string, string];
     const pt = codec.payloadType;
-    const fmtp = Object.entries(codec.parameters ?? {}).map(([key, value]) => `${key}=${String(value)}`).join(';');
+    const fmtp = Object.entries(codec.parameters ?? {})
+      .map(([key, value]) => `${key}=${String(value)}`)
+      .join(';');
     return [
       'v=0',
       `o=- 0 0 IN IP4 ${this.#options.ports.ip}`,

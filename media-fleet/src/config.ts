@@ -8,8 +8,12 @@ import * as v from 'valibot';
 import { describeIssues } from '@callstack/protocol';
 import type { S3Settings } from './S3Store.ts';
 
-const Int = (min: number, max: number) => v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, 'expected an integer'), v.transform(Number), v.minValue(min), v.maxValue(max));
-const Bool = v.pipe(v.picklist(['true', 'false', '1', '0']), v.transform((value) => value === 'true' || value === '1'));
+const Int = (min: number, max: number) =>
+  v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, 'expected an integer'), v.transform(Number), v.minValue(min), v.maxValue(max));
+const Bool = v.pipe(
+  v.picklist(['true', 'false', '1', '0']),
+  v.transform((value) => value === 'true' || value === '1'),
+);
 const Host = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(253));
 
 const EnvSchema = v.pipe(
@@ -45,12 +49,17 @@ const EnvSchema = v.pipe(
     LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   }),
   v.check((env) => env.MEDIA_RTC_MIN_PORT <= env.MEDIA_RTC_MAX_PORT, 'MEDIA_RTC_MIN_PORT must not exceed MEDIA_RTC_MAX_PORT'),
-  v.check((env) => env.MEDIA_RTC_LISTEN_IP !== '0.0.0.0' || env.MEDIA_ANNOUNCED_IP !== undefined, 'MEDIA_ANNOUNCED_IP is required when MEDIA_RTC_LISTEN_IP is 0.0.0.0'),
+  v.check(
+    (env) => env.MEDIA_RTC_LISTEN_IP !== '0.0.0.0' || env.MEDIA_ANNOUNCED_IP !== undefined,
+    'MEDIA_ANNOUNCED_IP is required when MEDIA_RTC_LISTEN_IP is 0.0.0.0',
+  ),
   v.check((env) => env.MEDIA_REGISTER_INTERVAL_SECONDS === undefined || env.EDGE_URL !== undefined, 'MEDIA_REGISTER_INTERVAL_SECONDS needs EDGE_URL'),
   v.check(
     (env) =>
       env.MEDIA_RECORDINGS_S3_BUCKET === undefined ||
-      (env.MEDIA_RECORDINGS_S3_ENDPOINT !== undefined && env.MEDIA_RECORDINGS_S3_ACCESS_KEY_ID !== undefined && env.MEDIA_RECORDINGS_S3_SECRET_ACCESS_KEY !== undefined),
+      (env.MEDIA_RECORDINGS_S3_ENDPOINT !== undefined &&
+        env.MEDIA_RECORDINGS_S3_ACCESS_KEY_ID !== undefined &&
+        env.MEDIA_RECORDINGS_S3_SECRET_ACCESS_KEY !== undefined),
     'MEDIA_RECORDINGS_S3_BUCKET needs MEDIA_RECORDINGS_S3_ENDPOINT, _ACCESS_KEY_ID and _SECRET_ACCESS_KEY',
   ),
 );

@@ -18,8 +18,20 @@ export interface RtpClip {
 const SOURCES = {
   audio: (seconds: number) => ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`, '-c:a', 'libopus', '-b:a', '48k', '-ac', '2'],
   video: (seconds: number) => [
-    '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=15:duration=${seconds}`,
-    '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime', '-cpu-used', '8', '-g', '15',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=320x240:rate=15:duration=${seconds}`,
+    '-c:v',
+    'libvpx',
+    '-b:v',
+    '300k',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+    '-g',
+    '15',
   ],
 };
 
@@ -32,9 +44,23 @@ export async function encodeClip(kind: 'audio' | 'video', seconds: number): Prom
     const type = packet[1]!;
     if (type < 200 || type > 204) packets.push(packet); // RTCP (SR, SDES, BYE) comes to the same port
   });
-  const ffmpeg = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...SOURCES[kind](seconds), '-payload_type', '100', '-f', 'rtp', `rtp://127.0.0.1:${port}?rtcpport=${port}&pkt_size=1200`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const ffmpeg = spawn(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      ...SOURCES[kind](seconds),
+      '-payload_type',
+      '100',
+      '-f',
+      'rtp',
+      `rtp://127.0.0.1:${port}?rtcpport=${port}&pkt_size=1200`,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   ffmpeg.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => ffmpeg.on('exit', resolve));
@@ -47,14 +73,19 @@ export async function encodeClip(kind: 'audio' | 'video', seconds: number): Prom
 }
 
 /** Sends the clip to `target` in real time as `ssrc` / `payloadType`; resolves after the last packet. */
-export async function sendClip(clip: RtpClip, socket: Socket, target: { ip: string; port: number }, stream: { ssrc: number; payloadType: number }): Promise<void> {
+export async function sendClip(
+  clip: RtpClip,
+  socket: Socket,
+  target: { ip: string; port: number },
+  stream: { ssrc: number; payloadType: number },
+): Promise<void> {
   const firstTimestamp = clip.packets[0]!.readUInt32BE(4);
   const start = performance.now();
   for (const original of clip.packets) {
     const packet = Buffer.from(original);
     packet[1] = (packet[1]! & 0x80) | stream.payloadType; // keep the marker bit
     packet.writeUInt32BE(stream.ssrc, 8);
-    const dueMs = ((((packet.readUInt32BE(4) - firstTimestamp) >>> 0) / clip.clockRate) * 1000) - (performance.now() - start);
+    const dueMs = (((packet.readUInt32BE(4) - firstTimestamp) >>> 0) / clip.clockRate) * 1000 - (performance.now() - start);
     if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
     socket.send(packet, target.port, target.ip);
   }

@@ -3,13 +3,7 @@
  * mediasoup workers, and a client that signs requests as the edge does.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import {
-  CONTROL_SIGNATURE_HEADER,
-  signControlRequest,
-  toControlHttp,
-  type ControlRequestInput,
-  type ControlResponses,
-} from '@callstack/protocol';
+import { CONTROL_SIGNATURE_HEADER, signControlRequest, toControlHttp, type ControlRequestInput, type ControlResponses } from '@callstack/protocol';
 import { loadConfig } from './config.ts';
 import { ControlServer } from './ControlServer.ts';
 import { createLogger } from './logger.ts';

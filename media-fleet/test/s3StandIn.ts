@@ -55,7 +55,8 @@ export function verifySigV4(request: WireRequest, options: Pick<StandInOptions, 
   if (auth.amzDate.slice(0, 8) !== day) throw new S3Error(403, 'SignatureDoesNotMatch', 'the credential date does not match x-amz-date');
   if (presigned) {
     const expires = Number(auth.expires);
-    if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) throw new S3Error(400, 'AuthorizationQueryParametersError', 'X-Amz-Expires must be 1 to 604800 seconds');
+    if (!Number.isInteger(expires) || expires < 1 || expires > 604_800)
+      throw new S3Error(400, 'AuthorizationQueryParametersError', 'X-Amz-Expires must be 1 to 604800 seconds');
     if (now.getTime() > signedAt.getTime() + expires * 1000) throw new S3Error(403, 'AccessDenied', 'Request has expired');
   } else if (Math.abs(now.getTime() - signedAt.getTime()) > MAX_SKEW_MS) {
     throw new S3Error(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
@@ -114,7 +115,8 @@ function headerAuth(headers: Record<string, string>): Auth {
   if (!amzDate) throw new S3Error(403, 'AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   const payloadHash = headers['x-amz-content-sha256'];
   if (!payloadHash) throw new S3Error(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
-  if (payloadHash !== UNSIGNED && !/^[0-9a-f]{64}$/.test(payloadHash)) throw new S3Error(400, 'InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest');
+  if (payloadHash !== UNSIGNED && !/^[0-9a-f]{64}$/.test(payloadHash))
+    throw new S3Error(400, 'InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest');
   return { credential: match[1]!, signedHeaders: match[2]!, signature: match[3]!, amzDate, payloadHash };
 }
 
@@ -153,12 +155,17 @@ function parseQuery(query: string): [string, string][] {
 
 /** S3 canonical URI: the decoded path encoded once, `/` kept (AWS: "UriEncode each path segment"). */
 function canonicalUri(path: string): string {
-  return path.split('/').map((segment) => uriEncode(decodeURIComponent(segment))).join('/');
+  return path
+    .split('/')
+    .map((segment) => uriEncode(decodeURIComponent(segment)))
+    .join('/');
 }
 
 /** AWS's UriEncode: every byte but A-Z a-z 0-9 - . _ ~ as %XY, upper-case hex. */
 function uriEncode(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...Buffer.from(text, 'utf8')]
+    .map((byte) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`))
+    .join('');
 }
 
 const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -181,7 +188,9 @@ export async function startS3StandIn(options: StandInOptions): Promise<S3StandIn
       const refusal = error instanceof S3Error ? error : new S3Error(500, 'InternalError', String(error));
       refusals.push({ status: refusal.status, code: refusal.code });
       res.writeHead(refusal.status, { 'content-type': 'application/xml' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message><RequestId>${randomUUID()}</RequestId></Error>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message><RequestId>${randomUUID()}</RequestId></Error>`,
+      );
     });
   });
 
@@ -195,7 +204,8 @@ export async function startS3StandIn(options: StandInOptions): Promise<S3StandIn
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    if (req.method === 'PUT' && headers['content-length'] === undefined) throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
+    if (req.method === 'PUT' && headers['content-length'] === undefined)
+      throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
     verifySigV4({ method: req.method ?? '', path, query, headers, bodySha256: sha256Hex(body) }, options, new Date());
     if (bucket !== options.bucket) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
     const key = keyParts.map(decodeURIComponent).join('/');

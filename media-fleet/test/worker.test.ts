@@ -137,9 +137,7 @@ test('RTP produced on one PlainTransport is forwarded out of another', async () 
     const payload = Buffer.concat([Buffer.from([0x78]), Buffer.from(`callstack-frame-${i}`)]);
     payloads.push(payload);
     const packet = rtpPacket(sendPt, 1000 + i, 960 * i, sendSsrc, payload);
-    await new Promise<void>((resolve, reject) =>
-      sender.send(packet, inbound.tuple.localPort, LOCALHOST, (err) => (err ? reject(err) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => sender.send(packet, inbound.tuple.localPort, LOCALHOST, (err) => (err ? reject(err) : resolve())));
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 

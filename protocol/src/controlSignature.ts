@@ -19,9 +19,7 @@ export interface SignedRequest {
   body: string;
 }
 
-export type SignatureCheck =
-  | { ok: true; timestamp: number; nonce: string }
-  | { ok: false; code: 'unauthorized' | 'signature_expired'; message: string };
+export type SignatureCheck = { ok: true; timestamp: number; nonce: string } | { ok: false; code: 'unauthorized' | 'signature_expired'; message: string };
 
 const encoder = new TextEncoder();
 // Spelled through `crypto.subtle` because Node's and workerd's type packages name the key type differently.
@@ -46,11 +44,7 @@ function toHex(bytes: ArrayBuffer): string {
 }
 
 /** The header value for a request; `timestamp` (unix seconds) and `nonce` are for tests. */
-export async function signControlRequest(
-  secret: string,
-  request: SignedRequest,
-  options: { timestamp?: number; nonce?: string } = {},
-): Promise<string> {
+export async function signControlRequest(secret: string, request: SignedRequest, options: { timestamp?: number; nonce?: string } = {}): Promise<string> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const nonce = options.nonce ?? toHex(crypto.getRandomValues(new Uint8Array(16)).buffer);
   const mac = await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(signedString(timestamp, nonce, request)));
@@ -65,10 +59,12 @@ export async function verifyControlSignature(
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<SignatureCheck> {
   if (!header) return { ok: false, code: 'unauthorized', message: 'missing signature' };
-  const fields = new Map(header.split(',').map((part) => {
-    const eq = part.indexOf('=');
-    return [part.slice(0, eq).trim(), part.slice(eq + 1).trim()] as const;
-  }));
+  const fields = new Map(
+    header.split(',').map((part) => {
+      const eq = part.indexOf('=');
+      return [part.slice(0, eq).trim(), part.slice(eq + 1).trim()] as const;
+    }),
+  );
   const t = fields.get('t');
   const nonce = fields.get('n');
   const mac = fields.get('v1');

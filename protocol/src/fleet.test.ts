@@ -6,7 +6,7 @@ import { parseClientMessage } from './signaling.ts';
 
 const SECRET = 'registration-secret-0123';
 
-test('registration signatures: the agent\'s t=,v1= form verifies; wrong, malformed and stale ones do not', async () => {
+test("registration signatures: the agent's t=,v1= form verifies; wrong, malformed and stale ones do not", async () => {
   const body = '{"kind":"media"}';
   const now = 1_700_000_000;
   // What infra-cdk's agent computes with python's hmac: hex HMAC-SHA256 over "<t>.<body>".

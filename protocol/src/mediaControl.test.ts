@@ -38,7 +38,11 @@ test('signatures verify, and fail on any changed part, a wrong secret or an old 
     timestamp: 1_700_000_000,
     nonce: 'abcdefghijklmnop',
   });
-  for (const changed of [{ ...request, body: '{"roomId":"x"}' }, { ...request, path: '/control/drain' }, { ...request, method: 'DELETE' }]) {
+  for (const changed of [
+    { ...request, body: '{"roomId":"x"}' },
+    { ...request, path: '/control/drain' },
+    { ...request, method: 'DELETE' },
+  ]) {
     const check = await verifyControlSignature('s3cret-s3cret-s3cret', header, changed, 1_700_000_000);
     assert.equal(!check.ok && check.code, 'unauthorized');
   }

@@ -24,7 +24,10 @@ export const MAX_CONTROL_BODY_BYTES = 256 * 1024;
 
 /** A mediasoup object: the named fields checked, the rest passed through, but no string in it (keys too) with a NUL or a lone surrogate. */
 function opaque<const Entries extends v.ObjectEntries>(entries: Entries) {
-  return v.pipe(v.looseObject(entries), v.check<v.InferOutput<v.LooseObjectSchema<Entries, undefined>>, string>(isWellFormedDeep, 'contains a NUL or an unpaired surrogate'));
+  return v.pipe(
+    v.looseObject(entries),
+    v.check<v.InferOutput<v.LooseObjectSchema<Entries, undefined>>, string>(isWellFormedDeep, 'contains a NUL or an unpaired surrogate'),
+  );
 }
 
 const Codec = v.looseObject({
@@ -50,7 +53,11 @@ export type RtpParameters = v.InferOutput<typeof RtpParameters>;
 
 const DtlsParameters = opaque({
   role: v.optional(v.picklist(['auto', 'client', 'server'])),
-  fingerprints: v.pipe(v.array(v.object({ algorithm: v.pipe(v.string(), v.maxLength(16)), value: v.pipe(v.string(), v.maxLength(256)) })), v.minLength(1), v.maxLength(8)),
+  fingerprints: v.pipe(
+    v.array(v.object({ algorithm: v.pipe(v.string(), v.maxLength(16)), value: v.pipe(v.string(), v.maxLength(256)) })),
+    v.minLength(1),
+    v.maxLength(8),
+  ),
 });
 
 const IceParameters = opaque({ usernameFragment: v.string(), password: v.string() });
@@ -343,9 +350,7 @@ const MATCHERS = Object.entries(CONTROL_API).map(([type, endpoint]) => {
   return { type: type as ControlRequestType, method: endpoint.method, regex: new RegExp(`^${pattern}$`), names };
 });
 
-export type RouteMatch =
-  | { ok: true; type: ControlRequestType; params: Record<string, string> }
-  | { ok: false; reason: 'not_found' | 'method_not_allowed' };
+export type RouteMatch = { ok: true; type: ControlRequestType; params: Record<string, string> } | { ok: false; reason: 'not_found' | 'method_not_allowed' };
 
 /** The request type and path params for a method and path (the node's side of `toControlHttp`). */
 export function matchControlRoute(method: string, path: string): RouteMatch {

@@ -97,10 +97,7 @@ export function qualityWarnings(stats: LinkStats, score = mos(stats)): QualityWa
  * (only a participant). The edge keeps per-participant aggregates there and writes them to the
  * CDR (`call_quality`, `room_sessions`).
  */
-export const QualityScope = v.variant('kind', [
-  v.object({ kind: v.literal('call'), callId: Id }),
-  v.object({ kind: v.literal('room'), roomId: Id }),
-]);
+export const QualityScope = v.variant('kind', [v.object({ kind: v.literal('call'), callId: Id }), v.object({ kind: v.literal('room'), roomId: Id })]);
 export type QualityScope = v.InferOutput<typeof QualityScope>;
 
 const bounded = (max: number) => v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(max));
@@ -135,7 +132,6 @@ export const QualityReport = v.object({
   ),
 });
 export type QualityReport = v.InferOutput<typeof QualityReport>;
-
 
 /** The edge's rating of one report, answered to the reporting device (in place of `ack`). */
 export const QualityUpdate = v.object({

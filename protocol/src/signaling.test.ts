@@ -35,7 +35,9 @@ test('a recorded call: invite asks for it, incoming tells it, accepted names the
   const invite = parseClientMessage(JSON.stringify({ type: 'call.invite', callId: 'c', to: 'u', media: { audio: true, video: true }, record: true }));
   assert.equal(invite.ok && invite.message.type === 'call.invite' && invite.message.record, true);
   assert.equal(parseClientMessage(JSON.stringify({ type: 'call.invite', callId: 'c', to: 'u', media: { audio: true, video: true }, record: 'yes' })).ok, false);
-  const incoming = parseServerMessage(JSON.stringify({ type: 'call.incoming', callId: 'c', from: { userId: 'u', displayName: 'U' }, media: { audio: true, video: true } }));
+  const incoming = parseServerMessage(
+    JSON.stringify({ type: 'call.incoming', callId: 'c', from: { userId: 'u', displayName: 'U' }, media: { audio: true, video: true } }),
+  );
   assert.equal(incoming.ok && incoming.message.type === 'call.incoming' && incoming.message.record, undefined, 'absent: not recorded');
   const accepted = { type: 'call.accepted', callId: 'c', role: 'caller', peer: { userId: 'u', displayName: 'U' }, answeredAt: 1 };
   assert.equal(parseServerMessage(JSON.stringify({ ...accepted, roomId: 'r-1' })).ok, true);

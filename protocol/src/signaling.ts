@@ -94,17 +94,7 @@ export type RoomClientMessage = Extract<ClientMessage, { type: `room.${string}` 
 export const Party = v.object({ userId: Id, displayName: DisplayName });
 export type Party = v.InferOutput<typeof Party>;
 
-export const EndReason = v.picklist([
-  'hangup',
-  'rejected',
-  'cancelled',
-  'busy',
-  'no-answer',
-  'unavailable',
-  'answered-elsewhere',
-  'connection-lost',
-  'failed',
-]);
+export const EndReason = v.picklist(['hangup', 'rejected', 'cancelled', 'busy', 'no-answer', 'unavailable', 'answered-elsewhere', 'connection-lost', 'failed']);
 export type EndReason = v.InferOutput<typeof EndReason>;
 
 const Hello = v.object({

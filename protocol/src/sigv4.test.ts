@@ -28,13 +28,16 @@ test('get-vanilla and get-vanilla-query-order-key-case from the SigV4 test suite
     vanilla.authorization,
     'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
   );
-  const query = await signRequestHeaders({ method: 'GET', url: 'https://example.amazonaws.com/?Param2=value2&Param1=value1', headers: {}, payloadHash: EMPTY_PAYLOAD_SHA256 }, SUITE);
+  const query = await signRequestHeaders(
+    { method: 'GET', url: 'https://example.amazonaws.com/?Param2=value2&Param1=value1', headers: {}, payloadHash: EMPTY_PAYLOAD_SHA256 },
+    SUITE,
+  );
   assert.match(query.authorization!, /Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500$/);
   const post = await signRequestHeaders({ method: 'POST', url: 'https://example.amazonaws.com/', headers: {}, payloadHash: EMPTY_PAYLOAD_SHA256 }, SUITE);
   assert.match(post.authorization!, /Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b$/);
 });
 
-test("S3 docs: GET object with a range header, and a presigned GET URL", async () => {
+test('S3 docs: GET object with a range header, and a presigned GET URL', async () => {
   const headers = await signRequestHeaders(
     {
       method: 'GET',

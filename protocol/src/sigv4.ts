@@ -40,7 +40,9 @@ export async function signRequestHeaders(
   const added: Record<string, string> = { 'x-amz-date': amzDate };
   if (scope.credentials.sessionToken) added['x-amz-security-token'] = scope.credentials.sessionToken;
   const headers = canonicalHeaders({ host: url.host, ...request.headers, ...added });
-  const canonical = [request.method, canonicalPath(url.pathname), canonicalQuery(url.searchParams), headers.text, headers.names, request.payloadHash].join('\n');
+  const canonical = [request.method, canonicalPath(url.pathname), canonicalQuery(url.searchParams), headers.text, headers.names, request.payloadHash].join(
+    '\n',
+  );
   const signature = await sign(canonical, scope);
   return {
     ...added,
@@ -85,10 +87,12 @@ function canonicalHeaders(headers: Record<string, string>): { text: string; name
 
 /** Each segment decoded, then encoded once per RFC 3986 (`/` kept). */
 function canonicalPath(pathname: string): string {
-  return pathname
-    .split('/')
-    .map((segment) => rfc3986(decodeURIComponent(segment)))
-    .join('/') || '/';
+  return (
+    pathname
+      .split('/')
+      .map((segment) => rfc3986(decodeURIComponent(segment)))
+      .join('/') || '/'
+  );
 }
 
 function canonicalQuery(params: URLSearchParams): string {
@@ -104,7 +108,11 @@ function rfc3986(text: string): string {
 }
 
 const credentialScope = (scope: SigV4Scope) => `${dayOf(scope.now)}/${scope.region}/${scope.service}/aws4_request`;
-const amzDateOf = (now: Date) => now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+const amzDateOf = (now: Date) =>
+  now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 const dayOf = (now: Date) => amzDateOf(now).slice(0, 8);
 
 async function hmac(key: ArrayBuffer, data: string): Promise<ArrayBuffer> {

@@ -50,7 +50,7 @@ function insert(text: string, bad: string, at: number): string {
 /** A NUL or a lone surrogate, put anywhere into a string (the enum fields are spoiled as well). */
 const spoil = fc.record({ bad: fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff'), at: fc.nat() });
 
-test('every sample body is valid (so a refusal below is the spoiled field\'s)', () => {
+test("every sample body is valid (so a refusal below is the spoiled field's)", () => {
   for (const [name, schema, body] of REQUESTS) assert.ok(v.safeParse(schema, body).success, name);
 });
 
@@ -82,12 +82,25 @@ const FRAMES: Record<string, unknown>[] = [
   { type: 'call.offer', ref: 'r1', callId: 'c-1', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' },
   { type: 'call.ice', ref: 'r2', callId: 'c-1', candidate: { candidate: 'candidate:1 1 udp 1 10.0.0.1 5000 typ host', sdpMid: '0', usernameFragment: 'uf' } },
   { type: 'presence.set', ref: 'r3', status: 'away' },
-  { type: 'room.transport.connect', ref: 'r4', roomId: 'r-1', transportId: uuid, connect: { transport: 'webrtc', dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD' }] } } },
+  {
+    type: 'room.transport.connect',
+    ref: 'r4',
+    roomId: 'r-1',
+    transportId: uuid,
+    connect: { transport: 'webrtc', dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD' }] } },
+  },
   { type: 'room.produce', ref: 'r5', roomId: 'r-1', transportId: uuid, kind: 'audio', source: 'mic', rtpParameters },
-  { type: 'room.consume', ref: 'r6', roomId: 'r-1', transportId: uuid, producerId: uuid, rtpCapabilities: { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, preferredPayloadType: 100 }] } },
+  {
+    type: 'room.consume',
+    ref: 'r6',
+    roomId: 'r-1',
+    transportId: uuid,
+    producerId: uuid,
+    rtpCapabilities: { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, preferredPayloadType: 100 }] },
+  },
 ];
 
-test('a NUL or a lone surrogate anywhere in a client frame is refused, in mediasoup\'s pass-through fields too', () => {
+test("a NUL or a lone surrogate anywhere in a client frame is refused, in mediasoup's pass-through fields too", () => {
   for (const frame of FRAMES) {
     assert.ok(parseClientMessage(JSON.stringify(frame)).ok, String(frame.type));
     for (const path of stringPaths(frame)) {
@@ -118,18 +131,33 @@ test('node registrations and node events refuse them too', () => {
     rtcPorts: { min: 40000, max: 49999 },
   };
   const event = { type: 'producer.closed', nodeId: 'media-1', at: 1, roomId: 'r-1', peerId: 'p-1', producerId: uuid, reason: 'closed' };
-  for (const [schema, body] of [[NodeRegistration, registration], [MediaNodeEvent, event]] as const) {
+  for (const [schema, body] of [
+    [NodeRegistration, registration],
+    [MediaNodeEvent, event],
+  ] as const) {
     assert.ok(v.safeParse(schema, body).success);
     for (const path of stringPaths(body)) {
       for (const bad of ['\u0000', '\ud800']) {
-        assert.equal(v.safeParse(schema, withString(body, path, (text) => insert(text, bad, text.length))).success, false, path.join('.'));
+        assert.equal(
+          v.safeParse(
+            schema,
+            withString(body, path, (text) => insert(text, bad, text.length)),
+          ).success,
+          false,
+          path.join('.'),
+        );
       }
     }
   }
 });
 
 test('free text is trimmed, NFC and counted in characters; passwords and tokens stay as sent', () => {
-  const signup = v.parse(api.SignupRequest, { organisation: '  Cafe\u0301  ', displayName: '😀'.repeat(100), email: ' Alice@Example.com ', password: ` ${'😀'.repeat(10)} ` });
+  const signup = v.parse(api.SignupRequest, {
+    organisation: '  Cafe\u0301  ',
+    displayName: '😀'.repeat(100),
+    email: ' Alice@Example.com ',
+    password: ` ${'😀'.repeat(10)} `,
+  });
   assert.equal(signup.organisation, 'Caf\u00e9');
   assert.equal(signup.email, 'alice@example.com');
   assert.equal(signup.password, ` ${'😀'.repeat(10)} `);

@@ -24,7 +24,15 @@ export function runtimeImports(file: string, source: string): string[] {
     const target = fromPath ?? bare;
     if (!target || typeOnly) continue;
     const names = /^\{([^}]*)\}$/.exec(clause.trim())?.[1];
-    if (names !== undefined && names.split(',').map((name) => name.trim()).filter(Boolean).every((name) => name.startsWith('type '))) continue;
+    if (
+      names !== undefined &&
+      names
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean)
+        .every((name) => name.startsWith('type '))
+    )
+      continue;
     found.push(resolve(dirname(file), target));
   }
   return found;

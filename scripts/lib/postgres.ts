@@ -41,18 +41,41 @@ export async function startPostgres(logFile: string): Promise<PostgresCluster> {
     chownSync(pwFile, uid, gid);
   }
   chmodSync(dir, 0o700);
-  const run = (command: string, args: string[]) =>
-    asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] as const : [command, args] as const;
+  const run = (command: string, args: string[]) => (asRoot ? (['runuser', ['-u', 'postgres', '--', command, ...args]] as const) : ([command, args] as const));
 
   const [initCmd, initArgs] = run(join(bin, 'initdb'), [
-    '-D', dataDir, '-U', USER, '--pwfile', pwFile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync',
+    '-D',
+    dataDir,
+    '-U',
+    USER,
+    '--pwfile',
+    pwFile,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--no-sync',
   ]);
   execFileSync(initCmd, [...initArgs], { stdio: 'pipe' });
 
   const port = await freePort();
   const [pgCmd, pgArgs] = run(join(bin, 'postgres'), [
-    '-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300',
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=300',
   ]);
   const service = new Service({
     name: 'postgres',

@@ -41,9 +41,7 @@ export class Service {
     process.once('exit', orphanGuard);
     child.once('exit', () => process.off('exit', orphanGuard));
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code, signal) =>
-        reject(new Error(`${name} exited during start (code ${code}, signal ${signal}); log: ${logFile}\n${this.tail()}`)),
-      ),
+      child.once('exit', (code, signal) => reject(new Error(`${name} exited during start (code ${code}, signal ${signal}); log: ${logFile}\n${this.tail()}`))),
     );
     const ready = new Promise<void>((resolve) => {
       const onData = (data: Buffer) => {
@@ -121,10 +119,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined | false>,
-  { timeoutMs = 30_000, intervalMs = 200, what = 'condition' } = {},
-): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | undefined | false>, { timeoutMs = 30_000, intervalMs = 200, what = 'condition' } = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

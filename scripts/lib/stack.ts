@@ -76,17 +76,31 @@ export async function startEdge(options: EdgeOptions, attempts = 3): Promise<Edg
 async function startEdgeOnce(options: EdgeOptions, port: number): Promise<Edge> {
   const home = ensureDir(join(options.stateDir, 'home'));
   const envFile = join(options.stateDir, 'edge.env');
-  writeFileSync(envFile, Object.entries(options.vars).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    Object.entries(options.vars)
+      .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
   const service = new Service({
     name: 'edge',
     command: wrangler,
     args: [
-      'dev', '--local', '--ip', '127.0.0.1', '--port', String(port),
-      '--persist-to', join(options.stateDir, 'wrangler'),
-      '--env-file', envFile,
+      'dev',
+      '--local',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--persist-to',
+      join(options.stateDir, 'wrangler'),
+      '--env-file',
+      envFile,
       '--show-interactive-dev-session=false',
-      '--config', join(ROOT, 'wrangler.toml'),
+      '--config',
+      join(ROOT, 'wrangler.toml'),
     ],
     cwd: ROOT,
     env: {

@@ -38,21 +38,19 @@ const WAIT_MS = 120_000;
 
 console.log(`bench:presence: ${USERS} users (a signaling and a presence socket each), ${SHARDS} shards, ${CHANGES} single changes, a burst of ${BURST}`);
 await withBenchStack('bench-presence', { users: USERS, vars: { PRESENCE_SHARDS: SHARDS } }, async (stack, onStop) => {
-  const devices = await connectAll(USERS, CONNECT_CONCURRENCY, async (index) =>
-    SignalingClient.connect(stack.url, await stack.token(stack.userIds[index]!)),
-  );
+  const devices = await connectAll(USERS, CONNECT_CONCURRENCY, async (index) => SignalingClient.connect(stack.url, await stack.token(stack.userIds[index]!)));
   onStop(async () => {
     await Promise.all(devices.clients.map((client) => client.close().catch(() => {})));
   });
   console.log(`signaling: ${USERS} sockets in ${devices.seconds.toFixed(1)} s (${devices.perSecond.toFixed(0)} connections/s)`);
 
-  const watchers = await connectAll(USERS, CONNECT_CONCURRENCY, async (index) =>
-    PresenceClient.connect(stack.url, await stack.token(stack.userIds[index]!)),
-  );
+  const watchers = await connectAll(USERS, CONNECT_CONCURRENCY, async (index) => PresenceClient.connect(stack.url, await stack.token(stack.userIds[index]!)));
   onStop(async () => {
     await Promise.all(watchers.clients.map((client) => client.close().catch(() => {})));
   });
-  console.log(`presence:  ${USERS} sockets in ${watchers.seconds.toFixed(1)} s (${watchers.perSecond.toFixed(0)} connections/s, each with a snapshot of up to ${USERS} users)`);
+  console.log(
+    `presence:  ${USERS} sockets in ${watchers.seconds.toFixed(1)} s (${watchers.perSecond.toFixed(0)} connections/s, each with a snapshot of up to ${USERS} users)`,
+  );
 
   // Publishes of the last connects may still be on their way: start from a settled tenant.
   const settledBy = performance.now() + WAIT_MS;
@@ -76,7 +74,10 @@ await withBenchStack('bench-presence', { users: USERS, vars: { PRESENCE_SHARDS: 
   completions.sort((a, b) => a - b);
 
   // Users still online, so each of them really changes.
-  const burstIndexes = stack.userIds.map((_, index) => index).filter((index) => !changed.has(index)).slice(0, BURST);
+  const burstIndexes = stack.userIds
+    .map((_, index) => index)
+    .filter((index) => !changed.has(index))
+    .slice(0, BURST);
   const burst = await change(
     watchers.clients,
     burstIndexes.map((index) => ({ device: devices.clients[index]!, userId: stack.userIds[index]!, status: 'dnd' as const })),
@@ -89,7 +90,9 @@ await withBenchStack('bench-presence', { users: USERS, vars: { PRESENCE_SHARDS: 
   console.log(`    p50 ${ms(percentile(delays, 50))}   p99 ${ms(percentile(delays, 99))}   max ${ms(delays.at(-1) ?? NaN)}`);
   console.log(`  single change → all ${USERS} watchers: p50 ${ms(percentile(completions, 50))}   max ${ms(completions.at(-1) ?? NaN)}`);
   const burstSeconds = burst.all / 1000;
-  console.log(`  burst of ${BURST} changes → all watchers in ${ms(burst.all)}: ${(BURST / burstSeconds).toFixed(0)} changes/s, ${((BURST * USERS) / burstSeconds).toFixed(0)} updates delivered/s`);
+  console.log(
+    `  burst of ${BURST} changes → all watchers in ${ms(burst.all)}: ${(BURST / burstSeconds).toFixed(0)} changes/s, ${((BURST * USERS) / burstSeconds).toFixed(0)} updates delivered/s`,
+  );
   console.log(`    per delivery p50 ${ms(percentile(burst.perWatcher, 50))}   p99 ${ms(percentile(burst.perWatcher, 99))}`);
 });
 

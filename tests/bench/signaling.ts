@@ -27,9 +27,7 @@ const STEP_TIMEOUT_MS = 15_000;
 
 console.log(`bench:signaling: ${USERS} clients, ${RATE} setups/s for ${SECONDS} s`);
 await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SECONDS: '30' } }, async (stack, onStop) => {
-  const connected = await connectAll(USERS, CONNECT_CONCURRENCY, async (index) =>
-    SignalingClient.connect(stack.url, await stack.token(stack.userIds[index]!)),
-  );
+  const connected = await connectAll(USERS, CONNECT_CONCURRENCY, async (index) => SignalingClient.connect(stack.url, await stack.token(stack.userIds[index]!)));
   const clients = connected.clients;
   onStop(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => {})));
@@ -37,7 +35,12 @@ await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SEC
   console.log(`connected ${USERS} clients in ${connected.seconds.toFixed(1)} s (${connected.perSecond.toFixed(0)} connections/s)`);
 
   // Pairs (caller, callee); a pair is busy while its call is being set up or torn down.
-  const pairs = Array.from({ length: Math.floor(USERS / 2) }, (_, i) => ({ caller: clients[2 * i]!, callee: clients[2 * i + 1]!, calleeId: stack.userIds[2 * i + 1]!, busy: false }));
+  const pairs = Array.from({ length: Math.floor(USERS / 2) }, (_, i) => ({
+    caller: clients[2 * i]!,
+    callee: clients[2 * i + 1]!,
+    calleeId: stack.userIds[2 * i + 1]!,
+    busy: false,
+  }));
   const latencies: number[] = [];
   let failures = 0;
   let skipped = 0;
@@ -74,7 +77,9 @@ await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SEC
   console.log(`\nresults (${USERS} connected clients, target ${RATE} setups/s)`);
   console.log(`  setups completed   ${latencies.length} in ${elapsed.toFixed(1)} s = ${(latencies.length / elapsed).toFixed(1)} setups/s`);
   console.log(`  failed / skipped   ${failures} / ${skipped} (skipped: no idle pair)`);
-  console.log(`  setup latency ms   p50 ${pct(50).toFixed(1)}  p95 ${pct(95).toFixed(1)}  p99 ${pct(99).toFixed(1)}  max ${(latencies.at(-1) ?? NaN).toFixed(1)}`);
+  console.log(
+    `  setup latency ms   p50 ${pct(50).toFixed(1)}  p95 ${pct(95).toFixed(1)}  p99 ${pct(99).toFixed(1)}  max ${(latencies.at(-1) ?? NaN).toFixed(1)}`,
+  );
   console.log(`  connections/s      ${connected.perSecond.toFixed(0)}`);
 });
 

@@ -150,10 +150,7 @@ describe('organisation admin console', () => {
     await admin.locator('[data-testid=audit-clear]').click();
     await admin.selectOption('[data-testid=audit-actor]', colleagueId);
     await eventually("only the colleague's own actions listed", () => allRows(admin, 'data-actor-id', colleagueId));
-    assert.deepEqual(
-      await auditRows(admin).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action'))),
-      ['invite.accepted'],
-    );
+    assert.deepEqual(await auditRows(admin).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action'))), ['invite.accepted']);
 
     await admin.selectOption('[data-testid=audit-action]', 'api_key.revoked');
     await admin.locator('[data-testid=audit-empty]').waitFor();

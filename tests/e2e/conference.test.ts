@@ -23,7 +23,16 @@ interface Stats {
   peerId: string | null;
   phase: string;
   migrations: number;
-  inbound: { peerId: string; source: string; kind: string; paused: boolean; packetsReceived: number; framesDecoded: number; frameWidth: number; frameHeight: number }[];
+  inbound: {
+    peerId: string;
+    source: string;
+    kind: string;
+    paused: boolean;
+    packetsReceived: number;
+    framesDecoded: number;
+    frameWidth: number;
+    frameHeight: number;
+  }[];
   outbound: { source: string; kind: string; rid: string | null; packetsSent: number; frameWidth: number; frameHeight: number; framesPerSecond: number }[];
 }
 
@@ -64,7 +73,9 @@ async function stats(page: Page): Promise<Stats> {
 }
 
 const inbound = (s: Stats, peerId: string, kind: string, source?: string) =>
-  s.inbound.filter((i) => i.peerId === peerId && i.kind === kind && (source === undefined || i.source === source)).reduce((sum, i) => sum + i.packetsReceived, 0);
+  s.inbound
+    .filter((i) => i.peerId === peerId && i.kind === kind && (source === undefined || i.source === source))
+    .reduce((sum, i) => sum + i.packetsReceived, 0);
 const outbound = (s: Stats, kind: string) => s.outbound.filter((o) => o.kind === kind).reduce((sum, o) => sum + o.packetsSent, 0);
 
 interface Flow {
@@ -134,7 +145,11 @@ describe('a meeting of three in the browser', () => {
     await bob.page.locator('[data-testid=join-meeting]').click();
     await carol.page.goto(link);
     const [bobPeer, carolPeer] = [await peerIdOf(bob.page), await peerIdOf(carol.page)];
-    people.push({ name: 'alice', phone: alice, peerId: alicePeer }, { name: 'bob', phone: bob, peerId: bobPeer }, { name: 'carol', phone: carol, peerId: carolPeer });
+    people.push(
+      { name: 'alice', phone: alice, peerId: alicePeer },
+      { name: 'bob', phone: bob, peerId: bobPeer },
+      { name: 'carol', phone: carol, peerId: carolPeer },
+    );
     assert.equal((await nodeStatus(nodeA.controlUrl)).peers, 3, 'the room is on node A');
 
     for (const [index, person] of people.entries()) {
@@ -224,7 +239,9 @@ describe('a meeting of three in the browser', () => {
     await tileOf(page, alice!.peerId).locator('[data-testid=tile-pin]').click();
     await eventually('the top layer for a maximised tile', async () => ((await aliceCamera())?.frameWidth ?? 0) >= 640);
     const large = (await aliceCamera())!;
-    console.log(`carol receives alice's camera at ${narrow.frameWidth}x${narrow.frameHeight} in a narrow tile, ${large.frameWidth}x${large.frameHeight} maximised`);
+    console.log(
+      `carol receives alice's camera at ${narrow.frameWidth}x${narrow.frameHeight} in a narrow tile, ${large.frameWidth}x${large.frameHeight} maximised`,
+    );
     await page.locator('[data-testid=tile-pin][aria-pressed=true]').click();
     await page.setViewportSize({ width: 1100, height: 760 });
   });

@@ -198,10 +198,7 @@ describe('profile and account', () => {
     const { dave } = (await createTenant()).users;
     const phone = await open(browser, dave);
     await openProfile(phone.page);
-    const [download] = await Promise.all([
-      phone.page.waitForEvent('download'),
-      phone.page.locator('[data-testid=export-data]').click(),
-    ]);
+    const [download] = await Promise.all([phone.page.waitForEvent('download'), phone.page.locator('[data-testid=export-data]').click()]);
     assert.match(download.suggestedFilename(), /^callstack-export-.+\.json$/);
     const exported = JSON.parse(readFileSync((await download.path())!, 'utf8')) as Record<string, unknown>;
     assert.match(JSON.stringify(exported), new RegExp(dave.email));

@@ -43,8 +43,15 @@ test('a loopback call shows a live MOS of at least 4, then the history shows it 
   await alice.page.locator('[data-testid=hangup]').click();
   await Promise.all([waitForState(alice, 'ended'), waitForState(bob, 'ended')]);
   await waitForCallRecord(callId);
-  const rows = await withClient(stack.database, async (client) =>
-    (await client.query<{ user_id: string; samples: number; mos_min: number; mos_avg: number; codec: string }>('select * from call_quality where call_id = $1', [callId])).rows,
+  const rows = await withClient(
+    stack.database,
+    async (client) =>
+      (
+        await client.query<{ user_id: string; samples: number; mos_min: number; mos_avg: number; codec: string }>(
+          'select * from call_quality where call_id = $1',
+          [callId],
+        )
+      ).rows,
   );
   assert.deepEqual(rows.map((row) => row.user_id).sort(), [tenant.users.alice.id, tenant.users.bob.id].sort());
   for (const row of rows) {
@@ -52,7 +59,9 @@ test('a loopback call shows a live MOS of at least 4, then the history shows it 
     assert.ok(row.mos_min >= 4, `${row.user_id}: MOS min ${row.mos_min}`);
     assert.equal(row.codec, 'opus');
   }
-  t.diagnostic(`live MOS alice ${aliceMos}, bob ${bobMos}; CDR ${JSON.stringify(rows.map(({ samples, mos_min, mos_avg }) => ({ samples, mos_min, mos_avg })))}`);
+  t.diagnostic(
+    `live MOS alice ${aliceMos}, bob ${bobMos}; CDR ${JSON.stringify(rows.map(({ samples, mos_min, mos_avg }) => ({ samples, mos_min, mos_avg })))}`,
+  );
 
   const historyMos = bob.page.locator(`[data-testid=history-row][data-call-id="${callId}"] [data-testid=history-mos]`);
   await historyMos.waitFor({ timeout: 15_000 });

@@ -53,7 +53,12 @@ async function received(phone: Softphone): Promise<Received> {
   const stats = await phone.page.evaluate(() => (window as unknown as Hooks).__callstack.callConference()?.stats() ?? null);
   if (!stats) return { phase: 'none', audio: 0, video: 0, framesDecoded: 0 };
   const packets = (kind: string) => stats.inbound.filter((s) => s.kind === kind).reduce((total, s) => total + s.packetsReceived, 0);
-  return { phase: stats.phase, audio: packets('audio'), video: packets('video'), framesDecoded: stats.inbound.reduce((total, s) => total + s.framesDecoded, 0) };
+  return {
+    phase: stats.phase,
+    audio: packets('audio'),
+    video: packets('video'),
+    framesDecoded: stats.inbound.reduce((total, s) => total + s.framesDecoded, 0),
+  };
 }
 
 test('alice records a call with bob: told, flowing both ways through the SFU, badge, recording for both', async () => {
@@ -74,11 +79,18 @@ test('alice records a call with bob: told, flowing both ways through the SFU, ba
   const callId = (await callState(alice).getAttribute('data-call-id'))!;
   assert.equal(await alice.page.evaluate(() => (window as unknown as Hooks).__callstack.peerConnection()), null, 'no peer-to-peer connection');
 
-  for (const [phone, who] of [[alice, 'alice'], [bob, 'bob']] as const) {
-    await eventually(`${who} receives audio and video`, async () => {
-      const got = await received(phone);
-      return got.audio >= 50 && got.video >= 50 && got.framesDecoded >= 10;
-    }, 30_000);
+  for (const [phone, who] of [
+    [alice, 'alice'],
+    [bob, 'bob'],
+  ] as const) {
+    await eventually(
+      `${who} receives audio and video`,
+      async () => {
+        const got = await received(phone);
+        return got.audio >= 50 && got.video >= 50 && got.framesDecoded >= 10;
+      },
+      30_000,
+    );
     await phone.page.locator('[data-testid=call-recording]').filter({ hasText: 'Recording' }).waitFor({ timeout: 15_000 });
   }
   await alice.page.locator('video[data-testid=remote-video]').waitFor();
@@ -109,7 +121,11 @@ test('alice records a call with bob: told, flowing both ways through the SFU, ba
   assert.equal(forAlice.recording.id, forBob.recording.id, 'one recording, visible to both');
   const { recording, token } = forBob;
   assert.equal(recording.startedBy.userId, aliceUser.id, 'started in the caller’s name');
-  const kinds = (userId: string) => recording.tracks.filter((t) => t.user?.userId === userId).map((t) => t.kind).sort();
+  const kinds = (userId: string) =>
+    recording.tracks
+      .filter((t) => t.user?.userId === userId)
+      .map((t) => t.kind)
+      .sort();
   assert.deepEqual(kinds(aliceUser.id), ['audio', 'video']);
   assert.deepEqual(kinds(bobUser.id), ['audio', 'video']);
 
@@ -125,6 +141,9 @@ test('alice records a call with bob: told, flowing both ways through the SFU, ba
     // was seen flowing until hang-up, and never more than the call.
     const flowedMs = hungUpAt - flowingAt;
     console.log(`recorded ${track.kind} of ${track.user?.displayName}: ${Math.round(ms)} ms in the file; call ${callMs} ms, flowing ${flowedMs} ms`);
-    assert.ok(ms <= callMs + 500 && ms >= flowedMs - 500, `${track.kind} of ${track.user?.displayName}: ${ms} ms in the file, call ${callMs} ms, flowing ${flowedMs} ms`);
+    assert.ok(
+      ms <= callMs + 500 && ms >= flowedMs - 500,
+      `${track.kind} of ${track.user?.displayName}: ${ms} ms in the file, call ${callMs} ms, flowing ${flowedMs} ms`,
+    );
   }
 });

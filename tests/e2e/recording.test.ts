@@ -143,7 +143,16 @@ test('the creator records from the meeting; both see the indicator; each track i
     const path = stack.tmp(`recording-${track.trackId}.${track.kind === 'audio' ? 'ogg' : 'webm'}`);
     writeFileSync(path, Buffer.from(await response.arrayBuffer()));
     // -count_frames decodes every frame: a file that does not decode has none.
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames:format=duration', '-of', 'json', path]);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-show_entries',
+      'stream=codec_name,width,height,nb_read_frames:format=duration',
+      '-of',
+      'json',
+      path,
+    ]);
     const probed = JSON.parse(stdout) as Probed;
     const [stream] = probed.streams;
     assert.equal(probed.streams.length, 1);

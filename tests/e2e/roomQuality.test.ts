@@ -71,7 +71,10 @@ test('two people in a meeting each see a live MOS of at least 4; after they leav
   const peers = [alicePeer, bobPeer];
   let rows: StayRow[] = [];
   await eventually('both stays in room_sessions', async () => {
-    rows = await withClient(stack.database, async (client) => (await client.query<StayRow>('select * from room_sessions where session_id = any($1)', [peers])).rows);
+    rows = await withClient(
+      stack.database,
+      async (client) => (await client.query<StayRow>('select * from room_sessions where session_id = any($1)', [peers])).rows,
+    );
     return rows.length === 2;
   });
   const userOf = { [alicePeer]: tenant.users.alice.id, [bobPeer]: tenant.users.bob.id };

@@ -81,11 +81,17 @@ describe('passwords', () => {
     const wrong = await api<ErrorBody>('PUT', '/api/me/password', { auth: first.accessToken, body: { currentPassword: 'nope', newPassword: NEW_PASSWORD } });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.error.code, 'invalid_credentials');
-    const weak = await api<ErrorBody>('PUT', '/api/me/password', { auth: first.accessToken, body: { currentPassword: users.bob.password, newPassword: 'short' } });
+    const weak = await api<ErrorBody>('PUT', '/api/me/password', {
+      auth: first.accessToken,
+      body: { currentPassword: users.bob.password, newPassword: 'short' },
+    });
     assert.equal(weak.status, 400);
     assert.match(weak.body.error.message, /^newPassword: /);
 
-    const changed = await api<SessionResponse>('PUT', '/api/me/password', { auth: first.accessToken, body: { currentPassword: users.bob.password, newPassword: NEW_PASSWORD } });
+    const changed = await api<SessionResponse>('PUT', '/api/me/password', {
+      auth: first.accessToken,
+      body: { currentPassword: users.bob.password, newPassword: NEW_PASSWORD },
+    });
     assert.equal(changed.status, 200);
     for (const old of [first, second]) {
       assert.equal((await api('POST', '/api/auth/refresh', { body: { refreshToken: old.refreshToken } })).status, 401);
@@ -203,7 +209,12 @@ describe('SIP credentials', () => {
     const rotated = await api<RevealedSipCredentials>('POST', `/api/admin/users/${tenant.users.dave.id}/sip-credentials`, { auth: admin.accessToken });
     assert.equal(rotated.status, 201);
     assert.equal(await storedHa1(tenant.users.dave), ha1Of(rotated.body));
-    const audit = await sql<{ actor_id: string }>(`select actor_id from audit_log where action = 'sip_credentials.rotated' and target_id = $1`, [tenant.users.dave.id]);
-    assert.deepEqual(audit.map((row) => row.actor_id), [tenant.users.alice.id]);
+    const audit = await sql<{ actor_id: string }>(`select actor_id from audit_log where action = 'sip_credentials.rotated' and target_id = $1`, [
+      tenant.users.dave.id,
+    ]);
+    assert.deepEqual(
+      audit.map((row) => row.actor_id),
+      [tenant.users.alice.id],
+    );
   });
 });

@@ -17,7 +17,10 @@ describe('contacts', () => {
       [colleague.body.kind, colleague.body.userId, colleague.body.displayName, colleague.body.email, colleague.body.phone],
       ['user', users.carol.id, users.carol.displayName, users.carol.email, null],
     );
-    const plumber = await api<ContactView>('POST', '/api/contacts', { auth, body: { kind: 'external', phone: '+44 (20) 7946-0958', displayName: 'Zed the Plumber', favorite: true } });
+    const plumber = await api<ContactView>('POST', '/api/contacts', {
+      auth,
+      body: { kind: 'external', phone: '+44 (20) 7946-0958', displayName: 'Zed the Plumber', favorite: true },
+    });
     assert.equal(plumber.status, 201);
     assert.equal(plumber.body.phone, '+442079460958');
 
@@ -28,11 +31,20 @@ describe('contacts', () => {
     assert.equal(duplicate.status, 409);
 
     const all = await api<ContactsResponse>('GET', '/api/contacts', { auth });
-    assert.deepEqual(all.body.contacts.map((contact) => contact.displayName), ['Zed the Plumber', users.carol.displayName]);
+    assert.deepEqual(
+      all.body.contacts.map((contact) => contact.displayName),
+      ['Zed the Plumber', users.carol.displayName],
+    );
     const byNumber = await api<ContactsResponse>('GET', '/api/contacts?q=79460', { auth });
-    assert.deepEqual(byNumber.body.contacts.map((contact) => contact.id), [plumber.body.id]);
+    assert.deepEqual(
+      byNumber.body.contacts.map((contact) => contact.id),
+      [plumber.body.id],
+    );
     const byEmail = await api<ContactsResponse>('GET', `/api/contacts?q=${encodeURIComponent(users.carol.email.slice(0, 8).toUpperCase())}`, { auth });
-    assert.deepEqual(byEmail.body.contacts.map((contact) => contact.id), [colleague.body.id]);
+    assert.deepEqual(
+      byEmail.body.contacts.map((contact) => contact.id),
+      [colleague.body.id],
+    );
     const wildcard = await api<ContactsResponse>('GET', '/api/contacts?q=%25', { auth });
     assert.deepEqual(wildcard.body.contacts, [], 'LIKE wildcards are searched for literally');
 
@@ -53,8 +65,16 @@ describe('contacts', () => {
   test('an address book is private: colleagues and other tenants get 404, never data', async () => {
     const tenant = await createTenant();
     const other = await createTenant();
-    const [bob, dave, alice, foreigner] = await Promise.all([login(tenant.users.bob), login(tenant.users.dave), login(tenant.users.alice), login(other.users.bob)]);
-    const contact = await api<ContactView>('POST', '/api/contacts', { auth: bob.accessToken, body: { kind: 'external', phone: '+14155550100', displayName: 'Private' } });
+    const [bob, dave, alice, foreigner] = await Promise.all([
+      login(tenant.users.bob),
+      login(tenant.users.dave),
+      login(tenant.users.alice),
+      login(other.users.bob),
+    ]);
+    const contact = await api<ContactView>('POST', '/api/contacts', {
+      auth: bob.accessToken,
+      body: { kind: 'external', phone: '+14155550100', displayName: 'Private' },
+    });
 
     for (const auth of [dave.accessToken, alice.accessToken, foreigner.accessToken]) {
       assert.deepEqual((await api<ContactsResponse>('GET', '/api/contacts', { auth })).body.contacts, []);

@@ -22,9 +22,33 @@ interface Operation {
 const hostileString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.constantFrom('Probe\u0000Fuzz', 'Probe\udfff\ud800', '\ud800', '\u202egnp.exe', "'; drop table users; --", '../../etc/passwd', '%00', '%', '_', '\\', 'a'.repeat(5_000), '', ' ', '+44 20 7946 0958', 'x@example.test'),
+  fc.constantFrom(
+    'Probe\u0000Fuzz',
+    'Probe\udfff\ud800',
+    '\ud800',
+    '\u202egnp.exe',
+    "'; drop table users; --",
+    '../../etc/passwd',
+    '%00',
+    '%',
+    '_',
+    '\\',
+    'a'.repeat(5_000),
+    '',
+    ' ',
+    '+44 20 7946 0958',
+    'x@example.test',
+  ),
 );
-const hostileValue: fc.Arbitrary<unknown> = fc.oneof(hostileString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(hostileString, { maxLength: 3 }), fc.dictionary(hostileString, hostileString, { maxKeys: 3 }));
+const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+  hostileString,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(hostileString, { maxLength: 3 }),
+  fc.dictionary(hostileString, hostileString, { maxKeys: 3 }),
+);
 
 type JsonSchema = {
   type?: string | string[];
@@ -74,7 +98,8 @@ function bodyFor(operation: Operation): fc.Arbitrary<string> {
   const schema = (operation.requestBody?.content['application/json']?.schema ?? {}) as JsonSchema;
   const properties = Object.keys(schema.properties ?? {});
   const valid = validValue(schema) as Record<string, unknown>;
-  const oneBadField = properties.length === 0 ? fc.constant(valid) : fc.tuple(fc.constantFrom(...properties), hostileValue).map(([name, value]) => ({ ...valid, [name]: value }));
+  const oneBadField =
+    properties.length === 0 ? fc.constant(valid) : fc.tuple(fc.constantFrom(...properties), hostileValue).map(([name, value]) => ({ ...valid, [name]: value }));
   const shaped = fc.record(Object.fromEntries(properties.map((name) => [name, hostileValue])), { requiredKeys: [] });
   return fc.oneof(
     { weight: 4, arbitrary: oneBadField.map((body) => JSON.stringify(body)) },
@@ -91,11 +116,18 @@ const LONE_SURROGATE = /([\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])
 function urlEncode(value: string): string {
   return value
     .split(LONE_SURROGATE)
-    .map((part) => (LONE_SURROGATE.test(part) ? `%ED%${(0x80 | ((part.charCodeAt(0) >> 6) & 0x3f)).toString(16).toUpperCase()}%${(0x80 | (part.charCodeAt(0) & 0x3f)).toString(16).toUpperCase()}` : encodeURIComponent(part)))
+    .map((part) =>
+      LONE_SURROGATE.test(part)
+        ? `%ED%${(0x80 | ((part.charCodeAt(0) >> 6) & 0x3f)).toString(16).toUpperCase()}%${(0x80 | (part.charCodeAt(0) & 0x3f)).toString(16).toUpperCase()}`
+        : encodeURIComponent(part),
+    )
     .join('');
 }
 
-const contentType = fc.oneof({ weight: 6, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') }, { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', '') });
+const contentType = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') },
+  { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', '') },
+);
 
 describe('hostile input on every route answers without a 5xx', () => {
   let tenant: TestTenant;
@@ -105,7 +137,9 @@ describe('hostile input on every route answers without a 5xx', () => {
     tenant = await createTenant();
     token = (await login(tenant.users.alice)).accessToken;
     const document = (await (await fetch(`${stack.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, Operation>> };
-    operations = Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => [method, path, operation] as [string, string, Operation]));
+    operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => [method, path, operation] as [string, string, Operation]),
+    );
   });
 
   test('every route, generated input', { timeout: 600_000 }, async () => {
@@ -122,7 +156,9 @@ describe('hostile input on every route answers without a 5xx', () => {
           async (pathValues, query, body, type) => {
             let index = 0;
             const concrete = path.replace(/\{[^}]+\}/g, () => urlEncode(pathValues[index++]!) || 'x');
-            const search = Object.entries(query).map(([name, value]) => `${name}=${urlEncode(value ?? '')}`).join('&');
+            const search = Object.entries(query)
+              .map(([name, value]) => `${name}=${urlEncode(value ?? '')}`)
+              .join('&');
             const response = await fetch(`${stack.url}${concrete}${search ? `?${search}` : ''}`, {
               method: method.toUpperCase(),
               headers: { authorization: `Bearer ${token}`, ...(type ? { 'content-type': type } : {}) },
@@ -138,7 +174,10 @@ describe('hostile input on every route answers without a 5xx', () => {
       );
     }
     // The property is only worth something if inputs got past the pipeline sometimes, and were refused other times.
-    assert.ok([...seen.keys()].some((status) => status < 300), `statuses seen: ${JSON.stringify([...seen])}`);
+    assert.ok(
+      [...seen.keys()].some((status) => status < 300),
+      `statuses seen: ${JSON.stringify([...seen])}`,
+    );
     assert.ok((seen.get(400) ?? 0) > 0 && (seen.get(415) ?? 0) > 0, `statuses seen: ${JSON.stringify([...seen])}`);
   });
 
@@ -146,7 +185,11 @@ describe('hostile input on every route answers without a 5xx', () => {
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const cases: [string, string, unknown][] = [
       ['POST', '/api/signup', { organisation: 'Probe Org', email: 'probe-nul@example.test', password: 'a-long-password', displayName: 'Probe\u0000Fuzz' }],
-      ['POST', '/api/signup', { organisation: 'Probe Org', email: 'probe-surrogate@example.test', password: 'a-long-password', displayName: 'Probe\udfff\ud800' }],
+      [
+        'POST',
+        '/api/signup',
+        { organisation: 'Probe Org', email: 'probe-surrogate@example.test', password: 'a-long-password', displayName: 'Probe\udfff\ud800' },
+      ],
       ['POST', '/api/admin/api-keys', { name: 'Probe\u0000Fuzz', role: 'user' }],
       ['POST', '/api/contacts', { displayName: 'Probe\u0000Fuzz', phone: '+442079460958' }],
       ['GET', '/api/contacts?q=%00', undefined],

@@ -17,7 +17,9 @@ test('/api/openapi.json is OpenAPI 3.1 and every operation in it is served', asy
   assert.ok(operations.length >= 30, `only ${operations.length} operations described`);
   for (const { path, method } of operations) {
     // Unauthenticated, with placeholder ids: a served route answers anything but "no such route".
-    const response = await api<{ error?: { message: string } } | null>(method.toUpperCase(), path.replace(/\{\w+\}/g, 'placeholder'), { body: method === 'get' ? undefined : {} });
+    const response = await api<{ error?: { message: string } } | null>(method.toUpperCase(), path.replace(/\{\w+\}/g, 'placeholder'), {
+      body: method === 'get' ? undefined : {},
+    });
     assert.notEqual(response.body?.error?.message, 'no such route', `${method} ${path} is described but not served`);
   }
   const missing = await api<{ error: { message: string } }>('GET', '/api/not-a-route');

@@ -28,16 +28,23 @@ describe('privacy', () => {
     await api('POST', '/api/contacts', { auth: bob.accessToken, body: { kind: 'external', phone: '+14155550111', displayName: 'Dentist' } });
     const callId = await recordCall(tenant, tenant.users.bob.id, tenant.users.alice.id, 42_000);
 
-    const exported = await api<Record<string, unknown> & { profile: { email: string }; contacts: unknown[]; calls: { callId: string }[]; sipCredentials: { username: string }; sessions: unknown[] }>(
-      'GET',
-      '/api/me/export',
-      { auth: bob.accessToken },
-    );
+    const exported = await api<
+      Record<string, unknown> & {
+        profile: { email: string };
+        contacts: unknown[];
+        calls: { callId: string }[];
+        sipCredentials: { username: string };
+        sessions: unknown[];
+      }
+    >('GET', '/api/me/export', { auth: bob.accessToken });
     assert.equal(exported.status, 200);
     assert.match(exported.headers.get('content-disposition') ?? '', /attachment; filename="callstack-export-/);
     assert.equal(exported.body.profile.email, tenant.users.bob.email);
     assert.equal(exported.body.contacts.length, 1);
-    assert.deepEqual(exported.body.calls.map((call) => call.callId), [callId]);
+    assert.deepEqual(
+      exported.body.calls.map((call) => call.callId),
+      [callId],
+    );
     assert.equal(exported.body.sipCredentials.username, tenant.users.bob.id, 'seeded phones register with the user id');
     assert.ok(exported.body.sessions.length >= 1);
     const text = JSON.stringify(exported.body);
@@ -63,15 +70,22 @@ describe('privacy', () => {
     assert.deepEqual([call?.peer.displayName, call?.durationMs], ['Erased user', 61_000]);
     assert.deepEqual((await api<ContactsResponse>('GET', '/api/contacts', { auth: alice.accessToken })).body.contacts, []);
 
-    const [row] = await withClient(stack.database, async (client) =>
-      (await client.query<{ email: string; display_name: string; sip: string | null }>(
-        `select u.email, u.display_name, s.username as sip from users u left join sip_credentials s on s.user_id = u.id where u.id = $1`,
-        [tenant.users.bob.id],
-      )).rows,
+    const [row] = await withClient(
+      stack.database,
+      async (client) =>
+        (
+          await client.query<{ email: string; display_name: string; sip: string | null }>(
+            `select u.email, u.display_name, s.username as sip from users u left join sip_credentials s on s.user_id = u.id where u.id = $1`,
+            [tenant.users.bob.id],
+          )
+        ).rows,
     );
     assert.deepEqual(row, { email: `erased+${tenant.users.bob.id}@erased.invalid`, display_name: 'Erased user', sip: null });
     const directory = await api<{ users: { id: string }[] }>('GET', '/api/users', { auth: alice.accessToken });
-    assert.equal(directory.body.users.some((user) => user.id === tenant.users.bob.id), false);
+    assert.equal(
+      directory.body.users.some((user) => user.id === tenant.users.bob.id),
+      false,
+    );
   });
 
   test('admins erase users of their own tenant only, and never the last admin', async () => {

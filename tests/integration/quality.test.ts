@@ -115,7 +115,10 @@ describe('quality of a 1:1 call', () => {
     for (const [index, figures] of aliceReports.entries()) {
       if (index > 0) await nextReportWindow();
       const [fromAlice, fromBob] = await Promise.all([report(alice, scope, figures), report(bob, scope, bobReports[index]!)]);
-      for (const [reply, sent] of [[fromAlice, figures], [fromBob, bobReports[index]!]] as const) {
+      for (const [reply, sent] of [
+        [fromAlice, figures],
+        [fromBob, bobReports[index]!],
+      ] as const) {
         assert.equal(reply.type, 'quality.update', JSON.stringify(reply));
         if (reply.type !== 'quality.update') return;
         assert.deepEqual(reply.scope, scope);
@@ -143,11 +146,22 @@ describe('quality of a 1:1 call', () => {
     await waitForCallRecord(callId);
     const rows = await query<QualityRow>('select * from call_quality where call_id = $1', [callId]);
     assert.equal(rows.length, 2);
-    assertRow(rows.find((row) => row.user_id === tenant.users.alice.id), aliceReports, 'alice');
-    assertRow(rows.find((row) => row.user_id === tenant.users.bob.id), bobReports, 'bob');
+    assertRow(
+      rows.find((row) => row.user_id === tenant.users.alice.id),
+      aliceReports,
+      'alice',
+    );
+    assertRow(
+      rows.find((row) => row.user_id === tenant.users.bob.id),
+      bobReports,
+      'bob',
+    );
 
     // Each party's history shows their own quality; the admin view shows both.
-    for (const [user, reports] of [[tenant.users.alice, aliceReports], [tenant.users.bob, bobReports]] as const) {
+    for (const [user, reports] of [
+      [tenant.users.alice, aliceReports],
+      [tenant.users.bob, bobReports],
+    ] as const) {
       const history = await api<CallHistoryResponse>('GET', '/api/calls', { auth: (await login(user)).accessToken });
       const entry = history.body.calls.find((call) => call.callId === callId);
       assert.ok(entry?.quality, `${user.displayName} sees no quality`);
@@ -232,7 +246,10 @@ describe('quality of a 1:1 call', () => {
     await hangUp(bob, callId);
     await waitForCallRecord(callId);
     const rows = await query<QualityRow>('select * from call_quality where call_id = $1', [callId]);
-    assert.deepEqual(rows.map((row) => row.user_id), [tenant.users.bob.id]);
+    assert.deepEqual(
+      rows.map((row) => row.user_id),
+      [tenant.users.bob.id],
+    );
   });
 });
 
@@ -301,7 +318,10 @@ describe('quality in a conference room', () => {
     const exported = await api<{ roomSessions: { roomId: string; durationMs: number; quality: { samples: number } | null }[] }>('GET', '/api/me/export', {
       auth: (await login(tenant.users.alice)).accessToken,
     });
-    assert.deepEqual(exported.body.roomSessions.map((stay) => [stay.roomId, stay.durationMs, stay.quality?.samples]), [[roomId, aliceStay.duration_ms, 2]]);
+    assert.deepEqual(
+      exported.body.roomSessions.map((stay) => [stay.roomId, stay.durationMs, stay.quality?.samples]),
+      [[roomId, aliceStay.duration_ms, 2]],
+    );
 
     // Dave never reported: his stay is recorded when his socket closes, without quality.
     await dave.close();

@@ -95,7 +95,11 @@ test('a recorded call runs through its own room, records both parties by itself 
   assert.equal(row.callId, callId, 'the recording names the call');
   assert.equal(row.roomId, roomId);
   assert.equal(row.startedBy.userId, alice.id);
-  const tracksOf = (userId: string) => row.tracks.filter((t) => t.user?.userId === userId).map((t) => t.codec).sort();
+  const tracksOf = (userId: string) =>
+    row.tracks
+      .filter((t) => t.user?.userId === userId)
+      .map((t) => t.codec)
+      .sort();
   assert.deepEqual(tracksOf(alice.id), ['audio/opus', 'video/VP8']);
   assert.deepEqual(tracksOf(bob.id), ['audio/opus', 'video/VP8']);
   for (const track of row.tracks) {

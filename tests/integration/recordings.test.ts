@@ -98,7 +98,10 @@ test('record a room: permission, indicator, the row, the files and who may downl
   assert.ok(recording.endedAt && Date.parse(recording.endedAt) > Date.parse(recording.startedAt));
   assert.ok(recording.durationMs >= audio.durationMs, `recording lasted ${recording.durationMs} ms`);
   assert.equal(recording.tracks.length, 2);
-  assert.equal(recording.sizeBytes, recording.tracks.reduce((sum, t) => sum + t.sizeBytes, 0));
+  assert.equal(
+    recording.sizeBytes,
+    recording.tracks.reduce((sum, t) => sum + t.sizeBytes, 0),
+  );
   assert.ok(recording.tracks.every((t) => t.user?.userId === bob.id && t.sizeBytes > 1000));
 
   const expected = { 'audio/opus': { codec: 'opus', ms: audio.durationMs }, 'video/VP8': { codec: 'vp8', ms: video.durationMs } };
@@ -135,14 +138,16 @@ test('record a room: permission, indicator, the row, the files and who may downl
   assert.equal(await statusOf(stranger), 404, 'another tenant’s admin');
   assert.equal(await statusOf(stranger, `/api/recordings/${recordingId}`), 404);
 
-  const listed = async (user: TestUser) => (await api<RecordingsResponse>('GET', '/api/recordings', { auth: await token(user) })).body.recordings.map((r) => r.id);
+  const listed = async (user: TestUser) =>
+    (await api<RecordingsResponse>('GET', '/api/recordings', { auth: await token(user) })).body.recordings.map((r) => r.id);
   assert.ok((await listed(bob)).includes(recordingId));
   assert.ok((await listed(carol)).includes(recordingId));
   assert.ok(!(await listed(dave)).includes(recordingId));
 
   const audit = await api<AuditLogResponse>('GET', `/api/admin/audit?target=${recordingId}`, { auth: await token(alice) });
   const actions = audit.body.entries.map((e) => e.action);
-  for (const action of ['recording.started', 'recording.stopped', 'recording.downloaded']) assert.ok(actions.includes(action), `${action} in ${actions.join()}`);
+  for (const action of ['recording.started', 'recording.stopped', 'recording.downloaded'])
+    assert.ok(actions.includes(action), `${action} in ${actions.join()}`);
 });
 
 test('a recording ends, completed, when everyone leaves the room', async () => {

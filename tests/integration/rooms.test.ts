@@ -10,11 +10,7 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
-import {
-  CONTROL_SIGNATURE_HEADER,
-  signNodeRegistration,
-  type MediaNodeRegistration,
-} from '@callstack/protocol';
+import { CONTROL_SIGNATURE_HEADER, signNodeRegistration, type MediaNodeRegistration } from '@callstack/protocol';
 import { startMediaNode, type LocalMediaNode } from '../../scripts/lib/mediaNode.ts';
 import { api, createTenant, login, type TestTenant } from '../lib/fixtures.ts';
 import { drainNode, nodeStatus } from '../lib/mediaNodes.ts';
@@ -100,7 +96,10 @@ function registration(nodeId: string, overrides: Partial<MediaNodeRegistration> 
 }
 
 async function register(body: string, signature: string) {
-  return api<{ error: { code: string } } | null>('POST', '/api/fleet/nodes', { body: JSON.parse(body) as unknown, headers: { [CONTROL_SIGNATURE_HEADER]: signature } });
+  return api<{ error: { code: string } } | null>('POST', '/api/fleet/nodes', {
+    body: JSON.parse(body) as unknown,
+    headers: { [CONTROL_SIGNATURE_HEADER]: signature },
+  });
 }
 
 describe('rooms on one media node', () => {
@@ -124,11 +123,17 @@ describe('rooms on one media node', () => {
     assert.deepEqual(aliceJoined.participants, []);
     assert.ok(aliceJoined.rtpCapabilities.codecs.some((codec) => codec.mimeType === 'audio/opus'));
     const bobJoined = await join(bob, roomId);
-    assert.deepEqual(bobJoined.participants.map((p) => p.userId), [tenant.users.alice.id]);
+    assert.deepEqual(
+      bobJoined.participants.map((p) => p.userId),
+      [tenant.users.alice.id],
+    );
     const carolJoined = await join(carol, roomId);
     assert.deepEqual(carolJoined.participants.map((p) => p.userId).sort(), [tenant.users.alice.id, tenant.users.bob.id].sort());
     const joinedSeenByAlice = [await alice.next('room.participant.joined'), await alice.next('room.participant.joined')];
-    assert.deepEqual(joinedSeenByAlice.map((m) => m.participant.peerId), [bobJoined.peerId, carolJoined.peerId]);
+    assert.deepEqual(
+      joinedSeenByAlice.map((m) => m.participant.peerId),
+      [bobJoined.peerId, carolJoined.peerId],
+    );
 
     const peers = { alice: aliceJoined.peerId, bob: bobJoined.peerId, carol: carolJoined.peerId };
     const produced = {
@@ -144,11 +149,20 @@ describe('rooms on one media node', () => {
         assert.equal(announced.producer.peerId, peers[producerName as keyof typeof peers]);
         assert.equal(announced.producer.source, 'mic');
       }
-      assert.equal(client.all('room.producer.new').filter((m) => m.producer.peerId === peers[name as keyof typeof peers]).length, 0, 'nobody hears of their own producer');
+      assert.equal(
+        client.all('room.producer.new').filter((m) => m.producer.peerId === peers[name as keyof typeof peers]).length,
+        0,
+        'nobody hears of their own producer',
+      );
     }
     // A late joiner gets everything at once.
     const daveJoined = await join(dave, roomId);
-    assert.deepEqual(daveJoined.producers.map((p) => p.producerId).sort(), Object.values(produced).map((p) => p.producerId).sort());
+    assert.deepEqual(
+      daveJoined.producers.map((p) => p.producerId).sort(),
+      Object.values(produced)
+        .map((p) => p.producerId)
+        .sort(),
+    );
 
     // Bob consumes Alice over a plain recv transport: the consumer starts paused, resume, RTP arrives.
     const { transport: recv } = await ask(bob, 'room.transport.created', { type: 'room.transport.create', roomId, direction: 'recv', transport: 'plain' });
@@ -158,7 +172,14 @@ describe('rooms on one media node', () => {
       if ((packet[1]! & 0x7f) === 100) received.push(packet);
     });
     assert.equal(
-      (await bob.request({ type: 'room.transport.connect', roomId, transportId: recv.transportId, connect: { transport: 'plain', ip: '127.0.0.1', port: listener.address().port } })).type,
+      (
+        await bob.request({
+          type: 'room.transport.connect',
+          roomId,
+          transportId: recv.transportId,
+          connect: { transport: 'plain', ip: '127.0.0.1', port: listener.address().port },
+        })
+      ).type,
       'ack',
     );
     const { consumer } = await ask(bob, 'room.consumed', {
@@ -176,7 +197,11 @@ describe('rooms on one media node', () => {
       sender.send(rtpPacket(seq, 0x11111111, Buffer.from(`frame-${seq}`)), produced.alice.target.port, produced.alice.target.ip);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await eventually(async () => received.length, (count) => count > 0, "Alice's RTP at Bob");
+    await eventually(
+      async () => received.length,
+      (count) => count > 0,
+      "Alice's RTP at Bob",
+    );
     const outSsrc = (consumer.rtpParameters.encodings as { ssrc: number }[])[0]!.ssrc;
     assert.equal(received[0]!.readUInt32BE(8), outSsrc);
 
@@ -209,7 +234,17 @@ describe('rooms on one media node', () => {
     const invalid = await bob.next('error');
     assert.equal(invalid.code, 'bad_message');
     assert.match(invalid.message, /roomId/);
-    bob.sendRaw(JSON.stringify({ type: 'room.produce', ref: 'r2', roomId, transportId: crypto.randomUUID(), kind: 'audio', source: 'mic', rtpParameters: { codecs: [] } }));
+    bob.sendRaw(
+      JSON.stringify({
+        type: 'room.produce',
+        ref: 'r2',
+        roomId,
+        transportId: crypto.randomUUID(),
+        kind: 'audio',
+        source: 'mic',
+        rtpParameters: { codecs: [] },
+      }),
+    );
     assert.equal((await bob.next('error')).code, 'bad_message');
     const early = await bob.request({ type: 'room.transport.create', roomId, direction: 'send', transport: 'webrtc' });
     assert.equal(early.type === 'error' && early.code, 'invalid_state', 'relays need a join first');
@@ -234,7 +269,11 @@ describe('rooms on one media node', () => {
     assert.equal((await alice.next('room.participant.left')).peerId, bobJoined.peerId);
     assert.equal((await nodeStatus(stack.mediaNode.controlUrl)).peers, before.peers + 1);
     await alice.close();
-    await eventually(() => nodeStatus(stack.mediaNode.controlUrl), (s) => s.peers === before.peers && s.rooms === before.rooms, 'peer and room freed');
+    await eventually(
+      () => nodeStatus(stack.mediaNode.controlUrl),
+      (s) => s.peers === before.peers && s.rooms === before.rooms,
+      'peer and room freed',
+    );
   });
 });
 

@@ -31,7 +31,10 @@ describe('sign-up and invites', () => {
     assert.equal(created.status, 201);
     assert.equal(created.body.user.role, 'admin');
     const users = await api<{ users: { email: string }[] }>('GET', '/api/admin/users', { auth: created.body.accessToken });
-    assert.deepEqual(users.body.users.map((user) => user.email), [email]);
+    assert.deepEqual(
+      users.body.users.map((user) => user.email),
+      [email],
+    );
 
     const again = await api<{ error: { code: string } }>('POST', '/api/signup', {
       body: { organisation: 'Acme Again', displayName: 'Olivia', email, password: strongPassword },
@@ -109,7 +112,7 @@ describe('the role matrix on every admin route', () => {
 });
 
 describe('tenant isolation', () => {
-  test("an admin of one tenant gets 404 for every resource of another, never data", async () => {
+  test('an admin of one tenant gets 404 for every resource of another, never data', async () => {
     const [a, b] = await Promise.all([createTenant(), createTenant()]);
     const [adminA, adminB] = await Promise.all([login(a.users.alice), login(b.users.alice)]);
     const keyB = await api<CreatedApiKey>('POST', '/api/admin/api-keys', { auth: adminB.accessToken, body: { name: 'B key', role: 'user' } });
@@ -123,7 +126,10 @@ describe('tenant isolation', () => {
       assert.equal(result.status, 404, `${method} ${path}`);
     }
     const directory = await api<{ users: { id: string }[] }>('GET', '/api/users', { auth: adminA.accessToken });
-    assert.ok(directory.body.users.every((user) => user.id.endsWith(a.id.slice(2))), 'only own users');
+    assert.ok(
+      directory.body.users.every((user) => user.id.endsWith(a.id.slice(2))),
+      'only own users',
+    );
     const keysA = await api<{ keys: ApiKeyView[] }>('GET', '/api/admin/api-keys', { auth: adminA.accessToken });
     assert.deepEqual(keysA.body.keys, []);
     const auditA = await api<{ entries: { targetId: string | null }[] }>('GET', '/api/admin/audit', { auth: adminA.accessToken });
@@ -176,8 +182,13 @@ describe('administering users', () => {
     const tenant = await createTenant();
     await api('POST', '/api/auth/login', { body: { email: tenant.users.dave.email, password: 'wrong password' } });
     const { admin } = await sessionsOf(tenant);
-    const log = await api<{ entries: { action: string; actorType: string; targetId: string }[] }>('GET', '/api/admin/audit?action=auth.login_failed', { auth: admin });
-    assert.deepEqual(log.body.entries.map((entry) => [entry.actorType, entry.targetId]), [['anonymous', tenant.users.dave.id]]);
+    const log = await api<{ entries: { action: string; actorType: string; targetId: string }[] }>('GET', '/api/admin/audit?action=auth.login_failed', {
+      auth: admin,
+    });
+    assert.deepEqual(
+      log.body.entries.map((entry) => [entry.actorType, entry.targetId]),
+      [['anonymous', tenant.users.dave.id]],
+    );
   });
 });
 
@@ -197,7 +208,10 @@ describe('API keys', () => {
     assert.equal((await api('GET', '/api/admin/users', { auth: created.body.key })).status, 200);
     assert.equal((await api('GET', '/api/admin/api-keys', { auth: created.body.key })).status, 403, 'an operator key cannot manage keys');
     const used = await api<{ entries: { actorType: string; actorId: string }[] }>('GET', '/api/admin/audit?action=api_key.used', { auth: admin });
-    assert.deepEqual(used.body.entries.map((entry) => [entry.actorType, entry.actorId]), [['api_key', created.body.id]]);
+    assert.deepEqual(
+      used.body.entries.map((entry) => [entry.actorType, entry.actorId]),
+      [['api_key', created.body.id]],
+    );
 
     assert.equal((await api('DELETE', `/api/admin/api-keys/${created.body.id}`, { auth: admin })).status, 204);
     const revoked = await api<{ error: { code: string } }>('GET', '/api/users', { auth: created.body.key });

@@ -2,12 +2,7 @@
  * A presence watcher for tests and benchmarks: a real WebSocket to `/api/presence` (see
  * SocketClient) that keeps the tenant's statuses as the snapshot and updates tell them.
  */
-import {
-  parsePresenceServerMessage,
-  type PresenceClientMessage,
-  type PresenceServerMessage,
-  type PresenceStatus,
-} from '@callstack/protocol';
+import { parsePresenceServerMessage, type PresenceClientMessage, type PresenceServerMessage, type PresenceStatus } from '@callstack/protocol';
 import { WebSocket } from 'ws';
 import { SocketClient, socketUrl } from './SocketClient.ts';
 

@@ -27,11 +27,9 @@ export class SignalingClient extends SocketClient<ServerMessage, ClientMessage> 
   /** Sends a request with a ref and resolves with its ack or error. */
   async request(message: ClientMessage, timeoutMs = 10_000): Promise<Of<'ack'> | Of<'error'>> {
     const ref = message.ref ?? crypto.randomUUID().slice(0, 8);
-    const reply = this.waitFor(
-      (m) => (m.type === 'ack' || m.type === 'error') && m.ref === ref,
-      `reply to ${message.type}`,
-      timeoutMs,
-    ) as Promise<Of<'ack'> | Of<'error'>>;
+    const reply = this.waitFor((m) => (m.type === 'ack' || m.type === 'error') && m.ref === ref, `reply to ${message.type}`, timeoutMs) as Promise<
+      Of<'ack'> | Of<'error'>
+    >;
     this.send({ ...message, ref });
     return reply;
   }

@@ -63,9 +63,7 @@ export class SocketClient<In extends { type: string }, Out> {
     where: (message: Extract<In, { type: T }>) => boolean = () => true,
     timeoutMs = 10_000,
   ): Promise<Extract<In, { type: T }>> {
-    return this.waitFor((message) => message.type === type && where(message as Extract<In, { type: T }>), type, timeoutMs) as Promise<
-      Extract<In, { type: T }>
-    >;
+    return this.waitFor((message) => message.type === type && where(message as Extract<In, { type: T }>), type, timeoutMs) as Promise<Extract<In, { type: T }>>;
   }
 
   protected waitFor(match: (message: In) => boolean, what: string, timeoutMs: number): Promise<In> {

@@ -47,9 +47,7 @@ export async function login(user: TestUser, baseUrl = stack.url): Promise<Sessio
 
 /** Moves an invite's expiry into the past, as if its 72 hours had gone by. */
 export async function expireInvite(inviteId: string): Promise<void> {
-  await withClient(stack.database, (client) =>
-    client.query(`update invites set expires_at = now() - interval '1 second' where id = $1`, [inviteId]),
-  );
+  await withClient(stack.database, (client) => client.query(`update invites set expires_at = now() - interval '1 second' where id = $1`, [inviteId]));
 }
 
 export interface CallRecordRow {

@@ -11,9 +11,11 @@ export type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type:
 export async function ask<T extends ServerMessage['type']>(client: SignalingClient, type: T, message: Parameters<SignalingClient['send']>[0]): Promise<Of<T>> {
   const ref = crypto.randomUUID().slice(0, 8);
   const reply = client.next(type, (m) => 'ref' in m && m.ref === ref, 15_000);
-  const failed = client.next('error', (m) => m.ref === ref, 15_000).then((error) => {
-    throw new Error(`${message.type} failed: ${error.code}: ${error.message}`);
-  });
+  const failed = client
+    .next('error', (m) => m.ref === ref, 15_000)
+    .then((error) => {
+      throw new Error(`${message.type} failed: ${error.code}: ${error.message}`);
+    });
   failed.catch(() => {});
   client.send({ ...message, ref });
   return Promise.race([reply, failed]);
@@ -35,7 +37,10 @@ export function join(client: SignalingClient, roomId: string) {
 export async function producePlain(client: SignalingClient, roomId: string, kind: 'audio' | 'video', ssrc: number, sockets: Socket[]) {
   const { transport } = await ask(client, 'room.transport.created', { type: 'room.transport.create', roomId, direction: 'send', transport: 'plain' });
   if (transport.transport !== 'plain') assert.fail('plain transport expected');
-  const codec = kind === 'audio' ? { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 } : { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 };
+  const codec =
+    kind === 'audio'
+      ? { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }
+      : { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 };
   await ask(client, 'room.produced', {
     type: 'room.produce',
     roomId,

@@ -50,11 +50,7 @@ const ErrorBodySchema = v.object({
   error: v.object({ code: v.picklist(Object.values(ErrorCode)), message: v.string() }),
 });
 
-async function request<T>(
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-  path: string,
-  init: { token?: string; body?: unknown },
-): Promise<T> {
+async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, init: { token?: string; body?: unknown }): Promise<T> {
   const response = await send(method, path, init);
   if (response.status === 202 || response.status === 204) return undefined as T;
   const body: unknown = await response.json().catch(() => null);
@@ -64,11 +60,7 @@ async function request<T>(
 }
 
 /** A successful response, its body unread; any failure as an `ApiError`. */
-async function send(
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-  path: string,
-  init: { token?: string; body?: unknown },
-): Promise<Response> {
+async function send(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, init: { token?: string; body?: unknown }): Promise<Response> {
   const headers: Record<string, string> = {};
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
@@ -105,10 +97,8 @@ const contactPath = (id: string) => `/api/contacts/${encodeURIComponent(id)}`;
 
 export const api = {
   login: (body: LoginRequest) => request<SessionResponse>('POST', '/api/auth/login', { body }),
-  refresh: (refreshToken: string) =>
-    request<SessionResponse>('POST', '/api/auth/refresh', { body: { refreshToken } satisfies RefreshRequest }),
-  logout: (refreshToken: string) =>
-    request<undefined>('POST', '/api/auth/logout', { body: { refreshToken } satisfies RefreshRequest }),
+  refresh: (refreshToken: string) => request<SessionResponse>('POST', '/api/auth/refresh', { body: { refreshToken } satisfies RefreshRequest }),
+  logout: (refreshToken: string) => request<undefined>('POST', '/api/auth/logout', { body: { refreshToken } satisfies RefreshRequest }),
   users: (token: string) => request<DirectoryResponse>('GET', '/api/users', { token }),
   calls: (token: string) => request<CallHistoryResponse>('GET', '/api/calls', { token }),
   turnCredentials: (token: string) => request<TurnCredentialsResponse>('GET', '/api/turn-credentials', { token }),
@@ -119,20 +109,16 @@ export const api = {
   adminUsers: (token: string) => request<AdminUsersResponse>('GET', '/api/admin/users', { token }),
   setRole: (token: string, userId: string, body: v.InferOutput<typeof ChangeRoleRequest>) =>
     request<undefined>('PUT', `/api/admin/users/${encodeURIComponent(userId)}/role`, { token, body }),
-  deactivate: (token: string, userId: string) =>
-    request<undefined>('POST', `/api/admin/users/${encodeURIComponent(userId)}/deactivate`, { token }),
+  deactivate: (token: string, userId: string) => request<undefined>('POST', `/api/admin/users/${encodeURIComponent(userId)}/deactivate`, { token }),
   apiKeys: (token: string) => request<ApiKeysResponse>('GET', '/api/admin/api-keys', { token }),
-  createApiKey: (token: string, body: v.InferOutput<typeof CreateApiKeyRequest>) =>
-    request<CreatedApiKey>('POST', '/api/admin/api-keys', { token, body }),
-  revokeApiKey: (token: string, keyId: string) =>
-    request<undefined>('DELETE', `/api/admin/api-keys/${encodeURIComponent(keyId)}`, { token }),
+  createApiKey: (token: string, body: v.InferOutput<typeof CreateApiKeyRequest>) => request<CreatedApiKey>('POST', '/api/admin/api-keys', { token, body }),
+  revokeApiKey: (token: string, keyId: string) => request<undefined>('DELETE', `/api/admin/api-keys/${encodeURIComponent(keyId)}`, { token }),
   /** `query` comes from `auditQuery` (audit.ts). */
   audit: (token: string, query: string) => request<AuditLogResponse>('GET', `/api/admin/audit?${query}`, { token }),
 
   logoutAll: (token: string) => request<undefined>('POST', '/api/auth/logout-all', { token }),
   requestPasswordReset: (body: PasswordResetRequest) => request<undefined>('POST', '/api/auth/password-reset', { body }),
-  confirmPasswordReset: (body: PasswordResetConfirmRequest) =>
-    request<undefined>('POST', '/api/auth/password-reset/confirm', { body }),
+  confirmPasswordReset: (body: PasswordResetConfirmRequest) => request<undefined>('POST', '/api/auth/password-reset/confirm', { body }),
   changePassword: (token: string, body: ChangePasswordRequest) => request<SessionResponse>('PUT', '/api/me/password', { token, body }),
   sipCredentials: (token: string) => request<SipCredentialsView>('GET', '/api/me/sip-credentials', { token }),
   rotateSipCredentials: (token: string) => request<RevealedSipCredentials>('POST', '/api/me/sip-credentials', { token }),
@@ -142,8 +128,7 @@ export const api = {
   /** `query` is `q=` and/or `favorites=true`, from `contactsQuery`. */
   contacts: (token: string, query: string) => request<ContactsResponse>('GET', `/api/contacts?${query}`, { token }),
   createContact: (token: string, body: CreateContactRequest) => request<ContactView>('POST', '/api/contacts', { token, body }),
-  updateContact: (token: string, id: string, body: UpdateContactRequest) =>
-    request<ContactView>('PATCH', contactPath(id), { token, body }),
+  updateContact: (token: string, id: string, body: UpdateContactRequest) => request<ContactView>('PATCH', contactPath(id), { token, body }),
   deleteContact: (token: string, id: string) => request<undefined>('DELETE', contactPath(id), { token }),
 
   recordings: (token: string) => request<RecordingsResponse>('GET', '/api/recordings', { token }),

@@ -35,10 +35,7 @@ declare global {
   }
 }
 
-type Auth =
-  | { status: 'loading' }
-  | { status: 'signed-out'; notice: string | null }
-  | { status: 'signed-in'; session: Session };
+type Auth = { status: 'loading' } | { status: 'signed-out'; notice: string | null } | { status: 'signed-in'; session: Session };
 
 export function App() {
   const route = useRoute();
@@ -54,13 +51,7 @@ export function App() {
   }, []);
 
   const session = auth.status === 'signed-in' ? auth.session : null;
-  useEffect(
-    () =>
-      session?.on('expired', () =>
-        setAuth({ status: 'signed-out', notice: 'Your session has expired. Please sign in again.' }),
-      ),
-    [session],
-  );
+  useEffect(() => session?.on('expired', () => setAuth({ status: 'signed-out', notice: 'Your session has expired. Please sign in again.' })), [session]);
 
   // Signed in, the sign-up and forgotten-password screens are the softphone.
   const signedOutScreenWhileSignedIn = session !== null && (route.screen === 'signup' || route.screen === 'forgot-password');
@@ -195,12 +186,9 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
   const { phase, callId } = call.state;
   const directory = useFetched<DirectoryEntry[]>(session.user.id, () => session.authed(api.users).then((r) => r.users));
   // Reload after each call (and again once back to idle, when the record has surely been written).
-  const history = useFetched<CallRecordView[]>(isLive(phase) ? null : `${phase}:${callId ?? ''}`, () =>
-    session.authed(api.calls).then((r) => r.calls),
-  );
+  const history = useFetched<CallRecordView[]>(isLive(phase) ? null : `${phase}:${callId ?? ''}`, () => session.authed(api.calls).then((r) => r.calls));
 
-  const callBlocked =
-    link !== 'online' ? 'Not connected yet' : isLive(phase) ? 'Finish the current call first' : null;
+  const callBlocked = link !== 'online' ? 'Not connected yet' : isLive(phase) ? 'Finish the current call first' : null;
 
   function signOut(): void {
     onSignedOut(null);

@@ -171,7 +171,10 @@ test('controller: a recorded call joins the call’s room instead of offering SD
   assert.ok(call.conference, 'a conference runs for the call');
   // The conference asks for camera and microphone (none here), then joins.
   await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.ok(signaling.sent.some((m) => m.type === 'room.join' && m.roomId === 'room-1'), JSON.stringify(signaling.sent.map((m) => m.type)));
+  assert.ok(
+    signaling.sent.some((m) => m.type === 'room.join' && m.roomId === 'room-1'),
+    JSON.stringify(signaling.sent.map((m) => m.type)),
+  );
   assert.ok(!signaling.sent.some((m) => m.type === 'call.offer'), 'no SDP for a recorded call');
   assert.equal(call.recording, false);
   signaling.deliver('call', { type: 'call.ended', callId, reason: 'hangup', durationMs: 5 });

@@ -307,8 +307,7 @@ export class CallController extends Emitter<{ change: [] }> {
         if (pc.connectionState === 'connected') {
           this.dispatch({ type: 'connected', callId });
           this.monitorQuality(callId, pc);
-        }
-        else if (pc.connectionState === 'failed') this.abort(callId, 'The media connection failed.');
+        } else if (pc.connectionState === 'failed') this.abort(callId, 'The media connection failed.');
       };
       if (role === 'caller') {
         await pc.setLocalDescription();

@@ -108,7 +108,9 @@ test('no audio received in the interval: nothing to rate', () => {
 });
 
 test('an unknown codec and an interval outside the protocol range are reported within it', () => {
-  const g729 = CHROMIUM_RECEIVER_AT_8S.map((entry) => (entry.type === 'codec' && entry.mimeType === 'audio/opus' ? { ...entry, mimeType: 'audio/G729' } : entry));
+  const g729 = CHROMIUM_RECEIVER_AT_8S.map((entry) =>
+    entry.type === 'codec' && entry.mimeType === 'audio/opus' ? { ...entry, mimeType: 'audio/G729' } : entry,
+  );
   const { snapshot } = summariseStats([CHROMIUM_RECEIVER_AT_3S], null, AT_3S);
   const { summary } = summariseStats([g729], snapshot, AT_3S + 120_000);
   assert.equal(summary?.codec, 'unknown');
@@ -116,7 +118,15 @@ test('an unknown codec and an interval outside the protocol range are reported w
 });
 
 test('warnings name the figure past its threshold; the level follows the MOS', () => {
-  const base: QualityReport = { type: 'quality.report', scope: { kind: 'call', callId: 'c' }, rttMs: 520, jitterMs: 45.4, lossPercent: 3.25, codec: 'opus', intervalMs: 5_000 };
+  const base: QualityReport = {
+    type: 'quality.report',
+    scope: { kind: 'call', callId: 'c' },
+    rttMs: 520,
+    jitterMs: 45.4,
+    lossPercent: 3.25,
+    codec: 'opus',
+    intervalMs: 5_000,
+  };
   const rated = rateReport(base);
   assert.deepEqual(warningTexts(rated), ['High latency 520 ms', 'High jitter 45 ms', 'Packet loss 3.3 %', `Poor audio quality (MOS ${rated.mos.toFixed(1)})`]);
   assert.deepEqual(warningTexts(rateReport({ ...base, rttMs: 1, jitterMs: 0, lossPercent: 0 })), []);

@@ -50,7 +50,11 @@ const clamp = (value: number, max: number) => Math.min(max, Math.max(0, value));
  * the first sample (no deltas yet), when no audio was received in the interval, or while no RTT
  * is known: nothing worth rating.
  */
-export function summariseStats(reports: StatsEntry[][], previous: StatsSnapshot | null, now: number): { summary: QualitySummary | null; snapshot: StatsSnapshot } {
+export function summariseStats(
+  reports: StatsEntry[][],
+  previous: StatsSnapshot | null,
+  now: number,
+): { summary: QualitySummary | null; snapshot: StatsSnapshot } {
   const snapshot: StatsSnapshot = { at: now, inbound: {} };
   let rttSeconds: number | null = null;
   /** Σ packets received × jitter, over the audio streams: divided by `received` below. */
@@ -69,7 +73,11 @@ export function summariseStats(reports: StatsEntry[][], previous: StatsSnapshot 
     for (const entry of entries) {
       if (entry.type !== 'inbound-rtp') continue;
       const key = `${source}/${entry.id}`;
-      const counters = { packetsReceived: num(entry.packetsReceived) ?? 0, packetsLost: num(entry.packetsLost) ?? 0, bytesReceived: num(entry.bytesReceived) ?? 0 };
+      const counters = {
+        packetsReceived: num(entry.packetsReceived) ?? 0,
+        packetsLost: num(entry.packetsLost) ?? 0,
+        bytesReceived: num(entry.bytesReceived) ?? 0,
+      };
       snapshot.inbound[key] = counters;
       const before = previous?.inbound[key] ?? { packetsReceived: 0, packetsLost: 0, bytesReceived: 0 };
       if (entry.kind === 'audio') {

@@ -2,7 +2,16 @@
  * The signed-in session: a short-lived access token in memory and a rotating refresh token that
  * is also kept in localStorage so a reload stays signed in.
  */
-import { Emitter, type AcceptInviteRequest, type ChangePasswordRequest, type EraseAccountRequest, type LoginRequest, type SessionResponse, type SignupRequest, type UserView } from '@callstack/protocol';
+import {
+  Emitter,
+  type AcceptInviteRequest,
+  type ChangePasswordRequest,
+  type EraseAccountRequest,
+  type LoginRequest,
+  type SessionResponse,
+  type SignupRequest,
+  type UserView,
+} from '@callstack/protocol';
 import { api, ApiError } from './api.ts';
 
 const STORAGE_KEY = 'callstack.session';

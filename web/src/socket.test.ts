@@ -14,8 +14,14 @@ test('reconnect delays follow 0, 300, 1200, 2700, 4800 ms, then 7 s steps', () =
 test('reconnect jitter stays within ±25 % and never delays the first retry', () => {
   for (const attempt of [0, 1, 3, 5, 9]) {
     const base = reconnectDelay(attempt, () => 0.5);
-    assert.equal(reconnectDelay(attempt, () => 0), Math.round(base * 0.75));
-    assert.equal(reconnectDelay(attempt, () => 1), Math.round(base * 1.25));
+    assert.equal(
+      reconnectDelay(attempt, () => 0),
+      Math.round(base * 0.75),
+    );
+    assert.equal(
+      reconnectDelay(attempt, () => 1),
+      Math.round(base * 1.25),
+    );
   }
   assert.equal(reconnectDelay(0, Math.random), 0);
 });

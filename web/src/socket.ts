@@ -27,7 +27,11 @@ export interface SocketOptions {
   accessToken: (renew: boolean) => Promise<string>;
 }
 
-export abstract class ReconnectingSocket<In, Out, Events extends { [K in keyof Events]: unknown[] } & { status: [status: SocketStatus] }> extends Emitter<Events> {
+export abstract class ReconnectingSocket<
+  In,
+  Out,
+  Events extends { [K in keyof Events]: unknown[] } & { status: [status: SocketStatus] },
+> extends Emitter<Events> {
   status: SocketStatus = 'connecting';
   private socket: WebSocket | null = null;
   private attempt = 0;

@@ -60,7 +60,15 @@ export const requestPasswordReset: Handler<'none', PasswordResetRequest> = async
       subject: 'Reset your CallStack password',
       text: `Hello ${user.displayName},\n\nopen this link within ${RESET_TTL_MINUTES} minutes to choose a new password:\n\n${link}\n\nIf you did not ask for this, ignore this mail; your password stays as it is.\n`,
     });
-    await recordAudit(db, { tenantId: user.tenantId, actorType: 'anonymous', actorId: null, action: 'auth.password_reset_requested', targetType: 'user', targetId: user.id, ip: clientIp(request) });
+    await recordAudit(db, {
+      tenantId: user.tenantId,
+      actorType: 'anonymous',
+      actorId: null,
+      action: 'auth.password_reset_requested',
+      targetType: 'user',
+      targetId: user.id,
+      ip: clientIp(request),
+    });
     return true;
   });
   if (queued) ctx.waitUntil(deliverSoon(env));
@@ -90,7 +98,16 @@ export const logoutEverywhere: Handler<'bearer'> = async ({ request, env, princi
   await withTransaction(env, async (db) => {
     const user = await ownUser(db, principal);
     const revoked = await revokeAllRefreshTokens(db, user.id);
-    await recordAudit(db, { tenantId: user.tenantId, actorType: 'user', actorId: user.id, action: 'auth.logout_all', targetType: 'user', targetId: user.id, ip: clientIp(request), details: { revoked } });
+    await recordAudit(db, {
+      tenantId: user.tenantId,
+      actorType: 'user',
+      actorId: user.id,
+      action: 'auth.logout_all',
+      targetType: 'user',
+      targetId: user.id,
+      ip: clientIp(request),
+      details: { revoked },
+    });
   });
   await disconnectUser(env, principal.tenantId, principal.userId, 'signed out everywhere');
   return new Response(null, { status: 204 });
@@ -106,7 +123,16 @@ async function ownUser(db: Db, principal: Principal): Promise<UserRow> {
 async function replacePassword(db: Db, user: UserRow, passwordHash: string, request: Request, action: string): Promise<void> {
   await setPasswordHash(db, user.tenantId, user.id, passwordHash);
   const revoked = await revokeAllRefreshTokens(db, user.id);
-  await recordAudit(db, { tenantId: user.tenantId, actorType: 'user', actorId: user.id, action, targetType: 'user', targetId: user.id, ip: clientIp(request), details: { sessionsRevoked: revoked } });
+  await recordAudit(db, {
+    tenantId: user.tenantId,
+    actorType: 'user',
+    actorId: user.id,
+    action,
+    targetType: 'user',
+    targetId: user.id,
+    ip: clientIp(request),
+    details: { sessionsRevoked: revoked },
+  });
   await enqueueMail(db, {
     tenantId: user.tenantId,
     to: user.email,

@@ -28,7 +28,15 @@ export const login: Handler<'none', LoginRequest> = async ({ request, env, body:
     await withDb(env, async (db) => {
       await throttle.failed(db, subject);
       if (user) {
-        await recordAudit(db, { tenantId: user.tenantId, actorType: 'anonymous', actorId: null, action: 'auth.login_failed', targetType: 'user', targetId: user.id, ip: subject.ip });
+        await recordAudit(db, {
+          tenantId: user.tenantId,
+          actorType: 'anonymous',
+          actorId: null,
+          action: 'auth.login_failed',
+          targetType: 'user',
+          targetId: user.id,
+          ip: subject.ip,
+        });
       }
     });
     throw new ApiError(ErrorCode.invalidCredentials, 'wrong email or password');

@@ -5,10 +5,7 @@ import type { Db } from './client.ts';
 /** Keys look like `csk_<prefix>_<secret>`: recognisable in logs and secret scanners. */
 export const API_KEY_PREFIX = 'csk_';
 
-export async function createApiKey(
-  db: Db,
-  key: { tenantId: string; name: string; role: Role; createdBy: string },
-): Promise<{ view: ApiKeyView; key: string }> {
+export async function createApiKey(db: Db, key: { tenantId: string; name: string; role: Role; createdBy: string }): Promise<{ view: ApiKeyView; key: string }> {
   const id = crypto.randomUUID();
   const prefix = randomToken(6).replace(/[-_]/g, 'x').slice(0, 8);
   const secret = `${API_KEY_PREFIX}${prefix}_${randomToken(32)}`;
@@ -55,10 +52,7 @@ export async function listApiKeys(db: Db, tenantId: string): Promise<ApiKeyView[
     created_at: Date;
     last_used_at: Date | null;
     revoked_at: Date | null;
-  }>(
-    'select id, name, prefix, role, created_at, last_used_at, revoked_at from api_keys where tenant_id = $1 order by created_at desc',
-    [tenantId],
-  );
+  }>('select id, name, prefix, role, created_at, last_used_at, revoked_at from api_keys where tenant_id = $1 order by created_at desc', [tenantId]);
   return rows.map((row) => ({
     id: row.id,
     name: row.name,
@@ -72,9 +66,6 @@ export async function listApiKeys(db: Db, tenantId: string): Promise<ApiKeyView[
 
 /** Returns false when no such key exists in the tenant. */
 export async function revokeApiKey(db: Db, tenantId: string, id: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    'update api_keys set revoked_at = coalesce(revoked_at, now()) where tenant_id = $1 and id = $2',
-    [tenantId, id],
-  );
+  const { rowCount } = await db.query('update api_keys set revoked_at = coalesce(revoked_at, now()) where tenant_id = $1 and id = $2', [tenantId, id]);
   return Boolean(rowCount);
 }

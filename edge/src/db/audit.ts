@@ -31,7 +31,6 @@ export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
   );
 }
 
-
 export interface AuditFilter {
   action?: string;
   actorId?: string;

@@ -47,10 +47,10 @@ export async function createContact(db: Db, tenantId: string, ownerId: string, c
   let displayName: string;
   if (contact.kind === 'user') {
     // A colleague must be an active user of the same tenant; anyone else is simply not found.
-    const { rows } = await db.query<{ display_name: string }>(
-      'select display_name from users where tenant_id = $1 and id = $2 and deactivated_at is null',
-      [tenantId, contact.userId],
-    );
+    const { rows } = await db.query<{ display_name: string }>('select display_name from users where tenant_id = $1 and id = $2 and deactivated_at is null', [
+      tenantId,
+      contact.userId,
+    ]);
     if (!rows[0]) return { outcome: 'no_such_user' };
     displayName = contact.displayName ?? rows[0].display_name;
   } else {
@@ -60,7 +60,15 @@ export async function createContact(db: Db, tenantId: string, ownerId: string, c
   const { rowCount } = await db.query(
     `insert into contacts (id, tenant_id, owner_id, user_id, phone_e164, display_name, favorite)
      values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`,
-    [id, tenantId, ownerId, contact.kind === 'user' ? contact.userId : null, contact.kind === 'external' ? contact.phone : null, displayName, contact.favorite ?? false],
+    [
+      id,
+      tenantId,
+      ownerId,
+      contact.kind === 'user' ? contact.userId : null,
+      contact.kind === 'external' ? contact.phone : null,
+      displayName,
+      contact.favorite ?? false,
+    ],
   );
   if (!rowCount) return { outcome: 'duplicate' };
   return { outcome: 'created', contact: (await findContact(db, tenantId, ownerId, id))! };

@@ -18,9 +18,7 @@ export async function createInvite(
   return { id, token, expiresAt: new Date(rows[0]!.expires_at) };
 }
 
-export type InviteClaim =
-  | { outcome: 'claimed'; id: string; tenantId: string; email: string; role: Role }
-  | { outcome: 'unknown' | 'expired' | 'used' };
+export type InviteClaim = { outcome: 'claimed'; id: string; tenantId: string; email: string; role: Role } | { outcome: 'unknown' | 'expired' | 'used' };
 
 /** Marks the invite used. Must run inside a transaction with the user's creation. */
 export async function claimInvite(db: Db, token: string): Promise<InviteClaim> {

@@ -44,8 +44,9 @@ export async function markSent(db: Db, id: string): Promise<void> {
 }
 
 export async function markFailed(db: Db, id: string, error: string, retryInMs: number): Promise<void> {
-  await db.query(
-    `update outbox set attempts = attempts + 1, last_error = $2, next_try_at = now() + make_interval(secs => $3) where id = $1`,
-    [id, error.slice(0, 500), retryInMs / 1000],
-  );
+  await db.query(`update outbox set attempts = attempts + 1, last_error = $2, next_try_at = now() + make_interval(secs => $3) where id = $1`, [
+    id,
+    error.slice(0, 500),
+    retryInMs / 1000,
+  ]);
 }

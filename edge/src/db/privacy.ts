@@ -52,7 +52,11 @@ export async function exportSessions(db: Db, userId: string): Promise<{ createdA
 }
 
 /** Audit entries where the user acted or was acted on. */
-export async function exportAuditTrail(db: Db, tenantId: string, userId: string): Promise<{ action: string; actorType: string; ip: string | null; at: string }[]> {
+export async function exportAuditTrail(
+  db: Db,
+  tenantId: string,
+  userId: string,
+): Promise<{ action: string; actorType: string; ip: string | null; at: string }[]> {
   const { rows } = await db.query<{ action: string; actor_type: string; ip: string | null; created_at: Date }>(
     `select action, actor_type, ip, created_at from audit_log
       where tenant_id = $1 and (actor_id = $2 or target_id = $2) order by id`,

@@ -23,7 +23,17 @@ export async function insertRecording(db: Db, recording: NewRecording): Promise<
   await db.query(
     `insert into recordings (id, tenant_id, room_id, started_by, started_by_name, started_at, status, node_id, node_url, call_id)
      values ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), 'recording', $7, $8, $9)`,
-    [recording.id, recording.tenantId, recording.roomId, recording.startedBy.userId, recording.startedBy.displayName, recording.startedAt, recording.nodeId, recording.nodeUrl, recording.callId],
+    [
+      recording.id,
+      recording.tenantId,
+      recording.roomId,
+      recording.startedBy.userId,
+      recording.startedBy.displayName,
+      recording.startedAt,
+      recording.nodeId,
+      recording.nodeUrl,
+      recording.callId,
+    ],
   );
   await addParticipants(db, recording.id, recording.participants);
 }
@@ -65,7 +75,21 @@ export async function finishRecording(
          (recording_id, track_id, user_id, peer_id, kind, source, codec, file_key, storage, size_bytes, duration_ms, started_at, ended_at)
        values ($1, $2, (select id from users where id = $3), $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12 / 1000.0), to_timestamp($13 / 1000.0))
        on conflict do nothing`,
-      [recordingId, track.trackId, track.userId, track.peerId, track.kind, track.source, track.codec, track.key, track.storage, track.sizeBytes, track.durationMs, track.startedAt, track.endedAt],
+      [
+        recordingId,
+        track.trackId,
+        track.userId,
+        track.peerId,
+        track.kind,
+        track.source,
+        track.codec,
+        track.key,
+        track.storage,
+        track.sizeBytes,
+        track.durationMs,
+        track.startedAt,
+        track.endedAt,
+      ],
     );
   }
   return true;

@@ -22,16 +22,7 @@ export async function insertRoomSession(db: Db, record: RoomSessionRecord): Prom
         samples, mos_min, mos_avg, loss_avg, loss_max, jitter_avg, rtt_avg, codec)
      values ($1, $2, $3, $4, to_timestamp($5 / 1000.0), to_timestamp($6 / 1000.0), $7, $8, $9, $10, $11, $12, $13, $14, $15)
      on conflict (session_id) do nothing`,
-    [
-      record.sessionId,
-      record.tenantId,
-      record.roomId,
-      record.userId,
-      record.joinedAt,
-      record.leftAt,
-      Math.max(0, record.leftAt - record.joinedAt),
-      ...quality,
-    ],
+    [record.sessionId, record.tenantId, record.roomId, record.userId, record.joinedAt, record.leftAt, Math.max(0, record.leftAt - record.joinedAt), ...quality],
   );
 }
 

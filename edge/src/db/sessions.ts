@@ -26,9 +26,7 @@ export async function issueRefreshToken(
   return { token, familyId };
 }
 
-export type RotationResult =
-  | { outcome: 'rotated'; userId: string; tenantId: string; token: string }
-  | { outcome: 'reused' | 'invalid' };
+export type RotationResult = { outcome: 'rotated'; userId: string; tenantId: string; token: string } | { outcome: 'reused' | 'invalid' };
 
 /** Spends `token` and issues its successor. Must run inside a transaction. */
 export async function rotateRefreshToken(db: Db, token: string): Promise<RotationResult> {
@@ -56,10 +54,7 @@ export async function rotateRefreshToken(db: Db, token: string): Promise<Rotatio
 }
 
 export async function revokeRefreshToken(db: Db, token: string): Promise<void> {
-  const { rows } = await db.query<{ family_id: string }>(
-    'select family_id from refresh_tokens where token_hash = $1',
-    [await sha256Hex(token)],
-  );
+  const { rows } = await db.query<{ family_id: string }>('select family_id from refresh_tokens where token_hash = $1', [await sha256Hex(token)]);
   if (rows[0]) await revokeFamily(db, rows[0].family_id);
 }
 

@@ -21,10 +21,10 @@ export async function saveSipCredentials(db: Db, secret: SipSecret): Promise<Sip
 }
 
 export async function findSipCredentials(db: Db, tenantId: string, userId: string): Promise<SipCredentialsView | null> {
-  const { rows } = await db.query<Row>(
-    'select username, realm, created_at, rotated_at from sip_credentials where tenant_id = $1 and user_id = $2',
-    [tenantId, userId],
-  );
+  const { rows } = await db.query<Row>('select username, realm, created_at, rotated_at from sip_credentials where tenant_id = $1 and user_id = $2', [
+    tenantId,
+    userId,
+  ]);
   return rows[0] ? toView(rows[0]) : null;
 }
 

@@ -4,7 +4,12 @@ import type { Db } from './client.ts';
 /** Creates a tenant; its slug gets a random suffix so organisations may share a name. */
 export async function createTenant(db: Db, name: string): Promise<{ id: string; slug: string }> {
   const id = crypto.randomUUID();
-  const base = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'org';
+  const base =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'org';
   const slug = `${base}-${id.slice(0, 6)}`;
   await db.query('insert into tenants (id, slug, name) values ($1, $2, $3)', [id, slug, name]);
   return { id, slug };

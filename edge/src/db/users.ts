@@ -18,18 +18,12 @@ interface RawUser {
 const USER_COLUMNS = 'id, tenant_id, email, display_name, role, password_hash';
 
 export async function findActiveUserByEmail(db: Db, email: string): Promise<UserRow | null> {
-  const { rows } = await db.query<RawUser>(
-    `select ${USER_COLUMNS} from users where email = $1 and deactivated_at is null`,
-    [email],
-  );
+  const { rows } = await db.query<RawUser>(`select ${USER_COLUMNS} from users where email = $1 and deactivated_at is null`, [email]);
   return rows[0] ? toUser(rows[0]) : null;
 }
 
 export async function findActiveUser(db: Db, tenantId: string, userId: string): Promise<UserRow | null> {
-  const { rows } = await db.query<RawUser>(
-    `select ${USER_COLUMNS} from users where tenant_id = $1 and id = $2 and deactivated_at is null`,
-    [tenantId, userId],
-  );
+  const { rows } = await db.query<RawUser>(`select ${USER_COLUMNS} from users where tenant_id = $1 and id = $2 and deactivated_at is null`, [tenantId, userId]);
   return rows[0] ? toUser(rows[0]) : null;
 }
 
@@ -75,10 +69,7 @@ export type RoleChange = { outcome: 'changed'; previous: Role } | { outcome: 'no
 
 /** Changes a role within the tenant, refusing to leave the tenant without an active admin. */
 export async function changeRole(db: Db, tenantId: string, userId: string, role: Role): Promise<RoleChange> {
-  const { rows } = await db.query<{ role: Role }>(
-    'select role from users where tenant_id = $1 and id = $2 for update',
-    [tenantId, userId],
-  );
+  const { rows } = await db.query<{ role: Role }>('select role from users where tenant_id = $1 and id = $2 for update', [tenantId, userId]);
   const current = rows[0];
   if (!current) return { outcome: 'not_found' };
   if (current.role === 'admin' && role !== 'admin' && (await otherActiveAdmins(db, tenantId, userId)) === 0) {
@@ -92,10 +83,10 @@ export type Deactivation = { outcome: 'deactivated' | 'not_found' | 'last_admin'
 
 /** Deactivates a user of the tenant and revokes its sessions. */
 export async function deactivateUser(db: Db, tenantId: string, userId: string): Promise<Deactivation> {
-  const { rows } = await db.query<{ role: Role }>(
-    'select role from users where tenant_id = $1 and id = $2 and deactivated_at is null for update',
-    [tenantId, userId],
-  );
+  const { rows } = await db.query<{ role: Role }>('select role from users where tenant_id = $1 and id = $2 and deactivated_at is null for update', [
+    tenantId,
+    userId,
+  ]);
   const user = rows[0];
   if (!user) return { outcome: 'not_found' };
   if (user.role === 'admin' && (await otherActiveAdmins(db, tenantId, userId)) === 0) return { outcome: 'last_admin' };

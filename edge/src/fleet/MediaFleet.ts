@@ -73,7 +73,12 @@ export class MediaFleet extends DurableObject<Env> {
       media?.load ? 1 : 0,
     );
     if (!previous || previous.draining !== (registration.draining ? 1 : 0) || previous.failed_at !== null) {
-      log.info('fleet.node_registered', { nodeId: registration.instanceId, kind: registration.kind, region: registration.region, draining: registration.draining });
+      log.info('fleet.node_registered', {
+        nodeId: registration.instanceId,
+        kind: registration.kind,
+        region: registration.region,
+        draining: registration.draining,
+      });
     }
   }
 

@@ -20,7 +20,10 @@ export interface MailSender {
 }
 
 export class MailDeliveryError extends Error {
-  constructor(readonly status: number, detail: string) {
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
     super(`mail API answered ${status}: ${detail.slice(0, 200)}`);
     this.name = 'MailDeliveryError';
   }

@@ -45,8 +45,7 @@ export type PresenceEvent =
   | { kind: 'published'; since: number; ok: boolean };
 
 export type PresenceEffect =
-  | { kind: 'self'; to: 'all' | 'connecting'; message: Extract<ServerMessage, { type: 'presence.self' }> }
-  | { kind: 'publish'; entry: PresenceEntry };
+  { kind: 'self'; to: 'all' | 'connecting'; message: Extract<ServerMessage, { type: 'presence.self' }> } | { kind: 'publish'; entry: PresenceEntry };
 
 export interface PresenceStep {
   /** Null only while no device ever connected: the user is offline and nobody needs telling. */

@@ -61,7 +61,15 @@ async function erase(request: Request, env: Env, actor: Principal, userId: strin
     if (result.outcome === 'not_found') throw new ApiError(ErrorCode.notFound, 'no such user');
     if (result.outcome === 'last_admin') throw new ApiError(ErrorCode.conflict, 'the organisation needs at least one admin');
     // Who erased is kept; for a self-erasure the actor is the (now anonymous) tombstone.
-    await recordAudit(db, { tenantId: actor.tenantId, actorType: actor.actorType, actorId: actor.userId, action: 'user.erased', targetType: 'user', targetId: userId, ip: actor.userId === userId ? null : clientIp(request) });
+    await recordAudit(db, {
+      tenantId: actor.tenantId,
+      actorType: actor.actorType,
+      actorId: actor.userId,
+      action: 'user.erased',
+      targetType: 'user',
+      targetId: userId,
+      ip: actor.userId === userId ? null : clientIp(request),
+    });
   });
   await disconnectUser(env, actor.tenantId, userId, 'account erased');
 }

@@ -25,7 +25,8 @@ export const recordingsList: Handler<'bearer'> = async ({ env, principal: actor 
   return json({ recordings } satisfies RecordingsResponse);
 };
 
-export const recordingGet: Handler<'bearer'> = async ({ env, principal: actor, params }) => json(await withDb(env, (db) => visibleRecording(db, actor, params.id!)));
+export const recordingGet: Handler<'bearer'> = async ({ env, principal: actor, params }) =>
+  json(await withDb(env, (db) => visibleRecording(db, actor, params.id!)));
 
 export const recordingTrackFile: Handler<'bearer'> = async ({ request, env, principal: actor, params }) => {
   const recordingId = params.id!;
@@ -75,7 +76,8 @@ function visibility(actor: Principal): Visibility {
 async function visibleRecording(db: Parameters<typeof findRecording>[0], actor: Principal, recordingId: string): Promise<RecordingView> {
   const found = await findRecording(db, actor.tenantId, recordingId, visibility(actor));
   if (found === 'not_found') throw new ApiError(ErrorCode.notFound, 'no such recording');
-  if (found === 'hidden') throw new ApiError(ErrorCode.forbidden, 'only people who were in the room while it was recorded (or operators and admins) may see this recording');
+  if (found === 'hidden')
+    throw new ApiError(ErrorCode.forbidden, 'only people who were in the room while it was recorded (or operators and admins) may see this recording');
   return found;
 }
 

@@ -13,7 +13,17 @@
  * A recorded 1:1 call's room (`call`, opened and closed by CallSession) admits only the call's
  * two parties and starts recording by itself, in the caller's name, once something is published.
  */
-import { assertNever, CONTROL_SIGNATURE_MAX_SKEW_SECONDS, ErrorCode, rateReport, type MediaNodeEvent, type QualityReport, type QualityUpdate, type RoomClientMessage, type ServerMessage } from '@callstack/protocol';
+import {
+  assertNever,
+  CONTROL_SIGNATURE_MAX_SKEW_SECONDS,
+  ErrorCode,
+  rateReport,
+  type MediaNodeEvent,
+  type QualityReport,
+  type QualityUpdate,
+  type RoomClientMessage,
+  type ServerMessage,
+} from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
 import { withTransaction } from '../db/client.ts';
 import { insertRoomSession, type RoomSessionRecord } from '../db/roomSessions.ts';
@@ -33,7 +43,22 @@ import { relay, type Relayed, type RelayMessage } from './relay.ts';
 import { RoomNode } from './RoomNode.ts';
 import { healthCheckMs, RoomPlacement } from './RoomPlacement.ts';
 import { RoomRecording } from './RoomRecording.ts';
-import { callClosed, findParticipant, hasRoom, isForgotten, joined, leave, logIds, mayJoin, newRoom, nodeReported, producerChanged, relayTarget, roomDeadline, type ProducerEvent } from './roomState.ts';
+import {
+  callClosed,
+  findParticipant,
+  hasRoom,
+  isForgotten,
+  joined,
+  leave,
+  logIds,
+  mayJoin,
+  newRoom,
+  nodeReported,
+  producerChanged,
+  relayTarget,
+  roomDeadline,
+  type ProducerEvent,
+} from './roomState.ts';
 import type { Applied, CallRoomOptions, Participant, Recipient, RoomActor, RoomEffect, RoomOutcome, RoomState } from './roomTypes.ts';
 
 // Importers (env.ts, the hubs, CallSession) name the room's types from here.
@@ -297,9 +322,14 @@ export class Room extends DurableObject<Env> {
         return;
       case 'node.cleanup': {
         const roomId = this.node.roomId;
-        const request = effect.request.type === 'room.close' ? ({ type: 'room.close', roomId } as const) : ({ type: 'peer.leave', roomId, peerId: effect.request.peerId } as const);
+        const request =
+          effect.request.type === 'room.close'
+            ? ({ type: 'room.close', roomId } as const)
+            : ({ type: 'peer.leave', roomId, peerId: effect.request.peerId } as const);
         // Best effort: a node that does not answer is moved away from by the next request anyway.
-        await this.node.send(effect.node, request).catch((error: unknown) => log.warn('room.node_cleanup_failed', { ...logIds(state), nodeId: effect.node.nodeId, request: request.type }, error));
+        await this.node
+          .send(effect.node, request)
+          .catch((error: unknown) => log.warn('room.node_cleanup_failed', { ...logIds(state), nodeId: effect.node.nodeId, request: request.type }, error));
         return;
       }
       case 'node.release':

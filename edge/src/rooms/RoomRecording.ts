@@ -77,7 +77,11 @@ export class RoomRecording {
     } else status = 'interrupted';
     try {
       await withDb(this.env, (db) =>
-        finishRecording(db, recording.recordingId, { status, endedAt, tracks: tracks.map((track) => ({ ...track, userId: recording.peers[track.peerId] ?? null })) }),
+        finishRecording(db, recording.recordingId, {
+          status,
+          endedAt,
+          tracks: tracks.map((track) => ({ ...track, userId: recording.peers[track.peerId] ?? null })),
+        }),
       );
     } catch (error) {
       log.error('room.recording_row_failed', { ...logIds(state), recordingId: recording.recordingId }, error);
@@ -151,6 +155,14 @@ export class RoomRecording {
   }
 
   private audit(db: Parameters<typeof recordAudit>[0], state: RoomState, actorId: string, action: string, recordingId: string) {
-    return recordAudit(db, { tenantId: state.tenantId, actorType: 'user', actorId, action, targetType: 'recording', targetId: recordingId, details: { roomId: state.roomId } });
+    return recordAudit(db, {
+      tenantId: state.tenantId,
+      actorType: 'user',
+      actorId,
+      action,
+      targetType: 'recording',
+      targetId: recordingId,
+      details: { roomId: state.roomId },
+    });
   }
 }

@@ -38,11 +38,7 @@ export class NodeDraining extends Error {
   override name = 'NodeDraining';
 }
 
-export async function controlRequest<R extends ControlRequestInput>(
-  controlUrl: string,
-  secret: string,
-  request: R,
-): Promise<ControlResponses[R['type']]> {
+export async function controlRequest<R extends ControlRequestInput>(controlUrl: string, secret: string, request: R): Promise<ControlResponses[R['type']]> {
   const http = toControlHttp(request);
   const body = http.body ?? '';
   let response: Response;

@@ -30,8 +30,19 @@ export async function relay(control: RoomNode, node: PlacedNode, peerId: string,
       return {};
     case 'room.produce': {
       const { kind, source, paused } = message;
-      const { producerId } = await control.send(node, { type: 'producer.create', ...peer, transportId: message.transportId, kind, source, rtpParameters: message.rtpParameters, paused });
-      return { reply: { type: 'room.produced', ref, roomId, producerId }, event: { type: 'producer.created', producer: { producerId, peerId, kind, source, paused } } };
+      const { producerId } = await control.send(node, {
+        type: 'producer.create',
+        ...peer,
+        transportId: message.transportId,
+        kind,
+        source,
+        rtpParameters: message.rtpParameters,
+        paused,
+      });
+      return {
+        reply: { type: 'room.produced', ref, roomId, producerId },
+        event: { type: 'producer.created', producer: { producerId, peerId, kind, source, paused } },
+      };
     }
     case 'room.producer.pause':
     case 'room.producer.resume': {
@@ -49,10 +60,20 @@ export async function relay(control: RoomNode, node: PlacedNode, peerId: string,
     }
     case 'room.consumer.pause':
     case 'room.consumer.resume':
-      await control.send(node, { type: message.type === 'room.consumer.pause' ? 'consumer.pause' : 'consumer.resume', ...peer, consumerId: message.consumerId });
+      await control.send(node, {
+        type: message.type === 'room.consumer.pause' ? 'consumer.pause' : 'consumer.resume',
+        ...peer,
+        consumerId: message.consumerId,
+      });
       return {};
     case 'room.consumer.layers':
-      await control.send(node, { type: 'consumer.layers', ...peer, consumerId: message.consumerId, spatialLayer: message.spatialLayer, temporalLayer: message.temporalLayer });
+      await control.send(node, {
+        type: 'consumer.layers',
+        ...peer,
+        consumerId: message.consumerId,
+        spatialLayer: message.spatialLayer,
+        temporalLayer: message.temporalLayer,
+      });
       return {};
     case 'room.probe':
       // Any answer will do: a node that gives none throws, and the room moves.

@@ -8,9 +8,29 @@
  *   join: mayJoin -> (same device: leave) -> hasRoom -> [placed on a node] -> [peer.join] -> joined
  *   node fails: nodeLost -> [room.create on another node, every peer joined] -> placed (room.migrate)
  */
-import { assertNever, ErrorCode, type MediaNodeEvent, type RoomParticipant, type RoomProducerInfo, type RoomRecordingInfo, type ServerMessage } from '@callstack/protocol';
+import {
+  assertNever,
+  ErrorCode,
+  type MediaNodeEvent,
+  type RoomParticipant,
+  type RoomProducerInfo,
+  type RoomRecordingInfo,
+  type ServerMessage,
+} from '@callstack/protocol';
 import { failure, type Actor, type Outcome } from '../objects/actor.ts';
-import type { ActiveRecording, Applied, CallRoomOptions, MigrateReason, Participant, PlacedNode, Recipient, RoomActor, RoomEffect, RoomState, Transition } from './roomTypes.ts';
+import type {
+  ActiveRecording,
+  Applied,
+  CallRoomOptions,
+  MigrateReason,
+  Participant,
+  PlacedNode,
+  Recipient,
+  RoomActor,
+  RoomEffect,
+  RoomState,
+  Transition,
+} from './roomTypes.ts';
 
 /** A room nobody is in is forgotten after this long (its id then answers not_found). */
 export const RETAIN_EMPTY_MS = 24 * 60 * 60 * 1000;
@@ -90,7 +110,9 @@ export function leave(state: RoomState, actor: Actor, now: number): Transition {
   };
   const effects: RoomEffect[] = [
     { kind: 'stay', participant, leftAt: now },
-    ...theirs.flatMap((producer) => broadcast(rest, { type: 'room.producer.closed', roomId: state.roomId, producerId: producer.producerId, peerId: producer.peerId })),
+    ...theirs.flatMap((producer) =>
+      broadcast(rest, { type: 'room.producer.closed', roomId: state.roomId, producerId: producer.producerId, peerId: producer.peerId }),
+    ),
     ...broadcast(rest, { type: 'room.participant.left', roomId: state.roomId, peerId: participant.peerId }),
   ];
   if (node) {
@@ -176,7 +198,12 @@ export function nodeReported(state: RoomState, event: Extract<MediaNodeEvent, { 
       return {
         ok: true,
         state: { ...state, producers: state.producers.filter((p) => p !== producer) },
-        effects: broadcast(state.participants, { type: 'room.producer.closed', roomId: state.roomId, producerId: producer.producerId, peerId: producer.peerId }),
+        effects: broadcast(state.participants, {
+          type: 'room.producer.closed',
+          roomId: state.roomId,
+          producerId: producer.producerId,
+          peerId: producer.peerId,
+        }),
       };
     }
     default:
@@ -224,13 +251,20 @@ export function placed(state: RoomState, node: PlacedNode | null, reason: Migrat
 /** Whether a recording may start now (permission is the object's: it needs the database). */
 export function mayBeginRecording(state: RoomState): Outcome<{ node: PlacedNode }> {
   if (state.recording) return failure(ErrorCode.conflict, 'the room is already being recorded');
-  if (state.producers.length === 0) return failure(ErrorCode.invalidState, 'nothing is published in this room: start recording once someone sends audio or video');
+  if (state.producers.length === 0)
+    return failure(ErrorCode.invalidState, 'nothing is published in this room: start recording once someone sends audio or video');
   if (!state.node) return failure(ErrorCode.mediaUnavailable, 'the room is moving to another media node; try again shortly');
   return { ok: true, node: state.node };
 }
 
 /** The recording the node just started, with everyone now in the room as its participants. */
-export function newRecording(state: RoomState, node: PlacedNode, recordingId: string, startedBy: RoomRecordingInfo['startedBy'], startedAt: number): ActiveRecording {
+export function newRecording(
+  state: RoomState,
+  node: PlacedNode,
+  recordingId: string,
+  startedBy: RoomRecordingInfo['startedBy'],
+  startedAt: number,
+): ActiveRecording {
   return { recordingId, startedBy, startedAt, nodeId: node.nodeId, peers: Object.fromEntries(state.participants.map((p) => [p.peerId, p.userId])) };
 }
 
@@ -248,7 +282,12 @@ export function stopRecording(state: RoomState): Outcome<Applied & { recording: 
   const recording = state.recording;
   if (!recording) return failure(ErrorCode.invalidState, 'the room is not being recorded');
   if (!state.node) return failure(ErrorCode.mediaUnavailable, 'the room is moving to another media node; try again shortly');
-  return { ok: true, state: { ...state, recording: null }, effects: endRecording(state.participants, state.roomId, recording, state.node, 'completed'), recording };
+  return {
+    ok: true,
+    state: { ...state, recording: null },
+    effects: endRecording(state.participants, state.roomId, recording, state.node, 'completed'),
+    recording,
+  };
 }
 
 /** Whether a recorded call's room should record by itself now. */

@@ -29,9 +29,7 @@ export class DeviceRooms {
 
   /** A device that is gone leaves its rooms; a room that cannot be told keeps it until its next join. */
   async leaveAll(device: DeviceIdentity): Promise<void> {
-    const rooms = this.sql
-      .exec<{ room_id: string; tenant_id: string }>('select room_id, tenant_id from rooms where device_id = ?', device.deviceId)
-      .toArray();
+    const rooms = this.sql.exec<{ room_id: string; tenant_id: string }>('select room_id, tenant_id from rooms where device_id = ?', device.deviceId).toArray();
     await Promise.all(
       rooms.map(async (row) => {
         try {

@@ -154,11 +154,7 @@ function end(state: CallState, reason: EndReason, now: number): Transition {
   };
 }
 
-function relay(
-  state: CallState,
-  side: 'caller' | 'callee',
-  action: Extract<CallAction, { type: 'call.offer' | 'call.answer' | 'call.ice' }>,
-): Transition {
+function relay(state: CallState, side: 'caller' | 'callee', action: Extract<CallAction, { type: 'call.offer' | 'call.answer' | 'call.ice' }>): Transition {
   if (state.status !== 'active') return failure(ErrorCode.invalidState, 'media negotiation starts after the call is answered');
   if (state.roomId) return failure(ErrorCode.invalidState, 'a recorded call’s media goes through its room: join it instead');
   const target = side === 'caller' ? state.callee : state.caller;

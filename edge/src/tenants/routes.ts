@@ -55,7 +55,10 @@ export const inviteUser: Handler<'bearer', CreateInviteRequest> = async ({ reque
     return created;
   });
   const url = new URL(`/invite#${invite.token}`, request.url).toString();
-  return json({ id: invite.id, email: body.email, role: body.role, expiresAt: invite.expiresAt.toISOString(), token: invite.token, url } satisfies InviteResponse, 201);
+  return json(
+    { id: invite.id, email: body.email, role: body.role, expiresAt: invite.expiresAt.toISOString(), token: invite.token, url } satisfies InviteResponse,
+    201,
+  );
 };
 
 export const acceptInvite: Handler<'none', AcceptInviteRequest> = async ({ request, env, body }) => {
@@ -63,13 +66,20 @@ export const acceptInvite: Handler<'none', AcceptInviteRequest> = async ({ reque
   const session = await withTransaction(env, async (db) => {
     const claim = await claimInvite(db, body.token);
     if (claim.outcome === 'unknown') throw new ApiError(ErrorCode.notFound, 'this invite does not exist');
-    if (claim.outcome !== 'claimed') throw new ApiError(ErrorCode.invalidState, `this invite has ${claim.outcome === 'used' ? 'already been used' : 'expired'}`);
-    return register(db, env, request, { tenantId: claim.tenantId, email: claim.email, displayName: body.displayName, role: claim.role, passwordHash }, (userId) => ({
-      action: 'invite.accepted',
-      targetType: 'invite',
-      targetId: claim.id,
-      actorId: userId,
-    }));
+    if (claim.outcome !== 'claimed')
+      throw new ApiError(ErrorCode.invalidState, `this invite has ${claim.outcome === 'used' ? 'already been used' : 'expired'}`);
+    return register(
+      db,
+      env,
+      request,
+      { tenantId: claim.tenantId, email: claim.email, displayName: body.displayName, role: claim.role, passwordHash },
+      (userId) => ({
+        action: 'invite.accepted',
+        targetType: 'invite',
+        targetId: claim.id,
+        actorId: userId,
+      }),
+    );
   });
   return json(await sessionFor(env, session.user, session.refreshToken), 201);
 };

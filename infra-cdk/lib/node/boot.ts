@@ -82,9 +82,17 @@ export function serviceUnit(o: ServiceOptions): string {
 
 export function timerUnit(description: string, everySeconds: number): string {
   return [
-    '[Unit]', `Description=${description}`, '',
-    '[Timer]', 'OnActiveSec=5', `OnUnitActiveSec=${everySeconds}`, 'AccuracySec=5', '',
-    '[Install]', 'WantedBy=timers.target', '',
+    '[Unit]',
+    `Description=${description}`,
+    '',
+    '[Timer]',
+    'OnActiveSec=5',
+    `OnUnitActiveSec=${everySeconds}`,
+    'AccuracySec=5',
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
   ].join('\n');
 }
 
@@ -124,7 +132,10 @@ export function bootScript(spec: BootSpec): string {
     `CALLSTACK_KIND=${spec.kind}`,
     ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
     // Oneshot jobs have no [Install] section: their timers start them.
-    `CALLSTACK_UNITS="${Object.entries(spec.units).filter(([, unit]) => unit.includes('[Install]')).map(([name]) => name).join(' ')}"`,
+    `CALLSTACK_UNITS="${Object.entries(spec.units)
+      .filter(([, unit]) => unit.includes('[Install]'))
+      .map(([name]) => name)
+      .join(' ')}"`,
   ].join('\n');
   const files: NodeFile[] = [
     { path: '/etc/callstack/node.env', content: envText, mode: '0644' },

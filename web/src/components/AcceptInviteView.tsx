@@ -84,12 +84,7 @@ export function AcceptInviteView({ token, signedInAs, onSignedIn }: AcceptInvite
       onSubmit={() => submit(token)}
     >
       <Field id="invite-name" label={LABELS.displayName} autocomplete="name" value={displayName} onValue={setDisplayName} autoFocus required />
-      <NewPasswordField
-        id="invite-password"
-        label={LABELS.password}
-        value={password}
-        onValue={setPassword}
-      />
+      <NewPasswordField id="invite-password" label={LABELS.password} value={password} onValue={setPassword} />
     </AuthForm>
   );
 }

@@ -32,13 +32,7 @@ export function CallPanel({ call, record }: CallPanelProps) {
       break;
     case 'incoming':
       body = state.peer && (
-        <IncomingCall
-          caller={state.peer}
-          recorded={state.record}
-          accepting={state.pending === 'accept'}
-          onAccept={() => call.accept()}
-          onReject={end}
-        />
+        <IncomingCall caller={state.peer} recorded={state.record} accepting={state.pending === 'accept'} onAccept={() => call.accept()} onReject={end} />
       );
       break;
     case 'connecting':

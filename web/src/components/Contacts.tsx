@@ -34,15 +34,17 @@ export function Contacts({ session, colleagues, presenceOf, callBlocked, onCall 
     return () => clearTimeout(timer);
   }, [search]);
   const query = contactsQuery({ search: debounced, favoritesOnly });
-  const contacts = useFetched(`${version}?${query}`, () =>
-    session.authed((token) => api.contacts(token, query)).then((response) => response.contacts),
-  );
+  const contacts = useFetched(`${version}?${query}`, () => session.authed((token) => api.contacts(token, query)).then((response) => response.contacts));
   const filtered = debounced.trim() !== '' || favoritesOnly;
 
   let body;
   if (contacts.data === null) body = <p class="muted">{contacts.error ?? 'Loading…'}</p>;
   else if (contacts.data.length === 0)
-    body = <p class="muted" data-testid="contacts-empty">{filtered ? 'No contact matches.' : 'No contacts yet. Add colleagues or numbers below.'}</p>;
+    body = (
+      <p class="muted" data-testid="contacts-empty">
+        {filtered ? 'No contact matches.' : 'No contacts yet. Add colleagues or numbers below.'}
+      </p>
+    );
   else
     body = (
       <ul class="list">
@@ -67,14 +69,17 @@ export function Contacts({ session, colleagues, presenceOf, callBlocked, onCall 
         {PSTN_UNAVAILABLE}
       </p>
       <div class="row-wrap">
-        <Field id="contacts-search" label="Search contacts" type="search" autocomplete="off" placeholder="Name, email or number" value={search} onValue={setSearch} />
+        <Field
+          id="contacts-search"
+          label="Search contacts"
+          type="search"
+          autocomplete="off"
+          placeholder="Name, email or number"
+          value={search}
+          onValue={setSearch}
+        />
         <label class="check">
-          <input
-            type="checkbox"
-            data-testid="contacts-favorites"
-            checked={favoritesOnly}
-            onChange={(event) => setFavoritesOnly(event.currentTarget.checked)}
-          />
+          <input type="checkbox" data-testid="contacts-favorites" checked={favoritesOnly} onChange={(event) => setFavoritesOnly(event.currentTarget.checked)} />
           Favorites only
         </label>
       </div>
@@ -169,10 +174,22 @@ function ContactRow({ session, contact, presence, callBlocked, onCall, onChanged
       </button>
       {step === 'view' && (
         <>
-          <button type="button" class="btn btn-ghost btn-small" data-testid="contact-rename" aria-label={`Rename ${contact.displayName}`} onClick={() => setStep('rename')}>
+          <button
+            type="button"
+            class="btn btn-ghost btn-small"
+            data-testid="contact-rename"
+            aria-label={`Rename ${contact.displayName}`}
+            onClick={() => setStep('rename')}
+          >
             Rename
           </button>
-          <button type="button" class="btn btn-ghost btn-small" data-testid="contact-delete" aria-label={`Delete ${contact.displayName}`} onClick={() => setStep('delete')}>
+          <button
+            type="button"
+            class="btn btn-ghost btn-small"
+            data-testid="contact-delete"
+            aria-label={`Delete ${contact.displayName}`}
+            onClick={() => setStep('delete')}
+          >
             Delete
           </button>
         </>
@@ -180,7 +197,14 @@ function ContactRow({ session, contact, presence, callBlocked, onCall, onChanged
       {userId === null ? (
         // Disabled buttons get no pointer events in some browsers: the wrapper carries the tooltip.
         <span title={PSTN_UNAVAILABLE}>
-          <button type="button" class="btn btn-primary btn-small" data-testid="contact-call" aria-label={`Call ${contact.displayName}`} aria-describedby="pstn-unavailable" disabled>
+          <button
+            type="button"
+            class="btn btn-primary btn-small"
+            data-testid="contact-call"
+            aria-label={`Call ${contact.displayName}`}
+            aria-describedby="pstn-unavailable"
+            disabled
+          >
             Call
           </button>
         </span>
@@ -242,11 +266,25 @@ function AddContactForm({ session, colleagues, onAdded }: { session: Session; co
       <fieldset class="segmented">
         <legend class="sr-only">Kind of contact</legend>
         <label class="check">
-          <input type="radio" name="new-contact-kind" value="user" data-testid="new-contact-colleague" checked={form.kind === 'user'} onChange={() => set({ kind: 'user' })} />
+          <input
+            type="radio"
+            name="new-contact-kind"
+            value="user"
+            data-testid="new-contact-colleague"
+            checked={form.kind === 'user'}
+            onChange={() => set({ kind: 'user' })}
+          />
           Colleague
         </label>
         <label class="check">
-          <input type="radio" name="new-contact-kind" value="external" data-testid="new-contact-external" checked={form.kind === 'external'} onChange={() => set({ kind: 'external' })} />
+          <input
+            type="radio"
+            name="new-contact-kind"
+            value="external"
+            data-testid="new-contact-external"
+            checked={form.kind === 'external'}
+            onChange={() => set({ kind: 'external' })}
+          />
           Phone number
         </label>
       </fieldset>

@@ -18,9 +18,7 @@ export function Directory({ users, error, selfId, presenceOf, callBlocked, onCal
   const [query, setQuery] = useState('');
   const needle = query.trim().toLowerCase();
   const others = (users ?? []).filter(
-    (user) =>
-      user.id !== selfId &&
-      (user.displayName.toLowerCase().includes(needle) || user.email.toLowerCase().includes(needle)),
+    (user) => user.id !== selfId && (user.displayName.toLowerCase().includes(needle) || user.email.toLowerCase().includes(needle)),
   );
 
   let body;

@@ -15,13 +15,7 @@ export function Field({ id, label, value, onValue, hint, ...input }: FieldProps)
   return (
     <div class="field">
       <label for={id}>{label}</label>
-      <input
-        id={id}
-        value={value}
-        onInput={(event) => onValue(event.currentTarget.value)}
-        aria-describedby={hint ? `${id}-hint` : undefined}
-        {...input}
-      />
+      <input id={id} value={value} onInput={(event) => onValue(event.currentTarget.value)} aria-describedby={hint ? `${id}-hint` : undefined} {...input} />
       {hint && (
         <p class="hint" id={`${id}-hint`}>
           {hint}
@@ -53,13 +47,7 @@ export function RoleSelect({ id, label, value, onRole, disabled, hideLabel, test
       <label for={id} class={hideLabel ? 'sr-only' : undefined}>
         {label}
       </label>
-      <select
-        id={id}
-        data-testid={testid}
-        value={value}
-        disabled={disabled}
-        onChange={(event) => onRole(event.currentTarget.value as Role)}
-      >
+      <select id={id} data-testid={testid} value={value} disabled={disabled} onChange={(event) => onRole(event.currentTarget.value as Role)}>
         {(Object.keys(ROLE_LABELS) as Role[]).map((role) => (
           <option key={role} value={role}>
             {ROLE_LABELS[role]}

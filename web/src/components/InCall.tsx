@@ -24,24 +24,9 @@ export function InCall({ state, local, remote, quality, recording, onToggleMute,
   return (
     <div class="in-call">
       <div class="stage">
-        <video
-          class="remote-video"
-          data-testid="remote-video"
-          aria-label={`Video from ${peerName}`}
-          srcObject={remote}
-          autoplay
-          playsInline
-        />
+        <video class="remote-video" data-testid="remote-video" aria-label={`Video from ${peerName}`} srcObject={remote} autoplay playsInline />
         {!remote && <p class="stage-note">{state.phase === 'active' ? 'No video' : 'Connecting…'}</p>}
-        <video
-          class="local-video"
-          data-testid="local-video"
-          aria-label="Your camera"
-          srcObject={local}
-          autoplay
-          playsInline
-          muted
-        />
+        <video class="local-video" data-testid="local-video" aria-label="Your camera" srcObject={local} autoplay playsInline muted />
         <p class="stage-caption">
           <span>{state.peer?.displayName}</span>
           {state.answeredAt !== null && <Timer since={state.answeredAt} />}
@@ -59,14 +44,7 @@ export function InCall({ state, local, remote, quality, recording, onToggleMute,
         <button type="button" class="btn" data-testid="mute" aria-pressed={state.muted} onClick={onToggleMute}>
           Mute
         </button>
-        <button
-          type="button"
-          class="btn"
-          data-testid="camera"
-          aria-pressed={state.cameraOff}
-          disabled={noCamera}
-          onClick={onToggleCamera}
-        >
+        <button type="button" class="btn" data-testid="camera" aria-pressed={state.cameraOff} disabled={noCamera} onClick={onToggleCamera}>
           Camera off
         </button>
         <button type="button" class="btn btn-danger" data-testid="hangup" disabled={state.pending === 'end'} onClick={onHangup}>

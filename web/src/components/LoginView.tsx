@@ -45,15 +45,7 @@ export function LoginView({ notice, onSignedIn }: { notice: string | null; onSig
       }
     >
       <Field id="login-email" label="Email" type="email" autocomplete="username" value={email} onValue={setEmail} autoFocus required />
-      <Field
-        id="login-password"
-        label="Password"
-        type="password"
-        autocomplete="current-password"
-        value={password}
-        onValue={setPassword}
-        required
-      />
+      <Field id="login-password" label="Password" type="password" autocomplete="current-password" value={password} onValue={setPassword} required />
     </AuthForm>
   );
 }

@@ -38,8 +38,7 @@ export function ForgotPasswordView() {
     return (
       <MessageCard testid="reset-requested">
         <p>
-          Check your mail. If <strong>{sentTo}</strong> has an account, a link to choose a new password is on its way. It
-          works once, within an hour.
+          Check your mail. If <strong>{sentTo}</strong> has an account, a link to choose a new password is on its way. It works once, within an hour.
         </p>
       </MessageCard>
     );
@@ -122,13 +121,7 @@ export function ResetPasswordView({ token, onReset }: { token: string | null; on
       busyLabel="Saving…"
       onSubmit={() => submit(token)}
     >
-      <NewPasswordField
-        id="reset-password"
-        label="New password"
-        value={password}
-        onValue={setPassword}
-        autoFocus
-      />
+      <NewPasswordField id="reset-password" label="New password" value={password} onValue={setPassword} autoFocus />
     </AuthForm>
   );
 }

@@ -68,14 +68,16 @@ function ChangePassword({ session }: { session: Session }) {
     <section class="card" aria-labelledby="password-title">
       <h2 id="password-title">Password</h2>
       <form class="stack-form" data-testid="password-form" noValidate onSubmit={submit}>
-        <Field id="current-password" label="Current password" type="password" autocomplete="current-password" value={currentPassword} onValue={setCurrent} required />
-        <NewPasswordField
-          id="new-password"
-          label="New password"
-          hint="Your other devices will be signed out."
-          value={newPassword}
-          onValue={setNew}
+        <Field
+          id="current-password"
+          label="Current password"
+          type="password"
+          autocomplete="current-password"
+          value={currentPassword}
+          onValue={setCurrent}
+          required
         />
+        <NewPasswordField id="new-password" label="New password" hint="Your other devices will be signed out." value={newPassword} onValue={setNew} />
         {action.error && (
           <p class="error" role="alert" data-testid="password-error">
             {action.error}
@@ -226,10 +228,19 @@ function PersonalData({ session, onEnded }: ProfileViewProps) {
       {erasing && (
         <form class="confirm stack-form" data-testid="erase-form" noValidate onSubmit={submitErase}>
           <p>
-            Deleting your account signs you out everywhere and removes your profile, contacts and sign-ins for good. Call
-            records stay for billing but no longer name you.
+            Deleting your account signs you out everywhere and removes your profile, contacts and sign-ins for good. Call records stay for billing but no longer
+            name you.
           </p>
-          <Field id="erase-password" label="Your password" type="password" autocomplete="current-password" value={password} onValue={setPassword} autoFocus required />
+          <Field
+            id="erase-password"
+            label="Your password"
+            type="password"
+            autocomplete="current-password"
+            value={password}
+            onValue={setPassword}
+            autoFocus
+            required
+          />
           {erase.error && (
             <p class="error" role="alert" data-testid="erase-error">
               {erase.error}

@@ -27,7 +27,12 @@ export function Recordings({ session }: { session: Session }) {
 
   let body;
   if (list.data === null) body = <p class="muted">{list.error ?? 'Loading…'}</p>;
-  else if (list.data.length === 0) body = <p class="muted" data-testid="recordings-empty">No recordings yet.</p>;
+  else if (list.data.length === 0)
+    body = (
+      <p class="muted" data-testid="recordings-empty">
+        No recordings yet.
+      </p>
+    );
   else
     body = (
       <div class="table-wrap">

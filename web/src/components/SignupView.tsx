@@ -42,15 +42,18 @@ export function SignupView({ onSignedIn }: { onSignedIn: (session: Session) => v
         </>
       }
     >
-      <Field id="signup-organisation" label={LABELS.organisation} autocomplete="organization" value={organisation} onValue={setOrganisation} autoFocus required />
+      <Field
+        id="signup-organisation"
+        label={LABELS.organisation}
+        autocomplete="organization"
+        value={organisation}
+        onValue={setOrganisation}
+        autoFocus
+        required
+      />
       <Field id="signup-name" label={LABELS.displayName} autocomplete="name" value={displayName} onValue={setDisplayName} required />
       <Field id="signup-email" label={LABELS.email} type="email" autocomplete="email" value={email} onValue={setEmail} required />
-      <NewPasswordField
-        id="signup-password"
-        label={LABELS.password}
-        value={password}
-        onValue={setPassword}
-      />
+      <NewPasswordField id="signup-password" label={LABELS.password} value={password} onValue={setPassword} />
     </AuthForm>
   );
 }

@@ -49,7 +49,16 @@ test('the edge’s rating of this room lands in the state; other scopes are igno
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(signaling.sent.length, 0);
 
-  const report: QualityReport = { type: 'quality.report', ref: 'q1', scope: { kind: 'room', roomId }, rttMs: 2, jitterMs: 1, lossPercent: 0, codec: 'opus', intervalMs: 5_000 };
+  const report: QualityReport = {
+    type: 'quality.report',
+    ref: 'q1',
+    scope: { kind: 'room', roomId },
+    rttMs: 2,
+    jitterMs: 1,
+    lossPercent: 0,
+    codec: 'opus',
+    intervalMs: 5_000,
+  };
   signaling.push('quality', rateReport({ ...report, scope: { kind: 'room', roomId: 'another-room' } }));
   signaling.push('quality', rateReport({ ...report, scope: { kind: 'call', callId: roomId } }));
   assert.equal(conference.state.quality, null);

@@ -361,7 +361,10 @@ export class Conference extends Emitter<{ change: [] }> {
 
   private async transport(device: Device, direction: 'send' | 'recv', iceServers: RTCIceServer[]): Promise<types.Transport> {
     const { roomId } = this.state;
-    const { transport: created } = await this.requests.send({ type: 'room.transport.create', roomId, direction, transport: 'webrtc' }, 'room.transport.created');
+    const { transport: created } = await this.requests.send(
+      { type: 'room.transport.create', roomId, direction, transport: 'webrtc' },
+      'room.transport.created',
+    );
     if (created.transport !== 'webrtc') throw new RoomRequestError('internal', 'the node answered with a plain transport');
     const options = {
       id: created.transportId,

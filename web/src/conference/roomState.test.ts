@@ -30,7 +30,11 @@ test('the reducer follows participants, producers, pauses and the speaker of its
 
   let state = roomReducer(joined, { type: 'room.participant.joined', roomId, participant: { peerId: 'p2', userId: 'u2', displayName: 'Two' } });
   state = roomReducer(state, { type: 'room.producer.new', roomId, producer: producer('p2', 'camera', 2) });
-  assert.equal(roomReducer(state, { type: 'room.producer.new', roomId, producer: producer(me, 'camera', 3) }), state, 'our own producer is not media to consume');
+  assert.equal(
+    roomReducer(state, { type: 'room.producer.new', roomId, producer: producer(me, 'camera', 3) }),
+    state,
+    'our own producer is not media to consume',
+  );
   state = roomReducer(state, { type: 'room.producer.paused', roomId, producerId: producer('p1', 'mic', 1).producerId, peerId: 'p1', paused: true });
   assert.equal(state.media.find((m) => m.peerId === 'p1')!.paused, true);
 
@@ -41,8 +45,15 @@ test('the reducer follows participants, producers, pauses and the speaker of its
   const other: RoomMessage = { type: 'room.participant.left', roomId: 'another-room', peerId: 'p2' };
   assert.equal(roomReducer(state, other), state);
   state = roomReducer(state, { type: 'room.participant.left', roomId, peerId: 'p2' });
-  assert.deepEqual(state.participants.map((p) => p.peerId), ['p1']);
-  assert.equal(state.media.some((m) => m.peerId === 'p2'), false, 'their producers go with them');
+  assert.deepEqual(
+    state.participants.map((p) => p.peerId),
+    ['p1'],
+  );
+  assert.equal(
+    state.media.some((m) => m.peerId === 'p2'),
+    false,
+    'their producers go with them',
+  );
   assert.equal(state.speakerId, null);
 
   state = roomReducer(state, { type: 'room.producer.closed', roomId, producerId: producer('p1', 'mic', 1).producerId, peerId: 'p1' });

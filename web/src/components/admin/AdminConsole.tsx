@@ -37,9 +37,7 @@ export function AdminConsole({ session, tab, access }: { session: Session; tab: 
           </Link>
         ))}
       </nav>
-      {current === 'users' && (
-        <UsersPanel session={session} users={users} canManage={access.manageUsers} onChanged={reload} />
-      )}
+      {current === 'users' && <UsersPanel session={session} users={users} canManage={access.manageUsers} onChanged={reload} />}
       {current === 'api-keys' && <ApiKeysPanel session={session} />}
       {current === 'audit' && <AuditPanel session={session} users={users.data ?? []} canSeeKeys={access.apiKeys} />}
     </div>

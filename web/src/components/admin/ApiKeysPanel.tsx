@@ -64,7 +64,9 @@ function CreateKeyForm({ session, onCreated }: { session: Session; onCreated: ()
   return (
     <section class="card" aria-labelledby="new-key-title">
       <h2 id="new-key-title">Create an API key</h2>
-      <p class="muted">A key acts for the organisation with the role you give it. Send it as <code>Authorization: Bearer &lt;key&gt;</code>.</p>
+      <p class="muted">
+        A key acts for the organisation with the role you give it. Send it as <code>Authorization: Bearer &lt;key&gt;</code>.
+      </p>
       <form class="inline-form" data-testid="api-key-form" noValidate onSubmit={submit}>
         <Field id="new-key-name" label={LABELS.name} autocomplete="off" placeholder="e.g. CRM sync" value={name} onValue={setName} required />
         <RoleSelect id="new-key-role" label={LABELS.role} value={role} onRole={setRole} />
@@ -80,8 +82,7 @@ function CreateKeyForm({ session, onCreated }: { session: Session; onCreated: ()
       {created && (
         <div class="secret" data-testid="api-key-created" data-key-id={created.id}>
           <p class="secret-warning" role="alert">
-            Copy this key now: it is shown only once. CallStack keeps only a hash of it, so a lost key has to be revoked
-            and replaced.
+            Copy this key now: it is shown only once. CallStack keeps only a hash of it, so a lost key has to be revoked and replaced.
           </p>
           <CopyField id="new-key-secret" label={`Secret of “${created.name}”`} value={created.key} testid="api-key-secret" />
           <button type="button" class="btn btn-small" data-testid="api-key-done" onClick={() => setCreated(null)}>

@@ -42,7 +42,11 @@ export function AuditPanel({ session, users, canSeeKeys }: AuditPanelProps) {
   let body;
   if (page.data === null) body = <p class="muted">{page.error ?? 'Loading…'}</p>;
   else if (page.data.entries.length === 0)
-    body = <p class="muted" data-testid="audit-empty">{filter.action || filter.actor ? 'No entries match these filters.' : 'Nothing recorded yet.'}</p>;
+    body = (
+      <p class="muted" data-testid="audit-empty">
+        {filter.action || filter.actor ? 'No entries match these filters.' : 'Nothing recorded yet.'}
+      </p>
+    );
   else
     body = (
       <div class="table-wrap">
@@ -80,10 +84,16 @@ export function AuditPanel({ session, users, canSeeKeys }: AuditPanelProps) {
     <section class="card" aria-labelledby="audit-title" aria-busy={page.loading}>
       <div class="card-head">
         <h2 id="audit-title">Audit log</h2>
-        <button type="button" class="btn btn-small" data-testid="audit-refresh" disabled={page.loading} onClick={() => {
-          setCursors([null]);
-          reload();
-        }}>
+        <button
+          type="button"
+          class="btn btn-small"
+          data-testid="audit-refresh"
+          disabled={page.loading}
+          onClick={() => {
+            setCursors([null]);
+            reload();
+          }}
+        >
           {page.loading ? 'Loading…' : 'Refresh'}
         </button>
       </div>

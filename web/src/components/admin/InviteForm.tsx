@@ -49,7 +49,9 @@ export function InviteForm({ session }: { session: Session }) {
       {invite && (
         <div class="notice" data-testid="invite-result" data-invite-id={invite.id}>
           <CopyField id="invite-link" label={`Invite link for ${invite.email}`} value={invite.url} testid="invite-link" />
-          <p class="hint">Send this link to {invite.email}. It works once and expires {formatWhen(invite.expiresAt)}.</p>
+          <p class="hint">
+            Send this link to {invite.email}. It works once and expires {formatWhen(invite.expiresAt)}.
+          </p>
         </div>
       )}
     </section>

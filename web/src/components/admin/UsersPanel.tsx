@@ -68,14 +68,7 @@ function UserRow({ session, user, canManage, onChanged }: { session: Session; us
 
   const name = `${user.displayName}${isSelf ? ' (you)' : ''}`;
   return (
-    <li
-      class="row row-wrap"
-      data-testid="admin-user"
-      data-user-id={user.id}
-      data-email={user.email}
-      data-role={user.role}
-      data-active={String(user.active)}
-    >
+    <li class="row row-wrap" data-testid="admin-user" data-user-id={user.id} data-email={user.email} data-role={user.role} data-active={String(user.active)}>
       <Avatar name={user.displayName} />
       <span class="row-main">
         <span class="row-title">{name}</span>

@@ -98,13 +98,7 @@ export function Tile({ tile, large, pinned, documentVisible, onView, onPin }: Ti
             Muted
           </span>
         )}
-        <button
-          type="button"
-          class="btn btn-ghost btn-small tile-pin"
-          data-testid="tile-pin"
-          aria-pressed={pinned}
-          onClick={() => onPin(tile.key)}
-        >
+        <button type="button" class="btn btn-ghost btn-small tile-pin" data-testid="tile-pin" aria-pressed={pinned} onClick={() => onPin(tile.key)}>
           {pinned ? 'Restore' : 'Maximise'}
         </button>
       </div>
