@@ -181,6 +181,47 @@ describe('hostile input on every route answers without a 5xx', () => {
     assert.ok((seen.get(400) ?? 0) > 0 && (seen.get(415) ?? 0) > 0, `statuses seen: ${JSON.stringify([...seen])}`);
   });
 
+  test('every field, query and path parameter of every route, each holding each dangerous string, the rest valid', { timeout: 600_000 }, async () => {
+    const dangerous = ['Probe\u0000Fuzz', 'Probe\udfff\ud800', 'bell\u0007', '\u202eevil', 'x'.repeat(20_000)];
+    const failures: string[] = [];
+    let requests = 0;
+    for (const [method, path, operation] of operations) {
+      const schema = (operation.requestBody?.content['application/json']?.schema ?? {}) as JsonSchema;
+      const valid = operation.requestBody ? (validValue(schema) as Record<string, unknown>) : undefined;
+      const queryNames = (operation.parameters ?? []).filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name);
+      const pathCount = [...path.matchAll(/\{[^}]+\}/g)].length;
+      const variants: { label: string; pathValues: string[]; query: string; body: unknown }[] = [];
+      for (const value of dangerous) {
+        for (const name of Object.keys(schema.properties ?? {}))
+          variants.push({ label: `body.${name}`, pathValues: [], query: '', body: { ...valid, [name]: value } });
+        for (const name of queryNames) variants.push({ label: `query.${name}`, pathValues: [], query: `${name}=${urlEncode(value)}`, body: valid });
+        for (let position = 0; position < pathCount; position++)
+          variants.push({
+            label: `path[${position}]`,
+            pathValues: Array.from({ length: pathCount }, (_, i) => (i === position ? value : 'x')),
+            query: '',
+            body: valid,
+          });
+      }
+      for (const variant of variants) {
+        let index = 0;
+        const concrete = path.replace(/\{[^}]+\}/g, () => urlEncode(variant.pathValues[index++] ?? 'x'));
+        const url = `${stack.url}${concrete}${variant.query ? `?${variant.query}` : ''}`;
+        const response = await fetch(url, {
+          method: method.toUpperCase(),
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: variant.body === undefined ? undefined : JSON.stringify(variant.body),
+        });
+        requests++;
+        if (response.status >= 500)
+          failures.push(`${method.toUpperCase()} ${path} ${variant.label}: ${response.status} ${(await response.text()).slice(0, 200)}`);
+        else await response.body?.cancel();
+      }
+    }
+    assert.ok(requests > 200, `${requests} requests`);
+    assert.deepEqual(failures, []);
+  });
+
   test('the probes that once reached Postgres are refused with 400', async () => {
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const cases: [string, string, unknown][] = [
