@@ -41,8 +41,8 @@ const url = (schemes: string[]) =>
     ),
   );
 
-/** `turn:host:3478?transport=udp,stun:host:3478`: each entry a STUN or TURN URL. */
-const iceUrls = v.pipe(
+/** `a, b,c` -> `['a', 'b', 'c']`. */
+const commaList = v.pipe(
   v.string(),
   v.transform((value) =>
     value
@@ -50,18 +50,17 @@ const iceUrls = v.pipe(
       .map((entry) => entry.trim())
       .filter(Boolean),
   ),
+);
+
+/** `turn:host:3478?transport=udp,stun:host:3478`: each entry a STUN or TURN URL. */
+const iceUrls = v.pipe(
+  commaList,
   v.check((urls) => urls.every((entry) => /^(stun|turns?):[^\s,]+$/.test(entry)), 'must be comma-separated stun:, turn: or turns: URLs'),
 );
 
 /** `kid:secret,kid:secret`: verification-only keys of earlier rotations. */
 const previousKeys = v.pipe(
-  v.string(),
-  v.transform((value) =>
-    value
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean),
-  ),
+  commaList,
   v.check((entries) => entries.every((entry) => /^[^:\s]+:\S{16,}$/.test(entry)), 'must be kid:secret pairs (secrets of 16+ characters), comma-separated'),
   v.transform((entries) => entries.map((entry) => ({ kid: entry.slice(0, entry.indexOf(':')), secret: entry.slice(entry.indexOf(':') + 1) }))),
 );
