@@ -9,6 +9,8 @@
  * (POST /api/fleet/events) come straight back here, and room ids of different tenants never meet
  * on a node. Nothing that matters lives only in memory. Membership, placement and recording run
  * one at a time (`queue`); relays run concurrently, as the node orders them per peer anyway.
+ * (About 400 lines: the object's public RPCs and the effect interpreter; the rules and the
+ * collaborators are already elsewhere.)
  *
  * A recorded 1:1 call's room (`call`, opened and closed by CallSession) admits only the call's
  * two parties and starts recording by itself, in the caller's name, once something is published.
