@@ -13,15 +13,23 @@ export const DEFAULT_SIP_REALM = 'sip.callstack.local';
 /** The variables as the runtime hands them over (strings, or absent). */
 export type RawConfig = Partial<Record<ConfigVariable, string>>;
 
-const integer = (min: number, max: number) =>
-  v.pipe(
+/** A whole number of at least `min` (and at most `max` where more makes no sense). */
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const message = max === Number.MAX_SAFE_INTEGER ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`;
+  return v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, message), v.transform(Number), v.minValue(min, message), v.maxValue(max, message));
+};
+
+/** A duration in seconds, fractions allowed (as they always were); zero only where `zero` says so. */
+const seconds = ({ zero = false } = {}) => {
+  const message = zero ? 'must be a number of seconds, 0 or more' : 'must be a number of seconds above 0';
+  return v.pipe(
     v.string(),
     v.trim(),
-    v.regex(/^\d+$/, `must be a whole number from ${min} to ${max}`),
+    v.regex(/^\d+(\.\d+)?$/, message),
     v.transform(Number),
-    v.minValue(min, `must be a whole number from ${min} to ${max}`),
-    v.maxValue(max, `must be a whole number from ${min} to ${max}`),
+    v.check((value) => (zero ? value >= 0 : value > 0), message),
   );
+};
 
 const secret = (minLength: number) => v.pipe(v.string(), v.minLength(minLength, `must be at least ${minLength} characters`));
 
@@ -61,8 +69,10 @@ const iceUrls = v.pipe(
 /** `kid:secret,kid:secret`: verification-only keys of earlier rotations. */
 const previousKeys = v.pipe(
   commaList,
-  v.check((entries) => entries.every((entry) => /^[^:\s]+:\S{16,}$/.test(entry)), 'must be kid:secret pairs (secrets of 16+ characters), comma-separated'),
-  v.transform((entries) => entries.map((entry) => ({ kid: entry.slice(0, entry.indexOf(':')), secret: entry.slice(entry.indexOf(':') + 1) }))),
+  v.transform((entries) =>
+    entries.map((entry) => ({ kid: entry.slice(0, Math.max(0, entry.indexOf(':'))).trim(), secret: entry.slice(entry.indexOf(':') + 1).trim() })),
+  ),
+  v.check((keys) => keys.every(({ kid, secret }) => kid !== '' && secret !== ''), 'must be kid:secret pairs, comma-separated'),
 );
 
 const optional = <S extends v.GenericSchema<string, unknown>>(schema: S) => v.optional(schema);
@@ -72,24 +82,24 @@ const RawSchema = v.object({
   /** Postgres connection string (Neon in production). Secret. */
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   /** Local development only: ws:// URL of the WebSocket-to-TCP relay in front of Postgres. */
-  NEON_WS_PROXY: optional(url(['ws:', 'wss:'])),
+  NEON_WS_PROXY: optional(v.pipe(v.string(), v.trim(), v.regex(/^(wss?:\/\/)?[^\s/]+(\/\S*)?$/, 'must be a ws:// URL (or host:port) of the relay'))),
   /** HMAC key for access tokens. Secret. */
   JWT_SECRET: secret(16),
   /** Key id stamped into access tokens so keys can rotate. */
-  JWT_KID: withDefault(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 _ -')), 'k1'),
+  JWT_KID: withDefault(v.pipe(v.string(), v.regex(/^[^\s,:]+$/, 'must be a key id without spaces, commas or colons')), 'k1'),
   /** Verification-only signing keys of earlier rotations: `kid:secret,kid:secret`. Secret. */
   JWT_PREVIOUS_KEYS: withDefault(previousKeys, ''),
   /** coturn `static-auth-secret`. Secret. When absent, no TURN server is offered. */
   TURN_SECRET: optional(secret(1)),
   /** Comma-separated TURN/STUN URLs, e.g. `turn:turn.example.com:3478?transport=udp,turns:turn.example.com:443`. */
   TURN_URLS: withDefault(iceUrls, ''),
-  TURN_TTL_SECONDS: withDefault(integer(60, 86_400), '3600'),
+  TURN_TTL_SECONDS: withDefault(seconds(), '3600'),
   /** How long a call may ring before it ends as no-answer. */
-  RING_TIMEOUT_SECONDS: withDefault(integer(1, 600), '30'),
+  RING_TIMEOUT_SECONDS: withDefault(seconds(), '30'),
   /** Sign-in throttling: failures allowed per account / per IP in 15 minutes, and the first lock. */
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: withDefault(integer(1, 1_000), '5'),
-  LOGIN_MAX_FAILURES_PER_IP: withDefault(integer(1, 100_000), '50'),
-  LOGIN_LOCK_BASE_SECONDS: withDefault(integer(1, 3_600), '30'),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: withDefault(integer(1), '5'),
+  LOGIN_MAX_FAILURES_PER_IP: withDefault(integer(1), '50'),
+  LOGIN_LOCK_BASE_SECONDS: withDefault(seconds(), '30'),
   /** HTTP mail API (Resend-compatible `POST {from,to,subject,text}`); unset: mail waits in the outbox. */
   MAIL_ENDPOINT: optional(url(['http:', 'https:'])),
   /** Bearer key of the mail API. Secret. */
@@ -98,17 +108,17 @@ const RawSchema = v.object({
   /** Public base URL for links in mail (reset links); defaults to the request's origin. */
   PUBLIC_URL: optional(url(['http:', 'https:'])),
   /** Digest realm of SIP credentials. */
-  SIP_REALM: withDefault(v.pipe(v.string(), v.regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name')), DEFAULT_SIP_REALM),
+  SIP_REALM: withDefault(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty')), DEFAULT_SIP_REALM),
   /** Presence shards per tenant; see edge/README.md "Presence" before changing it (beyond 64 a change costs one hub too many RPCs). */
   PRESENCE_SHARDS: withDefault(integer(1, 64), '4'),
   /** How long a user whose last device left stays as they were before going offline. */
-  PRESENCE_OFFLINE_GRACE_SECONDS: withDefault(integer(0, 3_600), '30'),
+  PRESENCE_OFFLINE_GRACE_SECONDS: withDefault(seconds({ zero: true }), '30'),
   /** HMAC key shared with the media nodes (control API, events, registration). Secret. */
   MEDIA_CONTROL_SECRET: optional(secret(16)),
   /** A node not heard from for this long gets no rooms, and its rooms move. */
-  MEDIA_NODE_TTL_SECONDS: withDefault(integer(1, 3_600), '180'),
+  MEDIA_NODE_TTL_SECONDS: withDefault(seconds(), '180'),
   /** Participants per room (about what one 4-vCPU node carries with video). */
-  ROOM_MAX_PARTICIPANTS: withDefault(integer(2, 1_000), '30'),
+  ROOM_MAX_PARTICIPANTS: withDefault(integer(1), '30'),
   /**
    * S3-compatible storage the media nodes upload recordings to (their MEDIA_RECORDINGS_S3_*): the
    * edge presigns download URLs with these. Unset: recordings stay on the nodes' disks.
@@ -130,7 +140,9 @@ export interface Config {
   neonWsProxy: string | null;
   jwt: { secret: string; kid: string; previousKeys: { kid: string; secret: string }[] };
   /** Null when no TURN/STUN server is configured. */
-  turn: { secret: string; urls: string[]; ttlSeconds: number } | null;
+  turn: { secret: string; urls: string[] } | null;
+  /** Lifetime of TURN credentials (also answered when no TURN server is configured). */
+  turnTtlSeconds: number;
   ringTimeoutMs: number;
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; lockBaseSeconds: number };
   /** Null: mail waits in the outbox. */
@@ -184,7 +196,8 @@ function toConfig(r: Raw): Config {
     databaseUrl: r.DATABASE_URL,
     neonWsProxy: r.NEON_WS_PROXY ?? null,
     jwt: { secret: r.JWT_SECRET, kid: r.JWT_KID, previousKeys: r.JWT_PREVIOUS_KEYS },
-    turn: r.TURN_SECRET && r.TURN_URLS.length > 0 ? { secret: r.TURN_SECRET, urls: r.TURN_URLS, ttlSeconds: r.TURN_TTL_SECONDS } : null,
+    turn: r.TURN_SECRET && r.TURN_URLS.length > 0 ? { secret: r.TURN_SECRET, urls: r.TURN_URLS } : null,
+    turnTtlSeconds: r.TURN_TTL_SECONDS,
     ringTimeoutMs: r.RING_TIMEOUT_SECONDS * 1000,
     login: {
       maxFailuresPerAccount: r.LOGIN_MAX_FAILURES_PER_ACCOUNT,

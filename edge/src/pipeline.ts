@@ -3,11 +3,12 @@
  * authenticates, the permission it needs, and the schemas of its body, query and path; the
  * pipeline does all of it once, in this order, before the handler runs:
  *
- *   1. path parameters and query (each a clean `Text` unless the route says otherwise) -> 400
- *   2. body: `Content-Type: application/json` (415), at most 16 KiB in bytes (413), UTF-8 and
- *      JSON (400); read before authenticating because node signatures cover the raw bytes
- *   3. authentication by the route's scheme (401) and its permission (403)
- *   4. the body against its schema (400, naming the first failing field)
+ *   1. who is calling, by the route's scheme (401), and its permission (403); a WebSocket route
+ *      first wants an upgrade (400). Node-signed routes read their body first, as the signature
+ *      covers its raw bytes (the body rules of step 3 apply to it).
+ *   2. path parameters and query (each a clean `Text` unless the route says otherwise) -> 400
+ *   3. body: `Content-Type: application/json` (415), at most 16 KiB in bytes (413), UTF-8 and
+ *      JSON (400), then its schema (400, naming the first failing field)
  *
  * The handler receives typed `principal`, `body`, `query` and `params`. This is also where
  * hostile input stops: nothing reaches a handler (or Postgres) that its schemas did not accept.
@@ -131,11 +132,12 @@ export function route<A extends RouteAuth, B extends v.GenericSchema | undefined
     success: definition.success,
     errors: definition.errors ?? [],
     serve: async (request, env, ctx) => {
+      const signed = isNodeAuth(definition.auth);
+      const signedBody = signed ? await readBodyText(request) : '';
+      const principal = await authenticateCaller(definition, request, env, signedBody);
       const params = parseParams(request, pathParameters);
       const query = querySchema ? parseQuery(request, querySchema) : {};
-      const raw = definition.body || isNodeAuth(definition.auth) ? await readBodyText(request) : '';
-      const principal = await authenticateCaller(definition, request, env, raw);
-      const body = definition.body ? parseJson(definition.body, raw) : undefined;
+      const body = definition.body ? parseJson(definition.body, signed ? signedBody : await readBodyText(request)) : undefined;
       return definition.handler({ request, env, ctx, principal, body, query, params } as RouteInput<A, B, Q>);
     },
   };
@@ -206,6 +208,7 @@ async function authenticateCaller(
     case 'bearer':
       return authenticate(request, env, route.permission!);
     case 'query_token': {
+      if (request.headers.get('Upgrade') !== 'websocket') throw new ApiError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
       const token = new URL(request.url).searchParams.get('token');
       if (!token) throw new ApiError(ErrorCode.unauthorized, 'missing access token');
       const principal = await verifyAccessToken(env, token);
@@ -239,27 +242,37 @@ function nodeSecret(env: Env): string {
 }
 
 /** Query parameters shared by list routes. */
+/**
+ * Query parameters shared by list routes. They are lenient where a client may be sloppy (a page
+ * size out of range is clamped, a long search is cut, a flag is true only when it says `true`) and
+ * strict only where it matters: no NUL, control character or lone surrogate gets through.
+ */
 export const queryParameters = {
-  /** A page size of 1 to `max`, `fallback` when absent. */
+  /** A page size, clamped to 1..`max`; `fallback` when absent or not a number. */
   limit: (max: number, fallback: number): QueryParameter<number> => ({
+    schema: v.pipe(
+      v.optional(v.string()),
+      v.transform((value) => {
+        const limit = Math.trunc(Number(value));
+        return Number.isFinite(limit) && limit !== 0 ? Math.min(max, Math.max(1, limit)) : fallback;
+      }),
+    ),
+    description: `1-${max} (clamped), default ${fallback}`,
+  }),
+  /** Optional free text (clean, NFC), cut to its first `max` characters. */
+  text: (max: number, description: string): QueryParameter<string | undefined> => ({
     schema: v.optional(
       v.pipe(
-        v.string(),
-        v.regex(/^\d{1,4}$/, `must be a whole number from 1 to ${max}`),
-        v.transform(Number),
-        v.minValue(1, `must be from 1 to ${max}`),
-        v.maxValue(max, `must be from 1 to ${max}`),
+        Text({ max: Number.MAX_SAFE_INTEGER }),
+        v.transform((text) => [...text].slice(0, max).join('')),
       ),
-      String(fallback),
     ),
-    description: `1-${max}, default ${fallback}`,
+    description: `${description} (at most ${max} characters are used)`,
   }),
-  /** Optional free text (clean, NFC), at most `max` characters. */
-  text: (max: number, description: string): QueryParameter<string | undefined> => ({ schema: v.optional(Text({ max })), description }),
-  /** `true` or absent. */
+  /** True only when it is `true`. */
   flag: (description: string): QueryParameter<boolean> => ({
     schema: v.pipe(
-      v.optional(v.picklist(['true', 'false'], 'must be true or false')),
+      v.optional(v.string()),
       v.transform((value) => value === 'true'),
     ),
     description,

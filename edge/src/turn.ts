@@ -8,9 +8,10 @@ import { config } from './config.ts';
 import type { Env } from './env.ts';
 
 export async function turnCredentials(env: Env, userId: string, now = Date.now()): Promise<TurnCredentialsResponse> {
-  const { turn } = config(env);
-  if (!turn) return { username: '', password: '', ttl: 0, iceServers: [] };
-  const { ttlSeconds: ttl, urls } = turn;
+  const { turn, turnTtlSeconds } = config(env);
+  const ttl = Math.floor(turnTtlSeconds);
+  if (!turn) return { username: '', password: '', ttl, iceServers: [] };
+  const { urls } = turn;
 
   const username = `${Math.floor(now / 1000) + ttl}:${userId}`;
   const password = await hmacSha1Base64(turn.secret, username);

@@ -41,17 +41,38 @@ describe('configuration', () => {
     });
     expect(config.ringTimeoutMs).toBe(6_000);
     expect(config.presence).toEqual({ shards: 8, offlineGraceMs: 0 });
-    expect(config.turn).toEqual({ secret: 's', urls: ['stun:a.test:3478', 'turn:a.test:3478?transport=udp'], ttlSeconds: 3600 });
+    expect(config.turn).toEqual({ secret: 's', urls: ['stun:a.test:3478', 'turn:a.test:3478?transport=udp'] });
+    expect(config.turnTtlSeconds).toBe(3600);
     expect(config.jwt.previousKeys).toEqual([{ kid: 'k0', secret: 'an-older-secret-of-16' }]);
   });
 
   it('names the variable of a bad value instead of running with NaN', () => {
-    expect(problems({ ...minimal, RING_TIMEOUT_SECONDS: 'abc' })).toEqual(['RING_TIMEOUT_SECONDS: must be a whole number from 1 to 600']);
+    expect(problems({ ...minimal, RING_TIMEOUT_SECONDS: 'abc' })).toEqual(['RING_TIMEOUT_SECONDS: must be a number of seconds above 0']);
     expect(problems({ ...minimal, PRESENCE_SHARDS: '0' })).toEqual(['PRESENCE_SHARDS: must be a whole number from 1 to 64']);
+    expect(problems({ ...minimal, JWT_PREVIOUS_KEYS: 'no-separator' })).toEqual(['JWT_PREVIOUS_KEYS: must be kid:secret pairs, comma-separated']);
+  });
+
+  it('takes what the settings always took: fractions of seconds, a grace of 0, a kid with dots, spaces around previous keys', () => {
+    const config = parseConfig({
+      ...minimal,
+      PRESENCE_OFFLINE_GRACE_SECONDS: '0.5',
+      RING_TIMEOUT_SECONDS: '2.5',
+      ROOM_MAX_PARTICIPANTS: '1',
+      JWT_KID: '2024.1',
+      JWT_PREVIOUS_KEYS: ' k0 : old ,k1:older',
+      NEON_WS_PROXY: '127.0.0.1:5433',
+    });
+    expect(config.presence.offlineGraceMs).toBe(500);
+    expect(config.ringTimeoutMs).toBe(2_500);
+    expect(config.roomMaxParticipants).toBe(1);
+    expect(config.jwt.previousKeys).toEqual([
+      { kid: 'k0', secret: 'old' },
+      { kid: 'k1', secret: 'older' },
+    ]);
   });
 
   it('reports every problem at once, missing secrets included', () => {
-    const found = problems({ RING_TIMEOUT_SECONDS: '-1', TURN_URLS: 'http://nope', MEDIA_NODE_TTL_SECONDS: '1.5' });
+    const found = problems({ RING_TIMEOUT_SECONDS: '-1', TURN_URLS: 'http://nope', MEDIA_NODE_TTL_SECONDS: '0' });
     expect(found.map((problem) => problem.slice(0, problem.indexOf(':')))).toEqual([
       'DATABASE_URL',
       'JWT_SECRET',

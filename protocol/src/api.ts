@@ -12,8 +12,18 @@ import { minCharacters, Text, Verbatim } from './text.ts';
 const Email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email(), v.maxLength(254));
 /** A person's name as typed (users, contacts); also what the edge shows of them on the sockets. */
 export const DisplayName = Text({ min: 1, max: 100 });
+/**
+ * A name as the edge shows it in its own frames: whatever is stored, checked only for size. Names
+ * stored before `Text` existed may hold a tab or another control character; a client must not drop
+ * a whole frame (a room's participant list, an incoming call) because of one such name.
+ */
+export const ShownName = v.pipe(v.string(), v.maxLength(256));
 /** What the account's password is checked against (sign-in, erase, change): any it was set to. */
-const CurrentPassword = Verbatim({ min: 1, max: 256 });
+/**
+ * A password being checked, taken as sent: it is only ever hashed (never stored or logged), and a
+ * password set before `Verbatim` existed may hold what Verbatim now refuses.
+ */
+const CurrentPassword = v.pipe(v.string(), v.minLength(1), v.maxLength(256));
 
 export const LoginRequest = v.object({
   email: Email,

@@ -40,7 +40,7 @@
  *   call has ended), and its recording starts by itself when the first producer appears.
  */
 import * as v from 'valibot';
-import { DisplayName } from './api.ts';
+import { ShownName } from './api.ts';
 import { Ref } from './frames.ts';
 import { Id, MediaId } from './ids.ts';
 import {
@@ -130,7 +130,7 @@ export const RoomClientMessages = [
 
 // ---- edge -> client ------------------------------------------------------------------------
 
-export const RoomParticipant = v.object({ peerId: Id, userId: Id, displayName: DisplayName });
+export const RoomParticipant = v.object({ peerId: Id, userId: Id, displayName: ShownName });
 export type RoomParticipant = v.InferOutput<typeof RoomParticipant>;
 
 export const RoomProducerInfo = v.object({ producerId: MediaId, peerId: Id, kind: MediaKind, source: ProducerSource, paused: v.boolean() });
@@ -139,7 +139,7 @@ export type RoomProducerInfo = v.InferOutput<typeof RoomProducerInfo>;
 /** The recording in progress: who started it and when (ms since the epoch). */
 export const RoomRecordingInfo = v.object({
   recordingId: Id,
-  startedBy: v.object({ userId: Id, displayName: DisplayName }),
+  startedBy: v.object({ userId: Id, displayName: ShownName }),
   startedAt: v.number(),
 });
 export type RoomRecordingInfo = v.InferOutput<typeof RoomRecordingInfo>;

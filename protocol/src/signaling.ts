@@ -26,7 +26,7 @@
  */
 import * as v from 'valibot';
 import { MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
-import { DisplayName } from './api.ts';
+import { ShownName } from './api.ts';
 import { Id } from './ids.ts';
 import { PresenceActivity, PresenceSelf, PresenceSet } from './presence.ts';
 import { QualityReport, QualityUpdate } from './quality.ts';
@@ -91,7 +91,7 @@ export type RoomClientMessage = Extract<ClientMessage, { type: `room.${string}` 
 
 // ---- edge -> client ------------------------------------------------------------------------
 
-export const Party = v.object({ userId: Id, displayName: DisplayName });
+export const Party = v.object({ userId: Id, displayName: ShownName });
 export type Party = v.InferOutput<typeof Party>;
 
 export const EndReason = v.picklist(['hangup', 'rejected', 'cancelled', 'busy', 'no-answer', 'unavailable', 'answered-elsewhere', 'connection-lost', 'failed']);

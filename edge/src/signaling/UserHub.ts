@@ -306,13 +306,14 @@ export class UserHub extends DurableObject<Env> {
 
   /**
    * Hands presence an event, then points the alarm at presence's deadline (the hub's only one).
-   * The alarm is written only when the deadline moved, unless the one that fired is `spent`.
+   * Compared with the alarm as it is set now, not as it was before the event: events interleave
+   * at every await, and another one may have moved the alarm meanwhile. `spent`: the alarm that
+   * fired is gone, so it is set again whatever it read.
    */
   private async present(event: (presence: UserPresence) => Promise<void>, { spent = false } = {}): Promise<void> {
-    const before = this.presence.dueAt();
     await event(this.presence);
     const due = this.presence.dueAt();
-    if (spent || due !== before) await setAlarmToEarliest(this.ctx.storage, [due]);
+    if (spent || due !== (await this.ctx.storage.getAlarm())) await setAlarmToEarliest(this.ctx.storage, [due]);
   }
 
   private send(ws: WebSocket, message: ServerMessage): boolean {

@@ -1,14 +1,13 @@
 /**
  * WebSocket upgrades: `GET /api/signaling` lands on the user's hub, `GET /api/presence` on one
  * presence shard of the tenant. Browsers cannot set headers on a WebSocket, so the access token
- * comes in the query (the pipeline verifies it); the Durable Object gets the proven identity in
- * trusted headers.
+ * comes in the query (the pipeline checks the upgrade and verifies the token); the Durable Object
+ * gets the proven identity in trusted headers.
  */
-import { ErrorCode, Text } from '@callstack/protocol';
+import { Text } from '@callstack/protocol';
 import * as v from 'valibot';
 import type { Principal } from '../auth/tokens.ts';
 import { config } from '../config.ts';
-import { ApiError } from '../errors.ts';
 import { identityHeaders } from '../objects/identity.ts';
 import { presenceShard, userHub } from '../objects/stubs.ts';
 import type { Handler, QueryParameter } from '../pipeline.ts';
@@ -39,7 +38,6 @@ export const connectPresence: Handler<'query_token', undefined, SocketQuery> = (
 };
 
 function forward(request: Request, principal: Principal, device: string | undefined) {
-  if (request.headers.get('Upgrade') !== 'websocket') throw new ApiError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
   const headers = new Headers(request.headers);
   const identity = { tenantId: principal.tenantId, userId: principal.userId, displayName: principal.displayName, deviceId: device ?? crypto.randomUUID() };
   for (const [name, value] of Object.entries(identityHeaders(identity))) headers.set(name, value);
