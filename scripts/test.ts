@@ -220,6 +220,9 @@ async function runNodeTests(name: string, files: string[], env: NodeJS.ProcessEn
     [
       '--import',
       'tsx',
+      // One fixed fast-check seed for every property (scripts/lib/fuzzSeed.ts).
+      '--import',
+      join(ROOT, 'scripts/lib/fuzzSeed.ts'),
       '--test',
       '--test-concurrency=1',
       '--test-reporter=spec',
