@@ -28,6 +28,8 @@ const options = {
 await rm(dist, { recursive: true, force: true });
 await mkdir(dist, { recursive: true });
 await copyFile(join(root, 'index.html'), join(dist, 'index.html'));
+// Security headers of every asset (Cloudflare applies `_headers`; edge/src/securityHeaders.ts describes them).
+await copyFile(join(root, '_headers'), join(dist, '_headers'));
 
 if (watch) {
   const context = await esbuild.context(options);

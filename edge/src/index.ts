@@ -12,6 +12,7 @@ import { errorResponse, json } from './http.ts';
 import { log } from './log.ts';
 import { deliverOutbox } from './mail/deliverOutbox.ts';
 import { ROUTES } from './routes.ts';
+import { withSecurityHeaders } from './securityHeaders.ts';
 
 export { MediaFleet } from './fleet/MediaFleet.ts';
 export { PresenceShard } from './presence/PresenceShard.ts';
@@ -29,10 +30,7 @@ export const router = AutoRouter<IRequest, Args>({
 for (const route of ROUTES) router[route.method](route.path, route.serve);
 
 export default {
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) => {
-    const invalid = configProblem(env);
-    return invalid ?? router.fetch(request, env, ctx);
-  },
+  fetch: async (request: Request, env: Env, ctx: ExecutionContext) => withSecurityHeaders(configProblem(env) ?? (await router.fetch(request, env, ctx))),
   /** Every minute: deliver mail that is due (new, or a retry after a failure). */
   async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
     if (configProblem(env)) return;
