@@ -236,7 +236,6 @@ describe('hostile input on every route answers without a 5xx', () => {
       ['POST', '/api/contacts', { displayName: 'Probe\u0000Fuzz', phone: '+442079460958' }],
       ['GET', '/api/contacts?q=%00', undefined],
       ['GET', '/api/admin/audit?actor=%00', undefined],
-      ['GET', '/api/admin/audit?action=%ED%A0%80', undefined],
     ];
     for (const [method, path, body] of cases) {
       const response = await fetch(`${stack.url}${path}`, { method, headers: auth, body: body === undefined ? undefined : JSON.stringify(body) });
