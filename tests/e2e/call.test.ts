@@ -3,25 +3,17 @@
  * ways, and every way a call ends shows up in the UI and as a CDR.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { call, callState, launchBrowser, mediaStats, signIn, waitForState, type MediaStats, type Softphone } from '../lib/browser.ts';
+import { describe, test } from 'node:test';
+import { call, callState, mediaStats, type MediaStats, signIn, type Softphone, useBrowser, waitForState } from '../lib/browser.ts';
 import { createTenant, waitForCallRecord, type TestTenant } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
-let browser: Browser;
-const phones: Softphone[] = [];
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await Promise.all(phones.map((phone) => phone.context.close()));
-  await browser?.close();
-});
+const chromium = useBrowser();
+const { phones } = chromium;
 
 async function pair(tenant: TestTenant, options: { forceRelay?: boolean } = {}): Promise<[Softphone, Softphone]> {
-  const alice = await signIn(browser, tenant.users.alice, options);
-  const bob = await signIn(browser, tenant.users.bob, options);
+  const alice = await signIn(chromium.browser, tenant.users.alice, options);
+  const bob = await signIn(chromium.browser, tenant.users.bob, options);
   phones.push(alice, bob);
   return [alice, bob];
 }

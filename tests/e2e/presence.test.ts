@@ -3,24 +3,16 @@
  * call, steps away, goes idle and leaves. The stack runs with PRESENCE_OFFLINE_GRACE_SECONDS=2.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { call, launchBrowser, openTab, signIn, waitForPresence, waitForState, type Softphone } from '../lib/browser.ts';
+import { describe, test } from 'node:test';
+import { call, openTab, signIn, type Softphone, useBrowser, waitForPresence, waitForState } from '../lib/browser.ts';
 import { createTenant, type TestUser } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
-let browser: Browser;
-const phones: Softphone[] = [];
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await Promise.all(phones.map((phone) => phone.context.close()));
-  await browser?.close();
-});
+const chromium = useBrowser();
+const { phones } = chromium;
 
 async function open(user: TestUser, options: Parameters<typeof signIn>[2] = {}): Promise<Softphone> {
-  const phone = await signIn(browser, user, options);
+  const phone = await signIn(chromium.browser, user, options);
   phones.push(phone);
   return phone;
 }

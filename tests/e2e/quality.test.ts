@@ -4,27 +4,19 @@
  * call and Postgres holds both parties' quality rows.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { withClient } from '../../edge/scripts/migrations.ts';
-import { call, callState, launchBrowser, liveMos, signIn, waitForState, type Softphone } from '../lib/browser.ts';
+import { call, callState, liveMos, signIn, useBrowser, waitForState } from '../lib/browser.ts';
 import { createTenant, waitForCallRecord } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
-let browser: Browser;
-const phones: Softphone[] = [];
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await Promise.all(phones.map((phone) => phone.context.close()));
-  await browser?.close();
-});
+const chromium = useBrowser();
+const { phones } = chromium;
 
 test('a loopback call shows a live MOS of at least 4, then the history shows it and the CDR holds the samples', async (t) => {
   const tenant = await createTenant();
-  const alice = await signIn(browser, tenant.users.alice);
-  const bob = await signIn(browser, tenant.users.bob);
+  const alice = await signIn(chromium.browser, tenant.users.alice);
+  const bob = await signIn(chromium.browser, tenant.users.bob);
   phones.push(alice, bob);
 
   await call(alice, tenant.users.bob);

@@ -13,26 +13,20 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { RecordingsResponse } from '@callstack/protocol';
-import type { Browser } from 'playwright-core';
 import type { ConferenceStats } from '../../web/src/conference/ConferenceTypes.ts';
-import { call, callState, eventually, launchBrowser, signIn, waitForState, type Softphone } from '../lib/browser.ts';
+import { call, callState, eventually, signIn, type Softphone, useBrowser, waitForState } from '../lib/browser.ts';
 import { api, createTenant, login, waitForCallRecord, type TestUser } from '../lib/fixtures.ts';
 import { useOwnMediaNode } from '../lib/mediaNodes.ts';
 import { stack } from '../lib/stack.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(joinPath(tmpdir(), 'callstack-recorded-call-'));
-let browser: Browser;
-const phones: Softphone[] = [];
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await Promise.all(phones.map((phone) => phone.context.close()));
-  await browser?.close();
+const chromium = useBrowser();
+const { phones } = chromium;
+after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 useOwnMediaNode('recorded-call-media', 43400);
@@ -64,8 +58,8 @@ async function received(phone: Softphone): Promise<Received> {
 test('alice records a call with bob: told, flowing both ways through the SFU, badge, recording for both', async () => {
   const tenant = await createTenant();
   const { alice: aliceUser, bob: bobUser } = tenant.users;
-  const alice = await signIn(browser, aliceUser);
-  const bob = await signIn(browser, bobUser);
+  const alice = await signIn(chromium.browser, aliceUser);
+  const bob = await signIn(chromium.browser, bobUser);
   phones.push(alice, bob);
 
   await alice.page.locator('[data-testid=call-record]').check();

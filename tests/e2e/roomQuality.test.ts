@@ -7,23 +7,16 @@
  * after the integration suite).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { withClient } from '../../edge/scripts/migrations.ts';
-import { eventually, launchBrowser, liveMos, signIn, type Softphone } from '../lib/browser.ts';
+import { eventually, liveMos, signIn, useBrowser } from '../lib/browser.ts';
 import { createTenant } from '../lib/fixtures.ts';
 import { useOwnMediaNode } from '../lib/mediaNodes.ts';
 import { stack } from '../lib/stack.ts';
 
-let browser: Browser;
-const phones: Softphone[] = [];
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await Promise.all(phones.map((phone) => phone.context.close()));
-  await browser?.close();
-});
+const chromium = useBrowser();
+const { phones } = chromium;
 useOwnMediaNode('room-quality-media', 43000);
 
 async function peerIdOf(page: Page): Promise<string> {
@@ -47,7 +40,7 @@ interface StayRow {
 
 test('two people in a meeting each see a live MOS of at least 4; after they leave, their stays hold it', async (t) => {
   const tenant = await createTenant();
-  const [alice, bob] = await Promise.all([signIn(browser, tenant.users.alice), signIn(browser, tenant.users.bob)]);
+  const [alice, bob] = await Promise.all([signIn(chromium.browser, tenant.users.alice), signIn(chromium.browser, tenant.users.bob)]);
   phones.push(alice, bob);
 
   await alice.page.locator('[data-testid=nav-meetings]').click();

@@ -4,21 +4,14 @@
  * no violation reported and every document served with the security headers.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { call, launchBrowser, signedIn, signIn, waitForState, type Softphone } from '../lib/browser.ts';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { call, signedIn, signIn, type Softphone, useBrowser, waitForState } from '../lib/browser.ts';
 import { createTenant } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
-let browser: Browser;
-const phones: Softphone[] = [];
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await Promise.all(phones.map((phone) => phone.context.close()));
-  await browser?.close();
-});
+const chromium = useBrowser();
+const { phones } = chromium;
 
 /** Violations the page reported (`securitypolicyviolation` events, collected from the first script on). */
 async function violations(page: Page): Promise<string[]> {
@@ -38,11 +31,11 @@ async function watched(phone: Softphone): Promise<Softphone> {
   return phone;
 }
 
-describe('the content security policy in the browser', () => {
+describe('the content security policy in the chromium.browser', () => {
   test('a call, a meeting, the admin console and recordings run without a violation', async () => {
     const tenant = await createTenant();
-    const alice = await watched(await signIn(browser, tenant.users.alice));
-    const bob = await watched(await signIn(browser, tenant.users.bob));
+    const alice = await watched(await signIn(chromium.browser, tenant.users.alice));
+    const bob = await watched(await signIn(chromium.browser, tenant.users.bob));
 
     const document = await alice.page.request.get(stack.url);
     assert.match(document.headers()['content-security-policy'] ?? '', /script-src 'self'/);

@@ -3,6 +3,7 @@
  * and the softphone's own UI as a person would use it.
  */
 import { mkdtempSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -37,6 +38,29 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
       ...extraArgs,
     ],
   });
+}
+
+/**
+ * One Chromium for a test file: launched before its tests, closed after them together with every
+ * softphone the file put in `phones`.
+ */
+export function useBrowser(extraArgs: string[] = []): { readonly browser: Browser; phones: Softphone[] } {
+  const phones: Softphone[] = [];
+  let browser: Browser | undefined;
+  before(async () => {
+    browser = await launchBrowser(extraArgs);
+  });
+  after(async () => {
+    await Promise.all(phones.map((phone) => phone.context.close()));
+    await browser?.close();
+  });
+  return {
+    get browser(): Browser {
+      if (!browser) throw new Error('the browser starts in the before hook: use it inside a test');
+      return browser;
+    },
+    phones,
+  };
 }
 
 export interface Softphone {
