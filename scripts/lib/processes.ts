@@ -134,17 +134,26 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, { 
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
 
-/** On Ctrl-C or SIGTERM, runs every registered stop function (newest first), then exits. */
-export function stopOnSignal(stops: (() => Promise<void>)[]): void {
-  let stopping = false;
-  const stopAll = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    for (const stop of [...stops].reverse()) await stop().catch(() => {});
-    process.exit(code);
+/**
+ * On Ctrl-C or SIGTERM, runs every registered stop function (newest first), then exits. A signal
+ * that arrives while stopping (a second Ctrl-C, or the copy `bootstrap.mjs` forwards of the one the
+ * terminal sent the whole process group) waits for the same stop: exiting at once would leave the
+ * edge and its runtime running on their ports.
+ */
+export function stopOnSignal(stops: (() => Promise<void>)[], exit: (code: number) => void = (code) => process.exit(code)): void {
+  let stopping: Promise<void> | null = null;
+  const stopAll = (code: number) => {
+    if (stopping) {
+      console.log('still stopping: every service CallStack started is being shut down');
+      return;
+    }
+    stopping = (async () => {
+      for (const stop of [...stops].reverse()) await stop().catch(() => {});
+      exit(code);
+    })();
   };
-  process.once('SIGINT', () => void stopAll(130));
-  process.once('SIGTERM', () => void stopAll(143));
+  process.on('SIGINT', () => stopAll(130));
+  process.on('SIGTERM', () => stopAll(143));
 }
 
 export function ensureDir(path: string): string {
