@@ -140,7 +140,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, { 
  * terminal sent the whole process group) waits for the same stop: exiting at once would leave the
  * edge and its runtime running on their ports.
  */
-export function stopOnSignal(stops: (() => Promise<void>)[], exit: (code: number) => void = (code) => process.exit(code)): void {
+export function stopOnSignal(stops: (() => Promise<void>)[]): void {
   let stopping: Promise<void> | null = null;
   const stopAll = (code: number) => {
     if (stopping) {
@@ -149,7 +149,7 @@ export function stopOnSignal(stops: (() => Promise<void>)[], exit: (code: number
     }
     stopping = (async () => {
       for (const stop of [...stops].reverse()) await stop().catch(() => {});
-      exit(code);
+      process.exit(code);
     })();
   };
   process.on('SIGINT', () => stopAll(130));
