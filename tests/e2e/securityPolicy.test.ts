@@ -31,7 +31,7 @@ async function watched(phone: Softphone): Promise<Softphone> {
   return phone;
 }
 
-describe('the content security policy in the chromium.browser', () => {
+describe('the content security policy in the browser', () => {
   test('a call, a meeting, the admin console and recordings run without a violation', async () => {
     const tenant = await createTenant();
     const alice = await watched(await signIn(chromium.browser, tenant.users.alice));
