@@ -6,7 +6,7 @@ import { ErrorCode, httpStatusOf } from '@callstack/protocol';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type * as v from 'valibot';
 import { PERMISSIONS } from './auth/permissions.ts';
-import type { RouteSpec } from './pipeline.ts';
+import { isNodeAuth, type RouteSpec } from './pipeline.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -114,8 +114,8 @@ function errorResponses(route: RouteSpec): Record<string, JsonObject> {
   if (route.body) [ErrorCode.unsupportedMediaType, ErrorCode.messageTooLarge].forEach((code) => codes.add(code));
   if (route.pathParameters.length > 0) codes.add(ErrorCode.notFound);
   if (route.auth === 'bearer' || route.auth === 'query_token') [ErrorCode.unauthorized, ErrorCode.tokenExpired].forEach((code) => codes.add(code));
-  if (route.auth === 'refresh_token' || route.auth === 'node_registration' || route.auth === 'node_event') codes.add(ErrorCode.unauthorized);
-  if (route.auth === 'node_registration' || route.auth === 'node_event') codes.add(ErrorCode.signatureExpired);
+  if (route.auth === 'refresh_token' || isNodeAuth(route.auth)) codes.add(ErrorCode.unauthorized);
+  if (isNodeAuth(route.auth)) codes.add(ErrorCode.signatureExpired);
   if (route.permission) codes.add(ErrorCode.forbidden);
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(httpStatusOf[code], [...(byStatus.get(httpStatusOf[code]) ?? []), code]);

@@ -49,16 +49,20 @@ type QuerySpec = Record<string, QueryParameter>;
 type QueryOf<Q extends QuerySpec | undefined> = Q extends QuerySpec ? { [K in keyof Q]: v.InferOutput<Q[K]['schema']> } : Record<string, never>;
 type BodyOf<B extends v.GenericSchema | undefined> = B extends v.GenericSchema ? v.InferOutput<B> : undefined;
 
-export interface RouteInput<A extends RouteAuth, B extends v.GenericSchema | undefined, Q extends QuerySpec | undefined> {
+/** What a handler receives: the checked request, its caller, body, query and path parameters. */
+export interface HandlerInput<A extends RouteAuth, Body, Query> {
   request: IRequest;
   env: Env;
   ctx: ExecutionContext;
   principal: PrincipalOf<A>;
-  body: BodyOf<B>;
-  query: QueryOf<Q>;
+  body: Body;
+  query: Query;
   /** Path parameters (`:id`), each a clean Text of 1-128 characters. */
   params: Record<string, string>;
 }
+
+/** A route's handler input, typed by its schemas. */
+export type RouteInput<A extends RouteAuth, B extends v.GenericSchema | undefined, Q extends QuerySpec | undefined> = HandlerInput<A, BodyOf<B>, QueryOf<Q>>;
 
 interface RouteBase<A extends RouteAuth, B extends v.GenericSchema | undefined, Q extends QuerySpec | undefined> {
   method: Method;
@@ -80,15 +84,9 @@ interface RouteBase<A extends RouteAuth, B extends v.GenericSchema | undefined, 
  * A handler as a module declares it, typed by its route's scheme and body type (the schema's
  * output); routes.ts binds it to its schemas.
  */
-export type Handler<A extends RouteAuth, Body = undefined, Query = Record<string, never>> = (input: {
-  request: IRequest;
-  env: Env;
-  ctx: ExecutionContext;
-  principal: PrincipalOf<A>;
-  body: Body;
-  query: Query;
-  params: Record<string, string>;
-}) => Promise<Response> | Response;
+export type Handler<A extends RouteAuth, Body = undefined, Query = Record<string, never>> = (
+  input: HandlerInput<A, Body, Query>,
+) => Promise<Response> | Response;
 
 /** Bearer routes must name their permission; WebSocket routes may (every role may connect). */
 export type RouteDefinition<A extends RouteAuth, B extends v.GenericSchema | undefined, Q extends QuerySpec | undefined> = RouteBase<A, B, Q> &
@@ -143,7 +141,8 @@ export function route<A extends RouteAuth, B extends v.GenericSchema | undefined
   };
 }
 
-function isNodeAuth(auth: RouteAuth): boolean {
+/** Routes a media node signs: the signature covers the raw body. */
+export function isNodeAuth(auth: RouteAuth): boolean {
   return auth === 'node_registration' || auth === 'node_event';
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import * as v from 'valibot';
-import { characterCount, Text } from './text.ts';
+import { characterCount, Text, withoutLoneSurrogates } from './text.ts';
 
 const Name = Text({ min: 1, max: 5 });
 
@@ -35,4 +35,9 @@ test('whatever Text accepts is clean, NFC and within its length', () => {
       assert.doesNotThrow(() => encodeURIComponent(result.output));
     }),
   );
+});
+
+test('withoutLoneSurrogates replaces only unpaired halves, as UTF-8 encoding would', () => {
+  assert.equal(withoutLoneSurrogates('Bob \udfff and \ud800x 😀'), 'Bob \ufffd and \ufffdx 😀');
+  assert.equal(new TextDecoder().decode(new TextEncoder().encode('a\udc00')), withoutLoneSurrogates('a\udc00'));
 });

@@ -24,6 +24,14 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const CONTROL_BUT_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/**
+ * `text` with each lone surrogate replaced by U+FFFD, as UTF-8 encoding would: for text that is
+ * already stored or signed (a name in a token) and must be encoded, not refused.
+ */
+export function withoutLoneSurrogates(text: string): string {
+  return text.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd');
+}
+
 /** Number of characters (code points) of a well-formed string. */
 export function characterCount(text: string): number {
   let count = 0;

@@ -2,11 +2,10 @@
  * The identity of a WebSocket: proven by the Worker (access token) before the upgrade, handed to
  * the Durable Object in trusted headers, and kept across hibernation in the socket's attachment.
  */
+import { withoutLoneSurrogates } from '@callstack/protocol';
 import type { NamedActor } from './actor.ts';
 
 export type DeviceIdentity = NamedActor;
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 const IDENTITY_HEADERS = {
   tenantId: 'X-CallStack-Tenant',
@@ -25,7 +24,7 @@ export function identityHeaders(identity: DeviceIdentity): Record<string, string
     [IDENTITY_HEADERS.tenantId]: identity.tenantId,
     [IDENTITY_HEADERS.userId]: identity.userId,
     [IDENTITY_HEADERS.deviceId]: identity.deviceId,
-    [IDENTITY_HEADERS.displayName]: encodeURIComponent(identity.displayName.replace(LONE_SURROGATE, '\ufffd')),
+    [IDENTITY_HEADERS.displayName]: encodeURIComponent(withoutLoneSurrogates(identity.displayName)),
   };
 }
 

@@ -16,7 +16,7 @@ import {
   type UserView,
 } from '@callstack/protocol';
 import { hashPassword } from '../auth/password.ts';
-import { clientIp } from '../auth/authenticate.ts';
+import { clientIp, signedInUser } from '../auth/authenticate.ts';
 import { sessionFor } from '../auth/routes.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { withDb, withTransaction, type Db } from '../db/client.ts';
@@ -50,7 +50,7 @@ export const signup: Handler<'none', SignupRequest> = async ({ request, env, bod
 
 export const inviteUser: Handler<'bearer', CreateInviteRequest> = async ({ request, env, principal: actor, body }) => {
   const invite = await withTransaction(env, async (db) => {
-    const created = await createInvite(db, { tenantId: actor.tenantId, email: body.email, role: body.role, invitedBy: actorUserId(actor) });
+    const created = await createInvite(db, { tenantId: actor.tenantId, email: body.email, role: body.role, invitedBy: signedInUser(actor).userId });
     await audit(db, request, actor, { action: 'invite.created', targetType: 'invite', targetId: created.id, details: { email: body.email, role: body.role } });
     return created;
   });
@@ -114,7 +114,7 @@ export const deactivate: Handler<'bearer'> = async ({ request, env, principal: a
 
 export const createKey: Handler<'bearer', v.InferOutput<typeof CreateApiKeyRequest>> = async ({ request, env, principal: actor, body }) => {
   const created = await withTransaction(env, async (db) => {
-    const key = await createApiKey(db, { tenantId: actor.tenantId, name: body.name, role: body.role, createdBy: actorUserId(actor) });
+    const key = await createApiKey(db, { tenantId: actor.tenantId, name: body.name, role: body.role, createdBy: signedInUser(actor).userId });
     await audit(db, request, actor, { action: 'api_key.created', targetType: 'api_key', targetId: key.view.id, details: { name: body.name, role: body.role } });
     return key;
   });
@@ -168,12 +168,6 @@ async function register(
     user: { id: userId, tenantId: user.tenantId, email: user.email, displayName: user.displayName, role: user.role },
     refreshToken: refresh.token,
   };
-}
-
-/** Invites and keys name a creating user; an API key acting for an admin names itself. */
-function actorUserId(actor: Principal): string {
-  if (actor.actorType !== 'user') throw new ApiError(ErrorCode.forbidden, 'this action needs a signed-in user');
-  return actor.userId;
 }
 
 function audit(db: Db, request: Request, actor: Principal, event: Omit<AuditEvent, 'tenantId' | 'actorType' | 'actorId' | 'ip'>) {
