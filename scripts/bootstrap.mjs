@@ -14,15 +14,26 @@ import { fileURLToPath } from 'node:url';
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const [command, ...args] = process.argv.slice(2);
 
-/** Debian packages each command needs, by the binary that proves each is installed. */
+/** The SIP edge: Kamailio with the modules its config loads, and rtpengine (sip-edge/README.md). */
+const SIP_EDGE_PACKAGES = ['kamailio', 'kamailio-utils-modules', 'kamailio-json-modules', 'kamailio-extra-modules', 'rtpengine-daemon'].map((pkg) => ({
+  pkg,
+  probe: () => hasDebianPackage(pkg),
+}));
+
+/** Debian packages each command needs, by what proves each is installed. */
 const APT_PACKAGES = {
   // The media node records conferences with ffmpeg (and measures the files with ffprobe).
-  start: [{ pkg: 'ffmpeg', probe: () => existsSync('/usr/bin/ffmpeg') }],
+  start: [{ pkg: 'ffmpeg', probe: () => existsSync('/usr/bin/ffmpeg') }, ...SIP_EDGE_PACKAGES],
   test: [
     { pkg: 'ffmpeg', probe: () => existsSync('/usr/bin/ffmpeg') },
     { pkg: 'postgresql', probe: () => hasPostgres() },
     { pkg: 'chromium', probe: () => existsSync('/usr/bin/chromium') },
     { pkg: 'coturn', probe: () => existsSync('/usr/bin/turnserver') },
+    ...SIP_EDGE_PACKAGES,
+    // Phones and scripted SIP peers for the SIP tests, and sox to measure the audio they receive.
+    { pkg: 'baresip', probe: () => existsSync('/usr/bin/baresip') },
+    { pkg: 'sip-tester', probe: () => existsSync('/usr/bin/sipp') },
+    { pkg: 'sox', probe: () => existsSync('/usr/bin/sox') },
   ],
 };
 
@@ -72,6 +83,14 @@ function ensureAptPackages(wanted) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-qq'], env);
   run('apt-get', ['install', '-y', '-qq', ...missing], env);
+}
+
+function hasDebianPackage(pkg) {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { stdio: 'pipe' }).toString().includes('install ok installed');
+  } catch {
+    return false;
+  }
 }
 
 function hasPostgres() {

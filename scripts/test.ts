@@ -4,8 +4,10 @@
  *   1. type-check, lint and the formatter's check (Prettier)
  *   2. unit tests: scripts, protocol, web, infra-cdk, media-fleet (Node; builds the mediasoup
  *      worker once), edge (in workerd, vitest-pool-workers)
- *   3. a real stack: PostgreSQL, the Neon relay, coturn, the edge under wrangler dev, one media node
- *   4. integration tests (Node clients) and end-to-end tests (Chromium) against that stack
+ *   3. a real stack: PostgreSQL, the Neon relay, coturn, the edge under wrangler dev, one media node,
+ *      and for the SIP suite the SIP edge (rtpengine, drachtio-server, Kamailio, the gateway)
+ *   4. integration tests (Node clients), end-to-end tests (Chromium) and SIP tests (baresip, SIPp,
+ *      Chromium) against that stack
  *
  * Each suite's test files are every `*.test.ts` under its folders, at any depth; before anything
  * runs, a test file in no suite's folder (or in two) fails the run (rule: tests/README.md).
@@ -19,8 +21,10 @@ import { join, relative } from 'node:path';
 import { startCoturn } from './lib/coturn.ts';
 import { startMailSink } from './lib/mailSink.ts';
 import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
+import { startSipEdge } from './lib/sipEdge.ts';
 import { startPostgres } from './lib/postgres.ts';
 import { ensureDir } from './lib/processes.ts';
+import { DEFAULT_SIP_REALM } from '../edge/src/config.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge } from './lib/stack.ts';
 import { claimTestFiles, findTestFiles } from './lib/testFiles.ts';
 
@@ -93,6 +97,8 @@ const SUITES: Suite[] = [
   },
   nodeTests('integration', ['tests/integration'], { needsStack: true }),
   nodeTests('e2e', ['tests/e2e'], { needsStack: true }),
+  // Desk phones (baresip), scripted SIP (SIPp) and browsers through Kamailio, rtpengine and the gateway.
+  nodeTests('sip', ['tests/sip'], { needsStack: true }),
 ];
 
 // `suite` or `suite:part-of-a-file-name`, e.g. `npm test -- integration:rooms e2e`.
@@ -127,7 +133,7 @@ try {
       results.push(`${suite.name.padEnd(12)} 0 passed, 1 failed`);
       continue;
     }
-    if (suite.needsStack && !stackEnv) stackEnv = await startStack();
+    if (suite.needsStack && !stackEnv) stackEnv = await startStack({ sip: suites.some((each) => each.name === 'sip') });
     const started = Date.now();
     const counts = await suite.run({ ...process.env, ...stackEnv }, files);
     totals.passed += counts.passed;
@@ -147,8 +153,8 @@ console.log(`${totals.passed} passed, ${totals.failed} failed`);
 process.exit(totals.failed === 0 && totals.passed > 0 ? 0 : 1);
 
 /** Starts the shared stack once and returns the environment the tests read it from. */
-async function startStack(): Promise<NodeJS.ProcessEnv> {
-  console.log('\n━━ starting the test stack: PostgreSQL, relay, coturn, edge, media node ━━');
+async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv> {
+  console.log(`\n━━ starting the test stack: PostgreSQL, relay, coturn, edge, media node${options.sip ? ', SIP edge' : ''} ━━`);
   buildMediaWorker();
   const postgres = await startPostgres(join(LOGS, 'postgres.log'));
   stops.push(() => postgres.stop());
@@ -189,7 +195,14 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
     recordingsDir: join(TMP, 'recordings'),
   });
   stops.push(() => mediaNode.stop());
-  console.log(`edge ${edge.url}, postgres :${postgres.port}, relay ${relay.url}, coturn :${turn.port}, media node ${mediaNode.controlUrl}`);
+  // rtpengine's ports sit above the media node's and coturn's relay ranges.
+  const sip = options.sip
+    ? await startSipEdge({ logsDir: LOGS, edgeUrl: edge.url, secret: mediaSecret, realm: DEFAULT_SIP_REALM, rtpPorts: { min: 43000, max: 43999 } })
+    : null;
+  if (sip) stops.push(() => sip.stop());
+  console.log(
+    `edge ${edge.url}, postgres :${postgres.port}, relay ${relay.url}, coturn :${turn.port}, media node ${mediaNode.controlUrl}${sip ? `, SIP ${sip.host}:${sip.port}` : ''}`,
+  );
   // Tests that start their own edge reuse these settings.
   return {
     CALLSTACK_URL: edge.url,
@@ -202,6 +215,7 @@ async function startStack(): Promise<NodeJS.ProcessEnv> {
     CALLSTACK_MEDIA_SECRET: mediaSecret,
     // The tests' own nodes register the same way; rooms.test.ts kills this one (SIGKILL) last.
     CALLSTACK_MEDIA_NODE: JSON.stringify({ nodeId: mediaNode.nodeId, controlUrl: mediaNode.controlUrl, pid: mediaNode.service.pid }),
+    ...(sip ? { CALLSTACK_SIP: JSON.stringify({ host: sip.host, port: sip.port, realm: sip.realm }) } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
 import { connectPresence, connectSignaling, SOCKET_QUERY } from './signaling/connect.ts';
+import { sipCredentials, sipMessage, sipRegistration, sipRoute } from './sip/gatewayRoutes.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
 import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
@@ -478,5 +479,50 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 204 },
     errors: [conflict],
     handler: nodeEvent,
+  }),
+
+  // ---- the SIP gateway (protocol/src/sip.ts), every request signed `t=,n=,v1=` like node events
+  route({
+    method: 'post',
+    path: '/api/sip/credentials',
+    summary: "A SIP account's HA1, for the registrar's digest check",
+    tag: 'sip',
+    auth: 'node_event',
+    body: P.SipCredentialsLookup,
+    success: { status: 200, schema: P.SipCredentialsAnswer },
+    errors: [notFound],
+    handler: sipCredentials,
+  }),
+  route({
+    method: 'post',
+    path: '/api/sip/registrations',
+    summary: 'A phone registered (or unregistered with `expires: 0`): its user gains (or loses) a device',
+    tag: 'sip',
+    auth: 'node_event',
+    body: P.SipRegistration,
+    success: { status: 200, schema: P.SipRegistrationAnswer },
+    errors: [notFound, conflict],
+    handler: sipRegistration,
+  }),
+  route({
+    method: 'post',
+    path: '/api/sip/route',
+    summary: 'Whom a call from a phone reaches: an extension, SIP username or user id in the caller’s organisation',
+    tag: 'sip',
+    auth: 'node_event',
+    body: P.SipRouteRequest,
+    success: { status: 200, schema: P.SipRouteAnswer },
+    errors: [notFound],
+    handler: sipRoute,
+  }),
+  route({
+    method: 'post',
+    path: '/api/sip/messages',
+    summary: 'A call message from a SIP device; answered with `ack`, `error` or a reply, as on a socket',
+    tag: 'sip',
+    auth: 'node_event',
+    body: P.SipDeviceMessage,
+    success: { status: 200, schema: P.ServerMessage },
+    handler: sipMessage,
   }),
 ];

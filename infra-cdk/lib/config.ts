@@ -36,6 +36,8 @@ export interface SipConfig {
   readonly rtpPorts: PortRange;
   /** Who may send SIP on 5060 (trunk providers, phones). */
   readonly allowedCidrs: string[];
+  /** The SIP domain phones register in: must equal the edge's SIP_REALM (its default is this one's). */
+  readonly realm: string;
 }
 
 export interface TurnConfig {
@@ -113,6 +115,7 @@ export const DEFAULT_CONFIG: CallStackConfig = {
     nodes: 2,
     rtpPorts: { min: 30000, max: 39999 },
     allowedCidrs: ['0.0.0.0/0'],
+    realm: 'sip.callstack.local',
   },
   turn: {
     instanceType: 'c6i.large',
@@ -237,6 +240,7 @@ function validate(c: CallStackConfig): string[] {
       );
   }
   check(DOMAIN.test(c.domain), `domain "${c.domain}" is not a lowercase DNS name`);
+  check(DOMAIN.test(c.sip.realm), `sip.realm "${c.sip.realm}" is not a lowercase DNS name`);
   check(/^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(c.edgeUrl) && SAFE_VALUE.test(c.edgeUrl), `edgeUrl "${c.edgeUrl}" must be an https URL`);
   check(/^[A-Za-z0-9._-]{1,64}$/.test(c.artifactVersion), `artifactVersion "${c.artifactVersion}" must be 1-64 of [A-Za-z0-9._-]`);
   check(c.controlApiCidrs.length > 0, 'controlApiCidrs must not be empty (use the edge egress ranges)');
@@ -274,7 +278,7 @@ function validate(c: CallStackConfig): string[] {
   // Nodes also listen on fixed ports; a range that swallows them would fight over the socket.
   const fixed: [string, number[], PortRange][] = [
     ['media.rtcPorts', [8443], c.media.rtcPorts],
-    ['sip.rtpPorts', [5060, 5061], c.sip.rtpPorts],
+    ['sip.rtpPorts', [5060, 5061, 5080, 8443, 9022], c.sip.rtpPorts],
     ['turn.relayPorts', [3478], c.turn.relayPorts],
   ];
   for (const [name, ports, range] of fixed) {

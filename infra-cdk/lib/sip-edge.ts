@@ -1,6 +1,7 @@
 /**
- * SIP edge: Kamailio + rtpengine nodes, each with its own Elastic IP (the stable address trunk
- * providers allow-list) in its own single-instance Auto Scaling group, one per AZ.
+ * SIP edge: Kamailio, rtpengine, drachtio-server and the gateway (sip-edge/src/main.ts) on nodes
+ * that each have their own Elastic IP (the stable address trunk providers allow-list), in their own
+ * single-instance Auto Scaling group, one per AZ.
  */
 import { CfnOutput, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -14,6 +15,8 @@ import { NodeGroup } from './node-group.ts';
 import { portRange, udpAndTcp } from './ports.ts';
 
 export const SIP_NAMESPACE = 'CallStack/Sip';
+/** The gateway's control API (the edge's signed deliveries; Kamailio's local calls), like media's. */
+export const SIP_GATEWAY_PORT = 8443;
 
 export interface SipEdgeProps {
   readonly config: CallStackConfig;
@@ -38,7 +41,7 @@ export class SipEdge extends Construct {
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: 'CallStack SIP edge: SIP, SIP over TLS and WSS, RTP, ACME HTTP-01',
+      description: 'CallStack SIP edge: SIP, SIP over TLS and WSS, RTP, ACME HTTP-01, gateway control API from the edge only',
       allowAllOutbound: true,
     });
     for (const cidr of config.sip.allowedCidrs) udpAndTcp(this.securityGroup, ec2.Peer.ipv4(cidr), 5060, 'SIP');
@@ -46,12 +49,17 @@ export class SipEdge extends Construct {
     this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'SIP over WebSocket (WSS)');
     this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), "Let's Encrypt HTTP-01 for the node certificate");
     this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), portRange(config.sip.rtpPorts).udp, 'RTP/SRTP via rtpengine');
+    for (const cidr of config.controlApiCidrs) {
+      this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(SIP_GATEWAY_PORT), 'SIP gateway control API from the edge');
+    }
     acknowledge(
       this.securityGroup,
       'AwsSolutions-EC23',
-      'A public SIP edge: phones, browsers (WSS) and trunks connect from the Internet, and RTP flows to and from any peer.',
+      'A public SIP edge: phones, browsers (WSS) and trunks connect from the Internet, and RTP flows to and from any peer; the gateway control API is limited to the edge ranges.',
     );
 
+    // Start order: rtpengine, drachtio-server, the gateway (connects to both), then Kamailio (calls
+    // the gateway's HTTP API for every digest). drachtio and the gateway need no root: user callstack.
     const units = {
       'callstack-rtpengine.service': serviceUnit({
         description: 'rtpengine (userspace) for the CallStack SIP edge',
@@ -59,11 +67,34 @@ export class SipEdge extends Construct {
         restart: true,
         limitNoFile: 1048576,
       }),
-      // Kamailio binds 443 and 5060 as root, then drops to the kamailio user itself (-u/-g).
+      'callstack-drachtio.service': serviceUnit({
+        description: 'drachtio-server (SIP stack of the CallStack gateway)',
+        exec: '/usr/local/bin/drachtio -f /etc/callstack/drachtio.conf.xml --disable-nat-detection',
+        user: 'callstack',
+        after: ['callstack-rtpengine.service'],
+        restart: true,
+        limitNoFile: 1048576,
+        hardened: true,
+      }),
+      // As on the media nodes: the artifact's Node runtime, from /opt/callstack (tsx resolves there).
+      'callstack-sip-gateway.service': serviceUnit({
+        description: 'CallStack SIP gateway (drachtio-srf app)',
+        exec: '/opt/callstack/runtime/bin/node --import tsx sip-edge/src/main.ts',
+        user: 'callstack',
+        workingDirectory: '/opt/callstack',
+        environmentFiles: ['/etc/callstack/sip-gateway.env'],
+        after: ['callstack-rtpengine.service', 'callstack-drachtio.service'],
+        restart: true,
+        limitNoFile: 65536,
+        hardened: true,
+      }),
+      // Kamailio binds 443 and 5060 as root, then drops to the kamailio user itself (-u/-g). Its
+      // config imports kamailio-local.cfg relative to the working directory.
       'callstack-kamailio.service': serviceUnit({
         description: 'Kamailio SIP proxy for the CallStack SIP edge',
         exec: '/usr/sbin/kamailio -DD -E -u kamailio -g kamailio -m 256 -M 16 -f /opt/callstack/sip-edge/kamailio/kamailio.cfg',
-        after: ['callstack-rtpengine.service'],
+        workingDirectory: '/etc/callstack',
+        after: ['callstack-rtpengine.service', 'callstack-drachtio.service', 'callstack-sip-gateway.service'],
         restart: true,
         limitNoFile: 1048576,
       }),
@@ -100,6 +131,8 @@ export class SipEdge extends Construct {
           CALLSTACK_EIP_ALLOCATION: eip.attrAllocationId,
           CALLSTACK_RTP_MIN_PORT: String(config.sip.rtpPorts.min),
           CALLSTACK_RTP_MAX_PORT: String(config.sip.rtpPorts.max),
+          CALLSTACK_SIP_REALM: config.sip.realm,
+          CALLSTACK_GATEWAY_PORT: String(SIP_GATEWAY_PORT),
         },
         units,
         files: [{ path: `${AGENT_DIR}/sip-cert.sh`, content: nodeSource('sip-cert.sh'), mode: '0755' }],

@@ -14,6 +14,7 @@ describe('config', () => {
     assert.equal(c.primaryRegion, c.regions[0]?.region);
     assert.deepEqual(c.media.rtcPorts, { min: 40000, max: 49999 });
     assert.equal(c.drainTimeoutMinutes, 60);
+    assert.equal(c.sip.realm, 'sip.callstack.local', "the edge's default SIP_REALM");
   });
 
   test('context: region list, edge URL, domain, instance types', () => {
@@ -59,6 +60,7 @@ describe('config', () => {
         controlApiCidrs: ['0.0.0.0/0'],
         media: { rtcPorts: { min: 8000, max: 9000 }, minCapacity: 5, maxCapacity: 2 },
         turn: { relayPorts: { min: 3000, max: 4000 } },
+        sip: { realm: 'Not A Realm!', rtpPorts: { min: 9000, max: 9100 } },
         drainTimeoutMinutes: 600,
       });
     assert.throws(bad, (e: Error) => {
@@ -69,6 +71,8 @@ describe('config', () => {
         'media.rtcPorts must not include 8443',
         'media: need 1 <= minCapacity',
         'turn.relayPorts must not include 3478',
+        'sip.realm',
+        'sip.rtpPorts must not include 9022',
         'drainTimeoutMinutes',
       ]) {
         assert.ok(e.message.includes(part), `missing: ${part}\n${e.message}`);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { bootScript, serviceUnit } from '../lib/node/boot.ts';
+import { bootScript, expandBootScript, serviceUnit } from '../lib/node/boot.ts';
 import { renderTurnserverConf } from '../lib/node/turnserver.ts';
 
 const NODE_DIR = fileURLToPath(new URL('../lib/node/', import.meta.url));
@@ -127,6 +127,13 @@ describe('node scripts', () => {
       writeFileSync(file, script);
       execFileSync('bash', ['-n', file]);
       assert.match(script, /CALLSTACK_UNITS="callstack-x\.service"/);
+      // The static files travel compressed; written out, the script still parses and has them all.
+      const plain = expandBootScript(script);
+      writeFileSync(file, plain);
+      execFileSync('bash', ['-n', file]);
+      for (const path of ['/usr/local/lib/callstack/callstack-node', '/etc/systemd/system/callstack-x.service', '/etc/callstack/turnserver.conf.in']) {
+        assert.ok(plain.includes(`cat >${path} <<'CALLSTACK_EOF'\n`), path);
+      }
     }
   });
 
@@ -175,6 +182,109 @@ describe('node scripts', () => {
     assert.equal(mediaEnv.MEDIA_CONTROL_SECRET, SECRET);
     assert.equal(mediaEnv.MEDIA_ANNOUNCED_IP, '203.0.113.7');
     assert.equal(mediaEnv.EDGE_URL, url);
+  });
+
+  test('sip configure: drachtio config, gateway env and Kamailio defines agree, secrets root-only', async () => {
+    const sip = join(dir, 'sip');
+    for (const sub of ['secrets', 'tls']) mkdirSync(join(sip, sub), { recursive: true });
+    writeFileSync(
+      join(sip, 'node.env'),
+      [
+        'CALLSTACK_KIND=sip',
+        'CALLSTACK_REGION=eu-west-1',
+        `CALLSTACK_EDGE_URL=${url}`,
+        'CALLSTACK_HOSTNAME=sip-1.eu-west-1.rtc.test.example',
+        'CALLSTACK_DATABASE_SECRET_ID=callstack/database-url',
+        'CALLSTACK_SIP_REALM=sip.test.example',
+        'CALLSTACK_GATEWAY_PORT=8443',
+        'CALLSTACK_RTP_MIN_PORT=30000',
+        'CALLSTACK_RTP_MAX_PORT=39999',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(sip, 'addresses.env'),
+      'CALLSTACK_INSTANCE_ID=i-0sip\nCALLSTACK_AZ=eu-west-1a\nCALLSTACK_PUBLIC_IP=203.0.113.9\nCALLSTACK_PRIVATE_IP=10.40.0.9\n',
+    );
+    writeFileSync(join(sip, 'secrets/control-secret'), `${SECRET}\n`);
+    // The TLS files exist (no snakeoil copy); users and groups of the node are not needed here:
+    // -g/-o and chown are dropped, everything else (modes included) runs for real.
+    for (const f of ['fullchain.pem', 'privkey.pem']) writeFileSync(join(sip, 'tls', f), '');
+    const configure = [
+      'set -euo pipefail',
+      'CONF=$1; SECRETS=$1/secrets; set -a; . "$1/node.env"; . "$1/addresses.env"; set +a; . "$2"',
+      'log() { echo "$*" >&2; }',
+      'fetch_secret() { echo postgres://db >"$2"; }',
+      'install_drachtio() { echo installed >"$CONF/drachtio-installed"; }',
+      'chown() { :; }',
+      'install() { local a=(); while (($#)); do case $1 in -g|-o) shift 2 ;; *) a+=("$1"); shift ;; esac; done; command install "${a[@]}"; }',
+      'node_configure',
+    ].join('\n');
+    const run = () => promisify(execFile)('bash', ['-c', configure, 'configure', sip, join(NODE_DIR, 'sip.sh')], { env: env() });
+    await run();
+    const read = (name: string) => readFileSync(join(sip, name), 'utf8');
+    const mode = (name: string) => (statSync(join(sip, name)).mode & 0o777).toString(8);
+    assert.equal(read('drachtio-installed'), 'installed\n');
+
+    const gatewayEnv = Object.fromEntries(
+      read('sip-gateway.env')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    );
+    const token = gatewayEnv.SIP_GATEWAY_LOCAL_TOKEN ?? '';
+    const admin = gatewayEnv.DRACHTIO_SECRET ?? '';
+    assert.match(token, /^[0-9a-f]{48}$/);
+    assert.match(admin, /^[0-9a-f]{48}$/);
+    assert.notEqual(token, admin);
+    assert.deepEqual(gatewayEnv, {
+      NODE_ENV: 'production',
+      SIP_GATEWAY_NODE_ID: 'i-0sip',
+      SIP_GATEWAY_EDGE_URL: url,
+      SIP_GATEWAY_SECRET: SECRET,
+      SIP_GATEWAY_LISTEN_HOST: '10.40.0.9',
+      SIP_GATEWAY_LISTEN_PORT: '8443',
+      SIP_GATEWAY_CONTROL_URL: 'http://203.0.113.9:8443',
+      SIP_GATEWAY_LOCAL_TOKEN: token,
+      SIP_GATEWAY_REALM: 'sip.test.example',
+      SIP_GATEWAY_PROXY: 'sip:127.0.0.1:5060',
+      DRACHTIO_HOST: '127.0.0.1',
+      DRACHTIO_PORT: '9022',
+      DRACHTIO_SECRET: admin,
+      RTPENGINE_HOST: '127.0.0.1',
+      RTPENGINE_PORT: '22222',
+    });
+    assert.equal(mode('sip-gateway.env'), '600');
+
+    const xml = read('drachtio.conf.xml');
+    assert.ok(xml.includes(`<admin port="9022" secret="${admin}">127.0.0.1</admin>`), xml);
+    assert.ok(xml.includes('<contact>sip:127.0.0.1:5080;transport=udp,tcp</contact>'));
+    assert.ok(xml.includes('<cdrs>false</cdrs>'));
+    assert.ok(xml.includes('<logging><console/><loglevel>info</loglevel></logging>'));
+    assert.equal(mode('drachtio.conf.xml'), '600');
+
+    const kamailio = read('kamailio-local.cfg');
+    for (const line of [
+      '#!define CALLSTACK_PUBLIC_IP "203.0.113.9"',
+      '#!define CALLSTACK_CONTROL_SECRET "test-control-secret-0123456789"',
+      '#!define CALLSTACK_RTPENGINE_SOCK "udp:127.0.0.1:22222"',
+      '#!define CALLSTACK_GATEWAY_SIP "sip:127.0.0.1:5080"',
+      '#!substdef "!CALLSTACK_GATEWAY_HTTP!http://10.40.0.9:8443!g"',
+      `#!substdef "!CALLSTACK_LOCAL_TOKEN!${token}!g"`,
+      '#!substdef "!CALLSTACK_REALM!sip.test.example!g"',
+      '#!substdef "!CALLSTACK_SIP_UDP!udp:10.40.0.9:5060 advertise 203.0.113.9:5060!g"',
+      `#!substdef "!CALLSTACK_DISPATCHER_LIST!${sip}/dispatcher.list!g"`,
+    ]) {
+      assert.ok(kamailio.split('\n').includes(line), `kamailio-local.cfg: ${line}`);
+    }
+    assert.equal(mode('kamailio-local.cfg'), '640');
+    assert.equal(read('dispatcher.list'), '1 sip:127.0.0.1:5080\n');
+    assert.equal(mode('secrets/local-token'), '600');
+
+    // A second boot (the service restarted, the instance rebooted) keeps the node-local secrets.
+    await run();
+    assert.ok(read('sip-gateway.env').includes(`SIP_GATEWAY_LOCAL_TOKEN=${token}\n`));
+    assert.ok(read('drachtio.conf.xml').includes(`secret="${admin}"`));
   });
 
   test('metrics: ConsumersPerWorker, Peers and Rooms with the group dimension', async () => {

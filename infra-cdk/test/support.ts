@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, type CallStackApp } from '../lib/app.ts';
 import { resolveConfig, type CallStackConfig } from '../lib/config.ts';
+import { expandBootScript } from '../lib/node/boot.ts';
 
 export const config: CallStackConfig = resolveConfig({
   regions: [{ region: 'eu-west-1', availabilityZones: ['eu-west-1a', 'eu-west-1b'] }, { region: 'us-east-1' }],
@@ -29,8 +30,13 @@ export const shared = () => Template.fromStack(app().shared);
 
 type Json = unknown;
 
-/** The launch template user data with CloudFormation references replaced by <Ref>. */
+/** The launch template user data with CloudFormation references replaced by <Ref>, compressed block expanded. */
 export function userData(template: Template, pathPart: string): string {
+  return expandBootScript(rawUserData(template, pathPart));
+}
+
+/** The user data as EC2 gets it (before base64), CloudFormation references replaced by <Ref>. */
+export function rawUserData(template: Template, pathPart: string): string {
   const lts = template.findResources('AWS::EC2::LaunchTemplate');
   const [id, lt] = Object.entries(lts).find(([logicalId]) => logicalId.includes(pathPart)) ?? [];
   if (!id) throw new Error(`no launch template matching ${pathPart}`);

@@ -8,8 +8,10 @@
 //
 // What it does, in order:
 //   1. ensures the Debian build/runtime packages (apt-get, as root) are installed;
-//   2. computes the cache key: mediasoup version + a hash of THIS file (the recipe);
-//   3. cache hit  -> copies the cached binary to node_modules/mediasoup/worker/out/Release/;
+//   2. computes the cache key: mediasoup version + a hash of what decides the binary (version,
+//      packages, shims, meson/ninja arguments), not of this file's wording;
+//   3. cache hit  -> copies ~/.cache/callstack/mediasoup-worker/<key>/mediasoup-worker to
+//      node_modules/mediasoup/worker/out/Release/;
 //      cache miss -> copies node_modules/mediasoup/worker to a temp folder, replaces every
 //      meson subproject with a tiny shim backed by a system library, runs meson + ninja,
 //      strips the binary, stores it in the cache, then places it as above.
@@ -20,14 +22,27 @@
 // Env:  XDG_CACHE_HOME (cache root, default ~/.cache), CALLSTACK_WORKER_JOBS (ninja -j,
 //       default: number of CPUs), CALLSTACK_WORKER_KEEP_TMP=1 (keep the temp build folder).
 //
-// Plain Node, node: builtins only, so it runs right after `npm ci`.
+// Plain Node, node: builtins only (shared steps in scripts/lib/nativeBuild.mjs), so it runs
+// right after `npm ci`.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  buildLog,
+  cacheRoot,
+  ensureAptPackages,
+  fail,
+  fileSha,
+  installStripped,
+  mustRun,
+  run,
+  runBuild,
+  sha256,
+  unresolvedLibs,
+  withLock,
+} from '../../scripts/lib/nativeBuild.mjs';
 
 const MEDIASOUP_VERSION = '3.12.16';
 
@@ -59,6 +74,7 @@ const APT_PACKAGES = [
 // unknown options, so they must exist even though the shims ignore them.
 // ---------------------------------------------------------------------------------------------
 const EMPTY_C = 'shim_empty.c';
+const EMPTY_C_TEXT = '/* CallStack shim: intentionally empty */\ntypedef int callstack_shim_empty;\n';
 const SHIMS = {
   // reads: openssl_dep, libcrypto_lib, libssl_lib (worker + deps/libwebrtc)
   openssl: {
@@ -151,120 +167,34 @@ catch2_dep = declare_dependency()
 // Wraps that the Linux build never opens (subproject() is inside `if windows`).
 const NOT_NEEDED_ON_LINUX = new Set(['wingetopt']);
 
-// ---------------------------------------------------------------------------------------------
+// The meson and ninja invocations (the build folder and -j are added at run time).
+const MESON_SETUP_ARGS = ['--buildtype', 'release', '-Db_ndebug=true', '--wrap-mode=nodownload'];
+const NINJA_TARGET = 'mediasoup-worker';
+
+const RECIPE_HASH = sha256(
+  JSON.stringify({
+    MEDIASOUP_VERSION,
+    APT_PACKAGES,
+    SHIMS,
+    NOT_NEEDED_ON_LINUX: [...NOT_NEEDED_ON_LINUX],
+    EMPTY_C,
+    EMPTY_C_TEXT,
+    MESON_SETUP_ARGS,
+    NINJA_TARGET,
+  }),
+).slice(0, 12);
 
 const SCRIPT_PATH = fileURLToPath(import.meta.url);
 const MEDIA_FLEET_DIR = path.resolve(path.dirname(SCRIPT_PATH), '..');
 const args = new Set(process.argv.slice(2));
 const FORCE = args.has('--force') || process.env.CALLSTACK_WORKER_REBUILD === '1';
 const PRINT_PATH = args.has('--print-path');
-const t0 = process.hrtime.bigint();
+const NAME = 'build:worker';
 const USAGE = 'usage: node media-fleet/scripts/buildWorker.mjs [--force] [--print-path]';
-
-function log(msg) {
-  const s = (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1).padStart(6);
-  process.stderr.write(`[build:worker ${s}s] ${msg}\n`);
-}
-
-class BuildError extends Error {}
-function fail(msg) {
-  throw new BuildError(msg);
-}
-
-function run(cmd, argv, opts = {}) {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', ...opts });
-  if (r.error) fail(`cannot run ${cmd}: ${r.error.message}`);
-  return r;
-}
-
-/** Runs a command, echoing only a progress line every `every` seconds; keeps a tail for errors. */
-function runStreaming(cmd, argv, { cwd, env, progress }) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const tail = [];
-    let buf = '';
-    let lastReport = 0;
-    const onData = (chunk) => {
-      buf += chunk.toString('utf8');
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        tail.push(line);
-        if (tail.length > 60) tail.shift();
-        if (progress) lastReport = progress(line, lastReport);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (e) => reject(new BuildError(`cannot run ${cmd}: ${e.message}`)));
-    child.on('close', (code, signal) => {
-      if (buf) tail.push(buf);
-      resolve({ code: code ?? 1, signal, tail });
-    });
-  });
-}
-
-function sha256(data) {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function fileSha(file) {
-  return sha256(fs.readFileSync(file));
-}
+const log = buildLog(NAME);
 
 // ---------------------------------------------------------------------------------------------
-// 1. apt packages
-
-function missingAptPackages() {
-  const r = run('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\\n', ...APT_PACKAGES]);
-  const installed = new Set(
-    r.stdout
-      .split('\n')
-      .filter((l) => /\sii\s*$/.test(l))
-      .map((l) => l.split(/\s/)[0].replace(/:.*/, '')),
-  );
-  return APT_PACKAGES.filter((p) => !installed.has(p));
-}
-
-function ensureAptPackages() {
-  let missing;
-  try {
-    missing = missingAptPackages();
-  } catch (e) {
-    fail(`dpkg-query failed (${e.message}): this build needs Debian/Ubuntu with apt`);
-  }
-  if (missing.length === 0) {
-    log(`apt packages present (${APT_PACKAGES.length})`);
-    return;
-  }
-  const cmdline = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-  if (process.getuid?.() !== 0) {
-    fail(`missing Debian packages: ${missing.join(' ')}\n  run as root: ${cmdline}`);
-  }
-  log(`installing apt packages: ${missing.join(' ')}`);
-  // Keep package maintainer scripts from starting services inside containers.
-  const policy = '/usr/sbin/policy-rc.d';
-  if (!fs.existsSync(policy)) {
-    fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
-  let r = install();
-  if (r.status !== 0) {
-    log('apt-get install failed; running apt-get update and retrying');
-    const u = run('apt-get', ['update'], { env });
-    if (u.status !== 0) fail(`apt-get update failed:\n${u.stdout}${u.stderr}`);
-    r = install();
-  }
-  if (r.status !== 0) fail(`${cmdline} failed:\n${r.stdout}${r.stderr}`);
-  const still = missingAptPackages();
-  if (still.length) fail(`apt packages still missing after install: ${still.join(' ')}`);
-  log('apt packages installed');
-}
-
-// ---------------------------------------------------------------------------------------------
-// 2. locate mediasoup, compute cache key
+// locate mediasoup
 
 function findMediasoupDir() {
   for (let dir = MEDIA_FLEET_DIR; ; dir = path.dirname(dir)) {
@@ -275,22 +205,8 @@ function findMediasoupDir() {
   fail('node_modules/mediasoup not found: run `npm ci` (or `npm install`) at the repo root first');
 }
 
-function cacheRoot() {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'callstack', 'mediasoup-worker');
-}
-
-/** Returns the shared libraries the binary cannot resolve (empty when all are found). */
-function unresolvedLibs(bin) {
-  const r = run('ldd', [bin]);
-  return (r.stdout + r.stderr)
-    .split('\n')
-    .filter((l) => l.includes('not found'))
-    .map((l) => l.trim());
-}
-
 // ---------------------------------------------------------------------------------------------
-// 3. the build
+// the build
 
 function mesonVersion() {
   const r = run('meson', ['--version']);
@@ -325,7 +241,7 @@ function writeShims(workerDir) {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'meson.build'), shim.build.trimStart());
     if (shim.options) fs.writeFileSync(path.join(dir, 'meson_options.txt'), shim.options.trimStart());
-    fs.writeFileSync(path.join(dir, EMPTY_C), '/* CallStack shim: intentionally empty */\ntypedef int callstack_shim_empty;\n');
+    fs.writeFileSync(path.join(dir, EMPTY_C), EMPTY_C_TEXT);
   }
   const missingWraps = Object.keys(SHIMS).filter((n) => !wraps.includes(`${n}.wrap`));
   if (missingWraps.length) log(`note: shims unused by this mediasoup version: ${missingWraps.join(', ')}`);
@@ -358,21 +274,14 @@ async function build(mediasoupDir, outFile) {
 
     const tSetup = Date.now();
     log(`meson setup (meson ${mv})`);
-    const setup = await runStreaming('meson', ['setup', '--buildtype', 'release', '-Db_ndebug=true', '--wrap-mode=nodownload', buildDir], {
-      cwd: workerDir,
-      env: process.env,
-    });
-    if (setup.code !== 0) {
-      fail(`meson setup failed (exit ${setup.code}):\n${setup.tail.join('\n')}`);
-    }
+    await mustRun('meson', ['setup', ...MESON_SETUP_ARGS, buildDir], { cwd: workerDir });
     log(`meson setup done in ${((Date.now() - tSetup) / 1000).toFixed(1)}s`);
 
     const jobs = Number(process.env.CALLSTACK_WORKER_JOBS) || os.availableParallelism();
     const tNinja = Date.now();
-    log(`ninja -j${jobs} mediasoup-worker (about 5 min on 2 cores; progress every 10%)`);
-    const ninja = await runStreaming('ninja', ['-C', buildDir, `-j${jobs}`, 'mediasoup-worker'], {
+    log(`ninja -j${jobs} ${NINJA_TARGET} (about 5 min on 2 cores; progress every 10%)`);
+    await mustRun('ninja', ['-C', buildDir, `-j${jobs}`, NINJA_TARGET], {
       cwd: workerDir,
-      env: process.env,
       progress: (line, last) => {
         const m = /^\[(\d+)\/(\d+)\]/.exec(line);
         if (!m) return last;
@@ -381,19 +290,11 @@ async function build(mediasoupDir, outFile) {
         return Math.max(pct, last);
       },
     });
-    if (ninja.code !== 0) fail(`ninja failed (exit ${ninja.code}):\n${ninja.tail.join('\n')}`);
     log(`ninja done in ${((Date.now() - tNinja) / 1000).toFixed(1)}s`);
 
-    const built = path.join(buildDir, 'mediasoup-worker');
+    const built = path.join(buildDir, NINJA_TARGET);
     if (!fs.existsSync(built)) fail(`ninja succeeded but ${built} is missing`);
-    const stripped = `${outFile}.tmp-${process.pid}`;
-    fs.mkdirSync(path.dirname(outFile), { recursive: true });
-    const s = run('strip', ['-o', stripped, built]);
-    if (s.status !== 0) fail(`strip failed: ${s.stderr}`);
-    fs.chmodSync(stripped, 0o755);
-    const unresolved = unresolvedLibs(stripped);
-    if (unresolved.length) fail(`built worker has unresolved libraries:\n  ${unresolved.join('\n  ')}`);
-    fs.renameSync(stripped, outFile); // atomic: a reader sees no binary or a whole one
+    installStripped(built, outFile);
     ok = true;
   } finally {
     if (ok && process.env.CALLSTACK_WORKER_KEEP_TMP !== '1') {
@@ -401,59 +302,6 @@ async function build(mediasoupDir, outFile) {
     } else if (!ok) {
       log(`build folder kept for inspection: ${tmp}`);
     }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// lock so that two concurrent runs (e.g. start + test) do not build twice
-
-async function withLock(lockDir, fn) {
-  const deadline = Date.now() + 20 * 60 * 1000;
-  let told = false;
-  for (;;) {
-    try {
-      fs.mkdirSync(lockDir);
-      fs.writeFileSync(path.join(lockDir, 'pid'), String(process.pid));
-      break;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      let pid = 0;
-      try {
-        pid = Number(fs.readFileSync(path.join(lockDir, 'pid'), 'utf8'));
-      } catch {
-        /* lock being created right now */
-      }
-      let alive = false;
-      if (pid) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch {
-          alive = false;
-        }
-      }
-      let ageMs = 0;
-      try {
-        ageMs = Date.now() - fs.statSync(lockDir).mtimeMs;
-      } catch {
-        continue; // released meanwhile
-      }
-      if ((pid && !alive) || (!pid && ageMs > 10_000)) {
-        fs.rmSync(lockDir, { recursive: true, force: true }); // stale lock from a dead run
-        continue;
-      }
-      if (Date.now() > deadline) fail(`timed out waiting for lock ${lockDir}`);
-      if (!told) {
-        log(`another build (pid ${pid || '?'}) holds ${lockDir}; waiting`);
-        told = true;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(lockDir, { recursive: true, force: true });
   }
 }
 
@@ -467,7 +315,7 @@ async function main() {
   const unknown = [...args].filter((a) => a !== '--force' && a !== '--print-path');
   if (unknown.length) fail(`unknown argument(s) ${unknown.join(' ')}\n${USAGE}`);
   if (process.platform !== 'linux') fail(`only Linux is supported (this is ${process.platform})`);
-  ensureAptPackages();
+  ensureAptPackages(APT_PACKAGES, log);
 
   const mediasoupDir = findMediasoupDir();
   const version = JSON.parse(fs.readFileSync(path.join(mediasoupDir, 'package.json'), 'utf8')).version;
@@ -476,52 +324,48 @@ async function main() {
       `node_modules/mediasoup is ${version} but this recipe is for ${MEDIASOUP_VERSION} (newer versions segfault in the DTLS handshake with Debian's libssl)`,
     );
   }
-  const recipeHash = fileSha(SCRIPT_PATH).slice(0, 12);
-  const key = `${version}-${recipeHash}`;
-  const cacheDir = path.join(cacheRoot(), key);
+  const key = `${version}-${RECIPE_HASH}`;
+  const cacheDir = path.join(cacheRoot('mediasoup-worker'), key);
   const cached = path.join(cacheDir, 'mediasoup-worker');
   const target = path.join(mediasoupDir, 'worker', 'out', 'Release', 'mediasoup-worker');
-  log(`mediasoup ${version}, recipe ${recipeHash}, cache ${cached}`);
+  log(`mediasoup ${version}, recipe ${RECIPE_HASH}, cache ${cached}`);
 
   fs.mkdirSync(cacheDir, { recursive: true });
-  await withLock(`${cacheDir}.lock`, async () => {
-    let reuse = !FORCE && fs.existsSync(cached);
-    if (reuse) {
-      const unresolved = unresolvedLibs(cached);
-      if (unresolved.length) {
-        log(`cached binary cannot load (${unresolved.join('; ')}); rebuilding`);
-        reuse = false;
+  await withLock(
+    `${cacheDir}.lock`,
+    async () => {
+      let reuse = !FORCE && fs.existsSync(cached);
+      if (reuse) {
+        const unresolved = unresolvedLibs(cached);
+        if (unresolved.length) {
+          log(`cached binary cannot load (${unresolved.join('; ')}); rebuilding`);
+          reuse = false;
+        }
       }
-    }
-    if (reuse) {
-      log('cache hit');
-    } else {
-      log(FORCE ? 'forced rebuild' : 'cache miss: building from source');
-      await build(mediasoupDir, cached);
-      log(`stored ${cached} (${(fs.statSync(cached).size / 1048576).toFixed(1)} MiB)`);
-    }
+      if (reuse) {
+        log('cache hit');
+      } else {
+        log(FORCE ? 'forced rebuild' : 'cache miss: building from source');
+        await build(mediasoupDir, cached);
+        log(`stored ${cached} (${(fs.statSync(cached).size / 1048576).toFixed(1)} MiB)`);
+      }
 
-    // Place a copy at the path mediasoup uses by default (skip if identical already).
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    if (fs.existsSync(target) && fs.statSync(target).size === fs.statSync(cached).size && fileSha(target) === fileSha(cached)) {
-      log(`up to date: ${target}`);
-    } else {
-      const tmp = `${target}.tmp-${process.pid}`;
-      fs.copyFileSync(cached, tmp);
-      fs.chmodSync(tmp, 0o755);
-      fs.renameSync(tmp, target);
-      log(`installed ${target}`);
-    }
-  });
+      // Place a copy at the path mediasoup uses by default (skip if identical already).
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      if (fs.existsSync(target) && fs.statSync(target).size === fs.statSync(cached).size && fileSha(target) === fileSha(cached)) {
+        log(`up to date: ${target}`);
+      } else {
+        const tmp = `${target}.tmp-${process.pid}`;
+        fs.copyFileSync(cached, tmp);
+        fs.chmodSync(tmp, 0o755);
+        fs.renameSync(tmp, target);
+        log(`installed ${target}`);
+      }
+    },
+    log,
+  );
   log('done');
   if (PRINT_PATH) process.stdout.write(`${target}\n`);
 }
 
-main().catch((e) => {
-  if (e instanceof BuildError) {
-    process.stderr.write(`[build:worker] ERROR: ${e.message}\n`);
-  } else {
-    process.stderr.write(`[build:worker] ERROR (unexpected): ${e?.stack || e}\n`);
-  }
-  process.exit(1);
-});
+runBuild(NAME, main);

@@ -25,6 +25,7 @@ import {
   ControlRequest,
   MAX_CONTROL_BODY_BYTES,
   MediaErrorCode,
+  NonceCache,
   describeIssues,
   matchControlRoute,
   matchRecordingFilePath,
@@ -32,7 +33,6 @@ import {
 } from '@callstack/protocol';
 import { ControlError } from './errors.ts';
 import type { MediaNode } from './MediaNode.ts';
-import { NonceCache } from './NonceCache.ts';
 
 const AGENT_PATHS = new Set(['/control/drain', '/control/status', '/metrics']);
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);

@@ -12,3 +12,5 @@ export * from './sigv4.ts';
 export * from './text.ts';
 export * from './closeCodes.ts';
 export * from './emitter.ts';
+export * from './sip.ts';
+export * from './nonceCache.ts';

@@ -9,7 +9,8 @@
  * `call.incoming` and the caller gets `call.ringing`. One callee device sends `call.accept`; the
  * caller's device and the accepting device get `call.accepted`, the callee's other devices get
  * `call.ended` (answered-elsewhere). The caller then sends `call.offer`, the callee `call.answer`,
- * both trickle `call.ice`. Either side ends with `call.hangup` (or `call.cancel`/`call.reject`
+ * both trickle `call.ice`. A callee that must offer itself (a SIP phone, see sip.ts) puts its offer
+ * in `call.accept`; the caller's `call.accepted` carries it and the caller answers. Either side ends with `call.hangup` (or `call.cancel`/`call.reject`
  * before the answer); both get `call.ended` with the reason.
  *
  * Recorded calls: `call.invite {record: true}` (anyone may ask; the callee's `call.incoming` says
@@ -58,7 +59,16 @@ const CallInvite = v.object({
   /** Record the call (absent: no): it then runs through the SFU (see the header). */
   record: v.optional(v.boolean()),
 });
-const CallAccept = v.object({ type: v.literal('call.accept'), ref: Ref, callId: Id });
+const CallAccept = v.object({
+  type: v.literal('call.accept'),
+  ref: Ref,
+  callId: Id,
+  /**
+   * The answering device's own SDP offer (a desk phone's 200 OK carries one): the caller then
+   * answers it instead of making the offer. Browsers leave it out.
+   */
+  sdp: v.optional(Sdp),
+});
 const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id });
 const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id });
 const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id });
@@ -122,6 +132,8 @@ const CallAccepted = v.object({
   answeredAt: v.number(),
   /** A recorded call's room: join it instead of negotiating SDP (absent for peer-to-peer calls). */
   roomId: v.optional(Id),
+  /** To the caller, when the callee offered (`call.accept {sdp}`): answer this instead of offering. */
+  sdp: v.optional(Sdp),
 });
 const CallEnded = v.object({
   type: v.literal('call.ended'),

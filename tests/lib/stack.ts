@@ -37,6 +37,10 @@ export const stack = {
   get mediaNode(): { nodeId: string; controlUrl: string; pid: number } {
     return JSON.parse(required('CALLSTACK_MEDIA_NODE')) as { nodeId: string; controlUrl: string; pid: number };
   },
+  /** Where phones register and call (Kamailio), when the SIP edge runs (the `sip` suite). */
+  get sip(): { host: string; port: number; realm: string } {
+    return JSON.parse(required('CALLSTACK_SIP')) as { host: string; port: number; realm: string };
+  },
   tmp(...parts: string[]): string {
     return join(required('CALLSTACK_TEST_TMP'), ...parts);
   },

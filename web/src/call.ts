@@ -252,7 +252,11 @@ export class CallController extends Emitter<{ change: [] }> {
       case 'call.accepted':
         if (this.dispatch({ type: 'accepted', callId: message.callId, peer: message.peer, answeredAt: message.answeredAt, roomId: message.roomId })) {
           if (message.roomId) this.joinRoom(message.callId, message.roomId);
-          else this.peerReady = this.connect(message.callId, message.role);
+          else if (message.sdp) {
+            // The callee offered (a desk phone): answer it instead of making an offer.
+            this.peerReady = this.connect(message.callId, 'callee');
+            void this.onOffer(message.callId, message.sdp);
+          } else this.peerReady = this.connect(message.callId, message.role);
         }
         break;
       case 'call.ended':

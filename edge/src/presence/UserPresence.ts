@@ -51,8 +51,9 @@ export class UserPresence {
     }
   }
 
-  deviceConnected(ws: WebSocket, user: { tenantId: string; userId: string }): Promise<void> {
-    return this.apply({ kind: 'connected', user, observed: this.observe() }, ws);
+  /** `ws`: the socket that connected, which gets `presence.self`; null for a SIP phone that registered. */
+  deviceConnected(ws: WebSocket | null, user: { tenantId: string; userId: string }): Promise<void> {
+    return this.apply({ kind: 'connected', user, observed: this.observe() }, ws ?? undefined);
   }
 
   /** `gone`: sockets closing right now; none when only activity or calls changed. */

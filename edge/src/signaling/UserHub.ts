@@ -15,6 +15,10 @@
  *
  * Sockets use the Hibernation API: the hub may be evicted between messages; identity lives in
  * each socket's attachment, everything else in the hub's SQLite storage.
+ *
+ * SIP accounts are devices too (SipDevices): the SIP gateway speaks for them with the same client
+ * messages over signed HTTP (protocol/src/sip.ts), and the hub posts their call messages back to
+ * the gateway that reaches them. A registered phone counts for presence and rings with the tabs.
  */
 import {
   assertNever,
@@ -26,6 +30,9 @@ import {
   type QualityReport,
   type RoomClientMessage,
   type ServerMessage,
+  SIP_DEVICE_PREFIX,
+  type SipDevice,
+  type SipGatewayNode,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
 import { withDb } from '../db/client.ts';
@@ -39,7 +46,10 @@ import { admitFrame, SocketAttachment, SocketRateLimiter, trySend } from '../obj
 import { callSession, roomObject, userHub } from '../objects/stubs.ts';
 import { actorOf, failure, type Outcome } from '../objects/actor.ts';
 import { readIdentity, type DeviceIdentity } from '../objects/identity.ts';
+import { NonceLedger } from '../objects/NonceLedger.ts';
+import { deliverToGateway } from '../sip/gatewayClient.ts';
 import { DeviceRooms } from './DeviceRooms.ts';
+import { SipDevices } from './SipDevices.ts';
 import type { DeviceSelector, RingOutcome, TrackedStatus } from './types.ts';
 import { UserCalls } from './UserCalls.ts';
 
@@ -57,24 +67,40 @@ const RATE_PER_SECOND = 30;
 /** What handling a message yields: success may carry the reply that replaces `ack`. */
 type Handled = Outcome<{ reply?: ServerMessage }>;
 
+/** A signed gateway request may be accepted for ±60 s (controlSignature.ts): its nonce is kept that long and a bit. */
+const SIP_NONCE_RETAIN_MS = 150_000;
+
+/** The messages a SIP device may send: calls and their quality; rooms and presence are the web app's. */
+type SipClientMessage = Extract<ClientMessage, { type: `call.${string}` | 'quality.report' }>;
+
+function isSipClientMessage(message: ClientMessage): message is SipClientMessage {
+  return message.type.startsWith('call.') || message.type === 'quality.report';
+}
+
 export class UserHub extends DurableObject<Env> {
   private readonly limiter = new SocketRateLimiter(RATE_BURST, RATE_PER_SECOND);
   private readonly calls: UserCalls;
   private readonly rooms: DeviceRooms;
   private readonly presence: UserPresence;
+  private readonly sip: SipDevices;
+  private readonly sipNonces: NonceLedger;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.calls = new UserCalls(ctx.storage.sql, env);
     this.rooms = new DeviceRooms(ctx.storage.sql, env);
+    this.sip = new SipDevices(ctx.storage.sql);
+    this.sipNonces = new NonceLedger(ctx.storage, 'sip.nonce:', SIP_NONCE_RETAIN_MS);
     this.presence = new UserPresence(ctx.storage.sql, env, {
-      sockets: (gone) =>
-        ctx.getWebSockets().flatMap((ws) => {
+      sockets: (gone) => [
+        ...ctx.getWebSockets().flatMap((ws) => {
           const device = gone.includes(ws) ? null : sockets.read(ws);
           return device ? [{ deviceId: device.deviceId, idle: device.idle === true }] : [];
         }),
+        ...this.sip.registered(Date.now()).map(({ device }) => ({ deviceId: device.deviceId, idle: false })),
+      ],
       inCall: () => this.calls.any(),
-      deliver: (message, to) => (to === 'all' ? this.deliver(message, 'all') : this.send(to, message)),
+      deliver: (message, to) => (to === 'all' ? this.deliverToSockets(message, 'all') : this.send(to, message)),
     });
     // Heartbeats are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -130,10 +156,45 @@ export class UserHub extends DurableObject<Env> {
     await this.deviceGone(ws, 1006);
   }
 
-  /** Presence's deadline: the end of the offline grace, or a status some shard missed. */
+  /** Presence's deadline: the end of the offline grace, a status some shard missed, or a lapsing phone registration. */
   override async alarm(): Promise<void> {
     // The alarm that fired is spent: set it again even if the deadline did not move.
     await this.present((presence) => presence.alarm(), { spent: true });
+  }
+
+  // ---- called by the Worker for the SIP gateway ----------------------------------------------
+
+  /** A phone of this user registered (`expires` > 0) or unregistered; false for a replayed request. */
+  async sipRegistered(device: SipDevice, node: SipGatewayNode, expires: number, nonce: string): Promise<boolean> {
+    if (!(await this.sipNonces.firstSighting(nonce))) return false;
+    await this.sipNonces.forgetExpired();
+    const now = Date.now();
+    const before = this.sip.find(device.deviceId);
+    const wasRegistered = before !== null && before.registeredUntil > now;
+    this.sip.register(device, node, expires > 0 ? now + expires * 1000 : 0);
+    log.info(expires > 0 ? 'sip.registered' : 'sip.unregistered', { ...actorOf(device), nodeId: node.nodeId, expires });
+    if (expires > 0 && !wasRegistered) await this.present((presence) => presence.deviceConnected(null, device));
+    else await this.present((presence) => presence.changed());
+    return true;
+  }
+
+  /** A client message from a SIP device; answered with what a socket would get back. */
+  async sipMessage(device: SipDevice, node: SipGatewayNode, message: ClientMessage, nonce: string): Promise<ServerMessage> {
+    const refuse = (code: ErrorCode, text: string): ServerMessage => ({ type: 'error', ref: message.ref, code, message: text });
+    if (!device.deviceId.startsWith(SIP_DEVICE_PREFIX)) return refuse(ErrorCode.forbidden, 'not a SIP device');
+    if (!isSipClientMessage(message)) return refuse(ErrorCode.badRequest, `${message.type} is not for SIP devices`);
+    if (!(await this.sipNonces.firstSighting(nonce))) return refuse(ErrorCode.conflict, 'this request was already received (replayed signature)');
+    if (message.type === 'call.invite') await this.sipNonces.forgetExpired();
+    this.sip.seen(device, node);
+    let outcome: Handled;
+    try {
+      outcome = await this.handleCall(device, message);
+    } catch (error) {
+      log.error('signaling.failed', { ...actorOf(device), type: message.type }, error);
+      outcome = failure(ErrorCode.internal, 'internal error');
+    }
+    if (!outcome.ok) return refuse(outcome.code, outcome.message);
+    return outcome.reply ?? { type: 'ack', ref: message.ref ?? '' };
   }
 
   // ---- called by the Worker ----------------------------------------------------------------
@@ -157,14 +218,29 @@ export class UserHub extends DurableObject<Env> {
     if (this.presence.doNotDisturb()) return 'busy';
     const busy = (await this.liveCalls()).some(({ callId }) => callId !== incoming.callId);
     if (busy) return 'busy';
-    if (this.ctx.getWebSockets().length === 0) return 'unavailable';
+    if (this.ctx.getWebSockets().length === 0 && this.sip.registered(Date.now()).length === 0) return 'unavailable';
     await this.track(incoming.callId, 'ringing', tenantId);
-    this.deliver(incoming, 'all');
+    await this.deliver(incoming, 'all');
     return 'ringing';
   }
 
-  /** Sends a message to the selected devices; returns how many sockets took it. */
-  deliver(message: ServerMessage, devices: DeviceSelector): number {
+  /** Sends a message to the selected devices, sockets and SIP; returns how many took it. */
+  async deliver(message: ServerMessage, devices: DeviceSelector): Promise<number> {
+    const sent = this.deliverToSockets(message, devices);
+    if (!message.type.startsWith('call.')) return sent;
+    const now = Date.now();
+    const targets =
+      devices === 'all'
+        ? this.sip.registered(now)
+        : 'only' in devices
+          ? [this.sip.find(devices.only)].filter((route) => route !== null)
+          : this.sip.registered(now).filter(({ device }) => device.deviceId !== devices.except);
+    const delivered = await Promise.all(targets.map(({ device, node }) => deliverToGateway(this.env, node, { device, message })));
+    return sent + delivered.filter(Boolean).length;
+  }
+
+  /** Sends a message to the selected device sockets; returns how many took it. */
+  private deliverToSockets(message: ServerMessage, devices: DeviceSelector): number {
     const sockets =
       devices === 'all'
         ? this.ctx.getWebSockets()
@@ -194,7 +270,7 @@ export class UserHub extends DurableObject<Env> {
     if (isRoomMessage(message)) return this.roomAction(device, message);
     switch (message.type) {
       case 'ping':
-        this.deliver({ type: 'pong', ref: message.ref }, { only: device.deviceId });
+        this.deliverToSockets({ type: 'pong', ref: message.ref }, { only: device.deviceId });
         return { ok: true };
       case 'presence.set':
         await this.present((presence) => presence.setManual(message.status));
@@ -203,6 +279,24 @@ export class UserHub extends DurableObject<Env> {
         sockets.write(ws, { ...device, idle: message.idle });
         await this.present((presence) => presence.changed());
         return { ok: true };
+      case 'call.invite':
+      case 'call.accept':
+      case 'call.reject':
+      case 'call.cancel':
+      case 'call.hangup':
+      case 'call.offer':
+      case 'call.answer':
+      case 'call.ice':
+      case 'quality.report':
+        return this.handleCall(device, message);
+      default:
+        return assertNever(message);
+    }
+  }
+
+  /** Call messages, from a socket or a SIP device alike. */
+  private handleCall(device: DeviceIdentity, message: SipClientMessage): Promise<Handled> {
+    switch (message.type) {
       case 'call.invite':
         return this.invite(device, message);
       case 'call.accept':
@@ -312,13 +406,18 @@ export class UserHub extends DurableObject<Env> {
    */
   private async present(event: (presence: UserPresence) => Promise<void>, { spent = false } = {}): Promise<void> {
     await event(this.presence);
-    const due = this.presence.dueAt();
+    const due = earliest(this.presence.dueAt(), this.sip.nextExpiry(Date.now()));
     if (spent || due !== (await this.ctx.storage.getAlarm())) await setAlarmToEarliest(this.ctx.storage, [due]);
   }
 
   private send(ws: WebSocket, message: ServerMessage): boolean {
     return trySend(ws, message);
   }
+}
+
+function earliest(...deadlines: (number | null)[]): number | null {
+  const set = deadlines.filter((deadline) => deadline !== null);
+  return set.length ? Math.min(...set) : null;
 }
 
 function isRoomMessage(message: ClientMessage): message is RoomClientMessage {

@@ -31,7 +31,8 @@ export function applyAction(state: CallState, actor: Actor, action: CallAction, 
     case 'call.accept':
       if (side !== 'callee') return failure(ErrorCode.forbidden, 'only the callee can accept');
       if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
-      return accept(state, actor.deviceId, now);
+      if (action.sdp && state.roomId) return failure(ErrorCode.invalidState, 'a recorded call’s media goes through its room: join it instead');
+      return accept(state, actor.deviceId, now, action.sdp);
     case 'call.reject':
       if (side !== 'callee') return failure(ErrorCode.forbidden, 'only the callee can reject');
       if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
@@ -101,7 +102,8 @@ export function durationOf(state: CallState): number {
   return state.answeredAt !== null && state.endedAt !== null ? Math.max(0, state.endedAt - state.answeredAt) : 0;
 }
 
-function accept(state: CallState, deviceId: string, now: number): Transition {
+/** `offer`: the callee's own SDP offer, handed to the caller with `call.accepted`. */
+function accept(state: CallState, deviceId: string, now: number, offer: string | undefined): Transition {
   const next: CallState = { ...state, status: 'active', answeredAt: now, callee: { ...state.callee, deviceId } };
   const { callId } = state;
   const caller = { userId: state.caller.userId, displayName: state.caller.displayName };
@@ -116,7 +118,7 @@ function accept(state: CallState, deviceId: string, now: number): Transition {
         kind: 'deliver',
         userId: caller.userId,
         devices: { only: state.caller.deviceId },
-        message: { type: 'call.accepted', callId, role: 'caller', peer: callee, answeredAt: now, ...room },
+        message: { type: 'call.accepted', callId, role: 'caller', peer: callee, answeredAt: now, ...room, ...(offer ? { sdp: offer } : {}) },
       },
       {
         kind: 'deliver',

@@ -1,9 +1,14 @@
 /**
  * User data for CallStack nodes: writes node.env, the callstack-node agent with the kind's hooks,
  * the systemd units and config templates, then runs `callstack-node boot`. Nothing is compiled
- * on the node: packages come from Debian, the application from a prebuilt artifact.
+ * on the node: packages come from Debian, the application from a prebuilt artifact (SIP nodes
+ * build drachtio-server only when the artifact has no usable binary; see sip.sh).
+ *
+ * node.env (the only part with deploy-time values) is plain text; the static files go as one
+ * gzip+base64 block, which keeps the SIP node (seven daemons and jobs) well under 16 KB.
  */
 import { readFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Token } from 'aws-cdk-lib';
 import { UserData } from 'aws-cdk-lib/aws-ec2';
 
@@ -138,20 +143,40 @@ export function bootScript(spec: BootSpec): string {
       .join(' ')}"`,
   ].join('\n');
   const files: NodeFile[] = [
-    { path: '/etc/callstack/node.env', content: envText, mode: '0644' },
     { path: AGENT, content: nodeSource('agent.sh'), mode: '0755' },
     { path: `${AGENT_DIR}/node.sh`, content: nodeSource(`${spec.kind}.sh`), mode: '0644' },
     ...(spec.files ?? []),
     ...Object.entries(spec.units).map(([name, content]) => ({ path: `/etc/systemd/system/${name}`, content, mode: '0644' })),
   ];
+  for (const file of files) {
+    // Tokens resolve in CloudFormation text, not inside a compressed block.
+    if (Token.isUnresolved(file.content)) throw new Error(`${file.path}: deploy-time values belong in node.env`);
+  }
+  const packed = gzipSync(files.map(writeFile).join(''), { level: 9 })
+    .toString('base64')
+    .replace(/.{1,76}/g, '$&\n');
   return [
     '#!/bin/bash',
     `# CallStack ${spec.kind} node. Progress: journalctl -u cloud-final; ${AGENT} does the work.`,
     'set -euo pipefail',
-    ...files.map(writeFile),
+    writeFile({ path: '/etc/callstack/node.env', content: envText, mode: '0644' }),
+    `${PACKED_START}\n${packed}${PACKED_END}`,
     `exec ${AGENT} boot`,
     '',
   ].join('\n');
+}
+
+const PACKED_START = "base64 -d <<'CALLSTACK_EOF' | gunzip | bash -euo pipefail";
+const PACKED_END = 'CALLSTACK_EOF';
+
+/** The boot script with its compressed block written out as the plain heredocs it holds. */
+export function expandBootScript(script: string): string {
+  const start = script.indexOf(`${PACKED_START}\n`);
+  if (start < 0) return script;
+  const body = start + PACKED_START.length + 1;
+  const end = script.indexOf(`${PACKED_END}\n`, body);
+  const plain = gunzipSync(Buffer.from(script.slice(body, end), 'base64')).toString('utf8');
+  return script.slice(0, start) + plain + script.slice(end + PACKED_END.length + 1);
 }
 
 export function nodeUserData(spec: BootSpec): UserData {

@@ -1,0 +1,68 @@
+/**
+ * The SIP accounts of a hub's user as devices, in the hub's SQLite: which gateway reaches each
+ * one, and until when its phone is registered. A registered phone counts for presence and rings;
+ * an account that only calls out (no registration) is reachable for the calls it places.
+ */
+import type { SipDevice, SipGatewayNode } from '@callstack/protocol';
+
+export interface SipDeviceRoute {
+  device: SipDevice;
+  node: SipGatewayNode;
+  /** Epoch ms until which the phone is registered; 0 when it is not. */
+  registeredUntil: number;
+}
+
+type Row = { device_id: string; device: string; node: string; registered_until: number };
+
+export class SipDevices {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(
+      `create table if not exists sip_devices (device_id text primary key, device text not null, node text not null, registered_until integer not null)`,
+    );
+  }
+
+  /** A registration (`until` 0: unregistered). */
+  register(device: SipDevice, node: SipGatewayNode, until: number): void {
+    this.upsert(device, node, until, true);
+  }
+
+  /** The device talked through `node`: its messages go there from now on; its registration stays. */
+  seen(device: SipDevice, node: SipGatewayNode): void {
+    this.upsert(device, node, 0, false);
+  }
+
+  find(deviceId: string): SipDeviceRoute | null {
+    const row = this.sql.exec<Row>('select * from sip_devices where device_id = ?', deviceId).toArray()[0];
+    return row ? toRoute(row) : null;
+  }
+
+  all(): SipDeviceRoute[] {
+    return this.sql.exec<Row>('select * from sip_devices').toArray().map(toRoute);
+  }
+
+  registered(now: number): SipDeviceRoute[] {
+    return this.sql.exec<Row>('select * from sip_devices where registered_until > ?', now).toArray().map(toRoute);
+  }
+
+  /** When the next registration lapses (presence must look again then); null when none will. */
+  nextExpiry(now: number): number | null {
+    const row = this.sql.exec<{ next: number | null }>('select min(registered_until) as next from sip_devices where registered_until > ?', now).one();
+    return row.next ?? null;
+  }
+
+  private upsert(device: SipDevice, node: SipGatewayNode, until: number, setRegistration: boolean): void {
+    this.sql.exec(
+      `insert into sip_devices (device_id, device, node, registered_until) values (?, ?, ?, ?)
+       on conflict (device_id) do update set device = excluded.device, node = excluded.node
+         ${setRegistration ? ', registered_until = excluded.registered_until' : ''}`,
+      device.deviceId,
+      JSON.stringify(device),
+      JSON.stringify(node),
+      until,
+    );
+  }
+}
+
+function toRoute(row: Row): SipDeviceRoute {
+  return { device: JSON.parse(row.device) as SipDevice, node: JSON.parse(row.node) as SipGatewayNode, registeredUntil: row.registered_until };
+}

@@ -1,0 +1,69 @@
+/**
+ * What the SIP gateway asks of the edge (protocol/src/sip.ts), each request signed with the
+ * nodes' secret. Everything a phone may do is decided here and in the user's hub: which account
+ * a username is, whom a dialled number reaches (only in the caller's own organisation; anything
+ * else is `not_found`, the same answer as for nobody), and every call message.
+ */
+import {
+  ErrorCode,
+  sipDeviceId,
+  type ServerMessage,
+  type SipCredentialsAnswer,
+  type SipCredentialsLookup,
+  type SipDevice,
+  type SipDeviceMessage,
+  type SipRegistration,
+  type SipRegistrationAnswer,
+  type SipRouteAnswer,
+  type SipRouteRequest,
+} from '@callstack/protocol';
+import { withDb } from '../db/client.ts';
+import { findSipAccount, findSipTarget, type SipAccount } from '../db/sipCredentials.ts';
+import { ApiError } from '../errors.ts';
+import { json } from '../http.ts';
+import { userHub } from '../objects/stubs.ts';
+import type { Handler } from '../pipeline.ts';
+
+const NO_ACCOUNT = 'no such SIP account';
+
+export const sipCredentials: Handler<'node_event', SipCredentialsLookup> = async ({ env, body }) => {
+  const account = await withDb(env, (db) => findSipAccount(db, body.username));
+  if (!account) throw new ApiError(ErrorCode.notFound, NO_ACCOUNT);
+  return json({ ha1: account.ha1, realm: account.realm } satisfies SipCredentialsAnswer);
+};
+
+export const sipRegistration: Handler<'node_event', SipRegistration> = async ({ env, body, principal }) => {
+  const account = await withDb(env, (db) => findSipAccount(db, body.username));
+  if (!account) throw new ApiError(ErrorCode.notFound, NO_ACCOUNT);
+  const device = deviceOf(account);
+  const applied = await userHub(env, device.tenantId, device.userId).sipRegistered(device, body.node, body.expires, principal.nonce);
+  if (!applied) throw new ApiError(ErrorCode.conflict, 'this registration was already received (replayed signature)');
+  return json({ device } satisfies SipRegistrationAnswer);
+};
+
+export const sipRoute: Handler<'node_event', SipRouteRequest> = async ({ env, body }) => {
+  const found = await withDb(env, async (db) => {
+    const account = await findSipAccount(db, body.username);
+    const callee = account && (await findSipTarget(db, account.tenantId, body.target));
+    return account && callee ? { account, callee } : null;
+  });
+  if (!found) throw new ApiError(ErrorCode.notFound, 'no such user');
+  return json({ kind: 'user', caller: deviceOf(found.account), callee: found.callee } satisfies SipRouteAnswer);
+};
+
+export const sipMessage: Handler<'node_event', SipDeviceMessage> = async ({ env, body, principal }) => {
+  const { device, node, message } = body;
+  if (device.deviceId !== sipDeviceId(device.userId)) throw new ApiError(ErrorCode.forbidden, 'not a SIP device of this user');
+  const reply: ServerMessage = await userHub(env, device.tenantId, device.userId).sipMessage(device, node, message, principal.nonce);
+  return json(reply);
+};
+
+function deviceOf(account: SipAccount): SipDevice {
+  return {
+    tenantId: account.tenantId,
+    userId: account.userId,
+    deviceId: sipDeviceId(account.userId),
+    displayName: account.displayName,
+    username: account.username,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The SIP gateway (sip-edge/) and the edge. The gateway is a B2BUA: to the edge each SIP account
+ * is one more device of its user, speaking the same call messages as a browser (signaling.ts),
+ * carried over signed HTTP instead of a WebSocket. Both directions are signed like the media
+ * control API (controlSignature.ts, the nodes' shared secret) and replay-protected by nonce.
+ *
+ * gateway -> edge (`/api/sip/...`):
+ *   - `credentials`   Kamailio's digest check needs the account's HA1 (through the gateway, which signs)
+ *   - `registrations` a phone registered (or unregistered, `expires: 0`): the user gains a device
+ *   - `route`         where a call from a phone goes: the caller's device and the callee
+ *   - `messages`      a client message from a SIP device (`call.invite`, `call.accept`, ...);
+ *                     answered with what a socket would get back (`ack` or `error`)
+ * edge -> gateway (`POST {controlUrl}/devices/messages`): a server message for a SIP device
+ *   (`call.incoming`, `call.accepted`, `call.ended`, relayed SDP).
+ *
+ * The edge decides everything (who the caller is, whether the target exists in the caller's
+ * organisation, busy, ringing every device); the gateway carries it out on SIP.
+ */
+import * as v from 'valibot';
+import { Id } from './ids.ts';
+import { ShownName } from './api.ts';
+import { ClientMessage, ServerMessage } from './signaling.ts';
+import { Text, Verbatim } from './text.ts';
+
+export const SIP_DEVICE_MESSAGES_PATH = '/devices/messages';
+
+/** SIP usernames the edge issues (`u` + 11 characters) and what a phone may type: no separators, no spaces. */
+export const SipUsername = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9._~+-]+$/));
+
+/** Which gateway a device is reached through: the edge posts its messages to `controlUrl`. */
+export const SipGatewayNode = v.object({
+  nodeId: v.pipe(Verbatim({ min: 1, max: 128 }), v.regex(/^[A-Za-z0-9_.-]+$/)),
+  controlUrl: v.pipe(Verbatim({ max: 256 }), v.url()),
+});
+export type SipGatewayNode = v.InferOutput<typeof SipGatewayNode>;
+
+/** SIP devices' ids: `sip-<userId>`, one per account, whichever of its phones is in use. */
+export const SIP_DEVICE_PREFIX = 'sip-';
+
+export function sipDeviceId(userId: string): string {
+  return `${SIP_DEVICE_PREFIX}${userId}`;
+}
+
+/** A SIP account as a device of its user. `deviceId` is the same for every phone of the account. */
+export const SipDevice = v.object({ tenantId: Id, userId: Id, deviceId: Id, displayName: ShownName, username: SipUsername });
+export type SipDevice = v.InferOutput<typeof SipDevice>;
+
+export const SipCredentialsLookup = v.object({ username: SipUsername });
+export type SipCredentialsLookup = v.InferOutput<typeof SipCredentialsLookup>;
+export const SipCredentialsAnswer = v.object({ ha1: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)), realm: v.string() });
+export type SipCredentialsAnswer = v.InferOutput<typeof SipCredentialsAnswer>;
+
+export const SipRegistration = v.object({
+  node: SipGatewayNode,
+  username: SipUsername,
+  /** Seconds the registrar granted; 0 when the phone unregistered or its last contact expired. */
+  expires: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400)),
+  userAgent: v.optional(Text({ max: 256 })),
+});
+export type SipRegistration = v.InferOutput<typeof SipRegistration>;
+export const SipRegistrationAnswer = v.object({ device: SipDevice });
+export type SipRegistrationAnswer = v.InferOutput<typeof SipRegistrationAnswer>;
+
+export const SipRouteRequest = v.object({
+  node: SipGatewayNode,
+  /** The authenticated caller (Kamailio's `X-CallStack-User`). */
+  username: SipUsername,
+  /** The user part of the request URI: an extension, a colleague's SIP username or user id. */
+  target: Verbatim({ min: 1, max: 128 }),
+});
+export type SipRouteRequest = v.InferOutput<typeof SipRouteRequest>;
+/** A user of the caller's organisation; any other target is `not_found`, the same as an unknown one. */
+export const SipRouteAnswer = v.object({ kind: v.literal('user'), caller: SipDevice, callee: v.object({ userId: Id, displayName: ShownName }) });
+export type SipRouteAnswer = v.InferOutput<typeof SipRouteAnswer>;
+
+export const SipDeviceMessage = v.object({ node: SipGatewayNode, device: SipDevice, message: ClientMessage });
+export type SipDeviceMessage = v.InferOutput<typeof SipDeviceMessage>;
+
+/** What the edge posts to the gateway for one device. */
+export const SipDelivery = v.object({ device: SipDevice, message: ServerMessage });
+export type SipDelivery = v.InferOutput<typeof SipDelivery>;

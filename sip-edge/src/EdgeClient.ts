@@ -1,0 +1,72 @@
+/**
+ * The gateway's requests to the edge (protocol/src/sip.ts), each signed with the nodes' secret and
+ * a fresh nonce. `null` is the edge's `not_found`; any other failure throws EdgeUnavailable, which
+ * the gateway answers on SIP with 503 (never a guess).
+ */
+import {
+  CONTROL_SIGNATURE_HEADER,
+  ServerMessage,
+  signControlRequest,
+  SipCredentialsAnswer,
+  SipRegistrationAnswer,
+  SipRouteAnswer,
+  type ClientMessage,
+  type SipDevice,
+  type SipGatewayNode,
+} from '@callstack/protocol';
+import * as v from 'valibot';
+
+const TIMEOUT_MS = 5_000;
+
+export class EdgeUnavailable extends Error {
+  override readonly name = 'EdgeUnavailable';
+}
+
+export class EdgeClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly secret: string,
+    readonly node: SipGatewayNode,
+  ) {}
+
+  credentials(username: string): Promise<SipCredentialsAnswer | null> {
+    return this.post('/api/sip/credentials', { username }, SipCredentialsAnswer);
+  }
+
+  register(username: string, expires: number, userAgent?: string): Promise<SipRegistrationAnswer | null> {
+    return this.post('/api/sip/registrations', { node: this.node, username, expires, ...(userAgent ? { userAgent } : {}) }, SipRegistrationAnswer);
+  }
+
+  route(username: string, target: string): Promise<SipRouteAnswer | null> {
+    return this.post('/api/sip/route', { node: this.node, username, target }, SipRouteAnswer);
+  }
+
+  /** A client message from a SIP device: the edge's `ack`, `error` or reply. */
+  async send(device: SipDevice, message: ClientMessage): Promise<ServerMessage> {
+    const reply = await this.post('/api/sip/messages', { node: this.node, device, message }, ServerMessage);
+    if (!reply) throw new EdgeUnavailable('the edge does not know this device');
+    return reply;
+  }
+
+  private async post<T>(path: string, payload: unknown, schema: v.GenericSchema<unknown, T>): Promise<T | null> {
+    const body = JSON.stringify(payload);
+    let response: Response;
+    try {
+      const signature = await signControlRequest(this.secret, { method: 'POST', path, body });
+      response = await fetch(new URL(path, this.baseUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [CONTROL_SIGNATURE_HEADER]: signature },
+        body,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new EdgeUnavailable(`edge unreachable: ${(error as Error).message}`);
+    }
+    if (response.status === 404) return null;
+    const text = await response.text();
+    if (!response.ok) throw new EdgeUnavailable(`edge answered ${response.status} to ${path}: ${text.slice(0, 200)}`);
+    const parsed = v.safeParse(schema, JSON.parse(text));
+    if (!parsed.success) throw new EdgeUnavailable(`edge answer to ${path} does not match its schema`);
+    return parsed.output;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The B2BUA: phones' INVITEs (from Kamailio, with the authenticated `X-CallStack-User`) become
+ * calls of their SIP device on the edge, and the edge's messages for SIP devices become INVITEs
+ * to phones. It decides nothing: the edge answers where a call goes and whether it may.
+ */
+import type { ServerMessage, SipDelivery } from '@callstack/protocol';
+import Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import type { BridgeServices, CallBridge } from './bridge.ts';
+import { EdgeUnavailable, type EdgeClient } from './EdgeClient.ts';
+import type { MediaAnchor } from './MediaAnchor.ts';
+import { PhoneCall } from './PhoneCall.ts';
+import { WebCall } from './WebCall.ts';
+
+/** The header Kamailio sets after digest authentication (and strips from what phones send). */
+export const AUTHENTICATED_USER_HEADER = 'X-CallStack-User';
+
+export class Gateway {
+  private readonly calls = new Map<string, CallBridge>();
+  private readonly services: BridgeServices;
+
+  constructor(
+    private readonly srf: Srf,
+    private readonly edge: EdgeClient,
+    anchor: MediaAnchor,
+    private readonly log: Logger,
+    options: { realm: string; proxy: string },
+  ) {
+    this.services = { srf, edge, anchor, log, ...options, finished: (callId) => this.calls.delete(callId) };
+    srf.invite((req, res) => void this.onInvite(req, res));
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  /** A message of the edge for one SIP device (the control API's `POST /devices/messages`). */
+  deliver({ device, message }: SipDelivery): void {
+    if (message.type === 'call.incoming') {
+      if (this.calls.has(message.callId)) return;
+      this.calls.set(message.callId, new WebCall(this.services, device, message));
+      return;
+    }
+    const callId = callIdOf(message);
+    const call = callId ? this.calls.get(callId) : undefined;
+    if (call) call.deliver(message);
+    else this.log.debug({ type: message.type, callId }, 'sip.delivery_for_unknown_call');
+  }
+
+  private async onInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    const username = req.get(AUTHENTICATED_USER_HEADER);
+    // Only Kamailio reaches the gateway, and it authenticates every INVITE it sends here.
+    if (!username) return void res.send(403);
+    const target = Srf.parseUri(req.uri)?.user;
+    if (!target) return void res.send(404);
+    let route;
+    try {
+      route = await this.edge.route(username, decodeURIComponent(target));
+    } catch (error) {
+      this.log.warn({ err: error }, error instanceof EdgeUnavailable ? 'sip.edge_unreachable' : 'sip.route_failed');
+      return void res.send(503);
+    }
+    if (!route) return void res.send(404);
+    const callId = crypto.randomUUID();
+    const call = new PhoneCall(this.services, callId, route.caller, req, res);
+    this.calls.set(callId, call);
+    this.log.info({ callId, tenantId: route.caller.tenantId, userId: route.caller.userId, callee: route.callee.userId }, 'sip.phone_calls');
+    await call.start(route.callee.userId);
+  }
+}
+
+function callIdOf(message: ServerMessage): string | null {
+  return 'callId' in message && typeof message.callId === 'string' ? message.callId : null;
+}

@@ -1,0 +1,90 @@
+/**
+ * rtpengine, driven over its NG protocol: it anchors every call's media between the phone (plain
+ * RTP, its own codecs) and the browser (ICE, DTLS-SRTP, rtcp-mux). The phone always makes the
+ * offer in rtpengine's terms (its INVITE, or its 200 OK to our offerless INVITE), so each call is
+ * one `offer` (phone SDP -> browser SDP) and one `answer` (browser SDP -> phone SDP). The browser
+ * picks from the phone's codecs, so nothing is transcoded unless the two share none.
+ */
+import { Client, type NgOptions, type NgResponse } from 'rtpengine-client';
+
+const PHONE_TAG = 'phone';
+const BROWSER_TAG = 'browser';
+const COMMON = { replace: ['origin', 'session-connection'], 'record call': 'no' };
+
+export class MediaUnavailable extends Error {
+  override readonly name = 'MediaUnavailable';
+}
+
+export class MediaAnchor {
+  private readonly client = new Client({ timeout: 2_000 });
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  /** The phone's offer as the browser can take it. */
+  offerToBrowser(callId: string, phoneSdp: string): Promise<string> {
+    return this.command('offer', {
+      ...COMMON,
+      'call-id': callId,
+      'from-tag': PHONE_TAG,
+      sdp: phoneSdp,
+      ICE: 'force',
+      'transport-protocol': 'UDP/TLS/RTP/SAVPF',
+      'rtcp-mux': ['offer'],
+      SDES: ['off'],
+      flags: ['generate-mid'],
+    });
+  }
+
+  /** The browser's answer as the phone can take it. */
+  answerToPhone(callId: string, browserSdp: string): Promise<string> {
+    return this.command('answer', {
+      ...COMMON,
+      'call-id': callId,
+      'from-tag': PHONE_TAG,
+      'to-tag': BROWSER_TAG,
+      sdp: browserSdp,
+      ICE: 'remove',
+      'transport-protocol': 'RTP/AVP',
+      'rtcp-mux': ['demux'],
+    });
+  }
+
+  /** Per-stream packet counters and RTCP figures, for the call's quality; null when unknown. */
+  async query(callId: string): Promise<NgResponse | null> {
+    try {
+      const reply = await this.client.query(this.target.port, this.target.host, { 'call-id': callId });
+      return reply.result === 'ok' ? reply : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async release(callId: string): Promise<void> {
+    await this.client.delete(this.target.port, this.target.host, { 'call-id': callId }).catch(() => undefined);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.client.ping(this.target.port, this.target.host)).result === 'pong';
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private async command(verb: 'offer' | 'answer', options: NgOptions): Promise<string> {
+    let reply: NgResponse;
+    try {
+      reply = await this.client[verb](this.target.port, this.target.host, options);
+    } catch (error) {
+      throw new MediaUnavailable(`rtpengine ${verb} failed: ${(error as Error).message}`);
+    }
+    if (reply.result !== 'ok' || typeof reply.sdp !== 'string') {
+      throw new MediaUnavailable(`rtpengine ${verb}: ${reply['error-reason'] ?? reply.result}`);
+    }
+    return reply.sdp;
+  }
+}

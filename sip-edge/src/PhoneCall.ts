@@ -1,0 +1,121 @@
+/**
+ * A call a phone places: its INVITE (with the phone's SDP offer) becomes `call.invite` from the
+ * phone's SIP device. Ringing gives 180; once the callee accepts, the phone's offer goes through
+ * rtpengine to the browser as `call.offer`, and the browser's answer comes back as the 200 OK.
+ *
+ *   INVITE -> call.invite;  call.ringing -> 180;  call.accepted -> call.offer;  call.answer -> 200
+ *   CANCEL -> call.cancel;  BYE -> call.hangup;   call.ended -> final response or BYE
+ */
+import type { ErrorCode, ServerMessage, SipDevice } from '@callstack/protocol';
+import type Srf from 'drachtio-srf';
+import { CallBridge, type BridgeServices } from './bridge.ts';
+import { MediaUnavailable } from './MediaAnchor.ts';
+import { statusForEndReason, statusForRefusal } from './sipCodes.ts';
+
+export class PhoneCall extends CallBridge {
+  private dialog: Srf.Dialog | null = null;
+
+  constructor(
+    services: BridgeServices,
+    callId: string,
+    device: SipDevice,
+    private readonly req: Srf.SrfRequest,
+    private readonly res: Srf.SrfResponse,
+  ) {
+    super(services, callId, device);
+  }
+
+  async start(calleeUserId: string): Promise<void> {
+    this.req.on('cancel', () => {
+      if (this.ended) return;
+      this.finish();
+      void this.tell({ type: 'call.cancel', ref: 'cancel', callId: this.callId });
+    });
+    let reply;
+    try {
+      reply = await this.services.edge.send(this.device, {
+        type: 'call.invite',
+        ref: 'invite',
+        callId: this.callId,
+        to: calleeUserId,
+        media: { audio: true, video: false },
+      });
+    } catch (error) {
+      this.log.warn({ err: error }, 'sip.edge_unreachable');
+      return this.refuse(503);
+    }
+    if (reply.type === 'error') {
+      this.log.info({ code: reply.code, reason: reply.message }, 'sip.invite_refused');
+      this.refuse(statusForRefusal(reply.code as ErrorCode));
+    }
+  }
+
+  protected async onMessage(message: ServerMessage): Promise<void> {
+    if (this.ended) return;
+    switch (message.type) {
+      case 'call.ringing':
+        if (!this.res.finalResponseSent) this.res.send(180);
+        return;
+      case 'call.accepted':
+        return this.offerToCallee();
+      case 'call.answer':
+        return this.connect(message.sdp);
+      case 'call.ended':
+        this.finish();
+        if (this.dialog) this.dialog.destroy();
+        else if (!this.res.finalResponseSent) this.res.send(statusForEndReason(message.reason));
+        return;
+      default:
+        // Trickled ICE is not needed: rtpengine learns the browser's address from its checks.
+        return;
+    }
+  }
+
+  private async offerToCallee(): Promise<void> {
+    let sdp: string;
+    try {
+      sdp = await this.services.anchor.offerToBrowser(this.callId, this.req.body);
+    } catch (error) {
+      return this.mediaFailed(error);
+    }
+    if (!(await this.tell({ type: 'call.offer', ref: 'offer', callId: this.callId, sdp }))) await this.hangUpEdge(500);
+  }
+
+  private async connect(browserSdp: string): Promise<void> {
+    let sdp: string;
+    try {
+      sdp = await this.services.anchor.answerToPhone(this.callId, browserSdp);
+    } catch (error) {
+      return this.mediaFailed(error);
+    }
+    try {
+      this.dialog = await this.services.srf.createUAS(this.req, this.res, { localSdp: sdp });
+    } catch (error) {
+      this.log.warn({ err: error }, 'sip.answer_failed');
+      return this.hangUpEdge();
+    }
+    this.log.info('sip.connected');
+    this.dialog.on('destroy', () => {
+      if (this.ended) return;
+      this.finish();
+      void this.tell({ type: 'call.hangup', ref: 'bye', callId: this.callId });
+    });
+  }
+
+  /** rtpengine could not anchor the media: 503, never a call without audio. */
+  private async mediaFailed(error: unknown): Promise<void> {
+    if (!(error instanceof MediaUnavailable)) throw error;
+    this.log.error({ err: error }, 'sip.media_unavailable');
+    await this.hangUpEdge(503);
+  }
+
+  private async hangUpEdge(status = 500): Promise<void> {
+    this.refuse(status);
+    await this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
+  }
+
+  private refuse(status: number): void {
+    this.finish();
+    if (!this.res.finalResponseSent) this.res.send(status);
+  }
+}

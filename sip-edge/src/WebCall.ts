@@ -1,0 +1,112 @@
+/**
+ * A call to a phone: `call.incoming` for the account's SIP device becomes an INVITE through
+ * Kamailio (which forks it to every registered phone of the account). The INVITE carries no SDP,
+ * so the phone offers in its 200 OK; that offer goes through rtpengine to the browser with
+ * `call.accept`, and the browser's answer goes back to the phone in the ACK.
+ *
+ *   call.incoming -> INVITE;  200 -> call.accept {sdp};  call.answer -> ACK;  BYE -> call.hangup
+ *   4xx-6xx -> call.reject;   call.ended -> CANCEL or BYE (answered elsewhere, caller hung up)
+ */
+import type { ServerMessage, SipDevice } from '@callstack/protocol';
+import type Srf from 'drachtio-srf';
+import { CallBridge, type BridgeServices } from './bridge.ts';
+import { MediaUnavailable } from './MediaAnchor.ts';
+
+/** What drachtio-srf's createUAC resolves with when it leaves the ACK to us (noAck). */
+interface UnacknowledgedAnswer {
+  sdp: string;
+  ack(sdp: string): Promise<Srf.Dialog>;
+  destroy(): Promise<void>;
+}
+
+type Incoming = Extract<ServerMessage, { type: 'call.incoming' }>;
+
+export class WebCall extends CallBridge {
+  private invite: Srf.SrfRequest | null = null;
+  private answered: UnacknowledgedAnswer | null = null;
+  private dialog: Srf.Dialog | null = null;
+
+  constructor(services: BridgeServices, device: SipDevice, incoming: Incoming) {
+    super(services, incoming.callId, device);
+    void this.ring(incoming);
+  }
+
+  private async ring(incoming: Incoming): Promise<void> {
+    const { srf, proxy, realm } = this.services;
+    try {
+      const answer = (await srf.createUAC(
+        `sip:${this.device.username}@${realm}`,
+        { proxy, noAck: true, callingNumber: 'callstack', callingName: displayName(incoming.from.displayName) } as Srf.CreateUACOptions,
+        { cbRequest: (req) => (this.invite = req) },
+      )) as unknown as UnacknowledgedAnswer;
+      this.answered = answer;
+    } catch (error) {
+      if (this.ended) return;
+      const status = (error as { status?: number }).status;
+      this.log.info({ status }, 'sip.phone_declined');
+      this.finish();
+      await this.tell({ type: 'call.reject', ref: 'reject', callId: this.callId });
+      return;
+    }
+    if (this.ended) return void this.answered.destroy();
+    let offer: string;
+    try {
+      offer = await this.services.anchor.offerToBrowser(this.callId, this.answered.sdp);
+    } catch (error) {
+      if (!(error instanceof MediaUnavailable)) throw error;
+      this.log.error({ err: error }, 'sip.media_unavailable');
+      this.finish();
+      void this.answered.destroy();
+      await this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
+      return;
+    }
+    if (!(await this.tell({ type: 'call.accept', ref: 'accept', callId: this.callId, sdp: offer }))) {
+      // Answered elsewhere first, or the caller gave up meanwhile.
+      this.finish();
+      void this.answered.destroy();
+    }
+  }
+
+  protected async onMessage(message: ServerMessage): Promise<void> {
+    if (this.ended) return;
+    switch (message.type) {
+      case 'call.answer':
+        return this.connect(message.sdp);
+      case 'call.ended':
+        this.finish();
+        if (this.dialog) this.dialog.destroy();
+        else if (this.answered) void this.answered.destroy();
+        else this.invite?.cancel(() => undefined);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async connect(browserSdp: string): Promise<void> {
+    if (!this.answered) return;
+    let sdp: string;
+    try {
+      sdp = await this.services.anchor.answerToPhone(this.callId, browserSdp);
+    } catch (error) {
+      if (!(error instanceof MediaUnavailable)) throw error;
+      this.log.error({ err: error }, 'sip.media_unavailable');
+      this.finish();
+      void this.answered.destroy();
+      await this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
+      return;
+    }
+    this.dialog = await this.answered.ack(sdp);
+    this.log.info('sip.connected');
+    this.dialog.on('destroy', () => {
+      if (this.ended) return;
+      this.finish();
+      void this.tell({ type: 'call.hangup', ref: 'bye', callId: this.callId });
+    });
+  }
+}
+
+/** A display name as a quoted-string may hold it (RFC 3261 §25.1): no quotes, backslashes or controls. */
+function displayName(name: string): string {
+  return name.replace(/["\\\p{Cc}]/gu, '').slice(0, 64) || 'CallStack';
+}

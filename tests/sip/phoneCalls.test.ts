@@ -1,0 +1,181 @@
+/**
+ * Desk phones (baresip) and web users (Chromium) calling each other through the whole SIP edge:
+ * Kamailio (registrar, digest auth), the drachtio-srf gateway, rtpengine (RTP <-> DTLS-SRTP/ICE)
+ * and the edge, which decides where every call goes. Audio is asserted both ways: RTP counters
+ * in the browser, and energy in what the phone recorded.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { demoSipCredentials } from '../../edge/scripts/seed.ts';
+import { withClient } from '../../edge/scripts/migrations.ts';
+import { audioEnergy, Baresip, makeSilentWav, makeToneWav } from '../lib/baresip.ts';
+import { call, callState, eventually, mediaStats, signIn, type Softphone, useBrowser, waitForPresence, waitForState } from '../lib/browser.ts';
+import { createTenant, waitForCallRecord, type TestTenant, type TestUser } from '../lib/fixtures.ts';
+import { stack } from '../lib/stack.ts';
+
+const chromium = useBrowser();
+const work = mkdtempSync(join(tmpdir(), 'callstack-phone-calls-'));
+const tone = join(work, 'tone.wav');
+const silence = join(work, 'silence.wav');
+const phones: Baresip[] = [];
+
+before(async () => {
+  // aufile ends a call when its file runs out: two minutes outlast every call here.
+  await makeToneWav(tone, { hz: 440, seconds: 120 });
+  await makeSilentWav(silence, 2);
+});
+after(async () => {
+  await Promise.all(phones.map((phone) => phone.stop()));
+});
+
+/** `user`'s desk phone, registered with the user's SIP credentials through Kamailio. */
+async function deskPhone(user: TestUser, name: string): Promise<Baresip> {
+  const { host, port, realm } = stack.sip;
+  const phone = await Baresip.start({
+    name,
+    logFile: stack.tmp('logs', `baresip-${name}.log`),
+    account: { ...demoSipCredentials(user), domain: realm, registrar: { host, port } },
+    audioSource: tone,
+    recordTo: join(work, `${name}-received.wav`),
+  });
+  phones.push(phone);
+  await phone.registered(15_000);
+  return phone;
+}
+
+async function stopPhone(phone: Baresip): Promise<void> {
+  phones.splice(phones.indexOf(phone), 1);
+  await phone.stop();
+}
+
+async function browser(user: TestUser): Promise<Softphone> {
+  const softphone = await signIn(chromium.browser, user);
+  chromium.phones.push(softphone);
+  return softphone;
+}
+
+async function extensionOf(user: TestUser): Promise<string> {
+  return withClient(stack.database, async (client) => {
+    const { rows } = await client.query<{ extension: string }>('select extension from users where id = $1', [user.id]);
+    return rows[0]!.extension;
+  });
+}
+
+const MIN_PACKETS = 50;
+
+/** The browser receives and sends audio through rtpengine (or fails after 15 s). */
+async function assertBrowserAudio(softphone: Softphone): Promise<void> {
+  await eventually(
+    'audio both ways in the browser',
+    async () => {
+      const stats = await mediaStats(softphone);
+      return stats.audioPacketsReceived >= MIN_PACKETS && stats.audioPacketsSent >= MIN_PACKETS;
+    },
+    15_000,
+  );
+}
+
+/** What the phone received was sound, not silence (its recording is complete once the call closed). */
+async function assertPhoneHeard(phone: Baresip): Promise<void> {
+  const [heard, quiet] = [await audioEnergy(join(work, `${phone.name}-received.wav`)), await audioEnergy(silence)];
+  assert.ok(heard.seconds >= 0.5, `${phone.name} recorded ${heard.seconds} s`);
+  assert.ok(heard.rms > 20 * Math.max(quiet.rms, 1e-4), `${phone.name} heard rms ${heard.rms} (silence ${quiet.rms})`);
+}
+
+describe('desk phones and web users', () => {
+  let tenant: TestTenant;
+  before(async () => {
+    tenant = await createTenant();
+  });
+
+  test('a registered desk phone makes its user online for colleagues, and offline when it unregisters', async () => {
+    const alice = await browser(tenant.users.alice);
+    const phone = await deskPhone(tenant.users.carol, 'carol-presence');
+    await waitForPresence(alice.page, tenant.users.carol, 'online');
+    await stopPhone(phone);
+    await waitForPresence(alice.page, tenant.users.carol, 'offline', 'directory', 30_000);
+    await alice.context.close();
+  });
+
+  test("bob's desk phone calls alice's extension; she answers in the browser; audio flows both ways; his hang-up ends it with a CDR", async () => {
+    const alice = await browser(tenant.users.alice);
+    const phone = await deskPhone(tenant.users.bob, 'bob-calls');
+    await phone.dial(`sip:${await extensionOf(tenant.users.alice)}@${stack.sip.realm}`);
+    await alice.page.locator('[data-testid=incoming-call]').filter({ hasText: tenant.users.bob.displayName }).waitFor();
+    await alice.page.locator('[data-testid=accept]').click();
+    await waitForState(alice, 'active');
+    await phone.waitFor('CALL_ESTABLISHED', 15_000);
+    const callId = await callState(alice).getAttribute('data-call-id');
+    assert.ok(callId);
+    await assertBrowserAudio(alice);
+
+    await phone.hangup();
+    await phone.waitFor('CALL_CLOSED');
+    await waitForState(alice, 'ended');
+    await assertPhoneHeard(phone);
+    const cdr = await waitForCallRecord(callId);
+    assert.equal(cdr.caller_id, tenant.users.bob.id);
+    assert.equal(cdr.callee_id, tenant.users.alice.id);
+    assert.equal(cdr.end_reason, 'hangup');
+    await stopPhone(phone);
+    await alice.context.close();
+  });
+
+  test('alice calls bob from the browser; only his desk phone is on; he answers; audio both ways; her hang-up closes his call', async () => {
+    const alice = await browser(tenant.users.alice);
+    const phone = await deskPhone(tenant.users.bob, 'bob-answers');
+    await waitForPresence(alice.page, tenant.users.bob, 'online');
+    await call(alice, tenant.users.bob);
+    const incoming = await phone.waitFor('CALL_INCOMING', 15_000);
+    assert.equal(incoming.peerdisplayname, tenant.users.alice.displayName);
+    await waitForState(alice, 'ringing');
+    await phone.answer();
+    await waitForState(alice, 'active');
+    await assertBrowserAudio(alice);
+
+    await alice.page.locator('[data-testid=hangup]').click();
+    await phone.waitFor('CALL_CLOSED', 15_000);
+    await assertPhoneHeard(phone);
+    await stopPhone(phone);
+    await alice.context.close();
+  });
+
+  test("bob's browser and desk phone ring together; the phone answers; the browser stops ringing (answered elsewhere)", async () => {
+    const alice = await browser(tenant.users.alice);
+    // Kamailio tells the edge right after it answers the REGISTER: the phone counts once bob shows online.
+    const phone = await deskPhone(tenant.users.bob, 'bob-both');
+    await waitForPresence(alice.page, tenant.users.bob, 'online');
+    const bobWeb = await browser(tenant.users.bob);
+    await call(alice, tenant.users.bob);
+    await bobWeb.page.locator('[data-testid=incoming-call]').filter({ hasText: tenant.users.alice.displayName }).waitFor();
+    await phone.waitFor('CALL_INCOMING', 15_000);
+    await phone.answer();
+    await waitForState(alice, 'active');
+    await bobWeb.page.locator('[data-testid=incoming-call]').waitFor({ state: 'detached' });
+    await assertBrowserAudio(alice);
+    await phone.hangup();
+    await waitForState(alice, 'ended');
+    await stopPhone(phone);
+    await Promise.all([alice.context.close(), bobWeb.context.close()]);
+  });
+
+  // Extensions are per organisation (the other one has its own 100): its phones try alice's SIP username and user id.
+  test("a phone of another organisation dialling alice's SIP username or user id gets the same 404 as for a number nobody has", async () => {
+    const other = await createTenant();
+    const phone = await deskPhone(other.users.dave, 'outsider');
+    const closed = async (uri: string) => {
+      await phone.dial(uri);
+      return (await phone.waitFor('CALL_CLOSED', 15_000)).param;
+    };
+    const byUsername = await closed(`sip:${demoSipCredentials(tenant.users.alice).username}@${stack.sip.realm}`);
+    const byUserId = await closed(`sip:${tenant.users.alice.id}@${stack.sip.realm}`);
+    const nobody = await closed(`sip:99999@${stack.sip.realm}`);
+    assert.match(nobody ?? '', /404/);
+    assert.equal(byUsername, nobody);
+    assert.equal(byUserId, nobody);
+    await stopPhone(phone);
+  });
+});
