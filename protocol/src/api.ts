@@ -58,7 +58,8 @@ export const PrincipalView = v.object({
 });
 export type PrincipalView = v.InferOutput<typeof PrincipalView>;
 
-export const DirectoryEntry = v.object({ id: v.string(), displayName: v.string(), email: v.string() });
+/** `extension`: the short number desk phones dial (unique in the organisation; null only for accounts made before extensions). */
+export const DirectoryEntry = v.object({ id: v.string(), displayName: v.string(), email: v.string(), extension: v.nullable(v.string()) });
 export type DirectoryEntry = v.InferOutput<typeof DirectoryEntry>;
 
 export const DirectoryResponse = v.object({ users: v.array(DirectoryEntry) });

@@ -124,17 +124,27 @@ describe('desk phones and web users', () => {
     await alice.context.close();
   });
 
-  test('alice calls bob from the browser; only his desk phone is on; he answers; audio both ways; her hang-up closes his call', async () => {
+  test("alice dials bob's extension in the browser; only his desk phone is on; he answers; audio both ways; her keypad digits reach his phone; her hang-up closes his call", async () => {
     const alice = await browser(tenant.users.alice);
     const phone = await deskPhone(tenant.users.bob, 'bob-answers');
     await waitForPresence(alice.page, tenant.users.bob, 'online');
-    await call(alice, tenant.users.bob);
+    const extension = await extensionOf(tenant.users.bob);
+    const row = alice.page.locator(`[data-testid=directory-entry][data-email="${tenant.users.bob.email}"]`);
+    assert.equal(await row.locator('[data-testid=extension]').textContent(), `Ext. ${extension} · `);
+    await alice.page.locator('#dial-number').fill(`sip:${extension}@${stack.sip.realm}`);
+    await alice.page.locator('[data-testid=dial-button]').click();
     const incoming = await phone.waitFor('CALL_INCOMING', 15_000);
     assert.equal(incoming.peerdisplayname, tenant.users.alice.displayName);
     await waitForState(alice, 'ringing');
     await phone.answer();
     await waitForState(alice, 'active');
     await assertBrowserAudio(alice);
+
+    await alice.page.locator('[data-testid=keypad-toggle]').click();
+    for (const digit of ['1', '5', '#']) await alice.page.locator(`[data-testid="key-${digit}"]`).click();
+    const digits: string[] = [];
+    for (let i = 0; i < 3; i++) digits.push((await phone.waitFor('CALL_DTMF_START', 10_000)).param ?? '');
+    assert.deepEqual(digits, ['1', '5', '#']);
 
     await alice.page.locator('[data-testid=hangup]').click();
     await phone.waitFor('CALL_CLOSED', 15_000);

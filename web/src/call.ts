@@ -229,6 +229,17 @@ export class CallController extends Emitter<{ change: [] }> {
     this.applyTrackState();
   }
 
+  /**
+   * Keypad digits as RFC 4733 telephone-events on the audio sender: what a desk phone or an IVR
+   * behind the SIP edge hears. Returns false when the call has no audio sender that can send them.
+   */
+  sendDigits(digits: string): boolean {
+    const sender = this.peerConnection?.getSenders().find((each) => each.track?.kind === 'audio');
+    if (!sender?.dtmf?.canInsertDTMF) return false;
+    sender.dtmf.insertDTMF(sender.dtmf.toneBuffer + digits, 120, 60);
+    return true;
+  }
+
   toggleCamera(): void {
     this.dispatch({ type: 'toggle', key: 'cameraOff' });
     this.applyTrackState();

@@ -28,13 +28,13 @@ export async function findActiveUser(db: Db, tenantId: string, userId: string): 
 }
 
 export async function listDirectory(db: Db, tenantId: string): Promise<DirectoryEntry[]> {
-  const { rows } = await db.query<{ id: string; display_name: string; email: string }>(
-    `select id, display_name, email from users
+  const { rows } = await db.query<{ id: string; display_name: string; email: string; extension: string | null }>(
+    `select id, display_name, email, extension from users
       where tenant_id = $1 and deactivated_at is null
       order by display_name, id`,
     [tenantId],
   );
-  return rows.map((row) => ({ id: row.id, displayName: row.display_name, email: row.email }));
+  return rows.map((row) => ({ id: row.id, displayName: row.display_name, email: row.email, extension: row.extension }));
 }
 
 export function toUserView(user: UserRow): UserView {

@@ -47,6 +47,7 @@ export function CallPanel({ call, record }: CallPanelProps) {
           onToggleMute={() => call.toggleMute()}
           onToggleCamera={() => call.toggleCamera()}
           onHangup={end}
+          onDigits={(digits) => call.sendDigits(digits)}
         />
       );
       break;

@@ -16,10 +16,22 @@ interface DirectoryProps {
 
 export function Directory({ users, error, selfId, presenceOf, callBlocked, onCall }: DirectoryProps) {
   const [query, setQuery] = useState('');
+  const [dialed, setDialed] = useState('');
+  const [dialError, setDialError] = useState<string | null>(null);
   const needle = query.trim().toLowerCase();
   const others = (users ?? []).filter(
-    (user) => user.id !== selfId && (user.displayName.toLowerCase().includes(needle) || user.email.toLowerCase().includes(needle)),
+    (user) => user.id !== selfId && (user.displayName.toLowerCase().includes(needle) || user.email.toLowerCase().includes(needle) || user.extension === needle),
   );
+
+  const dial = (event: Event) => {
+    event.preventDefault();
+    const number = dialedNumber(dialed);
+    const user = number && (users ?? []).find((each) => each.extension === number && each.id !== selfId);
+    if (!user) return setDialError(number ? `No colleague has extension ${number}.` : 'Type an extension, or a SIP address such as sip:101@your-domain.');
+    setDialError(null);
+    setDialed('');
+    onCall(user);
+  };
 
   let body;
   if (users === null) body = <p class="muted">{error ?? 'Loading…'}</p>;
@@ -35,7 +47,10 @@ export function Directory({ users, error, selfId, presenceOf, callBlocked, onCal
             </span>
             <span class="row-main">
               <span class="row-title">{user.displayName}</span>
-              <span class="row-sub">{user.email}</span>
+              <span class="row-sub">
+                {user.extension && <span data-testid="extension">Ext. {user.extension} · </span>}
+                {user.email}
+              </span>
             </span>
             <button
               type="button"
@@ -56,8 +71,44 @@ export function Directory({ users, error, selfId, presenceOf, callBlocked, onCal
   return (
     <section class="card directory" aria-labelledby="directory-title">
       <h2 id="directory-title">People</h2>
-      <Field id="directory-search" label="Search people" type="search" autocomplete="off" placeholder="Name or email" value={query} onValue={setQuery} />
+      <form class="dial" onSubmit={dial} data-testid="dial-form">
+        <Field
+          id="dial-number"
+          label="Dial an extension or SIP address"
+          autocomplete="off"
+          placeholder="101 or sip:101@…"
+          value={dialed}
+          onValue={(value) => {
+            setDialed(value);
+            setDialError(null);
+          }}
+        />
+        <button type="submit" class="btn btn-primary btn-small" data-testid="dial-button" disabled={callBlocked !== null} title={callBlocked ?? undefined}>
+          Call
+        </button>
+        {dialError && (
+          <p class="error" role="alert" data-testid="dial-error">
+            {dialError}
+          </p>
+        )}
+      </form>
+      <Field
+        id="directory-search"
+        label="Search people"
+        type="search"
+        autocomplete="off"
+        placeholder="Name, email or extension"
+        value={query}
+        onValue={setQuery}
+      />
       {body}
     </section>
   );
+}
+
+/** The extension in what was typed: `101`, `sip:101@host` or `101@host` (spaces and dashes ignored); null for anything else. */
+export function dialedNumber(typed: string): string | null {
+  const text = typed.trim().replace(/^sips?:/i, '');
+  const user = (text.split('@')[0] ?? '').replace(/[\s-]/g, '');
+  return /^[0-9]{2,8}$/.test(user) ? user : null;
 }

@@ -15,9 +15,15 @@ interface InCallProps {
   onToggleMute: () => void;
   onToggleCamera: () => void;
   onHangup: () => void;
+  /** Sends keypad digits (DTMF) to the other side. */
+  onDigits: (digits: string) => void;
 }
 
-export function InCall({ state, local, remote, quality, recording, onToggleMute, onToggleCamera, onHangup }: InCallProps) {
+const KEYPAD = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+
+export function InCall({ state, local, remote, quality, recording, onToggleMute, onToggleCamera, onHangup, onDigits }: InCallProps) {
+  const [keypad, setKeypad] = useState(false);
+  const [sent, setSent] = useState('');
   const peerName = state.peer?.displayName ?? 'the other side';
   // Audio-only when the device has no camera (known once the local stream is open).
   const noCamera = local !== null && local.getVideoTracks().length === 0;
@@ -47,10 +53,34 @@ export function InCall({ state, local, remote, quality, recording, onToggleMute,
         <button type="button" class="btn" data-testid="camera" aria-pressed={state.cameraOff} disabled={noCamera} onClick={onToggleCamera}>
           Camera off
         </button>
+        <button type="button" class="btn" data-testid="keypad-toggle" aria-pressed={keypad} aria-controls="keypad" onClick={() => setKeypad(!keypad)}>
+          Keypad
+        </button>
         <button type="button" class="btn btn-danger" data-testid="hangup" disabled={state.pending === 'end'} onClick={onHangup}>
           Hang up
         </button>
       </div>
+      {keypad && (
+        <div class="keypad" id="keypad" role="group" aria-label="Keypad">
+          <output class="keypad-display" data-testid="keypad-display" aria-live="polite">
+            {sent}
+          </output>
+          {KEYPAD.map((digit) => (
+            <button
+              key={digit}
+              type="button"
+              class="btn keypad-key"
+              data-testid={`key-${digit}`}
+              onClick={() => {
+                onDigits(digit);
+                setSent((before) => (before + digit).slice(-24));
+              }}
+            >
+              {digit}
+            </button>
+          ))}
+        </div>
+      )}
     </div>
   );
 }
