@@ -99,6 +99,7 @@ const SUITES: Suite[] = [
   nodeTests('e2e', ['tests/e2e'], { needsStack: true }),
   // Desk phones (baresip), scripted SIP (SIPp) and browsers through Kamailio, rtpengine and the gateway.
   nodeTests('sip', ['tests/sip'], { needsStack: true }),
+  nodeTests('sip-edge', ['sip-edge/src']),
 ];
 
 // `suite` or `suite:part-of-a-file-name`, e.g. `npm test -- integration:rooms e2e`.

@@ -7,8 +7,8 @@
  */
 import { Client, type NgOptions, type NgResponse } from 'rtpengine-client';
 
-const PHONE_TAG = 'phone';
-const BROWSER_TAG = 'browser';
+export const PHONE_TAG = 'phone';
+export const BROWSER_TAG = 'browser';
 const COMMON = { replace: ['origin', 'session-connection'], 'record call': 'no' };
 
 export class MediaUnavailable extends Error {

@@ -94,7 +94,7 @@ export class PhoneCall extends CallBridge {
       this.log.warn({ err: error }, 'sip.answer_failed');
       return this.hangUpEdge();
     }
-    this.log.info('sip.connected');
+    this.connected();
     this.dialog.on('destroy', () => {
       if (this.ended) return;
       this.finish();

@@ -97,7 +97,7 @@ export class WebCall extends CallBridge {
       return;
     }
     this.dialog = await this.answered.ack(sdp);
-    this.log.info('sip.connected');
+    this.connected();
     this.dialog.on('destroy', () => {
       if (this.ended) return;
       this.finish();

@@ -2,8 +2,9 @@
 import type { ServerMessage, SipDevice } from '@callstack/protocol';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
+import { QUALITY_REPORT_INTERVAL_MS, qualityReportOf } from './callQuality.ts';
 import type { EdgeClient } from './EdgeClient.ts';
-import type { MediaAnchor } from './MediaAnchor.ts';
+import { BROWSER_TAG, PHONE_TAG, type MediaAnchor } from './MediaAnchor.ts';
 
 export interface BridgeServices {
   srf: Srf;
@@ -20,6 +21,7 @@ export interface BridgeServices {
 /** One call between a SIP phone and the edge, by the edge's call id. */
 export abstract class CallBridge {
   private queue: Promise<void> = Promise.resolve();
+  private qualityTimer: NodeJS.Timeout | undefined;
   protected ended = false;
   protected readonly log: Logger;
 
@@ -53,9 +55,23 @@ export abstract class CallBridge {
     }
   }
 
+  /** Both legs are up: from now on the phone's side of the media is rated like a browser's. */
+  protected connected(): void {
+    this.log.info('sip.connected');
+    this.qualityTimer = setInterval(() => void this.reportQuality(), QUALITY_REPORT_INTERVAL_MS);
+  }
+
+  private async reportQuality(): Promise<void> {
+    const query = await this.services.anchor.query(this.callId);
+    const report =
+      query && qualityReportOf(query, { callId: this.callId, phoneTag: PHONE_TAG, browserTag: BROWSER_TAG, intervalMs: QUALITY_REPORT_INTERVAL_MS });
+    if (report && !this.ended) await this.tell(report);
+  }
+
   protected finish(): void {
     if (this.ended) return;
     this.ended = true;
+    clearInterval(this.qualityTimer);
     void this.services.anchor.release(this.callId);
     this.services.finished(this.callId);
   }

@@ -64,6 +64,13 @@ async function extensionOf(user: TestUser): Promise<string> {
   });
 }
 
+async function qualityOf(callId: string): Promise<{ user_id: string; samples: number; mos_min: number; codec: string }[]> {
+  return withClient(
+    stack.database,
+    async (client) => (await client.query('select user_id, samples, mos_min, codec from call_quality where call_id = $1', [callId])).rows,
+  );
+}
+
 const MIN_PACKETS = 50;
 
 /** The browser receives and sends audio through rtpengine (or fails after 15 s). */
@@ -111,6 +118,8 @@ describe('desk phones and web users', () => {
     const callId = await callState(alice).getAttribute('data-call-id');
     assert.ok(callId);
     await assertBrowserAudio(alice);
+    // The phone's side is rated from its RTCP (through rtpengine) every 5 s: talk long enough for two reports.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
 
     await phone.hangup();
     await phone.waitFor('CALL_CLOSED');
@@ -120,6 +129,15 @@ describe('desk phones and web users', () => {
     assert.equal(cdr.caller_id, tenant.users.bob.id);
     assert.equal(cdr.callee_id, tenant.users.alice.id);
     assert.equal(cdr.end_reason, 'hangup');
+    const quality = await qualityOf(callId);
+    const phoneSide = quality.find((row) => row.user_id === tenant.users.bob.id);
+    assert.ok(phoneSide, `a MOS for the phone's side: ${JSON.stringify(quality)}`);
+    assert.equal(phoneSide.codec, 'pcmu');
+    assert.ok(phoneSide.samples >= 1 && phoneSide.mos_min > 4, JSON.stringify(phoneSide));
+    assert.ok(
+      quality.some((row) => row.user_id === tenant.users.alice.id),
+      'and one for the browser',
+    );
     await stopPhone(phone);
     await alice.context.close();
   });
