@@ -1,15 +1,18 @@
 /**
  * rtpengine, driven over its NG protocol: it anchors every call's media between the phone (plain
- * RTP, its own codecs) and the browser (ICE, DTLS-SRTP, rtcp-mux). The phone always makes the
- * offer in rtpengine's terms (its INVITE, or its 200 OK to our offerless INVITE), so each call is
- * one `offer` (phone SDP -> browser SDP) and one `answer` (browser SDP -> phone SDP). The browser
- * picks from the phone's codecs, so nothing is transcoded unless the two share none.
+ * RTP, its own codecs) and the browser (ICE, DTLS-SRTP, rtcp-mux). The phone makes the first offer
+ * in rtpengine's terms (its INVITE, or its 200 OK to our offerless INVITE): one `offer` (phone SDP
+ * -> browser SDP) and one `answer` (browser SDP -> phone SDP). Either side may offer again mid-call
+ * (hold, resume): a re-INVITE from the phone goes the same way, a browser's new offer the other
+ * way. The browser picks from the phone's codecs, so nothing is transcoded unless they share none.
  */
 import { Client, type NgOptions, type NgResponse } from 'rtpengine-client';
 
 export const PHONE_TAG = 'phone';
 export const BROWSER_TAG = 'browser';
 const COMMON = { replace: ['origin', 'session-connection'], 'record call': 'no' };
+const TO_BROWSER = { ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['offer'], SDES: ['off'], flags: ['generate-mid'] };
+const TO_PHONE = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] };
 
 export class MediaUnavailable extends Error {
   override readonly name = 'MediaUnavailable';
@@ -22,31 +25,22 @@ export class MediaAnchor {
 
   /** The phone's offer as the browser can take it. */
   offerToBrowser(callId: string, phoneSdp: string): Promise<string> {
-    return this.command('offer', {
-      ...COMMON,
-      'call-id': callId,
-      'from-tag': PHONE_TAG,
-      sdp: phoneSdp,
-      ICE: 'force',
-      'transport-protocol': 'UDP/TLS/RTP/SAVPF',
-      'rtcp-mux': ['offer'],
-      SDES: ['off'],
-      flags: ['generate-mid'],
-    });
+    return this.command('offer', { ...COMMON, ...TO_BROWSER, 'call-id': callId, 'from-tag': PHONE_TAG, sdp: phoneSdp });
   }
 
   /** The browser's answer as the phone can take it. */
   answerToPhone(callId: string, browserSdp: string): Promise<string> {
-    return this.command('answer', {
-      ...COMMON,
-      'call-id': callId,
-      'from-tag': PHONE_TAG,
-      'to-tag': BROWSER_TAG,
-      sdp: browserSdp,
-      ICE: 'remove',
-      'transport-protocol': 'RTP/AVP',
-      'rtcp-mux': ['demux'],
-    });
+    return this.command('answer', { ...COMMON, ...TO_PHONE, 'call-id': callId, 'from-tag': PHONE_TAG, 'to-tag': BROWSER_TAG, sdp: browserSdp });
+  }
+
+  /** A browser's new offer mid-call (hold, resume) as the phone can take it. */
+  offerToPhone(callId: string, browserSdp: string): Promise<string> {
+    return this.command('offer', { ...COMMON, ...TO_PHONE, 'call-id': callId, 'from-tag': BROWSER_TAG, 'to-tag': PHONE_TAG, sdp: browserSdp });
+  }
+
+  /** The phone's answer to it, for the browser. */
+  answerToBrowser(callId: string, phoneSdp: string): Promise<string> {
+    return this.command('answer', { ...COMMON, ...TO_BROWSER, 'call-id': callId, 'from-tag': BROWSER_TAG, 'to-tag': PHONE_TAG, sdp: phoneSdp });
   }
 
   /** Per-stream packet counters and RTCP figures, for the call's quality; null when unknown. */

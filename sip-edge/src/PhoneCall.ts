@@ -13,8 +13,6 @@ import { MediaUnavailable } from './MediaAnchor.ts';
 import { statusForEndReason, statusForRefusal } from './sipCodes.ts';
 
 export class PhoneCall extends CallBridge {
-  private dialog: Srf.Dialog | null = null;
-
   constructor(
     services: BridgeServices,
     callId: string,
@@ -62,8 +60,7 @@ export class PhoneCall extends CallBridge {
         return this.connect(message.sdp);
       case 'call.ended':
         this.finish();
-        if (this.dialog) this.dialog.destroy();
-        else if (!this.res.finalResponseSent) this.res.send(statusForEndReason(message.reason));
+        if (!this.res.finalResponseSent) this.res.send(statusForEndReason(message.reason));
         return;
       default:
         // Trickled ICE is not needed: rtpengine learns the browser's address from its checks.
@@ -88,18 +85,14 @@ export class PhoneCall extends CallBridge {
     } catch (error) {
       return this.mediaFailed(error);
     }
+    let dialog: Srf.Dialog;
     try {
-      this.dialog = await this.services.srf.createUAS(this.req, this.res, { localSdp: sdp });
+      dialog = await this.services.srf.createUAS(this.req, this.res, { localSdp: sdp });
     } catch (error) {
       this.log.warn({ err: error }, 'sip.answer_failed');
       return this.hangUpEdge();
     }
-    this.connected();
-    this.dialog.on('destroy', () => {
-      if (this.ended) return;
-      this.finish();
-      void this.tell({ type: 'call.hangup', ref: 'bye', callId: this.callId });
-    });
+    this.connected(dialog);
   }
 
   /** rtpengine could not anchor the media: 503, never a call without audio. */

@@ -24,7 +24,6 @@ type Incoming = Extract<ServerMessage, { type: 'call.incoming' }>;
 export class WebCall extends CallBridge {
   private invite: Srf.SrfRequest | null = null;
   private answered: UnacknowledgedAnswer | null = null;
-  private dialog: Srf.Dialog | null = null;
 
   constructor(services: BridgeServices, device: SipDevice, incoming: Incoming) {
     super(services, incoming.callId, device);
@@ -74,8 +73,7 @@ export class WebCall extends CallBridge {
         return this.connect(message.sdp);
       case 'call.ended':
         this.finish();
-        if (this.dialog) this.dialog.destroy();
-        else if (this.answered) void this.answered.destroy();
+        if (this.answered) void this.answered.destroy();
         else this.invite?.cancel(() => undefined);
         return;
       default:
@@ -96,13 +94,7 @@ export class WebCall extends CallBridge {
       await this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
       return;
     }
-    this.dialog = await this.answered.ack(sdp);
-    this.connected();
-    this.dialog.on('destroy', () => {
-      if (this.ended) return;
-      this.finish();
-      void this.tell({ type: 'call.hangup', ref: 'bye', callId: this.callId });
-    });
+    this.connected(await this.answered.ack(sdp));
   }
 }
 

@@ -4,7 +4,10 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { QUALITY_REPORT_INTERVAL_MS, qualityReportOf } from './callQuality.ts';
 import type { EdgeClient } from './EdgeClient.ts';
-import { BROWSER_TAG, PHONE_TAG, type MediaAnchor } from './MediaAnchor.ts';
+import { BROWSER_TAG, MediaUnavailable, PHONE_TAG, type MediaAnchor } from './MediaAnchor.ts';
+
+/** How long the browser may take to answer a phone's re-INVITE before the phone gets 488. */
+const REOFFER_TIMEOUT_MS = 8_000;
 
 export interface BridgeServices {
   srf: Srf;
@@ -18,10 +21,18 @@ export interface BridgeServices {
   finished(callId: string): void;
 }
 
-/** One call between a SIP phone and the edge, by the edge's call id. */
+/**
+ * One call between a SIP phone and the edge, by the edge's call id. Once both legs are up
+ * (`connected`), this base carries the mid-call part for both directions: re-offers from either
+ * side (hold and resume, with the directions each side asked for), SIP INFO, the phone's BYE, and
+ * the quality reports.
+ */
 export abstract class CallBridge {
   private queue: Promise<void> = Promise.resolve();
   private qualityTimer: NodeJS.Timeout | undefined;
+  /** A phone's re-INVITE waiting for the browser's answer. */
+  private reoffer: { res: Srf.SrfResponse; timer: NodeJS.Timeout } | null = null;
+  protected dialog: Srf.Dialog | null = null;
   protected ended = false;
   protected readonly log: Logger;
 
@@ -36,7 +47,7 @@ export abstract class CallBridge {
   /** The edge's messages for this call, handled one at a time in the order they came. */
   deliver(message: ServerMessage): void {
     this.queue = this.queue
-      .then(() => this.onMessage(message))
+      .then(() => (this.dialog && !this.ended ? this.midCall(message) : this.onMessage(message)))
       .catch((error: unknown) => this.log.error({ err: error, type: message.type }, 'sip.bridge_failed'));
   }
 
@@ -56,9 +67,84 @@ export abstract class CallBridge {
   }
 
   /** Both legs are up: from now on the phone's side of the media is rated like a browser's. */
-  protected connected(): void {
+  protected connected(dialog: Srf.Dialog): void {
+    this.dialog = dialog;
     this.log.info('sip.connected');
     this.qualityTimer = setInterval(() => void this.reportQuality(), QUALITY_REPORT_INTERVAL_MS);
+    dialog.on('destroy', () => {
+      if (this.ended) return;
+      this.finish();
+      void this.tell({ type: 'call.hangup', ref: 'bye', callId: this.callId });
+    });
+    dialog.on('modify', (req, res) => void this.phoneReoffered(req, res));
+    // DTMF as SIP INFO is accepted (RFC 6086); browsers cannot play it, so it goes no further.
+    dialog.on('info', (_req, res) => res.send(200));
+  }
+
+  /** The edge's messages once connected: the end, and SDP either side offers again. */
+  private async midCall(message: ServerMessage): Promise<void> {
+    switch (message.type) {
+      case 'call.ended':
+        this.finish();
+        this.dialog?.destroy();
+        return;
+      case 'call.answer':
+        return this.browserAnswered(message.sdp);
+      case 'call.offer':
+        return this.browserReoffered(message.sdp);
+      default:
+        return;
+    }
+  }
+
+  private async phoneReoffered(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    if (this.reoffer) return void res.send(491);
+    let sdp: string;
+    try {
+      sdp = await this.services.anchor.offerToBrowser(this.callId, req.body);
+    } catch (error) {
+      if (!(error instanceof MediaUnavailable)) throw error;
+      this.log.error({ err: error }, 'sip.media_unavailable');
+      return void res.send(488);
+    }
+    const timer = setTimeout(() => {
+      if (this.reoffer?.res !== res) return;
+      this.reoffer = null;
+      res.send(488);
+    }, REOFFER_TIMEOUT_MS);
+    this.reoffer = { res, timer };
+    if (!(await this.tell({ type: 'call.offer', ref: 'reoffer', callId: this.callId, sdp })) && this.reoffer?.res === res) {
+      clearTimeout(timer);
+      this.reoffer = null;
+      res.send(488);
+    }
+  }
+
+  private async browserAnswered(browserSdp: string): Promise<void> {
+    const pending = this.reoffer;
+    if (!pending) return;
+    this.reoffer = null;
+    clearTimeout(pending.timer);
+    try {
+      pending.res.send(200, { body: await this.services.anchor.answerToPhone(this.callId, browserSdp) });
+    } catch (error) {
+      if (!(error instanceof MediaUnavailable)) throw error;
+      pending.res.send(488);
+    }
+  }
+
+  /** The browser offers again (hold, resume): a re-INVITE to the phone, its answer back. */
+  private async browserReoffered(browserSdp: string): Promise<void> {
+    const dialog = this.dialog;
+    if (!dialog) return;
+    try {
+      const phoneAnswer = await dialog.modify(await this.services.anchor.offerToPhone(this.callId, browserSdp));
+      const sdp = await this.services.anchor.answerToBrowser(this.callId, phoneAnswer);
+      await this.tell({ type: 'call.answer', ref: 'reanswer', callId: this.callId, sdp });
+    } catch (error) {
+      // The phone refused the change (or rtpengine failed): the call goes on as it was.
+      this.log.warn({ err: error }, 'sip.reoffer_failed');
+    }
   }
 
   private async reportQuality(): Promise<void> {
@@ -72,6 +158,7 @@ export abstract class CallBridge {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.qualityTimer);
+    if (this.reoffer) clearTimeout(this.reoffer.timer);
     void this.services.anchor.release(this.callId);
     this.services.finished(this.callId);
   }

@@ -71,6 +71,27 @@ async function qualityOf(callId: string): Promise<{ user_id: string; samples: nu
   );
 }
 
+/** The negotiated direction of the browser's audio transceiver. */
+function audioDirection(softphone: Softphone): Promise<string | null> {
+  return softphone.page.evaluate(() => {
+    const pc = (window as unknown as { __callstack: { peerConnection(): RTCPeerConnection | null } }).__callstack.peerConnection();
+    return pc?.getTransceivers().find((each) => each.receiver.track.kind === 'audio')?.currentDirection ?? null;
+  });
+}
+
+/** After a resume, audio flows again both ways: both counters grow by at least MIN_PACKETS. */
+async function assertAudioResumed(softphone: Softphone): Promise<void> {
+  const before = await mediaStats(softphone);
+  await eventually(
+    'audio flowing both ways again',
+    async () => {
+      const now = await mediaStats(softphone);
+      return now.audioPacketsReceived - before.audioPacketsReceived >= MIN_PACKETS && now.audioPacketsSent - before.audioPacketsSent >= MIN_PACKETS;
+    },
+    15_000,
+  );
+}
+
 const MIN_PACKETS = 50;
 
 /** The browser receives and sends audio through rtpengine (or fails after 15 s). */
@@ -167,6 +188,36 @@ describe('desk phones and web users', () => {
     await alice.page.locator('[data-testid=hangup]').click();
     await phone.waitFor('CALL_CLOSED', 15_000);
     await assertPhoneHeard(phone);
+    await stopPhone(phone);
+    await alice.context.close();
+  });
+
+  test('hold and resume from the phone and from the browser: each side gets the direction it should, and two-way audio comes back', async () => {
+    const alice = await browser(tenant.users.alice);
+    const phone = await deskPhone(tenant.users.bob, 'bob-holds');
+    await phone.dial(`sip:${await extensionOf(tenant.users.alice)}@${stack.sip.realm}`);
+    await alice.page.locator('[data-testid=accept]').click();
+    await waitForState(alice, 'active');
+    await assertBrowserAudio(alice);
+
+    // The phone holds (sendonly): the browser must answer recvonly, not sendrecv.
+    await phone.hold();
+    await eventually('the browser answering the hold recvonly', async () => (await audioDirection(alice)) === 'recvonly');
+    await phone.resume();
+    await eventually('sendrecv again after the phone resumed', async () => (await audioDirection(alice)) === 'sendrecv');
+    await assertAudioResumed(alice);
+
+    // The browser holds: its own side becomes sendonly, and the phone gets the re-INVITE.
+    await alice.page.locator('[data-testid=hold]').click();
+    await eventually('the browser on hold (sendonly)', async () => (await audioDirection(alice)) === 'sendonly');
+    assert.equal(await alice.page.locator('[data-testid=hold]').getAttribute('aria-pressed'), 'true');
+    await phone.nextEvent((event) => event.type === 'CALL_REMOTE_SDP' && event.param === 'offer', 10_000);
+    await alice.page.locator('[data-testid=hold]').click();
+    await eventually('sendrecv again after the browser resumed', async () => (await audioDirection(alice)) === 'sendrecv');
+    await assertAudioResumed(alice);
+
+    await phone.hangup();
+    await waitForState(alice, 'ended');
     await stopPhone(phone);
     await alice.context.close();
   });

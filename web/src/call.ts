@@ -34,6 +34,8 @@ export interface CallState {
   pending: 'accept' | 'end' | null;
   muted: boolean;
   cameraOff: boolean;
+  /** This side put the call on hold: it still sends, the other side does not (SDP `sendonly`). */
+  onHold: boolean;
   /** The call is (or will be, once answered) recorded. */
   record: boolean;
   /** A recorded call's room, once answered: the media runs there. */
@@ -52,6 +54,7 @@ export const idleCall: CallState = {
   pending: null,
   muted: false,
   cameraOff: false,
+  onHold: false,
   record: false,
   roomId: null,
 };
@@ -60,7 +63,7 @@ export type CallAction =
   | { type: 'dial'; callId: string; peer: Party; record?: boolean }
   | { type: 'incoming'; callId: string; from: Party; record?: boolean }
   | { type: 'reset' }
-  | { type: 'toggle'; key: 'muted' | 'cameraOff' }
+  | { type: 'toggle'; key: 'muted' | 'cameraOff' | 'onHold' }
   | { type: 'ringing'; callId: string }
   | { type: 'accepting'; callId: string }
   | { type: 'accepted'; callId: string; peer: Party; answeredAt: number; roomId?: string }
@@ -238,6 +241,26 @@ export class CallController extends Emitter<{ change: [] }> {
     if (!sender?.dtmf?.canInsertDTMF) return false;
     sender.dtmf.insertDTMF(sender.dtmf.toneBuffer + digits, 120, 60);
     return true;
+  }
+
+  /**
+   * Hold or resume: offers again with every transceiver `sendonly` (or back to `sendrecv`), the
+   * way a desk phone holds; the other side answers `recvonly` and stops sending. Peer-to-peer
+   * calls only (a recorded call's media runs through its room).
+   */
+  async toggleHold(): Promise<void> {
+    const { callId, roomId } = this.state;
+    const pc = this.peerConnection;
+    if (!callId || roomId || !pc || !this.dispatch({ type: 'toggle', key: 'onHold' })) return;
+    for (const transceiver of pc.getTransceivers()) {
+      if (transceiver.currentDirection !== 'stopped') transceiver.direction = this.state.onHold ? 'sendonly' : 'sendrecv';
+    }
+    try {
+      await pc.setLocalDescription();
+      this.options.signaling.send({ type: 'call.offer', ref: this.ref(), callId, sdp: localSdp(pc) });
+    } catch {
+      this.abort(callId, 'Could not agree on media with the other side.');
+    }
   }
 
   toggleCamera(): void {

@@ -46,6 +46,7 @@ export function CallPanel({ call, record }: CallPanelProps) {
           recording={call.recording}
           onToggleMute={() => call.toggleMute()}
           onToggleCamera={() => call.toggleCamera()}
+          onToggleHold={() => void call.toggleHold()}
           onHangup={end}
           onDigits={(digits) => call.sendDigits(digits)}
         />

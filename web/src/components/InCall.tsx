@@ -14,6 +14,7 @@ interface InCallProps {
   recording: boolean;
   onToggleMute: () => void;
   onToggleCamera: () => void;
+  onToggleHold: () => void;
   onHangup: () => void;
   /** Sends keypad digits (DTMF) to the other side. */
   onDigits: (digits: string) => void;
@@ -21,7 +22,7 @@ interface InCallProps {
 
 const KEYPAD = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
-export function InCall({ state, local, remote, quality, recording, onToggleMute, onToggleCamera, onHangup, onDigits }: InCallProps) {
+export function InCall({ state, local, remote, quality, recording, onToggleMute, onToggleCamera, onToggleHold, onHangup, onDigits }: InCallProps) {
   const [keypad, setKeypad] = useState(false);
   const [sent, setSent] = useState('');
   const peerName = state.peer?.displayName ?? 'the other side';
@@ -52,6 +53,16 @@ export function InCall({ state, local, remote, quality, recording, onToggleMute,
         </button>
         <button type="button" class="btn" data-testid="camera" aria-pressed={state.cameraOff} disabled={noCamera} onClick={onToggleCamera}>
           Camera off
+        </button>
+        <button
+          type="button"
+          class="btn"
+          data-testid="hold"
+          aria-pressed={state.onHold}
+          disabled={state.roomId !== null || state.phase !== 'active'}
+          onClick={onToggleHold}
+        >
+          Hold
         </button>
         <button type="button" class="btn" data-testid="keypad-toggle" aria-pressed={keypad} aria-controls="keypad" onClick={() => setKeypad(!keypad)}>
           Keypad
