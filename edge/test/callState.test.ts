@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { applyAction, DEVICE_GRACE_MS, deviceBack, deviceLost, graceExpired, nextDeadline, ringTimeout } from '../src/signaling/callState.ts';
+import {
+  applyAction,
+  DEVICE_GRACE_MS,
+  deviceBack,
+  deviceLost,
+  graceExpired,
+  nextDeadline,
+  ringing as startRinging,
+  ringTimeout,
+} from '../src/signaling/callState.ts';
 import type { Actor } from '../src/objects/actor.ts';
 import type { CallState } from '../src/signaling/types.ts';
 import { ringingCall as ringing, T0 } from './calls.ts';
@@ -87,6 +96,52 @@ describe('call state machine', () => {
     if (!ended.ok) throw new Error('unexpected');
     expect(applyAction(ended.state, bobPhone, { type: 'call.hangup', callId: 'call-1' }, T0)).toMatchObject({ ok: false, code: 'invalid_state' });
     expect(nextDeadline(ended.state)).toBeNull();
+  });
+
+  describe('a SIP device in the call (protocol/src/sip.ts)', () => {
+    const desk: Actor = { tenantId: 't1', userId: 'bob', deviceId: 'sip-bob' };
+
+    it("a callee that offers in its accept hands the offer to the caller's call.accepted, and to no one else", () => {
+      const result = applyAction(ringing(), desk, { type: 'call.accept', callId: 'call-1', sdp: 'v=0 phone offer' }, T0 + 1_000);
+      if (!result.ok) throw new Error(result.message);
+      const accepted = result.effects.flatMap((e) => (e.kind === 'deliver' && e.message.type === 'call.accepted' ? [e] : []));
+      expect(accepted.find((e) => e.userId === 'alice')?.message).toMatchObject({ role: 'caller', sdp: 'v=0 phone offer' });
+      expect(accepted.find((e) => e.userId === 'bob')?.message).not.toHaveProperty('sdp');
+      // The caller's answer then goes to the phone.
+      const answer = applyAction(result.state, alice, { type: 'call.answer', callId: 'call-1', sdp: 'v=0 answer' }, T0 + 1_500);
+      expect(answer.ok && answer.effects).toEqual([
+        { kind: 'deliver', userId: 'bob', devices: { only: 'sip-bob' }, message: { type: 'call.answer', callId: 'call-1', sdp: 'v=0 answer' } },
+      ]);
+    });
+
+    it('a recorded call refuses an offer in the accept: its media goes through the room', () => {
+      const result = applyAction({ ...ringing(), roomId: 'room-1' }, desk, { type: 'call.accept', callId: 'call-1', sdp: 'v=0' }, T0 + 1_000);
+      expect(result).toMatchObject({ ok: false, code: 'invalid_state' });
+    });
+
+    it('ringing tells the caller once and keeps when it started, for the post-dial delay', () => {
+      const first = startRinging(ringing(), T0 + 120);
+      expect(first.ok && first.state.ringingAt).toBe(T0 + 120);
+      expect(first.ok && first.effects).toEqual([
+        {
+          kind: 'deliver',
+          userId: 'alice',
+          devices: { only: 'a1' },
+          message: { type: 'call.ringing', callId: 'call-1', to: { userId: 'bob', displayName: 'Bob' } },
+        },
+      ]);
+      if (!first.ok) return;
+      const again = startRinging(first.state, T0 + 500);
+      expect(again.ok && again.state.ringingAt).toBe(T0 + 120);
+      expect(again.ok && again.effects).toEqual([]);
+    });
+
+    it('the SIP status a phone reports with its reject is kept with the end', () => {
+      const rejected = applyAction(ringing(), desk, { type: 'call.reject', callId: 'call-1', sipStatus: 486 }, T0 + 2_000);
+      expect(rejected.ok && rejected.state).toMatchObject({ status: 'ended', endReason: 'rejected', sipStatus: 486 });
+      const hungUp = applyAction(answered(), alice, { type: 'call.hangup', callId: 'call-1' }, T0 + 9_000);
+      expect(hungUp.ok && hungUp.state.sipStatus).toBeNull();
+    });
   });
 
   describe('a recorded call', () => {

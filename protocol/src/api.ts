@@ -163,6 +163,12 @@ export const AdminCallView = v.object({
   endReason: v.string(),
   durationMs: v.number(),
   quality: v.object({ caller: v.nullable(CallQualityView), callee: v.nullable(CallQualityView) }),
+  /** Which kind of device each side used; the callee's is null when nobody answered. */
+  legs: v.object({ caller: v.picklist(['web', 'sip']), callee: v.nullable(v.picklist(['web', 'sip'])) }),
+  /** The SIP final status a phone's side reported (486, 603, 487...), if any. */
+  sipStatus: v.nullable(v.number()),
+  /** Invite to ringing, in milliseconds; null when the callee never rang. */
+  postDialDelayMs: v.nullable(v.number()),
 });
 export type AdminCallView = v.InferOutput<typeof AdminCallView>;
 

@@ -69,9 +69,11 @@ const CallAccept = v.object({
    */
   sdp: v.optional(Sdp),
 });
-const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id });
-const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id });
-const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id });
+/** The SIP final status behind an end, when a SIP device reports one (a phone's 486, the caller's CANCEL): kept in the CDR. */
+const SipStatus = v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(699)));
+const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id, sipStatus: SipStatus });
+const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id, sipStatus: SipStatus });
+const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id, sipStatus: SipStatus });
 const CallOffer = v.object({ type: v.literal('call.offer'), ref: Ref, callId: Id, sdp: Sdp });
 const CallAnswer = v.object({ type: v.literal('call.answer'), ref: Ref, callId: Id, sdp: Sdp });
 const CallIce = v.object({

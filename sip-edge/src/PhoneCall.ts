@@ -27,7 +27,7 @@ export class PhoneCall extends CallBridge {
     this.req.on('cancel', () => {
       if (this.ended) return;
       this.finish();
-      void this.tell({ type: 'call.cancel', ref: 'cancel', callId: this.callId });
+      void this.tell({ type: 'call.cancel', ref: 'cancel', callId: this.callId, sipStatus: 487 });
     });
     let reply;
     try {

@@ -44,7 +44,7 @@ export class WebCall extends CallBridge {
       const status = (error as { status?: number }).status;
       this.log.info({ status }, 'sip.phone_declined');
       this.finish();
-      await this.tell({ type: 'call.reject', ref: 'reject', callId: this.callId });
+      await this.tell({ type: 'call.reject', ref: 'reject', callId: this.callId, ...(status ? { sipStatus: status } : {}) });
       return;
     }
     if (this.ended) return void this.answered.destroy();

@@ -92,6 +92,15 @@ async function assertAudioResumed(softphone: Softphone): Promise<void> {
   );
 }
 
+async function legsOf(
+  callId: string,
+): Promise<{ caller_leg: string; callee_leg: string | null; sip_status: number | null; post_dial_delay_ms: number | null }> {
+  return withClient(stack.database, async (client) => {
+    const { rows } = await client.query('select caller_leg, callee_leg, sip_status, post_dial_delay_ms from call_records where call_id = $1', [callId]);
+    return rows[0];
+  });
+}
+
 const MIN_PACKETS = 50;
 
 /** The browser receives and sends audio through rtpengine (or fails after 15 s). */
@@ -150,6 +159,9 @@ describe('desk phones and web users', () => {
     assert.equal(cdr.caller_id, tenant.users.bob.id);
     assert.equal(cdr.callee_id, tenant.users.alice.id);
     assert.equal(cdr.end_reason, 'hangup');
+    const legs = await legsOf(callId);
+    assert.deepEqual({ caller: legs.caller_leg, callee: legs.callee_leg, sipStatus: legs.sip_status }, { caller: 'sip', callee: 'web', sipStatus: null });
+    assert.ok(legs.post_dial_delay_ms !== null && legs.post_dial_delay_ms >= 0, `post-dial delay ${legs.post_dial_delay_ms}`);
     const quality = await qualityOf(callId);
     const phoneSide = quality.find((row) => row.user_id === tenant.users.bob.id);
     assert.ok(phoneSide, `a MOS for the phone's side: ${JSON.stringify(quality)}`);
@@ -185,9 +197,12 @@ describe('desk phones and web users', () => {
     for (let i = 0; i < 3; i++) digits.push((await phone.waitFor('CALL_DTMF_START', 10_000)).param ?? '');
     assert.deepEqual(digits, ['1', '5', '#']);
 
+    const callId = await callState(alice).getAttribute('data-call-id');
     await alice.page.locator('[data-testid=hangup]').click();
     await phone.waitFor('CALL_CLOSED', 15_000);
     await assertPhoneHeard(phone);
+    await waitForCallRecord(callId!);
+    assert.deepEqual(await legsOf(callId!).then((legs) => [legs.caller_leg, legs.callee_leg]), ['web', 'sip']);
     await stopPhone(phone);
     await alice.context.close();
   });
@@ -239,6 +254,26 @@ describe('desk phones and web users', () => {
     await waitForState(alice, 'ended');
     await stopPhone(phone);
     await Promise.all([alice.context.close(), bobWeb.context.close()]);
+  });
+
+  test('a desk phone declining a call ends it as rejected, with its SIP status in the CDR', async () => {
+    const alice = await browser(tenant.users.alice);
+    const phone = await deskPhone(tenant.users.bob, 'bob-declines');
+    await waitForPresence(alice.page, tenant.users.bob, 'online');
+    await call(alice, tenant.users.bob);
+    await phone.waitFor('CALL_INCOMING', 15_000);
+    await waitForState(alice, 'ringing');
+    const callId = await callState(alice).getAttribute('data-call-id');
+    await phone.hangup();
+    await waitForState(alice, 'ended');
+    assert.equal(await callState(alice).getAttribute('data-reason'), 'rejected');
+    const cdr = await waitForCallRecord(callId!);
+    assert.equal(cdr.end_reason, 'rejected');
+    const legs = await legsOf(callId!);
+    assert.equal(legs.callee_leg, null);
+    assert.ok(legs.sip_status !== null && legs.sip_status >= 400, `SIP status ${legs.sip_status}`);
+    await stopPhone(phone);
+    await alice.context.close();
   });
 
   // Extensions are per organisation (the other one has its own 100): its phones try alice's SIP username and user id.

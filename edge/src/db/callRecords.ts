@@ -12,6 +12,10 @@ export interface CallRecord {
   endedAt: number;
   endReason: EndReason;
   durationMs: number;
+  callerLeg: 'web' | 'sip';
+  calleeLeg: 'web' | 'sip' | null;
+  sipStatus: number | null;
+  postDialDelayMs: number | null;
   /** Each party that reported, with their aggregated quality. */
   quality: { userId: string; summary: CallQualityView }[];
 }
@@ -20,8 +24,9 @@ export interface CallRecord {
 export async function insertCallRecord(db: Db, record: CallRecord): Promise<void> {
   await db.query(
     `insert into call_records
-       (call_id, tenant_id, caller_id, callee_id, created_at, answered_at, ended_at, end_reason, duration_ms)
-     values ($1, $2, $3, $4, to_timestamp($5 / 1000.0), to_timestamp($6 / 1000.0), to_timestamp($7 / 1000.0), $8, $9)
+       (call_id, tenant_id, caller_id, callee_id, created_at, answered_at, ended_at, end_reason, duration_ms,
+        caller_leg, callee_leg, sip_status, post_dial_delay_ms)
+     values ($1, $2, $3, $4, to_timestamp($5 / 1000.0), to_timestamp($6 / 1000.0), to_timestamp($7 / 1000.0), $8, $9, $10, $11, $12, $13)
      on conflict (call_id) do nothing`,
     [
       record.callId,
@@ -33,6 +38,10 @@ export async function insertCallRecord(db: Db, record: CallRecord): Promise<void
       record.endedAt,
       record.endReason,
       record.durationMs,
+      record.callerLeg,
+      record.calleeLeg,
+      record.sipStatus,
+      record.postDialDelayMs,
     ],
   );
   for (const { userId, summary } of record.quality) {
@@ -128,10 +137,15 @@ export async function listTenantCalls(db: Db, tenantId: string, limit: number): 
       ended_at: Date;
       end_reason: string;
       duration_ms: number;
+      caller_leg: 'web' | 'sip';
+      callee_leg: 'web' | 'sip' | null;
+      sip_status: number | null;
+      post_dial_delay_ms: number | null;
     } & QualityRow
   >(
     `select c.call_id, c.caller_id, a.display_name as caller_name, c.callee_id, b.display_name as callee_name,
             c.created_at, c.answered_at, c.ended_at, c.end_reason, c.duration_ms,
+            c.caller_leg, c.callee_leg, c.sip_status, c.post_dial_delay_ms,
             ${qualityColumns('qa', 'qa')}, ${qualityColumns('qb', 'qb')}
        from call_records c
        join users a on a.id = c.caller_id
@@ -153,5 +167,8 @@ export async function listTenantCalls(db: Db, tenantId: string, limit: number): 
     endReason: row.end_reason,
     durationMs: row.duration_ms,
     quality: { caller: qualityOf(row, 'qa'), callee: qualityOf(row, 'qb') },
+    legs: { caller: row.caller_leg, callee: row.callee_leg },
+    sipStatus: row.sip_status,
+    postDialDelayMs: row.post_dial_delay_ms,
   }));
 }

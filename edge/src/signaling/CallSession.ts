@@ -10,7 +10,7 @@
  * accept, for the two parties only, recording by itself in the caller's name, and closes when the
  * call ends.
  */
-import { ErrorCode, rateReport, type CallMedia, type Party, type QualityReport, type QualityUpdate } from '@callstack/protocol';
+import { ErrorCode, rateReport, SIP_DEVICE_PREFIX, type CallMedia, type Party, type QualityReport, type QualityUpdate } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
 import { withTransaction } from '../db/client.ts';
 import { insertCallRecord, type CallRecord } from '../db/callRecords.ts';
@@ -21,6 +21,7 @@ import { addReport, summarise, type QualityAggregate } from '../quality/aggregat
 import {
   applyAction,
   calleeUnreachable,
+  ringing,
   deviceBack,
   deviceLost,
   durationOf,
@@ -97,14 +98,7 @@ export class CallSession extends DurableObject<Env> {
     const current = await this.load();
     if (!current || current.status !== 'ringing') return { ok: true };
     if (outcome === 'ringing') {
-      await this.perform(current, [
-        {
-          kind: 'deliver',
-          userId: init.caller.userId,
-          devices: { only: init.caller.deviceId },
-          message: { type: 'call.ringing', callId: init.callId, to: init.callee },
-        },
-      ]);
+      await this.commit(current, ringing(current, Date.now()));
     } else {
       await this.commit(current, calleeUnreachable(current, outcome, Date.now()));
     }
@@ -295,8 +289,18 @@ function toCallRecord(state: CallState, qualities: Qualities): CallRecord {
     endedAt: state.endedAt ?? Date.now(),
     endReason: state.endReason ?? 'failed',
     durationMs: durationOf(state),
+    callerLeg: legOf(state.caller.deviceId) ?? 'web',
+    calleeLeg: legOf(state.callee.deviceId),
+    sipStatus: state.sipStatus ?? null,
+    postDialDelayMs: state.ringingAt ? Math.max(0, state.ringingAt - state.createdAt) : null,
     quality: Object.entries(qualities).map(([userId, aggregate]) => ({ userId, summary: summarise(aggregate) })),
   };
+}
+
+/** A SIP account's device (the gateway's, protocol/src/sip.ts) or a browser's. */
+function legOf(deviceId: string | null): 'web' | 'sip' | null {
+  if (deviceId === null) return null;
+  return deviceId.startsWith(SIP_DEVICE_PREFIX) ? 'sip' : 'web';
 }
 
 function logIds(state: CallState) {

@@ -36,14 +36,14 @@ export function applyAction(state: CallState, actor: Actor, action: CallAction, 
     case 'call.reject':
       if (side !== 'callee') return failure(ErrorCode.forbidden, 'only the callee can reject');
       if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
-      return end(state, 'rejected', now);
+      return end(state, 'rejected', now, action.sipStatus);
     case 'call.cancel':
       if (side !== 'caller') return failure(ErrorCode.forbidden, 'only the caller can cancel');
       if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
-      return end(state, 'cancelled', now);
+      return end(state, 'cancelled', now, action.sipStatus);
     case 'call.hangup':
-      if (state.status === 'ringing') return end(state, side === 'caller' ? 'cancelled' : 'rejected', now);
-      return end(state, 'hangup', now);
+      if (state.status === 'ringing') return end(state, side === 'caller' ? 'cancelled' : 'rejected', now, action.sipStatus);
+      return end(state, 'hangup', now, action.sipStatus);
     case 'call.offer':
     case 'call.answer':
     case 'call.ice':
@@ -64,6 +64,17 @@ export function mayReportQuality(state: CallState, actor: Actor): Outcome {
 export function ringTimeout(state: CallState, now: number): Transition {
   if (state.status !== 'ringing' || now < state.ringDeadline) return { ok: true, state, effects: [] };
   return end(state, 'no-answer', now);
+}
+
+/** The callee's devices ring: the caller hears ringback, and the post-dial delay is known. */
+export function ringing(state: CallState, now: number): Transition {
+  if (state.status !== 'ringing' || state.ringingAt) return { ok: true, state, effects: [] };
+  const message: ServerMessage = { type: 'call.ringing', callId: state.callId, to: { userId: state.callee.userId, displayName: state.callee.displayName } };
+  return {
+    ok: true,
+    state: { ...state, ringingAt: now },
+    effects: [{ kind: 'deliver', userId: state.caller.userId, devices: { only: state.caller.deviceId }, message }],
+  };
 }
 
 /** The callee's hub could not ring anyone: the call ends before it started. */
@@ -138,8 +149,8 @@ function accept(state: CallState, deviceId: string, now: number, offer: string |
   };
 }
 
-function end(state: CallState, reason: EndReason, now: number): Transition {
-  const next: CallState = { ...state, status: 'ended', endedAt: now, endReason: reason, lostDevices: {} };
+function end(state: CallState, reason: EndReason, now: number, sipStatus?: number): Transition {
+  const next: CallState = { ...state, status: 'ended', endedAt: now, endReason: reason, lostDevices: {}, sipStatus: sipStatus ?? state.sipStatus ?? null };
   const message: ServerMessage = { type: 'call.ended', callId: state.callId, reason, durationMs: durationOf(next) };
   const calleeDevices = state.callee.deviceId ? { only: state.callee.deviceId } : ('all' as const);
   return {

@@ -22,6 +22,10 @@ export interface CallState {
   endedAt: number | null;
   endReason: EndReason | null;
   ringDeadline: number;
+  /** When the callee's devices started ringing (null before; absent in calls stored before it was kept). */
+  ringingAt?: number | null;
+  /** The SIP final status a SIP device reported with the end, if any. */
+  sipStatus?: number | null;
   /** Devices whose connection dropped during the call, with the time their grace ends. */
   lostDevices: Record<string, number>;
 }
