@@ -6,7 +6,7 @@
 import type { ServerMessage, SipDelivery } from '@callstack/protocol';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
-import type { BridgeServices, CallBridge } from './bridge.ts';
+import { bridgeKey, type BridgeServices, type CallBridge } from './bridge.ts';
 import { EdgeUnavailable, type EdgeClient } from './EdgeClient.ts';
 import type { MediaAnchor } from './MediaAnchor.ts';
 import { PhoneCall } from './PhoneCall.ts';
@@ -26,7 +26,7 @@ export class Gateway {
     private readonly log: Logger,
     options: { realm: string; proxy: string },
   ) {
-    this.services = { srf, edge, anchor, log, ...options, finished: (callId) => this.calls.delete(callId) };
+    this.services = { srf, edge, anchor, log, ...options, finished: (key) => this.calls.delete(key) };
     srf.invite((req, res) => void this.onInvite(req, res));
   }
 
@@ -37,12 +37,12 @@ export class Gateway {
   /** A message of the edge for one SIP device (the control API's `POST /devices/messages`). */
   deliver({ device, message }: SipDelivery): void {
     if (message.type === 'call.incoming') {
-      if (this.calls.has(message.callId)) return;
-      this.calls.set(message.callId, new WebCall(this.services, device, message));
+      const key = bridgeKey(device.deviceId, message.callId);
+      if (!this.calls.has(key)) this.calls.set(key, new WebCall(this.services, device, message));
       return;
     }
     const callId = callIdOf(message);
-    const call = callId ? this.calls.get(callId) : undefined;
+    const call = callId ? this.calls.get(bridgeKey(device.deviceId, callId)) : undefined;
     if (call) call.deliver(message);
     else this.log.debug({ type: message.type, callId }, 'sip.delivery_for_unknown_call');
   }
@@ -63,7 +63,7 @@ export class Gateway {
     if (!route) return void res.send(404);
     const callId = crypto.randomUUID();
     const call = new PhoneCall(this.services, callId, route.caller, req, res);
-    this.calls.set(callId, call);
+    this.calls.set(call.key, call);
     this.log.info({ callId, tenantId: route.caller.tenantId, userId: route.caller.userId, callee: route.callee.userId }, 'sip.phone_calls');
     await call.start(route.callee.userId);
   }

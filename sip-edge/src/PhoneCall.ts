@@ -5,6 +5,10 @@
  *
  *   INVITE -> call.invite;  call.ringing -> 180;  call.accepted -> call.offer;  call.answer -> 200
  *   CANCEL -> call.cancel;  BYE -> call.hangup;   call.ended -> final response or BYE
+ *
+ * When the callee is a phone too, it offered in its own 200 OK and `call.accepted` carries that
+ * offer: both sides have offered. The callee's offer, through rtpengine towards this phone, then
+ * serves as the answer to this phone's INVITE, and this phone's offer as its answer back.
  */
 import type { ErrorCode, ServerMessage, SipDevice } from '@callstack/protocol';
 import type Srf from 'drachtio-srf';
@@ -55,7 +59,7 @@ export class PhoneCall extends CallBridge {
         if (!this.res.finalResponseSent) this.res.send(180);
         return;
       case 'call.accepted':
-        return this.offerToCallee();
+        return message.sdp ? this.answerCalleesOffer(message.sdp) : this.offerToCallee();
       case 'call.answer':
         return this.connect(message.sdp);
       case 'call.ended':
@@ -71,17 +75,40 @@ export class PhoneCall extends CallBridge {
   private async offerToCallee(): Promise<void> {
     let sdp: string;
     try {
-      sdp = await this.services.anchor.offerToBrowser(this.callId, this.req.body);
+      sdp = await this.services.anchor.offerToBrowser(this.key, this.req.body);
     } catch (error) {
       return this.mediaFailed(error);
     }
     if (!(await this.tell({ type: 'call.offer', ref: 'offer', callId: this.callId, sdp }))) await this.hangUpEdge(500);
   }
 
+  private async answerCalleesOffer(calleeSdp: string): Promise<void> {
+    let answerToPhone: string;
+    let answerToCallee: string;
+    try {
+      answerToPhone = await this.services.anchor.offerToPhone(this.key, calleeSdp);
+      answerToCallee = await this.services.anchor.answerToBrowser(this.key, this.req.body);
+    } catch (error) {
+      return this.mediaFailed(error);
+    }
+    let dialog: Srf.Dialog;
+    try {
+      dialog = await this.services.srf.createUAS(this.req, this.res, { localSdp: answerToPhone });
+    } catch (error) {
+      this.log.warn({ err: error }, 'sip.answer_failed');
+      return this.hangUpEdge();
+    }
+    this.connected(dialog);
+    if (!(await this.tell({ type: 'call.answer', ref: 'answer', callId: this.callId, sdp: answerToCallee }))) {
+      this.finish();
+      dialog.destroy();
+    }
+  }
+
   private async connect(browserSdp: string): Promise<void> {
     let sdp: string;
     try {
-      sdp = await this.services.anchor.answerToPhone(this.callId, browserSdp);
+      sdp = await this.services.anchor.answerToPhone(this.key, browserSdp);
     } catch (error) {
       return this.mediaFailed(error);
     }

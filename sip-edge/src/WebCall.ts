@@ -50,7 +50,7 @@ export class WebCall extends CallBridge {
     if (this.ended) return void this.answered.destroy();
     let offer: string;
     try {
-      offer = await this.services.anchor.offerToBrowser(this.callId, this.answered.sdp);
+      offer = await this.services.anchor.offerToBrowser(this.key, this.answered.sdp);
     } catch (error) {
       if (!(error instanceof MediaUnavailable)) throw error;
       this.log.error({ err: error }, 'sip.media_unavailable');
@@ -85,7 +85,7 @@ export class WebCall extends CallBridge {
     if (!this.answered) return;
     let sdp: string;
     try {
-      sdp = await this.services.anchor.answerToPhone(this.callId, browserSdp);
+      sdp = await this.services.anchor.answerToPhone(this.key, browserSdp);
     } catch (error) {
       if (!(error instanceof MediaUnavailable)) throw error;
       this.log.error({ err: error }, 'sip.media_unavailable');

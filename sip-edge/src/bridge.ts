@@ -17,8 +17,8 @@ export interface BridgeServices {
   realm: string;
   /** Kamailio's URI: calls to phones go through it. */
   proxy: string;
-  /** Tells the gateway the call is over, so it forgets it. */
-  finished(callId: string): void;
+  /** Tells the gateway the call's leg is over, so it forgets it (by `CallBridge.key`). */
+  finished(key: string): void;
 }
 
 /**
@@ -42,6 +42,14 @@ export abstract class CallBridge {
     protected readonly device: SipDevice,
   ) {
     this.log = services.log.child({ callId, tenantId: device.tenantId, userId: device.userId });
+  }
+
+  /**
+   * Both legs of a phone-to-phone call may run on one gateway under the same call id: a leg is its
+   * device's, in the gateway's table and as rtpengine's call id.
+   */
+  get key(): string {
+    return bridgeKey(this.device.deviceId, this.callId);
   }
 
   /** The edge's messages for this call, handled one at a time in the order they came. */
@@ -101,7 +109,7 @@ export abstract class CallBridge {
     if (this.reoffer) return void res.send(491);
     let sdp: string;
     try {
-      sdp = await this.services.anchor.offerToBrowser(this.callId, req.body);
+      sdp = await this.services.anchor.offerToBrowser(this.key, req.body);
     } catch (error) {
       if (!(error instanceof MediaUnavailable)) throw error;
       this.log.error({ err: error }, 'sip.media_unavailable');
@@ -126,7 +134,7 @@ export abstract class CallBridge {
     this.reoffer = null;
     clearTimeout(pending.timer);
     try {
-      pending.res.send(200, { body: await this.services.anchor.answerToPhone(this.callId, browserSdp) });
+      pending.res.send(200, { body: await this.services.anchor.answerToPhone(this.key, browserSdp) });
     } catch (error) {
       if (!(error instanceof MediaUnavailable)) throw error;
       pending.res.send(488);
@@ -138,8 +146,8 @@ export abstract class CallBridge {
     const dialog = this.dialog;
     if (!dialog) return;
     try {
-      const phoneAnswer = await dialog.modify(await this.services.anchor.offerToPhone(this.callId, browserSdp));
-      const sdp = await this.services.anchor.answerToBrowser(this.callId, phoneAnswer);
+      const phoneAnswer = await dialog.modify(await this.services.anchor.offerToPhone(this.key, browserSdp));
+      const sdp = await this.services.anchor.answerToBrowser(this.key, phoneAnswer);
       await this.tell({ type: 'call.answer', ref: 'reanswer', callId: this.callId, sdp });
     } catch (error) {
       // The phone refused the change (or rtpengine failed): the call goes on as it was.
@@ -148,7 +156,7 @@ export abstract class CallBridge {
   }
 
   private async reportQuality(): Promise<void> {
-    const query = await this.services.anchor.query(this.callId);
+    const query = await this.services.anchor.query(this.key);
     const report =
       query && qualityReportOf(query, { callId: this.callId, phoneTag: PHONE_TAG, browserTag: BROWSER_TAG, intervalMs: QUALITY_REPORT_INTERVAL_MS });
     if (report && !this.ended) await this.tell(report);
@@ -159,7 +167,11 @@ export abstract class CallBridge {
     this.ended = true;
     clearInterval(this.qualityTimer);
     if (this.reoffer) clearTimeout(this.reoffer.timer);
-    void this.services.anchor.release(this.callId);
-    this.services.finished(this.callId);
+    void this.services.anchor.release(this.key);
+    this.services.finished(this.key);
   }
+}
+
+export function bridgeKey(deviceId: string, callId: string): string {
+  return `${deviceId}:${callId}`;
 }

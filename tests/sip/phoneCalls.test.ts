@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
 import { audioEnergy, Baresip, makeSilentWav, makeToneWav } from '../lib/baresip.ts';
@@ -26,6 +26,10 @@ before(async () => {
   // aufile ends a call when its file runs out: two minutes outlast every call here.
   await makeToneWav(tone, { hz: 440, seconds: 120 });
   await makeSilentWav(silence, 2);
+});
+// A phone a failed test left registered would ring in the next one: every test ends with none.
+afterEach(async () => {
+  await Promise.all(phones.splice(0).map((phone) => phone.stop()));
 });
 after(async () => {
   await Promise.all(phones.map((phone) => phone.stop()));
@@ -204,6 +208,25 @@ describe('desk phones and web users', () => {
     await waitForCallRecord(callId!);
     assert.deepEqual(await legsOf(callId!).then((legs) => [legs.caller_leg, legs.callee_leg]), ['web', 'sip']);
     await stopPhone(phone);
+    await alice.context.close();
+  });
+
+  test("desk phone to desk phone: bob dials carol's extension, her phone rings and answers, each hears the other, her hang-up ends both", async () => {
+    const bob = await deskPhone(tenant.users.bob, 'bob-to-carol');
+    const carol = await deskPhone(tenant.users.carol, 'carol-from-bob');
+    const alice = await browser(tenant.users.alice);
+    await waitForPresence(alice.page, tenant.users.carol, 'online');
+    await bob.dial(`sip:${await extensionOf(tenant.users.carol)}@${stack.sip.realm}`);
+    await carol.waitFor('CALL_INCOMING', 15_000);
+    await carol.answer();
+    await Promise.all([bob.waitFor('CALL_ESTABLISHED', 15_000), carol.waitFor('CALL_ESTABLISHED', 15_000)]);
+    await waitForPresence(alice.page, tenant.users.carol, 'busy');
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await carol.hangup();
+    await Promise.all([bob.waitFor('CALL_CLOSED', 15_000), carol.waitFor('CALL_CLOSED', 15_000)]);
+    await assertPhoneHeard(bob);
+    await assertPhoneHeard(carol);
+    await Promise.all([stopPhone(bob), stopPhone(carol)]);
     await alice.context.close();
   });
 

@@ -71,5 +71,5 @@ async function erase(request: Request, env: Env, actor: Principal, userId: strin
       ip: actor.userId === userId ? null : clientIp(request),
     });
   });
-  await disconnectUser(env, actor.tenantId, userId, 'account erased');
+  await disconnectUser(env, actor.tenantId, userId, 'account erased', { accountGone: true });
 }

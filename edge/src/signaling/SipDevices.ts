@@ -31,6 +31,11 @@ export class SipDevices {
     this.upsert(device, node, 0, false);
   }
 
+  /** Every phone of the user stops counting (the account was deactivated or signed out everywhere). */
+  unregisterAll(): void {
+    this.sql.exec('update sip_devices set registered_until = 0');
+  }
+
   find(deviceId: string): SipDeviceRoute | null {
     const row = this.sql.exec<Row>('select * from sip_devices where device_id = ?', deviceId).toArray()[0];
     return row ? toRoute(row) : null;

@@ -160,6 +160,7 @@ export class UserHub extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     // The alarm that fired is spent: set it again even if the deadline did not move.
     await this.present((presence) => presence.alarm(), { spent: true });
+    await this.sipNonces.forgetExpired();
   }
 
   // ---- called by the Worker for the SIP gateway ----------------------------------------------
@@ -202,11 +203,14 @@ export class UserHub extends DurableObject<Env> {
   /**
    * Closes every socket of this user, signaling and presence watchers, with `code` (e.g.
    * CloseCode.disconnected), and makes the user offline at once: used to deactivate an account or sign
-   * it out everywhere.
+   * it out everywhere. `dropPhones`: the account is gone (deactivated, erased), so its registered
+   * phones stop counting too; signing out or a password reset leaves them (they use SIP credentials).
    */
-  async disconnectAll(code: number, reason: string): Promise<void> {
+  async disconnectAll(code: number, reason: string, dropPhones = false): Promise<void> {
     const sockets = this.ctx.getWebSockets();
     for (const ws of sockets) ws.close(code, reason);
+    // A registered phone would keep the user online (and ringing) until its registration lapsed.
+    if (dropPhones) this.sip.unregisterAll();
     await this.present((presence) => presence.disconnectAll(code, reason, sockets));
   }
 

@@ -108,7 +108,7 @@ export const deactivate: Handler<'bearer'> = async ({ request, env, principal: a
     if (result.outcome === 'last_admin') throw new ApiError(ErrorCode.conflict, 'the organisation needs at least one admin');
     await audit(db, request, actor, { action: 'user.deactivated', targetType: 'user', targetId: userId });
   });
-  await disconnectUser(env, actor.tenantId, userId, 'account deactivated');
+  await disconnectUser(env, actor.tenantId, userId, 'account deactivated', { accountGone: true });
   return new Response(null, { status: 204 });
 };
 
