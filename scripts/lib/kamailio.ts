@@ -4,6 +4,10 @@
  * kamailio-local.cfg and dispatcher.list in a temp directory, which is also Kamailio's working
  * directory (the config imports kamailio-local.cfg relative to it); infra-cdk writes the same two
  * files in production.
+ *
+ * Besides UDP and TCP on `port` (the phones' side), Kamailio always listens on `internalPort` (UDP):
+ * the gateway's side, as 127.0.0.1:5060 is on a node. TLS and WebSocket listeners are opened on
+ * request, and kamcmd reaches it at `ctlSocket`.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,12 +34,24 @@ export interface KamailioOptions {
   pikeRequests?: number;
   /** Failed digests per source within 60 s before it is banned (default 5). */
   authFailures?: number;
+  /** SIP over TLS on `tlsPort`, with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+  /** SIP over WebSocket (plain ws) on `wsPort`. */
+  ws?: true;
 }
 
 export interface Kamailio {
   host: '127.0.0.1';
-  /** UDP and TCP. */
+  /** UDP and TCP: where phones register and call. */
   port: number;
+  /** UDP: where the gateway sends; what Kamailio relays to the gateway leaves from it. */
+  internalPort: number;
+  /** TLS, when `tls` was given. */
+  tlsPort?: number;
+  /** WebSocket (ws://host:wsPort/), when `ws` was given. */
+  wsPort?: number;
+  /** For `kamcmd -s`: `unix:/path/kamailio_ctl`. */
+  ctlSocket: string;
   stop(): Promise<void>;
 }
 
@@ -46,28 +62,51 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
   // Values are pasted into the config by regular-expression substitution and into URLs and headers:
   // refuse anything that could break out of them.
   const safe = /^[A-Za-z0-9._~:/-]+$/;
-  for (const [name, value] of Object.entries({ realm: options.realm, gatewayHttp: options.gatewayHttp, localToken: options.localToken })) {
+  const checked = { realm: options.realm, gatewayHttp: options.gatewayHttp, localToken: options.localToken, ...options.tls };
+  for (const [name, value] of Object.entries(checked)) {
     if (!safe.test(value)) throw new Error(`kamailio: ${name} has characters the config cannot carry: ${value}`);
   }
   // A port free for TCP may still be taken for UDP (media uses UDP ranges): a failed bind retries.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(options, await freePort());
+      const ports = { port: await freePort(), internalPort: await freePort(), tlsPort: await freePort(), wsPort: await freePort() };
+      return await startOnce(options, ports);
     } catch (error) {
       if (attempt >= 3 || !/bind|Address already in use/i.test((error as Error).message)) throw error;
     }
   }
 }
 
-async function startOnce(options: KamailioOptions, port: number): Promise<Kamailio> {
+interface Ports {
+  port: number;
+  internalPort: number;
+  tlsPort: number;
+  wsPort: number;
+}
+
+async function startOnce(options: KamailioOptions, { port, internalPort, tlsPort, wsPort }: Ports): Promise<Kamailio> {
   const dir = mkdtempSync(join(tmpdir(), 'callstack-kamailio-'));
   const host = '127.0.0.1';
+  const ctlSocket = `unix:${join(dir, 'kamailio_ctl')}`;
   const substitute = (name: string, value: string | number) => `#!substdef "!${name}!${value}!g"`;
+  const tls = options.tls
+    ? [
+        '#!define WITH_TLS',
+        substitute('CALLSTACK_SIP_TLS', `tls:${host}:${tlsPort}`),
+        `#!define CALLSTACK_TLS_CERT "${options.tls.certFile}"`,
+        `#!define CALLSTACK_TLS_KEY "${options.tls.keyFile}"`,
+      ]
+    : [];
+  const ws = options.ws ? ['#!define WITH_WS', substitute('CALLSTACK_SIP_WS', `tcp:${host}:${wsPort}`), `#!define CALLSTACK_WS_PORT ${wsPort}`] : [];
   writeFileSync(
     join(dir, 'kamailio-local.cfg'),
     [
       substitute('CALLSTACK_SIP_UDP', `udp:${host}:${port}`),
       substitute('CALLSTACK_SIP_TCP', `tcp:${host}:${port}`),
+      substitute('CALLSTACK_SIP_INTERNAL', `udp:${host}:${internalPort}`),
+      ...tls,
+      ...ws,
+      substitute('CALLSTACK_CTL_SOCKET', ctlSocket),
       substitute('CALLSTACK_REALM', options.realm),
       substitute('CALLSTACK_DISPATCHER_LIST', join(dir, 'dispatcher.list')),
       substitute('CALLSTACK_GATEWAY_HTTP', options.gatewayHttp.replace(/\/+$/, '')),
@@ -99,5 +138,5 @@ async function startOnce(options: KamailioOptions, port: number): Promise<Kamail
     await stop();
     throw error;
   }
-  return { host, port, stop };
+  return { host, port, internalPort, ...(options.tls ? { tlsPort } : {}), ...(options.ws ? { wsPort } : {}), ctlSocket, stop };
 }

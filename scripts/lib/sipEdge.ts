@@ -80,7 +80,8 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
         SIP_GATEWAY_LISTEN_PORT: String(controlPort),
         SIP_GATEWAY_LOCAL_TOKEN: localToken,
         SIP_GATEWAY_REALM: options.realm,
-        SIP_GATEWAY_PROXY: `sip:${kamailio.host}:${kamailio.port}`,
+        // The internal listener, as on a node: Kamailio relays to phones from its public one.
+        SIP_GATEWAY_PROXY: `sip:${kamailio.host}:${kamailio.internalPort}`,
         DRACHTIO_PORT: String(drachtio.adminPort),
         DRACHTIO_SECRET: drachtio.secret,
         RTPENGINE_PORT: String(rtpengine.ngPort),

@@ -36,6 +36,8 @@ export interface SippOptions {
   recvTimeoutMs?: number;
   /** -timeout: the whole run, in seconds (default 30). */
   timeoutSeconds?: number;
+  /** -d: how long a scenario's bare `<pause />` lasts (default 0). */
+  pauseMs?: number;
 }
 
 export interface SippMessage {
@@ -96,6 +98,7 @@ export async function startSipp(options: SippOptions): Promise<RunningSipp> {
   if (options.auth) args.push('-au', options.auth.username, '-ap', options.auth.password);
   if (options.rate) args.push('-r', String(options.rate));
   if (options.limit) args.push('-l', String(options.limit));
+  if (options.pauseMs) args.push('-d', String(options.pauseMs));
   for (const [name, value] of Object.entries(options.keys ?? {})) args.push('-key', name, String(value));
 
   const child = spawn(SIPP_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,16 +2,24 @@
  * The SIP edge's Kamailio config (sip-edge/kamailio/kamailio.cfg) with real Kamailio and SIPp, in
  * front of stand-ins for the gateway: an HTTP server for its local API (HA1 lookups, registration
  * reports) and SIPp on its SIP address. Every test sends from a loopback address of its own, so
- * per-source counters (pike, failed digests, bans) never meet across tests.
+ * per-source counters (pike, failed digests, bans) never meet across tests. The gateway's stand-in
+ * sends to Kamailio's internal socket, as the real one does on a node; phones use the public one,
+ * over UDP, TCP, TLS and WebSocket.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import WebSocket from 'ws';
 import { startKamailio, type Kamailio } from '../../scripts/lib/kamailio.ts';
 import { freePort, waitFor } from '../../scripts/lib/processes.ts';
 import { finalResponse, headerValues, runSipp, startSipp, type SippOptions, type SippResult } from '../lib/sipp.ts';
@@ -100,6 +108,10 @@ function md5(text: string): string {
 const gateway = new GatewayApi();
 let gatewaySipPort = 0;
 let kamailio: Kamailio;
+// A throwaway self-signed certificate for the TLS listener.
+const certDir = mkdtempSync(join(tmpdir(), 'callstack-kamailio-cert-'));
+const certFile = join(certDir, 'cert.pem');
+const keyFile = join(certDir, 'key.pem');
 
 /** A source address of the test's own: 127.0.1.1, 127.0.1.2, ... */
 let lastHost = 0;
@@ -108,7 +120,8 @@ function freshIp(): string {
 }
 
 function sipp(options: Omit<SippOptions, 'target'>): SippOptions {
-  return { target: { host: kamailio.host, port: kamailio.port }, recvTimeoutMs: 3_000, ...options };
+  // pauseMs: invite.xml's call length (see there).
+  return { target: { host: kamailio.host, port: kamailio.port }, recvTimeoutMs: 3_000, pauseMs: 100, ...options };
 }
 
 interface RegisterOptions {
@@ -135,6 +148,14 @@ function register(localIp: string, username: string, password: string, extra: Re
   );
 }
 
+/** The gateway's stand-in calling a user through the internal socket, from the gateway's address. */
+function callFromGateway(service: string) {
+  return runSipp({
+    ...sipp({ scenario: join(scenarios, 'gateway-invite.xml'), localIp: '127.0.0.1', localPort: gatewaySipPort, service, keys: { domain: REALM } }),
+    target: { host: kamailio.host, port: kamailio.internalPort },
+  });
+}
+
 function describeRun(result: SippResult): string {
   return `exit ${result.exitCode}; received: ${result.received.map((m) => m.firstLine).join(' | ') || 'nothing'}\n${result.output.slice(-1500)}`;
 }
@@ -150,6 +171,187 @@ function challengeShape(result: SippResult): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** An RPC to the running Kamailio over its ctl socket, as infra's agent makes them. */
+async function kamcmd(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)('/usr/sbin/kamcmd', ['-s', kamailio.ctlSocket, ...args]);
+  return stdout;
+}
+
+async function activeDialogs(): Promise<number> {
+  const match = /^\s*all: (\d+)$/m.exec(await kamcmd('dlg.stats_active'));
+  assert.ok(match, 'dlg.stats_active has an all: line');
+  return Number(match[1]);
+}
+
+/** A phone of the test's own over a stream (TLS) or message (WebSocket) transport, speaking raw SIP. */
+interface RawPhone {
+  ip: string;
+  send(text: string): void;
+  /** The next message that matches, waiting at most 5 s. */
+  next(match: (message: string) => boolean): Promise<string>;
+  close(): void;
+}
+
+function rawPhone(ip: string, send: (text: string) => void, close: () => void): RawPhone & { push(message: string): void } {
+  const queue: string[] = [];
+  const waiters: (() => void)[] = [];
+  return {
+    ip,
+    send,
+    close,
+    push(message) {
+      queue.push(message);
+      waiters.splice(0).forEach((wake) => wake());
+    },
+    async next(match) {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const index = queue.findIndex(match);
+        if (index >= 0) return queue.splice(index, 1)[0]!;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no matching message; got:\n${queue.join('\n---\n')}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, left);
+        });
+      }
+    },
+  };
+}
+
+async function tlsPhone(ip: string): Promise<RawPhone> {
+  // The source address is bound on the TCP socket underneath (tls.connect has no option for it).
+  const tcp = netConnect({ host: kamailio.host, port: kamailio.tlsPort!, localAddress: ip });
+  const socket: TLSSocket = tlsConnect({ socket: tcp, servername: 'localhost', ca: readFileSync(certFile) });
+  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  const phone = rawPhone(
+    ip,
+    (text) => socket.write(text),
+    () => socket.destroy(),
+  );
+  // A stream: messages are split by their headers' end and Content-Length.
+  let buffer = '';
+  socket.on('data', (data: Buffer) => {
+    buffer += data.toString();
+    for (;;) {
+      buffer = buffer.replace(/^(\r\n)+/, '');
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/^(?:content-length|l)\s*:\s*(\d+)/im.exec(buffer.slice(0, end))?.[1] ?? 0);
+      if (buffer.length < end + 4 + length) return;
+      phone.push(buffer.slice(0, end + 4 + length));
+      buffer = buffer.slice(end + 4 + length);
+    }
+  });
+  return phone;
+}
+
+async function wsPhone(ip: string): Promise<RawPhone> {
+  const socket = new WebSocket(`ws://${kamailio.host}:${kamailio.wsPort}/`, 'sip', { localAddress: ip });
+  await new Promise<void>((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  assert.equal(socket.protocol, 'sip');
+  const phone = rawPhone(
+    ip,
+    (text) => socket.send(text),
+    () => socket.close(),
+  );
+  socket.on('message', (data: Buffer) => phone.push(data.toString()));
+  return phone;
+}
+
+/** The value of a header in a raw SIP message (first occurrence). */
+function rawHeader(message: string, name: string): string | undefined {
+  const line = message
+    .split('\r\n\r\n', 1)[0]!
+    .split('\r\n')
+    .find((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'));
+  return line?.slice(name.length + 1).trim();
+}
+
+function rawStatus(message: string): number | undefined {
+  const status = /^SIP\/2\.0 (\d{3})/.exec(message)?.[1];
+  return status ? Number(status) : undefined;
+}
+
+/** The Authorization header answering a Digest challenge (qop auth, MD5), as a phone computes it. */
+function digestAuthorization(challenge: string, method: string, uri: string, username: string, password: string): string {
+  const param = (name: string) => new RegExp(`${name}="?([^",]*)"?`).exec(challenge)?.[1];
+  const realm = param('realm') ?? '';
+  const nonce = param('nonce') ?? '';
+  const opaque = param('opaque');
+  const cnonce = randomBytes(8).toString('hex');
+  const nc = '00000001';
+  const ha1 = md5(`${username}:${realm}:${password}`);
+  const ha2 = md5(`${method}:${uri}`);
+  const response = md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
+  return [
+    `Digest username="${username}"`,
+    `realm="${realm}"`,
+    `nonce="${nonce}"`,
+    `uri="${uri}"`,
+    `response="${response}"`,
+    'algorithm=MD5',
+    'qop=auth',
+    `nc=${nc}`,
+    `cnonce="${cnonce}"`,
+    ...(opaque ? [`opaque="${opaque}"`] : []),
+  ].join(', ');
+}
+
+/**
+ * REGISTER without credentials, then with the digest the challenge asks for: the two final
+ * responses. `transport` is the Via's (TLS, WS); `contact` the phone's Contact URI.
+ */
+async function rawRegister(phone: RawPhone, transport: string, username: string, password: string, contact: string): Promise<[string, string]> {
+  const callId = randomBytes(8).toString('hex');
+  const tag = randomBytes(4).toString('hex');
+  const uri = `sip:${REALM}`;
+  const request = (cseq: number, authorization?: string) => {
+    const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
+    phone.send(
+      [
+        `REGISTER ${uri} SIP/2.0`,
+        `Via: SIP/2.0/${transport} ${phone.ip};branch=${branch};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:${username}@${REALM}>;tag=${tag}`,
+        `To: <sip:${username}@${REALM}>`,
+        `Call-ID: ${callId}`,
+        `CSeq: ${cseq} REGISTER`,
+        `Contact: <${contact}>;expires=600`,
+        ...(authorization ? [`Authorization: ${authorization}`] : []),
+        'User-Agent: raw phone',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    return phone.next((message) => (rawStatus(message) ?? 0) >= 200 && rawHeader(message, 'CSeq') === `${cseq} REGISTER`);
+  };
+  const challenge = await request(1);
+  if (rawStatus(challenge) !== 401) return [challenge, challenge];
+  const authorization = digestAuthorization(rawHeader(challenge, 'WWW-Authenticate') ?? '', 'REGISTER', uri, username, password);
+  return [challenge, await request(2, authorization)];
+}
+
+/** The phone's answer to a request: the request's Via, From, To (with a tag), Call-ID and CSeq. */
+function rawReply(request: string, status: string): string {
+  const via = request
+    .split('\r\n\r\n', 1)[0]!
+    .split('\r\n')
+    .filter((line) => /^via:/i.test(line));
+  return [
+    `SIP/2.0 ${status}`,
+    ...via,
+    `From: ${rawHeader(request, 'From')}`,
+    `To: ${rawHeader(request, 'To')};tag=${randomBytes(4).toString('hex')}`,
+    `Call-ID: ${rawHeader(request, 'Call-ID')}`,
+    `CSeq: ${rawHeader(request, 'CSeq')}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
 describe('SIP edge (Kamailio)', () => {
   before(async () => {
     await gateway.start();
@@ -157,6 +359,23 @@ describe('SIP edge (Kamailio)', () => {
     gateway.passwords.set('bob', 'bob-sip-pass');
     gateway.passwords.set('carol', 'carol-sip-pass');
     gateway.passwords.set('dave', 'dave-sip-pass');
+    gateway.passwords.set('frank', 'frank-sip-pass');
+    gateway.passwords.set('grace', 'grace-sip-pass');
+    await promisify(execFile)('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ]);
     gatewaySipPort = await freePort();
     kamailio = await startKamailio({
       logFile,
@@ -167,12 +386,15 @@ describe('SIP edge (Kamailio)', () => {
       banSeconds: BAN_SECONDS,
       pikeRequests: 40,
       authFailures: AUTH_FAILURES,
+      tls: { certFile, keyFile },
+      ws: true,
     });
   });
 
   after(async () => {
     await kamailio?.stop();
     await gateway.stop();
+    rmSync(certDir, { recursive: true, force: true });
   });
 
   test('a REGISTER without credentials is challenged with digest, qop auth', async () => {
@@ -209,7 +431,8 @@ describe('SIP edge (Kamailio)', () => {
         sourceIp: ip,
       },
     );
-    assert.ok(reported[0]!.expires > 590 && reported[0]!.expires <= 600, `expires ${reported[0]!.expires}`);
+    // Seconds left, from two clocks (usrloc's and the config's): 601 happens.
+    assert.ok(reported[0]!.expires > 590 && reported[0]!.expires <= 601, `expires ${reported[0]!.expires}`);
 
     const removed = await register(ip, 'alice', 'alice-sip-pass', { localPort, expires: 0 });
     assert.equal(finalResponse(removed)?.status, 200, describeRun(removed));
@@ -320,8 +543,17 @@ describe('SIP edge (Kamailio)', () => {
       assert.deepEqual(headerValues(invite, 'X-CallStack-User'), ['alice']);
       assert.deepEqual(headerValues(invite, 'X-CallStack-Role'), []);
       assert.deepEqual(headerValues(invite, 'Proxy-Authorization'), [], 'credentials are consumed');
-      assert.equal(headerValues(invite, 'Record-Route').length, 1);
-      assert.ok(answered.received.some((m) => m.firstLine.startsWith('BYE ')));
+      // Relayed from the internal socket, recorded on both sides: the gateway's in-dialog
+      // requests come back to the internal one, the phone's to the public one.
+      assert.match(headerValues(invite, 'Via')[0] ?? '', new RegExp(`^SIP/2.0/UDP 127\\.0\\.0\\.1:${kamailio.internalPort};`));
+      const routes = headerValues(invite, 'Record-Route');
+      assert.equal(routes.length, 2, routes.join(' | '));
+      assert.match(routes[0]!, new RegExp(`^<sip:127\\.0\\.0\\.1:${kamailio.internalPort};`));
+      assert.match(routes[1]!, new RegExp(`^<sip:127\\.0\\.0\\.1:${kamailio.port};`));
+      // The phone's BYE, along the route set, came out of the internal socket too.
+      const bye = answered.received.find((m) => m.firstLine.startsWith('BYE '));
+      assert.ok(bye, describeRun(answered));
+      assert.match(headerValues(bye, 'Via')[0] ?? '', new RegExp(`^SIP/2.0/UDP 127\\.0\\.0\\.1:${kamailio.internalPort};`));
     } finally {
       await uas.stop();
     }
@@ -339,8 +571,7 @@ describe('SIP edge (Kamailio)', () => {
       localIp: phoneIp,
       localPort: phonePort,
     });
-    const fromGateway = (service: string) =>
-      runSipp(sipp({ scenario: join(scenarios, 'gateway-invite.xml'), localIp: '127.0.0.1', localPort: gatewaySipPort, service, keys: { domain: REALM } }));
+    const fromGateway = (service: string) => callFromGateway(service);
     try {
       const call = await fromGateway('carol');
       assert.equal(call.exitCode, 0, describeRun(call));
@@ -349,13 +580,138 @@ describe('SIP edge (Kamailio)', () => {
       assert.equal(answered.exitCode, 0, describeRun(answered));
       const invite = answered.received.find((m) => m.firstLine.startsWith('INVITE '));
       assert.equal(invite?.firstLine, `INVITE sip:carol@${phoneIp}:${phonePort};transport=UDP SIP/2.0`);
+      // The gateway sent to the internal socket; the phone hears from the public one, in the
+      // dialog too (the gateway's ACK and BYE follow the double Record-Route).
+      assert.match(headerValues(invite, 'Via')[0] ?? '', new RegExp(`^SIP/2.0/UDP 127\\.0\\.0\\.1:${kamailio.port};`));
+      assert.equal(headerValues(invite, 'Record-Route').length, 2);
+      const bye = answered.received.find((m) => m.firstLine.startsWith('BYE '));
+      assert.ok(bye, describeRun(answered));
+      assert.match(headerValues(bye, 'Via')[0] ?? '', new RegExp(`^SIP/2.0/UDP 127\\.0\\.0\\.1:${kamailio.port};`));
     } finally {
       await phone.stop();
     }
 
-    assert.equal(finalResponse(await fromGateway('nobody'))?.status, 404);
+    const unknown = await fromGateway('nobody');
+    assert.equal(finalResponse(unknown)?.status, 404, describeRun(unknown));
     // dave is a user the gateway knows, never registered.
-    assert.equal(finalResponse(await fromGateway('dave'))?.status, 480);
+    const offline = await fromGateway('dave');
+    assert.equal(finalResponse(offline)?.status, 480, describeRun(offline));
+  });
+
+  test('a phone registers over TLS with digest', async () => {
+    const ip = freshIp();
+    const phone = await tlsPhone(ip);
+    try {
+      const [challenge, registered] = await rawRegister(phone, 'TLS', 'grace', 'grace-sip-pass', `sip:grace@${ip}:5061;transport=tls`);
+      assert.equal(rawStatus(challenge), 401, challenge);
+      assert.match(rawHeader(challenge, 'WWW-Authenticate') ?? '', /^Digest realm="callstack\.test"/);
+      assert.equal(rawStatus(registered), 200, registered);
+    } finally {
+      phone.close();
+    }
+    const reported = await waitFor(async () => gateway.registrations.find((r) => r.sourceIp === ip), { timeoutMs: 5_000, what: 'the registration report' });
+    assert.deepEqual(reported && { username: reported.username, contact: reported.contact }, {
+      username: 'grace',
+      contact: `sip:grace@${ip}:5061;transport=tls`,
+    });
+  });
+
+  test('a WebSocket phone registers with digest and is called over its connection', async () => {
+    const ip = freshIp();
+    const phone = await wsPhone(ip);
+    // What browsers send: a host that resolves nowhere, reachable only over the connection.
+    const contact = `sip:frank@${randomBytes(4).toString('hex')}.invalid;transport=ws`;
+    try {
+      const wrong = await rawRegister(phone, 'WS', 'frank', 'not-his-password', contact);
+      assert.equal(rawStatus(wrong[1]), 401, wrong[1]);
+      const [challenge, registered] = await rawRegister(phone, 'WS', 'frank', 'frank-sip-pass', contact);
+      assert.equal(rawStatus(challenge), 401, challenge);
+      assert.equal(rawStatus(registered), 200, registered);
+      const reported = await waitFor(async () => gateway.registrations.find((r) => r.sourceIp === ip), {
+        timeoutMs: 5_000,
+        what: 'the registration report',
+      });
+      assert.equal(reported.contact, contact);
+
+      // The gateway calls frank: the INVITE reaches the WebSocket, and his 480 reaches the gateway.
+      const call = callFromGateway('frank');
+      const invite = await phone.next((message) => message.startsWith('INVITE '));
+      assert.equal(invite.split('\r\n', 1)[0], `INVITE ${contact} SIP/2.0`);
+      assert.match(rawHeader(invite, 'Via') ?? '', /^SIP\/2\.0\/WS /);
+      phone.send(rawReply(invite, '480 Temporarily Unavailable'));
+      const result = await call;
+      assert.equal(finalResponse(result)?.status, 480, describeRun(result));
+      // Acknowledged in the INVITE's transaction, so the 480 is not retransmitted into later tests.
+      const branch = (firstLine: string) =>
+        /branch=([^;]+)/.exec(
+          headerValues(
+            result.messages.find((m) => m.direction === 'sent' && m.firstLine.startsWith(firstLine))!,
+            'Via',
+          )[0] ?? '',
+        )?.[1];
+      assert.equal(branch('ACK '), branch('INVITE '));
+    } finally {
+      phone.close();
+    }
+  });
+
+  test('HTTP on the WebSocket port without an upgrade gets no handshake', async () => {
+    const response = await fetch(`http://${kamailio.host}:${kamailio.wsPort}/`);
+    assert.equal(response.status, 404);
+    await response.arrayBuffer();
+  });
+
+  test('draining: new calls from phones get 503, calls in progress and registrations go on; dialogs are counted', async () => {
+    assert.equal(await activeDialogs(), 0);
+    const stats = async () => {
+      const text = await kamcmd('stats.get_statistics', 'tmx:', 'sl:');
+      return (name: string) => Number(new RegExp(`^${name} = (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    const before5xx = (await stats())('sl:5xx_replies');
+    assert.ok(Number.isFinite(before5xx) && Number.isFinite((await stats())('tmx:5xx_transactions')), await kamcmd('stats.get_statistics', 'tmx:', 'sl:'));
+
+    const uas = await startSipp({
+      scenario: join(scenarios, 'uas.xml'),
+      target: { host: kamailio.host, port: kamailio.internalPort },
+      localIp: '127.0.0.1',
+      localPort: gatewaySipPort,
+      timeoutSeconds: 30,
+    });
+    const phoneCall = (pauseMs?: number) =>
+      runSipp(
+        sipp({
+          scenario: join(scenarios, 'invite.xml'),
+          localIp: freshIp(),
+          service: '+15550100',
+          auth: { username: 'alice', password: 'alice-sip-pass' },
+          keys: { domain: REALM, caller: 'alice' },
+          ...(pauseMs ? { pauseMs } : {}),
+        }),
+      );
+    try {
+      // A call that lasts 3 s: it is counted, and its BYE passes while the node drains.
+      const inProgress = phoneCall(3_000);
+      await waitFor(async () => (await activeDialogs()) === 1, { timeoutMs: 5_000, what: 'an active dialog' });
+      await kamcmd('pv.shvSet', 'draining', 'int', '1');
+
+      const refused = await phoneCall();
+      assert.deepEqual(
+        refused.received.map((m) => m.status),
+        [503],
+        describeRun(refused),
+      );
+      const registered = await register(freshIp(), 'alice', 'alice-sip-pass');
+      assert.equal(finalResponse(registered)?.status, 200, describeRun(registered));
+
+      const finished = await inProgress;
+      assert.equal(finished.exitCode, 0, `${describeRun(finished)}\ngateway: ${describeRun(await uas.stop())}`);
+      assert.equal((await uas.result).exitCode, 0);
+      await waitFor(async () => (await activeDialogs()) === 0, { timeoutMs: 5_000, what: 'no active dialog' });
+      assert.ok((await stats())('sl:5xx_replies') > before5xx, 'the 503 is counted');
+    } finally {
+      await kamcmd('pv.shvSet', 'draining', 'int', '0');
+      await uas.stop();
+    }
   });
 
   test('a flood bans its source, even for a valid REGISTER, until the ban runs out', async () => {

@@ -8,6 +8,8 @@ NODE_PACKAGES=(kamailio kamailio-tls-modules kamailio-websocket-modules kamailio
 NODE_MASKED_UNITS=(kamailio.service rtpengine-daemon.service rtpengine.service)
 TLS=$CONF/tls
 APP=/opt/callstack
+# Kamailio's ctl socket (kamcmd's default path; Kamailio creates /run/kamailio for its user).
+KAMAILIO_CTL=unix:/run/kamailio/kamailio_ctl
 
 # The node's stable identity: its own Elastic IP, moved here from any previous instance.
 node_prepare() {
@@ -112,6 +114,13 @@ CONF
 #!substdef "!CALLSTACK_REALM!$CALLSTACK_SIP_REALM!g"
 #!substdef "!CALLSTACK_SIP_UDP!udp:$CALLSTACK_PRIVATE_IP:5060 advertise $CALLSTACK_PUBLIC_IP:5060!g"
 #!substdef "!CALLSTACK_SIP_TCP!tcp:$CALLSTACK_PRIVATE_IP:5060 advertise $CALLSTACK_PUBLIC_IP:5060!g"
+#!substdef "!CALLSTACK_SIP_INTERNAL!udp:127.0.0.1:5060!g"
+#!define WITH_TLS
+#!substdef "!CALLSTACK_SIP_TLS!tls:$CALLSTACK_PRIVATE_IP:5061 advertise $CALLSTACK_PUBLIC_IP:5061!g"
+#!define WITH_WS
+#!substdef "!CALLSTACK_SIP_WS!tls:$CALLSTACK_PRIVATE_IP:443 advertise $CALLSTACK_PUBLIC_IP:443!g"
+#!define CALLSTACK_WS_PORT 443
+#!substdef "!CALLSTACK_CTL_SOCKET!$KAMAILIO_CTL!g"
 #!substdef "!CALLSTACK_DISPATCHER_LIST!$CONF/dispatcher.list!g"
 CFG
   echo '1 sip:127.0.0.1:5080' >"$CONF/dispatcher.list"
@@ -119,24 +128,27 @@ CFG
 
 node_registration() { jq -cn --arg wss "wss://$CALLSTACK_HOSTNAME/ws" '{wssUrl: $wss}'; }
 
-# The config answers new INVITEs with 503 while $shv(draining) is 1; dialogs in progress go on.
-node_drain() { kamcmd shv.set draining int 1 >/dev/null || log "kamcmd shv.set draining failed"; }
+kamailio_rpc() { kamcmd -s "$KAMAILIO_CTL" "$@"; }
+
+# The config answers phones' new INVITEs with 503 while $shv(draining) is 1; dialogs in progress go on.
+node_drain() { kamailio_rpc pv.shvSet draining int 1 >/dev/null || log "kamcmd pv.shvSet draining failed"; }
 
 node_idle() {
   local active
-  active=$(kamcmd dlg.stats_active 2>/dev/null | awk '$1 == "all:" {print $2}') || return 0
+  active=$(kamailio_rpc dlg.stats_active 2>/dev/null | awk '$1 == "all:" {print $2}') || return 0
   [ "${active:-0}" = 0 ]
 }
 
-# SipFailures: 5xx and 6xx final replies since the last sample (counters reset on restart).
+# SipFailures: 5xx and 6xx final replies since the last sample (counters reset on restart): those of
+# transactions (relayed or local, tmx) plus the stateless ones (sl).
 node_metrics() {
   local stats total previous active
-  stats=$(kamcmd stats.get_statistics tmx: 2>/dev/null) || return 0
-  total=$(awk -F' = ' '/:[56]xx_replies/ {sum += $2} END {print sum + 0}' <<<"$stats")
+  stats=$(kamailio_rpc stats.get_statistics tmx: sl: 2>/dev/null) || return 0
+  total=$(awk -F' = ' '/^(tmx:[56]xx_transactions|sl:[56]xx_replies) / {sum += $2} END {print sum + 0}' <<<"$stats")
   previous=$(cat "$STATE/sip-failures" 2>/dev/null || echo "$total")
   echo "$total" >"$STATE/sip-failures"
   [ "$total" -ge "$previous" ] || previous=0
-  active=$(kamcmd dlg.stats_active 2>/dev/null | awk '$1 == "all:" {print $2}')
+  active=$(kamailio_rpc dlg.stats_active 2>/dev/null | awk '$1 == "all:" {print $2}')
   echo "SipFailures $((total - previous)) Count"
   echo "ActiveCalls ${active:-0} Count"
 }
