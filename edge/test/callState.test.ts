@@ -8,6 +8,7 @@ import {
   nextDeadline,
   ringing as startRinging,
   ringTimeout,
+  transfer,
 } from '../src/signaling/callState.ts';
 import type { Actor } from '../src/objects/actor.ts';
 import type { CallState } from '../src/signaling/types.ts';
@@ -141,6 +142,34 @@ describe('call state machine', () => {
       expect(rejected.ok && rejected.state).toMatchObject({ status: 'ended', endReason: 'rejected', sipStatus: 486 });
       const hungUp = applyAction(answered(), alice, { type: 'call.hangup', callId: 'call-1' }, T0 + 9_000);
       expect(hungUp.ok && hungUp.state.sipStatus).toBeNull();
+    });
+  });
+
+  describe('blind transfer', () => {
+    const carolParty = { userId: 'carol', displayName: 'Carol' };
+
+    it('tells the other party whom to call, then ends the call `transferred` for both', () => {
+      const result = transfer(answered(), bobPhone, carolParty, T0 + 5_000);
+      if (!result.ok) throw new Error(result.message);
+      expect(result.state).toMatchObject({ status: 'ended', endReason: 'transferred' });
+      expect(result.effects[0]).toEqual({
+        kind: 'deliver',
+        userId: 'alice',
+        devices: { only: 'a1' },
+        message: { type: 'call.transfer', callId: 'call-1', to: carolParty },
+      });
+      expect(result.effects).toContainEqual(
+        expect.objectContaining({ userId: 'bob', message: expect.objectContaining({ type: 'call.ended', reason: 'transferred' }) }),
+      );
+    });
+
+    it('only a party of a call in progress, from its device, to someone outside the call', () => {
+      expect(transfer(ringing(), alice, carolParty, T0)).toMatchObject({ ok: false, code: 'invalid_state' });
+      expect(transfer(answered(), bobDesk, carolParty, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(transfer(answered(), carol, carolParty, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(transfer(answered(), outsider, carolParty, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(transfer(answered(), alice, { userId: 'bob', displayName: 'Bob' }, T0)).toMatchObject({ ok: false, code: 'bad_request' });
+      expect(transfer({ ...answered(), roomId: 'room-1' }, alice, carolParty, T0)).toMatchObject({ ok: false, code: 'invalid_state' });
     });
   });
 

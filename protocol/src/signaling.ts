@@ -74,6 +74,8 @@ const SipStatus = v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.
 const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id, sipStatus: SipStatus });
 const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id, sipStatus: SipStatus });
 const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id, sipStatus: SipStatus });
+/** Blind transfer (a phone's REFER, or the softphone): the other party is asked to call `to`, and this call ends `transferred`. */
+const CallTransfer = v.object({ type: v.literal('call.transfer'), ref: Ref, callId: Id, to: Id });
 const CallOffer = v.object({ type: v.literal('call.offer'), ref: Ref, callId: Id, sdp: Sdp });
 const CallAnswer = v.object({ type: v.literal('call.answer'), ref: Ref, callId: Id, sdp: Sdp });
 const CallIce = v.object({
@@ -88,6 +90,7 @@ export const ClientMessage = v.variant('type', [
   CallReject,
   CallCancel,
   CallHangup,
+  CallTransfer,
   CallOffer,
   CallAnswer,
   CallIce,
@@ -106,7 +109,18 @@ export type RoomClientMessage = Extract<ClientMessage, { type: `room.${string}` 
 export const Party = v.object({ userId: Id, displayName: ShownName });
 export type Party = v.InferOutput<typeof Party>;
 
-export const EndReason = v.picklist(['hangup', 'rejected', 'cancelled', 'busy', 'no-answer', 'unavailable', 'answered-elsewhere', 'connection-lost', 'failed']);
+export const EndReason = v.picklist([
+  'hangup',
+  'rejected',
+  'cancelled',
+  'busy',
+  'no-answer',
+  'unavailable',
+  'answered-elsewhere',
+  'connection-lost',
+  'failed',
+  'transferred',
+]);
 export type EndReason = v.InferOutput<typeof EndReason>;
 
 const Hello = v.object({
@@ -144,6 +158,8 @@ const CallEnded = v.object({
   /** Talk time in milliseconds; 0 when the call was never answered. */
   durationMs: v.number(),
 });
+/** To the party being transferred, just before `call.ended {transferred}`: call `to` now. */
+const TransferRequested = v.object({ type: v.literal('call.transfer'), callId: Id, to: Party });
 const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id, sdp: Sdp });
 const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });
 const RelayedIce = v.object({ type: v.literal('call.ice'), callId: Id, candidate: IceCandidate });
@@ -155,6 +171,7 @@ export const ServerMessage = v.variant('type', [
   CallRinging,
   CallAccepted,
   CallEnded,
+  TransferRequested,
   RelayedOffer,
   RelayedAnswer,
   RelayedIce,

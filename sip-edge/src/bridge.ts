@@ -1,6 +1,6 @@
 /** What every bridged call shares: the services it drives, and ordered handling of the edge's messages. */
 import type { ServerMessage, SipDevice } from '@callstack/protocol';
-import type Srf from 'drachtio-srf';
+import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { QUALITY_REPORT_INTERVAL_MS, qualityReportOf } from './callQuality.ts';
 import type { EdgeClient } from './EdgeClient.ts';
@@ -87,6 +87,45 @@ export abstract class CallBridge {
     dialog.on('modify', (req, res) => void this.phoneReoffered(req, res));
     // DTMF as SIP INFO is accepted (RFC 6086); browsers cannot play it, so it goes no further.
     dialog.on('info', (_req, res) => res.send(200));
+    dialog.on('refer', (req, res) => void this.phoneTransfers(req, res));
+  }
+
+  /**
+   * The phone's blind transfer (REFER, RFC 3515): the edge finds the target in the caller's
+   * organisation and asks the other party to call it; the phone hears how it went by NOTIFY.
+   */
+  private async phoneTransfers(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    const referTo = /<?(sips?:[^>;]+)/.exec(req.get('Refer-To') ?? '')?.[1];
+    const target = referTo ? Srf.parseUri(referTo)?.user : undefined;
+    if (!target || req.has('Replaces') || /Replaces=/i.test(req.get('Refer-To') ?? '')) return void res.send(target ? 501 : 400);
+    let route;
+    try {
+      route = await this.services.edge.route(this.device.username, decodeURIComponent(target));
+    } catch {
+      return void res.send(503);
+    }
+    if (!route) return void res.send(404);
+    res.send(202);
+    await this.notifyTransfer('SIP/2.0 100 Trying', 'active;expires=60');
+    const done = await this.tell({ type: 'call.transfer', ref: 'transfer', callId: this.callId, to: route.callee.userId });
+    await this.notifyTransfer(done ? 'SIP/2.0 200 OK' : 'SIP/2.0 503 Service Unavailable', 'terminated;reason=noresource');
+  }
+
+  private async notifyTransfer(sipfrag: string, state: string): Promise<void> {
+    await this.dialog
+      ?.request({
+        method: 'NOTIFY',
+        headers: { Event: 'refer', 'Subscription-State': state, 'Content-Type': 'message/sipfrag;version=2.0' },
+        body: sipfrag,
+      } as unknown as Srf.SrfRequest)
+      .catch((error: unknown) => this.log.info({ err: error }, 'sip.notify_failed'));
+  }
+
+  /** The edge asks this phone to call someone else (the other party transferred it): a REFER to the phone. */
+  private async referPhone(to: { userId: string }): Promise<void> {
+    await this.dialog
+      ?.request({ method: 'REFER', headers: { 'Refer-To': `<sip:${to.userId}@${this.services.realm}>` } } as unknown as Srf.SrfRequest)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'sip.refer_failed'));
   }
 
   /** The edge's messages once connected: the end, and SDP either side offers again. */
@@ -100,6 +139,8 @@ export abstract class CallBridge {
         return this.browserAnswered(message.sdp);
       case 'call.offer':
         return this.browserReoffered(message.sdp);
+      case 'call.transfer':
+        return this.referPhone(message.to);
       default:
         return;
     }

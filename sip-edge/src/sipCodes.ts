@@ -15,6 +15,7 @@ export function statusForEndReason(reason: EndReason): number {
     case 'cancelled':
     case 'hangup':
     case 'answered-elsewhere':
+    case 'transferred':
       return 487;
     case 'failed':
       return 500;

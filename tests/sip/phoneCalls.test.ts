@@ -230,6 +230,71 @@ describe('desk phones and web users', () => {
     await alice.context.close();
   });
 
+  test("blind transfer from a desk phone: bob's phone transfers alice to carol's extension; alice's browser calls carol, who answers; bob's call closes", async () => {
+    const alice = await browser(tenant.users.alice);
+    const carol = await browser(tenant.users.carol);
+    const phone = await deskPhone(tenant.users.bob, 'bob-transfers');
+    await phone.dial(`sip:${await extensionOf(tenant.users.alice)}@${stack.sip.realm}`);
+    await alice.page.locator('[data-testid=accept]').click();
+    await waitForState(alice, 'active');
+    await phone.waitFor('CALL_ESTABLISHED', 15_000);
+
+    await phone.transfer(`sip:${await extensionOf(tenant.users.carol)}@${stack.sip.realm}`);
+    await carol.page.locator('[data-testid=incoming-call]').filter({ hasText: tenant.users.alice.displayName }).waitFor({ timeout: 20_000 });
+    assert.equal((await phone.waitFor('CALL_CLOSED', 15_000)).class, 'call');
+    await carol.page.locator('[data-testid=accept]').click();
+    await Promise.all([waitForState(alice, 'active'), waitForState(carol, 'active')]);
+    assert.equal(await alice.page.locator('[data-testid=call-status]').getAttribute('data-state'), 'active');
+    await alice.page.locator('[data-testid=hangup]').click();
+    await waitForState(carol, 'ended');
+    await Promise.all([alice.context.close(), carol.context.close()]);
+  });
+
+  test("a desk phone being transferred: carol's phone transfers bob's phone to alice; bob's phone calls her (REFER) and she hears him", async () => {
+    const alice = await browser(tenant.users.alice);
+    const bob = await deskPhone(tenant.users.bob, 'bob-transferred');
+    const carol = await deskPhone(tenant.users.carol, 'carol-transfers');
+    await waitForPresence(alice.page, tenant.users.carol, 'online');
+    await bob.dial(`sip:${await extensionOf(tenant.users.carol)}@${stack.sip.realm}`);
+    await carol.waitFor('CALL_INCOMING', 15_000);
+    await carol.answer();
+    await Promise.all([bob.waitFor('CALL_ESTABLISHED', 15_000), carol.waitFor('CALL_ESTABLISHED', 15_000)]);
+
+    await carol.transfer(`sip:${await extensionOf(tenant.users.alice)}@${stack.sip.realm}`);
+    await bob.waitFor('TRANSFER', 15_000);
+    await alice.page.locator('[data-testid=incoming-call]').filter({ hasText: tenant.users.bob.displayName }).waitFor({ timeout: 20_000 });
+    await alice.page.locator('[data-testid=accept]').click();
+    await waitForState(alice, 'active');
+    await assertBrowserAudio(alice);
+    await alice.page.locator('[data-testid=hangup]').click();
+    await alice.context.close();
+  });
+
+  test("blind transfer from the softphone: alice transfers bob's desk phone to carol's extension; his phone calls carol (REFER), who answers and hears him", async () => {
+    const alice = await browser(tenant.users.alice);
+    const carol = await browser(tenant.users.carol);
+    const phone = await deskPhone(tenant.users.bob, 'bob-is-transferred');
+    await phone.dial(`sip:${await extensionOf(tenant.users.alice)}@${stack.sip.realm}`);
+    await alice.page.locator('[data-testid=accept]').click();
+    await waitForState(alice, 'active');
+
+    await alice.page.locator('[data-testid=transfer-toggle]').click();
+    await alice.page.locator('#transfer-target').fill('9999');
+    await alice.page.locator('[data-testid=transfer-button]').click();
+    assert.match((await alice.page.locator('[data-testid=transfer-error]').textContent()) ?? '', /No colleague has extension 9999/);
+    await alice.page.locator('#transfer-target').fill(await extensionOf(tenant.users.carol));
+    await alice.page.locator('[data-testid=transfer-button]').click();
+    await waitForState(alice, 'ended');
+    assert.equal(await callState(alice).getAttribute('data-reason'), 'transferred');
+    await phone.waitFor('TRANSFER', 15_000);
+    await carol.page.locator('[data-testid=incoming-call]').filter({ hasText: tenant.users.bob.displayName }).waitFor({ timeout: 20_000 });
+    await carol.page.locator('[data-testid=accept]').click();
+    await waitForState(carol, 'active');
+    await assertBrowserAudio(carol);
+    await carol.page.locator('[data-testid=hangup]').click();
+    await Promise.all([alice.context.close(), carol.context.close()]);
+  });
+
   test('hold and resume from the phone and from the browser: each side gets the direction it should, and two-way audio comes back', async () => {
     const alice = await browser(tenant.users.alice);
     const phone = await deskPhone(tenant.users.bob, 'bob-holds');

@@ -208,7 +208,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
     main = (
       <main class="admin">
         {/* A call that rings while in a meeting stays answerable here. */}
-        {phase !== 'idle' && <CallPanel call={call} />}
+        {phase !== 'idle' && <CallPanel call={call} colleagues={directory.data} />}
         {route.screen === 'room' ? (
           <RoomView
             key={route.roomId}
@@ -228,7 +228,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
     main = (
       <main class="admin">
         {/* A call that rings or runs while the console or profile is open stays answerable here. */}
-        {phase !== 'idle' && <CallPanel call={call} />}
+        {phase !== 'idle' && <CallPanel call={call} colleagues={directory.data} />}
         {adminTab ? (
           <AdminConsole session={session} tab={adminTab} access={access} />
         ) : route.screen === 'recordings' ? (
@@ -241,7 +241,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
   } else {
     main = (
       <main class="layout">
-        <CallPanel call={call} record={{ on: recordCalls, onChange: setRecordCalls }} />
+        <CallPanel call={call} record={{ on: recordCalls, onChange: setRecordCalls }} colleagues={directory.data} />
         <Directory
           users={directory.data}
           error={directory.error}

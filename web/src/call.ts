@@ -154,6 +154,8 @@ export class CallController extends Emitter<{ change: [] }> {
   remoteStream: MediaStream | null = null;
   /** The current call's connection, kept (closed) after the call until the next one starts. */
   peerConnection: RTCPeerConnection | null = null;
+  /** Where the other side asked this device to go when the current call ends `transferred`. */
+  private transferTo: { callId: string; to: Party } | null = null;
   /** A recorded call's room, while the call runs. */
   conference: Conference | null = null;
   private media: Promise<LocalMedia> | null = null;
@@ -243,6 +245,13 @@ export class CallController extends Emitter<{ change: [] }> {
     return true;
   }
 
+  /** Blind transfer: the other side is asked to call `to`, and this call ends `transferred`. */
+  transfer(to: Party): void {
+    const { callId, phase } = this.state;
+    if (!callId || phase !== 'active') return;
+    this.options.signaling.send({ type: 'call.transfer', ref: this.ref(), callId, to: to.userId });
+  }
+
   /**
    * Hold or resume: offers again with every transceiver `sendonly` (or back to `sendrecv`), the
    * way a desk phone holds; the other side answers `recvonly` and stops sending. Peer-to-peer
@@ -295,6 +304,15 @@ export class CallController extends Emitter<{ change: [] }> {
         break;
       case 'call.ended':
         this.dispatch({ type: 'ended', callId: message.callId, reason: message.reason, durationMs: message.durationMs });
+        if (message.reason === 'transferred' && this.transferTo?.callId === message.callId) {
+          // Blind transfer: the other side asked us to call someone else, as a desk phone would.
+          const { to } = this.transferTo;
+          this.transferTo = null;
+          this.call(to);
+        }
+        break;
+      case 'call.transfer':
+        if (message.callId === this.state.callId) this.transferTo = { callId: message.callId, to: message.to };
         break;
       case 'call.offer':
         void this.onOffer(message.callId, message.sdp);

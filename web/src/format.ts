@@ -13,6 +13,7 @@ const END_REASON_LABELS: Record<EndReason, string> = {
   'answered-elsewhere': 'Answered on another device',
   'connection-lost': 'Connection lost',
   failed: 'Call failed',
+  transferred: 'Transferred',
 };
 
 /** `m:ss`, or `h:mm:ss` from an hour; `padMinutes` gives the `mm:ss` of a running timer. */

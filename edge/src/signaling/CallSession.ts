@@ -29,6 +29,7 @@ import {
   mayReportQuality,
   nextDeadline,
   ringTimeout,
+  transfer,
   type CallAction,
   type Transition,
 } from './callState.ts';
@@ -109,6 +110,12 @@ export class CallSession extends DurableObject<Env> {
     const state = await this.load();
     if (!state) return failure(ErrorCode.notFound, 'no such call');
     return this.commit(state, applyAction(state, actor, action, Date.now()));
+  }
+
+  async transfer(actor: Actor, target: Party): Promise<Outcome> {
+    const state = await this.load();
+    if (!state) return failure(ErrorCode.notFound, 'no such call');
+    return this.commit(state, transfer(state, actor, target, Date.now()));
   }
 
   async deviceLost(actor: Actor): Promise<void> {

@@ -288,6 +288,7 @@ export class UserHub extends DurableObject<Env> {
       case 'call.reject':
       case 'call.cancel':
       case 'call.hangup':
+      case 'call.transfer':
       case 'call.offer':
       case 'call.answer':
       case 'call.ice':
@@ -311,11 +312,19 @@ export class UserHub extends DurableObject<Env> {
       case 'call.answer':
       case 'call.ice':
         return callSession(this.env, device.tenantId, message.callId).act(actorOf(device), message);
+      case 'call.transfer':
+        return this.transfer(device, message);
       case 'quality.report':
         return this.qualityReport(device, message);
       default:
         return assertNever(message);
     }
+  }
+
+  private async transfer(device: DeviceIdentity, { callId, to }: Extract<ClientMessage, { type: 'call.transfer' }>): Promise<Outcome> {
+    const target = await this.findCallee(device.tenantId, to);
+    if (!target) return failure(ErrorCode.notFound, 'no such user in your organisation');
+    return callSession(this.env, device.tenantId, callId).transfer(actorOf(device), target);
   }
 
   /** A stats summary goes to the call's or room's object, which keeps the aggregate and rates it. */

@@ -9,12 +9,15 @@
  * A recorded call (`roomId` set) opens its room on accept and closes it when it ends; its media
  * never goes peer-to-peer, so SDP and ICE are refused.
  */
-import { assertNever, ErrorCode, type ClientMessage, type EndReason, type RoomClientMessage, type ServerMessage } from '@callstack/protocol';
+import { assertNever, ErrorCode, type ClientMessage, type EndReason, type Party, type RoomClientMessage, type ServerMessage } from '@callstack/protocol';
 import { failure, type Actor, type Outcome } from '../objects/actor.ts';
 import type { CallState, Effect } from './types.ts';
 
 /** Client messages that act on an existing call. */
-export type CallAction = Exclude<ClientMessage, { type: 'call.invite' | 'ping' | 'presence.set' | 'presence.activity' | 'quality.report' } | RoomClientMessage>;
+export type CallAction = Exclude<
+  ClientMessage,
+  { type: 'call.invite' | 'call.transfer' | 'ping' | 'presence.set' | 'presence.activity' | 'quality.report' } | RoomClientMessage
+>;
 
 export type Transition = Outcome<{ state: CallState; effects: Effect[] }>;
 
@@ -51,6 +54,36 @@ export function applyAction(state: CallState, actor: Actor, action: CallAction, 
     default:
       return assertNever(action);
   }
+}
+
+/**
+ * Blind transfer by either party of an active call: the other one is told to call `target` (the
+ * hub found the target in the tenant), then this call ends `transferred` for both.
+ */
+export function transfer(state: CallState, actor: Actor, target: Party, now: number): Transition {
+  if (!isParticipant(state, actor)) return failure(ErrorCode.forbidden, 'you are not a participant of this call');
+  if (state.status !== 'active') return failure(ErrorCode.invalidState, 'only a call in progress can be transferred');
+  if (!isCallDevice(state, actor)) return failure(ErrorCode.forbidden, 'this device is not the one in the call');
+  if (target.userId === state.caller.userId || target.userId === state.callee.userId) {
+    return failure(ErrorCode.badRequest, 'transfer to someone who is not in this call');
+  }
+  if (state.roomId) return failure(ErrorCode.invalidState, 'a recorded call cannot be transferred');
+  const transferee = actor.userId === state.caller.userId ? state.callee : state.caller;
+  const ended = end(state, 'transferred', now);
+  if (!ended.ok) return ended;
+  return {
+    ok: true,
+    state: ended.state,
+    effects: [
+      {
+        kind: 'deliver',
+        userId: transferee.userId,
+        devices: { only: transferee.deviceId! },
+        message: { type: 'call.transfer', callId: state.callId, to: target },
+      },
+      ...ended.effects,
+    ],
+  };
 }
 
 /** Quality reports come from the two devices in the call while it is up; anyone else learns nothing. */

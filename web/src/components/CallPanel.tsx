@@ -1,3 +1,4 @@
+import type { DirectoryEntry } from '@callstack/protocol';
 import type { CallController } from '../call.ts';
 import { callStatusLabel } from '../format.ts';
 import { Avatar } from './Avatar.tsx';
@@ -8,9 +9,11 @@ interface CallPanelProps {
   call: CallController;
   /** Whether the next call placed is recorded; shown (and changed) only while idle. */
   record?: { on: boolean; onChange: (on: boolean) => void };
+  /** Whom a call may be transferred to (the directory). */
+  colleagues?: DirectoryEntry[] | null;
 }
 
-export function CallPanel({ call, record }: CallPanelProps) {
+export function CallPanel({ call, record, colleagues }: CallPanelProps) {
   const { state } = call;
   const label = callStatusLabel(state);
   const end = () => call.end();
@@ -49,6 +52,8 @@ export function CallPanel({ call, record }: CallPanelProps) {
           onToggleHold={() => void call.toggleHold()}
           onHangup={end}
           onDigits={(digits) => call.sendDigits(digits)}
+          colleagues={(colleagues ?? []).filter((user) => user.id !== state.peer?.userId)}
+          onTransfer={(user) => call.transfer({ userId: user.id, displayName: user.displayName })}
         />
       );
       break;

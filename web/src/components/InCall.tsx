@@ -1,7 +1,8 @@
-import type { QualityUpdate } from '@callstack/protocol';
+import type { DirectoryEntry, QualityUpdate } from '@callstack/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { CallState } from '../call.ts';
 import { formatDuration } from '../format.ts';
+import { dialedNumber } from './Directory.tsx';
 import { QualityIndicator, QualityWarning } from './QualityIndicator.tsx';
 
 interface InCallProps {
@@ -18,13 +19,40 @@ interface InCallProps {
   onHangup: () => void;
   /** Sends keypad digits (DTMF) to the other side. */
   onDigits: (digits: string) => void;
+  /** Who the call may be transferred to, and the transfer itself (blind). */
+  colleagues: DirectoryEntry[];
+  onTransfer: (to: DirectoryEntry) => void;
 }
 
 const KEYPAD = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
-export function InCall({ state, local, remote, quality, recording, onToggleMute, onToggleCamera, onToggleHold, onHangup, onDigits }: InCallProps) {
+export function InCall({
+  state,
+  local,
+  remote,
+  quality,
+  recording,
+  onToggleMute,
+  onToggleCamera,
+  onToggleHold,
+  onHangup,
+  onDigits,
+  colleagues,
+  onTransfer,
+}: InCallProps) {
   const [keypad, setKeypad] = useState(false);
   const [sent, setSent] = useState('');
+  const [transferring, setTransferring] = useState(false);
+  const [target, setTarget] = useState('');
+  const [transferError, setTransferError] = useState<string | null>(null);
+  const transfer = (event: Event) => {
+    event.preventDefault();
+    const number = dialedNumber(target);
+    const user = number && colleagues.find((each) => each.extension === number);
+    if (!user) return setTransferError(number ? `No colleague has extension ${number}.` : 'Type an extension, or a SIP address such as sip:101@your-domain.');
+    setTransferError(null);
+    onTransfer(user);
+  };
   const peerName = state.peer?.displayName ?? 'the other side';
   // Audio-only when the device has no camera (known once the local stream is open).
   const noCamera = local !== null && local.getVideoTracks().length === 0;
@@ -64,6 +92,16 @@ export function InCall({ state, local, remote, quality, recording, onToggleMute,
         >
           Hold
         </button>
+        <button
+          type="button"
+          class="btn"
+          data-testid="transfer-toggle"
+          aria-pressed={transferring}
+          disabled={state.roomId !== null || state.phase !== 'active'}
+          onClick={() => setTransferring(!transferring)}
+        >
+          Transfer
+        </button>
         <button type="button" class="btn" data-testid="keypad-toggle" aria-pressed={keypad} aria-controls="keypad" onClick={() => setKeypad(!keypad)}>
           Keypad
         </button>
@@ -71,6 +109,22 @@ export function InCall({ state, local, remote, quality, recording, onToggleMute,
           Hang up
         </button>
       </div>
+      {transferring && (
+        <form class="dial" data-testid="transfer-form" onSubmit={transfer}>
+          <label class="field">
+            <span>Transfer to (extension or SIP address)</span>
+            <input id="transfer-target" autocomplete="off" placeholder="102" value={target} onInput={(event) => setTarget(event.currentTarget.value)} />
+          </label>
+          <button type="submit" class="btn btn-primary btn-small" data-testid="transfer-button">
+            Transfer
+          </button>
+          {transferError && (
+            <p class="error" role="alert" data-testid="transfer-error">
+              {transferError}
+            </p>
+          )}
+        </form>
+      )}
       {keypad && (
         <div class="keypad" id="keypad" role="group" aria-label="Keypad">
           <output class="keypad-display" data-testid="keypad-display" aria-live="polite">
