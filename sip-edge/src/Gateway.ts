@@ -27,7 +27,12 @@ export class Gateway {
     options: { realm: string; proxy: string },
   ) {
     this.services = { srf, edge, anchor, log, ...options, finished: (key) => this.calls.delete(key) };
-    srf.invite((req, res) => void this.onInvite(req, res));
+    srf.invite((req, res) =>
+      this.onInvite(req, res).catch((error: unknown) => {
+        log.error({ err: error }, 'sip.invite_failed');
+        if (!res.finalResponseSent) res.send(500);
+      }),
+    );
   }
 
   get activeCalls(): number {

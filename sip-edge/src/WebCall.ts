@@ -27,7 +27,13 @@ export class WebCall extends CallBridge {
 
   constructor(services: BridgeServices, device: SipDevice, incoming: Incoming) {
     super(services, incoming.callId, device);
-    void this.ring(incoming);
+    this.ring(incoming).catch((error: unknown) => {
+      this.log.error({ err: error }, 'sip.bridge_failed');
+      if (this.ended) return;
+      this.finish();
+      void this.answered?.destroy();
+      void this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
+    });
   }
 
   private async ring(incoming: Incoming): Promise<void> {
