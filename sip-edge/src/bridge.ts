@@ -61,6 +61,11 @@ export abstract class CallBridge {
 
   protected abstract onMessage(message: ServerMessage): Promise<void>;
 
+  /** Work started by a SIP event: a failure is logged with the call's ids, never left unhandled. */
+  private guard(work: Promise<void>, what: string): void {
+    work.catch((error: unknown) => this.log.error({ err: error, what }, 'sip.bridge_failed'));
+  }
+
   /** A client message for this call, as the SIP device; false when the edge refused it. */
   protected async tell(message: Parameters<EdgeClient['send']>[1]): Promise<boolean> {
     try {
@@ -78,16 +83,16 @@ export abstract class CallBridge {
   protected connected(dialog: Srf.Dialog): void {
     this.dialog = dialog;
     this.log.info('sip.connected');
-    this.qualityTimer = setInterval(() => void this.reportQuality(), QUALITY_REPORT_INTERVAL_MS);
+    this.qualityTimer = setInterval(() => this.guard(this.reportQuality(), 'quality'), QUALITY_REPORT_INTERVAL_MS);
     dialog.on('destroy', () => {
       if (this.ended) return;
       this.finish();
       void this.tell({ type: 'call.hangup', ref: 'bye', callId: this.callId });
     });
-    dialog.on('modify', (req, res) => void this.phoneReoffered(req, res));
+    dialog.on('modify', (req, res) => this.guard(this.phoneReoffered(req, res), 'reoffer'));
     // DTMF as SIP INFO is accepted (RFC 6086); browsers cannot play it, so it goes no further.
     dialog.on('info', (_req, res) => res.send(200));
-    dialog.on('refer', (req, res) => void this.phoneTransfers(req, res));
+    dialog.on('refer', (req, res) => this.guard(this.phoneTransfers(req, res), 'transfer'));
   }
 
   /**
