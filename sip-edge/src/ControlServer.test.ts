@@ -1,0 +1,106 @@
+/**
+ * The gateway's HTTP side against hostile callers: the edge's deliveries must be signed, fresh and
+ * well-formed; Kamailio's calls must carry the node-local token. Nothing malformed reaches the
+ * gateway or the edge.
+ */
+import { CONTROL_SIGNATURE_HEADER, signControlRequest, type SipDelivery } from '@callstack/protocol';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { ControlServer, LOCAL_TOKEN_HEADER } from './ControlServer.ts';
+import type { EdgeClient } from './EdgeClient.ts';
+import type { Gateway } from './Gateway.ts';
+
+const SECRET = 'control-secret-of-the-nodes';
+const TOKEN = 'local-token-for-kamailio-0123456789';
+const delivered: SipDelivery[] = [];
+const lookedUp: string[] = [];
+const registered: { username: string; expires: number }[] = [];
+const gateway = { deliver: (delivery: SipDelivery) => delivered.push(delivery) } as unknown as Gateway;
+const edge = {
+  credentials: async (username: string) => {
+    lookedUp.push(username);
+    return username === 'alice' ? { ha1: '0123456789abcdef0123456789abcdef', realm: 'sip.test' } : null;
+  },
+  register: async (username: string, expires: number) => {
+    registered.push({ username, expires });
+    return username === 'alice' ? { device: { tenantId: 't1', userId: 'alice', deviceId: 'sip-alice', displayName: 'Alice', username } } : null;
+  },
+} as unknown as EdgeClient;
+const server = new ControlServer({ secret: SECRET, localToken: TOKEN, gateway, edge, log: pino({ level: 'silent' }) });
+let base = '';
+
+before(async () => {
+  base = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
+});
+after(() => server.close());
+
+const DELIVERY: SipDelivery = {
+  device: { tenantId: 't1', userId: 'alice', deviceId: 'sip-alice', displayName: 'Alice', username: 'alice' },
+  message: { type: 'call.ended', callId: 'c1', reason: 'hangup', durationMs: 1000 },
+};
+
+async function post(path: string, body: string, headers: Record<string, string>): Promise<number> {
+  return (await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })).status;
+}
+
+test('a signed delivery reaches the gateway once; a replay, a wrong key, a stale or missing signature do not', async () => {
+  const body = JSON.stringify(DELIVERY);
+  const signature = await signControlRequest(SECRET, { method: 'POST', path: '/devices/messages', body });
+  assert.equal(await post('/devices/messages', body, { [CONTROL_SIGNATURE_HEADER]: signature }), 204);
+  assert.equal(await post('/devices/messages', body, { [CONTROL_SIGNATURE_HEADER]: signature }), 409);
+  assert.equal(
+    await post('/devices/messages', body, {
+      [CONTROL_SIGNATURE_HEADER]: await signControlRequest('another-secret-entirely', { method: 'POST', path: '/devices/messages', body }),
+    }),
+    401,
+  );
+  const stale = await signControlRequest(SECRET, { method: 'POST', path: '/devices/messages', body }, { timestamp: Math.floor(Date.now() / 1000) - 600 });
+  assert.equal(await post('/devices/messages', body, { [CONTROL_SIGNATURE_HEADER]: stale }), 401);
+  assert.equal(await post('/devices/messages', body, {}), 401);
+  assert.equal(delivered.length, 1);
+});
+
+test('signed garbage, a body of the wrong shape and an oversized body are refused before the gateway sees them', async () => {
+  const count = delivered.length;
+  for (const body of ['not json', '{"device":{},"message":{}}', JSON.stringify({ ...DELIVERY, message: { type: 'call.ended', callId: '../x' } })]) {
+    const signature = await signControlRequest(SECRET, { method: 'POST', path: '/devices/messages', body });
+    assert.equal(await post('/devices/messages', body, { [CONTROL_SIGNATURE_HEADER]: signature }), 400, body);
+  }
+  const huge = JSON.stringify({ ...DELIVERY, padding: 'x'.repeat(100_000) });
+  const response = await fetch(`${base}/devices/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge }).catch(() => null);
+  assert.ok(response === null || response.status === 413, `oversized: ${response?.status}`);
+  assert.equal(delivered.length, count);
+});
+
+test("Kamailio's HA1 lookups need the local token; an unknown or impossible username is a plain 404", async () => {
+  const ha1 = (username: string, token = TOKEN) =>
+    fetch(`${base}/kamailio/ha1?username=${encodeURIComponent(username)}`, { headers: { [LOCAL_TOKEN_HEADER]: token } });
+  const found = await ha1('alice');
+  assert.deepEqual([found.status, await found.text()], [200, '0123456789abcdef0123456789abcdef']);
+  assert.equal((await ha1('alice', 'wrong-token-of-the-same-length-xxxx')).status, 401);
+  assert.equal((await ha1('alice', '')).status, 401);
+  assert.equal((await ha1('mallory')).status, 404);
+  const before = lookedUp.length;
+  for (const hostile of ['a b', 'alice@evil', "x'; drop table users;--", '\u0000', '']) assert.equal((await ha1(hostile)).status, 404, hostile);
+  assert.equal(lookedUp.length, before, 'impossible usernames never reach the edge');
+});
+
+test("Kamailio's registration reports need the token and the right shape", async () => {
+  const report = (body: unknown, token = TOKEN) => post('/kamailio/registrations', JSON.stringify(body), { [LOCAL_TOKEN_HEADER]: token });
+  assert.equal(await report({ username: 'alice', expires: 600, contact: 'sip:alice@127.0.0.1:5999', userAgent: 'baresip' }), 204);
+  assert.equal(await report({ username: 'nobody', expires: 600 }), 404);
+  assert.equal(await report({ username: 'alice', expires: 600 }, 'wrong-token-of-the-same-length-xxxx'), 401);
+  for (const bad of [{ username: 'alice', expires: -1 }, { username: 'alice', expires: 'soon' }, { username: 'a b', expires: 60 }, {}])
+    assert.equal(await report(bad), 400, JSON.stringify(bad));
+  assert.deepEqual(registered, [
+    { username: 'alice', expires: 600 },
+    { username: 'nobody', expires: 600 },
+  ]);
+});
+
+test('unknown routes answer 404, health answers 200', async () => {
+  assert.equal((await fetch(`${base}/health`)).status, 200);
+  assert.equal((await fetch(`${base}/admin`)).status, 404);
+  assert.equal((await fetch(`${base}/devices/messages`)).status, 404);
+});
