@@ -198,7 +198,15 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
   stops.push(() => mediaNode.stop());
   // rtpengine's ports sit above the media node's and coturn's relay ranges.
   const sip = options.sip
-    ? await startSipEdge({ logsDir: LOGS, edgeUrl: edge.url, secret: mediaSecret, realm: DEFAULT_SIP_REALM, rtpPorts: { min: 43000, max: 43999 } })
+    ? await startSipEdge({
+        logsDir: LOGS,
+        edgeUrl: edge.url,
+        secret: mediaSecret,
+        realm: DEFAULT_SIP_REALM,
+        rtpPorts: { min: 43000, max: 43999 },
+        // Registrations in PostgreSQL, as on the SIP nodes (usrloc db_mode 3).
+        databaseUrl: postgres.url,
+      })
     : null;
   if (sip) stops.push(() => sip.stop());
   console.log(

@@ -7,7 +7,9 @@
  *
  * Besides UDP and TCP on `port` (the phones' side), Kamailio always listens on `internalPort` (UDP):
  * the gateway's side, as 127.0.0.1:5060 is on a node. TLS and WebSocket listeners are opened on
- * request, and kamcmd reaches it at `ctlSocket`.
+ * request, and kamcmd reaches it at `ctlSocket`. With `databaseUrl`, registrations live in that
+ * PostgreSQL database (usrloc db_mode 3, the edge's migration 0009_sip_location.sql), shared by
+ * every Kamailio given the same URL and kept across restarts.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +40,32 @@ export interface KamailioOptions {
   tls?: { certFile: string; keyFile: string };
   /** SIP over WebSocket (plain ws) on `wsPort`. */
   ws?: true;
+  /**
+   * Registrations in this PostgreSQL database (`postgres://` or `postgresql://user:password@host:port/db`;
+   * a query string is dropped) instead of in memory. Its `location` table comes from the edge's migrations.
+   */
+  databaseUrl?: string;
+}
+
+/**
+ * A libpq URL in the form Kamailio's db_postgres parses: scheme `postgres` (the module is found by
+ * it: db_<scheme>), no query string, no percent-escapes (taken literally), each part free of the
+ * characters its parser splits on.
+ */
+export function kamailioDatabaseUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new Error(`kamailio: databaseUrl is not a postgres URL: ${parsed.protocol}`);
+  const parts = {
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    host: parsed.hostname,
+    port: parsed.port || '5432',
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')),
+  };
+  for (const [name, value] of Object.entries(parts)) {
+    if (!/^[A-Za-z0-9._~-]+$/.test(value)) throw new Error(`kamailio: the databaseUrl's ${name} is empty or has characters Kamailio's URL parser cannot carry`);
+  }
+  return `postgres://${parts.user}:${parts.password}@${parts.host}:${parts.port}/${parts.database}`;
 }
 
 export interface Kamailio {
@@ -97,6 +125,8 @@ async function startOnce(options: KamailioOptions, { port, internalPort, tlsPort
         `#!define CALLSTACK_TLS_KEY "${options.tls.keyFile}"`,
       ]
     : [];
+  // A quoted #!define, as infra-cdk writes it: used bare (modparam value), never inside a string.
+  const db = options.databaseUrl ? ['#!define WITH_DB', `#!define CALLSTACK_DB_URL "${kamailioDatabaseUrl(options.databaseUrl)}"`] : [];
   const ws = options.ws ? ['#!define WITH_WS', substitute('CALLSTACK_SIP_WS', `tcp:${host}:${wsPort}`), `#!define CALLSTACK_WS_PORT ${wsPort}`] : [];
   writeFileSync(
     join(dir, 'kamailio-local.cfg'),
@@ -106,6 +136,7 @@ async function startOnce(options: KamailioOptions, { port, internalPort, tlsPort
       substitute('CALLSTACK_SIP_INTERNAL', `udp:${host}:${internalPort}`),
       ...tls,
       ...ws,
+      ...db,
       substitute('CALLSTACK_CTL_SOCKET', ctlSocket),
       substitute('CALLSTACK_REALM', options.realm),
       substitute('CALLSTACK_DISPATCHER_LIST', join(dir, 'dispatcher.list')),

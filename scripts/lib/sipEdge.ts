@@ -21,6 +21,8 @@ export interface SipEdgeOptions {
   secret: string;
   realm: string;
   rtpPorts: { min: number; max: number };
+  /** Kamailio's registrations in this PostgreSQL database (see startKamailio) instead of in memory. */
+  databaseUrl?: string;
 }
 
 export interface SipEdge {
@@ -65,6 +67,7 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
       gatewaySip: { host: '127.0.0.1', port: drachtio.sipPort },
       gatewayHttp: controlUrl,
       localToken,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     });
     stops.push(() => kamailio.stop());
 

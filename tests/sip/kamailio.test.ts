@@ -4,7 +4,8 @@
  * reports) and SIPp on its SIP address. Every test sends from a loopback address of its own, so
  * per-source counters (pike, failed digests, bans) never meet across tests. The gateway's stand-in
  * sends to Kamailio's internal socket, as the real one does on a node; phones use the public one,
- * over UDP, TCP, TLS and WebSocket.
+ * over UDP, TCP, TLS and WebSocket. The last suite keeps registrations in a private PostgreSQL
+ * migrated with the edge's own migrations (usrloc db_mode 3).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -21,7 +22,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { startKamailio, type Kamailio } from '../../scripts/lib/kamailio.ts';
+import { startPostgres, type PostgresCluster } from '../../scripts/lib/postgres.ts';
 import { freePort, waitFor } from '../../scripts/lib/processes.ts';
+import { prepareDatabase } from '../../scripts/lib/stack.ts';
+import type { Relay } from '../../edge/dev/neonRelay.ts';
+import { withClient } from '../../edge/scripts/migrations.ts';
 import { finalResponse, headerValues, runSipp, startSipp, type SippOptions, type SippResult } from '../lib/sipp.ts';
 
 const REALM = 'callstack.test';
@@ -791,5 +796,136 @@ describe('SIP edge (Kamailio)', () => {
     } finally {
       socket.close();
     }
+  });
+});
+
+describe('SIP edge (Kamailio) with registrations in PostgreSQL', () => {
+  const api = new GatewayApi();
+  const logs = join(dirname(logFile), 'kamailio-db');
+  let postgres: PostgresCluster | undefined;
+  let relay: Relay | undefined;
+  let gatewayPort = 0;
+  const nodes = new Set<Kamailio>();
+  let started = 0;
+
+  before(async () => {
+    await api.start();
+    api.passwords.set('heidi', 'heidi-sip-pass');
+    api.passwords.set('ivan', 'ivan-sip-pass');
+    gatewayPort = await freePort();
+    postgres = await startPostgres(join(logs, 'postgres.log'));
+    // The edge's migrations, 0009_sip_location.sql among them, as the platform applies them.
+    relay = await prepareDatabase(postgres);
+  });
+
+  after(async () => {
+    for (const node of nodes) await node.stop();
+    await relay?.close();
+    await postgres?.stop();
+    await api.stop();
+  });
+
+  /** One more SIP node of the region: its own ports and process, the same database. */
+  async function startNode(): Promise<Kamailio> {
+    const node = await startKamailio({
+      logFile: join(logs, `kamailio-${++started}.log`),
+      realm: REALM,
+      gatewaySip: { host: '127.0.0.1', port: gatewayPort },
+      gatewayHttp: api.url,
+      localToken: TOKEN,
+      databaseUrl: postgres!.url,
+    });
+    nodes.add(node);
+    return node;
+  }
+
+  async function stopNode(node: Kamailio): Promise<void> {
+    nodes.delete(node);
+    await node.stop();
+  }
+
+  function registerAt(node: Kamailio, ip: string, port: number, username: string, password: string, expires = 600) {
+    return runSipp({
+      scenario: join(scenarios, 'register.xml'),
+      target: { host: node.host, port: node.port },
+      localIp: ip,
+      localPort: port,
+      service: username,
+      auth: { username, password },
+      transport: 'u1',
+      keys: { domain: REALM, expires },
+      recvTimeoutMs: 3_000,
+    });
+  }
+
+  function callFrom(node: Kamailio, service: string) {
+    return runSipp({
+      scenario: join(scenarios, 'gateway-invite.xml'),
+      target: { host: node.host, port: node.internalPort },
+      localIp: '127.0.0.1',
+      localPort: gatewayPort,
+      service,
+      keys: { domain: REALM },
+      recvTimeoutMs: 3_000,
+      pauseMs: 100,
+    });
+  }
+
+  /** The gateway calls `username` through `node`; the phone at ip:port answers. */
+  async function callReachesPhone(node: Kamailio, username: string, ip: string, port: number): Promise<void> {
+    const phone = await startSipp({ scenario: join(scenarios, 'uas.xml'), target: { host: node.host, port: node.port }, localIp: ip, localPort: port });
+    try {
+      const call = await callFrom(node, username);
+      assert.equal(call.exitCode, 0, describeRun(call));
+      assert.ok(
+        call.received.some((m) => m.status === 200),
+        describeRun(call),
+      );
+      const answered = await phone.result;
+      assert.equal(answered.exitCode, 0, describeRun(answered));
+      const invite = answered.received.find((m) => m.firstLine.startsWith('INVITE '));
+      assert.equal(invite?.firstLine, `INVITE sip:${username}@${ip}:${port};transport=UDP SIP/2.0`);
+      assert.ok(
+        answered.received.some((m) => m.firstLine.startsWith('BYE ')),
+        describeRun(answered),
+      );
+    } finally {
+      await phone.stop();
+    }
+  }
+
+  const locations = () =>
+    withClient({ databaseUrl: postgres!.url, relayUrl: relay!.url }, async (client) => {
+      const { rows } = await client.query<{ username: string; contact: string }>('select username, contact from location order by id');
+      return rows;
+    });
+
+  test('a registration survives a restart and is found by every node of the region, unregistration too', async () => {
+    const ip = freshIp();
+    const port = await freePort();
+    const first = await startNode();
+    const registered = await registerAt(first, ip, port, 'heidi', 'heidi-sip-pass');
+    assert.equal(finalResponse(registered)?.status, 200, describeRun(registered));
+    assert.deepEqual(await locations(), [{ username: 'heidi', contact: `sip:heidi@${ip}:${port};transport=UDP` }]);
+    // Reported to the gateway with the seconds granted, read back from the database.
+    const report = await waitFor(async () => api.registrations.find((r) => r.sourceIp === ip), { timeoutMs: 5_000, what: 'the registration report' });
+    assert.ok(report.expires > 590 && report.expires <= 601, `expires ${report.expires}`);
+
+    // Restarted (a new process on the same database): the phone is reached without registering again.
+    await stopNode(first);
+    const restarted = await startNode();
+    await callReachesPhone(restarted, 'heidi', ip, port);
+
+    // Another node of the region, running beside it, finds the phone too.
+    const other = await startNode();
+    await callReachesPhone(other, 'heidi', ip, port);
+
+    // Unregistering through one node takes the phone off every node at once.
+    const removed = await registerAt(other, ip, port, 'heidi', 'heidi-sip-pass', 0);
+    assert.equal(finalResponse(removed)?.status, 200, describeRun(removed));
+    assert.deepEqual(await locations(), []);
+    const offline = await callFrom(restarted, 'heidi');
+    assert.equal(finalResponse(offline)?.status, 480, describeRun(offline));
+    assert.deepEqual(api.badTokens, []);
   });
 });
