@@ -148,19 +148,19 @@ describe('call state machine', () => {
   describe('blind transfer', () => {
     const carolParty = { userId: 'carol', displayName: 'Carol' };
 
-    it('tells the other party whom to call, then ends the call `transferred` for both', () => {
+    it('ends the call `transferred` for both, and tells the other party whom to call in its end', () => {
       const result = transfer(answered(), bobPhone, carolParty, T0 + 5_000);
       if (!result.ok) throw new Error(result.message);
       expect(result.state).toMatchObject({ status: 'ended', endReason: 'transferred' });
-      expect(result.effects[0]).toEqual({
+      expect(result.effects).toContainEqual({
         kind: 'deliver',
         userId: 'alice',
         devices: { only: 'a1' },
-        message: { type: 'call.transfer', callId: 'call-1', to: carolParty },
+        message: { type: 'call.ended', callId: 'call-1', reason: 'transferred', durationMs: 4_000, transferTo: carolParty },
       });
-      expect(result.effects).toContainEqual(
-        expect.objectContaining({ userId: 'bob', message: expect.objectContaining({ type: 'call.ended', reason: 'transferred' }) }),
-      );
+      const toBob = result.effects.find((effect) => effect.kind === 'deliver' && effect.userId === 'bob');
+      expect(toBob).toMatchObject({ message: { type: 'call.ended', reason: 'transferred' } });
+      expect(toBob?.kind === 'deliver' && 'transferTo' in toBob.message).toBe(false);
     });
 
     it('only a party of a call in progress, from its device, to someone outside the call', () => {

@@ -157,9 +157,9 @@ const CallEnded = v.object({
   reason: EndReason,
   /** Talk time in milliseconds; 0 when the call was never answered. */
   durationMs: v.number(),
+  /** To the party being transferred (reason `transferred`): call this colleague now. */
+  transferTo: v.optional(Party),
 });
-/** To the party being transferred, just before `call.ended {transferred}`: call `to` now. */
-const TransferRequested = v.object({ type: v.literal('call.transfer'), callId: Id, to: Party });
 const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id, sdp: Sdp });
 const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });
 const RelayedIce = v.object({ type: v.literal('call.ice'), callId: Id, candidate: IceCandidate });
@@ -171,7 +171,6 @@ export const ServerMessage = v.variant('type', [
   CallRinging,
   CallAccepted,
   CallEnded,
-  TransferRequested,
   RelayedOffer,
   RelayedAnswer,
   RelayedIce,

@@ -138,14 +138,13 @@ export abstract class CallBridge {
     switch (message.type) {
       case 'call.ended':
         this.finish();
+        if (message.transferTo) await this.referPhone(message.transferTo);
         this.dialog?.destroy();
         return;
       case 'call.answer':
         return this.browserAnswered(message.sdp);
       case 'call.offer':
         return this.browserReoffered(message.sdp);
-      case 'call.transfer':
-        return this.referPhone(message.to);
       default:
         return;
     }

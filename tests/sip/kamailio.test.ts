@@ -730,10 +730,21 @@ describe('SIP edge (Kamailio)', () => {
     const banned = await register(ip, 'alice', 'alice-sip-pass', { recvTimeoutMs: 1_000 });
     assert.equal(banned.received.length, 0, describeRun(banned));
     // Quiet for longer than the ban: it lifts (each dropped request renews it).
-    await sleep((BAN_SECONDS + 2) * 1_000);
-    const lifted = await register(ip, 'alice', 'alice-sip-pass');
-    assert.equal(finalResponse(lifted)?.status, 200, describeRun(lifted));
+    assert.equal(await registersAfterTheBan(ip), 200);
   });
+
+  /**
+   * The final status of a REGISTER sent after a quiet spell longer than the ban. A loaded machine
+   * may answer that first one too late; it renews the ban, so a second try waits out the ban again.
+   */
+  async function registersAfterTheBan(ip: string): Promise<number | undefined> {
+    let status: number | undefined;
+    for (let attempt = 0; attempt < 3 && status !== 200; attempt++) {
+      await sleep((BAN_SECONDS + 2) * 1_000);
+      status = finalResponse(await register(ip, 'alice', 'alice-sip-pass'))?.status;
+    }
+    return status;
+  }
 
   test('repeated wrong passwords ban the source', async () => {
     const ip = freshIp();
@@ -749,8 +760,7 @@ describe('SIP edge (Kamailio)', () => {
     );
     const banned = await register(ip, 'alice', 'alice-sip-pass', { recvTimeoutMs: 1_000 });
     assert.equal(banned.received.length, 0, describeRun(banned));
-    await sleep((BAN_SECONDS + 2) * 1_000);
-    assert.equal(finalResponse(await register(ip, 'alice', 'alice-sip-pass'))?.status, 200);
+    assert.equal(await registersAfterTheBan(ip), 200);
   });
 
   test('malformed messages get no 5xx, and the edge keeps answering', async () => {

@@ -182,14 +182,19 @@ test('controller: a recorded call joins the call’s room instead of offering SD
   call.dispose();
 });
 
-test('controller: asked to transfer, the device calls the new party once the call ends `transferred`', () => {
+test('controller: a call that ends `transferred` with a target makes the device call it', () => {
   const { signaling, call } = controller();
   const carol: Party = { userId: 'carol', displayName: 'Carol' };
   signaling.deliver('call', { type: 'call.incoming', callId: 'c1', from: bob, media: { audio: true, video: false } });
-  // A transfer meant for another call, and an end that is not a transfer, place no call.
-  signaling.deliver('call', { type: 'call.transfer', callId: 'other', to: carol });
-  signaling.deliver('call', { type: 'call.transfer', callId: 'c1', to: carol });
-  signaling.deliver('call', { type: 'call.ended', callId: 'c1', reason: 'transferred', durationMs: 9_000 });
+  // The end of another call naming a target places no call.
+  signaling.deliver('call', {
+    type: 'call.ended',
+    callId: 'other',
+    reason: 'transferred',
+    durationMs: 9_000,
+    transferTo: { userId: 'dave', displayName: 'Dave' },
+  });
+  signaling.deliver('call', { type: 'call.ended', callId: 'c1', reason: 'transferred', durationMs: 9_000, transferTo: carol });
   const invites = signaling.sent.filter((message) => message.type === 'call.invite');
   assert.equal(invites.length, 1);
   assert.equal(invites[0]?.type === 'call.invite' && invites[0].to, 'carol');

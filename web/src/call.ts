@@ -154,8 +154,6 @@ export class CallController extends Emitter<{ change: [] }> {
   remoteStream: MediaStream | null = null;
   /** The current call's connection, kept (closed) after the call until the next one starts. */
   peerConnection: RTCPeerConnection | null = null;
-  /** Where the other side asked this device to go when the current call ends `transferred`. */
-  private transferTo: { callId: string; to: Party } | null = null;
   /** A recorded call's room, while the call runs. */
   conference: Conference | null = null;
   private media: Promise<LocalMedia> | null = null;
@@ -303,16 +301,10 @@ export class CallController extends Emitter<{ change: [] }> {
         }
         break;
       case 'call.ended':
-        this.dispatch({ type: 'ended', callId: message.callId, reason: message.reason, durationMs: message.durationMs });
-        if (message.reason === 'transferred' && this.transferTo?.callId === message.callId) {
-          // Blind transfer: the other side asked us to call someone else, as a desk phone would.
-          const { to } = this.transferTo;
-          this.transferTo = null;
-          this.call(to);
+        // Blind transfer: the other side asked us to call someone else next, as a desk phone would.
+        if (this.dispatch({ type: 'ended', callId: message.callId, reason: message.reason, durationMs: message.durationMs }) && message.transferTo) {
+          this.call(message.transferTo);
         }
-        break;
-      case 'call.transfer':
-        if (message.callId === this.state.callId) this.transferTo = { callId: message.callId, to: message.to };
         break;
       case 'call.offer':
         void this.onOffer(message.callId, message.sdp);

@@ -60,7 +60,6 @@ export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMes
       case 'call.ringing':
       case 'call.accepted':
       case 'call.ended':
-      case 'call.transfer':
       case 'call.offer':
       case 'call.answer':
       case 'call.ice':

@@ -57,8 +57,8 @@ export function applyAction(state: CallState, actor: Actor, action: CallAction, 
 }
 
 /**
- * Blind transfer by either party of an active call: the other one is told to call `target` (the
- * hub found the target in the tenant), then this call ends `transferred` for both.
+ * Blind transfer by either party of an active call: it ends `transferred` for both, and the other
+ * party's `call.ended` names `target` (whom the hub found in the tenant) to call next.
  */
 export function transfer(state: CallState, actor: Actor, target: Party, now: number): Transition {
   if (!isParticipant(state, actor)) return failure(ErrorCode.forbidden, 'you are not a participant of this call');
@@ -71,19 +71,13 @@ export function transfer(state: CallState, actor: Actor, target: Party, now: num
   const transferee = actor.userId === state.caller.userId ? state.callee : state.caller;
   const ended = end(state, 'transferred', now);
   if (!ended.ok) return ended;
-  return {
-    ok: true,
-    state: ended.state,
-    effects: [
-      {
-        kind: 'deliver',
-        userId: transferee.userId,
-        devices: { only: transferee.deviceId! },
-        message: { type: 'call.transfer', callId: state.callId, to: target },
-      },
-      ...ended.effects,
-    ],
-  };
+  // One message, so the instruction can never arrive after the end it belongs to.
+  const effects = ended.effects.map((effect) =>
+    effect.kind === 'deliver' && effect.userId === transferee.userId && effect.message.type === 'call.ended'
+      ? { ...effect, message: { ...effect.message, transferTo: target } }
+      : effect,
+  );
+  return { ok: true, state: ended.state, effects };
 }
 
 /** Quality reports come from the two devices in the call while it is up; anyone else learns nothing. */
