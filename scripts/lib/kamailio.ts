@@ -11,11 +11,11 @@
  * PostgreSQL database (usrloc db_mode 3, the edge's migration 0009_sip_location.sql), shared by
  * every Kamailio given the same URL and kept across restarts.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, Service } from './processes.ts';
+import { freePort, Service, startInDir } from './processes.ts';
 
 export const KAMAILIO_BIN = '/usr/sbin/kamailio';
 const CONFIG = join(dirname(fileURLToPath(import.meta.url)), '../../sip-edge/kamailio/kamailio.cfg');
@@ -159,15 +159,6 @@ async function startOnce(options: KamailioOptions, { port, internalPort, tlsPort
     readyPattern: /CallStack SIP edge ready/,
     readyTimeoutMs: 15_000,
   });
-  const stop = async () => {
-    await service.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await service.start();
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const stop = await startInDir(service, dir);
   return { host, port, internalPort, ...(options.tls ? { tlsPort } : {}), ...(options.ws ? { wsPort } : {}), ctlSocket, stop };
 }

@@ -3,7 +3,7 @@
  * until ready, and stopped by PID (then SIGKILL if they linger).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 
@@ -159,4 +159,23 @@ export function stopOnSignal(stops: (() => Promise<void>)[]): void {
 export function ensureDir(path: string): string {
   mkdirSync(path, { recursive: true });
   return path;
+}
+
+/**
+ * Starts a service whose files (config, pid, sockets) live in `dir`, then waits for `ready` if
+ * given. The returned stop ends it and removes `dir`; a failed start stops and removes too.
+ */
+export async function startInDir(service: Service, dir: string, ready?: () => Promise<void>): Promise<() => Promise<void>> {
+  const stop = async () => {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await service.start();
+    await ready?.();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
 }

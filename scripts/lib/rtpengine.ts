@@ -5,11 +5,11 @@
  * A private rtpengine (Debian's rtpengine-daemon) in userspace on loopback: no kernel forwarding
  * table, so it needs neither root nor a capability; no Redis, no recording, no pidfile (stopped by PID).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'rtpengine-client';
-import { freePort, Service, waitFor } from './processes.ts';
+import { freePort, Service, startInDir, waitFor } from './processes.ts';
 
 export interface Rtpengine {
   ngHost: '127.0.0.1';
@@ -54,21 +54,13 @@ export async function startRtpengine(options: RtpengineOptions): Promise<Rtpengi
     readyPattern: /Startup complete/,
     readyTimeoutMs: 15_000,
   });
-  const stop = async () => {
-    await service.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await service.start();
+  const stop = await startInDir(service, dir, async () => {
     const client = new Client({ timeout: 1_000 });
     try {
       await waitFor(async () => (await client.ping(ngPort, '127.0.0.1')).result === 'pong', { timeoutMs: 10_000, what: 'rtpengine to answer ping' });
     } finally {
       client.close();
     }
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  });
   return { ngHost: '127.0.0.1', ngPort, stop };
 }
