@@ -14,8 +14,19 @@ import { fileURLToPath } from 'node:url';
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const [command, ...args] = process.argv.slice(2);
 
-/** The SIP edge: Kamailio with the modules its config loads, and rtpengine (sip-edge/README.md). */
-const SIP_EDGE_PACKAGES = ['kamailio', 'kamailio-utils-modules', 'kamailio-json-modules', 'kamailio-extra-modules', 'rtpengine-daemon'].map((pkg) => ({
+/**
+ * The SIP edge: Kamailio with every module its config may load (http_client, jansson, tls,
+ * websocket, db_postgres), and rtpengine (sip-edge/README.md).
+ */
+const SIP_EDGE_PACKAGES = [
+  'kamailio',
+  'kamailio-utils-modules',
+  'kamailio-extra-modules',
+  'kamailio-tls-modules',
+  'kamailio-websocket-modules',
+  'kamailio-postgres-modules',
+  'rtpengine-daemon',
+].map((pkg) => ({
   pkg,
   probe: () => hasDebianPackage(pkg),
 }));
@@ -34,6 +45,8 @@ const APT_PACKAGES = {
     { pkg: 'baresip', probe: () => existsSync('/usr/bin/baresip') },
     { pkg: 'sip-tester', probe: () => existsSync('/usr/bin/sipp') },
     { pkg: 'sox', probe: () => existsSync('/usr/bin/sox') },
+    // The Kamailio TLS test makes a throwaway certificate.
+    { pkg: 'openssl', probe: () => existsSync('/usr/bin/openssl') },
   ],
 };
 
