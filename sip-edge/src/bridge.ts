@@ -85,9 +85,7 @@ export abstract class CallBridge {
     this.log.info('sip.connected');
     this.qualityTimer = setInterval(() => this.guard(this.reportQuality(), 'quality'), QUALITY_REPORT_INTERVAL_MS);
     dialog.on('destroy', () => {
-      if (this.ended) return;
-      this.finish();
-      void this.tell({ type: 'call.hangup', ref: 'bye', callId: this.callId });
+      if (!this.ended) this.guard(this.phoneHungUp(), 'bye');
     });
     dialog.on('modify', (req, res) => this.guard(this.phoneReoffered(req, res), 'reoffer'));
     // DTMF as SIP INFO is accepted (RFC 6086); browsers cannot play it, so it goes no further.
@@ -198,6 +196,14 @@ export abstract class CallBridge {
       // The phone refused the change (or rtpengine failed): the call goes on as it was.
       this.log.warn({ err: error }, 'sip.reoffer_failed');
     }
+  }
+
+  /** The phone's BYE: its last RTCP figures are rated while the call is still up, then the hang-up. */
+  private async phoneHungUp(): Promise<void> {
+    await this.reportQuality();
+    if (this.ended) return;
+    this.finish();
+    await this.tell({ type: 'call.hangup', ref: 'bye', callId: this.callId });
   }
 
   private async reportQuality(): Promise<void> {
