@@ -58,12 +58,7 @@ export class WebCall extends CallBridge {
     try {
       offer = await this.services.anchor.offerToBrowser(this.key, this.answered.sdp);
     } catch (error) {
-      if (!(error instanceof MediaUnavailable)) throw error;
-      this.log.error({ err: error }, 'sip.media_unavailable');
-      this.finish();
-      void this.answered.destroy();
-      await this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
-      return;
+      return this.mediaFailed(error, this.answered);
     }
     if (!(await this.tell({ type: 'call.accept', ref: 'accept', callId: this.callId, sdp: offer }))) {
       // Answered elsewhere first, or the caller gave up meanwhile.
@@ -93,14 +88,18 @@ export class WebCall extends CallBridge {
     try {
       sdp = await this.services.anchor.answerToPhone(this.key, browserSdp);
     } catch (error) {
-      if (!(error instanceof MediaUnavailable)) throw error;
-      this.log.error({ err: error }, 'sip.media_unavailable');
-      this.finish();
-      void this.answered.destroy();
-      await this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
-      return;
+      return this.mediaFailed(error, this.answered);
     }
     this.connected(await this.answered.ack(sdp));
+  }
+
+  /** rtpengine could not anchor the media: the phone's answered leg is ended, and the call with it (never a call without audio). */
+  private async mediaFailed(error: unknown, answered: UnacknowledgedAnswer): Promise<void> {
+    if (!(error instanceof MediaUnavailable)) throw error;
+    this.log.error({ err: error }, 'sip.media_unavailable');
+    this.finish();
+    void answered.destroy();
+    await this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
   }
 }
 
