@@ -98,20 +98,23 @@ export class Baresip {
     return `sip:${this.aor.slice(4).split('@')[0]}@127.0.0.1:${this.sipPort}`;
   }
 
-  /** baresip also binds its SIP port + 1 (TLS), which freePort() did not check: a taken one is retried. */
+  /** baresip also binds its SIP port + 1 (TLS), which freePort() cannot promise: a start that lost it (exit 98) is retried. */
   static async start(options: BaresipOptions): Promise<Baresip> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await Baresip.startOnce(options);
       } catch (error) {
-        if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
+        if (attempt >= 3 || !/Address already in use|code 98\b/.test((error as Error).message)) throw error;
       }
     }
   }
 
   private static async startOnce(options: BaresipOptions): Promise<Baresip> {
     const dir = mkdtempSync(join(tmpdir(), `callstack-baresip-${options.name}-`));
-    const [sipPort, ctrlPort] = [await freePort(), await freePort()];
+    const sipPort = await freePort();
+    // Consecutive free ports are common: the control port must not be the one TLS takes.
+    let ctrlPort = await freePort();
+    while (ctrlPort === sipPort + 1) ctrlPort = await freePort();
     const recordings = join(dir, 'recordings');
     const modules = ['g711', 'aufile', ...(options.recordTo ? ['sndfile'] : [])];
     writeFileSync(
