@@ -128,10 +128,10 @@ test('the creator records from the meeting; both see the indicator; each track i
   // came, which is when the recorder takes it). Bounds in ms, with slack for the way to the node.
   // A file starts at its track's first key frame once its ffmpeg listens: up to ~1 s late for a
   // track recorded from the start, ~2 s for one joining a recording under way (its ffmpeg starts
-  // then), more on a loaded machine; the upper bounds stay tight.
+  // then), 3 s allowed as CI's two loaded cores were seen at 2.01 s; the upper bounds stay tight.
   const bounds: Record<string, [number, number]> = {
     [tenant.users.bob.id]: [recordingEnded - recordingStarted - 1_000, recordingEnded - recordClicked + 1_000],
-    [tenant.users.dave.id]: [recordingEnded - daveSending - 2_000, recordingEnded - daveArrived + 1_000],
+    [tenant.users.dave.id]: [recordingEnded - daveSending - 3_000, recordingEnded - daveArrived + 1_000],
   };
   const figures: string[] = [
     `recording ${recording.durationMs} ms (row); click to indicator ${recordingStarted - recordClicked} ms, stop to indicator gone ${stopMs} ms`,
