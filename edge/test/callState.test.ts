@@ -7,6 +7,10 @@ import {
   graceExpired,
   nextDeadline,
   ringing as startRinging,
+  claimReplacement,
+  permitReplacement,
+  REPLACEMENT_WINDOW_MS,
+  replaced,
   ringTimeout,
   transfer,
 } from '../src/signaling/callState.ts';
@@ -170,6 +174,76 @@ describe('call state machine', () => {
       expect(transfer(answered(), outsider, carolParty, T0)).toMatchObject({ ok: false, code: 'forbidden' });
       expect(transfer(answered(), alice, { userId: 'bob', displayName: 'Bob' }, T0)).toMatchObject({ ok: false, code: 'bad_request' });
       expect(transfer({ ...answered(), roomId: 'room-1' }, alice, carolParty, T0)).toMatchObject({ ok: false, code: 'invalid_state' });
+    });
+  });
+
+  describe('attended transfer', () => {
+    // call-1 is alice (caller) with bob on b1; the consultation call-2 is bob calling carol.
+    const consultation = (): CallState => {
+      const start: CallState = {
+        ...ringing(),
+        callId: 'call-2',
+        caller: { userId: 'bob', displayName: 'Bob', deviceId: 'b1' },
+        callee: { userId: 'carol', displayName: 'Carol', deviceId: null },
+      };
+      const result = applyAction(start, carol, { type: 'call.accept', callId: 'call-2' }, T0 + 2_000);
+      if (!result.ok) throw new Error(result.message);
+      return result.state;
+    };
+    const permitted = (): CallState => {
+      const result = permitReplacement(consultation(), bobPhone, 'alice', 'carol', T0 + 3_000);
+      if (!result.ok) throw new Error(result.message);
+      return result.state;
+    };
+
+    it('the transferor lets the transferee take the consultation call over, briefly, towards its other party', () => {
+      const state = permitted();
+      expect(state.replaceableBy).toEqual({ userId: 'alice', target: 'callee', until: T0 + 3_000 + REPLACEMENT_WINDOW_MS });
+      expect(state.status).toBe('active');
+      expect(claimReplacement(state, { tenantId: 't1', userId: 'alice' }, 'carol', T0 + 4_000)).toEqual({ ok: true, deviceId: 'c1' });
+    });
+
+    it('only the permitted user, calling the target, in time, from the same tenant, may claim it; all others hear not found', () => {
+      const state = permitted();
+      const late = T0 + 3_000 + REPLACEMENT_WINDOW_MS + 1;
+      for (const [claimant, callee, now] of [
+        [{ tenantId: 't1', userId: 'dave' }, 'carol', T0 + 4_000],
+        [{ tenantId: 't1', userId: 'alice' }, 'bob', T0 + 4_000],
+        [{ tenantId: 't1', userId: 'alice' }, 'carol', late],
+        [{ tenantId: 't2', userId: 'alice' }, 'carol', T0 + 4_000],
+      ] as const) {
+        expect(claimReplacement(state, claimant, callee, now)).toMatchObject({ ok: false, code: 'not_found' });
+      }
+      expect(claimReplacement(consultation(), { tenantId: 't1', userId: 'alice' }, 'carol', T0 + 4_000)).toMatchObject({ ok: false, code: 'not_found' });
+    });
+
+    it('the permit needs the transferor’s device in a consultation in progress with the target', () => {
+      expect(permitReplacement(consultation(), bobDesk, 'alice', 'carol', T0)).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(permitReplacement(consultation(), outsider, 'alice', 'carol', T0)).toMatchObject({ ok: false, code: 'not_found' });
+      expect(permitReplacement(consultation(), bobPhone, 'alice', 'dave', T0)).toMatchObject({ ok: false, code: 'bad_request' });
+      expect(permitReplacement(consultation(), bobPhone, 'carol', 'carol', T0)).toMatchObject({ ok: false, code: 'bad_request' });
+      expect(permitReplacement(ringing(), alice, 'carol', 'bob', T0)).toMatchObject({ ok: false, code: 'invalid_state' });
+    });
+
+    it('the transferred call names the target and the call to take over; answering the new call ends the consultation', () => {
+      const result = transfer(answered(), bobPhone, { userId: 'carol', displayName: 'Carol' }, T0 + 5_000, 'call-2');
+      if (!result.ok) throw new Error(result.message);
+      expect(result.effects).toContainEqual(
+        expect.objectContaining({ userId: 'alice', message: expect.objectContaining({ transferTo: { userId: 'carol', displayName: 'Carol' }, replaces: 'call-2' }) }),
+      );
+      const takeover: CallState = {
+        ...ringing(),
+        callId: 'call-3',
+        callee: { userId: 'carol', displayName: 'Carol', deviceId: null },
+        replaces: 'call-2',
+      };
+      const accepted = applyAction(takeover, carol, { type: 'call.accept', callId: 'call-3' }, T0 + 6_000);
+      if (!accepted.ok) throw new Error(accepted.message);
+      expect(accepted.effects).toContainEqual({ kind: 'replace', callId: 'call-2' });
+      const ended = replaced(permitted(), T0 + 6_100);
+      if (!ended.ok) throw new Error(ended.message);
+      expect(ended.state).toMatchObject({ status: 'ended', endReason: 'transferred' });
+      expect(replaced(ended.state, T0 + 7_000)).toMatchObject({ ok: true, effects: [] });
     });
   });
 

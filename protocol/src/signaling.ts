@@ -21,6 +21,13 @@
  * linked to the call). No SDP is relayed for it (`call.offer/answer/ice` get `invalid_state`).
  * When the call ends the room closes: everyone still in it leaves and the recording completes.
  *
+ * Attended transfer: A talks with B, holds, and calls C (a second call, the consultation; a user
+ * may have one call in progress besides a held one). A sends `call.transfer {callId: A-B, to: C,
+ * replaces: A-C}`: the A-B call ends `transferred`, and B's `call.ended` names C and `replaces`.
+ * B then sends `call.invite {to: C, replaces: A-C}` (within 30 s; only B may), which rings only
+ * C's device in the A-C call, with `call.incoming {replaces}`; that device accepts at once and the
+ * A-C call ends `transferred`. B and C talk; A is out of both.
+ *
  * Conference rooms (`room.*`) travel on the same socket: see `rooms.ts`. During a call or in a
  * room each device sends `quality.report` about every 5 s and gets `quality.update` (the edge's
  * MOS): see `quality.ts`.
@@ -58,6 +65,8 @@ const CallInvite = v.object({
   media: CallMedia,
   /** Record the call (absent: no): it then runs through the SFU (see the header). */
   record: v.optional(v.boolean()),
+  /** Attended transfer: the call of the callee's that this one takes over (from `call.ended.replaces`). */
+  replaces: v.optional(Id),
 });
 const CallAccept = v.object({
   type: v.literal('call.accept'),
@@ -74,8 +83,12 @@ const SipStatus = v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.
 const CallReject = v.object({ type: v.literal('call.reject'), ref: Ref, callId: Id, sipStatus: SipStatus });
 const CallCancel = v.object({ type: v.literal('call.cancel'), ref: Ref, callId: Id, sipStatus: SipStatus });
 const CallHangup = v.object({ type: v.literal('call.hangup'), ref: Ref, callId: Id, sipStatus: SipStatus });
-/** Blind transfer (a phone's REFER, or the softphone): the other party is asked to call `to`, and this call ends `transferred`. */
-const CallTransfer = v.object({ type: v.literal('call.transfer'), ref: Ref, callId: Id, to: Id });
+/**
+ * Transfer (a phone's REFER, or the softphone): the other party is asked to call `to`, and this
+ * call ends `transferred`. Blind without `replaces`. Attended with it: `replaces` is the sender's
+ * consultation call with `to`, which the other party's new call takes over (see the header).
+ */
+const CallTransfer = v.object({ type: v.literal('call.transfer'), ref: Ref, callId: Id, to: Id, replaces: v.optional(Id) });
 const CallOffer = v.object({ type: v.literal('call.offer'), ref: Ref, callId: Id, sdp: Sdp });
 const CallAnswer = v.object({ type: v.literal('call.answer'), ref: Ref, callId: Id, sdp: Sdp });
 const CallIce = v.object({
@@ -137,6 +150,11 @@ const CallIncoming = v.object({
   media: CallMedia,
   /** The call will be recorded if accepted (absent: no): tell the user before they answer. */
   record: v.optional(v.boolean()),
+  /**
+   * Attended transfer: this call takes over that call of this device's (only that device rings).
+   * The user agreed in that call: accept at once, and leave that call to end by itself.
+   */
+  replaces: v.optional(Id),
 });
 const CallRinging = v.object({ type: v.literal('call.ringing'), callId: Id, to: Party });
 const CallAccepted = v.object({
@@ -159,6 +177,8 @@ const CallEnded = v.object({
   durationMs: v.number(),
   /** To the party being transferred (reason `transferred`): call this colleague now. */
   transferTo: v.optional(Party),
+  /** With `transferTo` after an attended transfer: put it in that `call.invite` (the call it takes over). */
+  replaces: v.optional(Id),
 });
 const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id, sdp: Sdp });
 const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });

@@ -9,6 +9,11 @@
  * A recorded call runs through a conference room (rooms/Room.ts) that this session opens on
  * accept, for the two parties only, recording by itself in the caller's name, and closes when the
  * call ends.
+ *
+ * Attended transfer spans three sessions: the consultation call permits the transferee to take it
+ * over (`permitReplacement`), the transferred call ends naming it, and the transferee's new call
+ * claims it (`claimReplacement`) to ring the target's device there; once that call is answered,
+ * the consultation call ends (`replaced`).
  */
 import { ErrorCode, rateReport, SIP_DEVICE_PREFIX, type CallMedia, type Party, type QualityReport, type QualityUpdate } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
@@ -21,6 +26,10 @@ import { addReport, summarise, type QualityAggregate } from '../quality/aggregat
 import {
   applyAction,
   calleeUnreachable,
+  claimReplacement,
+  otherParty,
+  permitReplacement,
+  replaced,
   ringing,
   deviceBack,
   deviceLost,
@@ -37,7 +46,7 @@ import { failure, type Actor, type Outcome } from '../objects/actor.ts';
 import { setAlarmToEarliest } from '../objects/deadlines.ts';
 import { DurableWriter } from '../objects/DurableWriter.ts';
 import type { CallState, Effect } from './types.ts';
-import { roomObject, userHub } from '../objects/stubs.ts';
+import { callSession, roomObject, userHub } from '../objects/stubs.ts';
 
 /** How long an ended call keeps answering `invalid_state` before its storage is dropped. */
 const RETAIN_ENDED_MS = 60 * 60 * 1000;
@@ -49,6 +58,8 @@ export interface CallStart {
   callee: Party;
   media: CallMedia;
   record: boolean;
+  /** Attended transfer: the callee's call this one takes over (only its device rings). */
+  replaces?: string;
 }
 
 const STATE_KEY = 'call';
@@ -71,6 +82,12 @@ export class CallSession extends DurableObject<Env> {
    */
   async start(init: CallStart): Promise<Outcome> {
     if (await this.load()) return failure(ErrorCode.conflict, 'call id already used');
+    let only: string | undefined;
+    if (init.replaces) {
+      const claim = await callSession(this.env, init.tenantId, init.replaces).claimReplacement({ tenantId: init.tenantId, userId: init.caller.userId }, init.callee.userId);
+      if (!claim.ok) return claim;
+      only = claim.deviceId;
+    }
     const now = Date.now();
     const state: CallState = {
       callId: init.callId,
@@ -86,14 +103,17 @@ export class CallSession extends DurableObject<Env> {
       endReason: null,
       ringDeadline: now + config(this.env).ringTimeoutMs,
       lostDevices: {},
+      ...(init.replaces ? { replaces: init.replaces } : {}),
     };
     await this.save(state);
     log.info('call.created', logIds(state));
 
     const callerParty = { userId: init.caller.userId, displayName: init.caller.displayName };
+    const replacing = init.replaces && only ? { callId: init.replaces, deviceId: only } : undefined;
     const outcome = await userHub(this.env, init.tenantId, init.callee.userId).ring(
-      { type: 'call.incoming', callId: init.callId, from: callerParty, media: init.media, record: init.record },
+      { type: 'call.incoming', callId: init.callId, from: callerParty, media: init.media, record: init.record, ...(replacing ? { replaces: replacing.callId } : {}) },
       init.tenantId,
+      replacing,
     );
     // The callee may already have answered while ring() was under way: act on the current state.
     const current = await this.load();
@@ -112,10 +132,38 @@ export class CallSession extends DurableObject<Env> {
     return this.commit(state, applyAction(state, actor, action, Date.now()));
   }
 
-  async transfer(actor: Actor, target: Party): Promise<Outcome> {
+  /** Blind, or attended when `replaces` names the actor's consultation call with `target`. */
+  async transfer(actor: Actor, target: Party, replaces?: string): Promise<Outcome> {
     const state = await this.load();
     if (!state) return failure(ErrorCode.notFound, 'no such call');
-    return this.commit(state, transfer(state, actor, target, Date.now()));
+    const transition = transfer(state, actor, target, Date.now(), replaces);
+    if (!transition.ok || !replaces) return this.commit(state, transition);
+    const transferee = otherParty(state, actor.userId);
+    const permitted = await callSession(this.env, state.tenantId, replaces).permitReplacement(actor, transferee.userId, target.userId);
+    if (!permitted.ok) return permitted;
+    // The transfer is decided on the state it was checked against: it may have ended meanwhile.
+    const current = await this.load();
+    return current ? this.commit(current, transfer(current, actor, target, Date.now(), replaces)) : failure(ErrorCode.notFound, 'no such call');
+  }
+
+  /** Attended transfer, on the consultation call: see callState's `permitReplacement`. */
+  async permitReplacement(actor: Actor, transfereeId: string, targetId: string): Promise<Outcome> {
+    const state = await this.load();
+    if (!state) return failure(ErrorCode.notFound, 'no such call to replace');
+    return this.commit(state, permitReplacement(state, actor, transfereeId, targetId, Date.now()));
+  }
+
+  /** The transferee's new call asks to take this call over; gives the target's device to ring. */
+  async claimReplacement(claimant: { tenantId: string; userId: string }, calleeId: string): Promise<Outcome<{ deviceId: string }>> {
+    const state = await this.load();
+    if (!state) return failure(ErrorCode.notFound, 'no such call to replace');
+    return claimReplacement(state, claimant, calleeId, Date.now());
+  }
+
+  /** The call that took this one over was answered. */
+  async replaced(): Promise<void> {
+    const state = await this.load();
+    if (state) await this.commit(state, replaced(state, Date.now()));
   }
 
   async deviceLost(actor: Actor): Promise<void> {
@@ -220,6 +268,9 @@ export class CallSession extends DurableObject<Env> {
         }
         case 'room.close':
           await roomObject(this.env, state.tenantId, effect.roomId).close();
+          return;
+        case 'replace':
+          await callSession(this.env, state.tenantId, effect.callId).replaced();
           return;
         default:
           effect satisfies never;

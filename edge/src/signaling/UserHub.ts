@@ -216,15 +216,26 @@ export class UserHub extends DurableObject<Env> {
 
   // ---- called by CallSession ---------------------------------------------------------------
 
-  /** Rings every device of this user, unless the user is in another call or has no device. */
-  async ring(incoming: Extract<ServerMessage, { type: 'call.incoming' }>, tenantId: string): Promise<RingOutcome> {
+  /**
+   * Rings every device of this user, unless the user is in another call or has no device.
+   * `replacing`: an attended transfer takes over that call of this user's, so only its device
+   * rings, and that call does not make the user busy (nor does do-not-disturb apply: they agreed).
+   */
+  async ring(
+    incoming: Extract<ServerMessage, { type: 'call.incoming' }>,
+    tenantId: string,
+    replacing?: { callId: string; deviceId: string },
+  ): Promise<RingOutcome> {
     // Do-not-disturb: the caller hears busy, the user's devices never ring.
-    if (this.presence.doNotDisturb()) return 'busy';
-    const busy = (await this.liveCalls()).some(({ callId }) => callId !== incoming.callId);
+    if (!replacing && this.presence.doNotDisturb()) return 'busy';
+    const busy = (await this.liveCalls()).some(({ callId }) => callId !== incoming.callId && callId !== replacing?.callId);
     if (busy) return 'busy';
-    if (this.ctx.getWebSockets().length === 0 && this.sip.registered(Date.now()).length === 0) return 'unavailable';
+    const devices: DeviceSelector = replacing ? { only: replacing.deviceId } : 'all';
     await this.track(incoming.callId, 'ringing', tenantId);
-    await this.deliver(incoming, 'all');
+    if ((await this.deliver(incoming, devices)) === 0) {
+      await this.untrack(incoming.callId);
+      return 'unavailable';
+    }
     return 'ringing';
   }
 
@@ -321,10 +332,10 @@ export class UserHub extends DurableObject<Env> {
     }
   }
 
-  private async transfer(device: DeviceIdentity, { callId, to }: Extract<ClientMessage, { type: 'call.transfer' }>): Promise<Outcome> {
+  private async transfer(device: DeviceIdentity, { callId, to, replaces }: Extract<ClientMessage, { type: 'call.transfer' }>): Promise<Outcome> {
     const target = await this.findCallee(device.tenantId, to);
     if (!target) return failure(ErrorCode.notFound, 'no such user in your organisation');
-    return callSession(this.env, device.tenantId, callId).transfer(actorOf(device), target);
+    return callSession(this.env, device.tenantId, callId).transfer(actorOf(device), target, replaces);
   }
 
   /** A stats summary goes to the call's or room's object, which keeps the aggregate and rates it. */
@@ -353,9 +364,11 @@ export class UserHub extends DurableObject<Env> {
     return outcome;
   }
 
-  private async invite(device: DeviceIdentity, { callId, to: calleeId, media, record }: Extract<ClientMessage, { type: 'call.invite' }>): Promise<Outcome> {
+  private async invite(device: DeviceIdentity, { callId, to: calleeId, media, record, replaces }: Extract<ClientMessage, { type: 'call.invite' }>): Promise<Outcome> {
     if (calleeId === device.userId) return failure(ErrorCode.badRequest, 'you cannot call yourself');
-    if ((await this.liveCalls()).length > 0) {
+    // One call in progress may be held while its user consults someone (attended transfer).
+    const live = await this.liveCalls();
+    if (live.length > 1 || live.some((call) => call.state === 'ringing')) {
       return failure(ErrorCode.invalidState, 'you are already in a call');
     }
     const callee = await this.findCallee(device.tenantId, calleeId);
@@ -370,6 +383,7 @@ export class UserHub extends DurableObject<Env> {
       callee,
       media,
       record: record === true,
+      ...(replaces ? { replaces } : {}),
     });
     if (!started.ok) await this.untrack(callId);
     return started;

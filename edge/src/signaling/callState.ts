@@ -24,6 +24,9 @@ export type Transition = Outcome<{ state: CallState; effects: Effect[] }>;
 /** How long a dropped device may take to come back before its call ends as connection-lost. */
 export const DEVICE_GRACE_MS = 10_000;
 
+/** How long the party being transferred has to call the target of an attended transfer. */
+export const REPLACEMENT_WINDOW_MS = 30_000;
+
 export function applyAction(state: CallState, actor: Actor, action: CallAction, now: number): Transition {
   if (!isParticipant(state, actor)) return failure(ErrorCode.forbidden, 'you are not a participant of this call');
   if (state.status === 'ended') return failure(ErrorCode.invalidState, 'the call has ended');
@@ -57,10 +60,12 @@ export function applyAction(state: CallState, actor: Actor, action: CallAction, 
 }
 
 /**
- * Blind transfer by either party of an active call: it ends `transferred` for both, and the other
- * party's `call.ended` names `target` (whom the hub found in the tenant) to call next.
+ * Transfer by either party of an active call: it ends `transferred` for both, and the other
+ * party's `call.ended` names `target` (whom the hub found in the tenant) to call next. Attended
+ * when `replaces` is given: the consultation call with `target`, which already permitted the
+ * other party to take it over (`permitReplacement`).
  */
-export function transfer(state: CallState, actor: Actor, target: Party, now: number): Transition {
+export function transfer(state: CallState, actor: Actor, target: Party, now: number, replaces?: string): Transition {
   if (!isParticipant(state, actor)) return failure(ErrorCode.forbidden, 'you are not a participant of this call');
   if (state.status !== 'active') return failure(ErrorCode.invalidState, 'only a call in progress can be transferred');
   if (!isCallDevice(state, actor)) return failure(ErrorCode.forbidden, 'this device is not the one in the call');
@@ -74,10 +79,53 @@ export function transfer(state: CallState, actor: Actor, target: Party, now: num
   // One message, so the instruction can never arrive after the end it belongs to.
   const effects = ended.effects.map((effect) =>
     effect.kind === 'deliver' && effect.userId === transferee.userId && effect.message.type === 'call.ended'
-      ? { ...effect, message: { ...effect.message, transferTo: target } }
+      ? { ...effect, message: { ...effect.message, transferTo: target, ...(replaces ? { replaces } : {}) } }
       : effect,
   );
   return { ok: true, state: ended.state, effects };
+}
+
+/** The party of an active call that is not `userId`: the transferee of a transfer `userId` makes. */
+export function otherParty(state: CallState, userId: string): Party {
+  const other = userId === state.caller.userId ? state.callee : state.caller;
+  return { userId: other.userId, displayName: other.displayName };
+}
+
+/**
+ * Attended transfer, on the consultation call: its party `actor` (the transferor) lets
+ * `transfereeId` take its place in a call to `targetId`, the other party, for a short while.
+ */
+export function permitReplacement(state: CallState, actor: Actor, transfereeId: string, targetId: string, now: number): Transition {
+  if (!isParticipant(state, actor)) return failure(ErrorCode.notFound, 'no such call to replace');
+  if (state.status !== 'active') return failure(ErrorCode.invalidState, 'the consultation call is not in progress');
+  if (!isCallDevice(state, actor)) return failure(ErrorCode.forbidden, 'this device is not the one in the consultation call');
+  if (state.roomId) return failure(ErrorCode.invalidState, 'a recorded call cannot be transferred');
+  const target = actor.userId === state.caller.userId ? 'callee' : 'caller';
+  if (state[target].userId !== targetId) return failure(ErrorCode.badRequest, 'the consultation call is with someone else');
+  if (transfereeId === state.caller.userId || transfereeId === state.callee.userId) {
+    return failure(ErrorCode.badRequest, 'transfer to someone who is not in this call');
+  }
+  return { ok: true, state: { ...state, replaceableBy: { userId: transfereeId, target, until: now + REPLACEMENT_WINDOW_MS } }, effects: [] };
+}
+
+/**
+ * The transferee's call claims the consultation call's place: allowed for the permitted user
+ * calling its target, in time. Gives the target's device in this call, the one to ring.
+ */
+export function claimReplacement(state: CallState, claimant: { tenantId: string; userId: string }, calleeId: string, now: number): Outcome<{ deviceId: string }> {
+  const permit = state.replaceableBy;
+  // One answer for every refusal: a guess at a call id learns nothing.
+  const refused = failure(ErrorCode.notFound, 'no such call to replace');
+  if (state.tenantId !== claimant.tenantId || state.status !== 'active' || !permit) return refused;
+  const deviceId = state[permit.target].deviceId;
+  if (permit.userId !== claimant.userId || permit.until < now || state[permit.target].userId !== calleeId || !deviceId) return refused;
+  return { ok: true, deviceId };
+}
+
+/** The call that took this one over was answered: this one ends `transferred` for both. */
+export function replaced(state: CallState, now: number): Transition {
+  if (state.status === 'ended') return { ok: true, state, effects: [] };
+  return end(state, 'transferred', now);
 }
 
 /** Quality reports come from the two devices in the call while it is up; anyone else learns nothing. */
@@ -152,6 +200,7 @@ function accept(state: CallState, deviceId: string, now: number, offer: string |
     state: next,
     effects: [
       ...(state.roomId ? [{ kind: 'room.open', roomId: state.roomId } as const] : []),
+      ...(state.replaces ? [{ kind: 'replace', callId: state.replaces } as const] : []),
       {
         kind: 'deliver',
         userId: caller.userId,

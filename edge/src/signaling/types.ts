@@ -28,6 +28,10 @@ export interface CallState {
   sipStatus?: number | null;
   /** Devices whose connection dropped during the call, with the time their grace ends. */
   lostDevices: Record<string, number>;
+  /** Attended transfer: the call this one takes over once answered. */
+  replaces?: string;
+  /** Attended transfer: the consultation call may be taken over by this user's call to `target`, until `until`. */
+  replaceableBy?: { userId: string; target: 'caller' | 'callee'; until: number };
 }
 
 /** Which devices of a user a message goes to. */
@@ -43,7 +47,9 @@ export type Effect =
   /** Creates the recorded call's room (before anyone is told to join it). */
   | { kind: 'room.open'; roomId: string }
   /** The recorded call ended: everyone leaves its room and the recording completes. */
-  | { kind: 'room.close'; roomId: string };
+  | { kind: 'room.close'; roomId: string }
+  /** Attended transfer: this call was answered, so the call it takes over ends. */
+  | { kind: 'replace'; callId: string };
 
 /** What a callee's hub answers when asked to ring its devices. */
 export type RingOutcome = 'ringing' | 'busy' | 'unavailable';
