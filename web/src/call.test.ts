@@ -201,3 +201,34 @@ test('controller: a call that ends `transferred` with a target makes the device 
   assert.deepEqual([call.state.phase, call.state.peer], ['calling', carol]);
   call.dispose();
 });
+
+test('attended transfer: a call that takes over the current one is answered at once; others are not', () => {
+  const carol: Party = { userId: 'carol', displayName: 'Carol' };
+  const connecting = run({ type: 'incoming', callId: 'c1', from: bob }, { type: 'accepted', callId: 'c1', peer: bob, answeredAt: 1 });
+  const takenOver = callReducer(connecting, { type: 'takeover', callId: 'c2', replaces: 'c1', from: carol });
+  assert.deepEqual([takenOver.phase, takenOver.callId, takenOver.peer, takenOver.pending], ['incoming', 'c2', carol, 'accept']);
+  assert.equal(callReducer(connecting, { type: 'takeover', callId: 'c2', replaces: 'c9', from: carol }), connecting, 'another call’s takeover');
+  const ringing = run({ type: 'incoming', callId: 'c1', from: bob });
+  assert.equal(callReducer(ringing, { type: 'takeover', callId: 'c2', replaces: 'c1', from: carol }), ringing, 'only a call in progress');
+});
+
+test('controller: the transferee of an attended transfer calls the target with the call to take over', () => {
+  const { signaling, call } = controller();
+  const carol: Party = { userId: 'carol', displayName: 'Carol' };
+  signaling.deliver('call', { type: 'call.incoming', callId: 'c1', from: bob, media: { audio: true, video: false } });
+  signaling.deliver('call', { type: 'call.ended', callId: 'c1', reason: 'transferred', durationMs: 9_000, transferTo: carol, replaces: 'consult-1' });
+  const invite = signaling.sent.find((message) => message.type === 'call.invite');
+  assert.ok(invite?.type === 'call.invite');
+  assert.deepEqual([invite.to, invite.replaces], ['carol', 'consult-1']);
+  call.dispose();
+});
+
+test('controller: a consultation places its call and never answers incoming ones', () => {
+  const signaling = new FakeSignaling();
+  const consultation = new CallController({ signaling, consultation: true, iceServers: () => Promise.resolve([]), iceTransportPolicy: () => 'all' });
+  signaling.deliver('call', { type: 'call.incoming', callId: 'in1', from: bob, media: { audio: true, video: true } });
+  assert.equal(consultation.state.phase, 'idle');
+  consultation.call(bob);
+  assert.equal(consultation.state.phase, 'calling');
+  consultation.dispose();
+});

@@ -62,6 +62,8 @@ export const idleCall: CallState = {
 export type CallAction =
   | { type: 'dial'; callId: string; peer: Party; record?: boolean }
   | { type: 'incoming'; callId: string; from: Party; record?: boolean }
+  /** Attended transfer: a new call takes over the current one (`replaces`), answered at once. */
+  | { type: 'takeover'; callId: string; replaces: string; from: Party }
   | { type: 'reset' }
   | { type: 'toggle'; key: 'muted' | 'cameraOff' | 'onHold' }
   | { type: 'ringing'; callId: string }
@@ -104,6 +106,10 @@ export function callReducer(state: CallState, action: CallAction): CallState {
       return isLive(state.phase)
         ? state
         : { ...idleCall, phase: 'incoming', callId: action.callId, direction: 'incoming', peer: action.from, record: action.record ?? false };
+    case 'takeover':
+      return state.callId === action.replaces && (state.phase === 'connecting' || state.phase === 'active')
+        ? { ...idleCall, phase: 'incoming', callId: action.callId, direction: 'incoming', peer: action.from, pending: 'accept' }
+        : state;
     case 'reset':
       return state.phase === 'ended' ? { ...idleCall, callId: state.callId } : state;
     case 'toggle':
@@ -135,6 +141,8 @@ export function callReducer(state: CallState, action: CallAction): CallState {
 
 export interface CallControllerOptions {
   signaling: Pick<SignalingClient, 'on' | 'send' | 'status'>;
+  /** A consultation (attended transfer): it places its one call and never answers new ones. */
+  consultation?: boolean;
   /** ICE servers for the next peer connection (may be empty: host candidates only). */
   iceServers: () => Promise<RTCIceServer[]>;
   iceTransportPolicy: () => RTCIceTransportPolicy;
@@ -156,6 +164,8 @@ export class CallController extends Emitter<{ change: [] }> {
   peerConnection: RTCPeerConnection | null = null;
   /** A recorded call's room, while the call runs. */
   conference: Conference | null = null;
+  /** The consultation call of an attended transfer, while this call is held for it. */
+  consultation: CallController | null = null;
   private media: Promise<LocalMedia> | null = null;
   private peerReady: Promise<RTCPeerConnection | null> | null = null;
   /** Remote candidates that arrived before the remote description. */
@@ -177,8 +187,11 @@ export class CallController extends Emitter<{ change: [] }> {
     ];
   }
 
-  /** `record`: the call runs through the SFU and is recorded (the callee is told first). */
-  call(peer: Party, record = false): void {
+  /**
+   * `record`: the call runs through the SFU and is recorded (the callee is told first).
+   * `replaces`: attended transfer, the call of the callee's this one takes over.
+   */
+  call(peer: Party, record = false, replaces?: string): void {
     const callId = crypto.randomUUID();
     if (!this.dispatch({ type: 'dial', callId, peer, record })) return;
     this.begin();
@@ -189,6 +202,7 @@ export class CallController extends Emitter<{ change: [] }> {
       to: peer.userId,
       media: { audio: true, video: true },
       record,
+      ...(replaces ? { replaces } : {}),
     };
     if (!this.options.signaling.send(invite)) this.dispatch({ type: 'failed', callId, message: OFFLINE_MESSAGE });
   }
@@ -250,6 +264,39 @@ export class CallController extends Emitter<{ change: [] }> {
     this.options.signaling.send({ type: 'call.transfer', ref: this.ref(), callId, to: to.userId });
   }
 
+  /** Attended transfer, first step: this call is held while a second call asks `to` first. */
+  consult(to: Party): void {
+    const { callId, phase, roomId } = this.state;
+    if (!callId || phase !== 'active' || roomId || this.consultation) return;
+    if (!this.state.onHold) void this.toggleHold();
+    const consultation = new CallController({ ...this.options, consultation: true });
+    this.consultation = consultation;
+    consultation.on('change', () => {
+      // Over (transferred, refused, hung up): the held call is this device's only call again.
+      if (consultation.state.phase === 'idle' && this.consultation === consultation) {
+        this.consultation = null;
+        consultation.dispose();
+      }
+      this.emit('change');
+    });
+    consultation.call(to);
+  }
+
+  /** Attended transfer, last step: the held party takes this device's place in the consultation. */
+  completeTransfer(): void {
+    const consulted = this.consultation?.state;
+    const { callId, phase } = this.state;
+    if (!callId || phase !== 'active' || !consulted?.callId || consulted.phase !== 'active' || !consulted.peer) return;
+    this.options.signaling.send({ type: 'call.transfer', ref: this.ref(), callId, to: consulted.peer.userId, replaces: consulted.callId });
+  }
+
+  /** Ends the consultation and takes the held call back. */
+  cancelConsultation(): void {
+    if (!this.consultation) return;
+    this.consultation.end();
+    if (this.state.onHold) void this.toggleHold();
+  }
+
   /**
    * Hold or resume: offers again with every transceiver `sendonly` (or back to `sendrecv`), the
    * way a desk phone holds; the other side answers `recvonly` and stops sending. Peer-to-peer
@@ -276,6 +323,8 @@ export class CallController extends Emitter<{ change: [] }> {
   }
 
   dispose(): void {
+    this.consultation?.dispose();
+    this.consultation = null;
     this.end();
     this.release();
     clearTimeout(this.resetTimer);
@@ -285,7 +334,10 @@ export class CallController extends Emitter<{ change: [] }> {
   private onCallMessage(message: CallMessage): void {
     switch (message.type) {
       case 'call.incoming':
-        if (this.dispatch({ type: 'incoming', callId: message.callId, from: message.from, record: message.record })) this.begin();
+        if (message.replaces) this.takeOver(message.callId, message.replaces, message.from);
+        else if (!this.options.consultation && this.dispatch({ type: 'incoming', callId: message.callId, from: message.from, record: message.record })) {
+          this.begin();
+        }
         break;
       case 'call.ringing':
         this.dispatch({ type: 'ringing', callId: message.callId });
@@ -301,9 +353,9 @@ export class CallController extends Emitter<{ change: [] }> {
         }
         break;
       case 'call.ended':
-        // Blind transfer: the other side asked us to call someone else next, as a desk phone would.
+        // Transfer: the other side asked us to call someone else next, as a desk phone would.
         if (this.dispatch({ type: 'ended', callId: message.callId, reason: message.reason, durationMs: message.durationMs }) && message.transferTo) {
-          this.call(message.transferTo);
+          this.call(message.transferTo, false, message.replaces);
         }
         break;
       case 'call.offer':
@@ -318,6 +370,19 @@ export class CallController extends Emitter<{ change: [] }> {
       default:
         assertNever(message);
     }
+  }
+
+  /**
+   * Attended transfer: a call that takes over this device's current call (the user agreed in it)
+   * is answered at once; the old call's media closes, and its end arrives for a call no longer current.
+   */
+  private takeOver(callId: string, replaces: string, from: Party): void {
+    if (this.state.callId !== replaces || !isLive(this.state.phase)) return;
+    this.release();
+    if (!this.dispatch({ type: 'takeover', callId, replaces, from })) return;
+    this.begin();
+    this.localMedia().catch(() => undefined);
+    if (!this.options.signaling.send({ type: 'call.accept', ref: this.ref(), callId })) this.dispatch({ type: 'failed', callId, message: OFFLINE_MESSAGE });
   }
 
   /** After a reconnect: a call the edge no longer lists ended while this device was away. */

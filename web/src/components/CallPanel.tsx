@@ -1,5 +1,5 @@
 import type { DirectoryEntry } from '@callstack/protocol';
-import type { CallController } from '../call.ts';
+import { isLive, type CallController } from '../call.ts';
 import { callStatusLabel } from '../format.ts';
 import { Avatar } from './Avatar.tsx';
 import { IncomingCall } from './IncomingCall.tsx';
@@ -54,6 +54,8 @@ export function CallPanel({ call, record, colleagues }: CallPanelProps) {
           onDigits={(digits) => call.sendDigits(digits)}
           colleagues={(colleagues ?? []).filter((user) => user.id !== state.peer?.userId)}
           onTransfer={(user) => call.transfer({ userId: user.id, displayName: user.displayName })}
+          onConsult={(user) => call.consult({ userId: user.id, displayName: user.displayName })}
+          consulting={call.consultation !== null}
         />
       );
       break;
@@ -93,6 +95,29 @@ export function CallPanel({ call, record, colleagues }: CallPanelProps) {
         {state.peer && state.phase !== 'idle' ? `${label}: ${state.peer.displayName}` : label}
       </p>
       {body}
+      {call.consultation && <Consultation call={call} consultation={call.consultation} />}
     </section>
+  );
+}
+
+/** Attended transfer: the second call, while the first is held; completing hands the held party over. */
+function Consultation({ call, consultation }: { call: CallController; consultation: CallController }) {
+  const { state } = consultation;
+  return (
+    <div class="consultation" data-testid="consultation" data-state={state.phase} data-call-id={state.callId ?? undefined}>
+      <p class="call-status">
+        {callStatusLabel(state)}
+        {state.peer && `: ${state.peer.displayName}`}
+      </p>
+      <video class="consultation-video" data-testid="consultation-video" aria-label={`Video from ${state.peer?.displayName ?? 'the consulted colleague'}`} srcObject={consultation.remoteStream} autoplay playsInline />
+      <div class="actions">
+        <button type="button" class="btn btn-primary" data-testid="complete-transfer" disabled={state.phase !== 'active'} onClick={() => call.completeTransfer()}>
+          Complete transfer
+        </button>
+        <button type="button" class="btn" data-testid="cancel-consultation" disabled={!isLive(state.phase)} onClick={() => call.cancelConsultation()}>
+          Back to {call.state.peer?.displayName ?? 'the held call'}
+        </button>
+      </div>
+    </div>
   );
 }

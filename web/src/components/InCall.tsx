@@ -19,9 +19,12 @@ interface InCallProps {
   onHangup: () => void;
   /** Sends keypad digits (DTMF) to the other side. */
   onDigits: (digits: string) => void;
-  /** Who the call may be transferred to, and the transfer itself (blind). */
+  /** Who the call may be transferred to, and the transfer itself: blind, or after consulting them first. */
   colleagues: DirectoryEntry[];
   onTransfer: (to: DirectoryEntry) => void;
+  onConsult: (to: DirectoryEntry) => void;
+  /** A consultation is under way (attended transfer): its own card completes or cancels it. */
+  consulting: boolean;
 }
 
 const KEYPAD = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
@@ -39,19 +42,30 @@ export function InCall({
   onDigits,
   colleagues,
   onTransfer,
+  onConsult,
+  consulting,
 }: InCallProps) {
   const [keypad, setKeypad] = useState(false);
   const [sent, setSent] = useState('');
   const [transferring, setTransferring] = useState(false);
   const [target, setTarget] = useState('');
   const [transferError, setTransferError] = useState<string | null>(null);
-  const transfer = (event: Event) => {
-    event.preventDefault();
+  const targetUser = (): DirectoryEntry | null => {
     const number = dialedNumber(target);
     const user = number && colleagues.find((each) => each.extension === number);
-    if (!user) return setTransferError(number ? `No colleague has extension ${number}.` : 'Type an extension, or a SIP address such as sip:101@your-domain.');
-    setTransferError(null);
-    onTransfer(user);
+    setTransferError(user ? null : number ? `No colleague has extension ${number}.` : 'Type an extension, or a SIP address such as sip:101@your-domain.');
+    return user || null;
+  };
+  const transfer = (event: Event) => {
+    event.preventDefault();
+    const user = targetUser();
+    if (user) onTransfer(user);
+  };
+  const consult = () => {
+    const user = targetUser();
+    if (!user) return;
+    setTransferring(false);
+    onConsult(user);
   };
   const peerName = state.peer?.displayName ?? 'the other side';
   // Audio-only when the device has no camera (known once the local stream is open).
@@ -97,7 +111,7 @@ export function InCall({
           class="btn"
           data-testid="transfer-toggle"
           aria-pressed={transferring}
-          disabled={state.roomId !== null || state.phase !== 'active'}
+          disabled={state.roomId !== null || state.phase !== 'active' || consulting}
           onClick={() => setTransferring(!transferring)}
         >
           Transfer
@@ -109,7 +123,7 @@ export function InCall({
           Hang up
         </button>
       </div>
-      {transferring && (
+      {transferring && !consulting && (
         <form class="dial" data-testid="transfer-form" onSubmit={transfer}>
           <label class="field">
             <span>Transfer to (extension or SIP address)</span>
@@ -117,6 +131,9 @@ export function InCall({
           </label>
           <button type="submit" class="btn btn-primary btn-small" data-testid="transfer-button">
             Transfer
+          </button>
+          <button type="button" class="btn btn-small" data-testid="consult-button" onClick={consult}>
+            Consult first
           </button>
           {transferError && (
             <p class="error" role="alert" data-testid="transfer-error">
