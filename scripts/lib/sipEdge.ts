@@ -31,6 +31,8 @@ export interface SipEdge {
   port: number;
   realm: string;
   gatewayControlUrl: string;
+  /** rtpengine's NG port on loopback (tests read its per-call counters). */
+  rtpengineNgPort: number;
   stop(): Promise<void>;
 }
 
@@ -95,7 +97,7 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
     });
     await gateway.start();
     stops.push(() => gateway.stop());
-    return { host: kamailio.host, port: kamailio.port, realm: options.realm, gatewayControlUrl: controlUrl, stop };
+    return { host: kamailio.host, port: kamailio.port, realm: options.realm, gatewayControlUrl: controlUrl, rtpengineNgPort: rtpengine.ngPort, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -26,7 +26,19 @@ export class Gateway {
     private readonly log: Logger,
     options: { realm: string; proxy: string },
   ) {
-    this.services = { srf, edge, anchor, log, ...options, finished: (key) => this.calls.delete(key) };
+    this.services = {
+      srf,
+      edge,
+      anchor,
+      log,
+      ...options,
+      finished: (key) => this.calls.delete(key),
+      moved: (bridge, previousKey) => {
+        this.calls.delete(previousKey);
+        this.calls.set(bridge.key, bridge);
+      },
+      legBySipCallId: (deviceId, sipCallId) => [...this.calls.values()].find((call) => call.device.deviceId === deviceId && call.sipCallId === sipCallId),
+    };
     srf.invite((req, res) =>
       this.onInvite(req, res).catch((error: unknown) => {
         log.error({ err: error }, 'sip.invite_failed');
@@ -43,7 +55,11 @@ export class Gateway {
   deliver({ device, message }: SipDelivery): void {
     if (message.type === 'call.incoming') {
       const key = bridgeKey(device.deviceId, message.callId);
-      if (!this.calls.has(key)) this.calls.set(key, new WebCall(this.services, device, message));
+      if (this.calls.has(key)) return;
+      // Attended transfer: the new call takes over this device's leg of the call it replaces.
+      const replaced = message.replaces ? this.calls.get(bridgeKey(device.deviceId, message.replaces)) : undefined;
+      if (replaced) replaced.takeOver(message);
+      else this.calls.set(key, new WebCall(this.services, device, message));
       return;
     }
     const callId = callIdOf(message);
@@ -67,10 +83,10 @@ export class Gateway {
     }
     if (!route) return void res.send(404);
     const callId = crypto.randomUUID();
-    const call = new PhoneCall(this.services, callId, route.caller, req, res);
+    const call = new PhoneCall(this.services, callId, route.caller, req, res, route.callee);
     this.calls.set(call.key, call);
     this.log.info({ callId, tenantId: route.caller.tenantId, userId: route.caller.userId, callee: route.callee.userId }, 'sip.phone_calls');
-    await call.start(route.callee.userId);
+    await call.start();
   }
 }
 

@@ -10,7 +10,7 @@
  * offer: both sides have offered. The callee's offer, through rtpengine towards this phone, then
  * serves as the answer to this phone's INVITE, and this phone's offer as its answer back.
  */
-import type { ErrorCode, ServerMessage, SipDevice } from '@callstack/protocol';
+import type { ErrorCode, Party, ServerMessage, SipDevice } from '@callstack/protocol';
 import type Srf from 'drachtio-srf';
 import { CallBridge, type BridgeServices } from './bridge.ts';
 import { MediaUnavailable } from './MediaAnchor.ts';
@@ -23,11 +23,12 @@ export class PhoneCall extends CallBridge {
     device: SipDevice,
     private readonly req: Srf.SrfRequest,
     private readonly res: Srf.SrfResponse,
+    callee: Party,
   ) {
-    super(services, callId, device);
+    super(services, callId, device, callee);
   }
 
-  async start(calleeUserId: string): Promise<void> {
+  async start(): Promise<void> {
     this.req.on('cancel', () => {
       if (this.ended) return;
       this.finish();
@@ -39,7 +40,7 @@ export class PhoneCall extends CallBridge {
         type: 'call.invite',
         ref: 'invite',
         callId: this.callId,
-        to: calleeUserId,
+        to: this.peer!.userId,
         media: { audio: true, video: false },
       });
     } catch (error) {

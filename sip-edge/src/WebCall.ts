@@ -26,7 +26,7 @@ export class WebCall extends CallBridge {
   private answered: UnacknowledgedAnswer | null = null;
 
   constructor(services: BridgeServices, device: SipDevice, incoming: Incoming) {
-    super(services, incoming.callId, device);
+    super(services, incoming.callId, device, incoming.from);
     this.ring(incoming).catch((error: unknown) => {
       this.log.error({ err: error }, 'sip.bridge_failed');
       if (this.ended) return;

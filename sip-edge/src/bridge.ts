@@ -1,5 +1,5 @@
 /** What every bridged call shares: the services it drives, and ordered handling of the edge's messages. */
-import type { ServerMessage, SipDevice } from '@callstack/protocol';
+import type { Party, ServerMessage, SipDevice } from '@callstack/protocol';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { QUALITY_REPORT_INTERVAL_MS, qualityReportOf } from './callQuality.ts';
@@ -19,27 +19,41 @@ export interface BridgeServices {
   proxy: string;
   /** Tells the gateway the call's leg is over, so it forgets it (by `CallBridge.key`). */
   finished(key: string): void;
+  /** The leg now serves another edge call (attended transfer): the gateway files it under its new key. */
+  moved(bridge: CallBridge, previousKey: string): void;
+  /** This device's leg whose SIP dialog has this Call-ID: the dialog a phone's REFER with Replaces names. */
+  legBySipCallId(deviceId: string, sipCallId: string): CallBridge | undefined;
 }
 
 /**
  * One call between a SIP phone and the edge, by the edge's call id. Once both legs are up
  * (`connected`), this base carries the mid-call part for both directions: re-offers from either
- * side (hold and resume, with the directions each side asked for), SIP INFO, the phone's BYE, and
- * the quality reports.
+ * side (hold and resume, with the directions each side asked for), SIP INFO, the phone's BYE,
+ * transfers and the quality reports.
+ *
+ * Attended transfer moves a connected leg to a new edge call (`adopt`), the phone's dialog staying
+ * as it is: the phone being transferred, or the one taking the transfer, needs no support for it
+ * and only sees a re-INVITE with an SDP offer (offerless re-INVITEs, whose answer comes in the ACK,
+ * are not understood by every phone). Its media gets a fresh rtpengine session under the new
+ * call's key. The leg that places the new call offers, from the phone's last SDP.
  */
 export abstract class CallBridge {
   private queue: Promise<void> = Promise.resolve();
   private qualityTimer: NodeJS.Timeout | undefined;
   /** A phone's re-INVITE waiting for the browser's answer. */
   private reoffer: { res: Srf.SrfResponse; timer: NodeJS.Timeout } | null = null;
+  /** The leg moved to a call it placed (the transferee): first the callee's accept, then its answer. */
+  private placing: 'accept' | 'answer' | null = null;
   protected dialog: Srf.Dialog | null = null;
   protected ended = false;
-  protected readonly log: Logger;
+  protected log: Logger;
 
   constructor(
     protected readonly services: BridgeServices,
-    readonly callId: string,
-    protected readonly device: SipDevice,
+    public callId: string,
+    readonly device: SipDevice,
+    /** The other party of the call, once known. */
+    public peer: Party | null,
   ) {
     this.log = services.log.child({ callId, tenantId: device.tenantId, userId: device.userId });
   }
@@ -94,24 +108,112 @@ export abstract class CallBridge {
   }
 
   /**
-   * The phone's blind transfer (REFER, RFC 3515): the edge finds the target in the caller's
-   * organisation and asks the other party to call it; the phone hears how it went by NOTIFY.
+   * The phone's transfer (REFER, RFC 3515), answered 202 with progress by NOTIFY. Blind: the edge
+   * finds the target in the caller's organisation and asks the other party to call it. Attended
+   * (the Refer-To carries `Replaces`, RFC 3891): it names this phone's consultation call, whose
+   * other party is the target, and the other party here takes its place there.
    */
   private async phoneTransfers(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
-    const referTo = /<?(sips?:[^>;]+)/.exec(req.get('Refer-To') ?? '')?.[1];
-    const target = referTo ? Srf.parseUri(referTo)?.user : undefined;
-    if (!target || req.has('Replaces') || /Replaces=/i.test(req.get('Refer-To') ?? '')) return void res.send(target ? 501 : 400);
-    let route;
-    try {
-      route = await this.services.edge.route(this.device.username, decodeURIComponent(target));
-    } catch {
-      return void res.send(503);
+    const referTo = req.get('Refer-To') ?? '';
+    const uri = /<?(sips?:[^>;?]+)/.exec(referTo)?.[1];
+    const target = uri ? Srf.parseUri(uri)?.user : undefined;
+    const replaces = /[?&]Replaces=([^&>]+)/i.exec(referTo)?.[1];
+    if (!target) return void res.send(400);
+    let transfer: { to: string; replaces?: string };
+    if (replaces) {
+      const sipCallId = decodeURIComponent(replaces).split(';')[0] ?? '';
+      const consultation = this.services.legBySipCallId(this.device.deviceId, sipCallId);
+      // Only a consultation of this phone's own, on this gateway, with a known other party.
+      if (!consultation?.peer || consultation === this) return void res.send(481);
+      transfer = { to: consultation.peer.userId, replaces: consultation.callId };
+    } else {
+      let route;
+      try {
+        route = await this.services.edge.route(this.device.username, decodeURIComponent(target));
+      } catch {
+        return void res.send(503);
+      }
+      if (!route) return void res.send(404);
+      transfer = { to: route.callee.userId };
     }
-    if (!route) return void res.send(404);
     res.send(202);
     await this.notifyTransfer('SIP/2.0 100 Trying', 'active;expires=60');
-    const done = await this.tell({ type: 'call.transfer', ref: 'transfer', callId: this.callId, to: route.callee.userId });
+    const done = await this.tell({ type: 'call.transfer', ref: 'transfer', callId: this.callId, ...transfer });
     await this.notifyTransfer(done ? 'SIP/2.0 200 OK' : 'SIP/2.0 503 Service Unavailable', 'terminated;reason=noresource');
+  }
+
+  /** The SIP Call-ID of the phone's dialog, once connected. */
+  get sipCallId(): string | null {
+    return this.dialog?.sip.callId ?? null;
+  }
+
+  /**
+   * Attended transfer, the phone taking it: `call.incoming {replaces}` names this leg's call; the
+   * leg moves to the new call and accepts it. The caller's offer then comes as a re-offer
+   * (`call.offer`), which reaches the phone as a re-INVITE.
+   */
+  takeOver(incoming: Extract<ServerMessage, { type: 'call.incoming' }>): void {
+    this.queue = this.queue
+      .then(async () => {
+        if (!this.dialog || this.ended) return;
+        await this.adopt(incoming.callId, incoming.from);
+        if (!(await this.tell({ type: 'call.accept', ref: 'accept', callId: this.callId }))) this.hangUp();
+      })
+      .catch((error: unknown) => this.log.error({ err: error }, 'sip.bridge_failed'));
+  }
+
+  /** Attended transfer, the phone being transferred: this leg places the call to the target itself. */
+  private async placeTransferredCall(to: Party, replaces: string): Promise<void> {
+    await this.adopt(crypto.randomUUID(), to);
+    this.placing = 'accept';
+    const invited = await this.tell({ type: 'call.invite', ref: 'invite', callId: this.callId, to: to.userId, media: { audio: true, video: false }, replaces });
+    if (!invited) this.hangUp();
+  }
+
+  /** The leg now serves `callId`: a new key, a new rtpengine session (the old one is released). */
+  private async adopt(callId: string, peer: Party): Promise<void> {
+    const previousKey = this.key;
+    this.callId = callId;
+    this.peer = peer;
+    this.log = this.services.log.child({ callId, tenantId: this.device.tenantId, userId: this.device.userId });
+    this.services.moved(this, previousKey);
+    await this.services.anchor.release(previousKey);
+    this.log.info({ previousKey }, 'sip.leg_moved');
+  }
+
+  /**
+   * The callee of the call this leg placed accepted: the offer is made from the phone's last SDP
+   * (two-way again, as the transferor may have held it), with the phone's address as it is.
+   */
+  private async transferredCallAccepted(): Promise<void> {
+    this.placing = 'answer';
+    try {
+      const offer = await this.services.anchor.offerToBrowser(this.key, twoWay(this.dialog!.remote.sdp));
+      if (!(await this.tell({ type: 'call.offer', ref: 'offer', callId: this.callId, sdp: offer }))) this.hangUp();
+    } catch (error) {
+      if (!(error instanceof MediaUnavailable)) throw error;
+      this.log.error({ err: error }, 'sip.media_unavailable');
+      this.hangUp();
+    }
+  }
+
+  /** The callee answered: the phone gets the new media address in a re-INVITE (its answer changes nothing). */
+  private async transferredCallAnswered(calleeSdp: string): Promise<void> {
+    this.placing = null;
+    try {
+      await this.dialog!.modify(await this.services.anchor.answerToPhone(this.key, calleeSdp));
+    } catch (error) {
+      this.log.warn({ err: error }, 'sip.reoffer_failed');
+      this.hangUp();
+    }
+  }
+
+  /** Ends this leg on both sides: the edge call and the phone's dialog. */
+  private hangUp(): void {
+    if (this.ended) return;
+    this.finish();
+    void this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
+    this.dialog?.destroy();
   }
 
   private async notifyTransfer(sipfrag: string, state: string): Promise<void> {
@@ -135,11 +237,16 @@ export abstract class CallBridge {
   private async midCall(message: ServerMessage): Promise<void> {
     switch (message.type) {
       case 'call.ended':
+        if (message.transferTo && message.replaces) return this.placeTransferredCall(message.transferTo, message.replaces);
         this.finish();
         if (message.transferTo) await this.referPhone(message.transferTo);
         this.dialog?.destroy();
         return;
+      case 'call.accepted':
+        if (this.placing === 'accept') await this.transferredCallAccepted();
+        return;
       case 'call.answer':
+        if (this.placing === 'answer') return this.transferredCallAnswered(message.sdp);
         return this.browserAnswered(message.sdp);
       case 'call.offer':
         return this.browserReoffered(message.sdp);
@@ -221,6 +328,11 @@ export abstract class CallBridge {
     void this.services.anchor.release(this.key);
     this.services.finished(this.key);
   }
+}
+
+/** An SDP with every media two-way: a held phone's last answer, offered again after a transfer. */
+function twoWay(sdp: string): string {
+  return sdp.replace(/^a=(sendonly|recvonly|inactive)(?=\r?$)/gm, 'a=sendrecv');
 }
 
 export function bridgeKey(deviceId: string, callId: string): string {

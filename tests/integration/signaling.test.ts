@@ -169,3 +169,82 @@ describe('calls that cannot ring', () => {
     assert.equal(again.type === 'error' && again.code, 'conflict');
   });
 });
+
+describe('attended transfer', () => {
+  let tenant: TestTenant;
+  before(async () => {
+    tenant = await createTenant();
+  });
+
+  /** `from` calls `to`, who answers: the call id and both devices. */
+  async function answered(from: Awaited<ReturnType<typeof device>>, to: Awaited<ReturnType<typeof device>>, toId: string) {
+    const callId = newCallId();
+    assert.equal((await from.request({ type: 'call.invite', callId, to: toId, media })).type, 'ack');
+    await to.next('call.incoming', (m) => m.callId === callId);
+    assert.equal((await to.request({ type: 'call.accept', callId })).type, 'ack');
+    await from.next('call.accepted', (m) => m.callId === callId);
+    return callId;
+  }
+
+  test('alice holds bob, consults carol, transfers; bob’s call takes over carol’s consultation, only her device in it rings', async () => {
+    const alice = await device(tenant.users.alice);
+    const bob = await device(tenant.users.bob);
+    const carol = await device(tenant.users.carol);
+    const carolOther = await device(tenant.users.carol);
+    const first = await answered(alice, bob, tenant.users.bob.id);
+    // A second call while one is in progress: the consultation (carol's other device stops ringing).
+    const consultation = await answered(alice, carol, tenant.users.carol.id);
+    await carolOther.next('call.ended', (m) => m.callId === consultation);
+
+    // Only a consultation with the target qualifies.
+    const wrongTarget = await alice.request({ type: 'call.transfer', callId: first, to: tenant.users.dave.id, replaces: consultation });
+    assert.equal(wrongTarget.type === 'error' && wrongTarget.code, 'bad_request');
+    assert.equal((await alice.request({ type: 'call.transfer', callId: first, to: tenant.users.carol.id, replaces: consultation })).type, 'ack');
+    const ended = await bob.next('call.ended', (m) => m.callId === first);
+    assert.deepEqual([ended.reason, ended.transferTo?.userId, ended.replaces], ['transferred', tenant.users.carol.id, consultation]);
+
+    // Someone else cannot use the permit; bob can, once.
+    const dave = await device(tenant.users.dave);
+    const stolen = await dave.request({ type: 'call.invite', callId: newCallId(), to: tenant.users.carol.id, media, replaces: consultation });
+    assert.equal(stolen.type === 'error' && stolen.code, 'not_found');
+    const takeover = newCallId();
+    assert.equal((await bob.request({ type: 'call.invite', callId: takeover, to: tenant.users.carol.id, media, replaces: consultation })).type, 'ack');
+    const incoming = await carol.next('call.incoming', (m) => m.callId === takeover);
+    assert.equal(incoming.replaces, consultation);
+    assert.equal(carolOther.all('call.incoming').filter((m) => m.callId === takeover).length, 0, 'only the device in the consultation rings');
+    assert.equal((await carol.request({ type: 'call.accept', callId: takeover })).type, 'ack');
+    await bob.next('call.accepted', (m) => m.callId === takeover);
+    const [aliceEnd, carolEnd] = await Promise.all([
+      alice.next('call.ended', (m) => m.callId === consultation),
+      carol.next('call.ended', (m) => m.callId === consultation),
+    ]);
+    assert.deepEqual([aliceEnd.reason, carolEnd.reason], ['transferred', 'transferred']);
+    assert.equal((await waitForCallRecord(consultation)).end_reason, 'transferred');
+    assert.equal((await waitForCallRecord(first)).end_reason, 'transferred');
+
+    // The permit is spent: the consultation is over.
+    const again = await bob.request({ type: 'call.invite', callId: newCallId(), to: tenant.users.carol.id, media, replaces: consultation });
+    assert.equal(again.type === 'error' && again.code, 'not_found');
+    await bob.request({ type: 'call.hangup', callId: takeover });
+    assert.equal((await waitForCallRecord(takeover)).end_reason, 'hangup');
+  });
+
+  test('a third call while one is held and one consulted is refused; a call of another tenant cannot be named', async () => {
+    const other = await createTenant();
+    const alice = await device(tenant.users.alice);
+    const bob = await device(tenant.users.bob);
+    const carol = await device(tenant.users.carol);
+    const first = await answered(alice, bob, tenant.users.bob.id);
+    const consultation = await answered(alice, carol, tenant.users.carol.id);
+    const third = await alice.request({ type: 'call.invite', callId: newCallId(), to: tenant.users.dave.id, media });
+    assert.equal(third.type === 'error' && third.code, 'invalid_state');
+
+    const foreignAlice = await device(other.users.alice);
+    const foreignCarol = await device(other.users.carol);
+    const foreignCall = await answered(foreignAlice, foreignCarol, other.users.carol.id);
+    const cross = await alice.request({ type: 'call.transfer', callId: first, to: tenant.users.carol.id, replaces: foreignCall });
+    assert.equal(cross.type === 'error' && cross.code, 'not_found');
+    await Promise.all([alice.request({ type: 'call.hangup', callId: first }), alice.request({ type: 'call.hangup', callId: consultation })]);
+    await foreignAlice.request({ type: 'call.hangup', callId: foreignCall });
+  });
+});

@@ -347,10 +347,10 @@ function connectTo(port: number): Promise<Socket> {
   });
 }
 
-/** Length, RMS amplitude (0..1 of full scale) and rough frequency of a WAV, from `sox <file> -n stat`. */
-export async function audioEnergy(wavPath: string): Promise<{ seconds: number; rms: number; hz: number }> {
-  // stat prints to stderr.
-  const { stderr } = await run('sox', [wavPath, '-n', 'stat']);
+/** Length, RMS amplitude (0..1 of full scale) and rough frequency of a WAV (or of its last seconds), from `sox <file> -n stat`. */
+export async function audioEnergy(wavPath: string, { lastSeconds }: { lastSeconds?: number } = {}): Promise<{ seconds: number; rms: number; hz: number }> {
+  // stat prints to stderr; `trim -N` keeps the last N seconds.
+  const { stderr } = await run('sox', [wavPath, '-n', ...(lastSeconds ? ['trim', `-${lastSeconds}`] : []), 'stat']);
   const field = (name: string) => {
     const match = new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(stderr);
     if (!match) throw new Error(`sox stat of ${wavPath} has no "${name}":\n${stderr}`);

@@ -37,9 +37,9 @@ export const stack = {
   get mediaNode(): { nodeId: string; controlUrl: string; pid: number } {
     return JSON.parse(required('CALLSTACK_MEDIA_NODE')) as { nodeId: string; controlUrl: string; pid: number };
   },
-  /** Where phones register and call (Kamailio), when the SIP edge runs (the `sip` suite). */
-  get sip(): { host: string; port: number; realm: string } {
-    return JSON.parse(required('CALLSTACK_SIP')) as { host: string; port: number; realm: string };
+  /** Where phones register and call (Kamailio), when the SIP edge runs (the `sip` suite); rtpengine's NG port on loopback. */
+  get sip(): { host: string; port: number; realm: string; rtpengineNgPort: number } {
+    return JSON.parse(required('CALLSTACK_SIP')) as { host: string; port: number; realm: string; rtpengineNgPort: number };
   },
   tmp(...parts: string[]): string {
     return join(required('CALLSTACK_TEST_TMP'), ...parts);

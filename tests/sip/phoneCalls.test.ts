@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { Client } from 'rtpengine-client';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
 import { audioEnergy, Baresip, makeSilentWav, makeToneWav } from '../lib/baresip.ts';
@@ -19,12 +20,15 @@ import { stack } from '../lib/stack.ts';
 const chromium = useBrowser();
 const work = mkdtempSync(join(tmpdir(), 'callstack-phone-calls-'));
 const tone = join(work, 'tone.wav');
+/** A second pitch, to tell who a phone is hearing. */
+const highTone = join(work, 'tone-high.wav');
 const silence = join(work, 'silence.wav');
 const phones: Baresip[] = [];
 
 before(async () => {
   // aufile ends a call when its file runs out: two minutes outlast every call here.
   await makeToneWav(tone, { hz: 440, seconds: 120 });
+  await makeToneWav(highTone, { hz: 1200, seconds: 120 });
   await makeSilentWav(silence, 2);
 });
 // A phone a failed test left registered would ring in the next one: every test ends with none.
@@ -36,13 +40,13 @@ after(async () => {
 });
 
 /** `user`'s desk phone, registered with the user's SIP credentials through Kamailio. */
-async function deskPhone(user: TestUser, name: string): Promise<Baresip> {
+async function deskPhone(user: TestUser, name: string, audioSource = tone): Promise<Baresip> {
   const { host, port, realm } = stack.sip;
   const phone = await Baresip.start({
     name,
     logFile: stack.tmp('logs', `baresip-${name}.log`),
     account: { ...demoSipCredentials(user), domain: realm, registrar: { host, port } },
-    audioSource: tone,
+    audioSource,
     recordTo: join(work, `${name}-received.wav`),
   });
   phones.push(phone);
@@ -106,6 +110,31 @@ async function legsOf(
 }
 
 const MIN_PACKETS = 50;
+
+/**
+ * Packets rtpengine received for `user`'s phone leg (the gateway's session `sip-<user>:<call>`):
+ * from the phone, and from the other side, which it forwards to the phone. Null without a session.
+ */
+async function legPackets(user: TestUser): Promise<{ fromPhone: number; towardsPhone: number } | null> {
+  const client = new Client({ timeout: 2_000 });
+  try {
+    const ng = [stack.sip.rtpengineNgPort, '127.0.0.1'] as const;
+    const list = await client.list(...ng, { limit: 100 });
+    const callId = (list.calls as string[] | undefined)?.find((id) => id.startsWith(`sip-${user.id}:`));
+    if (!callId) return null;
+    const query = (await client.query(...ng, { 'call-id': callId })) as {
+      tags?: Record<string, { medias?: { type: string; streams?: { stats?: { packets?: number } }[] }[] }>;
+    };
+    const packets = (tag: string) =>
+      (query.tags?.[tag]?.medias ?? [])
+        .filter((media) => media.type === 'audio')
+        .flatMap((media) => media.streams ?? [])
+        .reduce((sum, stream) => sum + (stream.stats?.packets ?? 0), 0);
+    return { fromPhone: packets('phone'), towardsPhone: packets('browser') };
+  } finally {
+    client.close();
+  }
+}
 
 /** The browser receives and sends audio through rtpengine (or fails after 15 s). */
 async function assertBrowserAudio(softphone: Softphone): Promise<void> {
@@ -293,6 +322,61 @@ describe('desk phones and web users', () => {
     await assertBrowserAudio(carol);
     await carol.page.locator('[data-testid=hangup]').click();
     await Promise.all([alice.context.close(), carol.context.close()]);
+  });
+
+  test("attended transfer from the softphone: alice holds bob's phone, consults carol's phone, completes; bob's and carol's phones then hear each other, and alice is out of both calls", async () => {
+    const since = new Date();
+    const alice = await browser(tenant.users.alice);
+    const bob = await deskPhone(tenant.users.bob, 'bob-attended', tone);
+    const carol = await deskPhone(tenant.users.carol, 'carol-attended', highTone);
+    await bob.dial(`sip:${await extensionOf(tenant.users.alice)}@${stack.sip.realm}`);
+    await alice.page.locator('[data-testid=accept]').click();
+    await waitForState(alice, 'active');
+    await assertBrowserAudio(alice);
+
+    await alice.page.locator('[data-testid=transfer-toggle]').click();
+    await alice.page.locator('#transfer-target').fill(await extensionOf(tenant.users.carol));
+    await alice.page.locator('[data-testid=consult-button]').click();
+    // Bob is held while alice asks carol.
+    await eventually('bob held (sendonly)', async () => (await audioDirection(alice)) === 'sendonly');
+    await carol.waitFor('CALL_INCOMING', 15_000);
+    await carol.answer();
+    const consultation = alice.page.locator('[data-testid=consultation]');
+    await alice.page.locator('[data-testid=consultation][data-state=active]').waitFor({ timeout: 20_000 });
+    const consultationId = await consultation.getAttribute('data-call-id');
+
+    await alice.page.locator('[data-testid=complete-transfer]').click();
+    await waitForState(alice, 'ended');
+    assert.equal(await callState(alice).getAttribute('data-reason'), 'transferred');
+    // Carol's consultation with alice ends once bob's call took it over.
+    await alice.page.locator('[data-testid=consultation][data-state=ended]').waitFor({ timeout: 20_000 });
+    const consultationRecord = await waitForCallRecord(consultationId!);
+    assert.equal(consultationRecord.end_reason, 'transferred');
+
+    // Neither phone ever hung up: each only got a re-INVITE. Both legs' new media sessions carry
+    // audio both ways: rtpengine's counters, packets from the phone and from the other leg.
+    await eventually('audio both ways through both legs of bob’s call to carol', async () => {
+      const counts = await Promise.all([tenant.users.bob, tenant.users.carol].map((user) => legPackets(user)));
+      return counts.every((leg) => leg !== null && leg.fromPhone >= MIN_PACKETS && leg.towardsPhone >= MIN_PACKETS);
+    });
+    await carol.hangup();
+    await Promise.all([bob.waitFor('CALL_CLOSED', 15_000), carol.waitFor('CALL_CLOSED', 15_000)]);
+    // What carol's phone played last is bob's pitch. (Bob's baresip 1.0 stops decoding after the
+    // second change of stream within one call, so his recording cannot show carol's.)
+    const carolHeard = await audioEnergy(join(work, 'carol-attended-received.wav'), { lastSeconds: 2 });
+    assert.ok(Math.abs(carolHeard.hz - 440) < 80 && carolHeard.rms > 0.01, `carol heard ${JSON.stringify(carolHeard)} at the end, not bob's 440 Hz`);
+    // Bob's new call to carol took over the consultation, and her hang-up ended it.
+    await eventually('the record of bob’s call to carol', async () => {
+      const { rows } = await withClient(stack.database, (client) =>
+        client.query(
+          `select end_reason, caller_leg, callee_leg from call_records where caller_id = $1 and callee_id = $2 and answered_at is not null and created_at >= $3`,
+          [tenant.users.bob.id, tenant.users.carol.id, since],
+        ),
+      );
+      return rows.length === 1 && rows[0].end_reason === 'hangup' && rows[0].caller_leg === 'sip' && rows[0].callee_leg === 'sip';
+    });
+    await Promise.all([stopPhone(bob), stopPhone(carol)]);
+    await alice.context.close();
   });
 
   test('hold and resume from the phone and from the browser: each side gets the direction it should, and two-way audio comes back', async () => {
