@@ -229,7 +229,10 @@ describe('call state machine', () => {
       const result = transfer(answered(), bobPhone, { userId: 'carol', displayName: 'Carol' }, T0 + 5_000, 'call-2');
       if (!result.ok) throw new Error(result.message);
       expect(result.effects).toContainEqual(
-        expect.objectContaining({ userId: 'alice', message: expect.objectContaining({ transferTo: { userId: 'carol', displayName: 'Carol' }, replaces: 'call-2' }) }),
+        expect.objectContaining({
+          userId: 'alice',
+          message: expect.objectContaining({ transferTo: { userId: 'carol', displayName: 'Carol' }, replaces: 'call-2' }),
+        }),
       );
       const takeover: CallState = {
         ...ringing(),

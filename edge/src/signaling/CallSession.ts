@@ -84,7 +84,10 @@ export class CallSession extends DurableObject<Env> {
     if (await this.load()) return failure(ErrorCode.conflict, 'call id already used');
     let only: string | undefined;
     if (init.replaces) {
-      const claim = await callSession(this.env, init.tenantId, init.replaces).claimReplacement({ tenantId: init.tenantId, userId: init.caller.userId }, init.callee.userId);
+      const claim = await callSession(this.env, init.tenantId, init.replaces).claimReplacement(
+        { tenantId: init.tenantId, userId: init.caller.userId },
+        init.callee.userId,
+      );
       if (!claim.ok) return claim;
       only = claim.deviceId;
     }
@@ -111,7 +114,14 @@ export class CallSession extends DurableObject<Env> {
     const callerParty = { userId: init.caller.userId, displayName: init.caller.displayName };
     const replacing = init.replaces && only ? { callId: init.replaces, deviceId: only } : undefined;
     const outcome = await userHub(this.env, init.tenantId, init.callee.userId).ring(
-      { type: 'call.incoming', callId: init.callId, from: callerParty, media: init.media, record: init.record, ...(replacing ? { replaces: replacing.callId } : {}) },
+      {
+        type: 'call.incoming',
+        callId: init.callId,
+        from: callerParty,
+        media: init.media,
+        record: init.record,
+        ...(replacing ? { replaces: replacing.callId } : {}),
+      },
       init.tenantId,
       replacing,
     );

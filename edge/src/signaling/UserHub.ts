@@ -364,7 +364,10 @@ export class UserHub extends DurableObject<Env> {
     return outcome;
   }
 
-  private async invite(device: DeviceIdentity, { callId, to: calleeId, media, record, replaces }: Extract<ClientMessage, { type: 'call.invite' }>): Promise<Outcome> {
+  private async invite(
+    device: DeviceIdentity,
+    { callId, to: calleeId, media, record, replaces }: Extract<ClientMessage, { type: 'call.invite' }>,
+  ): Promise<Outcome> {
     if (calleeId === device.userId) return failure(ErrorCode.badRequest, 'you cannot call yourself');
     // One call in progress may be held while its user consults someone (attended transfer).
     const live = await this.liveCalls();

@@ -112,7 +112,12 @@ export function permitReplacement(state: CallState, actor: Actor, transfereeId: 
  * The transferee's call claims the consultation call's place: allowed for the permitted user
  * calling its target, in time. Gives the target's device in this call, the one to ring.
  */
-export function claimReplacement(state: CallState, claimant: { tenantId: string; userId: string }, calleeId: string, now: number): Outcome<{ deviceId: string }> {
+export function claimReplacement(
+  state: CallState,
+  claimant: { tenantId: string; userId: string },
+  calleeId: string,
+  now: number,
+): Outcome<{ deviceId: string }> {
   const permit = state.replaceableBy;
   // One answer for every refusal: a guess at a call id learns nothing.
   const refused = failure(ErrorCode.notFound, 'no such call to replace');

@@ -109,9 +109,22 @@ function Consultation({ call, consultation }: { call: CallController; consultati
         {callStatusLabel(state)}
         {state.peer && `: ${state.peer.displayName}`}
       </p>
-      <video class="consultation-video" data-testid="consultation-video" aria-label={`Video from ${state.peer?.displayName ?? 'the consulted colleague'}`} srcObject={consultation.remoteStream} autoplay playsInline />
+      <video
+        class="consultation-video"
+        data-testid="consultation-video"
+        aria-label={`Video from ${state.peer?.displayName ?? 'the consulted colleague'}`}
+        srcObject={consultation.remoteStream}
+        autoplay
+        playsInline
+      />
       <div class="actions">
-        <button type="button" class="btn btn-primary" data-testid="complete-transfer" disabled={state.phase !== 'active'} onClick={() => call.completeTransfer()}>
+        <button
+          type="button"
+          class="btn btn-primary"
+          data-testid="complete-transfer"
+          disabled={state.phase !== 'active'}
+          onClick={() => call.completeTransfer()}
+        >
           Complete transfer
         </button>
         <button type="button" class="btn" data-testid="cancel-consultation" disabled={!isLive(state.phase)} onClick={() => call.cancelConsultation()}>
