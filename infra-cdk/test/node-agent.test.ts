@@ -214,7 +214,7 @@ describe('node scripts', () => {
       'set -euo pipefail',
       'CONF=$1; SECRETS=$1/secrets; set -a; . "$1/node.env"; . "$1/addresses.env"; set +a; . "$2"',
       'log() { echo "$*" >&2; }',
-      'fetch_secret() { echo postgres://db >"$2"; }',
+      'fetch_secret() { echo "postgresql://callstack:s3cret@ep-test-123.eu-west-1.aws.neon.tech/callstack?sslmode=require" >"$2"; }',
       'install_drachtio() { echo installed >"$CONF/drachtio-installed"; }',
       'chown() { :; }',
       'install() { local a=(); while (($#)); do case $1 in -g|-o) shift 2 ;; *) a+=("$1"); shift ;; esac; done; command install "${a[@]}"; }',
@@ -269,6 +269,9 @@ describe('node scripts', () => {
       '#!define CALLSTACK_CONTROL_SECRET "test-control-secret-0123456789"',
       '#!define CALLSTACK_RTPENGINE_SOCK "udp:127.0.0.1:22222"',
       '#!define CALLSTACK_GATEWAY_SIP "sip:127.0.0.1:5080"',
+      // Registrations in Neon, its URL in the form Kamailio parses.
+      '#!define WITH_DB',
+      '#!define CALLSTACK_DB_URL "postgres://callstack:s3cret@ep-test-123.eu-west-1.aws.neon.tech/callstack"',
       '#!substdef "!CALLSTACK_GATEWAY_HTTP!http://10.40.0.9:8443!g"',
       `#!substdef "!CALLSTACK_LOCAL_TOKEN!${token}!g"`,
       '#!substdef "!CALLSTACK_REALM!sip.test.example!g"',

@@ -96,6 +96,11 @@ CONF
   install -d -m 0750 -g kamailio "$TLS"
   [ -e "$TLS/fullchain.pem" ] || ln -s /etc/ssl/certs/ssl-cert-snakeoil.pem "$TLS/fullchain.pem"
   [ -e "$TLS/privkey.pem" ] || install -m 0640 -g kamailio /etc/ssl/private/ssl-cert-snakeoil.key "$TLS/privkey.pem"
+  # Registrations live in Neon (usrloc db_mode 3): every SIP node of the region sees them. Its libpq
+  # URL (postgresql://...?sslmode=require) in the form db_postgres parses: scheme postgres and no
+  # query; libpq's default sslmode (prefer) still takes the TLS Neon requires.
+  local db_url
+  db_url=$(sed -E 's#^postgresql://#postgres://#; s/[?].*$//' "$SECRETS/database-url")
   install -m 0640 -g kamailio /dev/null "$CONF/kamailio-local.cfg"
   cat >"$CONF/kamailio-local.cfg" <<CFG
 #!define CALLSTACK_PUBLIC_IP "$CALLSTACK_PUBLIC_IP"
@@ -103,7 +108,8 @@ CONF
 #!define CALLSTACK_HOSTNAME "$CALLSTACK_HOSTNAME"
 #!define CALLSTACK_REGION "$CALLSTACK_REGION"
 #!define CALLSTACK_EDGE_URL "$CALLSTACK_EDGE_URL"
-#!define CALLSTACK_DB_URL "$(cat "$SECRETS/database-url")"
+#!define WITH_DB
+#!define CALLSTACK_DB_URL "$db_url"
 #!define CALLSTACK_CONTROL_SECRET "$(cat "$SECRETS/control-secret")"
 #!define CALLSTACK_RTPENGINE_SOCK "udp:127.0.0.1:22222"
 #!define CALLSTACK_TLS_CERT "$TLS/fullchain.pem"
