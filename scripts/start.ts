@@ -15,6 +15,7 @@ import { ensureDir, freePort, stopOnSignal } from './lib/processes.ts';
 import { startMailSink } from './lib/mailSink.ts';
 import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
 import { startSipEdge } from './lib/sipEdge.ts';
+import { selfSignedCertificate } from './lib/tlsCertificate.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge, type DatabaseEndpoint } from './lib/stack.ts';
 
 const DATA = ensureDir(join(ROOT, '.data'));
@@ -66,7 +67,15 @@ const mediaNode = await startMediaNode({
 stops.push(() => mediaNode.stop());
 
 console.log('▶ starting the SIP edge: rtpengine, drachtio-server (built once, about 13 min cold), Kamailio, the gateway');
-const sip = await startSipEdge({ logsDir: LOGS, edgeUrl: edge.url, secret: mediaSecret, realm: DEFAULT_SIP_REALM, rtpPorts: { min: 40000, max: 40999 } });
+const sip = await startSipEdge({
+  logsDir: LOGS,
+  edgeUrl: edge.url,
+  secret: mediaSecret,
+  realm: DEFAULT_SIP_REALM,
+  rtpPorts: { min: 40000, max: 40999 },
+  tls: await selfSignedCertificate(join(DATA, 'sip-tls'), DEFAULT_SIP_REALM),
+  ws: true,
+});
 stops.push(() => sip.stop());
 
 const width = Math.max(...DEMO_USERS.map((user) => user.email.length));
@@ -78,7 +87,7 @@ CallStack is running.
   Demo logins (tenant "Demo Company"):
 ${DEMO_USERS.map((user) => `    ${user.email.padEnd(width)}  ${user.password}   (${user.displayName}, ${user.role})`).join('\n')}
 
-  SIP phones: server ${sip.host}:${sip.port} (UDP or TCP), domain/realm ${sip.realm}
+  SIP phones: server ${sip.host}:${sip.port} (UDP or TCP), ${sip.host}:${sip.tlsPort} (TLS, self-signed), ws://${sip.host}:${sip.wsPort}/ (WebSocket); domain/realm ${sip.realm}
     username / password: ${DEMO_USERS.map((user) => Object.values(demoSipCredentials(user)).join(' / ')).join(', ')}
     e.g. a baresip account line:  <sip:${demoSipCredentials(DEMO_USERS[0]!).username}@${sip.realm}>;auth_pass=${demoSipCredentials(DEMO_USERS[0]!).password};outbound="sip:${sip.host}:${sip.port}"
     A registered phone rings with its user's softphone; dial a colleague's extension (shown in People).

@@ -22,6 +22,7 @@ import { startCoturn } from './lib/coturn.ts';
 import { startMailSink } from './lib/mailSink.ts';
 import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
 import { startSipEdge } from './lib/sipEdge.ts';
+import { selfSignedCertificate } from './lib/tlsCertificate.ts';
 import { startPostgres } from './lib/postgres.ts';
 import { ensureDir } from './lib/processes.ts';
 import { DEFAULT_SIP_REALM } from '../edge/src/config.ts';
@@ -206,6 +207,9 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
         rtpPorts: { min: 43000, max: 43999 },
         // Registrations in PostgreSQL, as on the SIP nodes (usrloc db_mode 3).
         databaseUrl: postgres.url,
+        // Every transport npm start opens.
+        tls: await selfSignedCertificate(join(TMP, 'sip-tls'), DEFAULT_SIP_REALM),
+        ws: true,
       })
     : null;
   if (sip) stops.push(() => sip.stop());
@@ -224,7 +228,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     CALLSTACK_MEDIA_SECRET: mediaSecret,
     // The tests' own nodes register the same way; rooms.test.ts kills this one (SIGKILL) last.
     CALLSTACK_MEDIA_NODE: JSON.stringify({ nodeId: mediaNode.nodeId, controlUrl: mediaNode.controlUrl, pid: mediaNode.service.pid }),
-    ...(sip ? { CALLSTACK_SIP: JSON.stringify({ host: sip.host, port: sip.port, realm: sip.realm, rtpengineNgPort: sip.rtpengineNgPort }) } : {}),
+    ...(sip ? { CALLSTACK_SIP: JSON.stringify({ host: sip.host, port: sip.port, tlsPort: sip.tlsPort, realm: sip.realm, rtpengineNgPort: sip.rtpengineNgPort }) } : {}),
   };
 }
 

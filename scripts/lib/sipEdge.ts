@@ -23,6 +23,10 @@ export interface SipEdgeOptions {
   rtpPorts: { min: number; max: number };
   /** Kamailio's registrations in this PostgreSQL database (see startKamailio) instead of in memory. */
   databaseUrl?: string;
+  /** SIP over TLS too, with this certificate (see startKamailio). */
+  tls?: { certFile: string; keyFile: string };
+  /** SIP over WebSocket too (plain ws, for WebRTC SIP clients on this machine). */
+  ws?: true;
 }
 
 export interface SipEdge {
@@ -30,6 +34,9 @@ export interface SipEdge {
   host: string;
   port: number;
   realm: string;
+  /** SIP over TLS and over WebSocket, when asked for. */
+  tlsPort?: number;
+  wsPort?: number;
   gatewayControlUrl: string;
   /** rtpengine's NG port on loopback (tests read its per-call counters). */
   rtpengineNgPort: number;
@@ -70,6 +77,8 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
       gatewayHttp: controlUrl,
       localToken,
       ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.ws ? { ws: options.ws } : {}),
     });
     stops.push(() => kamailio.stop());
 
@@ -97,7 +106,16 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
     });
     await gateway.start();
     stops.push(() => gateway.stop());
-    return { host: kamailio.host, port: kamailio.port, realm: options.realm, gatewayControlUrl: controlUrl, rtpengineNgPort: rtpengine.ngPort, stop };
+    return {
+      host: kamailio.host,
+      port: kamailio.port,
+      ...(kamailio.tlsPort ? { tlsPort: kamailio.tlsPort } : {}),
+      ...(kamailio.wsPort ? { wsPort: kamailio.wsPort } : {}),
+      realm: options.realm,
+      gatewayControlUrl: controlUrl,
+      rtpengineNgPort: rtpengine.ngPort,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -19,7 +19,7 @@ export interface BaresipAccount {
   /** The AOR's host, and the digest realm. */
   domain: string;
   /** Outbound proxy for REGISTER and every call; without one, requests go straight to their URI. */
-  registrar?: { host: string; port: number; transport?: 'udp' | 'tcp' };
+  registrar?: { host: string; port: number; transport?: 'udp' | 'tcp' | 'tls' };
   /** Default true when there is a registrar. */
   register?: boolean;
   /** Seconds between re-registrations (default 600). */

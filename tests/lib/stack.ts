@@ -38,8 +38,8 @@ export const stack = {
     return JSON.parse(required('CALLSTACK_MEDIA_NODE')) as { nodeId: string; controlUrl: string; pid: number };
   },
   /** Where phones register and call (Kamailio), when the SIP edge runs (the `sip` suite); rtpengine's NG port on loopback. */
-  get sip(): { host: string; port: number; realm: string; rtpengineNgPort: number } {
-    return JSON.parse(required('CALLSTACK_SIP')) as { host: string; port: number; realm: string; rtpengineNgPort: number };
+  get sip(): { host: string; port: number; tlsPort: number; realm: string; rtpengineNgPort: number } {
+    return JSON.parse(required('CALLSTACK_SIP')) as { host: string; port: number; tlsPort: number; realm: string; rtpengineNgPort: number };
   },
   tmp(...parts: string[]): string {
     return join(required('CALLSTACK_TEST_TMP'), ...parts);

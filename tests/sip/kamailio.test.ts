@@ -20,6 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { selfSignedCertificate } from '../../scripts/lib/tlsCertificate.ts';
 import WebSocket from 'ws';
 import { startKamailio, type Kamailio } from '../../scripts/lib/kamailio.ts';
 import { startPostgres, type PostgresCluster } from '../../scripts/lib/postgres.ts';
@@ -115,6 +116,7 @@ let gatewaySipPort = 0;
 let kamailio: Kamailio;
 // A throwaway self-signed certificate for the TLS listener.
 const certDir = mkdtempSync(join(tmpdir(), 'callstack-kamailio-cert-'));
+// The names selfSignedCertificate() gives its files.
 const certFile = join(certDir, 'cert.pem');
 const keyFile = join(certDir, 'key.pem');
 
@@ -366,21 +368,7 @@ describe('SIP edge (Kamailio)', () => {
     gateway.passwords.set('dave', 'dave-sip-pass');
     gateway.passwords.set('frank', 'frank-sip-pass');
     gateway.passwords.set('grace', 'grace-sip-pass');
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ]);
+    await selfSignedCertificate(certDir, 'localhost', 1);
     gatewaySipPort = await freePort();
     kamailio = await startKamailio({
       logFile,

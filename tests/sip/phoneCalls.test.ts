@@ -5,9 +5,9 @@
  * in the browser, and energy in what the phone recorded.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Client } from 'rtpengine-client';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
@@ -15,7 +15,9 @@ import { withClient } from '../../edge/scripts/migrations.ts';
 import { audioEnergy, Baresip, makeSilentWav, makeToneWav } from '../lib/baresip.ts';
 import { call, callState, eventually, mediaStats, signIn, type Softphone, useBrowser, waitForPresence, waitForState } from '../lib/browser.ts';
 import { createTenant, waitForCallRecord, type TestTenant, type TestUser } from '../lib/fixtures.ts';
+import { startSipp } from '../lib/sipp.ts';
 import { stack } from '../lib/stack.ts';
+import { fileURLToPath } from 'node:url';
 
 const chromium = useBrowser();
 const work = mkdtempSync(join(tmpdir(), 'callstack-phone-calls-'));
@@ -40,12 +42,12 @@ after(async () => {
 });
 
 /** `user`'s desk phone, registered with the user's SIP credentials through Kamailio. */
-async function deskPhone(user: TestUser, name: string, audioSource = tone): Promise<Baresip> {
-  const { host, port, realm } = stack.sip;
+async function deskPhone(user: TestUser, name: string, audioSource = tone, transport: 'udp' | 'tls' = 'udp'): Promise<Baresip> {
+  const { host, port, tlsPort, realm } = stack.sip;
   const phone = await Baresip.start({
     name,
     logFile: stack.tmp('logs', `baresip-${name}.log`),
-    account: { ...demoSipCredentials(user), domain: realm, registrar: { host, port } },
+    account: { ...demoSipCredentials(user), domain: realm, registrar: transport === 'tls' ? { host, port: tlsPort, transport } : { host, port } },
     audioSource,
     recordTo: join(work, `${name}-received.wav`),
   });
@@ -204,6 +206,20 @@ describe('desk phones and web users', () => {
       quality.some((row) => row.user_id === tenant.users.alice.id),
       'and one for the browser',
     );
+    await stopPhone(phone);
+    await alice.context.close();
+  });
+
+  test("a desk phone on TLS registers, calls alice's extension and talks with her browser both ways", async () => {
+    const alice = await browser(tenant.users.alice);
+    const phone = await deskPhone(tenant.users.bob, 'bob-on-tls', tone, 'tls');
+    await phone.dial(`sip:${await extensionOf(tenant.users.alice)}@${stack.sip.realm}`);
+    await alice.page.locator('[data-testid=accept]').click();
+    await waitForState(alice, 'active');
+    await assertBrowserAudio(alice);
+    await alice.page.locator('[data-testid=hangup]').click();
+    await phone.waitFor('CALL_CLOSED', 15_000);
+    await assertPhoneHeard(phone);
     await stopPhone(phone);
     await alice.context.close();
   });
@@ -377,6 +393,75 @@ describe('desk phones and web users', () => {
     });
     await Promise.all([stopPhone(bob), stopPhone(carol)]);
     await alice.context.close();
+  });
+
+  test("attended transfer from a desk phone (SIPp): alice's phone consults carol, then REFERs bob with Replaces; bob's new call takes over the consultation and carol hears him", async () => {
+    const since = new Date();
+    const bob = await browser(tenant.users.bob);
+    const carol = await browser(tenant.users.carol);
+    const alice = demoSipCredentials(tenant.users.alice);
+    const dialogFile = join(work, 'consultation-dialog.txt');
+    const { host, port, realm } = stack.sip;
+    const phone = (service: string, keys: Record<string, string | number>) =>
+      startSipp({
+        scenario: join(dirname(fileURLToPath(import.meta.url)), 'scenarios', 'attended-transfer.xml'),
+        target: { host, port },
+        service,
+        auth: alice,
+        recvTimeoutMs: 20_000,
+        timeoutSeconds: 60,
+        keys: { caller: alice.username, domain: realm, dialogfile: dialogFile, target: '-', consultcid: '-', consultto: '-', consultfrom: '-', ...keys },
+      });
+    const consultation = await phone(await extensionOf(tenant.users.carol), { role: 1 });
+    await carol.page.locator('[data-testid=accept]').click();
+    await waitForState(carol, 'active');
+    await eventually(
+      'the consultation’s dialog written by the phone',
+      async () => existsSync(dialogFile) && readFileSync(dialogFile, 'utf8').trim().split(' ').length === 3,
+    );
+    const [sipCallId, toTag, fromTag] = readFileSync(dialogFile, 'utf8').trim().split(' ') as [string, string, string];
+    const consultationId = await callState(carol).getAttribute('data-call-id');
+
+    const transfer = await phone(await extensionOf(tenant.users.bob), {
+      role: 2,
+      target: await extensionOf(tenant.users.carol),
+      consultcid: encodeURIComponent(sipCallId),
+      consultto: toTag,
+      consultfrom: fromTag,
+    });
+    await bob.page.locator('[data-testid=accept]').click();
+    // The REFER comes right after the phone's ACK: the first call may end before its media is up.
+    const firstId = await callState(bob).getAttribute('data-call-id');
+    // Bob's call ends transferred; his browser calls carol, whose browser takes it over at once.
+    await eventually('bob talking with carol in a new call', async () => {
+      const [state, callId] = await Promise.all([callState(bob).getAttribute('data-state'), callState(bob).getAttribute('data-call-id')]);
+      return state === 'active' && callId !== firstId;
+    });
+    await eventually(
+      'carol in bob’s call',
+      async () => (await callState(carol).getAttribute('data-call-id')) !== consultationId && (await callState(carol).getAttribute('data-state')) === 'active',
+    );
+    await Promise.all([assertBrowserAudio(bob), assertBrowserAudio(carol)]);
+
+    // The phone: both its calls ended by the gateway, the REFER accepted with NOTIFY progress.
+    const [consulted, transferred] = await Promise.all([consultation.result, transfer.result]);
+    assert.equal(consulted.exitCode, 0, consulted.output);
+    assert.equal(transferred.exitCode, 0, transferred.output);
+    assert.ok(transferred.received.some((message) => message.status === 202));
+    assert.equal((await waitForCallRecord(consultationId!)).end_reason, 'transferred');
+    assert.equal((await waitForCallRecord(firstId!)).end_reason, 'transferred');
+    await bob.page.locator('[data-testid=hangup]').click();
+    await eventually('the record of bob’s call to carol', async () => {
+      const { rows } = await withClient(stack.database, (client) =>
+        client.query(`select end_reason from call_records where caller_id = $1 and callee_id = $2 and answered_at is not null and created_at >= $3`, [
+          tenant.users.bob.id,
+          tenant.users.carol.id,
+          since,
+        ]),
+      );
+      return rows.length === 1 && rows[0].end_reason === 'hangup';
+    });
+    await Promise.all([bob.context.close(), carol.context.close()]);
   });
 
   test('hold and resume from the phone and from the browser: each side gets the direction it should, and two-way audio comes back', async () => {
