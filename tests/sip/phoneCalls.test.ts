@@ -9,7 +9,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { Client } from 'rtpengine-client';
+import { Client, type NgResponse } from 'rtpengine-client';
+import { qualityReportOf } from '../../sip-edge/src/callQuality.ts';
+import { BROWSER_TAG, PHONE_TAG } from '../../sip-edge/src/MediaAnchor.ts';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
 import { audioEnergy, Baresip, makeSilentWav, makeToneWav } from '../lib/baresip.ts';
@@ -113,29 +115,35 @@ async function legsOf(
 
 const MIN_PACKETS = 50;
 
-/**
- * Packets rtpengine received for `user`'s phone leg (the gateway's session `sip-<user>:<call>`):
- * from the phone, and from the other side, which it forwards to the phone. Null without a session.
- */
-async function legPackets(user: TestUser): Promise<{ fromPhone: number; towardsPhone: number } | null> {
+/** rtpengine's view of `user`'s phone leg (the gateway's session `sip-<user>:<call>`); null without one. */
+async function phoneLeg(user: TestUser): Promise<NgResponse | null> {
   const client = new Client({ timeout: 2_000 });
   try {
     const ng = [stack.sip.rtpengineNgPort, '127.0.0.1'] as const;
     const list = await client.list(...ng, { limit: 100 });
     const callId = (list.calls as string[] | undefined)?.find((id) => id.startsWith(`sip-${user.id}:`));
-    if (!callId) return null;
-    const query = (await client.query(...ng, { 'call-id': callId })) as {
-      tags?: Record<string, { medias?: { type: string; streams?: { stats?: { packets?: number } }[] }[] }>;
-    };
-    const packets = (tag: string) =>
-      (query.tags?.[tag]?.medias ?? [])
-        .filter((media) => media.type === 'audio')
-        .flatMap((media) => media.streams ?? [])
-        .reduce((sum, stream) => sum + (stream.stats?.packets ?? 0), 0);
-    return { fromPhone: packets('phone'), towardsPhone: packets('browser') };
+    return callId ? await client.query(...ng, { 'call-id': callId }) : null;
   } finally {
     client.close();
   }
+}
+
+/** Packets rtpengine received on `user`'s phone leg: from the phone, and from the other side (which it forwards to the phone). */
+async function legPackets(user: TestUser): Promise<{ fromPhone: number; towardsPhone: number } | null> {
+  const query = (await phoneLeg(user)) as { tags?: Record<string, { medias?: { type: string; streams?: { stats?: { packets?: number } }[] }[] }> } | null;
+  if (!query) return null;
+  const packets = (tag: string) =>
+    (query.tags?.[tag]?.medias ?? [])
+      .filter((media) => media.type === 'audio')
+      .flatMap((media) => media.streams ?? [])
+      .reduce((sum, stream) => sum + (stream.stats?.packets ?? 0), 0);
+  return { fromPhone: packets(PHONE_TAG), towardsPhone: packets(BROWSER_TAG) };
+}
+
+/** Whether the gateway can rate `user`'s phone now: rtpengine holds a receiver report from it. */
+async function phoneReported(user: TestUser): Promise<boolean> {
+  const query = await phoneLeg(user);
+  return query !== null && qualityReportOf(query, { callId: 'probe', phoneTag: PHONE_TAG, browserTag: BROWSER_TAG, intervalMs: 5_000 }) !== null;
 }
 
 /** The browser receives and sends audio through rtpengine (or fails after 15 s). */
@@ -183,8 +191,11 @@ describe('desk phones and web users', () => {
     const callId = await callState(alice).getAttribute('data-call-id');
     assert.ok(callId);
     await assertBrowserAudio(alice);
-    // The phone's side is rated from its RTCP (through rtpengine) every 5 s: talk long enough for two reports.
+    // The phone's side is rated from its RTCP (through rtpengine) every 5 s: talk long enough for
+    // two reports, and until the phone's receiver reports have reached rtpengine (RTCP intervals
+    // are randomised, so the first may come late).
     await new Promise((resolve) => setTimeout(resolve, 12_000));
+    await eventually('a receiver report from the phone in rtpengine', () => phoneReported(tenant.users.bob), 20_000);
 
     await phone.hangup();
     await phone.waitFor('CALL_CLOSED');
