@@ -424,7 +424,11 @@ describe('desk phones and web users', () => {
         keys: { caller: alice.username, domain: realm, dialogfile: dialogFile, target: '-', consultcid: '-', consultto: '-', consultfrom: '-', ...keys },
       });
     const consultation = await phone(await extensionOf(tenant.users.carol), { role: 1 });
-    await carol.page.locator('[data-testid=accept]').click();
+    const phoneGaveUp = (run: typeof consultation) =>
+      run.result.then((result) => {
+        throw new Error(`the phone's SIPp ended first (exit ${result.exitCode}):\n${result.output}`);
+      });
+    await Promise.race([carol.page.locator('[data-testid=accept]').click(), phoneGaveUp(consultation)]);
     await waitForState(carol, 'active');
     await eventually(
       'the consultation’s dialog written by the phone',
@@ -440,7 +444,7 @@ describe('desk phones and web users', () => {
       consultto: toTag,
       consultfrom: fromTag,
     });
-    await bob.page.locator('[data-testid=accept]').click();
+    await Promise.race([bob.page.locator('[data-testid=accept]').click(), phoneGaveUp(transfer)]);
     // The REFER comes right after the phone's ACK: the first call may end before its media is up.
     const firstId = await callState(bob).getAttribute('data-call-id');
     // Bob's call ends transferred; his browser calls carol, whose browser takes it over at once.
