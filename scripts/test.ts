@@ -228,7 +228,9 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     CALLSTACK_MEDIA_SECRET: mediaSecret,
     // The tests' own nodes register the same way; rooms.test.ts kills this one (SIGKILL) last.
     CALLSTACK_MEDIA_NODE: JSON.stringify({ nodeId: mediaNode.nodeId, controlUrl: mediaNode.controlUrl, pid: mediaNode.service.pid }),
-    ...(sip ? { CALLSTACK_SIP: JSON.stringify({ host: sip.host, port: sip.port, tlsPort: sip.tlsPort, realm: sip.realm, rtpengineNgPort: sip.rtpengineNgPort }) } : {}),
+    ...(sip
+      ? { CALLSTACK_SIP: JSON.stringify({ host: sip.host, port: sip.port, tlsPort: sip.tlsPort, realm: sip.realm, rtpengineNgPort: sip.rtpengineNgPort }) }
+      : {}),
   };
 }
 
