@@ -158,6 +158,11 @@ describe('a meeting of three in the browser', () => {
       await eventually(`${person.name} receives audio and video from both others`, async () => {
         last = await flow(person.phone.page);
         return flowsFromAll(last, others(index));
+      }).catch((error: Error) => {
+        // What was missing says where to look next time (a consumer, a producer, the transport).
+        throw new Error(
+          `${error.message}; last second: received ${JSON.stringify(last?.received)}, sent ${JSON.stringify(last?.sent)}, expected from ${others(index).join(', ')}`,
+        );
       });
       console.log(`${person.name}: received pkt/s ${JSON.stringify(last!.received)}, sent pkt/s ${JSON.stringify(last!.sent)}`);
     }
