@@ -76,6 +76,11 @@ function UserRow({ session, user, canManage, onChanged }: { session: Session; us
       </span>
       {!user.active ? (
         <span class="badge badge-muted">Deactivated</span>
+      ) : canManage && isSelf ? (
+        // No footgun: an admin's own role and account are changed by another admin (the edge also keeps the last one).
+        <span class="badge" data-testid="self-role" title="Another admin can change your role or deactivate your account">
+          {ROLE_LABELS[user.role]}
+        </span>
       ) : canManage ? (
         <>
           <RoleSelect
@@ -94,6 +99,7 @@ function UserRow({ session, user, canManage, onChanged }: { session: Session; us
             type="button"
             class="btn btn-small"
             data-testid="deactivate"
+            aria-label={`Deactivate ${user.displayName}`}
             disabled={action.busy}
             onClick={() => {
               action.setError(null);
