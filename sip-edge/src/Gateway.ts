@@ -58,7 +58,7 @@ export class Gateway {
       if (this.calls.has(key)) return;
       // Attended transfer: the new call takes over this device's leg of the call it replaces.
       const replaced = message.replaces ? this.calls.get(bridgeKey(device.deviceId, message.replaces)) : undefined;
-      if (replaced) replaced.takeOver(message);
+      if (replaced) replaced.deliver(message);
       else this.calls.set(key, new WebCall(this.services, device, message));
       return;
     }

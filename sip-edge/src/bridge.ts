@@ -152,14 +152,9 @@ export abstract class CallBridge {
    * leg moves to the new call and accepts it. The caller's offer then comes as a re-offer
    * (`call.offer`), which reaches the phone as a re-INVITE.
    */
-  takeOver(incoming: Extract<ServerMessage, { type: 'call.incoming' }>): void {
-    this.queue = this.queue
-      .then(async () => {
-        if (!this.dialog || this.ended) return;
-        await this.adopt(incoming.callId, incoming.from);
-        if (!(await this.tell({ type: 'call.accept', ref: 'accept', callId: this.callId }))) this.hangUp();
-      })
-      .catch((error: unknown) => this.log.error({ err: error }, 'sip.bridge_failed'));
+  private async takeOver(incoming: Extract<ServerMessage, { type: 'call.incoming' }>): Promise<void> {
+    await this.adopt(incoming.callId, incoming.from);
+    if (!(await this.tell({ type: 'call.accept', ref: 'accept', callId: this.callId }))) this.hangUp();
   }
 
   /** Attended transfer, the phone being transferred: this leg places the call to the target itself. */
@@ -241,6 +236,9 @@ export abstract class CallBridge {
         this.finish();
         if (message.transferTo) await this.referPhone(message.transferTo);
         this.dialog?.destroy();
+        return;
+      case 'call.incoming':
+        if (message.replaces === this.callId) await this.takeOver(message);
         return;
       case 'call.accepted':
         if (this.placing === 'accept') await this.transferredCallAccepted();

@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { formatRateDeck, parseRateDeck, type RateRow } from '../../edge/src/billing/rateDeck.ts';
 import { RateIndex } from '../../edge/src/billing/rating.ts';
+import { percentile } from './stack.ts';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '100000' }, calls: { type: 'string', default: '1000000' }, repeats: { type: 'string', default: '5' } },
@@ -56,10 +57,6 @@ function cpuMs(work: () => void): number {
   work();
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1000;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const csv = syntheticDeck(ROWS);

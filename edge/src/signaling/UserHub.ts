@@ -230,8 +230,10 @@ export class UserHub extends DurableObject<Env> {
     if (!replacing && this.presence.doNotDisturb()) return 'busy';
     const busy = (await this.liveCalls()).some(({ callId }) => callId !== incoming.callId && callId !== replacing?.callId);
     if (busy) return 'busy';
+    if (this.ctx.getWebSockets().length === 0 && this.sip.registered(Date.now()).length === 0) return 'unavailable';
     const devices: DeviceSelector = replacing ? { only: replacing.deviceId } : 'all';
     await this.track(incoming.callId, 'ringing', tenantId);
+    // The one device of a takeover may have gone meanwhile.
     if ((await this.deliver(incoming, devices)) === 0) {
       await this.untrack(incoming.callId);
       return 'unavailable';

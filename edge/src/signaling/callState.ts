@@ -73,7 +73,7 @@ export function transfer(state: CallState, actor: Actor, target: Party, now: num
     return failure(ErrorCode.badRequest, 'transfer to someone who is not in this call');
   }
   if (state.roomId) return failure(ErrorCode.invalidState, 'a recorded call cannot be transferred');
-  const transferee = actor.userId === state.caller.userId ? state.callee : state.caller;
+  const transferee = otherParty(state, actor.userId);
   const ended = end(state, 'transferred', now);
   if (!ended.ok) return ended;
   // One message, so the instruction can never arrive after the end it belongs to.
