@@ -50,10 +50,20 @@ export type SipCredentialsLookup = v.InferOutput<typeof SipCredentialsLookup>;
 export const SipCredentialsAnswer = v.object({ ha1: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)), realm: v.string() });
 export type SipCredentialsAnswer = v.InferOutput<typeof SipCredentialsAnswer>;
 
+/** A Contact of an account's registrations; `*` (an unregistration of them all) stands for every one. */
+export const SipContact = Verbatim({ min: 1, max: 512 });
+export const ALL_SIP_CONTACTS = '*';
+
+/**
+ * What one REGISTER (or an expiry) did to one Contact of an account. An account may have several
+ * (a desk phone and a soft client, or a phone's old binding still lapsing): it stays registered
+ * while any of them does.
+ */
 export const SipRegistration = v.object({
   node: SipGatewayNode,
   username: SipUsername,
-  /** Seconds the registrar granted; 0 when the phone unregistered or its last contact expired. */
+  contact: SipContact,
+  /** Seconds the registrar granted this Contact; 0 when it was removed or expired. */
   expires: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400)),
   userAgent: v.optional(Text({ max: 256 })),
 });

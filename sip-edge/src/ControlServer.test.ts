@@ -3,7 +3,7 @@
  * well-formed; Kamailio's calls must carry the node-local token. Nothing malformed reaches the
  * gateway or the edge.
  */
-import { CONTROL_SIGNATURE_HEADER, signControlRequest, type SipDelivery } from '@callstack/protocol';
+import { CONTROL_SIGNATURE_HEADER, signControlRequest, type SipDelivery, type SipRegistration } from '@callstack/protocol';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
@@ -15,15 +15,16 @@ const SECRET = 'control-secret-of-the-nodes';
 const TOKEN = 'local-token-for-kamailio-0123456789';
 const delivered: SipDelivery[] = [];
 const lookedUp: string[] = [];
-const registered: { username: string; expires: number }[] = [];
+const registered: Omit<SipRegistration, 'node'>[] = [];
 const gateway = { deliver: (delivery: SipDelivery) => delivered.push(delivery) } as unknown as Gateway;
 const edge = {
   credentials: async (username: string) => {
     lookedUp.push(username);
     return username === 'alice' ? { ha1: '0123456789abcdef0123456789abcdef', realm: 'sip.test' } : null;
   },
-  register: async (username: string, expires: number) => {
-    registered.push({ username, expires });
+  register: async (registration: Omit<SipRegistration, 'node'>) => {
+    registered.push(registration);
+    const { username } = registration;
     return username === 'alice' ? { device: { tenantId: 't1', userId: 'alice', deviceId: 'sip-alice', displayName: 'Alice', username } } : null;
   },
 } as unknown as EdgeClient;
@@ -89,13 +90,23 @@ test("Kamailio's HA1 lookups need the local token; an unknown or impossible user
 test("Kamailio's registration reports need the token and the right shape", async () => {
   const report = (body: unknown, token = TOKEN) => post('/kamailio/registrations', JSON.stringify(body), { [LOCAL_TOKEN_HEADER]: token });
   assert.equal(await report({ username: 'alice', expires: 600, contact: 'sip:alice@127.0.0.1:5999', userAgent: 'baresip' }), 204);
-  assert.equal(await report({ username: 'nobody', expires: 600 }), 404);
-  assert.equal(await report({ username: 'alice', expires: 600 }, 'wrong-token-of-the-same-length-xxxx'), 401);
-  for (const bad of [{ username: 'alice', expires: -1 }, { username: 'alice', expires: 'soon' }, { username: 'a b', expires: 60 }, {}])
+  assert.equal(await report({ username: 'alice', expires: 0, contact: '*' }), 204);
+  assert.equal(await report({ username: 'nobody', expires: 600, contact: 'sip:nobody@127.0.0.1:5999' }), 404);
+  assert.equal(await report({ username: 'alice', expires: 600, contact: 'sip:alice@127.0.0.1:5999' }, 'wrong-token-of-the-same-length-xxxx'), 401);
+  const contact = 'sip:alice@127.0.0.1:5999';
+  for (const bad of [
+    { username: 'alice', expires: -1, contact },
+    { username: 'alice', expires: 'soon', contact },
+    { username: 'a b', expires: 60, contact },
+    { username: 'alice', expires: 60 },
+    { username: 'alice', expires: 60, contact: '' },
+    {},
+  ])
     assert.equal(await report(bad), 400, JSON.stringify(bad));
   assert.deepEqual(registered, [
-    { username: 'alice', expires: 600 },
-    { username: 'nobody', expires: 600 },
+    { username: 'alice', expires: 600, contact: 'sip:alice@127.0.0.1:5999', userAgent: 'baresip' },
+    { username: 'alice', expires: 0, contact: '*' },
+    { username: 'nobody', expires: 600, contact: 'sip:nobody@127.0.0.1:5999' },
   ]);
 });
 

@@ -8,6 +8,7 @@ import {
   CONTROL_SIGNATURE_MAX_SKEW_SECONDS,
   NonceCache,
   SIP_DEVICE_MESSAGES_PATH,
+  SipContact,
   SipDelivery,
   SipUsername,
   Text,
@@ -26,6 +27,7 @@ export const LOCAL_TOKEN_HEADER = 'x-callstack-local-token';
 /** What Kamailio posts after a REGISTER was saved (sip-edge/kamailio/kamailio.cfg). */
 const KamailioRegistration = v.object({
   username: SipUsername,
+  contact: SipContact,
   expires: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400)),
   userAgent: v.optional(
     v.pipe(
@@ -116,10 +118,10 @@ export class ControlServer {
     this.checkLocalToken(req);
     const parsed = v.safeParse(KamailioRegistration, parseJson(await readBody(req)));
     if (!parsed.success) throw new HttpError(400, 'not a registration');
-    const { username, expires, userAgent } = parsed.output;
-    const answer = await this.options.edge.register(username, expires, userAgent);
+    const answer = await this.options.edge.register(parsed.output);
     if (!answer) return reply(res, 404, 'unknown');
-    this.options.log.info({ tenantId: answer.device.tenantId, userId: answer.device.userId, expires }, 'sip.registration');
+    const { expires, contact } = parsed.output;
+    this.options.log.info({ tenantId: answer.device.tenantId, userId: answer.device.userId, contact, expires }, 'sip.registration');
     reply(res, 204);
   }
 

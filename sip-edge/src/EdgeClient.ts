@@ -9,6 +9,7 @@ import {
   signControlRequest,
   SipCredentialsAnswer,
   SipRegistrationAnswer,
+  type SipRegistration,
   SipRouteAnswer,
   type ClientMessage,
   type SipDevice,
@@ -33,8 +34,8 @@ export class EdgeClient {
     return this.post('/api/sip/credentials', { username }, SipCredentialsAnswer);
   }
 
-  register(username: string, expires: number, userAgent?: string): Promise<SipRegistrationAnswer | null> {
-    return this.post('/api/sip/registrations', { node: this.node, username, expires, ...(userAgent ? { userAgent } : {}) }, SipRegistrationAnswer);
+  register(registration: Omit<SipRegistration, 'node'>): Promise<SipRegistrationAnswer | null> {
+    return this.post('/api/sip/registrations', { node: this.node, ...registration } satisfies SipRegistration, SipRegistrationAnswer);
   }
 
   route(username: string, target: string): Promise<SipRouteAnswer | null> {

@@ -132,7 +132,7 @@ describe('who may call /api/sip/*', () => {
         return { username };
       case '/api/sip/registrations':
         // An unregistration: the one request here that gets through changes nothing.
-        return { node: gateway.node, username, expires: 0 };
+        return { node: gateway.node, username, contact: '*', expires: 0 };
       case '/api/sip/route':
         return { node: gateway.node, username, target: tenant.users.alice.id };
       case '/api/sip/messages':
@@ -181,6 +181,7 @@ describe('who may call /api/sip/*', () => {
 
   test('signed bodies that break the schema are 400', async () => {
     const username = usernameOf(tenant.users.bob);
+    const contact = `sip:${username}@192.0.2.10:5060`;
     const device = (bodyFor('/api/sip/messages') as { device: SipDevice }).device;
     const cases: [string, unknown][] = [
       ['/api/sip/credentials', '{'],
@@ -188,12 +189,15 @@ describe('who may call /api/sip/*', () => {
       ['/api/sip/credentials', { username: 'has space' }],
       ['/api/sip/credentials', { username: 'x'.repeat(65) }],
       ['/api/sip/credentials', { username: 42 }],
-      ['/api/sip/registrations', { username, expires: 60 }],
-      ['/api/sip/registrations', { node: gateway.node, username, expires: -1 }],
-      ['/api/sip/registrations', { node: gateway.node, username, expires: 86_401 }],
-      ['/api/sip/registrations', { node: gateway.node, username, expires: 1.5 }],
-      ['/api/sip/registrations', { node: { nodeId: 'bad id!', controlUrl: gateway.node.controlUrl }, username, expires: 60 }],
-      ['/api/sip/registrations', { node: { nodeId: 'gw', controlUrl: 'not a url' }, username, expires: 60 }],
+      ['/api/sip/registrations', { username, contact, expires: 60 }],
+      ['/api/sip/registrations', { node: gateway.node, username, expires: 60 }],
+      ['/api/sip/registrations', { node: gateway.node, username, contact: '', expires: 60 }],
+      ['/api/sip/registrations', { node: gateway.node, username, contact: 'x'.repeat(513), expires: 60 }],
+      ['/api/sip/registrations', { node: gateway.node, username, contact, expires: -1 }],
+      ['/api/sip/registrations', { node: gateway.node, username, contact, expires: 86_401 }],
+      ['/api/sip/registrations', { node: gateway.node, username, contact, expires: 1.5 }],
+      ['/api/sip/registrations', { node: { nodeId: 'bad id!', controlUrl: gateway.node.controlUrl }, username, contact, expires: 60 }],
+      ['/api/sip/registrations', { node: { nodeId: 'gw', controlUrl: 'not a url' }, username, contact, expires: 60 }],
       ['/api/sip/route', { node: gateway.node, username, target: '' }],
       ['/api/sip/route', { node: gateway.node, username, target: 'x'.repeat(129) }],
       ['/api/sip/route', { node: gateway.node, username }],
@@ -339,6 +343,26 @@ describe('registrations', () => {
     assert.equal((await alice.next('call.ended', (m) => m.callId === callId)).reason, 'unavailable');
     assert.equal(gateway.all(sipDeviceId(bob.id), 'call.incoming').length, 0);
     assertNoRefusedDelivery();
+  });
+
+  // A phone that restarted on a new port, or a second client: one binding leaving takes nothing from the other.
+  test('an account with two contacts stays registered and rings while either is; removing all (*) takes it offline', async () => {
+    const extra = await createTenant();
+    const { bob, alice } = extra.users;
+    const carol = await watcher(extra.users.carol);
+    const [desk, softClient] = ['sip:bob@192.0.2.10:5060', 'sip:bob@192.0.2.11:5062'];
+    for (const contact of [desk, softClient]) assert.equal((await gateway.register(usernameOf(bob), 600, contact)).status, 200);
+    await carol.waitForStatus(bob.id, 'online');
+    assert.equal((await gateway.register(usernameOf(bob), 0, desk)).status, 200);
+
+    const caller = await device(alice);
+    const callId = newCallId();
+    assert.equal((await caller.request({ type: 'call.invite', callId, to: bob.id, media: audioOnly })).type, 'ack');
+    await gateway.next(sipDeviceId(bob.id), 'call.incoming', (m) => m.callId === callId);
+    assert.equal((await caller.request({ type: 'call.hangup', callId })).type, 'ack');
+
+    assert.equal((await gateway.register(usernameOf(bob), 0, '*')).status, 200);
+    await carol.waitForStatus(bob.id, 'offline', graceMs() + 15_000);
   });
 
   test('a registration that lapses takes its user offline by itself', async () => {

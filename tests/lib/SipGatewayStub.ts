@@ -179,8 +179,9 @@ export class SipGatewayStub {
     return this.post<unknown>('/api/sip/credentials', { username });
   }
 
-  register(username: string, expires: number) {
-    return this.post<unknown>('/api/sip/registrations', { node: this.node, username, expires, userAgent: 'CallStack test gateway' });
+  /** One contact's registration (`expires` 0 removes it; contact `*` removes every one). */
+  register(username: string, expires: number, contact = `sip:${username}@192.0.2.10:5060`) {
+    return this.post<unknown>('/api/sip/registrations', { node: this.node, username, contact, expires, userAgent: 'CallStack test gateway' });
   }
 
   route(username: string, target: string) {

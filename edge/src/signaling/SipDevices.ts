@@ -2,8 +2,13 @@
  * The SIP accounts of a hub's user as devices, in the hub's SQLite: which gateway reaches each
  * one, and until when its phone is registered. A registered phone counts for presence and rings;
  * an account that only calls out (no registration) is reachable for the calls it places.
+ *
+ * The registrar reports each Contact by itself, and an account may hold several at once (a phone
+ * that restarted leaves its old binding until it lapses or is removed, a user runs two clients):
+ * the account is registered until the last of its contacts lapses, so a report that removes one
+ * contact leaves the others standing.
  */
-import type { SipDevice, SipGatewayNode } from '@callstack/protocol';
+import { ALL_SIP_CONTACTS, type SipDevice, type SipGatewayNode } from '@callstack/protocol';
 
 export interface SipDeviceRoute {
   device: SipDevice;
@@ -19,11 +24,28 @@ export class SipDevices {
     sql.exec(
       `create table if not exists sip_devices (device_id text primary key, device text not null, node text not null, registered_until integer not null)`,
     );
+    sql.exec(
+      `create table if not exists sip_contacts (device_id text not null, contact text not null, registered_until integer not null,
+         primary key (device_id, contact))`,
+    );
   }
 
-  /** A registration (`until` 0: unregistered). */
-  register(device: SipDevice, node: SipGatewayNode, until: number): void {
-    this.upsert(device, node, until, true);
+  /** What a REGISTER left for one contact (`until` 0: removed; contact `*`: every one removed). */
+  register(device: SipDevice, node: SipGatewayNode, contact: string, until: number): void {
+    if (contact === ALL_SIP_CONTACTS) this.sql.exec('delete from sip_contacts where device_id = ?', device.deviceId);
+    else if (until === 0) this.sql.exec('delete from sip_contacts where device_id = ? and contact = ?', device.deviceId, contact);
+    else
+      this.sql.exec(
+        `insert into sip_contacts (device_id, contact, registered_until) values (?, ?, ?)
+         on conflict (device_id, contact) do update set registered_until = excluded.registered_until`,
+        device.deviceId,
+        contact,
+        until,
+      );
+    const latest = this.sql
+      .exec<{ until: number | null }>('select max(registered_until) as until from sip_contacts where device_id = ?', device.deviceId)
+      .one().until;
+    this.upsert(device, node, latest ?? 0, true);
   }
 
   /** The device talked through `node`: its messages go there from now on; its registration stays. */
@@ -33,6 +55,7 @@ export class SipDevices {
 
   /** Every phone of the user stops counting (the account was deactivated or signed out everywhere). */
   unregisterAll(): void {
+    this.sql.exec('delete from sip_contacts');
     this.sql.exec('update sip_devices set registered_until = 0');
   }
 

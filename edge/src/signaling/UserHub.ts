@@ -165,16 +165,17 @@ export class UserHub extends DurableObject<Env> {
 
   // ---- called by the Worker for the SIP gateway ----------------------------------------------
 
-  /** A phone of this user registered (`expires` > 0) or unregistered; false for a replayed request. */
-  async sipRegistered(device: SipDevice, node: SipGatewayNode, expires: number, nonce: string): Promise<boolean> {
+  /** A contact of this user's phone registered (`expires` > 0) or was removed; false for a replayed request. */
+  async sipRegistered(device: SipDevice, node: SipGatewayNode, contact: string, expires: number, nonce: string): Promise<boolean> {
     if (!(await this.sipNonces.firstSighting(nonce))) return false;
     await this.sipNonces.forgetExpired();
     const now = Date.now();
     const before = this.sip.find(device.deviceId);
     const wasRegistered = before !== null && before.registeredUntil > now;
-    this.sip.register(device, node, expires > 0 ? now + expires * 1000 : 0);
-    log.info(expires > 0 ? 'sip.registered' : 'sip.unregistered', { ...actorOf(device), nodeId: node.nodeId, expires });
-    if (expires > 0 && !wasRegistered) await this.present((presence) => presence.deviceConnected(null, device));
+    this.sip.register(device, node, contact, expires > 0 ? now + expires * 1000 : 0);
+    const isRegistered = this.sip.find(device.deviceId)!.registeredUntil > now;
+    log.info(expires > 0 ? 'sip.registered' : 'sip.unregistered', { ...actorOf(device), nodeId: node.nodeId, expires, stillRegistered: isRegistered });
+    if (isRegistered && !wasRegistered) await this.present((presence) => presence.deviceConnected(null, device));
     else await this.present((presence) => presence.changed());
     return true;
   }

@@ -36,7 +36,7 @@ export const sipRegistration: Handler<'node_event', SipRegistration> = async ({ 
   const account = await withDb(env, (db) => findSipAccount(db, body.username));
   if (!account) throw new ApiError(ErrorCode.notFound, NO_ACCOUNT);
   const device = deviceOf(account);
-  const applied = await userHub(env, device.tenantId, device.userId).sipRegistered(device, body.node, body.expires, principal.nonce);
+  const applied = await userHub(env, device.tenantId, device.userId).sipRegistered(device, body.node, body.contact, body.expires, principal.nonce);
   if (!applied) throw new ApiError(ErrorCode.conflict, 'this registration was already received (replayed signature)');
   return json({ device } satisfies SipRegistrationAnswer);
 };
