@@ -66,7 +66,9 @@ describe('1:1 calls in the softphone', () => {
     assert.match((await alice.page.locator('[data-testid=call-timer]').textContent()) ?? '', /^\d+:\d\d$/);
 
     await alice.page.locator('[data-testid=mute]').click();
-    assert.equal(await alice.page.locator('[data-testid=mute]').getAttribute('aria-pressed'), 'true');
+    await alice.page.locator('[data-testid=mute][data-muted=true]').waitFor();
+    assert.equal(await alice.page.locator('[data-testid=mute]').textContent(), 'Unmute');
+    await alice.page.locator('[data-testid=self-muted]').waitFor();
 
     await alice.page.locator('[data-testid=hangup]').click();
     await Promise.all([waitForState(alice, 'ended'), waitForState(bob, 'ended')]);

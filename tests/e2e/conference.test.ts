@@ -174,7 +174,10 @@ describe('a meeting of three in the browser', () => {
   test('a screen share reaches the other two as frames, and ends when stopped', async () => {
     const [alice, bob, carol] = people;
     await alice!.phone.page.locator('[data-testid=room-share]').click();
-    await alice!.phone.page.locator('[data-testid=room-share][aria-pressed=true]').waitFor();
+    await alice!.phone.page.locator('[data-testid=room-share][data-sharing=true]').waitFor();
+    assert.equal(await alice!.phone.page.locator('[data-testid=room-share]').textContent(), 'Stop sharing');
+    // The presenter is told, rather than shown their own screen large.
+    await alice!.phone.page.locator('[data-testid=presenting]').waitFor();
     await tileOf(alice!.phone.page, alice!.peerId, 'screen').waitFor();
     for (const viewer of [bob!, carol!]) {
       await tileOf(viewer.phone.page, alice!.peerId, 'screen').waitFor({ timeout: 15_000 });
@@ -213,23 +216,28 @@ describe('a meeting of three in the browser', () => {
   });
 
   test('a tile scrolled out of view pauses its consumer, and resumes when scrolled back', async () => {
-    const [alice, , carol] = people;
+    const [, , carol] = people;
     const page = carol!.phone.page;
-    const aliceVideo = async () => inbound(await stats(page), alice!.peerId, 'video', 'camera');
-    // One column of tiles; at the top of the page Alice's tile is below the fold.
+    // A short window: the grid's first row shows, the tile in its last row is scrolled out of view.
     await page.setViewportSize({ width: 420, height: 320 });
-    await page.evaluate(() => window.scrollTo(0, 0));
-    const tile = tileOf(page, alice!.peerId);
-    await page.locator(`[data-testid=tile][data-peer-id="${alice!.peerId}"][data-paused=true]`).waitFor({ timeout: 10_000 });
+    const lastTile = page.locator('[data-testid=room-grid] [data-testid=tile][data-source=camera]').last();
+    const peerId = (await lastTile.getAttribute('data-peer-id'))!;
+    assert.ok(
+      people.some((person) => person !== carol && person.peerId === peerId),
+      'the last tile is another person',
+    );
+    const video = async () => inbound(await stats(page), peerId, 'video', 'camera');
+    const tile = tileOf(page, peerId);
+    await page.locator(`[data-testid=tile][data-peer-id="${peerId}"][data-paused=true]`).waitFor({ timeout: 10_000 });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const pausedAt = await aliceVideo();
+    const pausedAt = await video();
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.ok((await aliceVideo()) - pausedAt <= 3, 'no video arrives for a hidden tile');
+    assert.ok((await video()) - pausedAt <= 3, 'no video arrives for a hidden tile');
 
     await tile.scrollIntoViewIfNeeded();
-    await page.locator(`[data-testid=tile][data-peer-id="${alice!.peerId}"][data-paused=false]`).waitFor({ timeout: 10_000 });
-    const resumedAt = await aliceVideo();
-    await eventually('alice video flowing again at carol', async () => (await aliceVideo()) > resumedAt + 10);
+    await page.locator(`[data-testid=tile][data-peer-id="${peerId}"][data-paused=false]`).waitFor({ timeout: 10_000 });
+    const resumedAt = await video();
+    await eventually('video flowing again at carol', async () => (await video()) > resumedAt + 10);
   });
 
   test('a narrow tile gets a lower simulcast layer; maximised it gets the top one', async () => {

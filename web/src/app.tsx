@@ -5,6 +5,7 @@ import { CallController, isLive } from './call.ts';
 import type { Conference } from './conference/index.ts';
 import { AcceptInviteView } from './components/AcceptInviteView.tsx';
 import { AdminConsole } from './components/admin/AdminConsole.tsx';
+import { Avatar } from './components/Avatar.tsx';
 import { CallHistory } from './components/CallHistory.tsx';
 import { CallPanel } from './components/CallPanel.tsx';
 import { Contacts } from './components/Contacts.tsx';
@@ -100,6 +101,57 @@ export function App() {
     case 'signed-in':
       return <Workspace session={auth.session} route={route} onSignedOut={signedOut} />;
   }
+}
+
+/** The page's name: its `h1` (for screen readers; the design shows it in the navigation) and the tab title. */
+function pageTitle(route: Route, allowed: boolean): string {
+  switch (route.screen) {
+    case 'admin':
+      return allowed ? 'Admin console' : 'Not allowed';
+    case 'meetings':
+      return 'Meetings';
+    case 'room':
+      return 'Meeting';
+    case 'recordings':
+      return 'Recordings';
+    case 'profile':
+      return 'Profile';
+    default:
+      return 'Phone';
+  }
+}
+
+const FAVICON_RINGING = `data:image/svg+xml,${encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#c62828"/></svg>')}`;
+
+/** The tab's title (and, while a call rings, a red favicon), so a call is noticed from another tab. */
+function useTabTitle(title: string, ringing: boolean): void {
+  useEffect(() => {
+    document.title = `${title} · CallStack`;
+  }, [title]);
+  useEffect(() => {
+    const icon = document.querySelector<HTMLLinkElement>('link[rel=icon]');
+    if (!icon || !ringing) return;
+    const before = icon.href;
+    icon.href = FAVICON_RINGING;
+    return () => {
+      icon.href = before;
+    };
+  }, [ringing]);
+}
+
+/** A route this role cannot open (the console for a user): said plainly, with the way back. */
+function NotAllowed() {
+  return (
+    <section class="card not-allowed" data-testid="not-allowed">
+      <h2>This page is not available to you</h2>
+      <p class="muted">The admin console is for admins and operators of your organisation. Ask one of them if you need a change.</p>
+      <div>
+        <Link href="/" class="btn btn-primary" testid="back-to-phone">
+          Back to the phone
+        </Link>
+      </div>
+    </section>
+  );
 }
 
 const LINK_LABELS: Record<SignalingStatus, string> = {
@@ -203,10 +255,27 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
   const [recordCalls, setRecordCalls] = useState(false);
   const startCall = (peer: { userId: string; displayName: string }) => call.call(peer, recordCalls);
 
+  const title = pageTitle(route, adminTab !== null || route.screen !== 'admin');
+  useTabTitle(phase === 'incoming' && call.state.peer ? `Incoming call: ${call.state.peer.displayName}` : title, phase === 'incoming');
+  const heading = (
+    <h1 class="sr-only" id="page-title">
+      {title}
+    </h1>
+  );
+
   let main;
-  if (route.screen === 'meetings' || route.screen === 'room') {
+  if (route.screen === 'admin' && !access.console) {
     main = (
-      <main class="admin">
+      <main class="admin" aria-labelledby="page-title">
+        {heading}
+        {phase !== 'idle' && <CallPanel call={call} colleagues={directory.data} />}
+        <NotAllowed />
+      </main>
+    );
+  } else if (route.screen === 'meetings' || route.screen === 'room') {
+    main = (
+      <main class={route.screen === 'room' ? 'room-main' : 'admin'} aria-labelledby="page-title">
+        {heading}
         {/* A call that rings while in a meeting stays answerable here. */}
         {phase !== 'idle' && <CallPanel call={call} colleagues={directory.data} />}
         {route.screen === 'room' ? (
@@ -226,7 +295,8 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
     );
   } else if (adminTab || route.screen === 'profile' || route.screen === 'recordings') {
     main = (
-      <main class="admin">
+      <main class="admin" aria-labelledby="page-title">
+        {heading}
         {/* A call that rings or runs while the console or profile is open stays answerable here. */}
         {phase !== 'idle' && <CallPanel call={call} colleagues={directory.data} />}
         {adminTab ? (
@@ -240,18 +310,29 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
     );
   } else {
     main = (
-      <main class="layout">
-        <CallPanel call={call} record={{ on: recordCalls, onChange: setRecordCalls }} colleagues={directory.data} />
-        <Directory
-          users={directory.data}
-          error={directory.error}
-          selfId={session.user.id}
-          presenceOf={presenceOf}
-          callBlocked={callBlocked}
-          onCall={(user) => startCall({ userId: user.id, displayName: user.displayName })}
-        />
-        <Contacts session={session} colleagues={colleagues} presenceOf={presenceOf} callBlocked={callBlocked} onCall={startCall} />
-        <CallHistory calls={history.data} error={history.error} />
+      <main class="layout" aria-labelledby="page-title">
+        {heading}
+        {/* Two columns on wide screens (people and contacts; the call and its history); one below 900 px, the call first. */}
+        <div class="layout-side">
+          <Directory
+            users={directory.data}
+            error={directory.error}
+            selfId={session.user.id}
+            presenceOf={presenceOf}
+            callBlocked={callBlocked}
+            onCall={(user) => startCall({ userId: user.id, displayName: user.displayName })}
+          />
+          <Contacts session={session} colleagues={colleagues} presenceOf={presenceOf} callBlocked={callBlocked} onCall={startCall} />
+        </div>
+        <div class="layout-main">
+          <CallPanel
+            call={call}
+            record={{ on: recordCalls, onChange: setRecordCalls }}
+            colleagues={directory.data}
+            onCall={callBlocked === null ? startCall : undefined}
+          />
+          <CallHistory calls={history.data} error={history.error} onCall={callBlocked === null ? startCall : undefined} />
+        </div>
       </main>
     );
   }
@@ -285,11 +366,12 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
         </nav>
         <span class="topbar-spacer" />
         <StatusControl presence={myPresence} enabled={link === 'online'} onChoose={(status) => me.choose(status)} />
-        <Settings />
+        <Settings onSignOut={signOut} />
         <Link href="/profile" class="me" current={route.screen === 'profile'} testid="me" title={`Profile: ${session.user.email}`}>
-          {session.user.displayName}
+          <Avatar name={session.user.displayName} />
+          <span class="me-name">{session.user.displayName}</span>
         </Link>
-        <button type="button" class="btn btn-ghost btn-small" onClick={signOut}>
+        <button type="button" class="btn btn-ghost btn-small sign-out" onClick={signOut}>
           Sign out
         </button>
       </header>

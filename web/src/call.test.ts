@@ -23,7 +23,21 @@ test('outgoing call: calling → ringing → connecting → active → ended →
   const ended = callReducer(active, { type: 'ended', callId: 'c1', reason: 'hangup', durationMs: 5000 });
   assert.deepEqual([ended.phase, ended.reason, ended.durationMs], ['ended', 'hangup', 5000]);
   const idle = callReducer(ended, { type: 'reset' });
-  assert.deepEqual(idle, { ...idleCall, callId: 'c1' }, 'idle keeps the last call id');
+  assert.deepEqual(
+    idle,
+    { ...idleCall, callId: 'c1', last: { peer: bob, direction: 'outgoing', reason: 'hangup', error: null, durationMs: 5000 } },
+    'idle keeps the last call id and how it ended',
+  );
+  assert.deepEqual(callReducer(idle, { type: 'dismiss' }), { ...idleCall, callId: 'c1' }, 'dismissed, the outcome is gone');
+  assert.equal(callReducer(idle, { type: 'dial', callId: 'c2', peer: bob }).last, null, 'a new call replaces the outcome');
+});
+
+test('dismissing a failed call returns to idle with no outcome; dismissing a live call does nothing', () => {
+  const failed = run({ type: 'dial', callId: 'c1', peer: bob }, { type: 'failed', callId: 'c1', message: 'Not connected' });
+  assert.deepEqual(callReducer(failed, { type: 'dismiss' }), { ...idleCall, callId: 'c1' });
+  const calling = run({ type: 'dial', callId: 'c1', peer: bob });
+  assert.equal(callReducer(calling, { type: 'dismiss' }), calling);
+  assert.equal(callReducer(idleCall, { type: 'dismiss' }), idleCall);
 });
 
 test('incoming call: accepting once, then connecting', () => {

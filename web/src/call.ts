@@ -40,6 +40,18 @@ export interface CallState {
   record: boolean;
   /** A recorded call's room, once answered: the media runs there. */
   roomId: string | null;
+  /** Idle: how the previous call ended, shown until the next call or until dismissed. */
+  last: CallOutcome | null;
+}
+
+/** A finished call as the person sees it afterwards: who, which way, and how it ended. */
+export interface CallOutcome {
+  peer: Party;
+  direction: 'outgoing' | 'incoming';
+  /** Null when the call failed (the `error` says why). */
+  reason: EndReason | null;
+  error: string | null;
+  durationMs: number;
 }
 
 export const idleCall: CallState = {
@@ -57,7 +69,14 @@ export const idleCall: CallState = {
   onHold: false,
   record: false,
   roomId: null,
+  last: null,
 };
+
+/** The outcome of a call in phase `ended` or `failed`; null otherwise. */
+export function outcomeOf(state: CallState): CallOutcome | null {
+  if ((state.phase !== 'ended' && state.phase !== 'failed') || !state.peer || !state.direction) return null;
+  return { peer: state.peer, direction: state.direction, reason: state.reason, error: state.error, durationMs: state.durationMs };
+}
 
 export type CallAction =
   | { type: 'dial'; callId: string; peer: Party; record?: boolean }
@@ -65,6 +84,8 @@ export type CallAction =
   /** Attended transfer: a new call takes over the current one (`replaces`), answered at once. */
   | { type: 'takeover'; callId: string; replaces: string; from: Party }
   | { type: 'reset' }
+  /** The person closed the outcome of the last call (or a failed call's message). */
+  | { type: 'dismiss' }
   | { type: 'toggle'; key: 'muted' | 'cameraOff' | 'onHold' }
   | { type: 'ringing'; callId: string }
   | { type: 'accepting'; callId: string }
@@ -111,7 +132,10 @@ export function callReducer(state: CallState, action: CallAction): CallState {
         ? { ...idleCall, phase: 'incoming', callId: action.callId, direction: 'incoming', peer: action.from, pending: 'accept' }
         : state;
     case 'reset':
-      return state.phase === 'ended' ? { ...idleCall, callId: state.callId } : state;
+      return state.phase === 'ended' ? { ...idleCall, callId: state.callId, last: outcomeOf(state) } : state;
+    case 'dismiss':
+      if (state.phase === 'idle') return state.last ? { ...state, last: null } : state;
+      return state.phase === 'ended' || state.phase === 'failed' ? { ...idleCall, callId: state.callId } : state;
     case 'toggle':
       return state.phase === 'connecting' || state.phase === 'active' ? { ...state, [action.key]: !state[action.key] } : state;
   }
@@ -229,6 +253,12 @@ export class CallController extends Emitter<{ change: [] }> {
     } else {
       this.dispatch({ type: 'ended', callId, reason: 'connection-lost', durationMs: 0 });
     }
+  }
+
+  /** Closes the last call's outcome (or a failed call's message), back to a plain idle panel. */
+  dismiss(): void {
+    clearTimeout(this.resetTimer);
+    this.dispatch({ type: 'dismiss' });
   }
 
   /** The edge's latest rating of this call's media; null until the first report was rated. */

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { idleCall } from './call.ts';
-import { callStatusLabel, endReasonLabel, formatDuration } from './format.ts';
+import type { EndReason } from '@callstack/protocol';
+import { callStatusLabel, endReasonLabel, formatDuration, outcomeNotice } from './format.ts';
 
 test('durations read m:ss, mm:ss for the running timer, h:mm:ss past an hour', () => {
   assert.equal(formatDuration(0), '0:00');
@@ -23,4 +24,22 @@ test('ended calls are labelled by reason, a hang-up with its duration', () => {
 test('unknown end reasons from call records are shown verbatim', () => {
   assert.equal(endReasonLabel('rejected'), 'Declined');
   assert.equal(endReasonLabel('something-new'), 'something-new');
+});
+
+test('a finished call says how it ended and offers what fits: call again, call back, or nothing', () => {
+  const peer = { userId: 'bob', displayName: 'Bob Brown' };
+  const outcome = (direction: 'outgoing' | 'incoming', reason: EndReason | null, error: string | null = null) =>
+    outcomeNotice({ peer, direction, reason, error, durationMs: 83_000 });
+  assert.deepEqual(outcome('outgoing', 'rejected'), { text: 'Bob Brown declined the call', tone: 'problem', action: 'call-again' });
+  assert.deepEqual(outcome('outgoing', 'no-answer'), { text: 'No answer from Bob Brown', tone: 'problem', action: 'call-again' });
+  assert.deepEqual(outcome('outgoing', 'busy'), { text: 'Bob Brown is busy on another call', tone: 'problem', action: 'call-again' });
+  assert.match(outcome('outgoing', 'unavailable')!.text, /offline/);
+  assert.deepEqual(outcome('outgoing', 'hangup'), { text: 'Call with Bob Brown ended · 1:23', tone: 'info', action: 'call-again' });
+  assert.deepEqual(outcome('outgoing', null, 'Not connected'), { text: 'Call to Bob Brown failed: Not connected', tone: 'problem', action: 'call-again' });
+  for (const missed of ['no-answer', 'cancelled', 'busy', 'unavailable'] as const)
+    assert.deepEqual(outcome('incoming', missed), { text: 'Missed call from Bob Brown', tone: 'problem', action: 'call-back' }, missed);
+  // The one who declined, or whose other device answered, needs no banner.
+  assert.equal(outcome('incoming', 'rejected'), null);
+  assert.equal(outcome('incoming', 'answered-elsewhere'), null);
+  assert.equal(outcome('outgoing', 'transferred')!.action, null);
 });

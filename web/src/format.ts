@@ -1,7 +1,7 @@
 /** Person-readable text for call states, end reasons, durations and dates. */
 import * as v from 'valibot';
 import { EndReason, type PresenceStatus } from '@callstack/protocol';
-import type { CallState } from './call.ts';
+import type { CallOutcome, CallState } from './call.ts';
 
 const END_REASON_LABELS: Record<EndReason, string> = {
   hangup: 'Call ended',
@@ -67,3 +67,45 @@ export const PRESENCE_LABELS: Record<PresenceStatus, string> = {
   dnd: 'Do not disturb',
   offline: 'Offline',
 };
+
+/**
+ * What a finished call tells the person, and what they can do next: call again after an
+ * outgoing call, call back after a missed one. Null when there is nothing worth saying (they
+ * declined it themselves, or another of their devices took it).
+ */
+export function outcomeNotice(outcome: CallOutcome): { text: string; tone: 'info' | 'problem'; action: 'call-again' | 'call-back' | null } | null {
+  const name = outcome.peer.displayName;
+  const outgoing = outcome.direction === 'outgoing';
+  if (outcome.reason === null)
+    return { text: `Call to ${name} failed: ${outcome.error ?? 'unknown error'}`, tone: 'problem', action: outgoing ? 'call-again' : 'call-back' };
+  switch (outcome.reason) {
+    case 'hangup':
+      return { text: `Call with ${name} ended · ${formatDuration(outcome.durationMs)}`, tone: 'info', action: outgoing ? 'call-again' : 'call-back' };
+    case 'rejected':
+      return outgoing ? { text: `${name} declined the call`, tone: 'problem', action: 'call-again' } : null;
+    case 'busy':
+      return outgoing
+        ? { text: `${name} is busy on another call`, tone: 'problem', action: 'call-again' }
+        : { text: `Missed call from ${name}`, tone: 'problem', action: 'call-back' };
+    case 'no-answer':
+      return outgoing
+        ? { text: `No answer from ${name}`, tone: 'problem', action: 'call-again' }
+        : { text: `Missed call from ${name}`, tone: 'problem', action: 'call-back' };
+    case 'unavailable':
+      return outgoing
+        ? { text: `${name} is offline: no device of theirs could ring`, tone: 'problem', action: 'call-again' }
+        : { text: `Missed call from ${name}`, tone: 'problem', action: 'call-back' };
+    case 'cancelled':
+      return outgoing
+        ? { text: `You cancelled the call to ${name}`, tone: 'info', action: 'call-again' }
+        : { text: `Missed call from ${name}`, tone: 'problem', action: 'call-back' };
+    case 'connection-lost':
+      return { text: `The call with ${name} was cut off: connection lost`, tone: 'problem', action: outgoing ? 'call-again' : 'call-back' };
+    case 'failed':
+      return { text: `The call with ${name} failed`, tone: 'problem', action: outgoing ? 'call-again' : 'call-back' };
+    case 'transferred':
+      return { text: `Call with ${name} transferred`, tone: 'info', action: null };
+    case 'answered-elsewhere':
+      return null;
+  }
+}

@@ -1,8 +1,15 @@
-import type { CallRecordView } from '@callstack/protocol';
+import type { CallRecordView, Party } from '@callstack/protocol';
 import { endReasonLabel, formatDuration, formatWhen } from '../format.ts';
 import { qualityLevel } from '../quality.ts';
 
-export function CallHistory({ calls, error }: { calls: CallRecordView[] | null; error: string | null }) {
+interface CallHistoryProps {
+  calls: CallRecordView[] | null;
+  error: string | null;
+  /** Calls the row's person; absent while no call can be placed (in a call, offline). */
+  onCall?: (peer: Party) => void;
+}
+
+export function CallHistory({ calls, error, onCall }: CallHistoryProps) {
   let body;
   if (calls === null) body = <p class="muted">{error ?? 'Loading…'}</p>;
   else if (calls.length === 0) body = <p class="muted">No calls yet.</p>;
@@ -42,6 +49,16 @@ export function CallHistory({ calls, error }: { calls: CallRecordView[] | null; 
               </span>
             )}
             <span class="row-end">{call.answeredAt ? formatDuration(call.durationMs) : endReasonLabel(call.endReason)}</span>
+            <button
+              type="button"
+              class="btn btn-small"
+              data-testid="history-call"
+              aria-label={`Call ${call.peer.displayName}`}
+              disabled={!onCall}
+              onClick={() => onCall?.(call.peer)}
+            >
+              Call
+            </button>
           </li>
         ))}
       </ol>

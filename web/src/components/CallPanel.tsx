@@ -1,6 +1,6 @@
-import type { DirectoryEntry } from '@callstack/protocol';
-import { isLive, type CallController } from '../call.ts';
-import { callStatusLabel } from '../format.ts';
+import type { DirectoryEntry, Party } from '@callstack/protocol';
+import { isLive, outcomeOf, type CallController, type CallOutcome } from '../call.ts';
+import { callStatusLabel, outcomeNotice } from '../format.ts';
 import { Avatar } from './Avatar.tsx';
 import { IncomingCall } from './IncomingCall.tsx';
 import { InCall } from './InCall.tsx';
@@ -11,19 +11,23 @@ interface CallPanelProps {
   record?: { on: boolean; onChange: (on: boolean) => void };
   /** Whom a call may be transferred to (the directory). */
   colleagues?: DirectoryEntry[] | null;
+  /** Calls someone (again, or back); absent where the panel offers no new call. */
+  onCall?: (peer: Party) => void;
 }
 
-export function CallPanel({ call, record, colleagues }: CallPanelProps) {
+export function CallPanel({ call, record, colleagues, onCall }: CallPanelProps) {
   const { state } = call;
   const label = callStatusLabel(state);
   const end = () => call.end();
+  const outcome = state.phase === 'idle' ? state.last : outcomeOf(state);
+  const notice = outcome && <Outcome outcome={outcome} onCall={onCall} onDismiss={() => call.dismiss()} />;
 
   let body;
   switch (state.phase) {
     case 'idle':
       body = (
         <>
-          <p class="muted call-hint">Pick someone under People to start a video call.</p>
+          {notice || <p class="muted call-hint">Pick someone under People to start a video call.</p>}
           {record && (
             <label class="check">
               <input type="checkbox" data-testid="call-record" checked={record.on} onChange={(event) => record.onChange(event.currentTarget.checked)} />
@@ -67,6 +71,7 @@ export function CallPanel({ call, record, colleagues }: CallPanelProps) {
         <div class="call-card">
           <Avatar name={state.peer.displayName} size="large" />
           <p class="call-peer">{state.peer.displayName}</p>
+          {notice}
           {(state.phase === 'calling' || state.phase === 'ringing') && (
             <div class="actions">
               <button type="button" class="btn btn-danger" data-testid="cancel" disabled={state.pending === 'end'} onClick={end}>
@@ -90,13 +95,38 @@ export function CallPanel({ call, record, colleagues }: CallPanelProps) {
       >
         {label}
       </p>
-      {/* Announces changes with the peer's name, which the status text above leaves out. */}
+      {/* Announces changes with the peer's name, which the status text above leaves out; a call coming in interrupts. */}
       <p class="sr-only" aria-live="polite">
-        {state.peer && state.phase !== 'idle' ? `${label}: ${state.peer.displayName}` : label}
+        {state.peer && state.phase !== 'idle' && state.phase !== 'incoming' ? `${label}: ${state.peer.displayName}` : ''}
+      </p>
+      <p class="sr-only" aria-live="assertive">
+        {state.phase === 'incoming' && state.peer ? `Incoming call from ${state.peer.displayName}` : ''}
       </p>
       {body}
       {call.consultation && <Consultation call={call} consultation={call.consultation} />}
     </section>
+  );
+}
+
+/** How the last call ended, with what to do next (call again or back), until the next call or Dismiss. */
+function Outcome({ outcome, onCall, onDismiss }: { outcome: CallOutcome; onCall?: (peer: Party) => void; onDismiss: () => void }) {
+  const notice = outcomeNotice(outcome);
+  if (!notice) return null;
+  const { peer } = outcome;
+  return (
+    <div class={`outcome outcome-${notice.tone}`} data-testid="call-outcome" data-reason={outcome.reason ?? 'failed'}>
+      <p class="outcome-text">{notice.text}</p>
+      <div class="actions">
+        {notice.action && onCall && (
+          <button type="button" class="btn btn-primary" data-testid="call-again" onClick={() => onCall(peer)}>
+            {notice.action === 'call-again' ? 'Call again' : `Call ${peer.displayName} back`}
+          </button>
+        )}
+        <button type="button" class="btn" data-testid="dismiss-outcome" onClick={onDismiss}>
+          Dismiss
+        </button>
+      </div>
+    </div>
   );
 }
 

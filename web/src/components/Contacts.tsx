@@ -68,7 +68,7 @@ export function Contacts({ session, colleagues, presenceOf, callBlocked, onCall 
       <p id="pstn-unavailable" class="sr-only">
         {PSTN_UNAVAILABLE}
       </p>
-      <div class="row-wrap">
+      <div class="search-row">
         <Field
           id="contacts-search"
           label="Search contacts"

@@ -39,32 +39,39 @@ export function Directory({ users, error, selfId, presenceOf, callBlocked, onCal
   else
     body = (
       <ul class="list">
-        {others.map((user) => (
-          <li key={user.id} class="row" data-testid="directory-entry" data-email={user.email}>
-            <span class="avatar-with-dot">
-              <Avatar name={user.displayName} />
-              <PresenceDot status={presenceOf(user.id)} />
-            </span>
-            <span class="row-main">
-              <span class="row-title">{user.displayName}</span>
-              <span class="row-sub">
-                {user.extension && <span data-testid="extension">Ext. {user.extension} · </span>}
-                {user.email}
+        {others.map((user) => {
+          const offline = presenceOf(user.id) === 'offline';
+          // Calling someone offline is allowed (they may sign in as it rings), but says what to expect.
+          const hint = callBlocked ?? (offline ? `${user.displayName} is offline: the call will not ring anywhere` : undefined);
+          return (
+            <li key={user.id} class={`row${offline ? ' row-offline' : ''}`} data-testid="directory-entry" data-email={user.email}>
+              <span class="avatar-with-dot">
+                <Avatar name={user.displayName} />
+                <PresenceDot status={presenceOf(user.id)} />
               </span>
-            </span>
-            <button
-              type="button"
-              class="btn btn-primary btn-small"
-              data-testid="call-button"
-              aria-label={`Call ${user.displayName}`}
-              title={callBlocked ?? undefined}
-              disabled={callBlocked !== null}
-              onClick={() => onCall(user)}
-            >
-              Call
-            </button>
-          </li>
-        ))}
+              <span class="row-main">
+                <span class="row-title">{user.displayName}</span>
+                <span class="row-sub">
+                  {offline && <span data-testid="offline-label">Offline · </span>}
+                  {user.extension && <span data-testid="extension">Ext. {user.extension} · </span>}
+                  {user.email}
+                </span>
+              </span>
+              <button
+                type="button"
+                class={`btn btn-small${offline ? '' : ' btn-primary'}`}
+                data-testid="call-button"
+                aria-label={`Call ${user.displayName}`}
+                aria-description={offline ? hint : undefined}
+                title={hint}
+                disabled={callBlocked !== null}
+                onClick={() => onCall(user)}
+              >
+                Call
+              </button>
+            </li>
+          );
+        })}
       </ul>
     );
 

@@ -75,9 +75,16 @@ export function InCall({
       <div class="stage">
         <video class="remote-video" data-testid="remote-video" aria-label={`Video from ${peerName}`} srcObject={remote} autoplay playsInline />
         {!remote && <p class="stage-note">{state.phase === 'active' ? 'No video' : 'Connecting…'}</p>}
-        <video class="local-video" data-testid="local-video" aria-label="Your camera" srcObject={local} autoplay playsInline muted />
+        <div class="self-view">
+          <video class="local-video" data-testid="local-video" aria-label="Your camera" srcObject={local} autoplay playsInline muted />
+          {state.muted && (
+            <span class="badge self-muted" data-testid="self-muted">
+              You’re muted
+            </span>
+          )}
+        </div>
         <p class="stage-caption">
-          <span>{state.peer?.displayName}</span>
+          <span class="stage-name">{state.peer?.displayName}</span>
           {state.answeredAt !== null && <Timer since={state.answeredAt} />}
           {state.phase === 'active' && <QualityIndicator quality={quality} />}
           {recording && (
@@ -88,10 +95,10 @@ export function InCall({
         </p>
       </div>
       <QualityWarning quality={quality} />
-      {/* Toggle labels stay fixed: aria-pressed carries the state, a changing label would contradict it. */}
-      <div class="actions">
-        <button type="button" class="btn" data-testid="mute" aria-pressed={state.muted} onClick={onToggleMute}>
-          Mute
+      {/* Mute says what a click does (Mute, Unmute); the other toggles keep their label and carry the state in aria-pressed. */}
+      <div class="actions call-controls">
+        <button type="button" class={`btn${state.muted ? ' btn-on' : ''}`} data-testid="mute" data-muted={state.muted} onClick={onToggleMute}>
+          {state.muted ? 'Unmute' : 'Mute'}
         </button>
         <button type="button" class="btn" data-testid="camera" aria-pressed={state.cameraOff} disabled={noCamera} onClick={onToggleCamera}>
           Camera off

@@ -1,4 +1,4 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import type { Party } from '@callstack/protocol';
 import { startRingtone } from '../ringtone.ts';
 import { Avatar } from './Avatar.tsx';
@@ -16,6 +16,9 @@ interface IncomingCallProps {
 export function IncomingCall({ caller, recorded, accepting, onAccept, onReject }: IncomingCallProps) {
   // Rings while shown and not yet accepted; unmounting (rejected, ended) stops it too.
   useEffect(() => (accepting ? undefined : startRingtone()), [accepting]);
+  // Keyboard users land on Accept (Enter answers, Tab reaches Reject); the panel announces the call.
+  const accept = useRef<HTMLButtonElement>(null);
+  useEffect(() => accept.current?.focus(), []);
   return (
     <div class="call-card incoming" data-testid="incoming-call" role="group" aria-labelledby="incoming-title">
       <Avatar name={caller.displayName} size="large" />
@@ -28,7 +31,7 @@ export function IncomingCall({ caller, recorded, accepting, onAccept, onReject }
         </p>
       )}
       <div class="actions">
-        <button type="button" class="btn btn-primary" data-testid="accept" disabled={accepting} onClick={onAccept}>
+        <button ref={accept} type="button" class="btn btn-primary" data-testid="accept" disabled={accepting} onClick={onAccept}>
           Accept
         </button>
         <button type="button" class="btn btn-danger" data-testid="reject" disabled={accepting} onClick={onReject}>

@@ -35,13 +35,15 @@ const PHASE_LABELS: Record<ConferenceState['phase'], string> = {
   failed: 'Could not join',
 };
 
-/** The meeting: a grid of tiles (screen shares and a maximised tile shown large) and the controls. */
+/** The meeting: a grid of tiles filling the screen, or one large (pinned, shared screen, speaker) beside a filmstrip; the controls. */
 export function RoomView({ roomId, signaling, iceServers, myName, me, onConference, badges, controls }: RoomViewProps) {
   const [attempt, setAttempt] = useState(0);
   // A new attempt (Try again) is a new conference; `attempt` only keys the memo.
   const conference = useMemo(() => new Conference(roomId, { signaling, iceServers, iceTransportPolicy }), [roomId, signaling, iceServers, attempt]);
   const [, rerender] = useReducer((count: number) => count + 1, 0);
   const [pinned, setPinned] = useState<string | null>(null);
+  const [layout, setLayout] = useState<Layout>('gallery');
+  const [selfCorner, setSelfCorner] = useState(0);
   const documentVisible = useDocumentVisible();
 
   useEffect(() => {
@@ -61,14 +63,16 @@ export function RoomView({ roomId, signaling, iceServers, myName, me, onConferen
 
   const { state } = conference;
   const tiles = tilesOf(state, conference, myName);
-  const pinnedTile = tiles.find((tile) => tile.key === pinned);
-  const large = pinnedTile ?? tiles.find((tile) => tile.source === 'screen');
-  const grid = tiles.filter((tile) => tile !== large);
+  const arrangement = arrange(tiles, { pinned, layout, speakerId: state.speakerId });
   const link = `${location.origin}/rooms/${roomId}`;
   const view = useCallback((producerId: string, tileView: TileView) => conference.viewTile(producerId, tileView), [conference]);
   const togglePin = (key: string) => setPinned((current) => (current === key ? null : key));
   // The edge decides; this only spares others a button that would be refused.
   const mayRecord = state.createdBy === me.userId || can(me.role, 'recordings.manage');
+  const alone = state.participants.length === 0;
+  const tile = (model: TileModel, large: boolean) => (
+    <Tile key={model.key} tile={model} large={large} documentVisible={documentVisible} onView={view} pinned={model.key === pinned} onPin={togglePin} />
+  );
 
   if (state.phase === 'failed' || state.phase === 'left') {
     return (
@@ -103,11 +107,9 @@ export function RoomView({ roomId, signaling, iceServers, myName, me, onConferen
     >
       <header class="room-header">
         <h2 id="room-title">Meeting</h2>
+        {/* One badge: how many are here once joined, else where joining stands. */}
         <span class={`badge room-phase room-phase-${state.phase}`} data-testid="room-phase" aria-live="polite">
-          {PHASE_LABELS[state.phase]}
-        </span>
-        <span class="badge badge-muted" data-testid="room-count">
-          {state.participants.length + 1} in the meeting
+          {state.phase === 'joined' ? <span data-testid="room-count">{state.participants.length + 1} in the meeting</span> : PHASE_LABELS[state.phase]}
         </span>
         <span class="room-badges" data-testid="room-badges">
           {/* Rated once someone else's audio arrives: alone in the room it keeps measuring. */}
@@ -115,9 +117,19 @@ export function RoomView({ roomId, signaling, iceServers, myName, me, onConferen
           <RecordingIndicator recording={state.recording} />
           {badges}
         </span>
-        <div class="room-link">
-          <CopyField id="room-link" label="Meeting link" value={link} testid="room-link" />
-        </div>
+        <span class="room-header-end">
+          <button
+            type="button"
+            class="btn btn-small"
+            data-testid="room-layout"
+            data-layout={layout}
+            disabled={alone}
+            onClick={() => setLayout(layout === 'gallery' ? 'speaker' : 'gallery')}
+          >
+            {layout === 'gallery' ? 'Speaker view' : 'Gallery view'}
+          </button>
+          <CopyField id="room-link" label="Meeting link" value={link} testid="room-link" compact />
+        </span>
       </header>
       <QualityWarning quality={state.quality} />
       {state.notice && (
@@ -125,15 +137,48 @@ export function RoomView({ roomId, signaling, iceServers, myName, me, onConferen
           {state.notice}
         </p>
       )}
-      {large && (
-        <div class="room-stage">
-          <Tile tile={large} large documentVisible={documentVisible} onView={view} pinned={large === pinnedTile} onPin={togglePin} />
-        </div>
-      )}
-      <div class="room-grid" data-testid="room-grid">
-        {grid.map((tile) => (
-          <Tile key={tile.key} tile={tile} large={false} documentVisible={documentVisible} onView={view} pinned={false} onPin={togglePin} />
-        ))}
+      <div class={`room-body room-body-${arrangement.kind}`} data-testid="room-stage" data-layout={arrangement.kind}>
+        {arrangement.kind === 'focus' ? (
+          <>
+            <div class="room-focus">
+              {arrangement.focus ? (
+                tile(arrangement.focus, true)
+              ) : (
+                <div class="presenting" data-testid="presenting" role="status">
+                  <p class="presenting-title">You are presenting your screen</p>
+                  <button type="button" class="btn" onClick={() => void conference.stopScreenShare()}>
+                    Stop sharing
+                  </button>
+                </div>
+              )}
+            </div>
+            <div class="room-strip" data-testid="room-grid">
+              {arrangement.strip.map((model) => tile(model, false))}
+            </div>
+          </>
+        ) : (
+          <div class="room-grid" data-testid="room-grid" data-count={Math.min(arrangement.tiles.length, 10)} data-self-corner={SELF_CORNERS[selfCorner]}>
+            {arrangement.tiles.map((model) => tile(model, false))}
+            {/* Two of you: the other person fills the stage, your own view floats in a corner you choose. */}
+            {arrangement.tiles.length === 2 && (
+              <button
+                type="button"
+                class="btn btn-small self-move"
+                data-testid="self-move"
+                aria-label="Move your own view to the next corner"
+                onClick={() => setSelfCorner((corner) => (corner + 1) % SELF_CORNERS.length)}
+              >
+                Move
+              </button>
+            )}
+            {alone && (
+              <div class="room-waiting" data-testid="room-waiting" role="status">
+                <p class="room-waiting-title">Waiting for others to join</p>
+                <p class="muted">Share the meeting link: anyone of your organisation with it can join.</p>
+              </div>
+            )}
+          </div>
+        )}
       </div>
       {state.media
         .filter((item) => item.kind === 'audio' && item.track)
@@ -148,13 +193,35 @@ export function RoomView({ roomId, signaling, iceServers, myName, me, onConferen
   );
 }
 
+type Layout = 'gallery' | 'speaker';
+const SELF_CORNERS = ['bottom-right', 'bottom-left', 'top-left', 'top-right'] as const;
+
+/**
+ * Where each tile goes: a grid of equal tiles (gallery), or one large tile with the others in a
+ * filmstrip beside it: a pinned tile, else someone's screen share, else (speaker view) the active
+ * speaker. Presenting yourself, the large place says so instead of showing your own screen back.
+ */
+type Arrangement = { kind: 'grid'; tiles: TileModel[] } | { kind: 'focus'; focus: TileModel | null; strip: TileModel[] };
+
+function arrange(tiles: TileModel[], { pinned, layout, speakerId }: { pinned: string | null; layout: Layout; speakerId: string | null }): Arrangement {
+  const others = tiles.filter((tile) => !tile.self);
+  const focus =
+    tiles.find((tile) => tile.key === pinned) ??
+    others.find((tile) => tile.source === 'screen') ??
+    (layout === 'speaker' && others.length > 0 ? (others.find((tile) => tile.peerId === speakerId) ?? others[0]) : undefined);
+  if (focus) return { kind: 'focus', focus, strip: tiles.filter((tile) => tile !== focus) };
+  if (tiles.some((tile) => tile.self && tile.source === 'screen')) return { kind: 'focus', focus: null, strip: tiles };
+  return { kind: 'grid', tiles };
+}
+
 function tilesOf(state: ConferenceState, conference: Conference, myName: string): TileModel[] {
   const selfId = state.peerId ?? 'self';
   const tiles: TileModel[] = [
     {
       key: `${selfId}:camera`,
       peerId: selfId,
-      name: `${myName} (you)`,
+      name: 'You',
+      fullName: myName,
       self: true,
       source: 'camera',
       producerId: null,
@@ -170,6 +237,7 @@ function tilesOf(state: ConferenceState, conference: Conference, myName: string)
       key: `${selfId}:screen`,
       peerId: selfId,
       name: 'Your screen',
+      fullName: `${myName}’s screen`,
       self: true,
       source: 'screen',
       producerId: null,
@@ -188,6 +256,7 @@ function tilesOf(state: ConferenceState, conference: Conference, myName: string)
       key: `${participant.peerId}:camera`,
       peerId: participant.peerId,
       name: participant.displayName,
+      fullName: participant.displayName,
       self: false,
       source: 'camera',
       producerId: camera?.producerId ?? null,
@@ -202,6 +271,7 @@ function tilesOf(state: ConferenceState, conference: Conference, myName: string)
         key: `${participant.peerId}:screen:${screen.producerId}`,
         peerId: participant.peerId,
         name: `${participant.displayName}’s screen`,
+        fullName: `${participant.displayName}’s screen`,
         self: false,
         source: 'screen',
         producerId: screen.producerId,

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { iceTransportPolicy, setIceTransportPolicy } from '../settings.ts';
 
-export function Settings() {
+/** `onSignOut`: narrow screens have no room for Sign out in the header, so it is offered here too. */
+export function Settings({ onSignOut }: { onSignOut: () => void }) {
   const [relayOnly, setRelayOnly] = useState(() => iceTransportPolicy() === 'relay');
   return (
     <details class="settings">
@@ -23,6 +24,9 @@ export function Settings() {
         <p class="hint" id="force-relay-hint">
           Sends media only through the relay server, hiding your network address. Applies from the next call.
         </p>
+        <button type="button" class="btn btn-small settings-sign-out" onClick={onSignOut}>
+          Sign out
+        </button>
       </div>
     </details>
   );

@@ -11,23 +11,29 @@ interface RoomControlsProps {
 /** The controls bar: mute, camera, screen share, the caller's extra buttons, leave. */
 export function RoomControls({ conference, children }: RoomControlsProps) {
   const { state } = conference;
-  // Toggle labels stay fixed: aria-pressed carries the state.
+  // Mute and share say what a click does; the camera toggle keeps its label and carries the state in aria-pressed.
   return (
     <div class="room-controls actions" data-testid="room-controls">
-      <button type="button" class="btn" data-testid="room-mic" aria-pressed={!state.micOn} onClick={() => conference.setMic(!state.micOn)}>
-        Mute
+      <button
+        type="button"
+        class={`btn${state.micOn ? '' : ' btn-on'}`}
+        data-testid="room-mic"
+        data-muted={!state.micOn}
+        onClick={() => conference.setMic(!state.micOn)}
+      >
+        {state.micOn ? 'Mute' : 'Unmute'}
       </button>
       <button type="button" class="btn" data-testid="room-camera" aria-pressed={!state.cameraOn} onClick={() => conference.setCamera(!state.cameraOn)}>
         Camera off
       </button>
       <button
         type="button"
-        class="btn"
+        class={`btn${state.sharing ? ' btn-on' : ''}`}
         data-testid="room-share"
-        aria-pressed={state.sharing}
+        data-sharing={state.sharing}
         onClick={() => void (state.sharing ? conference.stopScreenShare() : conference.startScreenShare())}
       >
-        Share screen
+        {state.sharing ? 'Stop sharing' : 'Share screen'}
       </button>
       {children}
       <button

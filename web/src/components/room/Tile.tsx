@@ -6,7 +6,10 @@ import { Avatar } from '../Avatar.tsx';
 export interface TileModel {
   key: string;
   peerId: string;
+  /** The caption: `You` on your own tile. */
   name: string;
+  /** The name for controls and labels ("Maximise Bob Brown"). */
+  fullName: string;
   self: boolean;
   source: 'camera' | 'screen';
   /** The remote video producer the tile shows (its consumer follows the tile), null for ours. */
@@ -80,7 +83,7 @@ export function Tile({ tile, large, pinned, documentVisible, onView, onPin }: Ti
         <video
           class={`tile-video${tile.self && tile.source === 'camera' ? ' tile-mirrored' : ''}`}
           data-testid="tile-video"
-          aria-label={tile.name}
+          aria-label={tile.fullName}
           srcObject={stream}
           autoplay
           playsInline
@@ -95,13 +98,23 @@ export function Tile({ tile, large, pinned, documentVisible, onView, onPin }: Ti
         <span class="tile-name">{tile.name}</span>
         {tile.muted && (
           <span class="badge badge-muted" data-testid="muted-badge">
-            Muted
+            {tile.self ? 'You’re muted' : 'Muted'}
           </span>
         )}
-        <button type="button" class="btn btn-ghost btn-small tile-pin" data-testid="tile-pin" aria-pressed={pinned} onClick={() => onPin(tile.key)}>
+      </div>
+      {/* A tile shown large by itself (a shared screen) needs no Maximise. */}
+      {(pinned || !large) && (
+        <button
+          type="button"
+          class="btn btn-ghost btn-small tile-pin"
+          data-testid="tile-pin"
+          aria-pressed={pinned}
+          aria-label={`${pinned ? 'Restore' : 'Maximise'} ${tile.fullName}`}
+          onClick={() => onPin(tile.key)}
+        >
           {pinned ? 'Restore' : 'Maximise'}
         </button>
-      </div>
+      )}
     </div>
   );
 }
