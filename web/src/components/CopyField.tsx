@@ -39,7 +39,12 @@ export function CopyField({ id, label, value, testid, compact = false }: CopyFie
       </label>
       <div class="copy-row">
         <input id={id} ref={input} data-testid={testid} value={value} readOnly onFocus={(event) => event.currentTarget.select()} />
-        <button type="button" class="btn btn-small" aria-label={`Copy ${label.charAt(0).toLowerCase()}${label.slice(1)}`} onClick={() => void copy()}>
+        <button
+          type="button"
+          class="btn btn-small"
+          aria-label={compact ? `Copy link (${label})` : `Copy ${label.charAt(0).toLowerCase()}${label.slice(1)}`}
+          onClick={() => void copy()}
+        >
           {compact ? 'Copy link' : 'Copy'}
         </button>
       </div>

@@ -123,7 +123,14 @@ export function InCall({
         >
           Transfer
         </button>
-        <button type="button" class="btn" data-testid="keypad-toggle" aria-pressed={keypad} aria-controls="keypad" onClick={() => setKeypad(!keypad)}>
+        <button
+          type="button"
+          class="btn"
+          data-testid="keypad-toggle"
+          aria-pressed={keypad}
+          aria-controls={keypad ? 'keypad' : undefined}
+          onClick={() => setKeypad(!keypad)}
+        >
           Keypad
         </button>
         <button type="button" class="btn btn-danger" data-testid="hangup" disabled={state.pending === 'end'} onClick={onHangup}>
