@@ -13,10 +13,13 @@ import { afterEach, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { call, callState, signIn, useBrowser, waitForState, type Softphone } from '../lib/browser.ts';
 import { createTenant, type TestUser } from '../lib/fixtures.ts';
+import { useOwnMediaNode } from '../lib/mediaNodes.ts';
 import { stack } from '../lib/stack.ts';
 
 const chromium = useBrowser();
 const { phones } = chromium;
+// Earlier files stop their nodes (one is killed on purpose): this file's meetings get a node of their own.
+useOwnMediaNode('layout-media', 43600);
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const SIZES = [
