@@ -76,6 +76,19 @@ describe('call state machine', () => {
     ]);
   });
 
+  it('tells the other side of an answered call about a mute, and nobody else', () => {
+    const mute = { type: 'call.mute', callId: 'call-1', muted: true } as const;
+    expect(applyAction(ringing(), alice, mute, T0)).toMatchObject({ ok: false, code: 'invalid_state' });
+    expect(applyAction(answered(), bobDesk, mute, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(applyAction(answered(), outsider, mute, T0)).toMatchObject({ ok: false, code: 'forbidden' });
+    const fromBob = applyAction(answered(), bobPhone, { ...mute, ref: 'r2' }, T0);
+    expect(fromBob.ok && fromBob.effects).toEqual([{ kind: 'deliver', userId: 'alice', devices: { only: 'a1' }, message: mute }]);
+    const recorded = applyAction({ ...answered(), roomId: 'room-1' }, alice, { ...mute, muted: false }, T0);
+    expect(recorded.ok && recorded.effects).toEqual([
+      { kind: 'deliver', userId: 'bob', devices: { only: 'b1' }, message: { ...mute, muted: false } },
+    ]);
+  });
+
   it('times out as no-answer only after the deadline', () => {
     expect(ringTimeout(ringing(), T0 + 29_999)).toMatchObject({ ok: true, effects: [] });
     const late = ringTimeout(ringing(), T0 + 30_000);

@@ -9,7 +9,8 @@
  * `call.incoming` and the caller gets `call.ringing`. One callee device sends `call.accept`; the
  * caller's device and the accepting device get `call.accepted`, the callee's other devices get
  * `call.ended` (answered-elsewhere). The caller then sends `call.offer`, the callee `call.answer`,
- * both trickle `call.ice`. A callee that must offer itself (a SIP phone, see sip.ts) puts its offer
+ * both trickle `call.ice`. Each side tells the other when it mutes or unmutes (`call.mute`), so a
+ * 1:1 call can show "Bob is muted". A callee that must offer itself (a SIP phone, see sip.ts) puts its offer
  * in `call.accept`; the caller's `call.accepted` carries it and the caller answers. Either side ends with `call.hangup` (or `call.cancel`/`call.reject`
  * before the answer); both get `call.ended` with the reason.
  *
@@ -97,6 +98,8 @@ const CallIce = v.object({
   callId: Id,
   candidate: IceCandidate,
 });
+/** This side's microphone went off (or on again): relayed to the other side of an answered call. */
+const CallMute = v.object({ type: v.literal('call.mute'), ref: Ref, callId: Id, muted: v.boolean() });
 export const ClientMessage = v.variant('type', [
   CallInvite,
   CallAccept,
@@ -107,6 +110,7 @@ export const ClientMessage = v.variant('type', [
   CallOffer,
   CallAnswer,
   CallIce,
+  CallMute,
   Ping,
   PresenceSet,
   PresenceActivity,
@@ -183,6 +187,7 @@ const CallEnded = v.object({
 const RelayedOffer = v.object({ type: v.literal('call.offer'), callId: Id, sdp: Sdp });
 const RelayedAnswer = v.object({ type: v.literal('call.answer'), callId: Id, sdp: Sdp });
 const RelayedIce = v.object({ type: v.literal('call.ice'), callId: Id, candidate: IceCandidate });
+const RelayedMute = v.object({ type: v.literal('call.mute'), callId: Id, muted: v.boolean() });
 const Ack = v.object({ type: v.literal('ack'), ref: v.string() });
 
 export const ServerMessage = v.variant('type', [
@@ -194,6 +199,7 @@ export const ServerMessage = v.variant('type', [
   RelayedOffer,
   RelayedAnswer,
   RelayedIce,
+  RelayedMute,
   Ack,
   Pong,
   SignalingError,

@@ -80,6 +80,19 @@ test('mute and camera toggle only during a call', () => {
   assert.equal(callReducer(muted, { type: 'toggle', key: 'cameraOff' }).cameraOff, true);
 });
 
+test('the other side\'s mute shows during the call only, and a new call starts unmuted', () => {
+  const connecting = run({ type: 'dial', callId: 'c1', peer: bob }, { type: 'accepted', callId: 'c1', peer: bob, answeredAt: 1 });
+  const peerMuted = callReducer(connecting, { type: 'peer-muted', callId: 'c1', muted: true });
+  assert.equal(peerMuted.peerMuted, true);
+  assert.equal(callReducer(peerMuted, { type: 'peer-muted', callId: 'c1', muted: true }), peerMuted, 'a repeat is a no-op');
+  assert.equal(callReducer(peerMuted, { type: 'peer-muted', callId: 'other', muted: false }), peerMuted, 'another call\'s news is stale');
+  assert.equal(callReducer(peerMuted, { type: 'peer-muted', callId: 'c1', muted: false }).peerMuted, false);
+  const ringing = run({ type: 'dial', callId: 'c1', peer: bob });
+  assert.equal(callReducer(ringing, { type: 'peer-muted', callId: 'c1', muted: true }), ringing, 'not before the answer');
+  const next = callReducer(callReducer(peerMuted, { type: 'ended', callId: 'c1', reason: 'hangup', durationMs: 5 }), { type: 'dial', callId: 'c2', peer: bob });
+  assert.equal(next.peerMuted, false);
+});
+
 test('the end message depends on the phase', () => {
   assert.equal(endMessageType('incoming'), 'call.reject');
   assert.equal(endMessageType('calling'), 'call.cancel');

@@ -33,6 +33,8 @@ export interface CallState {
   /** A request this device sent and the edge has not answered yet. */
   pending: 'accept' | 'end' | null;
   muted: boolean;
+  /** The other side said it muted its microphone (`call.mute`). */
+  peerMuted: boolean;
   cameraOff: boolean;
   /** This side put the call on hold: it still sends, the other side does not (SDP `sendonly`). */
   onHold: boolean;
@@ -65,6 +67,7 @@ export const idleCall: CallState = {
   error: null,
   pending: null,
   muted: false,
+  peerMuted: false,
   cameraOff: false,
   onHold: false,
   record: false,
@@ -91,6 +94,7 @@ export type CallAction =
   | { type: 'accepting'; callId: string }
   | { type: 'accepted'; callId: string; peer: Party; answeredAt: number; roomId?: string }
   | { type: 'connected'; callId: string }
+  | { type: 'peer-muted'; callId: string; muted: boolean }
   | { type: 'ending'; callId: string }
   | { type: 'ended'; callId: string; reason: EndReason; durationMs: number }
   | { type: 'failed'; callId: string; message: string };
@@ -152,6 +156,8 @@ export function callReducer(state: CallState, action: CallAction): CallState {
         : { ...state, phase: 'connecting', peer: action.peer, answeredAt: action.answeredAt, pending: null, roomId: action.roomId ?? null };
     case 'connected':
       return state.phase === 'connecting' ? { ...state, phase: 'active' } : state;
+    case 'peer-muted':
+      return (state.phase === 'connecting' || state.phase === 'active') && state.peerMuted !== action.muted ? { ...state, peerMuted: action.muted } : state;
     case 'ending':
       return { ...state, pending: 'end' };
     case 'ended':
@@ -272,8 +278,11 @@ export class CallController extends Emitter<{ change: [] }> {
   }
 
   toggleMute(): void {
-    this.dispatch({ type: 'toggle', key: 'muted' });
+    if (!this.dispatch({ type: 'toggle', key: 'muted' })) return;
     this.applyTrackState();
+    const { callId, muted } = this.state;
+    // No ref: telling the other side is a courtesy, and its failure must not end the call.
+    if (callId) this.options.signaling.send({ type: 'call.mute', callId, muted });
   }
 
   /**
@@ -396,6 +405,9 @@ export class CallController extends Emitter<{ change: [] }> {
         break;
       case 'call.ice':
         this.onRemoteCandidate(message.callId, message.candidate);
+        break;
+      case 'call.mute':
+        this.dispatch({ type: 'peer-muted', callId: message.callId, muted: message.muted });
         break;
       default:
         assertNever(message);

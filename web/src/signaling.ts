@@ -63,6 +63,7 @@ export class SignalingClient extends ReconnectingSocket<ServerMessage, ClientMes
       case 'call.offer':
       case 'call.answer':
       case 'call.ice':
+      case 'call.mute':
         this.emit('call', message);
         break;
       case 'error':

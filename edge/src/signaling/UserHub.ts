@@ -306,6 +306,7 @@ export class UserHub extends DurableObject<Env> {
       case 'call.offer':
       case 'call.answer':
       case 'call.ice':
+      case 'call.mute':
       case 'quality.report':
         return this.handleCall(device, message);
       default:
@@ -325,6 +326,7 @@ export class UserHub extends DurableObject<Env> {
       case 'call.offer':
       case 'call.answer':
       case 'call.ice':
+      case 'call.mute':
         return callSession(this.env, device.tenantId, message.callId).act(actorOf(device), message);
       case 'call.transfer':
         return this.transfer(device, message);

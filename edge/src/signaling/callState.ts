@@ -54,6 +54,8 @@ export function applyAction(state: CallState, actor: Actor, action: CallAction, 
     case 'call.answer':
     case 'call.ice':
       return relay(state, side, action);
+    case 'call.mute':
+      return relayMute(state, side, action);
     default:
       return assertNever(action);
   }
@@ -255,6 +257,14 @@ function relay(state: CallState, side: 'caller' | 'callee', action: Extract<Call
   if (!target.deviceId) return failure(ErrorCode.invalidState, 'the other side has no device in the call');
   const { ref: _ref, ...message } = action;
   return { ok: true, state, effects: [{ kind: 'deliver', userId: target.userId, devices: { only: target.deviceId }, message }] };
+}
+
+/** Mute is only news once answered; a recorded call relays it too (its room shows paused tracks, a 1:1 view this). */
+function relayMute(state: CallState, side: 'caller' | 'callee', { callId, muted }: Extract<CallAction, { type: 'call.mute' }>): Transition {
+  if (state.status !== 'active') return failure(ErrorCode.invalidState, 'mute is told once the call is answered');
+  const target = side === 'caller' ? state.callee : state.caller;
+  if (!target.deviceId) return failure(ErrorCode.invalidState, 'the other side has no device in the call');
+  return { ok: true, state, effects: [{ kind: 'deliver', userId: target.userId, devices: { only: target.deviceId }, message: { type: 'call.mute', callId, muted } }] };
 }
 
 function isParticipant(state: CallState, actor: Actor): boolean {

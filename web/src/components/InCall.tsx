@@ -85,6 +85,11 @@ export function InCall({
         </div>
         <p class="stage-caption">
           <span class="stage-name">{state.peer?.displayName}</span>
+          {state.peerMuted && (
+            <span class="badge peer-muted" data-testid="peer-muted" role="status">
+              Muted
+            </span>
+          )}
           {state.answeredAt !== null && <Timer since={state.answeredAt} />}
           {state.phase === 'active' && <QualityIndicator quality={quality} />}
           {recording && (
