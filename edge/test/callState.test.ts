@@ -84,9 +84,7 @@ describe('call state machine', () => {
     const fromBob = applyAction(answered(), bobPhone, { ...mute, ref: 'r2' }, T0);
     expect(fromBob.ok && fromBob.effects).toEqual([{ kind: 'deliver', userId: 'alice', devices: { only: 'a1' }, message: mute }]);
     const recorded = applyAction({ ...answered(), roomId: 'room-1' }, alice, { ...mute, muted: false }, T0);
-    expect(recorded.ok && recorded.effects).toEqual([
-      { kind: 'deliver', userId: 'bob', devices: { only: 'b1' }, message: { ...mute, muted: false } },
-    ]);
+    expect(recorded.ok && recorded.effects).toEqual([{ kind: 'deliver', userId: 'bob', devices: { only: 'b1' }, message: { ...mute, muted: false } }]);
   });
 
   it('times out as no-answer only after the deadline', () => {

@@ -80,12 +80,12 @@ test('mute and camera toggle only during a call', () => {
   assert.equal(callReducer(muted, { type: 'toggle', key: 'cameraOff' }).cameraOff, true);
 });
 
-test('the other side\'s mute shows during the call only, and a new call starts unmuted', () => {
+test("the other side's mute shows during the call only, and a new call starts unmuted", () => {
   const connecting = run({ type: 'dial', callId: 'c1', peer: bob }, { type: 'accepted', callId: 'c1', peer: bob, answeredAt: 1 });
   const peerMuted = callReducer(connecting, { type: 'peer-muted', callId: 'c1', muted: true });
   assert.equal(peerMuted.peerMuted, true);
   assert.equal(callReducer(peerMuted, { type: 'peer-muted', callId: 'c1', muted: true }), peerMuted, 'a repeat is a no-op');
-  assert.equal(callReducer(peerMuted, { type: 'peer-muted', callId: 'other', muted: false }), peerMuted, 'another call\'s news is stale');
+  assert.equal(callReducer(peerMuted, { type: 'peer-muted', callId: 'other', muted: false }), peerMuted, "another call's news is stale");
   assert.equal(callReducer(peerMuted, { type: 'peer-muted', callId: 'c1', muted: false }).peerMuted, false);
   const ringing = run({ type: 'dial', callId: 'c1', peer: bob });
   assert.equal(callReducer(ringing, { type: 'peer-muted', callId: 'c1', muted: true }), ringing, 'not before the answer');

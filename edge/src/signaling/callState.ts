@@ -264,7 +264,11 @@ function relayMute(state: CallState, side: 'caller' | 'callee', { callId, muted 
   if (state.status !== 'active') return failure(ErrorCode.invalidState, 'mute is told once the call is answered');
   const target = side === 'caller' ? state.callee : state.caller;
   if (!target.deviceId) return failure(ErrorCode.invalidState, 'the other side has no device in the call');
-  return { ok: true, state, effects: [{ kind: 'deliver', userId: target.userId, devices: { only: target.deviceId }, message: { type: 'call.mute', callId, muted } }] };
+  return {
+    ok: true,
+    state,
+    effects: [{ kind: 'deliver', userId: target.userId, devices: { only: target.deviceId }, message: { type: 'call.mute', callId, muted } }],
+  };
 }
 
 function isParticipant(state: CallState, actor: Actor): boolean {
