@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { call, callState, mediaStats, type MediaStats, signIn, type Softphone, useBrowser, waitForState } from '../lib/browser.ts';
+import type { Page } from 'playwright-core';
+import { call, callState, mediaStats, type MediaStats, signedIn, signIn, type Softphone, useBrowser, waitForState } from '../lib/browser.ts';
 import { createTenant, waitForCallRecord, type TestTenant } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
@@ -46,6 +47,15 @@ function assertFlowing(stats: MediaStats, who: string): void {
   assert.ok(lossRate < 0.02, `${who} loss rate ${lossRate}`);
 }
 
+/** Presses Tab until `selector` has the focus, as a keyboard user would; fails if it never does. */
+async function tabTo(page: Page, selector: string): Promise<void> {
+  for (let presses = 0; presses < 80; presses++) {
+    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`Tab never reached ${selector}`);
+}
+
 describe('1:1 calls in the softphone', () => {
   test('alice calls bob, bob accepts, audio and video flow both ways, hang-up leaves the CDR and history', async () => {
     const tenant = await createTenant();
@@ -69,6 +79,17 @@ describe('1:1 calls in the softphone', () => {
     await alice.page.locator('[data-testid=mute][data-muted=true]').waitFor();
     assert.equal(await alice.page.locator('[data-testid=mute]').textContent(), 'Unmute');
     await alice.page.locator('[data-testid=self-muted]').waitFor();
+    await bob.page.locator('[data-testid=peer-muted]').waitFor();
+    await alice.page.locator('[data-testid=mute]').click();
+    await bob.page.locator('[data-testid=peer-muted]').waitFor({ state: 'detached' });
+    assert.equal(await alice.page.locator('[data-testid=self-muted]').count(), 0);
+
+    // Letterboxed unless the person asks for the picture to fill the stage.
+    const fit = () => alice.page.locator('video[data-testid=remote-video]').evaluate((video) => getComputedStyle(video).objectFit);
+    assert.equal(await fit(), 'contain');
+    await alice.page.locator('[data-testid=video-fill]').click();
+    assert.equal(await fit(), 'cover');
+    assert.equal(await alice.page.locator('[data-testid=video-fill]').getAttribute('aria-pressed'), 'true');
 
     await alice.page.locator('[data-testid=hangup]').click();
     await Promise.all([waitForState(alice, 'ended'), waitForState(bob, 'ended')]);
@@ -84,6 +105,37 @@ describe('1:1 calls in the softphone', () => {
     await row.waitFor({ timeout: 15_000 });
     assert.equal(await row.getAttribute('data-reason'), 'hangup');
     assert.equal(Number(await row.getAttribute('data-duration-ms')), cdr.duration_ms);
+    await close(alice, bob);
+  });
+
+  test('keyboard only: sign in, call, answer and hang up without a pointer', async () => {
+    const tenant = await createTenant();
+    const context = await chromium.browser.newContext({ viewport: { width: 1100, height: 760 } });
+    await context.grantPermissions(['camera', 'microphone']);
+    const page = await context.newPage();
+    await page.goto(stack.url, { waitUntil: 'domcontentloaded' });
+    await tabTo(page, '#login-email');
+    await page.keyboard.type(tenant.users.alice.email);
+    await tabTo(page, '#login-password');
+    await page.keyboard.type(tenant.users.alice.password);
+    await page.keyboard.press('Enter');
+    const alice: Softphone = { context, page, user: tenant.users.alice };
+    phones.push(alice);
+    await signedIn(page, tenant.users.alice);
+    const bob = await signIn(chromium.browser, tenant.users.bob);
+    phones.push(bob);
+
+    await tabTo(page, `[data-testid=directory-entry][data-email="${tenant.users.bob.email}"] [data-testid=call-button]`);
+    await page.keyboard.press('Enter');
+    await bob.page.locator('[data-testid=incoming-call]').waitFor();
+    // The incoming call takes the focus, so Enter answers it.
+    await bob.page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'accept');
+    await bob.page.keyboard.press('Enter');
+    await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
+
+    await tabTo(page, '[data-testid=hangup]');
+    await page.keyboard.press('Enter');
+    await Promise.all([waitForState(alice, 'ended'), waitForState(bob, 'ended')]);
     await close(alice, bob);
   });
 

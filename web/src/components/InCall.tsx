@@ -50,6 +50,8 @@ export function InCall({
   const [transferring, setTransferring] = useState(false);
   const [target, setTarget] = useState('');
   const [transferError, setTransferError] = useState<string | null>(null);
+  // Letterboxed by default so nothing of the picture is lost; fill crops it to the stage on request.
+  const [fill, setFill] = useState(false);
   const targetUser = (): DirectoryEntry | null => {
     const number = dialedNumber(target);
     const user = number && colleagues.find((each) => each.extension === number);
@@ -72,9 +74,14 @@ export function InCall({
   const noCamera = local !== null && local.getVideoTracks().length === 0;
   return (
     <div class="in-call">
-      <div class="stage">
+      <div class={`stage${fill ? ' stage-fill' : ''}`}>
         <video class="remote-video" data-testid="remote-video" aria-label={`Video from ${peerName}`} srcObject={remote} autoplay playsInline />
         {!remote && <p class="stage-note">{state.phase === 'active' ? 'No video' : 'Connecting…'}</p>}
+        {remote && (
+          <button type="button" class="btn btn-small stage-fit" data-testid="video-fill" aria-pressed={fill} onClick={() => setFill(!fill)}>
+            Fill
+          </button>
+        )}
         <div class="self-view">
           <video class="local-video" data-testid="local-video" aria-label="Your camera" srcObject={local} autoplay playsInline muted />
           {state.muted && (
