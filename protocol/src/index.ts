@@ -14,3 +14,4 @@ export * from './closeCodes.ts';
 export * from './emitter.ts';
 export * from './sip.ts';
 export * from './nonceCache.ts';
+export * from './pstn.ts';

@@ -7,7 +7,9 @@
  * gateway -> edge (`/api/sip/...`):
  *   - `credentials`   Kamailio's digest check needs the account's HA1 (through the gateway, which signs)
  *   - `registrations` a phone registered (or unregistered, `expires: 0`): the user gains a device
- *   - `route`         where a call from a phone goes: the caller's device and the callee
+ *   - `route`         where a call from a phone goes: the caller's device and the callee, or a
+ *                     number outside (admitted to trunks, or refused: pstn.ts)
+ *   - `pstn/events`   a call to the outside progressed or ended (its record, its slot in the limits)
  *   - `messages`      a client message from a SIP device (`call.invite`, `call.accept`, ...);
  *                     answered with what a socket would get back (`ack` or `error`)
  * edge -> gateway (`POST {controlUrl}/devices/messages`): a server message for a SIP device
@@ -19,6 +21,7 @@
 import * as v from 'valibot';
 import { Id } from './ids.ts';
 import { ShownName } from './api.ts';
+import { PstnCallEvent, PstnRouteAnswer, RefusedRouteAnswer } from './pstn.ts';
 import { ClientMessage, ServerMessage } from './signaling.ts';
 import { Text, Verbatim } from './text.ts';
 
@@ -79,9 +82,20 @@ export const SipRouteRequest = v.object({
   target: Verbatim({ min: 1, max: 128 }),
 });
 export type SipRouteRequest = v.InferOutput<typeof SipRouteRequest>;
-/** A user of the caller's organisation; any other target is `not_found`, the same as an unknown one. */
-export const SipRouteAnswer = v.object({ kind: v.literal('user'), caller: SipDevice, callee: v.object({ userId: Id, displayName: ShownName }) });
+/**
+ * A user of the caller's organisation (any other target inside is `not_found`, the same as an
+ * unknown one), or a number outside (pstn.ts): admitted to trunks, or refused with the reason.
+ */
+export const SipUserRoute = v.object({ kind: v.literal('user'), caller: SipDevice, callee: v.object({ userId: Id, displayName: ShownName }) });
+export type SipUserRoute = v.InferOutput<typeof SipUserRoute>;
+export const SipPstnRoute = v.object({ ...PstnRouteAnswer.entries, caller: SipDevice });
+export type SipPstnRoute = v.InferOutput<typeof SipPstnRoute>;
+export const SipRouteAnswer = v.variant('kind', [SipUserRoute, SipPstnRoute, RefusedRouteAnswer]);
 export type SipRouteAnswer = v.InferOutput<typeof SipRouteAnswer>;
+
+/** A gateway's report on a call to the outside (`POST /api/sip/pstn/events`). */
+export const SipPstnEvent = v.object({ node: SipGatewayNode, event: PstnCallEvent });
+export type SipPstnEvent = v.InferOutput<typeof SipPstnEvent>;
 
 export const SipDeviceMessage = v.object({ node: SipGatewayNode, device: SipDevice, message: ClientMessage });
 export type SipDeviceMessage = v.InferOutput<typeof SipDeviceMessage>;

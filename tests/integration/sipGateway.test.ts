@@ -21,6 +21,7 @@ import {
   type SipDevice,
   type SipRegistrationAnswer,
   type SipRouteAnswer,
+  type SipUserRoute,
 } from '@callstack/protocol';
 import { DEFAULT_SIP_REALM } from '../../edge/src/config.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
@@ -71,10 +72,12 @@ async function registerPhone(user: TestUser, expires = 600): Promise<SipDevice> 
 }
 
 /** The caller's device for a call from `user`'s phone to `target`, as `/route` answers it. */
-async function route(user: TestUser, target: string): Promise<SipRouteAnswer> {
+async function route(user: TestUser, target: string): Promise<SipUserRoute> {
   const answer = await gateway.route(usernameOf(user), target);
   assert.equal(answer.status, 200, `route ${usernameOf(user)} -> ${target}: ${answer.status} ${JSON.stringify(answer.body)}`);
-  return answer.body as SipRouteAnswer;
+  const body = answer.body as SipRouteAnswer;
+  assert.equal(body.kind, 'user', JSON.stringify(body));
+  return body as SipUserRoute;
 }
 
 /** A client message from a SIP device; returns what a socket would have got back. */
@@ -420,8 +423,8 @@ describe('where a dialled target goes', () => {
     // Carol's phone, under its new username, is the caller the route names.
     const answer = await gateway.route(carolUsername, bob.id);
     assert.equal(answer.status, 200);
-    assert.equal((answer.body as SipRouteAnswer).caller.username, carolUsername);
-    assert.equal((answer.body as SipRouteAnswer).caller.userId, carol.id);
+    assert.equal((answer.body as SipUserRoute).caller.username, carolUsername);
+    assert.equal((answer.body as SipUserRoute).caller.userId, carol.id);
   });
 
   test('another organisation’s extension, username or user id, and nonsense, are the same 404', async () => {
