@@ -24,7 +24,7 @@ import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
 import { startSipEdge } from './lib/sipEdge.ts';
 import { selfSignedCertificate } from './lib/tlsCertificate.ts';
 import { startPostgres } from './lib/postgres.ts';
-import { ensureDir } from './lib/processes.ts';
+import { ensureDir, freePort } from './lib/processes.ts';
 import { DEFAULT_SIP_REALM } from '../edge/src/config.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge } from './lib/stack.ts';
 import { claimTestFiles, findTestFiles } from './lib/testFiles.ts';
@@ -168,6 +168,13 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
   const mail = await startMailSink(join(TMP, 'outbox'), randomBytes(16).toString('hex'));
   stops.push(() => mail.close());
   const mediaSecret = randomBytes(24).toString('hex');
+  // Two carriers that SIPp plays in the sip suite, each on a loopback address of its own (the
+  // address a carrier's calls come from is how the edge knows them): carrier-a first, then carrier-b.
+  const carriers = [
+    { id: 'carrier-a', host: '127.0.0.61', port: await freePort() },
+    { id: 'carrier-b', host: '127.0.0.62', port: await freePort() },
+  ];
+  const trunks = carriers.map(({ id, host, port }) => ({ id, host, port, addresses: [host], country: 'GB', numberFormat: 'e164' }));
   const vars = {
     DATABASE_URL: postgres.url,
     NEON_WS_PROXY: relay.url,
@@ -183,6 +190,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     // Nodes register every 2 s (below); one silent for 10 s gets no rooms and its rooms move.
     MEDIA_CONTROL_SECRET: mediaSecret,
     MEDIA_NODE_TTL_SECONDS: '10',
+    PSTN_TRUNKS: JSON.stringify(trunks),
   };
   const edge = await startEdge({ stateDir: ensureDir(join(TMP, 'edge')), logFile: join(LOGS, 'edge.log'), vars });
   stops.push(() => edge.stop());
@@ -226,6 +234,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     NEON_WS_PROXY: relay.url,
     JWT_SECRET: jwtSecret,
     CALLSTACK_MEDIA_SECRET: mediaSecret,
+    CALLSTACK_CARRIERS: JSON.stringify(carriers),
     // The tests' own nodes register the same way; rooms.test.ts kills this one (SIGKILL) last.
     CALLSTACK_MEDIA_NODE: JSON.stringify({ nodeId: mediaNode.nodeId, controlUrl: mediaNode.controlUrl, pid: mediaNode.service.pid }),
     ...(sip

@@ -5,6 +5,7 @@
  * names every wrong variable at once, never as NaN at run time. Pure valibot: `npm start` and
  * `npm test` check the variables they pass with the same schema before starting the edge.
  */
+import { TrunkList, type Trunk } from '@callstack/protocol';
 import * as v from 'valibot';
 
 /** The realm of seeded and new SIP credentials unless SIP_REALM says otherwise. */
@@ -75,6 +76,21 @@ const previousKeys = v.pipe(
   v.check((keys) => keys.every(({ kid, secret }) => kid !== '' && secret !== ''), 'must be kid:secret pairs, comma-separated'),
 );
 
+/** A JSON array of carrier trunks (protocol/src/pstn.ts `Trunk`), each problem named by its place. */
+const trunks = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    try {
+      return JSON.parse(dataset.value) as unknown;
+    } catch {
+      addIssue({ message: 'must be a JSON array of trunks' });
+      return NEVER;
+    }
+  }),
+  TrunkList,
+  v.check((list) => new Set(list.map((trunk) => trunk.id)).size === list.length, 'must not name two trunks with the same id'),
+);
+
 const optional = <S extends v.GenericSchema<string, unknown>>(schema: S) => v.optional(schema);
 const withDefault = <S extends v.GenericSchema<string, unknown>>(schema: S, fallback: string) => v.optional(schema, fallback);
 
@@ -129,6 +145,12 @@ const RawSchema = v.object({
   RECORDINGS_S3_ACCESS_KEY_ID: optional(secret(1)),
   /** Secret. */
   RECORDINGS_S3_SECRET_ACCESS_KEY: optional(secret(1)),
+  /**
+   * The carrier trunks for calls to and from the outside, in failover order (a JSON array: id,
+   * host, port, transport, addresses, credentials, country, numberFormat, codecs, maxChannels).
+   * Secret (it holds the carriers' credentials). Empty: no calls to the outside.
+   */
+  PSTN_TRUNKS: withDefault(trunks, '[]'),
 });
 
 export type ConfigVariable = keyof typeof RawSchema.entries;
@@ -156,6 +178,8 @@ export interface Config {
   roomMaxParticipants: number;
   /** Null: recordings stay on the nodes' disks. */
   recordingsS3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string } | null;
+  /** Carrier trunks in failover order; empty: no calls to the outside. */
+  pstnTrunks: Trunk[];
 }
 
 export class ConfigError extends Error {
@@ -221,6 +245,7 @@ function toConfig(r: Raw): Config {
             secretAccessKey: r.RECORDINGS_S3_SECRET_ACCESS_KEY,
           }
         : null,
+    pstnTrunks: r.PSTN_TRUNKS,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { RawConfig } from './config.ts';
 import type { MediaFleet } from './fleet/MediaFleet.ts';
 import type { PresenceShard } from './presence/PresenceShard.ts';
+import type { PstnGuard } from './pstn/PstnGuard.ts';
 import type { Room } from './rooms/Room.ts';
 import type { CallSession } from './signaling/CallSession.ts';
 import type { UserHub } from './signaling/UserHub.ts';
@@ -16,4 +17,5 @@ export interface Env extends RawConfig {
   PRESENCE_SHARD: DurableObjectNamespace<PresenceShard>;
   ROOM: DurableObjectNamespace<Room>;
   MEDIA_FLEET: DurableObjectNamespace<MediaFleet>;
+  PSTN_GUARD: DurableObjectNamespace<PstnGuard>;
 }

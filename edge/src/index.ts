@@ -16,6 +16,7 @@ import { withSecurityHeaders } from './securityHeaders.ts';
 
 export { MediaFleet } from './fleet/MediaFleet.ts';
 export { PresenceShard } from './presence/PresenceShard.ts';
+export { PstnGuard } from './pstn/PstnGuard.ts';
 export { Room } from './rooms/Room.ts';
 export { CallSession } from './signaling/CallSession.ts';
 export { UserHub } from './signaling/UserHub.ts';

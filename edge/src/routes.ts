@@ -23,7 +23,8 @@ import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
 import { connectPresence, connectSignaling, SOCKET_QUERY } from './signaling/connect.ts';
-import { sipCredentials, sipMessage, sipRegistration, sipRoute } from './sip/gatewayRoutes.ts';
+import { numbersAdd, numbersDelete, numbersList, numbersUpdate, pstnCallsList, pstnPolicyGet, pstnPolicyPut } from './pstn/routes.ts';
+import { sipCredentials, sipMessage, sipPstnEvent, sipRegistration, sipRoute } from './sip/gatewayRoutes.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
 import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
@@ -232,6 +233,83 @@ export const ROUTES: RouteSpec[] = [
     permission: 'api_keys.manage',
     success: { status: 204 },
     handler: revokeKey,
+  }),
+  // ---- numbers, calling policy and calls to the outside (protocol/src/pstn.ts)
+  route({
+    method: 'get',
+    path: '/api/admin/pstn/policy',
+    summary: 'The calling policy: default country, open countries and prefixes, limits, main number',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'pstn.read',
+    success: { status: 200, schema: P.PstnPolicy },
+    handler: pstnPolicyGet,
+  }),
+  route({
+    method: 'put',
+    path: '/api/admin/pstn/policy',
+    summary: 'Replace the calling policy (the main number must be one of the organisation’s)',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'pstn.manage',
+    body: P.PstnPolicy,
+    success: { status: 200, schema: P.PstnPolicy },
+    handler: pstnPolicyPut,
+  }),
+  route({
+    method: 'get',
+    path: '/api/admin/numbers',
+    summary: 'The organisation’s phone numbers and where each rings',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'pstn.read',
+    success: { status: 200, schema: P.PhoneNumberList },
+    handler: numbersList,
+  }),
+  route({
+    method: 'post',
+    path: '/api/admin/numbers',
+    summary: 'Add a number (as the carrier gives it; kept in E.164) and say where it rings',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'pstn.manage',
+    body: P.AddPhoneNumberRequest,
+    success: { status: 201, schema: P.PhoneNumberView },
+    errors: [conflict],
+    handler: numbersAdd,
+  }),
+  route({
+    method: 'patch',
+    path: '/api/admin/numbers/:number',
+    summary: 'Relabel a number or change where it rings',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'pstn.manage',
+    body: P.UpdatePhoneNumberRequest,
+    success: { status: 200, schema: P.PhoneNumberView },
+    handler: numbersUpdate,
+  }),
+  route({
+    method: 'delete',
+    path: '/api/admin/numbers/:number',
+    summary: 'Remove a number (not the main number)',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'pstn.manage',
+    success: { status: 204 },
+    errors: [conflict],
+    handler: numbersDelete,
+  }),
+  route({
+    method: 'get',
+    path: '/api/admin/pstn/calls',
+    summary: 'Calls to and from the outside, newest first, refused ones with their reason',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'pstn.read',
+    query: { limit: q.limit(200, 50) },
+    success: { status: 200, schema: P.PstnCallRecordList },
+    handler: pstnCallsList,
   }),
   route({
     method: 'get',
@@ -514,6 +592,17 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 200, schema: P.SipRouteAnswer },
     errors: [notFound],
     handler: sipRoute,
+  }),
+  route({
+    method: 'post',
+    path: '/api/sip/pstn/events',
+    summary: 'A call to the outside progressed or ended (its record; at the end its slot in the limits)',
+    tag: 'sip',
+    auth: 'node_event',
+    body: P.SipPstnEvent,
+    success: { status: 200 },
+    errors: [notFound],
+    handler: sipPstnEvent,
   }),
   route({
     method: 'post',

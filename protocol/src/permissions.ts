@@ -24,6 +24,9 @@ export const PERMISSIONS = {
   'recordings.manage': ['admin', 'operator'],
   /** Every recording of the tenant, participant or not. */
   'recordings.read_all': ['admin', 'operator'],
+  /** The organisation's numbers, calling policy and calls to the outside: seeing them, and changing them. */
+  'pstn.read': ['admin', 'operator'],
+  'pstn.manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -184,3 +184,25 @@ export const PstnCallEvent = v.variant('event', [
   }),
 ]);
 export type PstnCallEvent = v.InferOutput<typeof PstnCallEvent>;
+
+/** A call to or from the outside, as the admin console lists it (`GET /api/admin/pstn/calls`). */
+export const PstnCallRecordView = v.object({
+  callId: Id,
+  userId: v.nullable(Id),
+  direction: v.picklist(['outbound', 'inbound']),
+  trunkId: v.nullable(v.string()),
+  did: v.nullable(v.string()),
+  callerId: v.nullable(v.string()),
+  destination: v.string(),
+  createdAt: v.string(),
+  answeredAt: v.nullable(v.string()),
+  endedAt: v.nullable(v.string()),
+  postDialDelayMs: v.nullable(v.number()),
+  finalStatus: v.nullable(v.number()),
+  hangupCause: v.nullable(v.string()),
+  refusal: v.nullable(PstnRefusal),
+  durationMs: v.number(),
+});
+export type PstnCallRecordView = v.InferOutput<typeof PstnCallRecordView>;
+export const PstnCallRecordList = v.object({ calls: v.array(PstnCallRecordView) });
+export type PstnCallRecordList = v.InferOutput<typeof PstnCallRecordList>;

@@ -79,7 +79,8 @@ async function startEdgeOnce(options: EdgeOptions, port: number): Promise<Edge> 
   writeFileSync(
     envFile,
     Object.entries(options.vars)
-      .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+      // Single quotes keep a value as it is (JSON such as PSTN_TRUNKS); dotenv does not unescape \" in double ones.
+      .map(([key, value]) => `${key}=${/['\n]/.test(value) ? JSON.stringify(value) : `'${value}'`}`)
       .join('\n') + '\n',
     { mode: 0o600 },
   );

@@ -14,6 +14,8 @@ import {
   type ClientMessage,
   type SipDevice,
   type SipGatewayNode,
+  type PstnCallEvent,
+  type SipPstnEvent,
 } from '@callstack/protocol';
 import * as v from 'valibot';
 
@@ -40,6 +42,23 @@ export class EdgeClient {
 
   route(username: string, target: string): Promise<SipRouteAnswer | null> {
     return this.post('/api/sip/route', { node: this.node, username, target }, SipRouteAnswer);
+  }
+
+  /**
+   * A call to the outside progressed or ended. The end is retried (it frees the call's slot in the
+   * tenant's limits and completes its record); `false` once the edge could not be told.
+   */
+  async pstnEvent(event: PstnCallEvent): Promise<boolean> {
+    const attempts = event.event === 'ended' ? 4 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.post('/api/sip/pstn/events', { node: this.node, event } satisfies SipPstnEvent, v.unknown());
+        return true;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt * (0.5 + Math.random())));
+      }
+    }
   }
 
   /** A client message from a SIP device: the edge's `ack`, `error` or reply. */

@@ -10,6 +10,9 @@ import { bridgeKey, type BridgeServices, type CallBridge } from './bridge.ts';
 import { EdgeUnavailable, type EdgeClient } from './EdgeClient.ts';
 import type { MediaAnchor } from './MediaAnchor.ts';
 import { PhoneCall } from './PhoneCall.ts';
+import { quotable } from './sipText.ts';
+import { TrunkCall, type TrunkCallServices } from './TrunkCall.ts';
+import type { TrunkHealth } from './TrunkHealth.ts';
 import { WebCall } from './WebCall.ts';
 
 /** The header Kamailio sets after digest authentication (and strips from what phones send). */
@@ -17,7 +20,9 @@ export const AUTHENTICATED_USER_HEADER = 'X-CallStack-User';
 
 export class Gateway {
   private readonly calls = new Map<string, CallBridge>();
+  private readonly trunkCalls = new Map<string, TrunkCall>();
   private readonly services: BridgeServices;
+  private readonly trunkServices: TrunkCallServices;
 
   constructor(
     private readonly srf: Srf,
@@ -25,7 +30,9 @@ export class Gateway {
     anchor: MediaAnchor,
     private readonly log: Logger,
     options: { realm: string; proxy: string },
+    health: TrunkHealth,
   ) {
+    this.trunkServices = { srf, edge, anchor, health, log, finished: (key) => this.trunkCalls.delete(key) };
     this.services = {
       srf,
       edge,
@@ -48,7 +55,7 @@ export class Gateway {
   }
 
   get activeCalls(): number {
-    return this.calls.size;
+    return this.calls.size + this.trunkCalls.size;
   }
 
   /** A message of the edge for one SIP device (the control API's `POST /devices/messages`). */
@@ -82,6 +89,22 @@ export class Gateway {
       return void res.send(503);
     }
     if (!route) return void res.send(404);
+    switch (route.kind) {
+      case 'refused':
+        this.log.info({ callId: route.callId, reason: route.reason }, 'sip.pstn_refused');
+        // The reason in words, for the phone's display and the carrier-side trace (RFC 3326).
+        return void res.send(route.sipStatus, { headers: { Reason: `SIP;cause=${route.sipStatus};text="${route.reason}: ${quotable(route.message, 160)}"` } });
+      case 'pstn': {
+        const call = new TrunkCall(this.trunkServices, route, req, res);
+        this.trunkCalls.set(call.key, call);
+        this.log.info({ callId: route.callId, tenantId: route.caller.tenantId, userId: route.caller.userId }, 'sip.phone_calls_out');
+        return call.start();
+      }
+      case 'user':
+        break;
+      default:
+        return route satisfies never;
+    }
     const callId = crypto.randomUUID();
     const call = new PhoneCall(this.services, callId, route.caller, req, res, route.callee);
     this.calls.set(call.key, call);

@@ -10,6 +10,8 @@ import { Client, type NgOptions, type NgResponse } from 'rtpengine-client';
 
 export const PHONE_TAG = 'phone';
 export const BROWSER_TAG = 'browser';
+/** The carrier's side of a call to or from the outside: plain RTP, like a phone's. */
+export const CARRIER_TAG = 'carrier';
 const COMMON = { replace: ['origin', 'session-connection'], 'record call': 'no' };
 const TO_BROWSER = { ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['offer'], SDES: ['off'], flags: ['generate-mid'] };
 const TO_PHONE = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] };
@@ -41,6 +43,28 @@ export class MediaAnchor {
   /** The phone's answer to it, for the browser. */
   answerToBrowser(callId: string, phoneSdp: string): Promise<string> {
     return this.command('answer', { ...COMMON, ...TO_BROWSER, 'call-id': callId, 'from-tag': BROWSER_TAG, 'to-tag': PHONE_TAG, sdp: phoneSdp });
+  }
+
+  /**
+   * A phone's offer towards a carrier trunk (plain RTP both sides, the media anchored here so the
+   * carrier never learns the phone's address), keeping only the codecs the trunk takes when the
+   * phone has any of them.
+   */
+  offerToCarrier(callId: string, phoneSdp: string, codecs: readonly string[]): Promise<string> {
+    const offered = codecs.filter((codec) => new RegExp(`a=rtpmap:\\d+ ${codec}/`, 'i').test(phoneSdp));
+    return this.command('offer', {
+      ...COMMON,
+      ...TO_PHONE,
+      'call-id': callId,
+      'from-tag': PHONE_TAG,
+      sdp: phoneSdp,
+      ...(offered.length > 0 ? { codec: { strip: ['all'], except: [...offered, 'telephone-event'] } } : {}),
+    });
+  }
+
+  /** The carrier's answer (in its 183 or its 200) as the phone can take it. */
+  carrierAnswerToPhone(callId: string, carrierSdp: string): Promise<string> {
+    return this.command('answer', { ...COMMON, ...TO_PHONE, 'call-id': callId, 'from-tag': PHONE_TAG, 'to-tag': CARRIER_TAG, sdp: carrierSdp });
   }
 
   /** Per-stream packet counters and RTCP figures, for the call's quality; null when unknown. */

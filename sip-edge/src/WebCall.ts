@@ -11,6 +11,7 @@ import type { ServerMessage, SipDevice } from '@callstack/protocol';
 import type Srf from 'drachtio-srf';
 import { CallBridge, type BridgeServices } from './bridge.ts';
 import { MediaUnavailable } from './MediaAnchor.ts';
+import { quotable } from './sipText.ts';
 
 /** What drachtio-srf's createUAC resolves with when it leaves the ACK to us (noAck). */
 interface UnacknowledgedAnswer {
@@ -103,7 +104,7 @@ export class WebCall extends CallBridge {
   }
 }
 
-/** A display name as a quoted-string may hold it (RFC 3261 §25.1): no quotes, backslashes or controls. */
-function displayName(name: string): string {
-  return name.replace(/["\\\p{Cc}]/gu, '').slice(0, 64) || 'CallStack';
+/** A display name for From (never empty). */
+export function displayName(name: string): string {
+  return quotable(name, 64) || 'CallStack';
 }

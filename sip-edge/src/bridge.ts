@@ -134,6 +134,14 @@ export abstract class CallBridge {
         return void res.send(503);
       }
       if (!route) return void res.send(404);
+      if (route.kind === 'refused') return void res.send(route.sipStatus);
+      if (route.kind === 'pstn') {
+        // Transfers go to colleagues only for now: the call the edge admitted is given back at once.
+        void this.services.edge
+          .pstnEvent({ event: 'ended', callId: route.callId, tenantId: route.caller.tenantId, at: Date.now(), finalStatus: 403, hangupCause: 'declined' })
+          .catch(() => undefined);
+        return void res.send(403);
+      }
       transfer = { to: route.callee.userId };
     }
     res.send(202);

@@ -41,6 +41,10 @@ export const stack = {
   get sip(): { host: string; port: number; tlsPort: number; realm: string; rtpengineNgPort: number } {
     return JSON.parse(required('CALLSTACK_SIP')) as { host: string; port: number; tlsPort: number; realm: string; rtpengineNgPort: number };
   },
+  /** The carriers the edge's PSTN_TRUNKS name, in failover order: SIPp plays them on these addresses. */
+  get carriers(): { id: string; host: string; port: number }[] {
+    return JSON.parse(required('CALLSTACK_CARRIERS')) as { id: string; host: string; port: number }[];
+  },
   tmp(...parts: string[]): string {
     return join(required('CALLSTACK_TEST_TMP'), ...parts);
   },

@@ -11,11 +11,9 @@ import { claimPasswordReset, createPasswordReset, recentResetCount, RESET_TTL_MI
 import { issueRefreshToken, revokeAllRefreshTokens } from '../db/sessions.ts';
 import { findActiveUser, findActiveUserByEmail, setPasswordHash, type UserRow } from '../db/users.ts';
 import { config } from '../config.ts';
-import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
-import { log } from '../log.ts';
-import { deliverOutbox } from '../mail/deliverOutbox.ts';
+import { deliverSoon } from '../mail/deliverOutbox.ts';
 import { disconnectUser } from '../signaling/disconnectUser.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import type { Handler } from '../pipeline.ts';
@@ -139,9 +137,4 @@ async function replacePassword(db: Db, user: UserRow, passwordHash: string, requ
     subject: 'Your CallStack password was changed',
     text: `Hello ${user.displayName},\n\nyour password was just changed and every device was signed out.\nIf this was not you, reset your password now and tell your administrator.\n`,
   });
-}
-
-/** Delivery is best effort here; the cron trigger retries what fails. */
-async function deliverSoon(env: Env): Promise<void> {
-  await deliverOutbox(env).catch((error: unknown) => log.warn('mail.delivery_deferred', {}, error));
 }

@@ -31,3 +31,8 @@ export async function deliverOutbox(env: Env, sender: MailSender | null = mailSe
     return { sent, failed };
   });
 }
+
+/** Mail just queued, sent at once where it can be; best effort, as the cron trigger retries what fails. */
+export async function deliverSoon(env: Env): Promise<void> {
+  await deliverOutbox(env).catch((error: unknown) => log.warn('mail.delivery_deferred', {}, error));
+}

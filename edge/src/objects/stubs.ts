@@ -47,3 +47,8 @@ export function presenceShard(env: Env, tenantId: string, index: number) {
 export function presenceShards(env: Env, tenantId: string) {
   return Array.from({ length: config(env).presence.shards }, (_, index) => presenceShard(env, tenantId, index));
 }
+
+/** A tenant's calls to the outside are counted in one place: `<tenantId>`. */
+export function pstnGuard(env: Env, tenantId: string) {
+  return env.PSTN_GUARD.get(env.PSTN_GUARD.idFromName(tenantId));
+}

@@ -16,12 +16,15 @@ import {
   type SipRegistrationAnswer,
   type SipRouteAnswer,
   type SipRouteRequest,
+  type SipPstnEvent,
 } from '@callstack/protocol';
 import { withDb } from '../db/client.ts';
 import { findSipAccount, findSipTarget, type SipAccount } from '../db/sipCredentials.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
-import { userHub } from '../objects/stubs.ts';
+import { pstnGuard, userHub } from '../objects/stubs.ts';
+import { recordPstnProgress, type PstnProgress } from '../db/pstn.ts';
+import { decideOutbound, looksLikeNumber } from '../pstn/outbound.ts';
 import type { Handler } from '../pipeline.ts';
 
 const NO_ACCOUNT = 'no such SIP account';
@@ -41,14 +44,36 @@ export const sipRegistration: Handler<'node_event', SipRegistration> = async ({ 
   return json({ device } satisfies SipRegistrationAnswer);
 };
 
+/** A colleague first (extensions are short numbers too), then a number outside through the toll-fraud guard. */
 export const sipRoute: Handler<'node_event', SipRouteRequest> = async ({ env, body }) => {
   const found = await withDb(env, async (db) => {
     const account = await findSipAccount(db, body.username);
     const callee = account && (await findSipTarget(db, account.tenantId, body.target));
-    return account && callee ? { account, callee } : null;
+    return account ? { account, callee } : null;
   });
-  if (!found) throw new ApiError(ErrorCode.notFound, 'no such user');
-  return json({ kind: 'user', caller: deviceOf(found.account), callee: found.callee } satisfies SipRouteAnswer);
+  if (found?.callee) return json({ kind: 'user', caller: deviceOf(found.account), callee: found.callee } satisfies SipRouteAnswer);
+  if (found && looksLikeNumber(body.target)) {
+    const { account } = found;
+    const decision = await decideOutbound(env, { tenantId: account.tenantId, userId: account.userId, displayName: account.displayName }, body.target);
+    if (decision?.kind === 'refused') return json(decision satisfies SipRouteAnswer);
+    if (decision) return json({ ...decision, caller: deviceOf(account) } satisfies SipRouteAnswer);
+  }
+  throw new ApiError(ErrorCode.notFound, 'no such user');
+};
+
+/** A call to the outside progressed or ended: its record, and at the end its slot in the tenant's limits. */
+export const sipPstnEvent: Handler<'node_event', SipPstnEvent> = async ({ env, body }) => {
+  const { event } = body;
+  const progress: PstnProgress =
+    event.event === 'trunk'
+      ? { kind: 'trunk', trunkId: event.trunkId }
+      : event.event === 'ended'
+        ? { kind: 'ended', at: event.at, finalStatus: event.finalStatus, hangupCause: event.hangupCause }
+        : { kind: event.event, at: event.at };
+  const open = await withDb(env, (db) => recordPstnProgress(db, event.tenantId, event.callId, progress));
+  if (event.event === 'ended') await pstnGuard(env, event.tenantId).release(event.tenantId, event.callId);
+  if (!open) throw new ApiError(ErrorCode.notFound, 'no such open call to the outside');
+  return json({ ok: true });
 };
 
 export const sipMessage: Handler<'node_event', SipDeviceMessage> = async ({ env, body, principal }) => {

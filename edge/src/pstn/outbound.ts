@@ -1,0 +1,104 @@
+/**
+ * A call to the outside, decided: the dialled number in E.164 (the tenant's default country), the
+ * toll-fraud guard (what may be called, then whether it fits the limits now), the trunks in
+ * failover order with the numbers as each carrier wants them, the caller ID, the longest the call
+ * may last. Every decision leaves a record, a refusal included (with its reason), so the admin
+ * sees blocked attempts beside the calls.
+ */
+import type { PresentedCallerId, PstnRouteAnswer, RefusedRouteAnswer, TrunkAttempt } from '@callstack/protocol';
+import { config } from '../config.ts';
+import { withDb } from '../db/client.ts';
+import { insertPstnRecord, ownNumberOf } from '../db/pstn.ts';
+import type { Env } from '../env.ts';
+import { log } from '../log.ts';
+import { pstnGuard } from '../objects/stubs.ts';
+import { formatFor, parseDestination } from './destination.ts';
+import { pstnPolicyOf } from './policy.ts';
+import { checkDestination, type Refused } from './tollFraudGuard.ts';
+
+export interface OutboundCaller {
+  tenantId: string;
+  userId: string;
+  displayName: string;
+}
+
+/** Whether `target` is meant as a phone number rather than a colleague (digits, spaces, +, -, ()). */
+export function looksLikeNumber(target: string): boolean {
+  return /^[+\d][\d\s().-]{2,31}$/.test(target.trim());
+}
+
+/** Null when `dialled` is no phone number that can be called from the tenant's country. */
+export async function decideOutbound(env: Env, caller: OutboundCaller, dialled: string): Promise<PstnRouteAnswer | RefusedRouteAnswer | null> {
+  const callId = crypto.randomUUID();
+  const createdAt = Date.now();
+  const { policy, ownNumber } = await withDb(env, async (db) => ({
+    policy: await pstnPolicyOf(db, caller.tenantId),
+    ownNumber: await ownNumberOf(db, caller.tenantId, caller.userId),
+  }));
+  const ids = { tenantId: caller.tenantId, userId: caller.userId, callId };
+  const callerId: PresentedCallerId = { number: ownNumber ?? policy.mainNumber, name: caller.displayName, withheld: false };
+
+  const refuse = async (refusal: Refused, destination: string): Promise<RefusedRouteAnswer> => {
+    log.info('pstn.refused', { ...ids, reason: refusal.reason });
+    await withDb(env, (db) =>
+      insertPstnRecord(db, {
+        callId,
+        tenantId: caller.tenantId,
+        userId: caller.userId,
+        direction: 'outbound',
+        did: null,
+        callerId: callerId.number,
+        destination,
+        createdAt,
+        refusal: refusal.reason,
+        maxDurationSeconds: null,
+      }),
+    );
+    return { kind: 'refused', callId, reason: refusal.reason, message: refusal.message, sipStatus: refusal.sipStatus };
+  };
+
+  const destination = parseDestination(dialled, policy.defaultCountry);
+  // Not a number anywhere (a mistyped extension, a short code): the caller hears `not_found`, as for nobody.
+  if (!destination) return null;
+  const allowed = checkDestination(policy, destination);
+  if (!allowed.ok) return refuse(allowed, destination.e164);
+  const trunks = config(env).pstnTrunks;
+  if (trunks.length === 0) {
+    return refuse({ ok: false, reason: 'no_trunk', sipStatus: 503, message: 'calls to the outside are not set up on this platform' }, destination.e164);
+  }
+  const guard = pstnGuard(env, caller.tenantId);
+  const admitted = await guard.admit(caller.tenantId, callId, caller.userId, policy);
+  if (!admitted.ok) return refuse(admitted, destination.e164);
+
+  // No record, no call: its slot is given back at once rather than when it would have expired.
+  await withDb(env, (db) =>
+    insertPstnRecord(db, {
+      callId,
+      tenantId: caller.tenantId,
+      userId: caller.userId,
+      direction: 'outbound',
+      did: null,
+      callerId: callerId.number,
+      destination: destination.e164,
+      createdAt,
+      refusal: null,
+      maxDurationSeconds: policy.maxCallDurationSeconds,
+    }),
+  ).catch(async (error: unknown) => {
+    await guard.release(caller.tenantId, callId);
+    throw error;
+  });
+  log.info('pstn.admitted', { ...ids, country: destination.country, trunks: trunks.length });
+  return {
+    kind: 'pstn',
+    callId,
+    destination: destination.e164,
+    callerId,
+    maxDurationSeconds: policy.maxCallDurationSeconds,
+    trunks: trunks.map((trunk): TrunkAttempt => ({
+      ...trunk,
+      dial: formatFor(destination.e164, trunk.numberFormat, trunk.country),
+      callerIdNumber: callerId.number && formatFor(callerId.number, trunk.numberFormat, trunk.country),
+    })),
+  };
+}

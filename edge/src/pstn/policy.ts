@@ -1,0 +1,24 @@
+/**
+ * The calling policy a tenant has until an admin saves its own: domestic calls only (in the
+ * United States until the admin says which country the organisation is in), a few calls at once,
+ * and a four-hour cap. Tight on purpose: a new tenant's stolen password buys little.
+ */
+import type { PstnPolicy } from '@callstack/protocol';
+import type { Db } from '../db/client.ts';
+import { findPstnPolicy } from '../db/pstn.ts';
+
+export const DEFAULT_PSTN_POLICY: PstnPolicy = {
+  defaultCountry: 'US',
+  internationalCountries: [],
+  allowedPrefixes: [],
+  maxConcurrentCalls: 10,
+  maxConcurrentCallsPerUser: 2,
+  maxCallsPerSecond: 1,
+  maxCallsPerMinutePerUser: 10,
+  maxCallDurationSeconds: 4 * 60 * 60,
+  mainNumber: null,
+};
+
+export async function pstnPolicyOf(db: Db, tenantId: string): Promise<PstnPolicy> {
+  return (await findPstnPolicy(db, tenantId)) ?? DEFAULT_PSTN_POLICY;
+}

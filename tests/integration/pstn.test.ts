@@ -1,0 +1,273 @@
+/**
+ * Numbers, the calling policy and the edge's decisions on calls to the outside, against the real
+ * edge and PostgreSQL: the admin console's REST routes (who may change what, another tenant's
+ * numbers), the gateway's `route` for dialled numbers (E.164, trunks in failover order, caller ID,
+ * every refusal of the toll-fraud guard with its reason and SIP status), the limits over
+ * concurrent calls (freed by the gateway's `ended`), the admins' alert, and the records.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ErrorBody, PhoneNumberList, PhoneNumberView, PstnCallRecordList, PstnCallEvent, PstnPolicy, SipRouteAnswer } from '@callstack/protocol';
+import { demoSipCredentials } from '../../edge/scripts/seed.ts';
+import { api, createTenant, login, waitForMail, type TestTenant, type TestUser } from '../lib/fixtures.ts';
+import { SipGatewayStub } from '../lib/SipGatewayStub.ts';
+import { stack } from '../lib/stack.ts';
+
+let gateway: SipGatewayStub;
+let tenant: TestTenant;
+let other: TestTenant;
+const tokens = new Map<TestUser, string>();
+
+before(async () => {
+  gateway = await SipGatewayStub.start(stack.url, stack.mediaSecret);
+  [tenant, other] = await Promise.all([createTenant(), createTenant()]);
+});
+after(async () => {
+  await gateway.close();
+});
+
+async function tokenOf(user: TestUser): Promise<string> {
+  if (!tokens.has(user)) tokens.set(user, (await login(user)).accessToken);
+  return tokens.get(user)!;
+}
+
+async function as<T>(user: TestUser, method: string, path: string, body?: unknown) {
+  return api<T>(method, path, { auth: await tokenOf(user), body });
+}
+
+function assertError(answer: { status: number; body: unknown }, status: number, code: string): void {
+  assert.equal(answer.status, status, JSON.stringify(answer.body));
+  assert.equal((answer.body as ErrorBody).error.code, code);
+}
+
+const ukPolicy: PstnPolicy = {
+  defaultCountry: 'GB',
+  internationalCountries: [],
+  allowedPrefixes: [],
+  maxConcurrentCalls: 10,
+  maxConcurrentCallsPerUser: 2,
+  maxCallsPerSecond: 100,
+  maxCallsPerMinutePerUser: 100,
+  maxCallDurationSeconds: 600,
+  mainNumber: null,
+};
+
+/** A number of its own per test run: numbers are unique on the whole platform. */
+function freshNumber({ international = false } = {}): string {
+  const local = `7946 ${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+  return international ? `+44 20 ${local}` : `020 ${local}`;
+}
+
+async function dial(user: TestUser, target: string) {
+  return gateway.route(demoSipCredentials(user).username, target) as Promise<{ status: number; body: Exclude<SipRouteAnswer, { kind: 'user' }> }>;
+}
+
+async function report(event: PstnCallEvent) {
+  return gateway.post('/api/sip/pstn/events', { node: gateway.node, event });
+}
+
+async function records(user: TestUser) {
+  return (await as<PstnCallRecordList>(user, 'GET', '/api/admin/pstn/calls?limit=200')).body.calls;
+}
+
+describe('numbers and the calling policy', () => {
+  test('a new organisation calls domestically in the US only, with tight limits', async () => {
+    const answer = await as<PstnPolicy>(tenant.users.carol, 'GET', '/api/admin/pstn/policy');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.defaultCountry, 'US');
+    assert.deepEqual(answer.body.internationalCountries, []);
+    assert.ok(answer.body.maxConcurrentCalls <= 10);
+  });
+
+  test('only admins change the policy and the numbers; operators see them; users neither', async () => {
+    const { alice, bob, carol } = tenant.users;
+    assertError(await as(bob, 'GET', '/api/admin/pstn/policy'), 403, 'forbidden');
+    assertError(await as(carol, 'PUT', '/api/admin/pstn/policy', ukPolicy), 403, 'forbidden');
+    assertError(await as(carol, 'POST', '/api/admin/numbers', { number: freshNumber() }), 403, 'forbidden');
+    assertError(await as(bob, 'GET', '/api/admin/numbers'), 403, 'forbidden');
+    const saved = await as<PstnPolicy>(alice, 'PUT', '/api/admin/pstn/policy', { ...ukPolicy, internationalCountries: ['GB', 'FR', 'FR'] });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    // The organisation's own country and duplicates are dropped.
+    assert.deepEqual(saved.body.internationalCountries, ['FR']);
+    assert.deepEqual((await as<PstnPolicy>(carol, 'GET', '/api/admin/pstn/policy')).body, saved.body);
+    assert.equal((await as(carol, 'GET', '/api/admin/numbers')).status, 200);
+    await as(alice, 'PUT', '/api/admin/pstn/policy', ukPolicy);
+  });
+
+  test('bad policies are refused with the field named', async () => {
+    for (const bad of [
+      { ...ukPolicy, defaultCountry: 'gb' },
+      { ...ukPolicy, internationalCountries: ['France'] },
+      { ...ukPolicy, allowedPrefixes: ['44'] },
+      { ...ukPolicy, maxConcurrentCalls: -1 },
+      { ...ukPolicy, maxCallDurationSeconds: 10 },
+      { ...ukPolicy, mainNumber: '07946 0958' },
+      { ...ukPolicy, extra: true, maxCallsPerSecond: 'fast' },
+    ]) {
+      assertError(await as(tenant.users.alice, 'PUT', '/api/admin/pstn/policy', bad), 400, 'bad_request');
+    }
+    // A main number must be one of the organisation's: nobody presents somebody else's.
+    const notOurs = await as(tenant.users.alice, 'PUT', '/api/admin/pstn/policy', { ...ukPolicy, mainNumber: '+442079460999' });
+    assertError(notOurs, 400, 'bad_request');
+    assert.match((notOurs.body as ErrorBody).error.message, /mainNumber/);
+  });
+
+  test('an admin adds numbers as the carrier writes them, routes them, and removes them', async () => {
+    const { alice, bob } = tenant.users;
+    const typed = freshNumber();
+    const added = await as<PhoneNumberView>(alice, 'POST', '/api/admin/numbers', { number: typed, label: 'Sales', route: { kind: 'user', userId: bob.id } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const e164 = `+4420${typed.replace(/\D/g, '').slice(3)}`;
+    assert.equal(added.body.number, e164);
+    assert.deepEqual(added.body.route, { kind: 'user', userId: bob.id });
+    assertError(await as(alice, 'POST', '/api/admin/numbers', { number: e164 }), 409, 'conflict');
+    assertError(await as(alice, 'POST', '/api/admin/numbers', { number: 'call me' }), 400, 'bad_request');
+    assertError(
+      await as(alice, 'POST', '/api/admin/numbers', { number: freshNumber(), route: { kind: 'user', userId: other.users.bob.id } }),
+      404,
+      'not_found',
+    );
+
+    const moved = await as<PhoneNumberView>(alice, 'PATCH', `/api/admin/numbers/${encodeURIComponent(e164)}`, {
+      route: { kind: 'number', number: '+442079460111' },
+    });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.deepEqual(moved.body.route, { kind: 'number', number: '+442079460111' });
+    assert.equal(moved.body.label, 'Sales');
+    assertError(await as(alice, 'PATCH', `/api/admin/numbers/${encodeURIComponent(e164)}`, { route: { kind: 'number', number: e164 } }), 400, 'bad_request');
+
+    // The main number cannot go while it is the main number.
+    assert.equal((await as(alice, 'PUT', '/api/admin/pstn/policy', { ...ukPolicy, mainNumber: e164 })).status, 200);
+    assertError(await as(alice, 'DELETE', `/api/admin/numbers/${encodeURIComponent(e164)}`), 409, 'conflict');
+    await as(alice, 'PUT', '/api/admin/pstn/policy', ukPolicy);
+    assert.equal((await as(alice, 'DELETE', `/api/admin/numbers/${encodeURIComponent(e164)}`)).status, 204);
+    assertError(await as(alice, 'DELETE', `/api/admin/numbers/${encodeURIComponent(e164)}`), 404, 'not_found');
+  });
+
+  test("another organisation's number is invisible and untouchable, and cannot be taken", async () => {
+    // Their policy is the default (the US): a UK number is written with its +44.
+    const theirs = await as<PhoneNumberView>(other.users.alice, 'POST', '/api/admin/numbers', { number: freshNumber({ international: true }) });
+    assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+    const path = `/api/admin/numbers/${encodeURIComponent(theirs.body.number)}`;
+    const list = await as<PhoneNumberList>(tenant.users.alice, 'GET', '/api/admin/numbers');
+    assert.ok(!list.body.numbers.some((number) => number.number === theirs.body.number));
+    assertError(await as(tenant.users.alice, 'PATCH', path, { label: 'mine now' }), 404, 'not_found');
+    assertError(await as(tenant.users.alice, 'DELETE', path), 404, 'not_found');
+    assertError(await as(tenant.users.alice, 'POST', '/api/admin/numbers', { number: theirs.body.number }), 409, 'conflict');
+    const unchanged = await as<PhoneNumberList>(other.users.alice, 'GET', '/api/admin/numbers');
+    assert.equal(unchanged.body.numbers.find((number) => number.number === theirs.body.number)?.label, '');
+  });
+});
+
+describe('calls to the outside: the edge decides', () => {
+  test('a domestic number goes to the trunks in order, with the caller’s own number as caller ID', async () => {
+    const { alice } = tenant.users;
+    const own = await as<PhoneNumberView>(alice, 'POST', '/api/admin/numbers', { number: freshNumber(), route: { kind: 'user', userId: alice.id } });
+    const answer = await dial(alice, '020 7946 0958');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.body.kind, 'pstn');
+    if (answer.body.kind !== 'pstn') return;
+    assert.equal(answer.body.destination, '+442079460958');
+    assert.deepEqual(answer.body.callerId, { number: own.body.number, name: alice.displayName, withheld: false });
+    assert.equal(answer.body.maxDurationSeconds, ukPolicy.maxCallDurationSeconds);
+    assert.deepEqual(
+      answer.body.trunks.map((trunk) => [trunk.id, trunk.dial, trunk.callerIdNumber]),
+      stack.carriers.map((carrier) => [carrier.id, '+442079460958', own.body.number]),
+    );
+    assert.equal(answer.body.caller.userId, alice.id);
+    const record = (await records(alice)).find((call) => call.callId === answer.body.callId);
+    assert.ok(record, 'the admitted call has a record');
+    assert.equal(record.destination, '+442079460958');
+    assert.equal(record.refusal, null);
+    assert.equal(record.callerId, own.body.number);
+    assert.equal(
+      (await report({ event: 'ended', callId: answer.body.callId, tenantId: tenant.id, at: Date.now(), finalStatus: 487, hangupCause: 'cancelled' })).status,
+      200,
+    );
+  });
+
+  test('international is closed until the country is opened; premium ranges stay closed unless their prefix is', async () => {
+    const { alice, bob } = tenant.users;
+    const paris = await dial(bob, '+33 1 42 68 53 00');
+    assert.deepEqual(paris.body.kind === 'refused' && { reason: paris.body.reason, sipStatus: paris.body.sipStatus }, {
+      reason: 'international_closed',
+      sipStatus: 403,
+    });
+    const premium = await dial(bob, '0909 879 0000');
+    assert.deepEqual(premium.body.kind === 'refused' && [premium.body.reason, premium.body.sipStatus], ['premium_blocked', 403]);
+    const satellite = await dial(bob, '+881 6 1234 5678');
+    assert.deepEqual(satellite.body.kind === 'refused' && satellite.body.reason, 'premium_blocked');
+
+    await as(alice, 'PUT', '/api/admin/pstn/policy', { ...ukPolicy, internationalCountries: ['FR'], allowedPrefixes: ['+44909'] });
+    const opened = [await dial(bob, '+33 1 42 68 53 00'), await dial(bob, '0909 879 0000')];
+    for (const answer of opened) {
+      assert.equal(answer.body.kind, 'pstn', JSON.stringify(answer.body));
+      await report({ event: 'ended', callId: answer.body.callId, tenantId: tenant.id, at: Date.now(), finalStatus: 486, hangupCause: 'declined' });
+    }
+    assert.equal((await dial(bob, '+49 30 901820')).body.kind, 'refused');
+    await as(alice, 'PUT', '/api/admin/pstn/policy', ukPolicy);
+
+    // Every refusal is in the records with its reason, and no trunk was tried for it.
+    const refusals = (await records(alice)).filter((call) => call.callId === paris.body.callId || call.callId === premium.body.callId);
+    assert.deepEqual(refusals.map((call) => [call.refusal, call.trunkId, call.durationMs]).sort(), [
+      ['international_closed', null, 0],
+      ['premium_blocked', null, 0],
+    ]);
+  });
+
+  test('what is no phone number is not found, the same as an unknown colleague', async () => {
+    for (const target of ['0000', '911', '+44', '12']) {
+      const answer = await dial(tenant.users.bob, target);
+      assert.equal(answer.status, 404, `${target}: ${JSON.stringify(answer.body)}`);
+    }
+  });
+
+  test('the per-person and per-organisation limits refuse the call over them, an end frees the slot, and the admins hear of it once', async () => {
+    const { alice, bob, dave } = tenant.users;
+    await as(alice, 'PUT', '/api/admin/pstn/policy', { ...ukPolicy, maxConcurrentCallsPerUser: 1, maxConcurrentCalls: 2 });
+    const first = await dial(bob, '020 7946 0958');
+    assert.equal(first.body.kind, 'pstn');
+    const second = await dial(bob, '020 7946 0959');
+    assert.deepEqual(second.body.kind === 'refused' && [second.body.reason, second.body.sipStatus], ['concurrency_limit', 486]);
+    const dave1 = await dial(dave, '020 7946 0960');
+    assert.equal(dave1.body.kind, 'pstn');
+    const alice1 = await dial(alice, '020 7946 0961');
+    assert.deepEqual(alice1.body.kind === 'refused' && [alice1.body.reason, alice1.body.sipStatus], ['concurrency_limit', 503]);
+    const mail = await waitForMail(alice.email);
+    assert.match(mail.at(-1)!.subject, /limit/);
+    assert.equal(
+      (await waitForMail(alice.email)).filter((message) => /limit/.test(message.subject)).length,
+      1,
+      'two refusals by the same limit within the hour: one alert',
+    );
+
+    // The gateway's progress fills the record; its end frees the slot.
+    const callId = first.body.callId;
+    const started = Date.now();
+    assert.equal((await report({ event: 'trunk', callId, tenantId: tenant.id, trunkId: 'carrier-b' })).status, 200);
+    assert.equal((await report({ event: 'ringing', callId, tenantId: tenant.id, at: started + 150 })).status, 200);
+    assert.equal((await report({ event: 'answered', callId, tenantId: tenant.id, at: started + 2_000 })).status, 200);
+    assert.equal((await report({ event: 'ended', callId, tenantId: tenant.id, at: started + 12_000, finalStatus: 200, hangupCause: 'callee' })).status, 200);
+    // Told twice, or about another organisation's call: nothing changes.
+    assert.equal((await report({ event: 'ended', callId, tenantId: tenant.id, at: started + 99_000, finalStatus: 200, hangupCause: 'caller' })).status, 404);
+    assert.equal(
+      (await report({ event: 'ended', callId: dave1.body.callId, tenantId: other.id, at: started, finalStatus: 200, hangupCause: 'caller' })).status,
+      404,
+    );
+    const record = (await records(alice)).find((call) => call.callId === callId)!;
+    assert.deepEqual(
+      [record.trunkId, record.postDialDelayMs, record.durationMs, record.finalStatus, record.hangupCause],
+      ['carrier-b', record.postDialDelayMs, 10_000, 200, 'callee'],
+    );
+    assert.ok(record.postDialDelayMs !== null && record.postDialDelayMs >= 0);
+    assert.equal((await dial(bob, '020 7946 0959')).body.kind, 'pstn');
+    await as(alice, 'PUT', '/api/admin/pstn/policy', ukPolicy);
+  });
+
+  test('the gateway’s events are checked like every node request', async () => {
+    const event = { event: 'ended', callId: crypto.randomUUID(), tenantId: tenant.id, at: Date.now(), finalStatus: 200, hangupCause: 'caller' };
+    assert.equal((await gateway.post('/api/sip/pstn/events', { node: gateway.node, event }, { secret: 'not-the-secret-at-all' })).status, 401);
+    assert.equal((await gateway.post('/api/sip/pstn/events', { node: gateway.node, event: { ...event, hangupCause: 'bored' } })).status, 400);
+    assert.equal((await gateway.post('/api/sip/pstn/events', { node: gateway.node, event })).status, 404);
+  });
+});
