@@ -218,6 +218,8 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
         // Every transport npm start opens.
         tls: await selfSignedCertificate(join(TMP, 'sip-tls'), DEFAULT_SIP_REALM),
         ws: true,
+        // SIPp plays the carriers one call at a time: an OPTIONS probe would arrive as a call of its own.
+        trunkProbeSeconds: 0,
       })
     : null;
   if (sip) stops.push(() => sip.stop());

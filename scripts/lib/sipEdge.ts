@@ -27,6 +27,8 @@ export interface SipEdgeOptions {
   tls?: { certFile: string; keyFile: string };
   /** SIP over WebSocket too (plain ws, for WebRTC SIP clients on this machine). */
   ws?: true;
+  /** Seconds between OPTIONS probes of the carrier trunks (the gateway's default when absent; 0: none). */
+  trunkProbeSeconds?: number;
 }
 
 export interface SipEdge {
@@ -99,6 +101,7 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
         DRACHTIO_PORT: String(drachtio.adminPort),
         DRACHTIO_SECRET: drachtio.secret,
         RTPENGINE_PORT: String(rtpengine.ngPort),
+        ...(options.trunkProbeSeconds === undefined ? {} : { SIP_GATEWAY_TRUNK_PROBE_SECONDS: String(options.trunkProbeSeconds) }),
       },
       logFile: join(options.logsDir, 'sip-gateway.log'),
       readyPattern: /sip gateway ready/,

@@ -115,7 +115,6 @@ export class TrunkCall {
       const status = (error as { status?: number }).status ?? 408;
       if (this.cancelled) return 'done';
       if (this.timedOut || status === 408 || status >= 500) {
-        this.services.health.markDown(trunk.id, this.timedOut ? 'no answer to INVITE' : `INVITE answered ${status}`);
         this.log.info({ trunkId: trunk.id, status, timedOut: this.timedOut }, 'sip.trunk_failover');
         return this.timedOut ? 408 : status;
       }

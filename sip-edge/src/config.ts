@@ -29,6 +29,8 @@ const Schema = v.object({
   DRACHTIO_SECRET: v.pipe(v.string(), v.minLength(1)),
   RTPENGINE_HOST: v.optional(v.string(), '127.0.0.1'),
   RTPENGINE_PORT: Port,
+  /** Seconds between OPTIONS probes of each carrier trunk; 0: no probes. */
+  SIP_GATEWAY_TRUNK_PROBE_SECONDS: v.optional(v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.maxValue(3600)), '30'),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
 });
 
@@ -44,6 +46,8 @@ export interface GatewayConfig {
   drachtio: { host: string; port: number; secret: string };
   rtpengine: { host: string; port: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** 0: trunks are not probed. */
+  trunkProbeIntervalMs: number;
 }
 
 export function parseGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
@@ -65,5 +69,6 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
     drachtio: { host: e.DRACHTIO_HOST, port: e.DRACHTIO_PORT, secret: e.DRACHTIO_SECRET },
     rtpengine: { host: e.RTPENGINE_HOST, port: e.RTPENGINE_PORT },
     logLevel: e.LOG_LEVEL,
+    trunkProbeIntervalMs: e.SIP_GATEWAY_TRUNK_PROBE_SECONDS * 1000,
   };
 }

@@ -9,7 +9,7 @@ import { ControlServer } from './ControlServer.ts';
 import { EdgeClient } from './EdgeClient.ts';
 import { Gateway } from './Gateway.ts';
 import { MediaAnchor } from './MediaAnchor.ts';
-import { TrunkHealth } from './TrunkHealth.ts';
+import { probeWithOptions, TrunkHealth } from './TrunkHealth.ts';
 
 const config = parseGatewayConfig(process.env);
 const log = pino({ level: config.logLevel, base: { nodeId: config.nodeId } });
@@ -25,7 +25,7 @@ srf.on('error', (error: Error) => log.error({ err: error }, 'sip.drachtio_error'
 const anchor = new MediaAnchor(config.rtpengine);
 if (!(await anchor.ping())) log.warn(config.rtpengine, 'sip.rtpengine_unreachable');
 const edge = new EdgeClient(config.edgeUrl, config.secret, { nodeId: config.nodeId, controlUrl: config.controlUrl });
-const health = new TrunkHealth(srf, log);
+const health = new TrunkHealth(probeWithOptions(srf), log, config.trunkProbeIntervalMs);
 const gateway = new Gateway(srf, edge, anchor, log, { realm: config.realm, proxy: config.proxy }, health);
 const control = new ControlServer({ secret: config.secret, localToken: config.localToken, gateway, edge, log });
 const port = await control.listen(config.listen.port, config.listen.host);

@@ -1,0 +1,130 @@
+/**
+ * Calls to the outside through the whole SIP edge: a desk phone (SIPp, digest-authenticated by
+ * Kamailio) dials a number, the edge decides, the gateway bridges it to the carrier trunk that SIPp
+ * plays on the trunk's own address, with the media anchored in rtpengine. What the carrier gets
+ * (the E.164 number, the caller ID) is read from SIPp's message log.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { PhoneNumberView, PstnCallRecordList, PstnPolicy } from '@callstack/protocol';
+import { demoSipCredentials } from '../../edge/scripts/seed.ts';
+import { api, createTenant, login, type TestTenant } from '../lib/fixtures.ts';
+import { finalResponse, headerValues, runSipp, startSipp, type SippResult } from '../lib/sipp.ts';
+import { stack } from '../lib/stack.ts';
+
+const scenarios = join(fileURLToPath(new URL('.', import.meta.url)), 'scenarios');
+let tenant: TestTenant;
+let adminToken: string;
+let ownNumber: string;
+
+const policy: PstnPolicy = {
+  defaultCountry: 'GB',
+  internationalCountries: [],
+  allowedPrefixes: [],
+  maxConcurrentCalls: 10,
+  maxConcurrentCallsPerUser: 2,
+  maxCallsPerSecond: 100,
+  maxCallsPerMinutePerUser: 100,
+  maxCallDurationSeconds: 600,
+  mainNumber: null,
+};
+
+before(async () => {
+  tenant = await createTenant();
+  adminToken = (await login(tenant.users.alice)).accessToken;
+  assert.equal((await api('PUT', '/api/admin/pstn/policy', { auth: adminToken, body: policy })).status, 200);
+  const number = `+44207946${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+  const added = await api<PhoneNumberView>('POST', '/api/admin/numbers', {
+    auth: adminToken,
+    body: { number, route: { kind: 'user', userId: tenant.users.bob.id } },
+  });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  ownNumber = added.body.number;
+});
+
+/** Bob's desk phone dials `number` (SIPp's invite.xml: the 407 challenge, then the call, then BYE). */
+function phoneDials(number: string): Promise<SippResult> {
+  const { username, password } = demoSipCredentials(tenant.users.bob);
+  return runSipp({
+    scenario: join(scenarios, 'invite.xml'),
+    target: { host: stack.sip.host, port: stack.sip.port },
+    localIp: '127.0.0.1',
+    service: number,
+    auth: { username, password },
+    keys: { caller: username, domain: stack.sip.realm },
+    recvTimeoutMs: 10_000,
+    pauseMs: 300,
+  });
+}
+
+function carrier(index: number, scenario = 'uas.xml') {
+  const { host, port } = stack.carriers[index]!;
+  return startSipp({
+    scenario: join(scenarios, scenario),
+    target: { host: '127.0.0.1', port: 9 },
+    localIp: host,
+    localPort: port,
+    recvTimeoutMs: 15_000,
+    timeoutSeconds: 30,
+  });
+}
+
+function describeRun(result: SippResult): string {
+  return `exit ${result.exitCode}; received: ${result.received.map((m) => m.firstLine).join(' | ') || 'nothing'}\n${result.output.slice(-1500)}`;
+}
+
+async function lastRecord() {
+  const answer = await api<PstnCallRecordList>('GET', '/api/admin/pstn/calls?limit=1', { auth: adminToken });
+  return answer.body.calls[0]!;
+}
+
+describe('a desk phone calls the outside', () => {
+  test('the carrier gets the E.164 number and the caller’s own number; the call connects and ends with a record', async () => {
+    const carrierA = await carrier(0);
+    const phone = await phoneDials('020 7946 0958'.replace(/ /g, ''));
+    const carried = await carrierA.result;
+    assert.equal(phone.exitCode, 0, describeRun(phone));
+    assert.equal(carried.exitCode, 0, describeRun(carried));
+    const invite = carried.received.find((message) => message.firstLine.startsWith('INVITE'))!;
+    assert.match(invite.firstLine, /^INVITE sip:\+442079460958@/);
+    assert.match(headerValues(invite, 'From').join(''), new RegExp(`sip:\\${ownNumber}@`));
+    assert.match(headerValues(invite, 'P-Asserted-Identity').join(''), new RegExp(`\\${ownNumber}`));
+    // The carrier sees rtpengine's address, never the phone's own SDP.
+    assert.match(invite.text, /m=audio \d+ RTP\/AVP/);
+    await eventually(async () => (await lastRecord()).endedAt !== null);
+    const record = await lastRecord();
+    assert.deepEqual([record.destination, record.trunkId, record.finalStatus, record.hangupCause], ['+442079460958', 'carrier-a', 200, 'caller']);
+    assert.ok(record.answeredAt && record.postDialDelayMs !== null);
+  });
+
+  test('a carrier answering 503 hands the call to the next trunk', async () => {
+    const [down, up] = await Promise.all([carrier(0, 'carrier-503.xml'), carrier(1)]);
+    const phone = await phoneDials('02079460958');
+    assert.equal(phone.exitCode, 0, describeRun(phone));
+    assert.equal((await down.result).received[0]?.firstLine.startsWith('INVITE'), true);
+    assert.equal((await up.result).exitCode, 0);
+    await eventually(async () => (await lastRecord()).endedAt !== null);
+    assert.equal((await lastRecord()).trunkId, 'carrier-b');
+  });
+
+  test('international calling closed: 403 with the reason, and no INVITE reaches a carrier', async () => {
+    const carrierA = await carrier(0);
+    const phone = await phoneDials('+33142685300');
+    const final = finalResponse(phone);
+    assert.equal(final?.status, 403, describeRun(phone));
+    assert.match(headerValues(final!, 'Reason').join(''), /international_closed/);
+    const carried = await carrierA.stop();
+    assert.equal(carried.received.length, 0, describeRun(carried));
+    assert.equal((await lastRecord()).refusal, 'international_closed');
+  });
+});
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
