@@ -85,7 +85,8 @@ export class TrunkCall {
       await this.end({ finalStatus: 503, hangupCause: 'media_failed' });
       return 'done';
     }
-    void this.report({ event: 'trunk', callId: this.route.callId, tenantId: this.route.caller.tenantId, trunkId: trunk.id });
+    // Awaited: the record must name the last trunk tried, not whichever report arrived last.
+    await this.report({ event: 'trunk', callId: this.route.callId, tenantId: this.route.caller.tenantId, trunkId: trunk.id });
     this.timedOut = false;
     const setupTimer = setTimeout(() => {
       this.timedOut = true;
