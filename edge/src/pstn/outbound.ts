@@ -38,9 +38,11 @@ export async function decideOutbound(env: Env, caller: OutboundCaller, dialled: 
   const ids = { tenantId: caller.tenantId, userId: caller.userId, callId };
   const callerId: PresentedCallerId = { number: ownNumber ?? policy.mainNumber, name: caller.displayName, withheld: false };
 
-  const refuse = async (refusal: Refused, destination: string): Promise<RefusedRouteAnswer> => {
-    log.info('pstn.refused', { ...ids, reason: refusal.reason });
-    await withDb(env, (db) =>
+  const destination = parseDestination(dialled, policy.defaultCountry);
+  // Not a number anywhere (a mistyped extension, a short code): the caller hears `not_found`, as for nobody.
+  if (!destination) return null;
+  const record = (refusal: Refused | null) =>
+    withDb(env, (db) =>
       insertPstnRecord(db, {
         callId,
         tenantId: caller.tenantId,
@@ -48,43 +50,30 @@ export async function decideOutbound(env: Env, caller: OutboundCaller, dialled: 
         direction: 'outbound',
         did: null,
         callerId: callerId.number,
-        destination,
+        destination: destination.e164,
         createdAt,
-        refusal: refusal.reason,
-        maxDurationSeconds: null,
+        refusal: refusal?.reason ?? null,
+        maxDurationSeconds: refusal ? null : policy.maxCallDurationSeconds,
       }),
     );
+  const refuse = async (refusal: Refused): Promise<RefusedRouteAnswer> => {
+    log.info('pstn.refused', { ...ids, reason: refusal.reason });
+    await record(refusal);
     return { kind: 'refused', callId, reason: refusal.reason, message: refusal.message, sipStatus: refusal.sipStatus };
   };
 
-  const destination = parseDestination(dialled, policy.defaultCountry);
-  // Not a number anywhere (a mistyped extension, a short code): the caller hears `not_found`, as for nobody.
-  if (!destination) return null;
   const allowed = checkDestination(policy, destination);
-  if (!allowed.ok) return refuse(allowed, destination.e164);
+  if (!allowed.ok) return refuse(allowed);
   const trunks = config(env).pstnTrunks;
   if (trunks.length === 0) {
-    return refuse({ ok: false, reason: 'no_trunk', sipStatus: 503, message: 'calls to the outside are not set up on this platform' }, destination.e164);
+    return refuse({ ok: false, reason: 'no_trunk', sipStatus: 503, message: 'calls to the outside are not set up on this platform' });
   }
   const guard = pstnGuard(env, caller.tenantId);
   const admitted = await guard.admit(caller.tenantId, callId, caller.userId, policy);
-  if (!admitted.ok) return refuse(admitted, destination.e164);
+  if (!admitted.ok) return refuse(admitted);
 
   // No record, no call: its slot is given back at once rather than when it would have expired.
-  await withDb(env, (db) =>
-    insertPstnRecord(db, {
-      callId,
-      tenantId: caller.tenantId,
-      userId: caller.userId,
-      direction: 'outbound',
-      did: null,
-      callerId: callerId.number,
-      destination: destination.e164,
-      createdAt,
-      refusal: null,
-      maxDurationSeconds: policy.maxCallDurationSeconds,
-    }),
-  ).catch(async (error: unknown) => {
+  await record(null).catch(async (error: unknown) => {
     await guard.release(caller.tenantId, callId);
     throw error;
   });
