@@ -16,6 +16,7 @@ import type { EdgeClient } from './EdgeClient.ts';
 import { MediaUnavailable, type MediaAnchor } from './MediaAnchor.ts';
 import type { TrunkHealth } from './TrunkHealth.ts';
 import { displayName } from './WebCall.ts';
+import { onRequestSent } from './requestSent.ts';
 
 /** A trunk that sends no provisional response in this long is passed over for the next. */
 export const TRUNK_SETUP_TIMEOUT_MS = 4_000;
@@ -104,7 +105,7 @@ export class TrunkCall {
           callingName: this.route.callerId.withheld ? 'Anonymous' : displayName(this.route.callerId.name),
         } as Srf.CreateUACOptions,
         {
-          cbRequest: (request) => (this.attempt = request),
+          cbRequest: onRequestSent((request) => (this.attempt = request)),
           cbProvisional: (provisional) => {
             clearTimeout(setupTimer);
             void this.progress(provisional);

@@ -12,6 +12,7 @@ import type Srf from 'drachtio-srf';
 import { CallBridge, type BridgeServices } from './bridge.ts';
 import { MediaUnavailable } from './MediaAnchor.ts';
 import { quotable } from './sipText.ts';
+import { onRequestSent } from './requestSent.ts';
 
 /** What drachtio-srf's createUAC resolves with when it leaves the ACK to us (noAck). */
 interface UnacknowledgedAnswer {
@@ -43,7 +44,7 @@ export class WebCall extends CallBridge {
       const answer = (await srf.createUAC(
         `sip:${this.device.username}@${realm}`,
         { proxy, noAck: true, callingNumber: 'callstack', callingName: displayName(incoming.from.displayName) } as Srf.CreateUACOptions,
-        { cbRequest: (req) => (this.invite = req) },
+        { cbRequest: onRequestSent((req) => (this.invite = req)) },
       )) as unknown as UnacknowledgedAnswer;
       this.answered = answer;
     } catch (error) {
