@@ -24,7 +24,7 @@ import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/rout
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
 import { connectPresence, connectSignaling, SOCKET_QUERY } from './signaling/connect.ts';
 import { numbersAdd, numbersDelete, numbersList, numbersUpdate, pstnCallsList, pstnPolicyGet, pstnPolicyPut } from './pstn/routes.ts';
-import { sipCredentials, sipMessage, sipPstnEvent, sipRegistration, sipRoute } from './sip/gatewayRoutes.ts';
+import { sipCredentials, sipInbound, sipMessage, sipPstnEvent, sipRegistration, sipRoute, sipTrunkSource } from './sip/gatewayRoutes.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
 import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
@@ -603,6 +603,27 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 200 },
     errors: [notFound],
     handler: sipPstnEvent,
+  }),
+  route({
+    method: 'post',
+    path: '/api/sip/pstn/inbound',
+    summary: 'A carrier’s call to a number: whom it rings (the line the gateway places it as), or refused with the reason',
+    tag: 'sip',
+    auth: 'node_event',
+    body: P.SipInboundRequest,
+    success: { status: 200, schema: P.SipInboundAnswer },
+    handler: sipInbound,
+  }),
+  route({
+    method: 'post',
+    path: '/api/sip/trunks/source',
+    summary: 'Whether an address is a carrier trunk’s (Kamailio asks for requests that carry no credentials)',
+    tag: 'sip',
+    auth: 'node_event',
+    body: P.SipTrunkSourceRequest,
+    success: { status: 200, schema: P.TrunkSourceAnswer },
+    errors: [notFound],
+    handler: sipTrunkSource,
   }),
   route({
     method: 'post',

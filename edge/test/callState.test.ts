@@ -5,6 +5,7 @@ import {
   deviceBack,
   deviceLost,
   graceExpired,
+  lineOf,
   nextDeadline,
   ringing as startRinging,
   claimReplacement,
@@ -185,6 +186,36 @@ describe('call state machine', () => {
       expect(transfer(answered(), outsider, carolParty, T0)).toMatchObject({ ok: false, code: 'forbidden' });
       expect(transfer(answered(), alice, { userId: 'bob', displayName: 'Bob' }, T0)).toMatchObject({ ok: false, code: 'bad_request' });
       expect(transfer({ ...answered(), roomId: 'room-1' }, alice, carolParty, T0)).toMatchObject({ ok: false, code: 'invalid_state' });
+    });
+  });
+
+  describe('an outside party (a line the gateway carries)', () => {
+    const gateway = { nodeId: 'sip-1', controlUrl: 'http://127.0.0.1:9' };
+    function fromOutside(): CallState {
+      const call = ringing();
+      return {
+        ...call,
+        caller: { userId: 'pstn-line1', displayName: 'Dr Outside', number: '+442079460123', deviceId: 'pstn-line1', via: gateway },
+      };
+    }
+
+    it('is shown to the callee with its number, and the callee’s acceptance goes to the line', () => {
+      const result = applyAction(fromOutside(), bobPhone, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);
+      if (!result.ok) throw new Error(result.message);
+      expect(result.effects).toContainEqual(
+        expect.objectContaining({
+          userId: 'bob',
+          message: expect.objectContaining({ type: 'call.accepted', peer: { userId: 'pstn-line1', displayName: 'Dr Outside', number: '+442079460123' } }),
+        }),
+      );
+      expect(lineOf(result.state, 'pstn-line1')?.via).toEqual(gateway);
+      expect(lineOf(result.state, 'bob')).toBeNull();
+    });
+
+    it('cannot be transferred yet, by either side', () => {
+      const accepted = applyAction(fromOutside(), bobPhone, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);
+      if (!accepted.ok) throw new Error(accepted.message);
+      expect(transfer(accepted.state, bobPhone, { userId: 'carol', displayName: 'Carol' }, T0 + 2_000)).toMatchObject({ ok: false, code: 'invalid_state' });
     });
   });
 

@@ -1,7 +1,7 @@
 import type { PstnPolicy } from '@callstack/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatFor, isCostly, parseDestination, type Destination } from '../src/pstn/destination.ts';
+import { formatFor, isCostly, parseDestination, parseFromCarrier, type Destination } from '../src/pstn/destination.ts';
 import { ALERT_INTERVAL_MS, checkDestination, EMPTY_GUARD, guard, SETUP_ALLOWANCE_MS, type GuardState } from '../src/pstn/tollFraudGuard.ts';
 
 const policy: PstnPolicy = {
@@ -66,6 +66,22 @@ describe('formatFor', () => {
     expect(formatFor('+442079460958', 'national', 'GB')).toBe('02079460958');
     // Another country's number stays international for a national-format carrier.
     expect(formatFor('+12125550123', 'national', 'GB')).toBe('+12125550123');
+  });
+});
+
+describe('parseFromCarrier', () => {
+  it('reads what each carrier writes back into E.164, and is the inverse of formatFor', () => {
+    for (const format of ['e164', 'digits', 'national'] as const) {
+      expect(parseFromCarrier(formatFor('+442079460958', format, 'GB'), format, 'GB')).toBe('+442079460958');
+    }
+    // A + is E.164 whatever the trunk's format says.
+    expect(parseFromCarrier('+12125550123', 'national', 'GB')).toBe('+12125550123');
+  });
+
+  it('a withheld, garbled or hostile caller is no number', () => {
+    for (const written of ['anonymous', '', '12', '+44 20 7946 0958', "0'; drop table users --", '4420794609581234567']) {
+      expect(parseFromCarrier(written, 'e164', 'GB')).toBeNull();
+    }
   });
 });
 

@@ -87,6 +87,8 @@ export type UpdatePhoneNumberRequest = v.InferOutput<typeof UpdatePhoneNumberReq
 
 const Host = v.pipe(v.string(), v.regex(/^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$/, 'must be a host name or IP address'));
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65_535));
+/** The IP address a request came from, as Kamailio gives it (IPv6 without brackets). */
+const SourceAddress = v.pipe(v.string(), v.regex(/^[0-9A-Fa-f:.]{2,45}$/, 'must be an IP address'));
 
 /**
  * How the carrier wants the caller ID and the called number: `e164` (`+442079460958`), `digits`
@@ -128,6 +130,8 @@ export const PstnRefusal = v.picklist([
   'concurrency_limit',
   'rate_limit',
   'pstn_disabled',
+  /** Inbound: the number is nobody's on this platform, or routed nowhere yet. */
+  'not_in_service',
 ]);
 export type PstnRefusal = v.InferOutput<typeof PstnRefusal>;
 
@@ -166,6 +170,28 @@ export const RefusedRouteAnswer = v.object({
   sipStatus: v.picklist([403, 404, 486, 503]),
 });
 export type RefusedRouteAnswer = v.InferOutput<typeof RefusedRouteAnswer>;
+
+/**
+ * A carrier's call to one of the platform's numbers (`POST /api/sip/pstn/inbound`): the trunk
+ * Kamailio recognised by the source address (checked again by the edge), the caller's number
+ * and the dialled number (DID) as that carrier writes them.
+ */
+export const PstnInboundRequest = v.object({
+  trunkId: Trunk.entries.id,
+  source: SourceAddress,
+  /** The From user part (`anonymous` when withheld). */
+  from: Verbatim({ max: 64 }),
+  fromName: v.optional(Text({ max: 80 })),
+  /** The request URI's user part. */
+  to: Verbatim({ min: 1, max: 64 }),
+});
+export type PstnInboundRequest = v.InferOutput<typeof PstnInboundRequest>;
+
+/** Which trunk an address belongs to (`POST /api/sip/trunks/source`): how Kamailio tells carriers from phones. */
+export const TrunkSourceRequest = v.object({ source: SourceAddress });
+export type TrunkSourceRequest = v.InferOutput<typeof TrunkSourceRequest>;
+export const TrunkSourceAnswer = v.object({ trunkId: Trunk.entries.id });
+export type TrunkSourceAnswer = v.InferOutput<typeof TrunkSourceAnswer>;
 
 /** What a gateway tells the edge about a call to the outside, in order; `ended` comes once. */
 export const PstnCallEvent = v.variant('event', [

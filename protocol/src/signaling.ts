@@ -37,6 +37,7 @@ import * as v from 'valibot';
 import { MAX_SIGNALING_MESSAGE_BYTES, parseFrame, Ping, Pong, Ref, SignalingError, type ParseResult } from './frames.ts';
 import { ShownName } from './api.ts';
 import { Id } from './ids.ts';
+import { E164 } from './pstn.ts';
 import { PresenceActivity, PresenceSelf, PresenceSet } from './presence.ts';
 import { QualityReport, QualityUpdate } from './quality.ts';
 import { RoomClientMessages, RoomServerMessages } from './rooms.ts';
@@ -123,7 +124,11 @@ export type RoomClientMessage = Extract<ClientMessage, { type: `room.${string}` 
 
 // ---- edge -> client ------------------------------------------------------------------------
 
-export const Party = v.object({ userId: Id, displayName: ShownName });
+/**
+ * Someone in a call. An outside party (a caller from the phone network, a number dialled) has its
+ * `number`, and a line's id as its user id (sip.ts `PSTN_LINE_PREFIX`): it is nobody's account.
+ */
+export const Party = v.object({ userId: Id, displayName: ShownName, number: v.optional(E164) });
 export type Party = v.InferOutput<typeof Party>;
 
 export const EndReason = v.picklist([

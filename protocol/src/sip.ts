@@ -10,6 +10,8 @@
  *   - `route`         where a call from a phone goes: the caller's device and the callee, or a
  *                     number outside (admitted to trunks, or refused: pstn.ts)
  *   - `pstn/events`   a call to the outside progressed or ended (its record, its slot in the limits)
+ *   - `pstn/inbound`  a carrier's call to a number: whom it rings (and the line that places it), or refused
+ *   - `trunks/source` whether an address is a carrier trunk's (Kamailio asks, through the gateway)
  *   - `messages`      a client message from a SIP device (`call.invite`, `call.accept`, ...);
  *                     answered with what a socket would get back (`ack` or `error`)
  * edge -> gateway (`POST {controlUrl}/devices/messages`): a server message for a SIP device
@@ -21,8 +23,8 @@
 import * as v from 'valibot';
 import { Id } from './ids.ts';
 import { ShownName } from './api.ts';
-import { PstnCallEvent, PstnRouteAnswer, RefusedRouteAnswer } from './pstn.ts';
-import { ClientMessage, ServerMessage } from './signaling.ts';
+import { PstnCallEvent, PstnInboundRequest, PstnRouteAnswer, RefusedRouteAnswer, TrunkSourceRequest } from './pstn.ts';
+import { ClientMessage, Party, ServerMessage, type EndReason } from './signaling.ts';
 import { Text, Verbatim } from './text.ts';
 
 export const SIP_DEVICE_MESSAGES_PATH = '/devices/messages';
@@ -93,9 +95,62 @@ export type SipPstnRoute = v.InferOutput<typeof SipPstnRoute>;
 export const SipRouteAnswer = v.variant('kind', [SipUserRoute, SipPstnRoute, RefusedRouteAnswer]);
 export type SipRouteAnswer = v.InferOutput<typeof SipRouteAnswer>;
 
+/**
+ * Lines: the outside party of a call, carried by a gateway (a caller from the phone network). To
+ * the edge's call a line is one more SIP device, `pstn-<random>` as both its user and its device
+ * id, speaking the call messages through `messages` like a phone; it belongs to no account, and
+ * a line may only place the call the edge admitted for it (`pstn/inbound`).
+ */
+export const PSTN_LINE_PREFIX = 'pstn-';
+
+export function isLineId(id: string): boolean {
+  return id.startsWith(PSTN_LINE_PREFIX);
+}
+
+export const SipInboundRequest = v.object({ node: SipGatewayNode, ...PstnInboundRequest.entries });
+export type SipInboundRequest = v.InferOutput<typeof SipInboundRequest>;
+/** Ring this user: the gateway places the call as `line` (its `call.invite` with this `callId`). */
+export const SipInboundUserRoute = v.object({ kind: v.literal('user'), callId: Id, line: SipDevice, callee: Party });
+export type SipInboundUserRoute = v.InferOutput<typeof SipInboundUserRoute>;
+export const SipInboundAnswer = v.variant('kind', [SipInboundUserRoute, RefusedRouteAnswer]);
+export type SipInboundAnswer = v.InferOutput<typeof SipInboundAnswer>;
+
+export const SipTrunkSourceRequest = v.object({ node: SipGatewayNode, ...TrunkSourceRequest.entries });
+export type SipTrunkSourceRequest = v.InferOutput<typeof SipTrunkSourceRequest>;
+
+/** The final response to an INVITE (a phone's, a carrier's) when the call ended before it was answered (RFC 3261 §21). */
+export function sipStatusForEndReason(reason: EndReason): number {
+  switch (reason) {
+    case 'busy':
+      return 486;
+    case 'rejected':
+      return 603;
+    case 'no-answer':
+    case 'unavailable':
+    case 'connection-lost':
+      return 480;
+    case 'cancelled':
+    case 'hangup':
+    case 'answered-elsewhere':
+    case 'transferred':
+      return 487;
+    case 'failed':
+      return 500;
+    default:
+      return reason satisfies never;
+  }
+}
+
 /** A gateway's report on a call to the outside (`POST /api/sip/pstn/events`). */
 export const SipPstnEvent = v.object({ node: SipGatewayNode, event: PstnCallEvent });
 export type SipPstnEvent = v.InferOutput<typeof SipPstnEvent>;
+
+/** The messages a SIP device (or line) may send: calls and their quality; rooms and presence are the web app's. */
+export type SipClientMessage = Extract<ClientMessage, { type: `call.${string}` | 'quality.report' }>;
+
+export function isSipClientMessage(message: ClientMessage): message is SipClientMessage {
+  return message.type.startsWith('call.') || message.type === 'quality.report';
+}
 
 export const SipDeviceMessage = v.object({ node: SipGatewayNode, device: SipDevice, message: ClientMessage });
 export type SipDeviceMessage = v.InferOutput<typeof SipDeviceMessage>;

@@ -1,7 +1,8 @@
 /**
  * The gateway's HTTP side, on its own port: the edge's signed deliveries for SIP devices
  * (`POST /devices/messages`, replay-protected by nonce) and the two calls Kamailio makes on
- * loopback with the node-local token: the HA1 for a digest check and a registration's outcome.
+ * loopback with the node-local token: the HA1 for a digest check, a registration's outcome, and
+ * whether a request without credentials comes from a carrier trunk.
  */
 import {
   CONTROL_SIGNATURE_HEADER,
@@ -12,6 +13,7 @@ import {
   SipDelivery,
   SipUsername,
   Text,
+  TrunkSourceRequest,
   verifyControlSignature,
 } from '@callstack/protocol';
 import { timingSafeEqual } from 'node:crypto';
@@ -76,6 +78,7 @@ export class ControlServer {
       if (route === `POST ${SIP_DEVICE_MESSAGES_PATH}`) return await this.delivery(req, res, url);
       if (route === 'GET /kamailio/ha1') return await this.ha1(req, res, url);
       if (route === 'POST /kamailio/registrations') return await this.registration(req, res);
+      if (route === 'GET /kamailio/trunk') return await this.trunk(req, res, url);
       if (route === 'GET /health') return reply(res, 200, 'ok');
       reply(res, 404, 'not found');
     } catch (error) {
@@ -112,6 +115,15 @@ export class ControlServer {
     const credentials = await this.options.edge.credentials(username.output);
     if (!credentials) return reply(res, 404, 'unknown');
     reply(res, 200, credentials.ha1);
+  }
+
+  /** 200 with the trunk's id when `source` is a carrier's address; 404 for anyone else. */
+  private async trunk(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    this.checkLocalToken(req);
+    const source = v.safeParse(TrunkSourceRequest.entries.source, url.searchParams.get('source'));
+    if (!source.success) return reply(res, 404, 'not a trunk');
+    const answer = await this.options.edge.trunkSource(source.output);
+    reply(res, answer ? 200 : 404, answer ? answer.trunkId : 'not a trunk');
   }
 
   private async registration(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -15,7 +15,10 @@ import {
   type SipDevice,
   type SipGatewayNode,
   type PstnCallEvent,
+  type PstnInboundRequest,
   type SipPstnEvent,
+  SipInboundAnswer,
+  TrunkSourceAnswer,
 } from '@callstack/protocol';
 import * as v from 'valibot';
 
@@ -42,6 +45,18 @@ export class EdgeClient {
 
   route(username: string, target: string): Promise<SipRouteAnswer | null> {
     return this.post('/api/sip/route', { node: this.node, username, target }, SipRouteAnswer);
+  }
+
+  /** A carrier's call to a number: whom it rings (placed as the line the edge names), or refused. */
+  async inbound(request: PstnInboundRequest): Promise<SipInboundAnswer> {
+    const answer = await this.post('/api/sip/pstn/inbound', { node: this.node, ...request }, SipInboundAnswer);
+    if (!answer) throw new EdgeUnavailable('the edge has no inbound route');
+    return answer;
+  }
+
+  /** The trunk whose carrier sends from `source`; null for any other address. */
+  trunkSource(source: string): Promise<TrunkSourceAnswer | null> {
+    return this.post('/api/sip/trunks/source', { node: this.node, source }, TrunkSourceAnswer);
   }
 
   /**

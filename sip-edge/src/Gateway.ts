@@ -3,7 +3,7 @@
  * calls of their SIP device on the edge, and the edge's messages for SIP devices become INVITEs
  * to phones. It decides nothing: the edge answers where a call goes and whether it may.
  */
-import type { ServerMessage, SipDelivery } from '@callstack/protocol';
+import type { RefusedRouteAnswer, ServerMessage, SipDelivery } from '@callstack/protocol';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { bridgeKey, type BridgeServices, type CallBridge } from './bridge.ts';
@@ -17,6 +17,9 @@ import { WebCall } from './WebCall.ts';
 
 /** The header Kamailio sets after digest authentication (and strips from what phones send). */
 export const AUTHENTICATED_USER_HEADER = 'X-CallStack-User';
+/** What Kamailio sets instead for a carrier's call: the trunk it recognised, and the address it came from. */
+export const TRUNK_HEADER = 'X-CallStack-Trunk';
+export const SOURCE_HEADER = 'X-CallStack-Source';
 
 export class Gateway {
   private readonly calls = new Map<string, CallBridge>();
@@ -76,8 +79,10 @@ export class Gateway {
   }
 
   private async onInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    const trunkId = req.get(TRUNK_HEADER);
+    if (trunkId) return this.onCarrierInvite(req, res, trunkId);
     const username = req.get(AUTHENTICATED_USER_HEADER);
-    // Only Kamailio reaches the gateway, and it authenticates every INVITE it sends here.
+    // Only Kamailio reaches the gateway: it authenticates every phone's INVITE it sends here.
     if (!username) return void res.send(403);
     const target = Srf.parseUri(req.uri)?.user;
     if (!target) return void res.send(404);
@@ -92,8 +97,7 @@ export class Gateway {
     switch (route.kind) {
       case 'refused':
         this.log.info({ callId: route.callId, reason: route.reason }, 'sip.pstn_refused');
-        // The reason in words, for the phone's display and the carrier-side trace (RFC 3326).
-        return void res.send(route.sipStatus, { headers: { Reason: `SIP;cause=${route.sipStatus};text="${route.reason}: ${quotable(route.message, 160)}"` } });
+        return refuse(res, route);
       case 'pstn': {
         const call = new TrunkCall(this.trunkServices, route, req, res);
         this.trunkCalls.set(call.key, call);
@@ -111,6 +115,59 @@ export class Gateway {
     this.log.info({ callId, tenantId: route.caller.tenantId, userId: route.caller.userId, callee: route.callee.userId }, 'sip.phone_calls');
     await call.start();
   }
+
+  /**
+   * A carrier's call to a number: the edge says whom it rings, and the call is placed as the line
+   * it names, a device of no account, exactly as a phone places one (PhoneCall).
+   */
+  private async onCarrierInvite(req: Srf.SrfRequest, res: Srf.SrfResponse, trunkId: string): Promise<void> {
+    const from = req.getParsedHeader('From') as { uri?: string; name?: string };
+    const target = Srf.parseUri(req.uri)?.user;
+    if (!target) return void res.send(404);
+    let route;
+    try {
+      route = await this.edge.inbound({
+        trunkId,
+        source: req.get(SOURCE_HEADER) ?? '',
+        from: (from.uri && Srf.parseUri(from.uri)?.user) ?? '',
+        ...(callerName(from.name) ? { fromName: callerName(from.name) } : {}),
+        to: decodeURIComponent(target),
+      });
+    } catch (error) {
+      this.log.warn({ err: error, trunkId }, error instanceof EdgeUnavailable ? 'sip.edge_unreachable' : 'sip.inbound_failed');
+      return void res.send(503);
+    }
+    switch (route.kind) {
+      case 'refused':
+        this.log.info({ callId: route.callId, trunkId, reason: route.reason }, 'sip.inbound_refused');
+        return refuse(res, route);
+      case 'user': {
+        const call = new PhoneCall(this.services, route.callId, route.line, req, res, route.callee);
+        this.calls.set(call.key, call);
+        this.log.info({ callId: route.callId, tenantId: route.line.tenantId, callee: route.callee.userId, trunkId }, 'sip.carrier_calls');
+        return call.start();
+      }
+      default:
+        return route satisfies never;
+    }
+  }
+}
+
+/** The carrier's caller name (From display name), unquoted and without control characters; '' when none. */
+function callerName(raw: string | undefined): string {
+  return (
+    (raw ?? '')
+      .replace(/^\s*"|"\s*$/g, '')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      .trim()
+      .slice(0, 80)
+  );
+}
+
+/** The reason in words, for the phone's display and the carrier-side trace (RFC 3326). */
+function refuse(res: Srf.SrfResponse, { sipStatus, reason, message }: RefusedRouteAnswer): void {
+  res.send(sipStatus, { headers: { Reason: `SIP;cause=${sipStatus};text="${reason}: ${quotable(message, 160)}"` } });
 }
 
 function callIdOf(message: ServerMessage): string | null {

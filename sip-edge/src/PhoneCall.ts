@@ -10,11 +10,11 @@
  * offer: both sides have offered. The callee's offer, through rtpengine towards this phone, then
  * serves as the answer to this phone's INVITE, and this phone's offer as its answer back.
  */
-import type { ErrorCode, Party, ServerMessage, SipDevice } from '@callstack/protocol';
+import { sipStatusForEndReason, type ErrorCode, type Party, type ServerMessage, type SipDevice } from '@callstack/protocol';
 import type Srf from 'drachtio-srf';
 import { CallBridge, type BridgeServices } from './bridge.ts';
 import { MediaUnavailable } from './MediaAnchor.ts';
-import { statusForEndReason, statusForRefusal } from './sipCodes.ts';
+import { statusForRefusal } from './sipCodes.ts';
 
 export class PhoneCall extends CallBridge {
   constructor(
@@ -65,7 +65,7 @@ export class PhoneCall extends CallBridge {
         return this.connect(message.sdp);
       case 'call.ended':
         this.finish();
-        if (!this.res.finalResponseSent) this.res.send(statusForEndReason(message.reason));
+        if (!this.res.finalResponseSent) this.res.send(sipStatusForEndReason(message.reason));
         return;
       default:
         // Trickled ICE is not needed: rtpengine learns the browser's address from its checks.

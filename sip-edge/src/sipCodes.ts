@@ -1,28 +1,5 @@
-/** How the edge's call outcomes and SIP's final responses translate, both ways (RFC 3261 §21). */
-import type { EndReason, ErrorCode } from '@callstack/protocol';
-
-/** The final response to a phone's INVITE when the call ended before the web side answered. */
-export function statusForEndReason(reason: EndReason): number {
-  switch (reason) {
-    case 'busy':
-      return 486;
-    case 'rejected':
-      return 603;
-    case 'no-answer':
-    case 'unavailable':
-    case 'connection-lost':
-      return 480;
-    case 'cancelled':
-    case 'hangup':
-    case 'answered-elsewhere':
-    case 'transferred':
-      return 487;
-    case 'failed':
-      return 500;
-    default:
-      return reason satisfies never;
-  }
-}
+/** How the edge's refusals become SIP final responses (RFC 3261 §21); call ends: protocol's `sipStatusForEndReason`. */
+import type { ErrorCode } from '@callstack/protocol';
 
 /** The final response when the edge refused the phone's call outright. */
 export function statusForRefusal(code: ErrorCode): number {

@@ -3,11 +3,25 @@
  * edge and PostgreSQL: the admin console's REST routes (who may change what, another tenant's
  * numbers), the gateway's `route` for dialled numbers (E.164, trunks in failover order, caller ID,
  * every refusal of the toll-fraud guard with its reason and SIP status), the limits over
- * concurrent calls (freed by the gateway's `ended`), the admins' alert, and the records.
+ * concurrent calls (freed by the gateway's `ended`), the admins' alert, and the records; and calls
+ * from the outside: which addresses are trunks, whom a number rings, what its line may place.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ErrorBody, PhoneNumberList, PhoneNumberView, PstnCallRecordList, PstnCallEvent, PstnPolicy, SipRouteAnswer } from '@callstack/protocol';
+import type {
+  ErrorBody,
+  PhoneNumberList,
+  PhoneNumberView,
+  PstnCallRecordList,
+  PstnCallEvent,
+  PstnPolicy,
+  RefusedRouteAnswer,
+  ServerMessage,
+  SipInboundAnswer,
+  SipInboundRequest,
+  SipInboundUserRoute,
+  SipRouteAnswer,
+} from '@callstack/protocol';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { api, createTenant, login, waitForMail, type TestTenant, type TestUser } from '../lib/fixtures.ts';
 import { SipGatewayStub } from '../lib/SipGatewayStub.ts';
@@ -269,5 +283,95 @@ describe('calls to the outside: the edge decides', () => {
     assert.equal((await gateway.post('/api/sip/pstn/events', { node: gateway.node, event }, { secret: 'not-the-secret-at-all' })).status, 401);
     assert.equal((await gateway.post('/api/sip/pstn/events', { node: gateway.node, event: { ...event, hangupCause: 'bored' } })).status, 400);
     assert.equal((await gateway.post('/api/sip/pstn/events', { node: gateway.node, event })).status, 404);
+  });
+});
+
+describe('calls from the outside, as the gateway asks', () => {
+  const [carrier] = stack.carriers;
+  const caller = '+442079460123';
+  let number: string;
+
+  before(async () => {
+    const added = await as<PhoneNumberView>(tenant.users.alice, 'POST', '/api/admin/numbers', {
+      number: freshNumber({ international: true }),
+      route: { kind: 'user', userId: tenant.users.bob.id },
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    number = added.body.number;
+  });
+
+  function inbound(overrides: Partial<SipInboundRequest> = {}) {
+    return gateway.post<SipInboundAnswer>('/api/sip/pstn/inbound', {
+      node: gateway.node,
+      trunkId: carrier!.id,
+      source: carrier!.host,
+      from: caller,
+      to: number,
+      ...overrides,
+    } satisfies SipInboundRequest);
+  }
+
+  async function recordOf(callId: string) {
+    const list = await as<PstnCallRecordList>(tenant.users.alice, 'GET', '/api/admin/pstn/calls?limit=100');
+    return list.body.calls.find((call) => call.callId === callId);
+  }
+
+  test('Kamailio learns which addresses are trunks: a carrier’s is its trunk, any other is 404', async () => {
+    const known = await gateway.post('/api/sip/trunks/source', { node: gateway.node, source: carrier!.host });
+    assert.deepEqual([known.status, known.body], [200, { trunkId: carrier!.id }]);
+    assert.equal((await gateway.post('/api/sip/trunks/source', { node: gateway.node, source: '127.0.0.99' })).status, 404);
+    assert.equal((await gateway.post('/api/sip/trunks/source', { node: gateway.node, source: 'not an address' })).status, 400);
+  });
+
+  test('a call that claims a trunk from another address, or dials a number nobody has, is refused and leaves no record', async () => {
+    const spoofed = await inbound({ source: '127.0.0.99' });
+    assert.equal(spoofed.status, 200);
+    assert.deepEqual([spoofed.body.kind, (spoofed.body as RefusedRouteAnswer).sipStatus], ['refused', 403]);
+    const nobody = await inbound({ to: '+442079469999' });
+    assert.deepEqual([nobody.body.kind, (nobody.body as RefusedRouteAnswer).sipStatus], ['refused', 404]);
+    for (const answer of [spoofed, nobody]) assert.equal(await recordOf(answer.body.callId), undefined);
+  });
+
+  test('a number routed nowhere is refused as not in service, with a record for the admin', async () => {
+    const unrouted = await as<PhoneNumberView>(tenant.users.alice, 'POST', '/api/admin/numbers', { number: freshNumber() });
+    const answer = await inbound({ to: unrouted.body.number });
+    assert.deepEqual([answer.body.kind, (answer.body as RefusedRouteAnswer).reason], ['refused', 'not_in_service']);
+    const record = await recordOf(answer.body.callId);
+    assert.deepEqual([record?.direction, record?.refusal, record?.did, record?.callerId], ['inbound', 'not_in_service', unrouted.body.number, caller]);
+  });
+
+  test('a call to bob’s number: the line may place only that call, to bob, once; bob is offline, so it ends unavailable and the record says 480', async () => {
+    const answer = await inbound({ from: caller.slice(1) });
+    assert.equal(answer.body.kind, 'user', JSON.stringify(answer.body));
+    const { callId, line, callee } = answer.body as SipInboundUserRoute;
+    assert.match(line.deviceId, /^pstn-/);
+    assert.equal(line.displayName, '+44 20 7946 0123');
+    assert.equal(callee.userId, tenant.users.bob.id);
+    const invite = (to: string, ref: string) =>
+      gateway.post<ServerMessage>('/api/sip/messages', {
+        node: gateway.node,
+        device: line,
+        message: { type: 'call.invite', ref, callId, to, media: { audio: true, video: false } },
+      });
+    // Not whom the edge admitted it for, nor another call of the tenant.
+    assert.equal(((await invite(tenant.users.carol.id, 'wrong')).body as { code?: string }).code, 'not_found');
+    const hangUpOther = await gateway.post<ServerMessage>('/api/sip/messages', {
+      node: gateway.node,
+      device: line,
+      message: { type: 'call.hangup', ref: 'other', callId: crypto.randomUUID() },
+    });
+    assert.equal(hangUpOther.body.type, 'error');
+
+    assert.deepEqual((await invite(callee.userId, 'place')).body, { type: 'ack', ref: 'place' });
+    const ended = await gateway.next(line.deviceId, 'call.ended');
+    assert.equal(ended.reason, 'unavailable');
+    // Refused either way: by the session (the call id is taken) or, once the record closed, as no call to place.
+    assert.match(String(((await invite(callee.userId, 'again')).body as { code?: string }).code), /^(conflict|not_found)$/);
+    let record;
+    for (let tries = 0; tries < 50 && !record?.endedAt; tries++) {
+      record = await recordOf(callId);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual([record?.finalStatus, record?.hangupCause, record?.callerId, record?.userId], [480, 'unavailable', caller, tenant.users.bob.id]);
   });
 });

@@ -38,6 +38,8 @@ export interface SippOptions {
   timeoutSeconds?: number;
   /** -d: how long a scenario's bare `<pause />` lasts (default 0). */
   pauseMs?: number;
+  /** -rtp_echo: every RTP packet that reaches the media port goes back where it came from (audio both ways, counted at the other end). */
+  rtpEcho?: boolean;
 }
 
 export interface SippMessage {
@@ -99,6 +101,7 @@ export async function startSipp(options: SippOptions): Promise<RunningSipp> {
   if (options.rate) args.push('-r', String(options.rate));
   if (options.limit) args.push('-l', String(options.limit));
   if (options.pauseMs) args.push('-d', String(options.pauseMs));
+  if (options.rtpEcho) args.push('-rtp_echo');
   for (const [name, value] of Object.entries(options.keys ?? {})) args.push('-key', name, String(value));
 
   const child = spawn(SIPP_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,7 +2,8 @@
  * Desk phones (baresip) and web users (Chromium) calling each other through the whole SIP edge:
  * Kamailio (registrar, digest auth), the drachtio-srf gateway, rtpengine (RTP <-> DTLS-SRTP/ICE)
  * and the edge, which decides where every call goes. Audio is asserted both ways: RTP counters
- * in the browser, and energy in what the phone recorded.
+ * in the browser, and energy in what the phone recorded. A carrier (SIPp, on a trunk's address)
+ * calls a user's number too: it rings the browser and the desk phone together.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -16,8 +17,9 @@ import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
 import { audioEnergy, Baresip, makeSilentWav, makeToneWav } from '../lib/baresip.ts';
 import { call, callState, eventually, mediaStats, signIn, type Softphone, useBrowser, waitForPresence, waitForState } from '../lib/browser.ts';
-import { createTenant, waitForCallRecord, type TestTenant, type TestUser } from '../lib/fixtures.ts';
-import { startSipp } from '../lib/sipp.ts';
+import type { PstnCallRecordList, PstnCallRecordView } from '@callstack/protocol';
+import { api, createTenant, login, waitForCallRecord, type TestTenant, type TestUser } from '../lib/fixtures.ts';
+import { finalResponse, headerValues, startSipp } from '../lib/sipp.ts';
 import { stack } from '../lib/stack.ts';
 import { fileURLToPath } from 'node:url';
 
@@ -563,5 +565,87 @@ describe('desk phones and web users', () => {
     assert.equal(byUsername, nobody);
     assert.equal(byUserId, nobody);
     await stopPhone(phone);
+  });
+});
+
+describe('calls from the phone network', () => {
+  const scenario = join(dirname(fileURLToPath(import.meta.url)), 'scenarios', 'carrier-call.xml');
+  const caller = '+442079460123';
+  let tenant: TestTenant;
+  let adminToken: string;
+  let did: string;
+
+  before(async () => {
+    tenant = await createTenant();
+    adminToken = (await login(tenant.users.alice)).accessToken;
+    did = `+44207946${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+    const added = await api('POST', '/api/admin/numbers', { auth: adminToken, body: { number: did, route: { kind: 'user', userId: tenant.users.alice.id } } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const contact = await api('POST', '/api/contacts', { auth: adminToken, body: { kind: 'external', phone: caller, displayName: 'Dr Outside' } });
+    assert.equal(contact.status, 201, JSON.stringify(contact.body));
+  });
+
+  /** SIPp as a carrier calling `number` from `source` (a trunk's address, or not), echoing the media it gets. */
+  function carrierCalls(number: string, source = stack.carriers[0]!.host) {
+    return startSipp({
+      scenario,
+      target: { host: stack.sip.host, port: stack.sip.port },
+      localIp: source,
+      service: number,
+      keys: { caller },
+      rtpEcho: true,
+      recvTimeoutMs: 30_000,
+      timeoutSeconds: 60,
+    });
+  }
+
+  async function lastRecord(): Promise<PstnCallRecordView | undefined> {
+    const answer = await api<PstnCallRecordList>('GET', '/api/admin/pstn/calls?limit=1', { auth: adminToken });
+    return answer.body.calls[0];
+  }
+
+  test("a carrier's call to alice's number rings her browser and her desk phone together, with her contact's name and the number; she answers in the browser; audio goes to the carrier and back", async () => {
+    const alice = await browser(tenant.users.alice);
+    const phone = await deskPhone(tenant.users.alice, 'alice-desk');
+    const carrier = await carrierCalls(did);
+    const incoming = alice.page.locator('[data-testid=incoming-call]');
+    await incoming.filter({ hasText: 'Dr Outside' }).waitFor({ timeout: 20_000 });
+    assert.equal(await incoming.locator('[data-testid=caller-number]').textContent(), caller);
+    const ringing = await phone.waitFor('CALL_INCOMING', 15_000);
+    assert.equal(ringing.peerdisplayname, 'Dr Outside');
+
+    await alice.page.locator('[data-testid=accept]').click();
+    await waitForState(alice, 'active');
+    // The desk phone stops ringing once the browser took the call.
+    await phone.waitFor('CALL_CLOSED', 15_000);
+    // SIPp echoes what it receives: packets come back to the browser only if the carrier got them.
+    await assertBrowserAudio(alice);
+    await alice.page.locator('[data-testid=hangup]').click();
+    const carried = await carrier.result;
+    assert.equal(carried.exitCode, 0, carried.output.slice(-1500));
+
+    await eventually('the inbound record complete', async () => (await lastRecord())?.endedAt != null, 15_000);
+    const record = (await lastRecord())!;
+    assert.deepEqual(
+      [record.direction, record.did, record.callerId, record.userId, record.trunkId, record.finalStatus, record.hangupCause],
+      ['inbound', did, caller, tenant.users.alice.id, stack.carriers[0]!.id, 200, 'hangup'],
+    );
+    assert.ok(record.answeredAt && record.durationMs > 0 && record.postDialDelayMs !== null, JSON.stringify(record));
+    await alice.context.close();
+  });
+
+  test('a number nobody has gets 404 with the reason, and rings no one', async () => {
+    const carrier = await carrierCalls('+442079469999');
+    const final = finalResponse(await carrier.result);
+    assert.equal(final?.status, 404);
+    assert.match(headerValues(final!, 'Reason').join(''), /not_in_service/);
+  });
+
+  test('an INVITE to the number from an address that is no trunk is challenged like any phone, and rings no one', async () => {
+    const before = await lastRecord();
+    const carrier = await carrierCalls(did, '127.0.0.63');
+    const result = await carrier.result;
+    assert.equal(finalResponse(result)?.status, 407, result.output.slice(-1500));
+    assert.equal((await lastRecord())?.callId, before?.callId, 'no record for a stranger’s call');
   });
 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { PhoneNumberView, PstnCallRecordList, PstnPolicy } from '@callstack/protocol';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { api, createTenant, login, type TestTenant } from '../lib/fixtures.ts';
-import { finalResponse, headerValues, runSipp, startSipp, type SippResult } from '../lib/sipp.ts';
+import { finalResponse, headerValues, startSipp, type SippResult } from '../lib/sipp.ts';
 import { stack } from '../lib/stack.ts';
 
 const scenarios = join(fileURLToPath(new URL('.', import.meta.url)), 'scenarios');
@@ -44,30 +44,35 @@ before(async () => {
   ownNumber = added.body.number;
 });
 
-/** Bob's desk phone dials `number` (SIPp's invite.xml: the 407 challenge, then the call, then BYE). */
-function phoneDials(number: string): Promise<SippResult> {
-  const { username, password } = demoSipCredentials(tenant.users.bob);
-  return runSipp({
-    scenario: join(scenarios, 'invite.xml'),
+/** A desk phone (bob's unless said) dials `number`: the 407 challenge, then the call; it hangs up (invite.xml) or waits for the network to (phone-held.xml). */
+function phoneStarts(number: string, { user = tenant.users.bob, scenario = 'invite.xml', timeoutSeconds = 30 } = {}) {
+  const { username, password } = demoSipCredentials(user);
+  return startSipp({
+    scenario: join(scenarios, scenario),
     target: { host: stack.sip.host, port: stack.sip.port },
     localIp: '127.0.0.1',
     service: number,
     auth: { username, password },
     keys: { caller: username, domain: stack.sip.realm },
     recvTimeoutMs: 10_000,
+    timeoutSeconds,
     pauseMs: 300,
   });
 }
 
-function carrier(index: number, scenario = 'uas.xml') {
+async function phoneDials(number: string, options: Parameters<typeof phoneStarts>[1] = {}): Promise<SippResult> {
+  return (await phoneStarts(number, options)).result;
+}
+
+function carrier(index: number, scenario = 'uas.xml', { recvTimeoutMs = 15_000, timeoutSeconds = 30 } = {}) {
   const { host, port } = stack.carriers[index]!;
   return startSipp({
     scenario: join(scenarios, scenario),
     target: { host: '127.0.0.1', port: 9 },
     localIp: host,
     localPort: port,
-    recvTimeoutMs: 15_000,
-    timeoutSeconds: 30,
+    recvTimeoutMs,
+    timeoutSeconds,
   });
 }
 
@@ -120,6 +125,42 @@ describe('a desk phone calls the outside', () => {
     assert.equal((await lastRecord()).refusal, 'international_closed');
   });
 });
+
+describe('the limits on a call in progress', () => {
+  test('the tenant’s concurrency cap refuses a second call (503, concurrency_limit, no INVITE), and the first is cut at the maximum duration', async () => {
+    const capped: PstnPolicy = { ...policy, maxConcurrentCalls: 1, maxCallDurationSeconds: 60 };
+    assert.equal((await api('PUT', '/api/admin/pstn/policy', { auth: adminToken, body: capped })).status, 200);
+    try {
+      const carrierA = await carrier(0, 'uas.xml', { recvTimeoutMs: 90_000, timeoutSeconds: 120 });
+      const held = await phoneStarts('02079460958', { scenario: 'phone-held.xml', timeoutSeconds: 120 });
+      await eventually(async () => (await lastRecord()).answeredAt !== null);
+      const first = await lastRecord();
+
+      // Another person of the tenant: the tenant's cap, not bob's own, refuses it.
+      const second = await phoneDials('02079460959', { user: tenant.users.carol });
+      const final = finalResponse(second);
+      assert.equal(final?.status, 503, describeRun(second));
+      assert.match(headerValues(final!, 'Reason').join(''), /concurrency_limit/);
+      assert.equal((await lastRecord()).refusal, 'concurrency_limit');
+
+      // The edge's maximum: the gateway hangs up both sides (each got a BYE and answered it).
+      const [phone, carried] = [await held.result, await carrierA.result];
+      assert.equal(phone.exitCode, 0, describeRun(phone));
+      assert.equal(carried.exitCode, 0, describeRun(carried));
+      await eventually(async () => (await recordById(first.callId))?.endedAt != null);
+      const record = (await recordById(first.callId))!;
+      assert.equal(record.hangupCause, 'max_duration');
+      assert.ok(record.durationMs >= 59_000 && record.durationMs < 90_000, `cut after ${record.durationMs} ms`);
+    } finally {
+      await api('PUT', '/api/admin/pstn/policy', { auth: adminToken, body: policy });
+    }
+  });
+});
+
+async function recordById(callId: string) {
+  const answer = await api<PstnCallRecordList>('GET', '/api/admin/pstn/calls?limit=20', { auth: adminToken });
+  return answer.body.calls.find((call) => call.callId === callId);
+}
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

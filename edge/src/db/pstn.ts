@@ -89,6 +89,12 @@ export async function findPhoneNumber(db: Db, tenantId: string, number: string):
   return rows[0] ? toNumberView(rows[0]) : null;
 }
 
+/** Whose a number is, on the whole platform (a carrier's call names only the number): null when nobody's. */
+export async function findNumberOwner(db: Db, number: E164): Promise<{ tenantId: string; route: NumberRoute } | null> {
+  const { rows } = await db.query<NumberRow & { tenant_id: string }>(`select tenant_id, ${NUMBER_COLUMNS} from phone_numbers where number = $1`, [number]);
+  return rows[0] ? { tenantId: rows[0].tenant_id, route: toNumberView(rows[0]).route } : null;
+}
+
 /** Null when the number is already on the platform (this tenant's or another's: the answer is the same). */
 export async function addPhoneNumber(db: Db, tenantId: string, number: E164, label: string, route: NumberRoute): Promise<PhoneNumberView | null> {
   const { rows } = await db.query<NumberRow>(
@@ -161,6 +167,8 @@ export interface NewPstnRecord {
   tenantId: string;
   userId: string | null;
   direction: 'outbound' | 'inbound';
+  /** Known at once for an inbound call (the one it came from); an outbound one's is reported as tried. */
+  trunkId?: string;
   did: string | null;
   callerId: string | null;
   destination: string;
@@ -173,8 +181,8 @@ export interface NewPstnRecord {
 export async function insertPstnRecord(db: Db, record: NewPstnRecord): Promise<void> {
   await db.query(
     `insert into pstn_call_records (call_id, tenant_id, user_id, direction, did, caller_id, destination, created_at, refusal,
-                                    max_duration_seconds, ended_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::text, $10, case when $9::text is null then null else $8::timestamptz end)
+                                    max_duration_seconds, trunk_id, ended_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::text, $10, $11, case when $9::text is null then null else $8::timestamptz end)
      on conflict (call_id) do nothing`,
     [
       record.callId,
@@ -187,8 +195,29 @@ export async function insertPstnRecord(db: Db, record: NewPstnRecord): Promise<v
       new Date(record.createdAt),
       record.refusal,
       record.maxDurationSeconds,
+      record.trunkId ?? null,
     ],
   );
+}
+
+/** An inbound call the edge admitted and that has not rung yet: whom it is for and from which number. */
+export async function findAdmittedInbound(db: Db, tenantId: string, callId: string): Promise<{ userId: string; callerId: E164 | null } | null> {
+  const { rows } = await db.query<{ user_id: string; caller_id: string | null }>(
+    `select user_id, caller_id from pstn_call_records
+      where tenant_id = $1 and call_id = $2 and direction = 'inbound' and refusal is null and ended_at is null and answered_at is null
+        and user_id is not null`,
+    [tenantId, callId],
+  );
+  return rows[0] ? { userId: rows[0].user_id, callerId: rows[0].caller_id as E164 | null } : null;
+}
+
+/** What the user calls this number in their contacts; null when it is not there. */
+export async function contactNameFor(db: Db, tenantId: string, ownerId: string, number: E164): Promise<string | null> {
+  const { rows } = await db.query<{ display_name: string }>(
+    'select display_name from contacts where tenant_id = $1 and owner_id = $2 and phone_e164 = $3 limit 1',
+    [tenantId, ownerId, number],
+  );
+  return rows[0]?.display_name ?? null;
 }
 
 export type PstnProgress =
@@ -231,6 +260,27 @@ export async function recordPstnProgress(db: Db, tenantId: string, callId: strin
       return progress satisfies never;
   }
   return (result.rowCount ?? 0) > 0;
+}
+
+/** How a call with an outside party that the edge carried as a call (a line) ended: its record's last steps. */
+export interface PstnEnd {
+  kind: 'pstn';
+  callId: string;
+  tenantId: string;
+  ringingAt: number | null;
+  answeredAt: number | null;
+  endedAt: number;
+  finalStatus: number;
+  /** The call's end reason (signaling.ts `EndReason`). */
+  hangupCause: string;
+}
+
+/** Idempotent, like each step: a record already ended is left as it is. */
+export async function completePstnRecord(db: Db, end: PstnEnd): Promise<void> {
+  const { tenantId, callId } = end;
+  if (end.ringingAt !== null) await recordPstnProgress(db, tenantId, callId, { kind: 'ringing', at: end.ringingAt });
+  if (end.answeredAt !== null) await recordPstnProgress(db, tenantId, callId, { kind: 'answered', at: end.answeredAt });
+  await recordPstnProgress(db, tenantId, callId, { kind: 'ended', at: end.endedAt, finalStatus: end.finalStatus, hangupCause: end.hangupCause });
 }
 
 interface RecordRow {

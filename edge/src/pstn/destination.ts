@@ -37,6 +37,24 @@ export function isCostly(destination: Destination): boolean {
   return destination.country === null || (destination.type !== undefined && COSTLY_TYPES.has(destination.type));
 }
 
+/**
+ * A number as a carrier wrote it in an INVITE (the caller's From, the dialled DID), read with the
+ * trunk's own format and country; null when it is none (`anonymous`, a withheld or garbled caller).
+ */
+export function parseFromCarrier(written: string, format: NumberFormat, carrierCountry: PolicyCountry): E164 | null {
+  const cleaned = written.trim();
+  if (!/^\+?\d{3,16}$/.test(cleaned)) return null;
+  // Carriers are not consistent even with themselves: a leading + is always E.164.
+  const candidate = cleaned.startsWith('+') ? cleaned : format === 'national' ? cleaned : `+${cleaned}`;
+  const parsed = parsePhoneNumberFromString(candidate, { defaultCountry: carrierCountry as CountryCode, extract: false });
+  return parsed?.isValid() ? (parsed.number as E164) : null;
+}
+
+/** How a number is shown to a person who has no name for it: `+44 20 7946 0958`. */
+export function displayNumber(e164: E164): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}
+
 /** The number as a carrier wants it in a request URI or a From header (pstn.ts `NumberFormat`). */
 export function formatFor(e164: E164, format: NumberFormat, carrierCountry: PolicyCountry): string {
   switch (format) {

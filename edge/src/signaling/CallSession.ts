@@ -15,10 +15,22 @@
  * claims it (`claimReplacement`) to ring the target's device there; once that call is answered,
  * the consultation call ends (`replaced`).
  */
-import { ErrorCode, rateReport, SIP_DEVICE_PREFIX, type CallMedia, type Party, type QualityReport, type QualityUpdate } from '@callstack/protocol';
+import {
+  ErrorCode,
+  rateReport,
+  SIP_DEVICE_PREFIX,
+  sipStatusForEndReason,
+  type CallMedia,
+  type Party,
+  type QualityReport,
+  type QualityUpdate,
+  type SipDevice,
+  type SipGatewayNode,
+} from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
 import { withTransaction } from '../db/client.ts';
 import { insertCallRecord, type CallRecord } from '../db/callRecords.ts';
+import { completePstnRecord, type PstnEnd } from '../db/pstn.ts';
 import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
@@ -35,7 +47,9 @@ import {
   deviceLost,
   durationOf,
   graceExpired,
+  lineOf,
   mayReportQuality,
+  partyOf,
   nextDeadline,
   ringTimeout,
   transfer,
@@ -45,8 +59,9 @@ import {
 import { failure, type Actor, type Outcome } from '../objects/actor.ts';
 import { setAlarmToEarliest } from '../objects/deadlines.ts';
 import { DurableWriter } from '../objects/DurableWriter.ts';
-import type { CallState, Effect } from './types.ts';
+import type { CallParty, CallState, Effect } from './types.ts';
 import { callSession, roomObject, userHub } from '../objects/stubs.ts';
+import { deliverToGateway } from '../sip/gatewayClient.ts';
 
 /** How long an ended call keeps answering `invalid_state` before its storage is dropped. */
 const RETAIN_ENDED_MS = 60 * 60 * 1000;
@@ -54,7 +69,8 @@ const RETAIN_ENDED_MS = 60 * 60 * 1000;
 export interface CallStart {
   callId: string;
   tenantId: string;
-  caller: Party & { deviceId: string };
+  /** `via`: the caller is a line (an outside party) that gateway carries. */
+  caller: Party & { deviceId: string; via?: SipGatewayNode };
   callee: Party;
   media: CallMedia;
   record: boolean;
@@ -111,7 +127,7 @@ export class CallSession extends DurableObject<Env> {
     await this.save(state);
     log.info('call.created', logIds(state));
 
-    const callerParty = { userId: init.caller.userId, displayName: init.caller.displayName };
+    const callerParty = partyOf(state.caller);
     const replacing = init.replaces && only ? { callId: init.replaces, deviceId: only } : undefined;
     const outcome = await userHub(this.env, init.tenantId, init.callee.userId).ring(
       {
@@ -234,7 +250,7 @@ export class CallSession extends DurableObject<Env> {
     if (state !== previous) await this.save(state);
     const ended = state.status === 'ended' && previous.status !== 'ended';
     // Kept with the ended state, before effects that may outlive this object: a CDR is never lost.
-    if (ended) await this.cdrs(state).keep(toCallRecord(state, await this.qualities()));
+    if (ended) await this.cdrs(state).keep(outcomeRecord(state, await this.qualities()));
     await this.perform(state, effects);
     if (ended) {
       log.info('call.ended', { ...logIds(state), reason: state.endReason, durationMs: durationOf(state) });
@@ -256,14 +272,18 @@ export class CallSession extends DurableObject<Env> {
   private async performOne(state: CallState, effect: Effect): Promise<void> {
     try {
       switch (effect.kind) {
-        case 'deliver':
-          await userHub(this.env, state.tenantId, effect.userId).deliver(effect.message, effect.devices);
+        case 'deliver': {
+          const line = lineOf(state, effect.userId);
+          if (line) await deliverToGateway(this.env, line.via, { device: lineDevice(state, line), message: effect.message });
+          else await userHub(this.env, state.tenantId, effect.userId).deliver(effect.message, effect.devices);
           return;
+        }
+        // A line is in this call only: nothing to mark busy.
         case 'track':
-          await userHub(this.env, state.tenantId, effect.userId).track(state.callId, effect.status, state.tenantId);
+          if (!lineOf(state, effect.userId)) await userHub(this.env, state.tenantId, effect.userId).track(state.callId, effect.status, state.tenantId);
           return;
         case 'untrack':
-          await userHub(this.env, state.tenantId, effect.userId).untrack(state.callId);
+          if (!lineOf(state, effect.userId)) await userHub(this.env, state.tenantId, effect.userId).untrack(state.callId);
           return;
         case 'room.open': {
           const { caller, callee } = state;
@@ -305,13 +325,16 @@ export class CallSession extends DurableObject<Env> {
    * use is the same writer). The insert is idempotent (`on conflict do nothing`): a retry of a CDR
    * that was written changes nothing.
    */
-  private cdrs(state: CallState): DurableWriter<CallRecord> {
-    return new DurableWriter<CallRecord>(this.ctx.storage, {
+  private cdrs(state: CallState): DurableWriter<EndRecord> {
+    return new DurableWriter<EndRecord>(this.ctx.storage, {
       key: CDR_KEY,
       idOf: (record) => record.callId,
       write: (records) =>
         withTransaction(this.env, async (db) => {
-          for (const record of records) await insertCallRecord(db, record);
+          for (const record of records) {
+            if (isPstnEnd(record)) await completePstnRecord(db, record);
+            else await insertCallRecord(db, record);
+          }
         }),
       onFailure: (error, { attempts, nextAttemptAt }) => log.warn('cdr.write_failed', { ...logIds(state), attempts, nextAttemptAt }, error),
     });
@@ -346,6 +369,32 @@ function cleanUpAt(state: CallState): number | null {
   return state.endedAt === null ? null : state.endedAt + RETAIN_ENDED_MS;
 }
 
+/**
+ * What an ended call leaves in Postgres: its CDR, or, for a call with an outside party (a line,
+ * which is nobody's account), the end of its PSTN record (pstn_call_records): that is its CDR.
+ * Sessions that ended before lines existed keep plain CallRecords, hence no tag on those.
+ */
+type EndRecord = CallRecord | PstnEnd;
+
+function isPstnEnd(record: EndRecord): record is PstnEnd {
+  return 'kind' in record && record.kind === 'pstn';
+}
+
+function outcomeRecord(state: CallState, qualities: Qualities): EndRecord {
+  if (!state.caller.via && !state.callee.via) return toCallRecord(state, qualities);
+  const reason = state.endReason ?? 'failed';
+  return {
+    kind: 'pstn',
+    callId: state.callId,
+    tenantId: state.tenantId,
+    ringingAt: state.ringingAt ?? null,
+    answeredAt: state.answeredAt,
+    endedAt: state.endedAt ?? Date.now(),
+    finalStatus: state.answeredAt !== null ? 200 : (state.sipStatus ?? sipStatusForEndReason(reason)),
+    hangupCause: reason,
+  };
+}
+
 function toCallRecord(state: CallState, qualities: Qualities): CallRecord {
   return {
     callId: state.callId,
@@ -369,6 +418,11 @@ function toCallRecord(state: CallState, qualities: Qualities): CallRecord {
 function legOf(deviceId: string | null): 'web' | 'sip' | null {
   if (deviceId === null) return null;
   return deviceId.startsWith(SIP_DEVICE_PREFIX) ? 'sip' : 'web';
+}
+
+/** A line as the gateway knows it: a SIP device of no account, whose ids are the line's. */
+function lineDevice(state: CallState, line: CallParty): SipDevice {
+  return { tenantId: state.tenantId, userId: line.userId, deviceId: line.userId, displayName: line.displayName, username: line.userId };
 }
 
 function logIds(state: CallState) {

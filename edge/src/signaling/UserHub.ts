@@ -24,6 +24,7 @@ import {
   assertNever,
   CloseCode,
   ErrorCode,
+  isSipClientMessage,
   parseClientMessage,
   type ClientMessage,
   type Party,
@@ -31,6 +32,7 @@ import {
   type RoomClientMessage,
   type ServerMessage,
   SIP_DEVICE_PREFIX,
+  type SipClientMessage,
   type SipDevice,
   type SipGatewayNode,
 } from '@callstack/protocol';
@@ -69,13 +71,6 @@ type Handled = Outcome<{ reply?: ServerMessage }>;
 
 /** A signed gateway request may be accepted for ±60 s (controlSignature.ts): its nonce is kept that long and a bit. */
 const SIP_NONCE_RETAIN_MS = 150_000;
-
-/** The messages a SIP device may send: calls and their quality; rooms and presence are the web app's. */
-type SipClientMessage = Extract<ClientMessage, { type: `call.${string}` | 'quality.report' }>;
-
-function isSipClientMessage(message: ClientMessage): message is SipClientMessage {
-  return message.type.startsWith('call.') || message.type === 'quality.report';
-}
 
 export class UserHub extends DurableObject<Env> {
   private readonly limiter = new SocketRateLimiter(RATE_BURST, RATE_PER_SECOND);

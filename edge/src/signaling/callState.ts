@@ -9,9 +9,18 @@
  * A recorded call (`roomId` set) opens its room on accept and closes it when it ends; its media
  * never goes peer-to-peer, so SDP and ICE are refused.
  */
-import { assertNever, ErrorCode, type ClientMessage, type EndReason, type Party, type RoomClientMessage, type ServerMessage } from '@callstack/protocol';
+import {
+  assertNever,
+  ErrorCode,
+  type ClientMessage,
+  type EndReason,
+  type Party,
+  type RoomClientMessage,
+  type ServerMessage,
+  type SipGatewayNode,
+} from '@callstack/protocol';
 import { failure, type Actor, type Outcome } from '../objects/actor.ts';
-import type { CallState, Effect } from './types.ts';
+import type { CallParty, CallState, Effect } from './types.ts';
 
 /** Client messages that act on an existing call. */
 export type CallAction = Exclude<
@@ -75,6 +84,7 @@ export function transfer(state: CallState, actor: Actor, target: Party, now: num
     return failure(ErrorCode.badRequest, 'transfer to someone who is not in this call');
   }
   if (state.roomId) return failure(ErrorCode.invalidState, 'a recorded call cannot be transferred');
+  if (state.caller.via || state.callee.via) return failure(ErrorCode.invalidState, 'a call with an outside number cannot be transferred yet');
   const transferee = otherParty(state, actor.userId);
   const ended = end(state, 'transferred', now);
   if (!ended.ok) return ended;
@@ -89,8 +99,18 @@ export function transfer(state: CallState, actor: Actor, target: Party, now: num
 
 /** The party of an active call that is not `userId`: the transferee of a transfer `userId` makes. */
 export function otherParty(state: CallState, userId: string): Party {
-  const other = userId === state.caller.userId ? state.callee : state.caller;
-  return { userId: other.userId, displayName: other.displayName };
+  return partyOf(userId === state.caller.userId ? state.callee : state.caller);
+}
+
+/** A call party as the other side sees it (its number too, for an outside party). */
+export function partyOf({ userId, displayName, number }: CallParty): Party {
+  return { userId, displayName, ...(number ? { number } : {}) };
+}
+
+/** The outside party (a line the gateway carries) that is `userId`, if it is one. */
+export function lineOf(state: CallState, userId: string): (CallParty & { via: SipGatewayNode }) | null {
+  const party = state.caller.userId === userId ? state.caller : state.callee.userId === userId ? state.callee : null;
+  return party?.via ? { ...party, via: party.via } : null;
 }
 
 /**
@@ -151,7 +171,7 @@ export function ringTimeout(state: CallState, now: number): Transition {
 /** The callee's devices ring: the caller hears ringback, and the post-dial delay is known. */
 export function ringing(state: CallState, now: number): Transition {
   if (state.status !== 'ringing' || state.ringingAt) return { ok: true, state, effects: [] };
-  const message: ServerMessage = { type: 'call.ringing', callId: state.callId, to: { userId: state.callee.userId, displayName: state.callee.displayName } };
+  const message: ServerMessage = { type: 'call.ringing', callId: state.callId, to: partyOf(state.callee) };
   return {
     ok: true,
     state: { ...state, ringingAt: now },
@@ -199,8 +219,8 @@ export function durationOf(state: CallState): number {
 function accept(state: CallState, deviceId: string, now: number, offer: string | undefined): Transition {
   const next: CallState = { ...state, status: 'active', answeredAt: now, callee: { ...state.callee, deviceId } };
   const { callId } = state;
-  const caller = { userId: state.caller.userId, displayName: state.caller.displayName };
-  const callee = { userId: state.callee.userId, displayName: state.callee.displayName };
+  const caller = partyOf(state.caller);
+  const callee = partyOf(state.callee);
   const room = state.roomId ? { roomId: state.roomId } : {};
   return {
     ok: true,

@@ -1,8 +1,10 @@
-import type { CallMedia, EndReason, Party, ServerMessage } from '@callstack/protocol';
+import type { CallMedia, EndReason, Party, ServerMessage, SipGatewayNode } from '@callstack/protocol';
 
 export interface CallParty extends Party {
   /** The device that placed (caller) or answered (callee) the call; null while the callee rings. */
   deviceId: string | null;
+  /** An outside party (a line, protocol/src/sip.ts): the gateway that carries it, which its messages go to. */
+  via?: SipGatewayNode;
 }
 
 export type CallStatus = 'ringing' | 'active' | 'ended';

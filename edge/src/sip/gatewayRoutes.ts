@@ -6,6 +6,7 @@
  */
 import {
   ErrorCode,
+  isLineId,
   sipDeviceId,
   type ServerMessage,
   type SipCredentialsAnswer,
@@ -17,13 +18,20 @@ import {
   type SipRouteAnswer,
   type SipRouteRequest,
   type SipPstnEvent,
+  type SipInboundAnswer,
+  type SipInboundRequest,
+  type SipTrunkSourceRequest,
+  type TrunkSourceAnswer,
 } from '@callstack/protocol';
+import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
 import { findSipAccount, findSipTarget, type SipAccount } from '../db/sipCredentials.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import { pstnGuard, userHub } from '../objects/stubs.ts';
 import { recordPstnProgress, type PstnProgress } from '../db/pstn.ts';
+import { decideInbound, trunkBySource } from '../pstn/inbound.ts';
+import { lineMessage } from '../pstn/lines.ts';
 import { decideOutbound, looksLikeNumber } from '../pstn/outbound.ts';
 import type { Handler } from '../pipeline.ts';
 
@@ -76,8 +84,23 @@ export const sipPstnEvent: Handler<'node_event', SipPstnEvent> = async ({ env, b
   return json({ ok: true });
 };
 
+/** A carrier's call to a number: whom it rings, placed by the gateway as a line; or refused. */
+export const sipInbound: Handler<'node_event', SipInboundRequest> = async ({ env, body }) => json((await decideInbound(env, body)) satisfies SipInboundAnswer);
+
+/** Kamailio's question (through the gateway) for a request with no credentials: is it a carrier's? */
+export const sipTrunkSource: Handler<'node_event', SipTrunkSourceRequest> = ({ env, body }) => {
+  const trunk = trunkBySource(config(env).pstnTrunks, body.source);
+  if (!trunk) throw new ApiError(ErrorCode.notFound, 'not a trunk address');
+  return json({ trunkId: trunk.id } satisfies TrunkSourceAnswer);
+};
+
+/** A call message from a phone's SIP device, or from a line (an outside party the gateway carries). */
 export const sipMessage: Handler<'node_event', SipDeviceMessage> = async ({ env, body, principal }) => {
   const { device, node, message } = body;
+  if (isLineId(device.deviceId)) {
+    if (device.userId !== device.deviceId) throw new ApiError(ErrorCode.forbidden, 'not a line');
+    return json(await lineMessage(env, device, node, message));
+  }
   if (device.deviceId !== sipDeviceId(device.userId)) throw new ApiError(ErrorCode.forbidden, 'not a SIP device of this user');
   const reply: ServerMessage = await userHub(env, device.tenantId, device.userId).sipMessage(device, node, message, principal.nonce);
   return json(reply);

@@ -25,6 +25,12 @@ export function IncomingCall({ caller, recorded, accepting, onAccept, onReject }
       <p class="call-peer" id="incoming-title">
         {caller.displayName} <span class="muted">is calling</span>
       </p>
+      {/* A caller from the phone network: the number too, which the name may be the user's own for. */}
+      {caller.number && (
+        <p class="muted" data-testid="caller-number">
+          {caller.number}
+        </p>
+      )}
       {recorded && (
         <p class="call-notice" data-testid="call-recorded-notice" role="note">
           This call will be recorded
