@@ -14,7 +14,7 @@ import { DEFAULT_SIP_REALM } from '../edge/src/config.ts';
 import { ensureDir, freePort, stopOnSignal } from './lib/processes.ts';
 import { startMailSink } from './lib/mailSink.ts';
 import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
-import { startSipEdge } from './lib/sipEdge.ts';
+import { gatewayControlUrl, startSipEdge } from './lib/sipEdge.ts';
 import { selfSignedCertificate } from './lib/tlsCertificate.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge, type DatabaseEndpoint } from './lib/stack.ts';
 
@@ -41,6 +41,7 @@ buildMediaWorker();
 
 console.log('▶ starting the edge (wrangler dev --local)');
 const mediaSecret = localSecret('media');
+const gatewayPort = await freePort();
 const edge = await startEdge({
   stateDir: ensureDir(join(DATA, 'edge')),
   logFile: join(LOGS, 'edge.log'),
@@ -52,6 +53,7 @@ const edge = await startEdge({
     MAIL_ENDPOINT: mail.url,
     MAIL_API_KEY: mail.apiKey,
     MEDIA_CONTROL_SECRET: mediaSecret,
+    SIP_GATEWAY_URL: gatewayControlUrl(gatewayPort),
   },
 });
 stops.push(() => edge.stop());
@@ -75,6 +77,7 @@ const sip = await startSipEdge({
   rtpPorts: { min: 40000, max: 40999 },
   tls: await selfSignedCertificate(join(DATA, 'sip-tls'), DEFAULT_SIP_REALM),
   ws: true,
+  controlPort: gatewayPort,
 });
 stops.push(() => sip.stop());
 

@@ -21,7 +21,7 @@ import { join, relative } from 'node:path';
 import { startCoturn } from './lib/coturn.ts';
 import { startMailSink } from './lib/mailSink.ts';
 import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
-import { startSipEdge } from './lib/sipEdge.ts';
+import { gatewayControlUrl, startSipEdge } from './lib/sipEdge.ts';
 import { selfSignedCertificate } from './lib/tlsCertificate.ts';
 import { startPostgres } from './lib/postgres.ts';
 import { ensureDir, freePort } from './lib/processes.ts';
@@ -175,6 +175,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     { id: 'carrier-b', host: '127.0.0.62', port: await freePort() },
   ];
   const trunks = carriers.map(({ id, host, port }) => ({ id, host, port, addresses: [host], country: 'GB', numberFormat: 'e164' }));
+  const gatewayPort = await freePort();
   const vars = {
     DATABASE_URL: postgres.url,
     NEON_WS_PROXY: relay.url,
@@ -191,6 +192,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     MEDIA_CONTROL_SECRET: mediaSecret,
     MEDIA_NODE_TTL_SECONDS: '10',
     PSTN_TRUNKS: JSON.stringify(trunks),
+    SIP_GATEWAY_URL: gatewayControlUrl(gatewayPort),
   };
   const edge = await startEdge({ stateDir: ensureDir(join(TMP, 'edge')), logFile: join(LOGS, 'edge.log'), vars });
   stops.push(() => edge.stop());
@@ -220,6 +222,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
         ws: true,
         // SIPp plays the carriers one call at a time: an OPTIONS probe would arrive as a call of its own.
         trunkProbeSeconds: 0,
+        controlPort: gatewayPort,
       })
     : null;
   if (sip) stops.push(() => sip.stop());

@@ -151,6 +151,13 @@ const RawSchema = v.object({
    * Secret (it holds the carriers' credentials). Empty: no calls to the outside.
    */
   PSTN_TRUNKS: withDefault(trunks, '[]'),
+  /**
+   * The SIP gateways' control API (sip-edge/), where calls the edge places towards the phone
+   * network start (a browser dialling a number): one gateway locally, the gateways' load balancer
+   * in production. The gateway that takes a call names itself, and the call's later messages go to
+   * it. Unset: browsers cannot dial numbers (desk phones still can).
+   */
+  SIP_GATEWAY_URL: optional(url(['http:', 'https:'])),
 });
 
 export type ConfigVariable = keyof typeof RawSchema.entries;
@@ -180,6 +187,8 @@ export interface Config {
   recordingsS3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string } | null;
   /** Carrier trunks in failover order; empty: no calls to the outside. */
   pstnTrunks: Trunk[];
+  /** Null: browsers cannot dial numbers. */
+  sipGatewayUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -246,6 +255,7 @@ function toConfig(r: Raw): Config {
           }
         : null,
     pstnTrunks: r.PSTN_TRUNKS,
+    sipGatewayUrl: r.SIP_GATEWAY_URL ?? null,
   };
 }
 

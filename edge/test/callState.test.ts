@@ -6,6 +6,7 @@ import {
   deviceLost,
   graceExpired,
   lineOf,
+  maxDurationReached,
   nextDeadline,
   ringing as startRinging,
   claimReplacement,
@@ -210,6 +211,20 @@ describe('call state machine', () => {
       );
       expect(lineOf(result.state, 'pstn-line1')?.via).toEqual(gateway);
       expect(lineOf(result.state, 'bob')).toBeNull();
+    });
+
+    it('a call to the outside ends for both sides at its maximum duration, and not before', () => {
+      const accepted = applyAction({ ...fromOutside(), maxDurationMs: 60_000 }, bobPhone, { type: 'call.accept', callId: 'call-1' }, T0 + 1_000);
+      if (!accepted.ok) throw new Error(accepted.message);
+      expect(nextDeadline(accepted.state)).toBe(T0 + 61_000);
+      expect(maxDurationReached(accepted.state, T0 + 60_999)).toMatchObject({ ok: true, state: accepted.state, effects: [] });
+      const cut = maxDurationReached(accepted.state, T0 + 61_000);
+      if (!cut.ok) throw new Error(cut.message);
+      expect(cut.state).toMatchObject({ status: 'ended', endReason: 'max-duration' });
+      const told = cut.effects.filter((effect) => effect.kind === 'deliver').map((effect) => effect.kind === 'deliver' && effect.userId);
+      expect(told.sort()).toEqual(['bob', 'pstn-line1']);
+      // A call without a maximum (between colleagues) has no such deadline.
+      expect(maxDurationReached(answered(), T0 + 10 ** 9)).toMatchObject({ state: answered() });
     });
 
     it('cannot be transferred yet, by either side', () => {

@@ -70,6 +70,19 @@ const CallInvite = v.object({
   /** Attended transfer: the call of the callee's that this one takes over (from `call.ended.replaces`). */
   replaces: v.optional(Id),
 });
+/**
+ * A call to a phone number (the keypad, a contact's external number): the edge reads it in the
+ * tenant's country, runs the toll-fraud guard and places it through the carrier trunks; the other
+ * party is then a line (sip.ts). Browsers only; a phone dials numbers in its INVITE.
+ */
+const CallDial = v.object({
+  type: v.literal('call.dial'),
+  ref: Ref,
+  callId: Id,
+  /** As typed: `+44 20 7946 0958`, `020 7946 0958`, `00 44 ...`. */
+  number: Verbatim({ min: 1, max: 32 }),
+  media: CallMedia,
+});
 const CallAccept = v.object({
   type: v.literal('call.accept'),
   ref: Ref,
@@ -103,6 +116,7 @@ const CallIce = v.object({
 const CallMute = v.object({ type: v.literal('call.mute'), ref: Ref, callId: Id, muted: v.boolean() });
 export const ClientMessage = v.variant('type', [
   CallInvite,
+  CallDial,
   CallAccept,
   CallReject,
   CallCancel,
@@ -142,6 +156,8 @@ export const EndReason = v.picklist([
   'connection-lost',
   'failed',
   'transferred',
+  /** The call reached the longest a call to the outside may last (the tenant's calling policy). */
+  'max-duration',
 ]);
 export type EndReason = v.InferOutput<typeof EndReason>;
 

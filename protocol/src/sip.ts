@@ -107,6 +107,11 @@ export function isLineId(id: string): boolean {
   return id.startsWith(PSTN_LINE_PREFIX);
 }
 
+/** A fresh line's id (its user and device id alike). */
+export function newLineId(): string {
+  return `${PSTN_LINE_PREFIX}${crypto.randomUUID().replaceAll('-', '').slice(0, 20)}`;
+}
+
 export const SipInboundRequest = v.object({ node: SipGatewayNode, ...PstnInboundRequest.entries });
 export type SipInboundRequest = v.InferOutput<typeof SipInboundRequest>;
 /** Ring this user: the gateway places the call as `line` (its `call.invite` with this `callId`). */
@@ -129,6 +134,8 @@ export function sipStatusForEndReason(reason: EndReason): number {
     case 'unavailable':
     case 'connection-lost':
       return 480;
+    case 'max-duration':
+      return 200;
     case 'cancelled':
     case 'hangup':
     case 'answered-elsewhere':
@@ -146,15 +153,18 @@ export const SipPstnEvent = v.object({ node: SipGatewayNode, event: PstnCallEven
 export type SipPstnEvent = v.InferOutput<typeof SipPstnEvent>;
 
 /** The messages a SIP device (or line) may send: calls and their quality; rooms and presence are the web app's. */
-export type SipClientMessage = Extract<ClientMessage, { type: `call.${string}` | 'quality.report' }>;
+export type SipClientMessage = Exclude<Extract<ClientMessage, { type: `call.${string}` | 'quality.report' }>, { type: 'call.dial' }>;
 
 export function isSipClientMessage(message: ClientMessage): message is SipClientMessage {
-  return message.type.startsWith('call.') || message.type === 'quality.report';
+  return (message.type.startsWith('call.') && message.type !== 'call.dial') || message.type === 'quality.report';
 }
 
 export const SipDeviceMessage = v.object({ node: SipGatewayNode, device: SipDevice, message: ClientMessage });
 export type SipDeviceMessage = v.InferOutput<typeof SipDeviceMessage>;
 
-/** What the edge posts to the gateway for one device. */
-export const SipDelivery = v.object({ device: SipDevice, message: ServerMessage });
+/**
+ * What the edge posts to the gateway for one device. A line's `call.incoming` (a browser dialled a
+ * number) carries the edge's decision: the trunks to try, the caller ID, the longest it may last.
+ */
+export const SipDelivery = v.object({ device: SipDevice, message: ServerMessage, pstn: v.optional(PstnRouteAnswer) });
 export type SipDelivery = v.InferOutput<typeof SipDelivery>;

@@ -29,6 +29,8 @@ export interface SipEdgeOptions {
   ws?: true;
   /** Seconds between OPTIONS probes of the carrier trunks (the gateway's default when absent; 0: none). */
   trunkProbeSeconds?: number;
+  /** The gateway's control API port, chosen before the edge starts (its SIP_GATEWAY_URL); a free one when absent. */
+  controlPort?: number;
 }
 
 export interface SipEdge {
@@ -43,6 +45,11 @@ export interface SipEdge {
   /** rtpengine's NG port on loopback (tests read its per-call counters). */
   rtpengineNgPort: number;
   stop(): Promise<void>;
+}
+
+/** Where the edge reaches the gateway on this machine (its SIP_GATEWAY_URL). */
+export function gatewayControlUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
 }
 
 /** The drachtio-server binary, built when the cache has none (about 13 min once, then instant). */
@@ -70,8 +77,8 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
     stops.push(() => drachtio.stop());
 
     const localToken = randomBytes(24).toString('hex');
-    const controlPort = await freePort();
-    const controlUrl = `http://127.0.0.1:${controlPort}`;
+    const controlPort = options.controlPort ?? (await freePort());
+    const controlUrl = gatewayControlUrl(controlPort);
     const kamailio = await startKamailio({
       logFile: join(options.logsDir, 'kamailio.log'),
       realm: options.realm,

@@ -3,7 +3,7 @@
  * calls of their SIP device on the edge, and the edge's messages for SIP devices become INVITEs
  * to phones. It decides nothing: the edge answers where a call goes and whether it may.
  */
-import type { RefusedRouteAnswer, ServerMessage, SipDelivery } from '@callstack/protocol';
+import { isLineId, type RefusedRouteAnswer, type ServerMessage, type SipDelivery } from '@callstack/protocol';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { bridgeKey, type BridgeServices, type CallBridge } from './bridge.ts';
@@ -13,6 +13,7 @@ import { PhoneCall } from './PhoneCall.ts';
 import { quotable } from './sipText.ts';
 import { TrunkCall, type TrunkCallServices } from './TrunkCall.ts';
 import type { TrunkHealth } from './TrunkHealth.ts';
+import { DialledCall } from './DialledCall.ts';
 import { WebCall } from './WebCall.ts';
 
 /** The header Kamailio sets after digest authentication (and strips from what phones send). */
@@ -40,6 +41,7 @@ export class Gateway {
       srf,
       edge,
       anchor,
+      health,
       log,
       ...options,
       finished: (key) => this.calls.delete(key),
@@ -62,14 +64,18 @@ export class Gateway {
   }
 
   /** A message of the edge for one SIP device (the control API's `POST /devices/messages`). */
-  deliver({ device, message }: SipDelivery): void {
+  deliver({ device, message, pstn }: SipDelivery): void {
     if (message.type === 'call.incoming') {
       const key = bridgeKey(device.deviceId, message.callId);
       if (this.calls.has(key)) return;
       // Attended transfer: the new call takes over this device's leg of the call it replaces.
       const replaced = message.replaces ? this.calls.get(bridgeKey(device.deviceId, message.replaces)) : undefined;
-      if (replaced) replaced.deliver(message);
-      else this.calls.set(key, new WebCall(this.services, device, message));
+      if (replaced) return replaced.deliver(message);
+      // A line: a number a browser dialled, placed on the trunks the edge chose; else a phone of the account.
+      if (isLineId(device.deviceId) && !pstn) return void this.log.warn({ callId: message.callId }, 'sip.line_without_route');
+      const call = pstn ? new DialledCall(this.services, device, message, pstn) : new WebCall(this.services, device, message);
+      this.calls.set(key, call);
+      call.start();
       return;
     }
     const callId = callIdOf(message);

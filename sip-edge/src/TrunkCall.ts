@@ -15,11 +15,8 @@ import type { Logger } from 'pino';
 import type { EdgeClient } from './EdgeClient.ts';
 import { MediaUnavailable, type MediaAnchor } from './MediaAnchor.ts';
 import type { TrunkHealth } from './TrunkHealth.ts';
-import { displayName } from './WebCall.ts';
+import { carrierInvite, failsOver, TRUNK_SETUP_TIMEOUT_MS } from './carrierInvite.ts';
 import { onRequestSent } from './requestSent.ts';
-
-/** A trunk that sends no provisional response in this long is passed over for the next. */
-export const TRUNK_SETUP_TIMEOUT_MS = 4_000;
 
 export interface TrunkCallServices {
   srf: Srf;
@@ -94,16 +91,11 @@ export class TrunkCall {
       this.attempt?.cancel(() => undefined);
     }, TRUNK_SETUP_TIMEOUT_MS);
     let carrier: Srf.Dialog;
+    const invite = carrierInvite(trunk, this.route.callerId);
     try {
       carrier = await this.services.srf.createUAC(
-        `sip:${trunk.dial}@${trunk.host}:${trunk.port};transport=${trunk.transport}`,
-        {
-          localSdp: offer,
-          headers: this.identityHeaders(trunk),
-          ...(trunk.credentials ? { auth: { username: trunk.credentials.username, password: trunk.credentials.password } } : {}),
-          callingNumber: this.route.callerId.withheld || !trunk.callerIdNumber ? 'anonymous' : trunk.callerIdNumber,
-          callingName: this.route.callerId.withheld ? 'Anonymous' : displayName(this.route.callerId.name),
-        } as Srf.CreateUACOptions,
+        invite.uri,
+        { ...invite.options, localSdp: offer },
         {
           cbRequest: onRequestSent((request) => (this.attempt = request)),
           cbProvisional: (provisional) => {
@@ -116,7 +108,7 @@ export class TrunkCall {
       clearTimeout(setupTimer);
       const status = (error as { status?: number }).status ?? 408;
       if (this.cancelled) return 'done';
-      if (this.timedOut || status === 408 || status >= 500) {
+      if (failsOver(status, this.timedOut)) {
         this.log.info({ trunkId: trunk.id, status, timedOut: this.timedOut }, 'sip.trunk_failover');
         return this.timedOut ? 408 : status;
       }
@@ -178,14 +170,6 @@ export class TrunkCall {
       phone.destroy();
       carrier.destroy();
     }, this.route.maxDurationSeconds * 1000);
-  }
-
-  /** Who the call is from, for the carrier: the number it may present, hidden when withheld (RFC 3325, RFC 3323). */
-  private identityHeaders(trunk: TrunkAttempt): Record<string, string> {
-    const headers: Record<string, string> = {};
-    if (trunk.callerIdNumber) headers['P-Asserted-Identity'] = `<sip:${trunk.callerIdNumber}@${trunk.host}>`;
-    if (this.route.callerId.withheld) headers['Privacy'] = 'id';
-    return headers;
   }
 
   private refuse(status: number): void {

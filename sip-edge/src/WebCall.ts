@@ -15,21 +15,30 @@ import { quotable } from './sipText.ts';
 import { onRequestSent } from './requestSent.ts';
 
 /** What drachtio-srf's createUAC resolves with when it leaves the ACK to us (noAck). */
-interface UnacknowledgedAnswer {
+export interface UnacknowledgedAnswer {
   sdp: string;
   ack(sdp: string): Promise<Srf.Dialog>;
   destroy(): Promise<void>;
 }
 
-type Incoming = Extract<ServerMessage, { type: 'call.incoming' }>;
+export type Incoming = Extract<ServerMessage, { type: 'call.incoming' }>;
 
 export class WebCall extends CallBridge {
-  private invite: Srf.SrfRequest | null = null;
+  /** The INVITE in flight (a CANCEL ends it). */
+  protected invite: Srf.SrfRequest | null = null;
   private answered: UnacknowledgedAnswer | null = null;
 
-  constructor(services: BridgeServices, device: SipDevice, incoming: Incoming) {
+  constructor(
+    services: BridgeServices,
+    device: SipDevice,
+    private readonly incoming: Incoming,
+  ) {
     super(services, incoming.callId, device, incoming.from);
-    this.ring(incoming).catch((error: unknown) => {
+  }
+
+  /** Rings the phone (called once the call is in the gateway's table). */
+  start(): void {
+    this.ring(this.incoming).catch((error: unknown) => {
       this.log.error({ err: error }, 'sip.bridge_failed');
       if (this.ended) return;
       this.finish();
@@ -38,15 +47,22 @@ export class WebCall extends CallBridge {
     });
   }
 
-  private async ring(incoming: Incoming): Promise<void> {
+  /**
+   * The offerless INVITE (the phone offers in its 200 OK, which the browser answers in the ACK):
+   * to every registered contact of the account, through Kamailio.
+   */
+  protected async sendInvite(incoming: Incoming): Promise<UnacknowledgedAnswer> {
     const { srf, proxy, realm } = this.services;
+    return (await srf.createUAC(
+      `sip:${this.device.username}@${realm}`,
+      { proxy, noAck: true, callingNumber: 'callstack', callingName: displayName(incoming.from.displayName) } as Srf.CreateUACOptions,
+      { cbRequest: onRequestSent((req) => (this.invite = req)) },
+    )) as unknown as UnacknowledgedAnswer;
+  }
+
+  private async ring(incoming: Incoming): Promise<void> {
     try {
-      const answer = (await srf.createUAC(
-        `sip:${this.device.username}@${realm}`,
-        { proxy, noAck: true, callingNumber: 'callstack', callingName: displayName(incoming.from.displayName) } as Srf.CreateUACOptions,
-        { cbRequest: onRequestSent((req) => (this.invite = req)) },
-      )) as unknown as UnacknowledgedAnswer;
-      this.answered = answer;
+      this.answered = await this.sendInvite(incoming);
     } catch (error) {
       if (this.ended) return;
       const status = (error as { status?: number }).status;

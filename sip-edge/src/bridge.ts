@@ -4,6 +4,7 @@ import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { QUALITY_REPORT_INTERVAL_MS, qualityReportOf } from './callQuality.ts';
 import type { EdgeClient } from './EdgeClient.ts';
+import type { TrunkHealth } from './TrunkHealth.ts';
 import { BROWSER_TAG, MediaUnavailable, PHONE_TAG, type MediaAnchor } from './MediaAnchor.ts';
 
 /** How long the browser may take to answer a phone's re-INVITE before the phone gets 488. */
@@ -13,6 +14,8 @@ export interface BridgeServices {
   srf: Srf;
   edge: EdgeClient;
   anchor: MediaAnchor;
+  /** Which carrier trunks answer their probes (a browser's call to a number tries those first). */
+  health: TrunkHealth;
   log: Logger;
   realm: string;
   /** Kamailio's URI: calls to phones go through it. */

@@ -1,6 +1,6 @@
 /**
  * Calls to the outside through the whole SIP edge: a desk phone (SIPp, digest-authenticated by
- * Kamailio) dials a number, the edge decides, the gateway bridges it to the carrier trunk that SIPp
+ * Kamailio) or the softphone (Chromium) dials a number, the edge decides, the gateway bridges it to the carrier trunk that SIPp
  * plays on the trunk's own address, with the media anchored in rtpengine. What the carrier gets
  * (the E.164 number, the caller ID) is read from SIPp's message log.
  */
@@ -12,6 +12,7 @@ import type { PhoneNumberView, PstnCallRecordList, PstnPolicy } from '@callstack
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { api, createTenant, login, type TestTenant } from '../lib/fixtures.ts';
 import { finalResponse, headerValues, startSipp, type SippResult } from '../lib/sipp.ts';
+import { callState, eventually as browserEventually, mediaStats, signIn, type Softphone, useBrowser, waitForState } from '../lib/browser.ts';
 import { stack } from '../lib/stack.ts';
 
 const scenarios = join(fileURLToPath(new URL('.', import.meta.url)), 'scenarios');
@@ -123,6 +124,70 @@ describe('a desk phone calls the outside', () => {
     const carried = await carrierA.stop();
     assert.equal(carried.received.length, 0, describeRun(carried));
     assert.equal((await lastRecord()).refusal, 'international_closed');
+  });
+});
+
+describe('the softphone calls the outside', () => {
+  const chromium = useBrowser();
+
+  async function bobInTheBrowser(): Promise<Softphone> {
+    const softphone = await signIn(chromium.browser, tenant.users.bob);
+    chromium.phones.push(softphone);
+    return softphone;
+  }
+
+  async function dial(softphone: Softphone, number: string): Promise<void> {
+    await softphone.page.locator('#dial-number').fill(number);
+    await softphone.page.locator('[data-testid=dial-button]').click();
+  }
+
+  test('bob dials a number in the browser: the carrier gets it in E.164 with his own number as caller ID; audio reaches the carrier and comes back; his hang-up ends it with a complete record', async () => {
+    const carrierA = await startSipp({
+      scenario: join(scenarios, 'uas.xml'),
+      target: { host: '127.0.0.1', port: 9 },
+      localIp: stack.carriers[0]!.host,
+      localPort: stack.carriers[0]!.port,
+      rtpEcho: true,
+      recvTimeoutMs: 30_000,
+      timeoutSeconds: 60,
+    });
+    const bob = await bobInTheBrowser();
+    await dial(bob, '020 7946 0958');
+    await waitForState(bob, 'active');
+    assert.equal(await bob.page.locator('[data-testid=call-status]').getAttribute('data-state'), 'active');
+    // SIPp echoes what it receives: packets come back only if the carrier got them.
+    await browserEventually('audio to the carrier and back', async () => {
+      const stats = await mediaStats(bob);
+      return stats.audioPacketsSent >= 50 && stats.audioPacketsReceived >= 50;
+    });
+    const callId = await callState(bob).getAttribute('data-call-id');
+    await bob.page.locator('[data-testid=hangup]').click();
+    const carried = await carrierA.result;
+    assert.equal(carried.exitCode, 0, describeRun(carried));
+    const invite = carried.received.find((message) => message.firstLine.startsWith('INVITE'))!;
+    assert.match(invite.firstLine, /^INVITE sip:\+442079460958@/);
+    assert.match(headerValues(invite, 'From').join(''), new RegExp(`sip:\\${ownNumber}@`));
+
+    await eventually(async () => (await recordById(callId!))?.endedAt != null);
+    const record = (await recordById(callId!))!;
+    assert.deepEqual(
+      [record.direction, record.destination, record.callerId, record.trunkId, record.finalStatus, record.hangupCause],
+      ['outbound', '+442079460958', ownNumber, 'carrier-a', 200, 'hangup'],
+    );
+    assert.ok(record.durationMs > 0, JSON.stringify(record));
+    await bob.context.close();
+  });
+
+  test('a number the policy closes fails in the browser with the reason, and no INVITE reaches a carrier', async () => {
+    const carrierA = await carrier(0);
+    const bob = await bobInTheBrowser();
+    await dial(bob, '+33 1 42 68 53 00');
+    const outcome = bob.page.locator('[data-testid=call-outcome]');
+    await outcome.waitFor();
+    assert.match((await outcome.textContent()) ?? '', /calls to FR are not open for your organisation/);
+    assert.equal((await lastRecord()).refusal, 'international_closed');
+    assert.equal((await carrierA.stop()).received.length, 0);
+    await bob.context.close();
   });
 });
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
-import type { CallRecordView, DirectoryEntry } from '@callstack/protocol';
+import type { CallRecordView, DirectoryEntry, Party } from '@callstack/protocol';
 import { api, errorMessage } from './api.ts';
 import { CallController, isLive } from './call.ts';
 import type { Conference } from './conference/index.ts';
@@ -253,7 +253,8 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
   const presenceOf = (userId: string) => statusOf(presence, userId);
   const colleagues = (directory.data ?? []).filter((user) => user.id !== session.user.id);
   const [recordCalls, setRecordCalls] = useState(false);
-  const startCall = (peer: { userId: string; displayName: string }) => call.call(peer, recordCalls);
+  // An outside party (a contact's number, a line in the history) is dialled; a colleague is invited.
+  const startCall = (peer: Party) => (peer.number ? call.dial(peer.number) : call.call(peer, recordCalls));
 
   const title = pageTitle(route, adminTab !== null || route.screen !== 'admin');
   useTabTitle(phase === 'incoming' && call.state.peer ? `Incoming call: ${call.state.peer.displayName}` : title, phase === 'incoming');
@@ -321,6 +322,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
             presenceOf={presenceOf}
             callBlocked={callBlocked}
             onCall={(user) => startCall({ userId: user.id, displayName: user.displayName })}
+            onDialNumber={(number) => call.dial(number)}
           />
           <Contacts session={session} colleagues={colleagues} presenceOf={presenceOf} callBlocked={callBlocked} onCall={startCall} />
         </div>

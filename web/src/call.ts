@@ -184,6 +184,8 @@ interface LocalMedia {
 }
 
 const OFFLINE_MESSAGE = 'You’re offline. Try again once reconnected.';
+/** The peer of a number being dialled, until the edge's `call.ringing` or `call.accepted` names the line. */
+const DIALLED_PEER_ID = 'pstn-dialled';
 
 /** Drives one call at a time through `callReducer`; emits `change` after every state or media change. */
 export class CallController extends Emitter<{ change: [] }> {
@@ -235,6 +237,18 @@ export class CallController extends Emitter<{ change: [] }> {
       ...(replaces ? { replaces } : {}),
     };
     if (!this.options.signaling.send(invite)) this.dispatch({ type: 'failed', callId, message: OFFLINE_MESSAGE });
+  }
+
+  /**
+   * A phone number (typed, or a contact's): the edge decides and places it through the carrier
+   * trunks. Until the edge names the line it reaches, the peer is the number as typed.
+   */
+  dial(number: string): void {
+    const callId = crypto.randomUUID();
+    if (!this.dispatch({ type: 'dial', callId, peer: { userId: DIALLED_PEER_ID, displayName: number.trim() } })) return;
+    this.begin();
+    const dial: ClientMessage = { type: 'call.dial', ref: this.ref(), callId, number: number.trim(), media: { audio: true, video: false } };
+    if (!this.options.signaling.send(dial)) this.dispatch({ type: 'failed', callId, message: OFFLINE_MESSAGE });
   }
 
   accept(): void {

@@ -12,6 +12,7 @@ const END_REASON_LABELS: Record<EndReason, string> = {
   unavailable: 'Unavailable (offline)',
   'answered-elsewhere': 'Answered on another device',
   'connection-lost': 'Connection lost',
+  'max-duration': 'Longest call reached',
   failed: 'Call failed',
   transferred: 'Transferred',
 };
@@ -107,5 +108,7 @@ export function outcomeNotice(outcome: CallOutcome): { text: string; tone: 'info
       return { text: `Call with ${name} transferred`, tone: 'info', action: null };
     case 'answered-elsewhere':
       return null;
+    case 'max-duration':
+      return { text: `The call with ${name} reached the longest a call may last`, tone: 'info', action: outgoing ? 'call-again' : 'call-back' };
   }
 }

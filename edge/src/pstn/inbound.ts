@@ -8,7 +8,7 @@
  * flood leaves no rows. A number of a tenant that routes nowhere leaves a refused record, so the
  * admin sees callers who reached it.
  */
-import { PSTN_LINE_PREFIX, type RefusedRouteAnswer, type SipInboundAnswer, type SipInboundRequest, type Trunk } from '@callstack/protocol';
+import { newLineId, type RefusedRouteAnswer, type SipInboundAnswer, type SipInboundRequest, type Trunk } from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
 import { contactNameFor, findNumberOwner, insertPstnRecord } from '../db/pstn.ts';
@@ -62,7 +62,7 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
     }
     await record(callee.id, null);
     const contactName = from && (await contactNameFor(db, tenantId, callee.id, from));
-    const lineId = `${PSTN_LINE_PREFIX}${crypto.randomUUID().replaceAll('-', '').slice(0, 20)}`;
+    const lineId = newLineId();
     log.info('pstn.inbound_admitted', { tenantId, callId, userId: callee.id, trunkId: trunk.id });
     return {
       kind: 'user',

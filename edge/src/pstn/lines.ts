@@ -42,7 +42,7 @@ function handle(env: Env, line: SipDevice, node: SipGatewayNode, message: SipCli
     case 'call.answer':
     case 'call.ice':
     case 'call.mute':
-      return callSession(env, line.tenantId, message.callId).act(actor, message);
+      return callSession(env, line.tenantId, message.callId).act(actor, message, node);
     case 'quality.report':
       return message.scope.kind === 'call'
         ? callSession(env, line.tenantId, message.scope.callId).reportQuality(actor, message)

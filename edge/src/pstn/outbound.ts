@@ -27,9 +27,16 @@ export function looksLikeNumber(target: string): boolean {
   return /^[+\d][\d\s().-]{2,31}$/.test(target.trim());
 }
 
-/** Null when `dialled` is no phone number that can be called from the tenant's country. */
-export async function decideOutbound(env: Env, caller: OutboundCaller, dialled: string): Promise<PstnRouteAnswer | RefusedRouteAnswer | null> {
-  const callId = crypto.randomUUID();
+/**
+ * Null when `dialled` is no phone number that can be called from the tenant's country. `callId`:
+ * the call's own id when it has one already (a browser's), else a new one.
+ */
+export async function decideOutbound(
+  env: Env,
+  caller: OutboundCaller,
+  dialled: string,
+  callId: string = crypto.randomUUID(),
+): Promise<PstnRouteAnswer | RefusedRouteAnswer | null> {
   const createdAt = Date.now();
   const { policy, ownNumber } = await withDb(env, async (db) => ({
     policy: await pstnPolicyOf(db, caller.tenantId),

@@ -24,6 +24,7 @@ import {
   type Party,
   type QualityReport,
   type QualityUpdate,
+  type PstnRouteAnswer,
   type SipDevice,
   type SipGatewayNode,
 } from '@callstack/protocol';
@@ -48,6 +49,7 @@ import {
   durationOf,
   graceExpired,
   lineOf,
+  maxDurationReached,
   mayReportQuality,
   partyOf,
   nextDeadline,
@@ -59,8 +61,8 @@ import {
 import { failure, type Actor, type Outcome } from '../objects/actor.ts';
 import { setAlarmToEarliest } from '../objects/deadlines.ts';
 import { DurableWriter } from '../objects/DurableWriter.ts';
-import type { CallParty, CallState, Effect } from './types.ts';
-import { callSession, roomObject, userHub } from '../objects/stubs.ts';
+import type { CallParty, CallState, DeviceSelector, Effect, RingOutcome } from './types.ts';
+import { callSession, pstnGuard, roomObject, userHub } from '../objects/stubs.ts';
 import { deliverToGateway } from '../sip/gatewayClient.ts';
 
 /** How long an ended call keeps answering `invalid_state` before its storage is dropped. */
@@ -71,7 +73,9 @@ export interface CallStart {
   tenantId: string;
   /** `via`: the caller is a line (an outside party) that gateway carries. */
   caller: Party & { deviceId: string; via?: SipGatewayNode };
-  callee: Party;
+  /** `via`: the callee is a line, a number dialled: `pstn` is the edge's decision the gateway places it by. */
+  callee: Party & { via?: SipGatewayNode };
+  pstn?: PstnRouteAnswer;
   media: CallMedia;
   record: boolean;
   /** Attended transfer: the callee's call this one takes over (only its device rings). */
@@ -122,6 +126,7 @@ export class CallSession extends DurableObject<Env> {
       endReason: null,
       ringDeadline: now + config(this.env).ringTimeoutMs,
       lostDevices: {},
+      ...(init.pstn ? { maxDurationMs: init.pstn.maxDurationSeconds * 1000 } : {}),
       ...(init.replaces ? { replaces: init.replaces } : {}),
     };
     await this.save(state);
@@ -129,18 +134,20 @@ export class CallSession extends DurableObject<Env> {
 
     const callerParty = partyOf(state.caller);
     const replacing = init.replaces && only ? { callId: init.replaces, deviceId: only } : undefined;
-    const outcome = await userHub(this.env, init.tenantId, init.callee.userId).ring(
-      {
-        type: 'call.incoming',
-        callId: init.callId,
-        from: callerParty,
-        media: init.media,
-        record: init.record,
-        ...(replacing ? { replaces: replacing.callId } : {}),
-      },
-      init.tenantId,
-      replacing,
-    );
+    const incoming = {
+      type: 'call.incoming',
+      callId: init.callId,
+      from: callerParty,
+      media: init.media,
+      record: init.record,
+      ...(replacing ? { replaces: replacing.callId } : {}),
+    } as const;
+    const line = lineOf(state, state.callee.userId);
+    const outcome: RingOutcome = line
+      ? (await deliverToGateway(this.env, line.via, { device: lineDevice(state, line), message: incoming, ...(init.pstn ? { pstn: init.pstn } : {}) }))
+        ? 'ringing'
+        : 'unavailable'
+      : await userHub(this.env, init.tenantId, init.callee.userId).ring(incoming, init.tenantId, replacing);
     // The callee may already have answered while ring() was under way: act on the current state.
     const current = await this.load();
     if (!current || current.status !== 'ringing') return { ok: true };
@@ -152,10 +159,12 @@ export class CallSession extends DurableObject<Env> {
     return { ok: true };
   }
 
-  async act(actor: Actor, action: CallAction): Promise<Outcome> {
-    const state = await this.load();
-    if (!state) return failure(ErrorCode.notFound, 'no such call');
-    return this.commit(state, applyAction(state, actor, action, Date.now()));
+  /** `via`: the actor is a line, and this gateway carries it now (the one that took the call names itself). */
+  async act(actor: Actor, action: CallAction, via?: SipGatewayNode): Promise<Outcome> {
+    const loaded = await this.load();
+    if (!loaded) return failure(ErrorCode.notFound, 'no such call');
+    const state = via && lineOf(loaded, actor.userId) ? withLineVia(loaded, actor.userId, via) : loaded;
+    return this.commit(loaded, applyAction(state, actor, action, Date.now()));
   }
 
   /** Blind, or attended when `replaces` names the actor's consultation call with `target`. */
@@ -228,8 +237,9 @@ export class CallSession extends DurableObject<Env> {
     const now = Date.now();
     if (state.status !== 'ended') {
       // A call that the ring timeout ended keeps that transition (and its effects).
-      const afterRing = ringTimeout(state, now);
-      await this.commit(state, afterRing.ok && afterRing.state.status !== 'ended' ? graceExpired(state, now) : afterRing);
+      // The first deadline that changes the call (each check leaves a call not yet due as it is).
+      const checks = [ringTimeout, graceExpired, maxDurationReached].map((check) => check(state, now));
+      await this.commit(state, checks.find((transition) => !transition.ok || transition.state !== state) ?? checks[0]!);
     } else {
       const cdrs = this.cdrs(state);
       if (!(await this.adoptLegacyCdr(state))) await cdrs.flush(now);
@@ -252,6 +262,8 @@ export class CallSession extends DurableObject<Env> {
     // Kept with the ended state, before effects that may outlive this object: a CDR is never lost.
     if (ended) await this.cdrs(state).keep(outcomeRecord(state, await this.qualities()));
     await this.perform(state, effects);
+    // A number dialled from here held a slot in the tenant's limits (the gateway frees a phone's).
+    if (ended && state.callee.via) await pstnGuard(this.env, state.tenantId).release(state.tenantId, state.callId);
     if (ended) {
       log.info('call.ended', { ...logIds(state), reason: state.endReason, durationMs: durationOf(state) });
       await this.cdrs(state).flush();
@@ -274,8 +286,10 @@ export class CallSession extends DurableObject<Env> {
       switch (effect.kind) {
         case 'deliver': {
           const line = lineOf(state, effect.userId);
-          if (line) await deliverToGateway(this.env, line.via, { device: lineDevice(state, line), message: effect.message });
-          else await userHub(this.env, state.tenantId, effect.userId).deliver(effect.message, effect.devices);
+          // A line is one device: it takes what is for all, or for it, and nothing for its user's other devices.
+          if (line) {
+            if (selects(effect.devices, line.userId)) await deliverToGateway(this.env, line.via, { device: lineDevice(state, line), message: effect.message });
+          } else await userHub(this.env, state.tenantId, effect.userId).deliver(effect.message, effect.devices);
           return;
         }
         // A line is in this call only: nothing to mark busy.
@@ -418,6 +432,15 @@ function toCallRecord(state: CallState, qualities: Qualities): CallRecord {
 function legOf(deviceId: string | null): 'web' | 'sip' | null {
   if (deviceId === null) return null;
   return deviceId.startsWith(SIP_DEVICE_PREFIX) ? 'sip' : 'web';
+}
+
+function selects(devices: DeviceSelector, deviceId: string): boolean {
+  return devices === 'all' || ('only' in devices ? devices.only === deviceId : devices.except !== deviceId);
+}
+
+function withLineVia(state: CallState, lineId: string, via: SipGatewayNode): CallState {
+  const side = state.caller.userId === lineId ? 'caller' : 'callee';
+  return state[side].via?.nodeId === via.nodeId && state[side].via?.controlUrl === via.controlUrl ? state : { ...state, [side]: { ...state[side], via } };
 }
 
 /** A line as the gateway knows it: a SIP device of no account, whose ids are the line's. */

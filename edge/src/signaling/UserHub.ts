@@ -25,6 +25,7 @@ import {
   CloseCode,
   ErrorCode,
   isSipClientMessage,
+  newLineId,
   parseClientMessage,
   type ClientMessage,
   type Party,
@@ -40,15 +41,18 @@ import { DurableObject } from 'cloudflare:workers';
 import { withDb } from '../db/client.ts';
 import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
+import { config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { log } from '../log.ts';
 import { UserPresence } from '../presence/UserPresence.ts';
 import { setAlarmToEarliest } from '../objects/deadlines.ts';
 import { admitFrame, SocketAttachment, SocketRateLimiter, trySend } from '../objects/sockets.ts';
-import { callSession, roomObject, userHub } from '../objects/stubs.ts';
+import { callSession, pstnGuard, roomObject, userHub } from '../objects/stubs.ts';
 import { actorOf, failure, type Outcome } from '../objects/actor.ts';
 import { readIdentity, type DeviceIdentity } from '../objects/identity.ts';
 import { NonceLedger } from '../objects/NonceLedger.ts';
+import { displayNumber } from '../pstn/destination.ts';
+import { decideOutbound } from '../pstn/outbound.ts';
 import { deliverToGateway } from '../sip/gatewayClient.ts';
 import { DeviceRooms } from './DeviceRooms.ts';
 import { SipDevices } from './SipDevices.ts';
@@ -292,6 +296,8 @@ export class UserHub extends DurableObject<Env> {
         sockets.write(ws, { ...device, idle: message.idle });
         await this.present((presence) => presence.changed());
         return { ok: true };
+      case 'call.dial':
+        return this.dial(device, message);
       case 'call.invite':
       case 'call.accept':
       case 'call.reject':
@@ -364,16 +370,53 @@ export class UserHub extends DurableObject<Env> {
     return outcome;
   }
 
+  /** A number dialled in the browser: the edge's outbound decision, then a call whose callee is a line on a gateway. */
+  private async dial(device: DeviceIdentity, { callId, number }: Extract<ClientMessage, { type: 'call.dial' }>): Promise<Outcome> {
+    const busy = await this.busyWith();
+    if (busy) return busy;
+    const gatewayUrl = config(this.env).sipGatewayUrl;
+    if (!gatewayUrl) return failure(ErrorCode.mediaUnavailable, 'calling phone numbers is not set up on this platform');
+    const decision = await decideOutbound(this.env, { tenantId: device.tenantId, userId: device.userId, displayName: device.displayName }, number, callId);
+    if (!decision) return failure(ErrorCode.notFound, `${number} is not a phone number that can be called`);
+    if (decision.kind === 'refused') return failure(decision.sipStatus === 403 ? ErrorCode.forbidden : ErrorCode.rateLimited, decision.message);
+    const line = newLineId();
+    await this.track(callId, 'ringing', device.tenantId);
+    const started = await callSession(this.env, device.tenantId, callId).start({
+      callId,
+      tenantId: device.tenantId,
+      caller: { userId: device.userId, displayName: device.displayName, deviceId: device.deviceId },
+      // The gateway behind this URL that takes the call names itself in its first message (`via`).
+      callee: {
+        userId: line,
+        displayName: displayNumber(decision.destination),
+        number: decision.destination,
+        via: { nodeId: 'gateway', controlUrl: gatewayUrl },
+      },
+      // Calls to the phone network are voice only, whatever the dialler offered.
+      media: { audio: true, video: false },
+      record: false,
+      pstn: decision,
+    });
+    if (!started.ok) {
+      await this.untrack(callId);
+      await pstnGuard(this.env, device.tenantId).release(device.tenantId, callId);
+    }
+    return started;
+  }
+
+  /** Why this user cannot place a call now (one call may be held while consulting someone), or null. */
+  private async busyWith(): Promise<Outcome | null> {
+    const live = await this.liveCalls();
+    return live.length > 1 || live.some((call) => call.state === 'ringing') ? failure(ErrorCode.invalidState, 'you are already in a call') : null;
+  }
+
   private async invite(
     device: DeviceIdentity,
     { callId, to: calleeId, media, record, replaces }: Extract<ClientMessage, { type: 'call.invite' }>,
   ): Promise<Outcome> {
     if (calleeId === device.userId) return failure(ErrorCode.badRequest, 'you cannot call yourself');
-    // One call in progress may be held while its user consults someone (attended transfer).
-    const live = await this.liveCalls();
-    if (live.length > 1 || live.some((call) => call.state === 'ringing')) {
-      return failure(ErrorCode.invalidState, 'you are already in a call');
-    }
+    const busy = await this.busyWith();
+    if (busy) return busy;
     const callee = await this.findCallee(device.tenantId, calleeId);
     if (!callee) return failure(ErrorCode.notFound, 'no such user in your organisation');
 

@@ -25,7 +25,7 @@ import type { CallParty, CallState, Effect } from './types.ts';
 /** Client messages that act on an existing call. */
 export type CallAction = Exclude<
   ClientMessage,
-  { type: 'call.invite' | 'call.transfer' | 'ping' | 'presence.set' | 'presence.activity' | 'quality.report' } | RoomClientMessage
+  { type: 'call.invite' | 'call.dial' | 'call.transfer' | 'ping' | 'presence.set' | 'presence.activity' | 'quality.report' } | RoomClientMessage
 >;
 
 export type Transition = Outcome<{ state: CallState; effects: Effect[] }>;
@@ -208,7 +208,19 @@ export function nextDeadline(state: CallState): number | null {
   if (state.status === 'ended') return null;
   const deadlines = Object.values(state.lostDevices);
   if (state.status === 'ringing') deadlines.push(state.ringDeadline);
+  const cutAt = maxDurationEnd(state);
+  if (cutAt !== null) deadlines.push(cutAt);
   return deadlines.length ? Math.min(...deadlines) : null;
+}
+
+/** A call to the outside that has lasted its longest ends for both sides (the toll-fraud guard's cap). */
+export function maxDurationReached(state: CallState, now: number): Transition {
+  const cutAt = maxDurationEnd(state);
+  return cutAt !== null && now >= cutAt ? end(state, 'max-duration', now) : { ok: true, state, effects: [] };
+}
+
+function maxDurationEnd(state: CallState): number | null {
+  return state.status === 'active' && state.answeredAt !== null && state.maxDurationMs ? state.answeredAt + state.maxDurationMs : null;
 }
 
 export function durationOf(state: CallState): number {

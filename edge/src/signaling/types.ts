@@ -30,6 +30,8 @@ export interface CallState {
   sipStatus?: number | null;
   /** Devices whose connection dropped during the call, with the time their grace ends. */
   lostDevices: Record<string, number>;
+  /** A call to the outside ends this long after the answer (the tenant's calling policy). */
+  maxDurationMs?: number;
   /** Attended transfer: the call this one takes over once answered. */
   replaces?: string;
   /** Attended transfer: the consultation call may be taken over by this user's call to `target`, until `until`. */

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import * as v from 'valibot';
-import { UpdateContactRequest, type ContactView, type DirectoryEntry, type PresenceStatus } from '@callstack/protocol';
+import { UpdateContactRequest, type ContactView, type DirectoryEntry, type Party, type PresenceStatus } from '@callstack/protocol';
 import { api } from '../api.ts';
 import { contactsQuery, newContactRequest, type NewContactForm } from '../contacts.ts';
 import { formProblem } from '../forms.ts';
@@ -13,7 +13,6 @@ import { PresenceDot } from './Presence.tsx';
 
 /** The search waits for a pause in typing, so each keystroke is not a request. */
 const SEARCH_DELAY_MS = 250;
-const PSTN_UNAVAILABLE = 'Calling phone numbers needs the SIP trunk, which is not available yet.';
 
 interface ContactsProps {
   session: Session;
@@ -21,7 +20,7 @@ interface ContactsProps {
   colleagues: DirectoryEntry[];
   presenceOf: (userId: string) => PresenceStatus;
   callBlocked: string | null;
-  onCall: (peer: { userId: string; displayName: string }) => void;
+  onCall: (peer: Party) => void;
 }
 
 export function Contacts({ session, colleagues, presenceOf, callBlocked, onCall }: ContactsProps) {
@@ -65,9 +64,6 @@ export function Contacts({ session, colleagues, presenceOf, callBlocked, onCall 
   return (
     <section class="card contacts" aria-labelledby="contacts-title" aria-busy={contacts.loading}>
       <h2 id="contacts-title">Contacts</h2>
-      <p id="pstn-unavailable" class="sr-only">
-        {PSTN_UNAVAILABLE}
-      </p>
       <div class="search-row">
         <Field
           id="contacts-search"
@@ -96,7 +92,7 @@ interface ContactRowProps {
   /** Null for external numbers, which have no presence. */
   presence: PresenceStatus | null;
   callBlocked: string | null;
-  onCall: (peer: { userId: string; displayName: string }) => void;
+  onCall: (peer: Party) => void;
   onChanged: () => void;
 }
 
@@ -194,33 +190,24 @@ function ContactRow({ session, contact, presence, callBlocked, onCall, onChanged
           </button>
         </>
       )}
-      {userId === null ? (
-        // Disabled buttons get no pointer events in some browsers: the wrapper carries the tooltip.
-        <span title={PSTN_UNAVAILABLE}>
-          <button
-            type="button"
-            class="btn btn-primary btn-small"
-            data-testid="contact-call"
-            aria-label={`Call ${contact.displayName}`}
-            aria-describedby="pstn-unavailable"
-            disabled
-          >
-            Call
-          </button>
-        </span>
-      ) : (
-        <button
-          type="button"
-          class="btn btn-primary btn-small"
-          data-testid="contact-call"
-          aria-label={`Call ${contact.displayName}`}
-          title={callBlocked ?? undefined}
-          disabled={callBlocked !== null}
-          onClick={() => onCall({ userId, displayName: contact.displayName })}
-        >
-          Call
-        </button>
-      )}
+      <button
+        type="button"
+        class="btn btn-primary btn-small"
+        data-testid="contact-call"
+        aria-label={`Call ${contact.displayName}`}
+        title={callBlocked ?? undefined}
+        disabled={callBlocked !== null}
+        // An external contact is a number, dialled through the carrier trunks.
+        onClick={() =>
+          onCall(
+            userId === null
+              ? { userId: 'pstn-contact', displayName: contact.displayName, number: contact.phone! }
+              : { userId, displayName: contact.displayName },
+          )
+        }
+      >
+        Call
+      </button>
       {step === 'delete' && (
         <Confirm
           question={`Delete ${contact.displayName} from your contacts?`}

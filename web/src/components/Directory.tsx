@@ -12,9 +12,11 @@ interface DirectoryProps {
   /** Why calling is impossible right now, or null when it is possible. */
   callBlocked: string | null;
   onCall: (user: DirectoryEntry) => void;
+  /** A phone number was typed (not an extension): the edge decides whether it may be called. */
+  onDialNumber: (number: string) => void;
 }
 
-export function Directory({ users, error, selfId, presenceOf, callBlocked, onCall }: DirectoryProps) {
+export function Directory({ users, error, selfId, presenceOf, callBlocked, onCall, onDialNumber }: DirectoryProps) {
   const [query, setQuery] = useState('');
   const [dialed, setDialed] = useState('');
   const [dialError, setDialError] = useState<string | null>(null);
@@ -27,7 +29,15 @@ export function Directory({ users, error, selfId, presenceOf, callBlocked, onCal
     event.preventDefault();
     const number = dialedNumber(dialed);
     const user = number && (users ?? []).find((each) => each.extension === number && each.id !== selfId);
-    if (!user) return setDialError(number ? `No colleague has extension ${number}.` : 'Type an extension, or a SIP address such as sip:101@your-domain.');
+    if (!user && isPhoneNumber(dialed)) {
+      setDialError(null);
+      setDialed('');
+      return onDialNumber(dialed.trim());
+    }
+    if (!user)
+      return setDialError(
+        number ? `No colleague has extension ${number}.` : 'Type an extension, a phone number, or a SIP address such as sip:101@your-domain.',
+      );
     setDialError(null);
     setDialed('');
     onCall(user);
@@ -81,9 +91,9 @@ export function Directory({ users, error, selfId, presenceOf, callBlocked, onCal
       <form class="dial" onSubmit={dial} data-testid="dial-form">
         <Field
           id="dial-number"
-          label="Dial an extension or SIP address"
+          label="Dial an extension, a phone number or a SIP address"
           autocomplete="off"
-          placeholder="101 or sip:101@…"
+          placeholder="101, +44 20 7946 0958 or sip:101@…"
           value={dialed}
           onValue={(value) => {
             setDialed(value);
@@ -111,6 +121,14 @@ export function Directory({ users, error, selfId, presenceOf, callBlocked, onCal
       {body}
     </section>
   );
+}
+
+/** A phone number rather than an extension: a leading + or 00, or more digits than extensions have (spaces, dashes, dots and brackets allowed). */
+export function isPhoneNumber(typed: string): boolean {
+  const text = typed.trim();
+  if (!/^\+?[\d\s().-]+$/.test(text)) return false;
+  const digits = text.replace(/\D/g, '');
+  return text.startsWith('+') ? digits.length >= 6 : digits.length > 8 && digits.length <= 17;
 }
 
 /** The extension in what was typed: `101`, `sip:101@host` or `101@host` (spaces and dashes ignored); null for anything else. */
