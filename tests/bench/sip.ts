@@ -17,6 +17,13 @@
  *      INVITE -> 180.
  *   3. The same calls against Kamailio alone (lookup + t_relay straight to the callee's phone),
  *      steps interleaved with 2 so machine noise shows in both.
+ *   4. Calls to the outside: the callers dial a UK number; the edge's outbound decision (toll-fraud
+ *      guard, the tenant's PstnGuard object, the call's record), the gateway's TrunkCall to the
+ *      carrier trunk (a SIPp UAS on the trunk's own address that echoes RTP), media anchored in
+ *      rtpengine both ways; stepped up until a call fails. PDD: authenticated INVITE -> 180.
+ *   5. Calls to the outside held with media: N calls at once, each caller sending PCMU at 50
+ *      packets/s (SIPp rtp_stream) that the carrier echoes, so rtpengine forwards 100 packets/s per
+ *      call; once all are up, rtpengine's CPU over a window of --hold-seconds, per concurrent call.
  *
  * CPU per call or registration is each process group's utime+stime from /proc, summed over the
  * group's processes, before and after a step (idle work included: an idle window is printed).
@@ -54,6 +61,10 @@ const { values } = parseArgs({
     'call-seconds': { type: 'string', default: '4' },
     pairs: { type: 'string', default: '40' },
     'call-ms': { type: 'string', default: '500' },
+    'pstn-rates': { type: 'string', default: '2,5,10,20,40' },
+    'hold-calls': { type: 'string', default: '100,250,500,1000' },
+    'hold-rate': { type: 'string', default: '25' },
+    'hold-seconds': { type: 'string', default: '10' },
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
@@ -65,6 +76,14 @@ const CALL_SECONDS = Number(values['call-seconds']);
 const PAIRS = Number(values.pairs);
 /** How long each answered call lasts before the caller's BYE (SIPp -d). */
 const CALL_MS = Number(values['call-ms']);
+const PSTN_RATES = numbers(values['pstn-rates']);
+const HOLD_CALLS = numbers(values['hold-calls']);
+const HOLD_RATE = Number(values['hold-rate']);
+const HOLD_SECONDS = Number(values['hold-seconds']);
+/** The carrier trunk SIPp plays, on an address of its own (how the edge knows a trunk). */
+const CARRIER_HOST = '127.0.0.71';
+/** What the callers dial: a London number, in the bench tenant's country (GB), so no international opening is needed. */
+const DIALLED = '02079460958';
 /** Low rates still get enough calls for percentiles and CPU per call. */
 const MIN_CALLS = 10;
 const REALM = DEFAULT_SIP_REALM;
@@ -76,8 +95,11 @@ const CALLS_PER_ADDRESS = 1;
 const PHONES = 4;
 /** After a step's last call: the callee phones' BYEs and the statistics files (written every second) catch up. */
 const DRAIN_MS = 2_500;
-/** The whole run, start-up included, stays under 5 minutes: later steps are skipped past this. */
+/** Calls between phones, start-up included, within 4.5 minutes: later steps are skipped past this. */
 const DEADLINE = Date.now() + 270_000;
+/** Calls to the outside come after (held calls take their ramp and window), then registrations: budgets of their own (9.5 minutes in all). */
+const PSTN_DEADLINE = DEADLINE + 240_000;
+const REGISTER_DEADLINE = PSTN_DEADLINE + 60_000;
 const SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const SIPP_BIN = '/usr/bin/sipp';
@@ -92,7 +114,7 @@ interface Target {
 }
 
 interface StepResult {
-  kind: 'register' | 'full' | 'alone';
+  kind: 'register' | 'full' | 'alone' | 'pstn' | 'hold';
   rate: number;
   planned: number;
   attempted: number;
@@ -107,6 +129,8 @@ interface StepResult {
   bans: number;
   /** Calls the callee phones completed (INVITE to BYE) during the step. */
   answered?: number;
+  /** Held calls (kind `hold`): rtpengine's CPU over the window when all were up, and the window. */
+  hold?: { calls: number; seconds: number; rtpengineMs: number };
   cpuMs: Cpu;
   failures: string;
 }
@@ -139,6 +163,7 @@ try {
   const relay = await prepareDatabase(postgres);
   stops.push(once(() => relay.close()));
   const secret = randomBytes(24).toString('hex');
+  const carrierPort = await freePort();
   const edge = await startEdge({
     stateDir: ensureDir(join(tmp, 'edge')),
     logFile: join(logs, 'edge.log'),
@@ -147,6 +172,7 @@ try {
       NEON_WS_PROXY: relay.url,
       JWT_SECRET: randomBytes(32).toString('base64url'),
       MEDIA_CONTROL_SECRET: secret,
+      PSTN_TRUNKS: JSON.stringify([{ id: 'bench-carrier', host: CARRIER_HOST, port: carrierPort, addresses: [CARRIER_HOST], country: 'GB' }]),
     },
   });
   stops.push(once(() => edge.stop()));
@@ -172,12 +198,20 @@ try {
        select id, $2, id, $3, md5(id || ':' || $3 || ':' || $4) from unnest($1::text[]) as id`,
       [ids, tenantId, REALM, PASSWORD],
     );
+    // Limits far above the load: the bench measures the path, not the guard's refusals.
+    await client.query(
+      `insert into pstn_policies (tenant_id, default_country, max_concurrent_calls, max_concurrent_calls_per_user, max_calls_per_second,
+                                  max_calls_per_minute_per_user, max_call_duration_seconds)
+       values ($1, 'GB', 10000, 100, 1000, 1000, 3600)`,
+      [tenantId],
+    );
     const { rows } = await client.query<{ id: string; extension: string }>('select id, extension from users where id = any($1)', [[...callers, ...callees]]);
     for (const row of rows) extension.set(row.id, row.extension);
   });
   console.log(`${callers.length} callers, ${callees.length} callees (extensions ${extension.get(callees[0]!)}..), ${registerUsers.length} users to register`);
 
-  const sip = await startSipEdge({ logsDir: logs, edgeUrl: edge.url, secret, realm: REALM, rtpPorts: { min: 46000, max: 46999 } });
+  // rtpengine needs 4 ports per call to the outside (RTP and RTCP, each side): room for the held calls.
+  const sip = await startSipEdge({ logsDir: logs, edgeUrl: edge.url, secret, realm: REALM, rtpPorts: { min: 46000, max: 55999 }, trunkProbeSeconds: 0 });
   stops.push(once(() => sip.stop()));
   const alone = await startKamailioAlone(join(logs, 'kamailio-alone.log'));
   stops.push(once(() => alone.stop()));
@@ -231,12 +265,42 @@ try {
     }
     if (failedAt.full !== undefined && failedAt.alone !== undefined) break;
   }
+  console.log('\n── 4./5. calls to the outside: phone -> edge decision -> gateway -> carrier trunk (SIPp, echoing RTP) ──');
+  await startCarrier(carrierPort);
+  const pstnRows = (count: number, block: number, rate: number) => {
+    const addresses = Math.ceil(rate / CALLS_PER_ADDRESS);
+    return Array.from({ length: count }, (_, i) => [callers[i % PAIRS]!, PASSWORD, DIALLED, address(block, i % addresses)]);
+  };
+  const warm = await runCallStep('pstn', full, null, 2, 10, pstnRows);
+  console.log(`warm-up pstn: ${warm.succeeded}/${warm.planned} calls${warm.failures ? `; ${warm.failures}` : ''}`);
+  for (const rate of PSTN_RATES) {
+    const count = Math.max(MIN_CALLS, Math.round(rate * CALL_SECONDS));
+    if (Date.now() + (count / rate) * 1000 + CALL_MS + DRAIN_MS > PSTN_DEADLINE) {
+      console.log(`pstn ${rate}/s skipped: time budget`);
+      break;
+    }
+    const result = await runCallStep('pstn', full, null, rate, count, pstnRows);
+    results.push(result);
+    console.log(describeStep(result));
+    if (!clean(result)) break;
+  }
+  for (const calls of HOLD_CALLS) {
+    if (Date.now() + (calls / HOLD_RATE + HOLD_SECONDS + 10) * 1000 > PSTN_DEADLINE) {
+      console.log(`hold ${calls} skipped: time budget`);
+      break;
+    }
+    const result = await runHoldStep(full, calls, pstnRows);
+    results.push(result);
+    console.log(describeStep(result));
+    if (result.failed > 0 || result.succeeded < calls) break;
+  }
+
   // Last: past its limit the REGISTER path stays backed up (retransmissions, the edge's queue) for a while.
   console.log('\n── 1. REGISTER rate (through the SIP edge: HA1 from the edge via the gateway) ──');
   let offset = 0;
   for (const rate of REGISTER_RATES) {
     const count = rate * REGISTER_SECONDS;
-    if (Date.now() + REGISTER_SECONDS * 1000 + DRAIN_MS > DEADLINE) {
+    if (Date.now() + REGISTER_SECONDS * 1000 + DRAIN_MS > REGISTER_DEADLINE) {
       console.log(`REGISTER ${rate}/s skipped: time budget`);
       break;
     }
@@ -431,9 +495,10 @@ async function runRegisterStep(target: Target, rate: number, users: string[]): P
 }
 
 async function runCallStep(
-  kind: 'full' | 'alone',
+  kind: 'full' | 'alone' | 'pstn',
   target: Target,
-  phones: Phones,
+  /** The callee phones (none for calls to the outside: the carrier answers). */
+  phones: Phones | null,
   rate: number,
   count: number,
   rows: (count: number, block: number, rate: number) => string[][],
@@ -464,14 +529,98 @@ async function runCallStep(
       { lport: port, domain: REALM },
     );
   const logMark = kamailioLogSize();
-  const answeredBefore = phones.completed();
+  const answeredBefore = phones?.completed() ?? 0;
   const before = cpuSnapshot();
   const run = await runSippToEnd(makeArgs, dir);
   await sleep(DRAIN_MS);
   const cpuMs = diff(cpuSnapshot(), before);
   const result = stepResult(kind, rate, count, dir, 'pdd', Math.ceil(rate / CALLS_PER_ADDRESS), run, cpuMs, logMark);
-  result.answered = phones.completed() - answeredBefore;
+  if (phones) result.answered = phones.completed() - answeredBefore;
   return result;
+}
+
+/**
+ * `calls` calls to the outside at once, ramped up at HOLD_RATE, each caller streaming PCMU (50
+ * packets/s) that the carrier echoes: once all are up (and a second more), rtpengine's CPU over
+ * HOLD_SECONDS. The scenario is uac.xml with the stream started after the ACK.
+ */
+async function runHoldStep(target: Target, calls: number, rows: (count: number, block: number, rate: number) => string[][]): Promise<StepResult> {
+  const block = blockCounter++;
+  const dir = stepDir(block, `hold-${calls}`);
+  writeRows(dir, rows(calls, block, HOLD_RATE));
+  writeFileSync(
+    join(dir, 'uac-media.xml'),
+    readFileSync(join(SCENARIOS, 'uac.xml'), 'utf8').replace('<pause />', '<nop><action><exec rtp_stream="tone.ulaw,-1,0" /></action></nop>\n  <pause />'),
+  );
+  // 10 s of a 440 Hz tone in G.711 µ-law, looped: SIPp sends it in 20 ms packets.
+  const tone = spawnSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:duration=10',
+    '-ar',
+    '8000',
+    '-ac',
+    '1',
+    '-f',
+    'mulaw',
+    join(dir, 'tone.ulaw'),
+  ]);
+  if (tone.status !== 0) throw new Error(`ffmpeg could not make the tone: ${tone.stderr.toString()}`);
+  const rampMs = (calls / HOLD_RATE) * 1000 + 1_000;
+  const callMs = rampMs + HOLD_SECONDS * 1000 + 1_000;
+  const port = await freePort();
+  const args = await sippArgs(
+    target,
+    {
+      '-sf': 'uac-media.xml',
+      '-t': 'ui',
+      '-ip_field': 3,
+      '-inf': 'rows.csv',
+      '-p': port,
+      '-d': Math.round(callMs),
+      '-m': calls,
+      '-r': HOLD_RATE,
+      '-l': calls,
+      '-recv_timeout': 10_000,
+      '-timeout': Math.ceil(callMs / 1000) + 30,
+      '-trace_rtt': true,
+      '-rtt_freq': 1,
+    },
+    { lport: port, domain: REALM },
+  );
+  const logMark = kamailioLogSize();
+  const before = cpuSnapshot();
+  const sipp = startSippProcess(args, dir);
+  await sleep(rampMs);
+  const windowStart = cpuSnapshot();
+  await sleep(HOLD_SECONDS * 1000);
+  const windowCpu = diff(cpuSnapshot(), windowStart);
+  const run = await sipp.exited;
+  await sleep(DRAIN_MS);
+  const result = stepResult('hold', HOLD_RATE, calls, dir, 'pdd', Math.ceil(HOLD_RATE / CALLS_PER_ADDRESS), run, diff(cpuSnapshot(), before), logMark);
+  result.hold = { calls, seconds: HOLD_SECONDS, rtpengineMs: windowCpu.get('rtpengine') ?? 0 };
+  return result;
+}
+
+/** The carrier trunk: SIPp answering every INVITE on the trunk's address (180, 200 with PCMU), echoing the RTP it receives. */
+async function startCarrier(port: number): Promise<void> {
+  const dir = ensureDir(join(tmp, 'carrier'));
+  startSippProcess(
+    await sippArgs(null, {
+      '-sf': join(SCENARIOS, 'uas.xml'),
+      '-t': 'u1',
+      '-i': CARRIER_HOST,
+      '-bind_local': true,
+      '-p': port,
+      '-cp': await freePort(),
+      '-recv_timeout': 120_000,
+      '-rtp_echo': true,
+    }),
+    dir,
+  );
 }
 
 function stepResult(
@@ -722,7 +871,13 @@ function perUnit(result: StepResult): string {
 
 function describeStep(result: StepResult): string {
   const unit = result.kind === 'register' ? 'registrations' : 'calls';
-  const label = { register: 'REGISTER', full: 'full path', alone: 'Kamailio alone' }[result.kind];
+  const label = {
+    register: 'REGISTER',
+    full: 'full path',
+    alone: 'Kamailio alone',
+    pstn: 'to the outside',
+    hold: `held with media, ${result.planned} at once`,
+  }[result.kind];
   const timer = result.kind === 'register' ? 'REGISTER->200' : 'PDD';
   return [
     `${label} ${result.rate}/s: ${result.attempted}/${result.planned} ${unit} attempted, ${result.succeeded} ok, ${result.failed} failed` +
@@ -730,8 +885,15 @@ function describeStep(result: StepResult): string {
       `${timer} p50 ${fixed(pct(result, 50))} ms p99 ${fixed(pct(result, 99))} ms, ${result.retransmissions} retransmissions, ` +
       `from ${result.addresses} addresses, ${result.bans} bans`,
     `    CPU ms per ${unit === 'calls' ? 'call' : 'registration'}: ${perUnit(result)}`,
+    ...(result.hold ? [`    ${describeHold(result.hold)}`] : []),
     ...(result.failures ? [`    failures: ${result.failures}`] : []),
   ].join('\n');
+}
+
+/** rtpengine while every call was up: its share of a core, and per concurrent call. */
+function describeHold({ calls, seconds, rtpengineMs }: NonNullable<StepResult['hold']>): string {
+  const perSecond = rtpengineMs / seconds;
+  return `rtpengine over ${seconds} s with all ${calls} up (100 packets/s forwarded per call): ${fixed(perSecond / 10)}% of a core, ${fixed((perSecond * 1000) / calls, 0)} µs CPU per second per call`;
 }
 
 function clean(result: StepResult): boolean {
@@ -771,7 +933,9 @@ function report(): void {
     const used = groupsOf(result.kind);
     console.log(
       [
-        { register: 'REGISTER', full: 'call full path', alone: 'call Kam. alone' }[result.kind].padEnd(16),
+        { register: 'REGISTER', full: 'call full path', alone: 'call Kam. alone', pstn: 'call outside', hold: `held ${result.planned}` }[result.kind].padEnd(
+          16,
+        ),
         String(result.rate).padStart(5),
         String(result.attempted).padStart(6),
         String(result.succeeded).padStart(6),
@@ -799,6 +963,14 @@ function report(): void {
   summary('register', 'REGISTER (digest, HA1 from the edge, each from a new user)');
   summary('full', 'calls through Kamailio + gateway + edge + rtpengine');
   summary('alone', 'calls through Kamailio alone');
+  summary('pstn', 'calls to the outside (edge decision + gateway + carrier trunk + rtpengine)');
+  const held = results.filter((result) => result.kind === 'hold' && result.hold);
+  const most = held.filter((result) => result.failed === 0 && result.succeeded === result.planned).at(-1);
+  console.log(
+    most
+      ? `held with media: ${most.planned} calls at once without a failure${held.at(-1) === most ? '' : ` (the next step failed: ${held.at(-1)!.failures || 'calls lost'})`}; ${describeHold(most.hold!)}`
+      : 'held with media: no step without failures',
+  );
   const full = best('full');
   const alone = best('alone');
   if (full.result && alone.result) {

@@ -1,7 +1,8 @@
 /**
  * An organisation runs itself in real Chromium: sign-up, an invite accepted in another browser,
  * role change, an API key shown once that works until revoked, deactivation, and the audit log
- * that records all of it. Operators and users see only what the permission matrix gives them.
+ * that records all of it; the numbers and the calling policy. Operators and users see only what the
+ * permission matrix gives them.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -201,5 +202,53 @@ describe('organisation admin console', () => {
     await user.page.goto(`${stack.url}/admin`);
     await user.page.locator('[data-testid=me]').waitFor();
     assert.equal(await user.page.locator('[data-testid=admin-console]').count(), 0);
+  });
+
+  test('numbers and the calling policy: the admin adds a number for bob, moves it, opens a country with the policy form (which refuses a wrong value); an operator only reads', async () => {
+    const tenant = await createTenant();
+    const admin = await signIn(browser, tenant.users.alice);
+    contexts.push(admin.context);
+    await admin.page.locator('[data-testid=nav-admin]').click();
+    await admin.page.locator('[data-testid=admin-tab-numbers]').click();
+
+    // A number as the carrier gives it, read in the policy's country (the default, the US).
+    const local = String(Math.floor(Math.random() * 10_000)).padStart(4, '0');
+    await admin.page.fill('#new-number', `+44 20 7946 ${local}`);
+    await admin.page.fill('#new-number-label', 'Sales');
+    await admin.page.selectOption('#new-number-route', `user:${tenant.users.bob.id}`);
+    await admin.page.locator('[data-testid=number-form] [type=submit]').click();
+    const row = admin.page.locator(`[data-testid=phone-number][data-number="+44207946${local}"]`);
+    await row.waitFor();
+    assert.equal(await row.locator('select').inputValue(), `user:${tenant.users.bob.id}`);
+    await row.locator('select').selectOption(`user:${tenant.users.carol.id}`);
+    await eventually('the number moved to carol', async () => {
+      const numbers = await api<{ numbers: { number: string; route: { userId?: string } }[] }>('GET', '/api/admin/numbers', {
+        auth: (await login(tenant.users.alice)).accessToken,
+      });
+      return numbers.body.numbers.some((number) => number.route.userId === tenant.users.carol.id);
+    });
+    // The same number again is refused, with the reason.
+    await admin.page.fill('#new-number', `+44 20 7946 ${local}`);
+    await admin.page.locator('[data-testid=number-form] [type=submit]').click();
+    await admin.page.locator('[data-testid=number-error]').waitFor();
+
+    await admin.page.fill('#policy-internationalCountries', 'gb, fr');
+    await admin.page.fill('#policy-maxCallDurationMinutes', '0');
+    await admin.page.locator('[data-testid=policy-form] [type=submit]').click();
+    assert.match((await admin.page.locator('[data-testid=policy-error]').textContent()) ?? '', /Longest call/);
+    await admin.page.fill('#policy-maxCallDurationMinutes', '30');
+    await admin.page.locator('[data-testid=policy-form] [type=submit]').click();
+    await admin.page.locator('[data-testid=policy-saved]').waitFor();
+    const saved = await api<{ internationalCountries: string[]; maxCallDurationSeconds: number }>('GET', '/api/admin/pstn/policy', {
+      auth: (await login(tenant.users.alice)).accessToken,
+    });
+    assert.deepEqual([saved.body.internationalCountries, saved.body.maxCallDurationSeconds], [['FR', 'GB'], 1800]);
+
+    const operator = await signIn(browser, tenant.users.carol);
+    contexts.push(operator.context);
+    await operator.page.goto(`${stack.url}/admin/numbers`);
+    await operator.page.locator(`[data-testid=phone-number][data-number="+44207946${local}"]`).waitFor();
+    assert.equal(await operator.page.locator('[data-testid=number-form], [data-testid=number-delete], [data-testid=policy-form] [type=submit]').count(), 0);
+    assert.equal(await operator.page.locator('[data-testid=phone-number] select:enabled').count(), 0);
   });
 });

@@ -29,6 +29,12 @@ import {
   type SessionResponse,
   type SignupRequest,
   type TurnCredentialsResponse,
+  type AddPhoneNumberRequest,
+  type PhoneNumberList,
+  type PhoneNumberView,
+  type PstnCallRecordList,
+  type PstnPolicy,
+  type UpdatePhoneNumberRequest,
 } from '@callstack/protocol';
 
 /** `network` means no HTTP answer at all (offline, edge down). */
@@ -107,6 +113,14 @@ export const api = {
   acceptInvite: (body: AcceptInviteRequest) => request<SessionResponse>('POST', '/api/invites/accept', { body }),
   createInvite: (token: string, body: CreateInviteRequest) => request<InviteResponse>('POST', '/api/invites', { token, body }),
   adminUsers: (token: string) => request<AdminUsersResponse>('GET', '/api/admin/users', { token }),
+  pstnPolicy: (token: string) => request<PstnPolicy>('GET', '/api/admin/pstn/policy', { token }),
+  savePstnPolicy: (token: string, body: PstnPolicy) => request<PstnPolicy>('PUT', '/api/admin/pstn/policy', { token, body }),
+  phoneNumbers: (token: string) => request<PhoneNumberList>('GET', '/api/admin/numbers', { token }),
+  addPhoneNumber: (token: string, body: AddPhoneNumberRequest) => request<PhoneNumberView>('POST', '/api/admin/numbers', { token, body }),
+  updatePhoneNumber: (token: string, number: string, body: UpdatePhoneNumberRequest) =>
+    request<PhoneNumberView>('PATCH', `/api/admin/numbers/${encodeURIComponent(number)}`, { token, body }),
+  deletePhoneNumber: (token: string, number: string) => request<undefined>('DELETE', `/api/admin/numbers/${encodeURIComponent(number)}`, { token }),
+  pstnCalls: (token: string) => request<PstnCallRecordList>('GET', '/api/admin/pstn/calls?limit=50', { token }),
   setRole: (token: string, userId: string, body: v.InferOutput<typeof ChangeRoleRequest>) =>
     request<undefined>('PUT', `/api/admin/users/${encodeURIComponent(userId)}/role`, { token, body }),
   deactivate: (token: string, userId: string) => request<undefined>('POST', `/api/admin/users/${encodeURIComponent(userId)}/deactivate`, { token }),

@@ -11,10 +11,19 @@ export interface ConsoleAccess {
   manageUsers: boolean;
   /** api_keys.manage */
   apiKeys: boolean;
+  /** Numbers, the calling policy and the outside calls' records (pstn.read); changing them (pstn.manage). */
+  pstn: boolean;
+  managePstn: boolean;
 }
 
 export function consoleAccess(role: Role): ConsoleAccess {
-  return { console: can(role, 'users.read_all'), manageUsers: can(role, 'users.manage'), apiKeys: can(role, 'api_keys.manage') };
+  return {
+    console: can(role, 'users.read_all'),
+    manageUsers: can(role, 'users.manage'),
+    apiKeys: can(role, 'api_keys.manage'),
+    pstn: can(role, 'pstn.read'),
+    managePstn: can(role, 'pstn.manage'),
+  };
 }
 
 export const ROLE_LABELS: Record<Role, string> = { admin: 'Admin', operator: 'Operator', user: 'User' };

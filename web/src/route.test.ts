@@ -41,7 +41,7 @@ test('paths map to screens; unknown paths are the softphone', () => {
 });
 
 test('every admin tab has a path that parses back to it', () => {
-  for (const tab of ['users', 'api-keys', 'audit'] as const) {
+  for (const tab of ['users', 'numbers', 'api-keys', 'audit'] as const) {
     assert.deepEqual(parseRoute(routePath({ screen: 'admin', tab }), ''), { screen: 'admin', tab });
   }
 });
