@@ -24,7 +24,7 @@ import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/rout
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
 import { connectPresence, connectSignaling, SOCKET_QUERY } from './signaling/connect.ts';
 import { numbersAdd, numbersDelete, numbersList, numbersUpdate, pstnCallsList, pstnPolicyGet, pstnPolicyPut } from './pstn/routes.ts';
-import { sipCredentials, sipInbound, sipMessage, sipPstnEvent, sipRegistration, sipRoute, sipTrunkSource } from './sip/gatewayRoutes.ts';
+import { sipCredentials, sipInbound, sipMessage, sipPstnEvent, sipRegistration, sipRoute, sipTrunks } from './sip/gatewayRoutes.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
 import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
@@ -616,14 +616,13 @@ export const ROUTES: RouteSpec[] = [
   }),
   route({
     method: 'post',
-    path: '/api/sip/trunks/source',
-    summary: 'Whether an address is a carrier trunk’s (Kamailio asks for requests that carry no credentials)',
+    path: '/api/sip/trunks',
+    summary: 'The addresses each carrier trunk sends from, without credentials (the gateway answers Kamailio from them)',
     tag: 'sip',
     auth: 'node_event',
-    body: P.SipTrunkSourceRequest,
-    success: { status: 200, schema: P.TrunkSourceAnswer },
-    errors: [notFound],
-    handler: sipTrunkSource,
+    body: P.SipTrunksRequest,
+    success: { status: 200, schema: P.TrunkAddresses },
+    handler: sipTrunks,
   }),
   route({
     method: 'post',

@@ -187,11 +187,14 @@ export const PstnInboundRequest = v.object({
 });
 export type PstnInboundRequest = v.InferOutput<typeof PstnInboundRequest>;
 
-/** Which trunk an address belongs to (`POST /api/sip/trunks/source`): how Kamailio tells carriers from phones. */
-export const TrunkSourceRequest = v.object({ source: SourceAddress });
-export type TrunkSourceRequest = v.InferOutput<typeof TrunkSourceRequest>;
-export const TrunkSourceAnswer = v.object({ trunkId: Trunk.entries.id });
-export type TrunkSourceAnswer = v.InferOutput<typeof TrunkSourceAnswer>;
+export { SourceAddress };
+
+/**
+ * The addresses each trunk's calls come from (`POST /api/sip/trunks`, no credentials): the gateway
+ * keeps them to answer Kamailio, which tells carriers from phones by the address of an INVITE.
+ */
+export const TrunkAddresses = v.object({ trunks: v.array(v.object({ id: Trunk.entries.id, addresses: Trunk.entries.addresses })) });
+export type TrunkAddresses = v.InferOutput<typeof TrunkAddresses>;
 
 /** What a gateway tells the edge about a call to the outside, in order; `ended` comes once. */
 export const PstnCallEvent = v.variant('event', [

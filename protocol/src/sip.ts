@@ -11,7 +11,7 @@
  *                     number outside (admitted to trunks, or refused: pstn.ts)
  *   - `pstn/events`   a call to the outside progressed or ended (its record, its slot in the limits)
  *   - `pstn/inbound`  a carrier's call to a number: whom it rings (and the line that places it), or refused
- *   - `trunks/source` whether an address is a carrier trunk's (Kamailio asks, through the gateway)
+ *   - `trunks`        the addresses the carrier trunks send from (the gateway answers Kamailio from them)
  *   - `messages`      a client message from a SIP device (`call.invite`, `call.accept`, ...);
  *                     answered with what a socket would get back (`ack` or `error`)
  * edge -> gateway (`POST {controlUrl}/devices/messages`): a server message for a SIP device
@@ -23,7 +23,7 @@
 import * as v from 'valibot';
 import { Id } from './ids.ts';
 import { ShownName } from './api.ts';
-import { PstnCallEvent, PstnInboundRequest, PstnRouteAnswer, RefusedRouteAnswer, TrunkSourceRequest } from './pstn.ts';
+import { PstnCallEvent, PstnInboundRequest, PstnRouteAnswer, RefusedRouteAnswer } from './pstn.ts';
 import { ClientMessage, Party, ServerMessage, type EndReason } from './signaling.ts';
 import { Text, Verbatim } from './text.ts';
 
@@ -120,8 +120,8 @@ export type SipInboundUserRoute = v.InferOutput<typeof SipInboundUserRoute>;
 export const SipInboundAnswer = v.variant('kind', [SipInboundUserRoute, RefusedRouteAnswer]);
 export type SipInboundAnswer = v.InferOutput<typeof SipInboundAnswer>;
 
-export const SipTrunkSourceRequest = v.object({ node: SipGatewayNode, ...TrunkSourceRequest.entries });
-export type SipTrunkSourceRequest = v.InferOutput<typeof SipTrunkSourceRequest>;
+export const SipTrunksRequest = v.object({ node: SipGatewayNode });
+export type SipTrunksRequest = v.InferOutput<typeof SipTrunksRequest>;
 
 /** The final response to an INVITE (a phone's, a carrier's) when the call ended before it was answered (RFC 3261 §21). */
 export function sipStatusForEndReason(reason: EndReason): number {

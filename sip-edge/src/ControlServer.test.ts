@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { ControlServer, LOCAL_TOKEN_HEADER } from './ControlServer.ts';
 import type { EdgeClient } from './EdgeClient.ts';
 import type { Gateway } from './Gateway.ts';
+import { TrunkSources } from './TrunkSources.ts';
 
 const SECRET = 'control-secret-of-the-nodes';
 const TOKEN = 'local-token-for-kamailio-0123456789';
@@ -28,7 +29,8 @@ const edge = {
     return username === 'alice' ? { device: { tenantId: 't1', userId: 'alice', deviceId: 'sip-alice', displayName: 'Alice', username } } : null;
   },
 } as unknown as EdgeClient;
-const server = new ControlServer({ secret: SECRET, localToken: TOKEN, gateway, edge, log: pino({ level: 'silent' }) });
+const trunks = new TrunkSources(async () => ({ trunks: [{ id: 'carrier-a', addresses: ['192.0.2.10'] }] }), pino({ level: 'silent' }));
+const server = new ControlServer({ secret: SECRET, localToken: TOKEN, gateway, edge, trunks, log: pino({ level: 'silent' }) });
 let base = '';
 
 before(async () => {
@@ -85,6 +87,15 @@ test("Kamailio's HA1 lookups need the local token; an unknown or impossible user
   const before = lookedUp.length;
   for (const hostile of ['a b', 'alice@evil', "x'; drop table users;--", '\u0000', '']) assert.equal((await ha1(hostile)).status, 404, hostile);
   assert.equal(lookedUp.length, before, 'impossible usernames never reach the edge');
+});
+
+test("Kamailio's trunk lookups need the local token; a trunk's address gives its id, any other (or garbage) 404", async () => {
+  const trunk = (source: string, token = TOKEN) =>
+    fetch(`${base}/kamailio/trunk?source=${encodeURIComponent(source)}`, { headers: { [LOCAL_TOKEN_HEADER]: token } });
+  const found = await trunk('192.0.2.10');
+  assert.deepEqual([found.status, await found.text()], [200, 'carrier-a']);
+  assert.equal((await trunk('192.0.2.10', 'wrong-token-of-the-same-length-xxxx')).status, 401);
+  for (const other of ['192.0.2.11', '', 'not an address', '192.0.2.10; drop']) assert.equal((await trunk(other)).status, 404, other);
 });
 
 test("Kamailio's registration reports need the token and the right shape", async () => {

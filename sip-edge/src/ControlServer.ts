@@ -13,7 +13,7 @@ import {
   SipDelivery,
   SipUsername,
   Text,
-  TrunkSourceRequest,
+  SourceAddress,
   verifyControlSignature,
 } from '@callstack/protocol';
 import { timingSafeEqual } from 'node:crypto';
@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import * as v from 'valibot';
 import { EdgeUnavailable, type EdgeClient } from './EdgeClient.ts';
 import type { Gateway } from './Gateway.ts';
+import type { TrunkSources } from './TrunkSources.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
 export const LOCAL_TOKEN_HEADER = 'x-callstack-local-token';
@@ -53,7 +54,7 @@ export class ControlServer {
   private readonly nonces = new NonceCache(2 * CONTROL_SIGNATURE_MAX_SKEW_SECONDS * 1000);
   private readonly server: Server;
 
-  constructor(private readonly options: { secret: string; localToken: string; gateway: Gateway; edge: EdgeClient; log: Logger }) {
+  constructor(private readonly options: { secret: string; localToken: string; gateway: Gateway; edge: EdgeClient; trunks: TrunkSources; log: Logger }) {
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -120,10 +121,9 @@ export class ControlServer {
   /** 200 with the trunk's id when `source` is a carrier's address; 404 for anyone else. */
   private async trunk(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     this.checkLocalToken(req);
-    const source = v.safeParse(TrunkSourceRequest.entries.source, url.searchParams.get('source'));
-    if (!source.success) return reply(res, 404, 'not a trunk');
-    const answer = await this.options.edge.trunkSource(source.output);
-    reply(res, answer ? 200 : 404, answer ? answer.trunkId : 'not a trunk');
+    const source = v.safeParse(SourceAddress, url.searchParams.get('source'));
+    const trunkId = source.success ? await this.options.trunks.trunkOf(source.output) : null;
+    reply(res, trunkId ? 200 : 404, trunkId ?? 'not a trunk');
   }
 
   private async registration(req: IncomingMessage, res: ServerResponse): Promise<void> {

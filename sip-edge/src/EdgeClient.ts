@@ -18,7 +18,7 @@ import {
   type PstnInboundRequest,
   type SipPstnEvent,
   SipInboundAnswer,
-  TrunkSourceAnswer,
+  TrunkAddresses,
 } from '@callstack/protocol';
 import * as v from 'valibot';
 
@@ -54,9 +54,11 @@ export class EdgeClient {
     return answer;
   }
 
-  /** The trunk whose carrier sends from `source`; null for any other address. */
-  trunkSource(source: string): Promise<TrunkSourceAnswer | null> {
-    return this.post('/api/sip/trunks/source', { node: this.node, source }, TrunkSourceAnswer);
+  /** The addresses each carrier trunk sends from. */
+  async trunks(): Promise<TrunkAddresses> {
+    const answer = await this.post('/api/sip/trunks', { node: this.node }, TrunkAddresses);
+    if (!answer) throw new EdgeUnavailable('the edge has no trunk list');
+    return answer;
   }
 
   /**

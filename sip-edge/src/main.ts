@@ -6,6 +6,7 @@ import Srf from 'drachtio-srf';
 import { pino } from 'pino';
 import { parseGatewayConfig } from './config.ts';
 import { ControlServer } from './ControlServer.ts';
+import { TrunkSources } from './TrunkSources.ts';
 import { EdgeClient } from './EdgeClient.ts';
 import { Gateway } from './Gateway.ts';
 import { MediaAnchor } from './MediaAnchor.ts';
@@ -27,7 +28,8 @@ if (!(await anchor.ping())) log.warn(config.rtpengine, 'sip.rtpengine_unreachabl
 const edge = new EdgeClient(config.edgeUrl, config.secret, { nodeId: config.nodeId, controlUrl: config.controlUrl });
 const health = new TrunkHealth(probeWithOptions(srf), log, config.trunkProbeIntervalMs);
 const gateway = new Gateway(srf, edge, anchor, log, { realm: config.realm, proxy: config.proxy }, health);
-const control = new ControlServer({ secret: config.secret, localToken: config.localToken, gateway, edge, log });
+const trunks = new TrunkSources(() => edge.trunks(), log);
+const control = new ControlServer({ secret: config.secret, localToken: config.localToken, gateway, edge, trunks, log });
 const port = await control.listen(config.listen.port, config.listen.host);
 log.info({ port, drachtio: `${config.drachtio.host}:${config.drachtio.port}` }, 'sip gateway ready');
 

@@ -21,6 +21,7 @@ import type {
   SipInboundRequest,
   SipInboundUserRoute,
   SipRouteAnswer,
+  TrunkAddresses,
 } from '@callstack/protocol';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { api, createTenant, login, waitForMail, type TestTenant, type TestUser } from '../lib/fixtures.ts';
@@ -316,11 +317,11 @@ describe('calls from the outside, as the gateway asks', () => {
     return list.body.calls.find((call) => call.callId === callId);
   }
 
-  test('Kamailio learns which addresses are trunks: a carrier’s is its trunk, any other is 404', async () => {
-    const known = await gateway.post('/api/sip/trunks/source', { node: gateway.node, source: carrier!.host });
-    assert.deepEqual([known.status, known.body], [200, { trunkId: carrier!.id }]);
-    assert.equal((await gateway.post('/api/sip/trunks/source', { node: gateway.node, source: '127.0.0.99' })).status, 404);
-    assert.equal((await gateway.post('/api/sip/trunks/source', { node: gateway.node, source: 'not an address' })).status, 400);
+  test('the gateway learns the addresses each trunk sends from, and nothing else of the trunks (no credentials)', async () => {
+    const list = await gateway.post<TrunkAddresses>('/api/sip/trunks', { node: gateway.node });
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body, { trunks: stack.carriers.map(({ id, host }) => ({ id, addresses: [host] })) });
+    assert.equal((await gateway.post('/api/sip/trunks', { node: gateway.node }, { secret: 'not-the-secret-at-all' })).status, 401);
   });
 
   test('a call that claims a trunk from another address, or dials a number nobody has, is refused and leaves no record', async () => {

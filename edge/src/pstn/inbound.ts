@@ -8,7 +8,7 @@
  * flood leaves no rows. A number of a tenant that routes nowhere leaves a refused record, so the
  * admin sees callers who reached it.
  */
-import { newLineId, type RefusedRouteAnswer, type SipInboundAnswer, type SipInboundRequest, type Trunk } from '@callstack/protocol';
+import { newLineId, type RefusedRouteAnswer, type SipInboundAnswer, type SipInboundRequest } from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
 import { contactNameFor, findNumberOwner, insertPstnRecord } from '../db/pstn.ts';
@@ -16,11 +16,6 @@ import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { displayNumber, parseFromCarrier } from './destination.ts';
-
-/** The trunk whose carrier sends from `source`; null for any other address. */
-export function trunkBySource(trunks: readonly Trunk[], source: string): Trunk | null {
-  return trunks.find((trunk) => trunk.addresses.includes(source)) ?? null;
-}
 
 export async function decideInbound(env: Env, request: SipInboundRequest): Promise<SipInboundAnswer> {
   const callId = crypto.randomUUID();

@@ -20,8 +20,8 @@ import {
   type SipPstnEvent,
   type SipInboundAnswer,
   type SipInboundRequest,
-  type SipTrunkSourceRequest,
-  type TrunkSourceAnswer,
+  type SipTrunksRequest,
+  type TrunkAddresses,
 } from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
@@ -30,7 +30,7 @@ import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import { pstnGuard, userHub } from '../objects/stubs.ts';
 import { recordPstnProgress, type PstnProgress } from '../db/pstn.ts';
-import { decideInbound, trunkBySource } from '../pstn/inbound.ts';
+import { decideInbound } from '../pstn/inbound.ts';
 import { lineMessage } from '../pstn/lines.ts';
 import { decideOutbound, looksLikeNumber } from '../pstn/outbound.ts';
 import type { Handler } from '../pipeline.ts';
@@ -87,12 +87,9 @@ export const sipPstnEvent: Handler<'node_event', SipPstnEvent> = async ({ env, b
 /** A carrier's call to a number: whom it rings, placed by the gateway as a line; or refused. */
 export const sipInbound: Handler<'node_event', SipInboundRequest> = async ({ env, body }) => json((await decideInbound(env, body)) satisfies SipInboundAnswer);
 
-/** Kamailio's question (through the gateway) for a request with no credentials: is it a carrier's? */
-export const sipTrunkSource: Handler<'node_event', SipTrunkSourceRequest> = ({ env, body }) => {
-  const trunk = trunkBySource(config(env).pstnTrunks, body.source);
-  if (!trunk) throw new ApiError(ErrorCode.notFound, 'not a trunk address');
-  return json({ trunkId: trunk.id } satisfies TrunkSourceAnswer);
-};
+/** Where the carriers' calls come from: the gateway tells Kamailio which INVITEs without credentials are a carrier's. */
+export const sipTrunks: Handler<'node_event', SipTrunksRequest> = ({ env }) =>
+  json({ trunks: config(env).pstnTrunks.map(({ id, addresses }) => ({ id, addresses })) } satisfies TrunkAddresses);
 
 /** A call message from a phone's SIP device, or from a line (an outside party the gateway carries). */
 export const sipMessage: Handler<'node_event', SipDeviceMessage> = async ({ env, body, principal }) => {
