@@ -23,7 +23,7 @@ import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
 import { connectPresence, connectSignaling, SOCKET_QUERY } from './signaling/connect.ts';
-import { numbersAdd, numbersDelete, numbersList, numbersUpdate, pstnCallsList, pstnPolicyGet, pstnPolicyPut } from './pstn/routes.ts';
+import { callerIdGet, callerIdPut, numbersAdd, numbersDelete, numbersList, numbersUpdate, pstnCallsList, pstnPolicyGet, pstnPolicyPut } from './pstn/routes.ts';
 import { sipCredentials, sipInbound, sipMessage, sipPstnEvent, sipRegistration, sipRoute, sipTrunks } from './sip/gatewayRoutes.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
 import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
@@ -385,6 +385,27 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 200, schema: P.SessionResponse },
     errors: [invalidCredentials, rateLimited],
     handler: changePassword,
+  }),
+  route({
+    method: 'get',
+    path: '/api/me/caller-id',
+    summary: 'The number my calls to the outside show (my own, else the organisation’s main number), and whether I withhold it',
+    tag: 'me',
+    auth: 'bearer',
+    permission: 'account.manage_own',
+    success: { status: 200, schema: P.CallerIdView },
+    handler: callerIdGet,
+  }),
+  route({
+    method: 'put',
+    path: '/api/me/caller-id',
+    summary: 'Withhold my number on calls to the outside (the carrier is asked to hide it), or show it again',
+    tag: 'me',
+    auth: 'bearer',
+    permission: 'account.manage_own',
+    body: P.UpdateCallerIdRequest,
+    success: { status: 200, schema: P.CallerIdView },
+    handler: callerIdPut,
   }),
   route({
     method: 'get',

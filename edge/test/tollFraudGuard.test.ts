@@ -137,6 +137,23 @@ describe('guard', () => {
     expect(admit(state, 'd1', 'dave', 8_000).verdict).toEqual({ ok: true });
   });
 
+  it('a carrier’s call takes a slot of the tenant’s concurrent calls, busy (486) when none is left, outside the dialling rates and per-person limits', () => {
+    const inbound = (state: GuardState, callId: string, userId: string, now: number) => guard(state, { kind: 'admit-inbound', callId, userId, policy }, now);
+    let state = EMPTY_GUARD;
+    // Three at once for alice, within one second: more than her own limit and the tenant's rate.
+    for (const callId of ['in1', 'in2', 'in3']) {
+      const step = inbound(state, callId, 'alice', 100);
+      expect(step.verdict).toEqual({ ok: true });
+      state = step.state;
+    }
+    expect(state.recent).toEqual([]);
+    expect(inbound(state, 'in4', 'bob', 200).verdict).toMatchObject({ ok: false, reason: 'concurrency_limit', sipStatus: 486 });
+    // The tenant is full for calls out too, and a freed slot serves either way.
+    expect(admit(state, 'out1', 'bob', 300).verdict).toMatchObject({ ok: false, reason: 'concurrency_limit' });
+    state = guard(state, { kind: 'release', callId: 'in2' }, 400).state;
+    expect(inbound(state, 'in4', 'bob', 500).verdict).toEqual({ ok: true });
+  });
+
   it('limits new calls per second for the tenant and per minute for a person', () => {
     let state = EMPTY_GUARD;
     state = admit(state, 'a1', 'alice', 0).state;

@@ -53,6 +53,15 @@ export const PstnPolicy = v.object({
 });
 export type PstnPolicy = v.InferOutput<typeof PstnPolicy>;
 
+/**
+ * The caller ID a person's calls to the outside present (`GET/PUT /api/me/caller-id`): their own
+ * number, else the tenant's main number, else none; withheld by their choice.
+ */
+export const CallerIdView = v.object({ number: v.nullable(E164), withheld: v.boolean() });
+export type CallerIdView = v.InferOutput<typeof CallerIdView>;
+export const UpdateCallerIdRequest = v.object({ withheld: v.boolean() });
+export type UpdateCallerIdRequest = v.InferOutput<typeof UpdateCallerIdRequest>;
+
 /** Where a tenant's number rings. */
 export const NumberRoute = v.variant('kind', [
   v.object({ kind: v.literal('user'), userId: Id }),

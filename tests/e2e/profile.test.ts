@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openPage, signedIn, signIn, submitSignIn, waitForPresence, waitForState, type Softphone } from '../lib/browser.ts';
-import { createTenant, waitForMail } from '../lib/fixtures.ts';
+import { api, createTenant, login, waitForMail } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
 let browser: Browser;
@@ -119,6 +119,26 @@ describe('profile and account', () => {
     await phone.page.reload();
     await phone.page.locator('[data-testid=sip-username]').waitFor();
     assert.equal(await phone.page.locator('[data-testid=sip-password]').count(), 0, 'never shown again');
+  });
+
+  test('caller ID: the number my outside calls show, withheld at my choice and kept across a reload', async () => {
+    const tenant = await createTenant();
+    const admin = (await login(tenant.users.alice)).accessToken;
+    const number = `+44207946${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+    assert.equal(
+      (await api('POST', '/api/admin/numbers', { auth: admin, body: { number, route: { kind: 'user', userId: tenant.users.carol.id } } })).status,
+      201,
+    );
+    const phone = await open(browser, tenant.users.carol);
+    await openProfile(phone.page);
+    const shown = phone.page.locator('[data-testid=caller-id-number]');
+    await shown.filter({ hasText: number }).waitFor();
+    await phone.page.locator('[data-testid=caller-id-withheld]').click();
+    await shown.filter({ hasText: 'see no number' }).waitFor();
+    assert.equal(await phone.page.locator('[data-testid=caller-id-withheld]').isChecked(), true);
+    await phone.page.reload();
+    await shown.filter({ hasText: 'see no number' }).waitFor();
+    assert.equal(await phone.page.locator('[data-testid=caller-id-withheld]').isChecked(), true);
   });
 
   test('contacts: add a colleague and a number, search, favorite, rename, delete, and call the colleague', async () => {

@@ -287,6 +287,33 @@ describe('calls to the outside: the edge decides', () => {
   });
 });
 
+describe('my caller ID', () => {
+  test('a person withholds their number: their view says so, the edge asks the carrier to hide it, and showing it again undoes that; only for themselves', async () => {
+    const { carol } = tenant.users;
+    const own = await as<PhoneNumberView>(tenant.users.alice, 'POST', '/api/admin/numbers', {
+      number: freshNumber(),
+      route: { kind: 'user', userId: carol.id },
+    });
+    assert.deepEqual((await as(carol, 'GET', '/api/me/caller-id')).body, { number: own.body.number, withheld: false });
+    assert.deepEqual((await as(carol, 'PUT', '/api/me/caller-id', { withheld: true })).body, { number: own.body.number, withheld: true });
+    const hidden = await dial(carol, '020 7946 0958');
+    assert.equal(hidden.body.kind, 'pstn', JSON.stringify(hidden.body));
+    if (hidden.body.kind === 'pstn') assert.equal(hidden.body.callerId.withheld, true);
+    // The others' choice is theirs.
+    assert.equal((await as<{ withheld: boolean }>(tenant.users.bob, 'GET', '/api/me/caller-id')).body.withheld, false);
+    for (const bad of [{}, { withheld: 'yes' }, { withheld: null }]) {
+      assertError(await as(carol, 'PUT', '/api/me/caller-id', bad), 400, 'bad_request');
+    }
+    assert.deepEqual((await as(carol, 'PUT', '/api/me/caller-id', { withheld: false })).body, { number: own.body.number, withheld: false });
+    const shown = await dial(carol, '020 7946 0958');
+    if (shown.body.kind === 'pstn') assert.equal(shown.body.callerId.withheld, false);
+    for (const answer of [hidden, shown]) {
+      if (answer.body.kind === 'pstn')
+        await report({ event: 'ended', callId: answer.body.callId, tenantId: tenant.id, at: Date.now(), finalStatus: 487, hangupCause: 'cancelled' });
+    }
+  });
+});
+
 describe('calls from the outside, as the gateway asks', () => {
   const [carrier] = stack.carriers;
   const caller = '+442079460123';
@@ -339,6 +366,20 @@ describe('calls from the outside, as the gateway asks', () => {
     assert.deepEqual([answer.body.kind, (answer.body as RefusedRouteAnswer).reason], ['refused', 'not_in_service']);
     const record = await recordOf(answer.body.callId);
     assert.deepEqual([record?.direction, record?.refusal, record?.did, record?.callerId], ['inbound', 'not_in_service', unrouted.body.number, caller]);
+  });
+
+  test('the tenant’s concurrent calls full: a carrier’s call gets busy (486) with the reason, and the admins see it in the records', async () => {
+    assert.equal((await as(tenant.users.alice, 'PUT', '/api/admin/pstn/policy', { ...ukPolicy, maxConcurrentCalls: 0 })).status, 200);
+    try {
+      const answer = await inbound();
+      assert.deepEqual(
+        [answer.body.kind, (answer.body as RefusedRouteAnswer).reason, (answer.body as RefusedRouteAnswer).sipStatus],
+        ['refused', 'concurrency_limit', 486],
+      );
+      assert.equal((await recordOf(answer.body.callId))?.refusal, 'concurrency_limit');
+    } finally {
+      await as(tenant.users.alice, 'PUT', '/api/admin/pstn/policy', ukPolicy);
+    }
   });
 
   test('a call to bob’s number: the line may place only that call, to bob, once; bob is offline, so it ends unavailable and the record says 480', async () => {

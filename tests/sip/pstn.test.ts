@@ -115,6 +115,23 @@ describe('a desk phone calls the outside', () => {
     assert.equal((await lastRecord()).trunkId, 'carrier-b');
   });
 
+  test('bob withholds his number: the carrier gets an anonymous From and Privacy: id (the identity only asserted, RFC 3325)', async () => {
+    const bobToken = (await login(tenant.users.bob)).accessToken;
+    assert.equal((await api('PUT', '/api/me/caller-id', { auth: bobToken, body: { withheld: true } })).status, 200);
+    try {
+      const carrierA = await carrier(0);
+      const phone = await phoneDials('02079460958');
+      const carried = await carrierA.result;
+      assert.equal(phone.exitCode, 0, describeRun(phone));
+      const invite = carried.received.find((message) => message.firstLine.startsWith('INVITE'))!;
+      assert.match(headerValues(invite, 'From').join(''), /sip:anonymous@/);
+      assert.deepEqual(headerValues(invite, 'Privacy'), ['id']);
+      assert.match(headerValues(invite, 'P-Asserted-Identity').join(''), new RegExp(`\\${ownNumber}`));
+    } finally {
+      await api('PUT', '/api/me/caller-id', { auth: bobToken, body: { withheld: false } });
+    }
+  });
+
   test('international calling closed: 403 with the reason, and no INVITE reaches a carrier', async () => {
     const carrierA = await carrier(0);
     const phone = await phoneDials('+33142685300');

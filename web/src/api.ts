@@ -35,6 +35,8 @@ import {
   type PstnCallRecordList,
   type PstnPolicy,
   type UpdatePhoneNumberRequest,
+  type CallerIdView,
+  type UpdateCallerIdRequest,
 } from '@callstack/protocol';
 
 /** `network` means no HTTP answer at all (offline, edge down). */
@@ -135,6 +137,8 @@ export const api = {
   confirmPasswordReset: (body: PasswordResetConfirmRequest) => request<undefined>('POST', '/api/auth/password-reset/confirm', { body }),
   changePassword: (token: string, body: ChangePasswordRequest) => request<SessionResponse>('PUT', '/api/me/password', { token, body }),
   sipCredentials: (token: string) => request<SipCredentialsView>('GET', '/api/me/sip-credentials', { token }),
+  callerId: (token: string) => request<CallerIdView>('GET', '/api/me/caller-id', { token }),
+  setCallerId: (token: string, body: UpdateCallerIdRequest) => request<CallerIdView>('PUT', '/api/me/caller-id', { token, body }),
   rotateSipCredentials: (token: string) => request<RevealedSipCredentials>('POST', '/api/me/sip-credentials', { token }),
   exportMyData: (token: string) => download('/api/me/export', token),
   eraseAccount: (token: string, body: EraseAccountRequest) => request<undefined>('DELETE', '/api/me', { token, body }),

@@ -16,12 +16,22 @@ export interface ProfileExport {
   role: string;
   createdAt: string;
   deactivatedAt: string | null;
+  /** Their number is withheld on calls to the outside. */
+  withholdCallerId: boolean;
   organisation: { id: string; name: string };
 }
 
 export async function exportProfile(db: Db, tenantId: string, userId: string): Promise<ProfileExport | null> {
-  const { rows } = await db.query<{ email: string; display_name: string; role: string; created_at: Date; deactivated_at: Date | null; tenant_name: string }>(
-    `select u.email, u.display_name, u.role, u.created_at, u.deactivated_at, t.name as tenant_name
+  const { rows } = await db.query<{
+    email: string;
+    display_name: string;
+    role: string;
+    created_at: Date;
+    deactivated_at: Date | null;
+    withhold_caller_id: boolean;
+    tenant_name: string;
+  }>(
+    `select u.email, u.display_name, u.role, u.created_at, u.deactivated_at, u.withhold_caller_id, t.name as tenant_name
        from users u join tenants t on t.id = u.tenant_id
       where u.tenant_id = $1 and u.id = $2 and u.erased_at is null`,
     [tenantId, userId],
@@ -35,6 +45,7 @@ export async function exportProfile(db: Db, tenantId: string, userId: string): P
     role: row.role,
     createdAt: new Date(row.created_at).toISOString(),
     deactivatedAt: row.deactivated_at ? new Date(row.deactivated_at).toISOString() : null,
+    withholdCallerId: row.withhold_caller_id,
     organisation: { id: tenantId, name: row.tenant_name },
   };
 }

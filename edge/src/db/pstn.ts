@@ -128,13 +128,20 @@ export async function deletePhoneNumber(db: Db, tenantId: string, number: string
   return (rowCount ?? 0) > 0;
 }
 
-/** The user's own number (the first routed to them), their outbound caller ID. */
-export async function ownNumberOf(db: Db, tenantId: string, userId: string): Promise<E164 | null> {
-  const { rows } = await db.query<{ number: string }>(
-    `select number from phone_numbers where tenant_id = $1 and route_kind = 'user' and route_user_id = $2 order by created_at, number limit 1`,
+/** The user's own number (the first routed to them), their outbound caller ID, and whether they withhold it. */
+export async function callerIdOf(db: Db, tenantId: string, userId: string): Promise<{ ownNumber: E164 | null; withheld: boolean }> {
+  const { rows } = await db.query<{ number: string | null; withhold_caller_id: boolean }>(
+    `select (select number from phone_numbers n where n.tenant_id = u.tenant_id and n.route_kind = 'user' and n.route_user_id = u.id
+              order by n.created_at, n.number limit 1) as number,
+            u.withhold_caller_id
+       from users u where u.tenant_id = $1 and u.id = $2`,
     [tenantId, userId],
   );
-  return (rows[0]?.number as E164 | undefined) ?? null;
+  return { ownNumber: (rows[0]?.number as E164 | null | undefined) ?? null, withheld: rows[0]?.withhold_caller_id ?? false };
+}
+
+export async function setCallerIdWithheld(db: Db, tenantId: string, userId: string, withheld: boolean): Promise<void> {
+  await db.query('update users set withhold_caller_id = $3 where tenant_id = $1 and id = $2', [tenantId, userId, withheld]);
 }
 
 function routeColumns(route: NumberRoute): [string, string | null, string | null] {
@@ -201,14 +208,18 @@ export async function insertPstnRecord(db: Db, record: NewPstnRecord): Promise<v
 }
 
 /** An inbound call the edge admitted and that has not rung yet: whom it is for and from which number. */
-export async function findAdmittedInbound(db: Db, tenantId: string, callId: string): Promise<{ userId: string; callerId: E164 | null } | null> {
-  const { rows } = await db.query<{ user_id: string; caller_id: string | null }>(
-    `select user_id, caller_id from pstn_call_records
+export async function findAdmittedInbound(
+  db: Db,
+  tenantId: string,
+  callId: string,
+): Promise<{ userId: string; callerId: E164 | null; maxDurationSeconds: number | null } | null> {
+  const { rows } = await db.query<{ user_id: string; caller_id: string | null; max_duration_seconds: number | null }>(
+    `select user_id, caller_id, max_duration_seconds from pstn_call_records
       where tenant_id = $1 and call_id = $2 and direction = 'inbound' and refusal is null and ended_at is null and answered_at is null
         and user_id is not null`,
     [tenantId, callId],
   );
-  return rows[0] ? { userId: rows[0].user_id, callerId: rows[0].caller_id as E164 | null } : null;
+  return rows[0] ? { userId: rows[0].user_id, callerId: rows[0].caller_id as E164 | null, maxDurationSeconds: rows[0].max_duration_seconds } : null;
 }
 
 /** What the user calls this number in their contacts; null when it is not there. */

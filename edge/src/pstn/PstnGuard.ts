@@ -25,6 +25,11 @@ export class PstnGuard extends DurableObject<Env> {
     return this.apply(tenantId, { kind: 'admit', callId, userId, policy });
   }
 
+  /** A carrier's call to one of the tenant's numbers, if the tenant's concurrent calls leave room. */
+  async admitInbound(tenantId: string, callId: string, userId: string, policy: PstnPolicy): Promise<Verdict> {
+    return this.apply(tenantId, { kind: 'admit-inbound', callId, userId, policy });
+  }
+
   /** The call ended: its slot is free. */
   async release(tenantId: string, callId: string): Promise<void> {
     await this.apply(tenantId, { kind: 'release', callId });

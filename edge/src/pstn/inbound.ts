@@ -6,7 +6,8 @@
  *
  * Nothing is written for a call that is nobody's (not a trunk, not a number here): a scanner's
  * flood leaves no rows. A number of a tenant that routes nowhere leaves a refused record, so the
- * admin sees callers who reached it.
+ * admin sees callers who reached it. An admitted call takes a slot of the tenant's concurrent calls
+ * (its PstnGuard; busy when none is left) and lasts at most the policy's longest call.
  */
 import { newLineId, type RefusedRouteAnswer, type SipInboundAnswer, type SipInboundRequest } from '@callstack/protocol';
 import { config } from '../config.ts';
@@ -15,7 +16,9 @@ import { contactNameFor, findNumberOwner, insertPstnRecord } from '../db/pstn.ts
 import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
+import { pstnGuard } from '../objects/stubs.ts';
 import { displayNumber, parseFromCarrier } from './destination.ts';
+import { pstnPolicyOf } from './policy.ts';
 
 export async function decideInbound(env: Env, request: SipInboundRequest): Promise<SipInboundAnswer> {
   const callId = crypto.randomUUID();
@@ -34,6 +37,7 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
     const owner = await findNumberOwner(db, did);
     if (!owner) return refused('not_in_service', 404, 'the number called is not in service');
     const { tenantId, route } = owner;
+    const policy = await pstnPolicyOf(db, tenantId);
     const record = (userId: string | null, refusal: RefusedRouteAnswer['reason'] | null) =>
       insertPstnRecord(db, {
         callId,
@@ -46,7 +50,7 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
         destination: did,
         createdAt,
         refusal,
-        maxDurationSeconds: null,
+        maxDurationSeconds: refusal ? null : policy.maxCallDurationSeconds,
       });
     // Forwarding to a number would bridge two outside lines: not carried yet (the number rings nobody).
     const callee = route.kind === 'user' ? await findActiveUser(db, tenantId, route.userId) : null;
@@ -55,7 +59,15 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
       log.info('pstn.inbound_unrouted', { tenantId, callId, route: route.kind });
       return refused('not_in_service', 404, 'the number called is not in service');
     }
-    await record(callee.id, null);
+    const admitted = await pstnGuard(env, tenantId).admitInbound(tenantId, callId, callee.id, policy);
+    if (!admitted.ok) {
+      await record(callee.id, admitted.reason);
+      return refused(admitted.reason, admitted.sipStatus, admitted.message);
+    }
+    await record(callee.id, null).catch(async (error: unknown) => {
+      await pstnGuard(env, tenantId).release(tenantId, callId);
+      throw error;
+    });
     const contactName = from && (await contactNameFor(db, tenantId, callee.id, from));
     const lineId = newLineId();
     log.info('pstn.inbound_admitted', { tenantId, callId, userId: callee.id, trunkId: trunk.id });

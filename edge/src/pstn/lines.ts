@@ -76,5 +76,6 @@ async function place(env: Env, line: SipDevice, node: SipGatewayNode, invite: Ex
     callee: { userId: callee.id, displayName: callee.displayName },
     media: { audio: true, video: false },
     record: false,
+    ...(admitted.maxDurationSeconds ? { maxDurationSeconds: admitted.maxDurationSeconds } : {}),
   });
 }

@@ -8,7 +8,7 @@
 import type { PresentedCallerId, PstnRouteAnswer, RefusedRouteAnswer, TrunkAttempt } from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
-import { insertPstnRecord, ownNumberOf } from '../db/pstn.ts';
+import { callerIdOf, insertPstnRecord } from '../db/pstn.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { pstnGuard } from '../objects/stubs.ts';
@@ -38,12 +38,12 @@ export async function decideOutbound(
   callId: string = crypto.randomUUID(),
 ): Promise<PstnRouteAnswer | RefusedRouteAnswer | null> {
   const createdAt = Date.now();
-  const { policy, ownNumber } = await withDb(env, async (db) => ({
+  const { policy, own } = await withDb(env, async (db) => ({
     policy: await pstnPolicyOf(db, caller.tenantId),
-    ownNumber: await ownNumberOf(db, caller.tenantId, caller.userId),
+    own: await callerIdOf(db, caller.tenantId, caller.userId),
   }));
   const ids = { tenantId: caller.tenantId, userId: caller.userId, callId };
-  const callerId: PresentedCallerId = { number: ownNumber ?? policy.mainNumber, name: caller.displayName, withheld: false };
+  const callerId: PresentedCallerId = { number: own.ownNumber ?? policy.mainNumber, name: caller.displayName, withheld: own.withheld };
 
   const destination = parseDestination(dialled, policy.defaultCountry);
   // Not a number anywhere (a mistyped extension, a short code): the caller hears `not_found`, as for nobody.

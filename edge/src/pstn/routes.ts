@@ -13,18 +13,51 @@ import {
   type PstnCallRecordList,
   type PstnPolicy,
   type UpdatePhoneNumberRequest,
+  type CallerIdView,
+  type UpdateCallerIdRequest,
 } from '@callstack/protocol';
-import { clientIp } from '../auth/authenticate.ts';
+import { clientIp, signedInUser } from '../auth/authenticate.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { recordAudit } from '../db/audit.ts';
 import { withDb, withTransaction, type Db } from '../db/client.ts';
-import { addPhoneNumber, deletePhoneNumber, findPhoneNumber, listPhoneNumbers, listPstnRecords, savePstnPolicy, updatePhoneNumber } from '../db/pstn.ts';
+import {
+  addPhoneNumber,
+  callerIdOf,
+  deletePhoneNumber,
+  findPhoneNumber,
+  listPhoneNumbers,
+  listPstnRecords,
+  savePstnPolicy,
+  setCallerIdWithheld,
+  updatePhoneNumber,
+} from '../db/pstn.ts';
 import { findActiveUser } from '../db/users.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import type { Handler } from '../pipeline.ts';
 import { parseDestination } from './destination.ts';
 import { pstnPolicyOf } from './policy.ts';
+
+/** The number my calls to the outside show, and whether I withhold it. */
+export const callerIdGet: Handler<'bearer'> = async ({ env, principal }) => {
+  const { tenantId, userId } = signedInUser(principal);
+  return json(await withDb(env, (db) => callerIdView(db, tenantId, userId)));
+};
+
+export const callerIdPut: Handler<'bearer', UpdateCallerIdRequest> = async ({ env, principal, body }) => {
+  const { tenantId, userId } = signedInUser(principal);
+  return json(
+    await withDb(env, async (db) => {
+      await setCallerIdWithheld(db, tenantId, userId, body.withheld);
+      return callerIdView(db, tenantId, userId);
+    }),
+  );
+};
+
+async function callerIdView(db: Db, tenantId: string, userId: string): Promise<CallerIdView> {
+  const [own, policy] = await Promise.all([callerIdOf(db, tenantId, userId), pstnPolicyOf(db, tenantId)]);
+  return { number: own.ownNumber ?? policy.mainNumber, withheld: own.withheld };
+}
 
 export const pstnPolicyGet: Handler<'bearer'> = async ({ env, principal }) => {
   return json((await withDb(env, (db) => pstnPolicyOf(db, principal.tenantId))) satisfies PstnPolicy);

@@ -39,6 +39,13 @@ export const EMPTY_GUARD: GuardState = { active: {}, recent: [], alertedAt: {} }
 
 export type GuardEvent =
   | { kind: 'admit'; callId: string; userId: string; policy: PstnPolicy }
+  /**
+   * A carrier's call to one of the tenant's numbers, for `userId`: it takes a slot of the tenant's
+   * concurrent calls (trunk channels cost the same either way), but the rates and the per-person
+   * limits are about who dials, so they do not apply. Refused as busy (486), which carriers do not
+   * fail over on.
+   */
+  | { kind: 'admit-inbound'; callId: string; userId: string; policy: PstnPolicy }
   /** The call ended (its record is written): its slot is free. */
   | { kind: 'release'; callId: string };
 
@@ -76,17 +83,18 @@ export function guard(previous: GuardState, event: GuardEvent, now: number): Gua
       const { [event.callId]: _released, ...active } = state.active;
       return { state: { ...state, active }, effects: [], verdict: { ok: true } };
     }
-    case 'admit': {
+    case 'admit':
+    case 'admit-inbound': {
       // A gateway asking again about the same call (a retry) gets the same yes.
       if (event.callId in state.active) return { state, effects: [], verdict: { ok: true } };
-      const verdict = admission(state, event.userId, event.policy, now);
+      const verdict = event.kind === 'admit' ? admission(state, event.userId, event.policy, now) : inboundAdmission(state, event.policy);
       if (!verdict.ok) return alerting(state, event.userId, verdict, now);
       const expiresAt = now + event.policy.maxCallDurationSeconds * 1000 + SETUP_ALLOWANCE_MS;
       return {
         state: {
           ...state,
           active: { ...state.active, [event.callId]: { userId: event.userId, admittedAt: now, expiresAt } },
-          recent: [...state.recent, { userId: event.userId, at: now }],
+          recent: event.kind === 'admit' ? [...state.recent, { userId: event.userId, at: now }] : state.recent,
         },
         effects: [],
         verdict: { ok: true },
@@ -115,6 +123,13 @@ function admission(state: GuardState, userId: string, policy: PstnPolicy, now: n
     return refused('rate_limit', 503, `you started ${ownLastMinute} outside calls in the last minute, your limit`);
   }
   return { ok: true };
+}
+
+function inboundAdmission(state: GuardState, policy: PstnPolicy): Verdict {
+  const active = Object.keys(state.active).length;
+  return active >= policy.maxConcurrentCalls
+    ? refused('concurrency_limit', 486, `your organisation has ${active} outside calls at once, its limit: a caller got busy`)
+    : { ok: true };
 }
 
 /** A refusal by a limit: the admins hear of it, once an hour per limit. */

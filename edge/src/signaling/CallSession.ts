@@ -76,6 +76,8 @@ export interface CallStart {
   /** `via`: the callee is a line, a number dialled: `pstn` is the edge's decision the gateway places it by. */
   callee: Party & { via?: SipGatewayNode };
   pstn?: PstnRouteAnswer;
+  /** A call with the outside is cut after this long from the answer (the tenant's calling policy). */
+  maxDurationSeconds?: number;
   media: CallMedia;
   record: boolean;
   /** Attended transfer: the callee's call this one takes over (only its device rings). */
@@ -126,7 +128,7 @@ export class CallSession extends DurableObject<Env> {
       endReason: null,
       ringDeadline: now + config(this.env).ringTimeoutMs,
       lostDevices: {},
-      ...(init.pstn ? { maxDurationMs: init.pstn.maxDurationSeconds * 1000 } : {}),
+      ...(init.maxDurationSeconds ? { maxDurationMs: init.maxDurationSeconds * 1000 } : {}),
       ...(init.replaces ? { replaces: init.replaces } : {}),
     };
     await this.save(state);
@@ -262,8 +264,8 @@ export class CallSession extends DurableObject<Env> {
     // Kept with the ended state, before effects that may outlive this object: a CDR is never lost.
     if (ended) await this.cdrs(state).keep(outcomeRecord(state, await this.qualities()));
     await this.perform(state, effects);
-    // A number dialled from here held a slot in the tenant's limits (the gateway frees a phone's).
-    if (ended && state.callee.via) await pstnGuard(this.env, state.tenantId).release(state.tenantId, state.callId);
+    // A call with a line held a slot in the tenant's limits (the gateway frees a phone's call out).
+    if (ended && (state.caller.via || state.callee.via)) await pstnGuard(this.env, state.tenantId).release(state.tenantId, state.callId);
     if (ended) {
       log.info('call.ended', { ...logIds(state), reason: state.endReason, durationMs: durationOf(state) });
       await this.cdrs(state).flush();

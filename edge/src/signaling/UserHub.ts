@@ -396,6 +396,7 @@ export class UserHub extends DurableObject<Env> {
       media: { audio: true, video: false },
       record: false,
       pstn: decision,
+      maxDurationSeconds: decision.maxDurationSeconds,
     });
     if (!started.ok) {
       await this.untrack(callId);

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import * as v from 'valibot';
-import { ChangePasswordRequest, EraseAccountRequest, type RevealedSipCredentials } from '@callstack/protocol';
+import { ChangePasswordRequest, EraseAccountRequest, type CallerIdView, type RevealedSipCredentials } from '@callstack/protocol';
 import { api } from '../api.ts';
 import { saveFile } from '../saveFile.ts';
 import { formatWhen } from '../format.ts';
@@ -18,7 +18,7 @@ interface ProfileViewProps {
   onEnded: (notice: string) => void;
 }
 
-/** `/profile`: who I am, my password, my SIP credentials, my data. */
+/** `/profile`: who I am, my password, my SIP credentials, my caller ID, my data. */
 export function ProfileView({ session, onEnded }: ProfileViewProps) {
   const { user } = session;
   return (
@@ -36,6 +36,7 @@ export function ProfileView({ session, onEnded }: ProfileViewProps) {
       </section>
       <ChangePassword session={session} />
       <SipCredentials session={session} />
+      <CallerId session={session} />
       <Sessions session={session} onEnded={onEnded} />
       <PersonalData session={session} onEnded={onEnded} />
     </div>
@@ -136,6 +137,55 @@ function SipCredentials({ session }: { session: Session }) {
         <button type="button" class="btn" data-testid="sip-rotate" disabled={action.busy || !shown} onClick={rotate}>
           {action.busy ? 'Generating…' : 'Generate new password'}
         </button>
+      )}
+      {action.error && (
+        <p class="error" role="alert">
+          {action.error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The number calls to the outside show, and the choice to withhold it. */
+function CallerId({ session }: { session: Session }) {
+  const loaded = useFetched('caller-id', () => session.authed(api.callerId));
+  const [current, setCurrent] = useState<CallerIdView | null>(null);
+  // The box shows the choice at once; the text says what the edge made of it.
+  const [wanted, setWanted] = useState<boolean | null>(null);
+  const action = useAction();
+  const shown = current ?? loaded.data;
+
+  function toggle(withheld: boolean): void {
+    setWanted(withheld);
+    void action.run(async () => setCurrent(await session.authed((token) => api.setCallerId(token, { withheld })))).finally(() => setWanted(null));
+  }
+
+  return (
+    <section class="card" aria-labelledby="caller-id-title" data-testid="caller-id">
+      <h2 id="caller-id-title">Caller ID</h2>
+      {shown ? (
+        <>
+          <p data-testid="caller-id-number">
+            {shown.withheld
+              ? 'People you call outside see no number.'
+              : shown.number
+                ? `People you call outside see ${shown.number}.`
+                : 'Your organisation has no number for you: people you call outside see no number.'}
+          </p>
+          <label class="check">
+            <input
+              type="checkbox"
+              data-testid="caller-id-withheld"
+              checked={shown.withheld}
+              disabled={action.busy}
+              onChange={(event) => toggle(event.currentTarget.checked)}
+            />
+            Withhold my number on calls to the outside
+          </label>
+        </>
+      ) : (
+        <p class="muted">{loaded.error ?? 'Loading…'}</p>
       )}
       {action.error && (
         <p class="error" role="alert">
