@@ -177,7 +177,7 @@ function CallerId({ session }: { session: Session }) {
             <input
               type="checkbox"
               data-testid="caller-id-withheld"
-              checked={shown.withheld}
+              checked={wanted ?? shown.withheld}
               disabled={action.busy}
               onChange={(event) => toggle(event.currentTarget.checked)}
             />
