@@ -112,6 +112,11 @@ export function newLineId(): string {
   return `${PSTN_LINE_PREFIX}${crypto.randomUUID().replaceAll('-', '').slice(0, 20)}`;
 }
 
+/** A line as the gateway knows it: a SIP device of no account, whose ids (and username) are the line's. */
+export function lineDevice(tenantId: string, lineId: string, displayName: string): SipDevice {
+  return { tenantId, userId: lineId, deviceId: lineId, displayName, username: lineId };
+}
+
 export const SipInboundRequest = v.object({ node: SipGatewayNode, ...PstnInboundRequest.entries });
 export type SipInboundRequest = v.InferOutput<typeof SipInboundRequest>;
 /** Ring this user: the gateway places the call as `line` (its `call.invite` with this `callId`). */

@@ -9,7 +9,7 @@
  * admin sees callers who reached it. An admitted call takes a slot of the tenant's concurrent calls
  * (its PstnGuard; busy when none is left) and lasts at most the policy's longest call.
  */
-import { newLineId, type RefusedRouteAnswer, type SipInboundAnswer, type SipInboundRequest } from '@callstack/protocol';
+import { lineDevice, newLineId, type RefusedRouteAnswer, type SipInboundAnswer, type SipInboundRequest } from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
 import { contactNameFor, findNumberOwner, insertPstnRecord } from '../db/pstn.ts';
@@ -69,19 +69,12 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
       throw error;
     });
     const contactName = from && (await contactNameFor(db, tenantId, callee.id, from));
-    const lineId = newLineId();
     log.info('pstn.inbound_admitted', { tenantId, callId, userId: callee.id, trunkId: trunk.id });
     return {
       kind: 'user',
       callId,
-      line: {
-        tenantId,
-        userId: lineId,
-        deviceId: lineId,
-        // The callee's own name for the number first; the carrier's caller name can be anything.
-        displayName: contactName || request.fromName || (from ? displayNumber(from) : 'Unknown caller'),
-        username: lineId,
-      },
+      // The callee's own name for the number first; the carrier's caller name can be anything.
+      line: lineDevice(tenantId, newLineId(), contactName || request.fromName || (from ? displayNumber(from) : 'Unknown caller')),
       callee: { userId: callee.id, displayName: callee.displayName },
     } satisfies SipInboundAnswer;
   });

@@ -18,7 +18,7 @@ import { withDb } from '../db/client.ts';
 import { findAdmittedInbound } from '../db/pstn.ts';
 import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
-import { failure, type Actor, type Outcome } from '../objects/actor.ts';
+import { actorOf, failure, type Outcome } from '../objects/actor.ts';
 import { callSession } from '../objects/stubs.ts';
 
 type Handled = Outcome<{ reply?: ServerMessage }>;
@@ -30,7 +30,7 @@ export async function lineMessage(env: Env, line: SipDevice, node: SipGatewayNod
 }
 
 function handle(env: Env, line: SipDevice, node: SipGatewayNode, message: SipClientMessage): Promise<Handled> {
-  const actor: Actor = { tenantId: line.tenantId, userId: line.userId, deviceId: line.deviceId };
+  const actor = actorOf(line);
   switch (message.type) {
     case 'call.invite':
       return place(env, line, node, message);

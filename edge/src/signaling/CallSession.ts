@@ -19,13 +19,13 @@ import {
   ErrorCode,
   rateReport,
   SIP_DEVICE_PREFIX,
+  lineDevice,
   sipStatusForEndReason,
   type CallMedia,
   type Party,
   type QualityReport,
   type QualityUpdate,
   type PstnRouteAnswer,
-  type SipDevice,
   type SipGatewayNode,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
@@ -61,7 +61,7 @@ import {
 import { failure, type Actor, type Outcome } from '../objects/actor.ts';
 import { setAlarmToEarliest } from '../objects/deadlines.ts';
 import { DurableWriter } from '../objects/DurableWriter.ts';
-import type { CallParty, CallState, DeviceSelector, Effect, RingOutcome } from './types.ts';
+import type { CallState, DeviceSelector, Effect, RingOutcome } from './types.ts';
 import { callSession, pstnGuard, roomObject, userHub } from '../objects/stubs.ts';
 import { deliverToGateway } from '../sip/gatewayClient.ts';
 
@@ -146,7 +146,11 @@ export class CallSession extends DurableObject<Env> {
     } as const;
     const line = lineOf(state, state.callee.userId);
     const outcome: RingOutcome = line
-      ? (await deliverToGateway(this.env, line.via, { device: lineDevice(state, line), message: incoming, ...(init.pstn ? { pstn: init.pstn } : {}) }))
+      ? (await deliverToGateway(this.env, line.via, {
+          device: lineDevice(state.tenantId, line.userId, line.displayName),
+          message: incoming,
+          ...(init.pstn ? { pstn: init.pstn } : {}),
+        }))
         ? 'ringing'
         : 'unavailable'
       : await userHub(this.env, init.tenantId, init.callee.userId).ring(incoming, init.tenantId, replacing);
@@ -290,7 +294,8 @@ export class CallSession extends DurableObject<Env> {
           const line = lineOf(state, effect.userId);
           // A line is one device: it takes what is for all, or for it, and nothing for its user's other devices.
           if (line) {
-            if (selects(effect.devices, line.userId)) await deliverToGateway(this.env, line.via, { device: lineDevice(state, line), message: effect.message });
+            if (selects(effect.devices, line.userId))
+              await deliverToGateway(this.env, line.via, { device: lineDevice(state.tenantId, line.userId, line.displayName), message: effect.message });
           } else await userHub(this.env, state.tenantId, effect.userId).deliver(effect.message, effect.devices);
           return;
         }
@@ -443,11 +448,6 @@ function selects(devices: DeviceSelector, deviceId: string): boolean {
 function withLineVia(state: CallState, lineId: string, via: SipGatewayNode): CallState {
   const side = state.caller.userId === lineId ? 'caller' : 'callee';
   return state[side].via?.nodeId === via.nodeId && state[side].via?.controlUrl === via.controlUrl ? state : { ...state, [side]: { ...state[side], via } };
-}
-
-/** A line as the gateway knows it: a SIP device of no account, whose ids are the line's. */
-function lineDevice(state: CallState, line: CallParty): SipDevice {
-  return { tenantId: state.tenantId, userId: line.userId, deviceId: line.userId, displayName: line.displayName, username: line.userId };
 }
 
 function logIds(state: CallState) {
