@@ -12,7 +12,7 @@
  */
 import { sipStatusForEndReason, type ErrorCode, type Party, type ServerMessage, type SipDevice } from '@callstack/protocol';
 import type Srf from 'drachtio-srf';
-import { CallBridge, type BridgeServices } from './bridge.ts';
+import { CallBridge, endDialog, type BridgeServices } from './bridge.ts';
 import { MediaUnavailable } from './MediaAnchor.ts';
 import { statusForRefusal } from './sipCodes.ts';
 
@@ -102,7 +102,7 @@ export class PhoneCall extends CallBridge {
     this.connected(dialog);
     if (!(await this.tell({ type: 'call.answer', ref: 'answer', callId: this.callId, sdp: answerToCallee }))) {
       this.finish();
-      dialog.destroy();
+      endDialog(dialog, this.log);
     }
   }
 

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { EdgeClient } from './EdgeClient.ts';
 import { MediaUnavailable, type MediaAnchor } from './MediaAnchor.ts';
 import type { TrunkHealth } from './TrunkHealth.ts';
+import { endDialog } from './bridge.ts';
 import { carrierInvite, failsOver, TRUNK_SETUP_TIMEOUT_MS } from './carrierInvite.ts';
 import { onRequestSent } from './requestSent.ts';
 
@@ -143,32 +144,32 @@ export class TrunkCall {
   }
 
   private async connect(carrier: Srf.Dialog): Promise<void> {
-    if (this.cancelled || this.ended) return void carrier.destroy();
+    if (this.cancelled || this.ended) return endDialog(carrier, this.log);
     let phone: Srf.Dialog;
     try {
       const sdp = await this.services.anchor.carrierAnswerToPhone(this.key, carrier.remote.sdp);
       phone = await this.services.srf.createUAS(this.req, this.res, { localSdp: sdp });
     } catch (error) {
       this.log.warn({ err: error }, 'sip.answer_failed');
-      carrier.destroy();
+      endDialog(carrier, this.log);
       this.refuse(503);
       return this.end({ finalStatus: 200, hangupCause: 'media_failed' });
     }
     this.log.info('sip.pstn_connected');
     void this.report({ event: 'answered', callId: this.route.callId, tenantId: this.route.caller.tenantId, at: Date.now() });
     phone.on('destroy', () => {
-      carrier.destroy();
+      endDialog(carrier, this.log);
       void this.end({ finalStatus: 200, hangupCause: 'caller' });
     });
     carrier.on('destroy', () => {
-      phone.destroy();
+      endDialog(phone, this.log);
       void this.end({ finalStatus: 200, hangupCause: 'callee' });
     });
     this.maxDurationTimer = setTimeout(() => {
       this.log.info({ maxDurationSeconds: this.route.maxDurationSeconds }, 'sip.pstn_max_duration');
       void this.end({ finalStatus: 200, hangupCause: 'max_duration' });
-      phone.destroy();
-      carrier.destroy();
+      endDialog(phone, this.log);
+      endDialog(carrier, this.log);
     }, this.route.maxDurationSeconds * 1000);
   }
 

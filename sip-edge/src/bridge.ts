@@ -219,7 +219,7 @@ export abstract class CallBridge {
     if (this.ended) return;
     this.finish();
     void this.tell({ type: 'call.hangup', ref: 'hangup', callId: this.callId });
-    this.dialog?.destroy();
+    endDialog(this.dialog, this.log);
   }
 
   private async notifyTransfer(sipfrag: string, state: string): Promise<void> {
@@ -246,7 +246,7 @@ export abstract class CallBridge {
         if (message.transferTo && message.replaces) return this.placeTransferredCall(message.transferTo, message.replaces);
         this.finish();
         if (message.transferTo) await this.referPhone(message.transferTo);
-        this.dialog?.destroy();
+        endDialog(this.dialog, this.log);
         return;
       case 'call.incoming':
         if (message.replaces === this.callId) await this.takeOver(message);
@@ -342,6 +342,17 @@ export abstract class CallBridge {
 /** An SDP with every media two-way: a held phone's last answer, offered again after a transfer. */
 function twoWay(sdp: string): string {
   return sdp.replace(/^a=(sendonly|recvonly|inactive)(?=\r?$)/gm, 'a=sendrecv');
+}
+
+/**
+ * Ends a dialog with a BYE. One the other side already ended (its BYE crossing ours: drachtio's
+ * ENODIALOG) is no failure; without a callback drachtio-srf would reject a promise nobody awaits,
+ * and the process would exit on it.
+ */
+export function endDialog(dialog: Srf.Dialog | null | undefined, log: Logger): void {
+  dialog?.destroy(undefined, (error: unknown) => {
+    if (error) log.info({ err: error }, 'sip.dialog_already_ended');
+  });
 }
 
 export function bridgeKey(deviceId: string, callId: string): string {
