@@ -75,6 +75,7 @@ const sip = await startSipEdge({
   secret: mediaSecret,
   realm: DEFAULT_SIP_REALM,
   rtpPorts: { min: 40000, max: 40999 },
+  voicemailDir: ensureDir(join(DATA, 'voicemail')),
   tls: await selfSignedCertificate(join(DATA, 'sip-tls'), DEFAULT_SIP_REALM),
   ws: true,
   controlPort: gatewayPort,

@@ -215,6 +215,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
         secret: mediaSecret,
         realm: DEFAULT_SIP_REALM,
         rtpPorts: { min: 43000, max: 43999 },
+        voicemailDir: ensureDir(join(TMP, 'voicemail')),
         // Registrations in PostgreSQL, as on the SIP nodes (usrloc db_mode 3).
         databaseUrl: postgres.url,
         // Every transport npm start opens.

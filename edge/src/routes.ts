@@ -25,6 +25,7 @@ import { recordingGet, recordingsList, recordingTrackFile } from './recordings/r
 import { connectPresence, connectSignaling, SOCKET_QUERY } from './signaling/connect.ts';
 import { callerIdGet, callerIdPut, numbersAdd, numbersDelete, numbersList, numbersUpdate, pstnCallsList, pstnPolicyGet, pstnPolicyPut } from './pstn/routes.ts';
 import { sipCredentials, sipInbound, sipMessage, sipPstnEvent, sipRegistration, sipRoute, sipTrunks } from './sip/gatewayRoutes.ts';
+import { sipVoicemail, voicemailAudio, voicemailDelete, voicemailList, voicemailUpdate } from './voicemail/routes.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
 import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
@@ -538,6 +539,50 @@ export const ROUTES: RouteSpec[] = [
   }),
   route({
     method: 'get',
+    path: '/api/voicemail',
+    summary: 'My voicemail messages, newest first (the caller’s number, and its name in my contacts)',
+    tag: 'voicemail',
+    auth: 'bearer',
+    permission: 'voicemail.manage_own',
+    success: { status: 200, schema: P.VoicemailList },
+    handler: voicemailList,
+  }),
+  route({
+    method: 'get',
+    path: '/api/voicemail/:id/audio',
+    summary: 'A message’s audio (Ogg Opus), streamed from the gateway that recorded it; marks it heard; audited',
+    tag: 'voicemail',
+    auth: 'bearer',
+    permission: 'voicemail.manage_own',
+    success: { status: 200, description: 'audio/ogg' },
+    errors: [notFound, mediaUnavailable],
+    handler: voicemailAudio,
+  }),
+  route({
+    method: 'patch',
+    path: '/api/voicemail/:id',
+    summary: 'Marks a message heard or not',
+    tag: 'voicemail',
+    auth: 'bearer',
+    permission: 'voicemail.manage_own',
+    body: P.VoicemailUpdate,
+    success: { status: 204 },
+    errors: [notFound],
+    handler: voicemailUpdate,
+  }),
+  route({
+    method: 'delete',
+    path: '/api/voicemail/:id',
+    summary: 'Deletes a message and erases its file (kept, with 503, while its gateway cannot be reached)',
+    tag: 'voicemail',
+    auth: 'bearer',
+    permission: 'voicemail.manage_own',
+    success: { status: 204 },
+    errors: [notFound, mediaUnavailable],
+    handler: voicemailDelete,
+  }),
+  route({
+    method: 'get',
     path: '/api/signaling',
     summary: 'The signaling WebSocket (`?token=&device=`; messages in protocol/src/signaling.ts)',
     tag: 'realtime',
@@ -634,6 +679,17 @@ export const ROUTES: RouteSpec[] = [
     body: P.SipInboundRequest,
     success: { status: 200, schema: P.SipInboundAnswer },
     handler: sipInbound,
+  }),
+  route({
+    method: 'post',
+    path: '/api/sip/voicemail',
+    summary: 'A message an outside caller left: filed in the mailbox of the user the number rang (once per call) and mailed to them',
+    tag: 'sip',
+    auth: 'node_event',
+    body: P.SipVoicemailReport,
+    success: { status: 200 },
+    errors: [notFound],
+    handler: sipVoicemail,
   }),
   route({
     method: 'post',

@@ -87,6 +87,8 @@ export class SipEdge extends Construct {
         restart: true,
         limitNoFile: 65536,
         hardened: true,
+        // Voicemail messages (SIP_GATEWAY_VOICEMAIL_DIR's default, /var/lib/callstack/voicemail).
+        stateDirectory: 'callstack/voicemail',
       }),
       // Kamailio binds 443 and 5060 as root, then drops to the kamailio user itself (-u/-g). Its
       // config imports kamailio-local.cfg relative to the working directory.

@@ -15,3 +15,4 @@ export * from './emitter.ts';
 export * from './sip.ts';
 export * from './nonceCache.ts';
 export * from './pstn.ts';
+export * from './voicemail.ts';

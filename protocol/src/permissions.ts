@@ -27,6 +27,8 @@ export const PERMISSIONS = {
   /** The organisation's numbers, calling policy and calls to the outside: seeing them, and changing them. */
   'pstn.read': ['admin', 'operator'],
   'pstn.manage': ['admin'],
+  /** One's own voicemail: listening to messages, marking and deleting them. */
+  'voicemail.manage_own': EVERYONE,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -12,6 +12,7 @@
  *   - `pstn/events`   a call to the outside progressed or ended (its record, its slot in the limits)
  *   - `pstn/inbound`  a carrier's call to a number: whom it rings (and the line that places it), or refused
  *   - `trunks`        the addresses the carrier trunks send from (the gateway answers Kamailio from them)
+ *   - `voicemail`     a message an outside caller left (voicemail.ts)
  *   - `messages`      a client message from a SIP device (`call.invite`, `call.accept`, ...);
  *                     answered with what a socket would get back (`ack` or `error`)
  * edge -> gateway (`POST {controlUrl}/devices/messages`): a server message for a SIP device
@@ -26,6 +27,7 @@ import { ShownName } from './api.ts';
 import { PstnCallEvent, PstnInboundRequest, PstnRouteAnswer, RefusedRouteAnswer } from './pstn.ts';
 import { ClientMessage, Party, ServerMessage, type EndReason } from './signaling.ts';
 import { Text, Verbatim } from './text.ts';
+import { VoicemailDeposit, VoicemailRecorded } from './voicemail.ts';
 
 export const SIP_DEVICE_MESSAGES_PATH = '/devices/messages';
 
@@ -157,6 +159,10 @@ export function sipStatusForEndReason(reason: EndReason): number {
 export const SipPstnEvent = v.object({ node: SipGatewayNode, event: PstnCallEvent });
 export type SipPstnEvent = v.InferOutput<typeof SipPstnEvent>;
 
+/** A gateway's report of a message an outside caller left (`POST /api/sip/voicemail`). */
+export const SipVoicemailReport = v.object({ node: SipGatewayNode, voicemail: VoicemailRecorded });
+export type SipVoicemailReport = v.InferOutput<typeof SipVoicemailReport>;
+
 /** The messages a SIP device (or line) may send: calls and their quality; rooms and presence are the web app's. */
 export type SipClientMessage = Exclude<Extract<ClientMessage, { type: `call.${string}` | 'quality.report' }>, { type: 'call.dial' }>;
 
@@ -170,6 +176,12 @@ export type SipDeviceMessage = v.InferOutput<typeof SipDeviceMessage>;
 /**
  * What the edge posts to the gateway for one device. A line's `call.incoming` (a browser dialled a
  * number) carries the edge's decision: the trunks to try, the caller ID, the longest it may last.
+ * A line's `call.ended` may carry `voicemail`: the outside caller leaves a message (voicemail.ts).
  */
-export const SipDelivery = v.object({ device: SipDevice, message: ServerMessage, pstn: v.optional(PstnRouteAnswer) });
+export const SipDelivery = v.object({
+  device: SipDevice,
+  message: ServerMessage,
+  pstn: v.optional(PstnRouteAnswer),
+  voicemail: v.optional(VoicemailDeposit),
+});
 export type SipDelivery = v.InferOutput<typeof SipDelivery>;

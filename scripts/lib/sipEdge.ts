@@ -31,6 +31,8 @@ export interface SipEdgeOptions {
   trunkProbeSeconds?: number;
   /** The gateway's control API port, chosen before the edge starts (its SIP_GATEWAY_URL); a free one when absent. */
   controlPort?: number;
+  /** Where the gateway keeps voicemail messages. */
+  voicemailDir: string;
 }
 
 export interface SipEdge {
@@ -108,6 +110,7 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
         DRACHTIO_PORT: String(drachtio.adminPort),
         DRACHTIO_SECRET: drachtio.secret,
         RTPENGINE_PORT: String(rtpengine.ngPort),
+        SIP_GATEWAY_VOICEMAIL_DIR: options.voicemailDir,
         ...(options.trunkProbeSeconds === undefined ? {} : { SIP_GATEWAY_TRUNK_PROBE_SECONDS: String(options.trunkProbeSeconds) }),
       },
       logFile: join(options.logsDir, 'sip-gateway.log'),

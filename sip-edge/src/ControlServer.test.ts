@@ -5,6 +5,9 @@
  */
 import { CONTROL_SIGNATURE_HEADER, signControlRequest, type SipDelivery, type SipRegistration } from '@callstack/protocol';
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { ControlServer, LOCAL_TOKEN_HEADER } from './ControlServer.ts';
@@ -13,6 +16,7 @@ import type { Gateway } from './Gateway.ts';
 import { TrunkSources } from './TrunkSources.ts';
 
 const SECRET = 'control-secret-of-the-nodes';
+const VOICEMAIL_DIR = mkdtempSync(join(tmpdir(), 'callstack-voicemail-test-'));
 const TOKEN = 'local-token-for-kamailio-0123456789';
 const delivered: SipDelivery[] = [];
 const lookedUp: string[] = [];
@@ -30,7 +34,7 @@ const edge = {
   },
 } as unknown as EdgeClient;
 const trunks = new TrunkSources(async () => ({ trunks: [{ id: 'carrier-a', addresses: ['192.0.2.10'] }] }), pino({ level: 'silent' }));
-const server = new ControlServer({ secret: SECRET, localToken: TOKEN, gateway, edge, trunks, log: pino({ level: 'silent' }) });
+const server = new ControlServer({ secret: SECRET, localToken: TOKEN, gateway, edge, trunks, log: pino({ level: 'silent' }), voicemailDir: VOICEMAIL_DIR });
 let base = '';
 
 before(async () => {
@@ -119,6 +123,28 @@ test("Kamailio's registration reports need the token and the right shape", async
     { username: 'alice', expires: 0, contact: '*' },
     { username: 'nobody', expires: 600, contact: 'sip:nobody@127.0.0.1:5999' },
   ]);
+});
+
+test('a voicemail file is streamed and erased only on a fresh signature; keys outside the directory are never touched', async () => {
+  mkdirSync(join(VOICEMAIL_DIR, 't1'));
+  writeFileSync(join(VOICEMAIL_DIR, 't1', 'c1.ogg'), 'OggS message');
+  writeFileSync(join(VOICEMAIL_DIR, 'secret.ogg'), 'not a message');
+  const signed = async (method: 'GET' | 'DELETE', path: string, secret = SECRET) =>
+    fetch(`${base}${path}`, { method, headers: { [CONTROL_SIGNATURE_HEADER]: await signControlRequest(secret, { method, path, body: '' }) } });
+  const found = await signed('GET', '/voicemail/t1/c1.ogg');
+  assert.deepEqual([found.status, found.headers.get('content-type'), await found.text()], [200, 'audio/ogg', 'OggS message']);
+  assert.equal((await fetch(`${base}/voicemail/t1/c1.ogg`)).status, 401);
+  assert.equal((await signed('GET', '/voicemail/t1/c1.ogg', 'another-secret-entirely')).status, 401);
+  const signature = await signControlRequest(SECRET, { method: 'GET', path: '/voicemail/t1/c1.ogg', body: '' });
+  assert.equal((await fetch(`${base}/voicemail/t1/c1.ogg`, { headers: { [CONTROL_SIGNATURE_HEADER]: signature } })).status, 200);
+  assert.equal((await fetch(`${base}/voicemail/t1/c1.ogg`, { headers: { [CONTROL_SIGNATURE_HEADER]: signature } })).status, 409, 'replayed');
+  for (const hostile of ['/voicemail/secret.ogg', '/voicemail/t1/..%2Fsecret.ogg', '/voicemail/t1/c1.wav', '/voicemail/t1/c2.ogg'])
+    assert.equal((await signed('GET', hostile)).status, 404, hostile);
+  assert.equal((await signed('DELETE', '/voicemail/t1/..%2Fsecret.ogg')).status, 404);
+  assert.equal((await signed('DELETE', '/voicemail/t1/c1.ogg')).status, 204);
+  assert.equal((await signed('DELETE', '/voicemail/t1/c1.ogg')).status, 204, 'erasing twice is done twice');
+  assert.equal(existsSync(join(VOICEMAIL_DIR, 't1', 'c1.ogg')), false);
+  assert.equal(existsSync(join(VOICEMAIL_DIR, 'secret.ogg')), true);
 });
 
 test('unknown routes answer 404, health answers 200', async () => {

@@ -2,7 +2,8 @@
  * The gateway's HTTP side, on its own port: the edge's signed deliveries for SIP devices
  * (`POST /devices/messages`, replay-protected by nonce) and the two calls Kamailio makes on
  * loopback with the node-local token: the HA1 for a digest check, a registration's outcome, and
- * whether a request without credentials comes from a carrier trunk.
+ * whether a request without credentials comes from a carrier trunk. The edge also reads and erases
+ * voicemail files here (`GET`/`DELETE /voicemail/<tenantId>/<callId>.ogg`, signed).
  */
 import {
   CONTROL_SIGNATURE_HEADER,
@@ -15,8 +16,14 @@ import {
   Text,
   SourceAddress,
   verifyControlSignature,
+  VOICEMAIL_FILES_PATH,
+  VoicemailFileKey,
 } from '@callstack/protocol';
 import { timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
@@ -54,7 +61,17 @@ export class ControlServer {
   private readonly nonces = new NonceCache(2 * CONTROL_SIGNATURE_MAX_SKEW_SECONDS * 1000);
   private readonly server: Server;
 
-  constructor(private readonly options: { secret: string; localToken: string; gateway: Gateway; edge: EdgeClient; trunks: TrunkSources; log: Logger }) {
+  constructor(
+    private readonly options: {
+      secret: string;
+      localToken: string;
+      gateway: Gateway;
+      edge: EdgeClient;
+      trunks: TrunkSources;
+      log: Logger;
+      voicemailDir: string;
+    },
+  ) {
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -81,6 +98,7 @@ export class ControlServer {
       if (route === 'POST /kamailio/registrations') return await this.registration(req, res);
       if (route === 'GET /kamailio/trunk') return await this.trunk(req, res, url);
       if (route === 'GET /health') return reply(res, 200, 'ok');
+      if ((req.method === 'GET' || req.method === 'DELETE') && url.pathname.startsWith(VOICEMAIL_FILES_PATH)) return await this.voicemailFile(req, res, url);
       reply(res, 404, 'not found');
     } catch (error) {
       if (error instanceof HttpError) return reply(res, error.status, error.message);
@@ -106,6 +124,29 @@ export class ControlServer {
     if (!parsed.success) throw new HttpError(400, 'not a SIP delivery');
     this.options.gateway.deliver(parsed.output);
     reply(res, 204);
+  }
+
+  /** A voicemail file: streamed (`GET`) or erased (`DELETE`, 204 also when it was already gone). */
+  private async voicemailFile(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = req.method as 'GET' | 'DELETE';
+    const check = await verifyControlSignature(this.options.secret, req.headers[CONTROL_SIGNATURE_HEADER] as string | undefined, {
+      method,
+      path: url.pathname,
+      body: '',
+    });
+    if (!check.ok) throw new HttpError(401, check.message);
+    if (this.nonces.seen(check.nonce)) throw new HttpError(409, 'replayed signature');
+    const key = v.safeParse(VoicemailFileKey, decodeURIComponent(url.pathname.slice(VOICEMAIL_FILES_PATH.length)));
+    if (!key.success) throw new HttpError(404, 'no such message');
+    const path = join(this.options.voicemailDir, key.output);
+    if (method === 'DELETE') {
+      await rm(path, { force: true });
+      return reply(res, 204);
+    }
+    const file = await stat(path).catch(() => null);
+    if (!file?.isFile()) throw new HttpError(404, 'no such message');
+    res.writeHead(200, { 'content-type': 'audio/ogg', 'content-length': String(file.size) });
+    await pipeline(createReadStream(path), res);
   }
 
   private async ha1(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

@@ -17,6 +17,8 @@ import {
   type PstnCallEvent,
   type PstnInboundRequest,
   type SipPstnEvent,
+  type SipVoicemailReport,
+  type VoicemailRecorded,
   SipInboundAnswer,
   TrunkAddresses,
 } from '@callstack/protocol';
@@ -66,11 +68,22 @@ export class EdgeClient {
    * tenant's limits and completes its record); `false` once the edge could not be told.
    */
   async pstnEvent(event: PstnCallEvent): Promise<boolean> {
-    const attempts = event.event === 'ended' ? 4 : 1;
+    await this.retried(event.event === 'ended' ? 4 : 1, () =>
+      this.post('/api/sip/pstn/events', { node: this.node, event } satisfies SipPstnEvent, v.unknown()),
+    );
+    return true;
+  }
+
+  /** A message an outside caller left; retried longer, as the mailbox shows nothing until the edge knows. */
+  async voicemail(voicemail: VoicemailRecorded): Promise<void> {
+    await this.retried(6, () => this.post('/api/sip/voicemail', { node: this.node, voicemail } satisfies SipVoicemailReport, v.unknown()));
+  }
+
+  /** `work`, tried up to `attempts` times with exponential backoff and jitter; the last failure is thrown. */
+  private async retried<T>(attempts: number, work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.post('/api/sip/pstn/events', { node: this.node, event } satisfies SipPstnEvent, v.unknown());
-        return true;
+        return await work();
       } catch (error) {
         if (attempt >= attempts) throw error;
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt * (0.5 + Math.random())));

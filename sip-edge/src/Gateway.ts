@@ -14,6 +14,7 @@ import { quotable } from './sipText.ts';
 import { TrunkCall, type TrunkCallServices } from './TrunkCall.ts';
 import type { TrunkHealth } from './TrunkHealth.ts';
 import { DialledCall } from './DialledCall.ts';
+import { Voicemail, type VoicemailSettings } from './Voicemail.ts';
 import { WebCall } from './WebCall.ts';
 
 /** The header Kamailio sets after digest authentication (and strips from what phones send). */
@@ -35,6 +36,7 @@ export class Gateway {
     private readonly log: Logger,
     options: { realm: string; proxy: string },
     health: TrunkHealth,
+    private readonly voicemail: VoicemailSettings,
   ) {
     this.trunkServices = { srf, edge, anchor, health, log, finished: (key) => this.trunkCalls.delete(key) };
     this.services = {
@@ -64,7 +66,7 @@ export class Gateway {
   }
 
   /** A message of the edge for one SIP device (the control API's `POST /devices/messages`). */
-  deliver({ device, message, pstn }: SipDelivery): void {
+  deliver({ device, message, pstn, voicemail }: SipDelivery): void {
     if (message.type === 'call.incoming') {
       const key = bridgeKey(device.deviceId, message.callId);
       if (this.calls.has(key)) return;
@@ -80,6 +82,10 @@ export class Gateway {
     }
     const callId = callIdOf(message);
     const call = callId ? this.calls.get(bridgeKey(device.deviceId, callId)) : undefined;
+    if (call instanceof PhoneCall && message.type === 'call.ended' && voicemail) {
+      const { srf, edge, anchor, log } = this.services;
+      return call.leaveMessage(new Voicemail({ srf, edge, anchor, log, voicemail: this.voicemail }, device, call.callId, voicemail));
+    }
     if (call) call.deliver(message);
     else this.log.debug({ type: message.type, callId }, 'sip.delivery_for_unknown_call');
   }

@@ -12,6 +12,8 @@ export const PHONE_TAG = 'phone';
 export const BROWSER_TAG = 'browser';
 /** The carrier's side of a call to or from the outside: plain RTP, like a phone's. */
 export const CARRIER_TAG = 'carrier';
+/** The voicemail recorder's side (an ffmpeg on this node) when a caller leaves a message. */
+export const RECORDER_TAG = 'recorder';
 const COMMON = { replace: ['origin', 'session-connection'], 'record call': 'no' };
 const TO_BROWSER = { ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['offer'], SDES: ['off'], flags: ['generate-mid'] };
 const TO_PHONE = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] };
@@ -65,6 +67,41 @@ export class MediaAnchor {
   /** The carrier's answer (in its 183 or its 200) as the phone can take it. */
   carrierAnswerToPhone(callId: string, carrierSdp: string): Promise<string> {
     return this.command('answer', { ...COMMON, ...TO_PHONE, 'call-id': callId, 'from-tag': PHONE_TAG, 'to-tag': CARRIER_TAG, sdp: carrierSdp });
+  }
+
+  /**
+   * A carrier's offer towards the voicemail recorder. `transcode`: the carrier offers neither G.711
+   * codec, so rtpengine adds PCMU, which the recorder takes.
+   */
+  offerToRecorder(callId: string, carrierSdp: string, transcode: boolean): Promise<string> {
+    return this.command('offer', {
+      ...COMMON,
+      ...TO_PHONE,
+      'call-id': callId,
+      'from-tag': CARRIER_TAG,
+      sdp: carrierSdp,
+      ...(transcode ? { codec: { transcode: ['PCMU'] } } : {}),
+    });
+  }
+
+  /** The recorder's SDP as the carrier's answer. */
+  recorderAnswerToCarrier(callId: string, recorderSdp: string): Promise<string> {
+    return this.command('answer', { ...COMMON, ...TO_PHONE, 'call-id': callId, 'from-tag': CARRIER_TAG, 'to-tag': RECORDER_TAG, sdp: recorderSdp });
+  }
+
+  /**
+   * Plays `file` (a path rtpengine can read: it runs beside the gateway) to the party `tag`;
+   * resolves with its length in ms once playing.
+   */
+  async play(callId: string, tag: string, file: string): Promise<number> {
+    let reply: NgResponse;
+    try {
+      reply = await this.client.playMedia(this.target.port, this.target.host, { 'call-id': callId, 'from-tag': tag, file });
+    } catch (error) {
+      throw new MediaUnavailable(`rtpengine play media failed: ${(error as Error).message}`);
+    }
+    if (reply.result !== 'ok') throw new MediaUnavailable(`rtpengine play media: ${reply['error-reason'] ?? reply.result}`);
+    return typeof reply.duration === 'number' ? reply.duration : 0;
   }
 
   /** Per-stream packet counters and RTCP figures, for the call's quality; null when unknown. */

@@ -15,6 +15,7 @@ import type Srf from 'drachtio-srf';
 import { CallBridge, endDialog, type BridgeServices } from './bridge.ts';
 import { MediaUnavailable } from './MediaAnchor.ts';
 import { statusForRefusal } from './sipCodes.ts';
+import type { Voicemail } from './Voicemail.ts';
 
 export class PhoneCall extends CallBridge {
   constructor(
@@ -51,6 +52,15 @@ export class PhoneCall extends CallBridge {
       this.log.info({ code: reply.code, reason: reply.message }, 'sip.invite_refused');
       this.refuse(statusForRefusal(reply.code as ErrorCode));
     }
+  }
+
+  /** The edge ended this call unanswered and sends the caller to voicemail: the INVITE is answered there. */
+  leaveMessage(voicemail: Voicemail): void {
+    this.queued(async () => {
+      if (this.ended || this.res.finalResponseSent) return;
+      this.finish();
+      await voicemail.take(this.req, this.res);
+    }, 'voicemail');
   }
 
   protected async onMessage(message: ServerMessage): Promise<void> {

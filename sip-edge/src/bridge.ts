@@ -71,9 +71,12 @@ export abstract class CallBridge {
 
   /** The edge's messages for this call, handled one at a time in the order they came. */
   deliver(message: ServerMessage): void {
-    this.queue = this.queue
-      .then(() => (this.dialog && !this.ended ? this.midCall(message) : this.onMessage(message)))
-      .catch((error: unknown) => this.log.error({ err: error, type: message.type }, 'sip.bridge_failed'));
+    this.queued(() => (this.dialog && !this.ended ? this.midCall(message) : this.onMessage(message)), message.type);
+  }
+
+  /** Work for this call, in turn with the edge's messages. */
+  protected queued(work: () => Promise<void>, what: string): void {
+    this.queue = this.queue.then(work).catch((error: unknown) => this.log.error({ err: error, what }, 'sip.bridge_failed'));
   }
 
   protected abstract onMessage(message: ServerMessage): Promise<void>;

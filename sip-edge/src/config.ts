@@ -2,7 +2,12 @@
  * The gateway's one configuration, from the environment, validated once at start (every problem
  * named). Ports and hosts default to a local run beside Kamailio, rtpengine and drachtio-server.
  */
+import { fileURLToPath } from 'node:url';
 import * as v from 'valibot';
+import type { VoicemailSettings } from './Voicemail.ts';
+
+/** Shipped with the project: a spoken greeting and a tone, 8 kHz G.711 (rendered once, not synthesised at run time). */
+const DEFAULT_GREETING = fileURLToPath(new URL('../assets/voicemail-greeting.wav', import.meta.url));
 
 const Port = v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.integer(), v.minValue(1), v.maxValue(65535));
 const Secret = v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'));
@@ -31,6 +36,21 @@ const Schema = v.object({
   RTPENGINE_PORT: Port,
   /** Seconds between OPTIONS probes of each carrier trunk; 0: no probes. */
   SIP_GATEWAY_TRUNK_PROBE_SECONDS: v.optional(v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.maxValue(3600)), '30'),
+  /** Where voicemail messages are kept (the node's disk; the edge streams them from here). */
+  SIP_GATEWAY_VOICEMAIL_DIR: v.optional(v.pipe(v.string(), v.regex(/^\//, 'must be an absolute path')), '/var/lib/callstack/voicemail'),
+  /** The voicemail greeting: any audio file rtpengine (beside the gateway) can read. */
+  SIP_GATEWAY_VOICEMAIL_GREETING: v.optional(v.pipe(v.string(), v.regex(/^\//, 'must be an absolute path')), DEFAULT_GREETING),
+  /** The address voicemail recorders listen on for rtpengine's media, and their ports (`min-max`). */
+  SIP_GATEWAY_MEDIA_IP: v.optional(v.pipe(v.string(), v.ipv4()), '127.0.0.1'),
+  SIP_GATEWAY_RECORDER_PORTS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{4,5}-\d{4,5}$/, 'must be min-max'),
+      v.transform((range) => range.split('-').map(Number) as [number, number]),
+      v.check(([min, max]) => min >= 1024 && max <= 65535 && max - min >= 8, 'must span at least 8 ports within 1024-65535'),
+    ),
+    '44000-44999',
+  ),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
 });
 
@@ -48,6 +68,7 @@ export interface GatewayConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** 0: trunks are not probed. */
   trunkProbeIntervalMs: number;
+  voicemail: VoicemailSettings;
 }
 
 export function parseGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
@@ -70,5 +91,11 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
     rtpengine: { host: e.RTPENGINE_HOST, port: e.RTPENGINE_PORT },
     logLevel: e.LOG_LEVEL,
     trunkProbeIntervalMs: e.SIP_GATEWAY_TRUNK_PROBE_SECONDS * 1000,
+    voicemail: {
+      dir: e.SIP_GATEWAY_VOICEMAIL_DIR,
+      greeting: e.SIP_GATEWAY_VOICEMAIL_GREETING,
+      ip: e.SIP_GATEWAY_MEDIA_IP,
+      ports: { min: e.SIP_GATEWAY_RECORDER_PORTS[0], max: e.SIP_GATEWAY_RECORDER_PORTS[1] },
+    },
   };
 }

@@ -27,9 +27,9 @@ const anchor = new MediaAnchor(config.rtpengine);
 if (!(await anchor.ping())) log.warn(config.rtpengine, 'sip.rtpengine_unreachable');
 const edge = new EdgeClient(config.edgeUrl, config.secret, { nodeId: config.nodeId, controlUrl: config.controlUrl });
 const health = new TrunkHealth(probeWithOptions(srf), log, config.trunkProbeIntervalMs);
-const gateway = new Gateway(srf, edge, anchor, log, { realm: config.realm, proxy: config.proxy }, health);
+const gateway = new Gateway(srf, edge, anchor, log, { realm: config.realm, proxy: config.proxy }, health, config.voicemail);
 const trunks = new TrunkSources(() => edge.trunks(), log);
-const control = new ControlServer({ secret: config.secret, localToken: config.localToken, gateway, edge, trunks, log });
+const control = new ControlServer({ secret: config.secret, localToken: config.localToken, gateway, edge, trunks, log, voicemailDir: config.voicemail.dir });
 const port = await control.listen(config.listen.port, config.listen.host);
 log.info({ port, drachtio: `${config.drachtio.host}:${config.drachtio.port}` }, 'sip gateway ready');
 

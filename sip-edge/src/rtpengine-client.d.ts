@@ -29,6 +29,7 @@ declare module 'rtpengine-client' {
     playDTMF: Command;
     blockMedia: Command;
     unblockMedia: Command;
+    playMedia: Command;
     close(): void;
   }
 }

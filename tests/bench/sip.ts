@@ -212,7 +212,15 @@ try {
   console.log(`${callers.length} callers, ${callees.length} callees (extensions ${extension.get(callees[0]!)}..), ${registerUsers.length} users to register`);
 
   // rtpengine needs 4 ports per call to the outside (RTP and RTCP, each side): room for the held calls.
-  const sip = await startSipEdge({ logsDir: logs, edgeUrl: edge.url, secret, realm: REALM, rtpPorts: { min: 46000, max: 55999 }, trunkProbeSeconds: 0 });
+  const sip = await startSipEdge({
+    logsDir: logs,
+    edgeUrl: edge.url,
+    secret,
+    realm: REALM,
+    rtpPorts: { min: 46000, max: 55999 },
+    trunkProbeSeconds: 0,
+    voicemailDir: join(logs, 'voicemail'),
+  });
   stops.push(once(() => sip.stop()));
   const alone = await startKamailioAlone(join(logs, 'kamailio-alone.log'));
   stops.push(once(() => alone.stop()));

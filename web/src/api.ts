@@ -13,6 +13,7 @@ import {
   type PasswordResetConfirmRequest,
   type PasswordResetRequest,
   type RecordingsResponse,
+  type VoicemailList,
   type RevealedSipCredentials,
   type SipCredentialsView,
   type UpdateContactRequest,
@@ -150,6 +151,10 @@ export const api = {
   deleteContact: (token: string, id: string) => request<undefined>('DELETE', contactPath(id), { token }),
 
   recordings: (token: string) => request<RecordingsResponse>('GET', '/api/recordings', { token }),
+  voicemails: (token: string) => request<VoicemailList>('GET', '/api/voicemail', { token }),
+  /** The message's audio (Ogg Opus); fetching it marks it heard. */
+  voicemailAudio: (token: string, id: string) => download(`/api/voicemail/${encodeURIComponent(id)}/audio`, token),
+  deleteVoicemail: (token: string, id: string) => request<undefined>('DELETE', `/api/voicemail/${encodeURIComponent(id)}`, { token }),
   /** `downloadPath` of a track (RecordingTrackView): the file, following a storage redirect. */
   recordingTrack: (token: string, downloadPath: string) => download(downloadPath, token),
 };

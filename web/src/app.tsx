@@ -18,6 +18,7 @@ import { StatusControl } from './components/Presence.tsx';
 import { ProfileView } from './components/ProfileView.tsx';
 import { RoomView } from './components/RoomView.tsx';
 import { Recordings } from './components/Recordings.tsx';
+import { Voicemail } from './components/Voicemail.tsx';
 import { Settings } from './components/Settings.tsx';
 import { SignupView } from './components/SignupView.tsx';
 import { useFetched } from './hooks.ts';
@@ -114,6 +115,8 @@ function pageTitle(route: Route, allowed: boolean): string {
       return 'Meeting';
     case 'recordings':
       return 'Recordings';
+    case 'voicemail':
+      return 'Voicemail';
     case 'profile':
       return 'Profile';
     default:
@@ -294,7 +297,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
         )}
       </main>
     );
-  } else if (adminTab || route.screen === 'profile' || route.screen === 'recordings') {
+  } else if (adminTab || route.screen === 'profile' || route.screen === 'recordings' || route.screen === 'voicemail') {
     main = (
       <main class="admin" aria-labelledby="page-title">
         {heading}
@@ -304,6 +307,8 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
           <AdminConsole session={session} tab={adminTab} access={access} />
         ) : route.screen === 'recordings' ? (
           <Recordings session={session} />
+        ) : route.screen === 'voicemail' ? (
+          <Voicemail session={session} />
         ) : (
           <ProfileView session={session} onEnded={onSignedOut} />
         )}
@@ -356,6 +361,9 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
           </Link>
           <Link href="/rooms" class="nav-link" current={inMeetings} testid="nav-meetings">
             Meetings
+          </Link>
+          <Link href="/voicemail" class="nav-link" current={route.screen === 'voicemail'} testid="nav-voicemail">
+            Voicemail
           </Link>
           <Link href="/recordings" class="nav-link" current={route.screen === 'recordings'} testid="nav-recordings">
             Recordings

@@ -16,6 +16,7 @@ export type Route =
   | { screen: 'meetings' }
   | { screen: 'room'; roomId: string }
   | { screen: 'recordings' }
+  | { screen: 'voicemail' }
   | { screen: 'signup' }
   | { screen: 'forgot-password' }
   /** `token` is null when the link lost its fragment or was mangled. */
@@ -32,6 +33,7 @@ export function parseRoute(pathname: string, hash: string): Route {
   if (path === '/signup') return { screen: 'signup' };
   if (path === '/profile') return { screen: 'profile' };
   if (path === '/recordings') return { screen: 'recordings' };
+  if (path === '/voicemail') return { screen: 'voicemail' };
   if (path === '/forgot-password') return { screen: 'forgot-password' };
   if (path === '/invite') return { screen: 'invite', token: inviteToken(hash) };
   if (path === '/reset') return { screen: 'reset', token: resetToken(hash) };
@@ -59,6 +61,8 @@ export function routePath(route: Route): string {
       return `/rooms/${encodeURIComponent(route.roomId)}`;
     case 'recordings':
       return '/recordings';
+    case 'voicemail':
+      return '/voicemail';
     case 'signup':
       return '/signup';
     case 'forgot-password':

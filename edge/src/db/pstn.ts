@@ -284,6 +284,8 @@ export interface PstnEnd {
   finalStatus: number;
   /** The call's end reason (signaling.ts `EndReason`). */
   hangupCause: string;
+  /** The caller went on to leave a message: the gateway taking it answers and ends the record. */
+  voicemail?: true;
 }
 
 /** Idempotent, like each step: a record already ended is left as it is. */
@@ -291,6 +293,7 @@ export async function completePstnRecord(db: Db, end: PstnEnd): Promise<void> {
   const { tenantId, callId } = end;
   if (end.ringingAt !== null) await recordPstnProgress(db, tenantId, callId, { kind: 'ringing', at: end.ringingAt });
   if (end.answeredAt !== null) await recordPstnProgress(db, tenantId, callId, { kind: 'answered', at: end.answeredAt });
+  if (end.voicemail) return;
   await recordPstnProgress(db, tenantId, callId, { kind: 'ended', at: end.endedAt, finalStatus: end.finalStatus, hangupCause: end.hangupCause });
 }
 

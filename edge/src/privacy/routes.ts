@@ -1,6 +1,7 @@
 /**
  * Data-protection rights: a user downloads everything held about them (JSON), and an account can
- * be erased by its owner (password again) or an admin. Call records stay for billing, anonymised.
+ * be erased by its owner (password again) or an admin. Call records stay for billing, anonymised;
+ * voicemail messages go, files and all.
  */
 import { ErrorCode, type EraseAccountRequest } from '@callstack/protocol';
 import { verifyPassword } from '../auth/password.ts';
@@ -17,6 +18,8 @@ import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { disconnectUser } from '../signaling/disconnectUser.ts';
+import { listVoicemails } from '../db/voicemail.ts';
+import { eraseMailbox } from '../voicemail/routes.ts';
 import { json } from '../http.ts';
 import type { Handler } from '../pipeline.ts';
 
@@ -35,6 +38,8 @@ export const exportOwnData: Handler<'bearer'> = async ({ env, principal }) => {
       contacts: await listContacts(db, tenantId, userId, {}),
       calls: await listCallHistory(db, tenantId, userId, EXPORT_CALL_LIMIT),
       roomSessions: await listRoomSessions(db, tenantId, userId, EXPORT_CALL_LIMIT),
+      // The messages themselves are in the softphone (and `GET /api/voicemail/:id/audio`).
+      voicemails: await listVoicemails(db, tenantId, userId),
       sessions: await exportSessions(db, userId),
       auditTrail: await exportAuditTrail(db, tenantId, userId),
     };
@@ -71,5 +76,6 @@ async function erase(request: Request, env: Env, actor: Principal, userId: strin
       ip: actor.userId === userId ? null : clientIp(request),
     });
   });
+  await eraseMailbox(env, actor.tenantId, userId);
   await disconnectUser(env, actor.tenantId, userId, 'account erased', { accountGone: true });
 }

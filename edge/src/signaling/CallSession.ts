@@ -64,6 +64,7 @@ import { DurableWriter } from '../objects/DurableWriter.ts';
 import type { CallState, DeviceSelector, Effect, RingOutcome } from './types.ts';
 import { callSession, pstnGuard, roomObject, userHub } from '../objects/stubs.ts';
 import { deliverToGateway } from '../sip/gatewayClient.ts';
+import { DEPOSIT, voicemailFollows } from '../voicemail/handOff.ts';
 
 /** How long an ended call keeps answering `invalid_state` before its storage is dropped. */
 const RETAIN_ENDED_MS = 60 * 60 * 1000;
@@ -294,8 +295,14 @@ export class CallSession extends DurableObject<Env> {
           const line = lineOf(state, effect.userId);
           // A line is one device: it takes what is for all, or for it, and nothing for its user's other devices.
           if (line) {
+            // An outside caller nobody answered is not hung up on: they leave a message.
+            const voicemail = effect.message.type === 'call.ended' && voicemailFollows(state) ? { voicemail: DEPOSIT } : {};
             if (selects(effect.devices, line.userId))
-              await deliverToGateway(this.env, line.via, { device: lineDevice(state.tenantId, line.userId, line.displayName), message: effect.message });
+              await deliverToGateway(this.env, line.via, {
+                device: lineDevice(state.tenantId, line.userId, line.displayName),
+                message: effect.message,
+                ...voicemail,
+              });
           } else await userHub(this.env, state.tenantId, effect.userId).deliver(effect.message, effect.devices);
           return;
         }
@@ -413,6 +420,7 @@ function outcomeRecord(state: CallState, qualities: Qualities): EndRecord {
     endedAt: state.endedAt ?? Date.now(),
     finalStatus: state.answeredAt !== null ? 200 : (state.sipStatus ?? sipStatusForEndReason(reason)),
     hangupCause: reason,
+    ...(voicemailFollows(state) ? { voicemail: true } : {}),
   };
 }
 

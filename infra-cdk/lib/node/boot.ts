@@ -60,6 +60,8 @@ interface ServiceOptions {
   readonly limitNoFile?: number;
   /** Filesystem and privilege hardening for services that need no root after start. */
   readonly hardened?: boolean;
+  /** A directory under /var/lib that systemd creates for `user` and keeps writable under hardening. */
+  readonly stateDirectory?: string;
 }
 
 export function serviceUnit(o: ServiceOptions): string {
@@ -79,6 +81,7 @@ export function serviceUnit(o: ServiceOptions): string {
     ...(o.restart ? ['Restart=always', 'RestartSec=2'] : []),
     ...(o.limitNoFile ? [`LimitNOFILE=${o.limitNoFile}`] : []),
     ...(o.hardened ? ['NoNewPrivileges=true', 'ProtectSystem=strict', 'ProtectHome=true', 'PrivateTmp=true'] : []),
+    ...(o.stateDirectory ? [`StateDirectory=${o.stateDirectory}`] : []),
   ];
   // Timer-driven oneshots are started by their timer, not at boot.
   if (o.type !== 'oneshot') lines.push('', '[Install]', 'WantedBy=multi-user.target');

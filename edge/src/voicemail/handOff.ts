@@ -1,0 +1,23 @@
+/**
+ * When an outside caller leaves a message: their call to a user ended unanswered (nobody picked
+ * up, busy, declined, nobody reachable). Read by CallSession twice, from the same ended state: the
+ * line's `call.ended` then asks the gateway to take a message, and the call's record is left open
+ * for the gateway to complete (answered by voicemail, ended when the message is).
+ */
+import { VOICEMAIL_MAX_SECONDS, type EndReason, type VoicemailDeposit } from '@callstack/protocol';
+import type { CallState } from '../signaling/types.ts';
+
+const UNANSWERED: ReadonlySet<EndReason> = new Set<EndReason>(['no-answer', 'busy', 'rejected', 'unavailable']);
+
+export function voicemailFollows(state: CallState): boolean {
+  return (
+    state.status === 'ended' &&
+    state.answeredAt === null &&
+    state.caller.via !== undefined &&
+    state.callee.via === undefined &&
+    state.endReason !== null &&
+    UNANSWERED.has(state.endReason)
+  );
+}
+
+export const DEPOSIT: VoicemailDeposit = { maxSeconds: VOICEMAIL_MAX_SECONDS };

@@ -1,0 +1,139 @@
+/**
+ * An outside caller leaves a message: the edge ended their call unanswered and said so
+ * (`SipDelivery.voicemail`), so the carrier's INVITE is answered here instead of refused. The
+ * media stays anchored in rtpengine, which plays the greeting to the caller and then forwards what
+ * they say to a recorder on this node (VoicemailRecorder). The message ends when the caller hangs
+ * up, falls silent, or reaches the longest message; the file is kept under the voicemail directory
+ * and reported to the edge, which files it in the user's mailbox. The call's record is completed
+ * from here (answered at the 200, ended with `voicemail`).
+ *
+ *   INVITE (held) -> 200 with rtpengine's SDP;  greeting;  recording;  BYE either side -> report
+ */
+import { voicemailFileKey, VOICEMAIL_MIN_MS, type PstnCallEvent, type SipDevice, type VoicemailDeposit } from '@callstack/protocol';
+import { join } from 'node:path';
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import type { EdgeClient } from './EdgeClient.ts';
+import { CARRIER_TAG, type MediaAnchor } from './MediaAnchor.ts';
+import { endDialog } from './bridge.ts';
+import { recorderCodecFor, VoicemailRecorder } from './VoicemailRecorder.ts';
+
+export interface VoicemailSettings {
+  /** Where messages are kept, as `<dir>/<tenantId>/<callId>.ogg` (the file key). */
+  dir: string;
+  /** The greeting rtpengine plays (a path it can read). */
+  greeting: string;
+  /** The address the recorders listen on, which rtpengine sends to. */
+  ip: string;
+  ports: { min: number; max: number };
+}
+
+export interface VoicemailServices {
+  srf: Srf;
+  edge: EdgeClient;
+  anchor: MediaAnchor;
+  log: Logger;
+  voicemail: VoicemailSettings;
+}
+
+type Ended = Extract<PstnCallEvent, { event: 'ended' }>;
+
+export class Voicemail {
+  private readonly log: Logger;
+  private dialog: Srf.Dialog | null = null;
+  private hungUp = false;
+  private hangUp: () => void = () => undefined;
+
+  constructor(
+    private readonly services: VoicemailServices,
+    private readonly line: SipDevice,
+    private readonly callId: string,
+    private readonly deposit: VoicemailDeposit,
+  ) {
+    this.log = services.log.child({ callId, tenantId: line.tenantId, voicemail: true });
+  }
+
+  /** rtpengine's session for the message (the ringing call's is gone with it). */
+  get key(): string {
+    return `vm:${this.callId}`;
+  }
+
+  /** Takes the message; never throws (each failure ends the call and is logged). */
+  async take(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    const { anchor, srf, voicemail } = this.services;
+    const codec = recorderCodecFor(req.body);
+    let recorder: VoicemailRecorder;
+    try {
+      recorder = await VoicemailRecorder.reserve({
+        ip: voicemail.ip,
+        ports: voicemail.ports,
+        codec: codec ?? { payloadType: 0, name: 'PCMU' },
+        path: join(voicemail.dir, voicemailFileKey(this.line.tenantId, this.callId)),
+        log: this.log,
+      });
+      await anchor.offerToRecorder(this.key, req.body, codec === null);
+      const sdp = await anchor.recorderAnswerToCarrier(this.key, recorder.sdp);
+      this.dialog = await srf.createUAS(req, res, { localSdp: sdp });
+    } catch (error) {
+      this.log.error({ err: error }, 'sip.voicemail_failed');
+      if (!res.finalResponseSent) res.send(480);
+      void anchor.release(this.key);
+      return this.report({ finalStatus: 480, hangupCause: 'media_failed' });
+    }
+    const dialog = this.dialog;
+    const hungUp = new Promise<void>((resolve) => (this.hangUp = resolve));
+    dialog.on('destroy', () => {
+      this.hungUp = true;
+      this.hangUp();
+    });
+    void this.progress({ event: 'answered', callId: this.callId, tenantId: this.line.tenantId, at: Date.now() });
+    this.log.info('sip.voicemail_answered');
+    try {
+      const greetingMs = await anchor.play(this.key, CARRIER_TAG, voicemail.greeting);
+      await Promise.race([hungUp, new Promise((resolve) => setTimeout(resolve, greetingMs))]);
+      if (!this.hungUp) await recorder.record(this.deposit.maxSeconds);
+    } catch (error) {
+      this.log.error({ err: error }, 'sip.voicemail_failed');
+    }
+    // The caller hangs up, or the recorder ends the message (silence, the longest one): then we do.
+    const message = await recorder.finish();
+    this.close();
+    await this.report({ finalStatus: 200, hangupCause: 'voicemail' });
+    if (message.durationMs < VOICEMAIL_MIN_MS) {
+      this.log.info({ durationMs: message.durationMs }, 'sip.voicemail_empty');
+      return recorder.discard();
+    }
+    try {
+      await this.services.edge.voicemail({
+        callId: this.callId,
+        tenantId: this.line.tenantId,
+        fileKey: voicemailFileKey(this.line.tenantId, this.callId),
+        contentType: 'audio/ogg',
+        startedAt: message.startedAt,
+        durationMs: message.durationMs,
+        sizeBytes: message.sizeBytes,
+      });
+      this.log.info({ durationMs: message.durationMs, sizeBytes: message.sizeBytes }, 'sip.voicemail_recorded');
+    } catch (error) {
+      // The file stays: an operator finds it by this log line and its key.
+      this.log.error({ err: error, path: message.path }, 'sip.voicemail_unreported');
+    }
+  }
+
+  private close(): void {
+    void this.services.anchor.release(this.key);
+    if (this.dialog && !this.hungUp) endDialog(this.dialog, this.log);
+  }
+
+  private report(how: Pick<Ended, 'finalStatus' | 'hangupCause'>): Promise<void> {
+    return this.progress({ event: 'ended', callId: this.callId, tenantId: this.line.tenantId, at: Date.now(), ...how });
+  }
+
+  private async progress(event: PstnCallEvent): Promise<void> {
+    try {
+      await this.services.edge.pstnEvent(event);
+    } catch (error) {
+      this.log.warn({ err: error, event: event.event }, 'sip.pstn_event_lost');
+    }
+  }
+}
