@@ -124,7 +124,13 @@ export type SipInboundRequest = v.InferOutput<typeof SipInboundRequest>;
 /** Ring this user: the gateway places the call as `line` (its `call.invite` with this `callId`). */
 export const SipInboundUserRoute = v.object({ kind: v.literal('user'), callId: Id, line: SipDevice, callee: Party });
 export type SipInboundUserRoute = v.InferOutput<typeof SipInboundUserRoute>;
-export const SipInboundAnswer = v.variant('kind', [SipInboundUserRoute, RefusedRouteAnswer]);
+/**
+ * The number forwards to another number: the gateway bridges the carrier's call to the trunks, as
+ * it does a phone's call out (`TrunkCall`), as the line `line`; `callId` is the call's record.
+ */
+export const SipInboundForwardRoute = v.object({ ...PstnRouteAnswer.entries, kind: v.literal('forward'), line: SipDevice });
+export type SipInboundForwardRoute = v.InferOutput<typeof SipInboundForwardRoute>;
+export const SipInboundAnswer = v.variant('kind', [SipInboundUserRoute, SipInboundForwardRoute, RefusedRouteAnswer]);
 export type SipInboundAnswer = v.InferOutput<typeof SipInboundAnswer>;
 
 export const SipTrunksRequest = v.object({ node: SipGatewayNode });

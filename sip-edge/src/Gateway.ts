@@ -159,6 +159,14 @@ export class Gateway {
         this.log.info({ callId: route.callId, tenantId: route.line.tenantId, callee: route.callee.userId, trunkId }, 'sip.carrier_calls');
         return call.start();
       }
+      case 'forward': {
+        // Out again through the trunks, exactly as a phone's call to the outside, the caller being the line.
+        const { line, ...decided } = route;
+        const call = new TrunkCall(this.trunkServices, { ...decided, kind: 'pstn', caller: line }, req, res);
+        this.trunkCalls.set(call.key, call);
+        this.log.info({ callId: route.callId, tenantId: line.tenantId, trunkId }, 'sip.carrier_call_forwarded');
+        return call.start();
+      }
       default:
         return route satisfies never;
     }

@@ -18,10 +18,12 @@ import type {
   RefusedRouteAnswer,
   ServerMessage,
   SipInboundAnswer,
+  SipInboundForwardRoute,
   SipInboundRequest,
   SipInboundUserRoute,
   SipRouteAnswer,
   TrunkAddresses,
+  VoicemailList,
 } from '@callstack/protocol';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { api, createTenant, login, waitForMail, type TestTenant, type TestUser } from '../lib/fixtures.ts';
@@ -368,6 +370,47 @@ describe('calls from the outside, as the gateway asks', () => {
     assert.deepEqual([record?.direction, record?.refusal, record?.did, record?.callerId], ['inbound', 'not_in_service', unrouted.body.number, caller]);
   });
 
+  test('a number that forwards to another goes back out through the trunks with the caller’s number; a closed destination stays closed', async () => {
+    const target = freshNumber({ international: true }).replaceAll(' ', '');
+    const forwarding = await as<PhoneNumberView>(tenant.users.alice, 'POST', '/api/admin/numbers', {
+      number: freshNumber({ international: true }),
+      route: { kind: 'number', number: target },
+    });
+    assert.equal(forwarding.status, 201, JSON.stringify(forwarding.body));
+    const answer = await inbound({ to: forwarding.body.number });
+    assert.equal(answer.body.kind, 'forward', JSON.stringify(answer.body));
+    const forward = answer.body as SipInboundForwardRoute;
+    assert.match(forward.line.deviceId, /^pstn-/);
+    assert.deepEqual(
+      [forward.destination, forward.callerId, forward.trunks.map((trunk) => trunk.id)],
+      [target, { number: caller, name: '', withheld: false }, stack.carriers.map((c) => c.id)],
+    );
+    const opened = await recordOf(forward.callId);
+    assert.deepEqual(
+      [opened?.direction, opened?.did, opened?.destination, opened?.callerId, opened?.userId],
+      ['inbound', forwarding.body.number, target, caller, null],
+    );
+    const at = Date.now();
+    assert.equal((await report({ event: 'answered', callId: forward.callId, tenantId: tenant.id, at })).status, 200);
+    assert.equal(
+      (await report({ event: 'ended', callId: forward.callId, tenantId: tenant.id, at: at + 3_000, finalStatus: 200, hangupCause: 'caller' })).status,
+      200,
+    );
+    assert.deepEqual([(await recordOf(forward.callId))?.finalStatus, (await recordOf(forward.callId))?.durationMs], [200, 3_000]);
+
+    // Forwarded abroad while international calling is closed: the caller is refused, and no trunk is offered.
+    const abroad = await as<PhoneNumberView>(tenant.users.alice, 'PATCH', `/api/admin/numbers/${encodeURIComponent(forwarding.body.number)}`, {
+      route: { kind: 'number', number: '+33142685300' },
+    });
+    assert.equal(abroad.status, 200, JSON.stringify(abroad.body));
+    const refused = await inbound({ to: forwarding.body.number });
+    assert.deepEqual(
+      [refused.body.kind, (refused.body as RefusedRouteAnswer).reason, (refused.body as RefusedRouteAnswer).sipStatus],
+      ['refused', 'international_closed', 403],
+    );
+    assert.equal((await recordOf(refused.body.callId))?.refusal, 'international_closed');
+  });
+
   test('the tenant’s concurrent calls full: a carrier’s call gets busy (486) with the reason, and the admins see it in the records', async () => {
     assert.equal((await as(tenant.users.alice, 'PUT', '/api/admin/pstn/policy', { ...ukPolicy, maxConcurrentCalls: 0 })).status, 200);
     try {
@@ -382,7 +425,7 @@ describe('calls from the outside, as the gateway asks', () => {
     }
   });
 
-  test('a call to bob’s number: the line may place only that call, to bob, once; bob is offline, so it ends unavailable and the record says 480', async () => {
+  test('a call to bob’s number: the line may place only that call, to bob, once; bob is offline, so the caller is sent to voicemail and the gateway completes the record', async () => {
     const answer = await inbound({ from: caller.slice(1) });
     assert.equal(answer.body.kind, 'user', JSON.stringify(answer.body));
     const { callId, line, callee } = answer.body as SipInboundUserRoute;
@@ -407,13 +450,57 @@ describe('calls from the outside, as the gateway asks', () => {
     assert.deepEqual((await invite(callee.userId, 'place')).body, { type: 'ack', ref: 'place' });
     const ended = await gateway.next(line.deviceId, 'call.ended');
     assert.equal(ended.reason, 'unavailable');
-    // Refused either way: by the session (the call id is taken) or, once the record closed, as no call to place.
+    const delivery = gateway.deliveries.find((d) => d.device.deviceId === line.deviceId && d.message.type === 'call.ended');
+    assert.deepEqual(delivery?.voicemail, { maxSeconds: 180 }, 'the caller leaves a message instead of hearing 480');
     assert.match(String(((await invite(callee.userId, 'again')).body as { code?: string }).code), /^(conflict|not_found)$/);
-    let record;
-    for (let tries = 0; tries < 50 && !record?.endedAt; tries++) {
-      record = await recordOf(callId);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.deepEqual([record?.finalStatus, record?.hangupCause, record?.callerId, record?.userId], [480, 'unavailable', caller, tenant.users.bob.id]);
+    // The session leaves the end to the gateway taking the message.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await recordOf(callId))?.endedAt, null);
+
+    const at = Date.now();
+    assert.equal((await report({ event: 'answered', callId, tenantId: tenant.id, at })).status, 200);
+    const message = {
+      callId,
+      tenantId: tenant.id,
+      fileKey: `${tenant.id}/${callId}.ogg`,
+      contentType: 'audio/ogg',
+      startedAt: at + 6_500,
+      durationMs: 4_200,
+      sizeBytes: 9_000,
+    };
+    // The message is kept by a gateway that goes away once it reported it.
+    const holder = await SipGatewayStub.start(stack.url, stack.mediaSecret);
+    const left = (voicemail: unknown, secret?: string) =>
+      holder.post<{ id?: string }>('/api/sip/voicemail', { node: holder.node, voicemail }, secret ? { secret } : {});
+    // Another tenant's call, a file outside the call's key, a call that is no inbound call, a bad signature: nothing is filed.
+    assertError(await left({ ...message, tenantId: other.id, fileKey: `${other.id}/${callId}.ogg` }), 404, 'not_found');
+    assertError(await left({ ...message, fileKey: `${tenant.id}/${crypto.randomUUID()}.ogg` }), 400, 'bad_request');
+    assertError(await left({ ...message, fileKey: '../../etc/passwd.ogg' }), 400, 'bad_request');
+    assertError(await left({ ...message, callId: 'no-such-call', fileKey: `${tenant.id}/no-such-call.ogg` }), 404, 'not_found');
+    assert.equal((await left(message, 'another-secret-entirely-0123')).status, 401);
+    const filed = await left(message);
+    assert.equal(filed.status, 200, JSON.stringify(filed.body));
+    assert.equal((await left(message)).body.id, filed.body.id, 'a repeated report files nothing new');
+    assert.equal((await report({ event: 'ended', callId, tenantId: tenant.id, at: at + 12_000, finalStatus: 200, hangupCause: 'voicemail' })).status, 200);
+
+    const record = await recordOf(callId);
+    assert.deepEqual([record?.finalStatus, record?.hangupCause, record?.callerId, record?.userId], [200, 'voicemail', caller, tenant.users.bob.id]);
+    assert.ok(record!.durationMs >= 11_000, JSON.stringify(record));
+    const mailbox = await as<VoicemailList>(tenant.users.bob, 'GET', '/api/voicemail');
+    assert.deepEqual(
+      mailbox.body.voicemails.map(({ id, from, durationMs, heard }) => ({ id, from, durationMs, heard })),
+      [{ id: filed.body.id, from: caller, durationMs: 4_200, heard: false }],
+    );
+    assert.equal((await waitForMail(tenant.users.bob.email)).filter((mail) => /voicemail/i.test(mail.subject)).length, 1, 'mailed once');
+    for (const user of [tenant.users.alice, other.users.bob]) assert.deepEqual((await as<VoicemailList>(user, 'GET', '/api/voicemail')).body.voicemails, []);
+    assert.equal((await as(tenant.users.bob, 'PATCH', `/api/voicemail/${filed.body.id}`, { heard: true })).status, 204);
+    assert.equal((await as<VoicemailList>(tenant.users.bob, 'GET', '/api/voicemail')).body.voicemails[0]?.heard, true);
+    assertError(await as(tenant.users.alice, 'PATCH', `/api/voicemail/${filed.body.id}`, { heard: true }), 404, 'not_found');
+    assertError(await as(tenant.users.bob, 'PATCH', `/api/voicemail/${filed.body.id}`, { heard: 'yes' }), 400, 'bad_request');
+    // Its gateway gone: the audio is unavailable, and deleting it fails with the reason and keeps it listed.
+    await holder.close();
+    assertError(await as(tenant.users.bob, 'GET', `/api/voicemail/${filed.body.id}/audio`), 503, 'media_unavailable');
+    assertError(await as(tenant.users.bob, 'DELETE', `/api/voicemail/${filed.body.id}`), 503, 'media_unavailable');
+    assert.equal((await as<VoicemailList>(tenant.users.bob, 'GET', '/api/voicemail')).body.voicemails.length, 1);
   });
 });

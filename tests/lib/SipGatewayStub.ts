@@ -7,17 +7,17 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as v from 'valibot';
 import {
   CONTROL_SIGNATURE_HEADER,
   CONTROL_SIGNATURE_MAX_SKEW_SECONDS,
   NonceCache,
-  parseServerMessage,
   SIP_DEVICE_MESSAGES_PATH,
+  SipDelivery,
   signControlRequest,
   verifyControlSignature,
   type ClientMessage,
   type ServerMessage,
-  type SipDelivery,
   type SipDevice,
   type SipGatewayNode,
 } from '@callstack/protocol';
@@ -194,7 +194,7 @@ export class SipGatewayStub {
   }
 }
 
-/** A delivery as SipDelivery describes it: a device, and a message that passes the protocol's ServerMessage schema. */
+/** A delivery as the gateway takes it: the protocol's SipDelivery schema, whole (the edge's decisions included). */
 function parseDelivery(body: string): SipDelivery | null {
   let json: unknown;
   try {
@@ -202,13 +202,8 @@ function parseDelivery(body: string): SipDelivery | null {
   } catch {
     return null;
   }
-  if (typeof json !== 'object' || json === null || !('device' in json) || !('message' in json)) return null;
-  const device = json.device as Record<string, unknown>;
-  const fields = ['tenantId', 'userId', 'deviceId', 'displayName', 'username'] as const;
-  if (typeof device !== 'object' || device === null || !fields.every((field) => typeof device[field] === 'string')) return null;
-  const message = parseServerMessage(JSON.stringify(json.message));
-  if (!message.ok) return null;
-  return { device: device as unknown as SipDevice, message: message.message };
+  const parsed = v.safeParse(SipDelivery, json);
+  return parsed.success ? parsed.output : null;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

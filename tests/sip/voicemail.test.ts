@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'rtpengine-client';
-import type { PhoneNumberView, PstnCallRecordList, VoicemailList } from '@callstack/protocol';
+import type { PhoneNumberView, PstnCallRecordList, VoicemailList, VoicemailView } from '@callstack/protocol';
 import { CARRIER_TAG } from '../../sip-edge/src/MediaAnchor.ts';
 import { eventually, signIn, useBrowser } from '../lib/browser.ts';
 import { api, createTenant, login, waitForMail, type TestTenant } from '../lib/fixtures.ts';
@@ -67,13 +67,13 @@ async function fromCarrier(): Promise<number | null> {
   }
 }
 
-test('nobody answers bob’s number: the caller hears the greeting and leaves a message that ffprobe measures; bob is mailed, plays it in the softphone and deletes it', async () => {
-  // Bob has no browser open and no phone registered: nobody can answer, so the caller goes to voicemail at once.
+/** The carrier calls `number` and leaves SIPp's recording once the greeting is over; resolves with the message as its owner lists it. */
+async function leaveMessage(number: string, ownerToken: string): Promise<VoicemailView> {
   const carrier = await startSipp({
     scenario,
     target: { host: stack.sip.host, port: stack.sip.port },
     localIp: stack.carriers[0]!.host,
-    service: did,
+    service: number,
     keys: { caller },
     rtpEcho: true,
     recvTimeoutMs: 30_000,
@@ -83,19 +83,23 @@ test('nobody answers bob’s number: the caller hears the greeting and leaves a 
   await eventually('the greeting at the carrier (echoed back)', async () => ((await fromCarrier()) ?? 0) >= 200, 15_000);
   const carried = await carrier.result;
   assert.equal(carried.exitCode, 0, carried.output.slice(-1500));
-
   let list: VoicemailList = { voicemails: [] };
   await eventually(
-    'the message in bob’s mailbox',
-    async () => (list = (await api<VoicemailList>('GET', '/api/voicemail', { auth: bobToken })).body).voicemails.length === 1,
+    'the message in the mailbox',
+    async () => (list = (await api<VoicemailList>('GET', '/api/voicemail', { auth: ownerToken })).body).voicemails.length === 1,
     30_000,
   );
-  const [message] = list.voicemails;
-  assert.deepEqual([message!.from, message!.fromName, message!.heard], [caller, 'Dr Outside', false]);
-  assert.ok(Math.abs(message!.durationMs - SPOKEN_MS) <= 1_500, `message of ${message!.durationMs} ms for ${SPOKEN_MS} ms spoken`);
+  return list.voicemails[0]!;
+}
+
+test('nobody answers bob’s number: the caller hears the greeting and leaves a message that ffprobe measures; bob is mailed, plays it in the softphone and deletes it', async () => {
+  // Bob has no browser open and no phone registered: nobody can answer, so the caller goes to voicemail at once.
+  const message = await leaveMessage(did, bobToken);
+  assert.deepEqual([message.from, message.fromName, message.heard], [caller, 'Dr Outside', false]);
+  assert.ok(Math.abs(message.durationMs - SPOKEN_MS) <= 1_500, `message of ${message.durationMs} ms for ${SPOKEN_MS} ms spoken`);
 
   // The file, measured as a user's player would see it.
-  const audio = await fetch(new URL(`/api/voicemail/${message!.id}/audio`, stack.url), { headers: { authorization: `Bearer ${bobToken}` } });
+  const audio = await fetch(new URL(`/api/voicemail/${message.id}/audio`, stack.url), { headers: { authorization: `Bearer ${bobToken}` } });
   assert.equal(audio.status, 200);
   assert.equal(audio.headers.get('content-type'), 'audio/ogg');
   const file = join(mkdtempSync(join(tmpdir(), 'callstack-voicemail-')), 'message.ogg');
@@ -108,10 +112,16 @@ test('nobody answers bob’s number: the caller hears the greeting and leaves a 
   };
   assert.equal(probed.streams[0]?.codec_name, 'opus');
   assert.ok(
-    Math.abs(Number(probed.format.duration) * 1000 - message!.durationMs) <= 250,
-    `ffprobe ${probed.format.duration} s, listed ${message!.durationMs} ms`,
+    Math.abs(Number(probed.format.duration) * 1000 - message.durationMs) <= 250,
+    `ffprobe ${probed.format.duration} s, listed ${message.durationMs} ms`,
   );
 
+  const exported = await api<{ voicemails: VoicemailView[] }>('GET', '/api/me/export', { auth: bobToken });
+  assert.deepEqual(
+    exported.body.voicemails.map((entry) => entry.id),
+    [message.id],
+    'in his export',
+  );
   const [mail] = await waitForMail(tenant.users.bob.email);
   assert.match(mail!.subject, /New voicemail from Dr Outside/);
   assert.match(mail!.text, new RegExp(`Dr Outside \\(\\${caller}\\)`));
@@ -124,9 +134,9 @@ test('nobody answers bob’s number: the caller hears the greeting and leaves a 
   // Only bob reaches it: a colleague and another organisation's admin get not_found.
   const stranger = await createTenant();
   for (const token of [adminToken, (await login(stranger.users.alice)).accessToken]) {
-    const other = await api('GET', `/api/voicemail/${message!.id}/audio`, { auth: token });
+    const other = await api('GET', `/api/voicemail/${message.id}/audio`, { auth: token });
     assert.equal(other.status, 404);
-    assert.equal((await api('DELETE', `/api/voicemail/${message!.id}`, { auth: token })).status, 404);
+    assert.equal((await api('DELETE', `/api/voicemail/${message.id}`, { auth: token })).status, 404);
     assert.equal((await api<VoicemailList>('GET', '/api/voicemail', { auth: token })).body.voicemails.length, 0);
   }
 
@@ -140,11 +150,24 @@ test('nobody answers bob’s number: the caller hears the greeting and leaves a 
   await player.waitFor();
   await eventually('the message playing in the browser', () => player.evaluate((element: HTMLAudioElement) => element.currentTime > 0.5), 15_000);
   const shown = await player.evaluate((element: HTMLAudioElement) => element.duration);
-  assert.ok(Math.abs(shown * 1000 - message!.durationMs) <= 500, `the browser reads ${shown} s`);
+  assert.ok(Math.abs(shown * 1000 - message.durationMs) <= 500, `the browser reads ${shown} s`);
 
   await row.locator('[data-testid=voicemail-delete]').click();
   await bob.page.locator('[data-testid=voicemail-empty]').waitFor();
-  assert.equal((await api('GET', `/api/voicemail/${message!.id}/audio`, { auth: bobToken })).status, 404);
+  assert.equal((await api('GET', `/api/voicemail/${message.id}/audio`, { auth: bobToken })).status, 404);
   assert.equal(existsSync(stack.tmp('voicemail', tenant.id, `${calls[0]!.callId}.ogg`)), false, 'the file is gone from the gateway');
   await bob.context.close();
+});
+
+test('erasing an account erases its messages, files and all', async () => {
+  const number = `+44207946${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+  const dave = tenant.users.dave;
+  const added = await api('POST', '/api/admin/numbers', { auth: adminToken, body: { number, route: { kind: 'user', userId: dave.id } } });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  await leaveMessage(number, (await login(dave)).accessToken);
+  const calls = (await api<PstnCallRecordList>('GET', '/api/admin/pstn/calls?limit=1', { auth: adminToken })).body.calls;
+  const file = stack.tmp('voicemail', tenant.id, `${calls[0]!.callId}.ogg`);
+  assert.ok(existsSync(file), 'kept on the gateway');
+  assert.equal((await api('POST', `/api/admin/users/${dave.id}/erase`, { auth: adminToken })).status, 204);
+  assert.equal(existsSync(file), false, 'erased with the account');
 });

@@ -3,13 +3,24 @@
  * address, whatever Kamailio already checked), whose number it is, and whom it rings. The call is
  * then placed by the gateway as a line (protocol/src/sip.ts `PSTN_LINE_PREFIX`) and rings the
  * user's devices like any call; the record written here is what the line may place (`lines.ts`).
+ * A number that forwards to another number sends the call back out through the trunks, checked
+ * like any call out of the tenant (closed destinations stay closed); its one record is the
+ * inbound call, with the number it went on to as its destination.
  *
  * Nothing is written for a call that is nobody's (not a trunk, not a number here): a scanner's
  * flood leaves no rows. A number of a tenant that routes nowhere leaves a refused record, so the
  * admin sees callers who reached it. An admitted call takes a slot of the tenant's concurrent calls
  * (its PstnGuard; busy when none is left) and lasts at most the policy's longest call.
  */
-import { lineDevice, newLineId, type RefusedRouteAnswer, type SipInboundAnswer, type SipInboundRequest } from '@callstack/protocol';
+import {
+  lineDevice,
+  newLineId,
+  type E164,
+  type PresentedCallerId,
+  type RefusedRouteAnswer,
+  type SipInboundAnswer,
+  type SipInboundRequest,
+} from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
 import { contactNameFor, findNumberOwner, insertPstnRecord } from '../db/pstn.ts';
@@ -17,8 +28,10 @@ import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { pstnGuard } from '../objects/stubs.ts';
-import { displayNumber, parseFromCarrier } from './destination.ts';
+import { displayNumber, parseDestination, parseFromCarrier } from './destination.ts';
+import { trunkAttempts } from './outbound.ts';
 import { pstnPolicyOf } from './policy.ts';
+import { checkDestination, type Verdict } from './tollFraudGuard.ts';
 
 export async function decideInbound(env: Env, request: SipInboundRequest): Promise<SipInboundAnswer> {
   const callId = crypto.randomUUID();
@@ -38,7 +51,7 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
     if (!owner) return refused('not_in_service', 404, 'the number called is not in service');
     const { tenantId, route } = owner;
     const policy = await pstnPolicyOf(db, tenantId);
-    const record = (userId: string | null, refusal: RefusedRouteAnswer['reason'] | null) =>
+    const record = (userId: string | null, refusal: RefusedRouteAnswer['reason'] | null, destination: E164 = did) =>
       insertPstnRecord(db, {
         callId,
         tenantId,
@@ -47,12 +60,41 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
         trunkId: trunk.id,
         did,
         callerId: from,
-        destination: did,
+        destination,
         createdAt,
         refusal,
         maxDurationSeconds: refusal ? null : policy.maxCallDurationSeconds,
       });
-    // Forwarding to a number would bridge two outside lines: not carried yet (the number rings nobody).
+    if (route.kind === 'number') {
+      // The forward is a call out of the tenant: the same guard as anyone's (what may be called, the limits).
+      const destination = parseDestination(route.number, policy.defaultCountry);
+      const allowed: Verdict = destination
+        ? checkDestination(policy, destination)
+        : { ok: false, reason: 'not_in_service', sipStatus: 404, message: 'the number called is not in service' };
+      const trunks = config(env).pstnTrunks;
+      const line = lineDevice(tenantId, newLineId(), request.fromName || (from ? displayNumber(from) : 'Unknown caller'));
+      const admitted = allowed.ok ? await pstnGuard(env, tenantId).admitInbound(tenantId, callId, line.userId, policy) : allowed;
+      if (!admitted.ok) {
+        await record(null, admitted.reason, route.number);
+        return refused(admitted.reason, admitted.sipStatus, `this number forwards to ${route.number}: ${admitted.message}`);
+      }
+      await record(null, null, route.number).catch(async (error: unknown) => {
+        await pstnGuard(env, tenantId).release(tenantId, callId);
+        throw error;
+      });
+      // The caller's own number goes on (or withheld, with the number called asserted), as forwarding services do.
+      const callerId: PresentedCallerId = { number: from ?? did, name: request.fromName ?? '', withheld: from === null };
+      log.info('pstn.inbound_forwarded', { tenantId, callId, trunkId: trunk.id, trunks: trunks.length });
+      return {
+        kind: 'forward',
+        callId,
+        line,
+        destination: route.number,
+        callerId,
+        maxDurationSeconds: policy.maxCallDurationSeconds,
+        trunks: trunkAttempts(trunks, route.number, callerId),
+      } satisfies SipInboundAnswer;
+    }
     const callee = route.kind === 'user' ? await findActiveUser(db, tenantId, route.userId) : null;
     if (!callee) {
       await record(null, 'not_in_service');

@@ -5,7 +5,7 @@
  * may last. Every decision leaves a record, a refusal included (with its reason), so the admin
  * sees blocked attempts beside the calls.
  */
-import type { PresentedCallerId, PstnRouteAnswer, RefusedRouteAnswer, TrunkAttempt } from '@callstack/protocol';
+import type { E164, PresentedCallerId, PstnRouteAnswer, RefusedRouteAnswer, Trunk, TrunkAttempt } from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
 import { callerIdOf, insertPstnRecord } from '../db/pstn.ts';
@@ -91,10 +91,15 @@ export async function decideOutbound(
     destination: destination.e164,
     callerId,
     maxDurationSeconds: policy.maxCallDurationSeconds,
-    trunks: trunks.map((trunk): TrunkAttempt => ({
-      ...trunk,
-      dial: formatFor(destination.e164, trunk.numberFormat, trunk.country),
-      callerIdNumber: callerId.number && formatFor(callerId.number, trunk.numberFormat, trunk.country),
-    })),
+    trunks: trunkAttempts(trunks, destination.e164, callerId),
   };
+}
+
+/** The trunks in failover order, with the numbers written as each carrier wants them. */
+export function trunkAttempts(trunks: readonly Trunk[], destination: E164, callerId: PresentedCallerId): TrunkAttempt[] {
+  return trunks.map((trunk) => ({
+    ...trunk,
+    dial: formatFor(destination, trunk.numberFormat, trunk.country),
+    callerIdNumber: callerId.number && formatFor(callerId.number, trunk.numberFormat, trunk.country),
+  }));
 }

@@ -4,11 +4,7 @@ import { api } from '../api.ts';
 import { formatDuration, formatWhen } from '../format.ts';
 import { useAction, useFetched, useVersion } from '../hooks.ts';
 import type { Session } from '../session.ts';
-
-/** Who left the message, as the person knows them: their contact's name, else the number. */
-export function callerLabel(message: Pick<VoicemailView, 'from' | 'fromName'>): string {
-  return message.fromName ?? message.from ?? 'Withheld number';
-}
+import { callerLabel } from '../voicemail.ts';
 
 /**
  * The signed-in person's voicemail, newest first: who called (their contact's name when the number
