@@ -253,6 +253,8 @@ describe('node scripts', () => {
       DRACHTIO_SECRET: admin,
       RTPENGINE_HOST: '127.0.0.1',
       RTPENGINE_PORT: '22222',
+      // Voicemail recorders listen where rtpengine (on the private interface) sends.
+      SIP_GATEWAY_MEDIA_IP: '10.40.0.9',
     });
     assert.equal(mode('sip-gateway.env'), '600');
 
