@@ -216,6 +216,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
         realm: DEFAULT_SIP_REALM,
         rtpPorts: { min: 43000, max: 43999 },
         voicemailDir: ensureDir(join(TMP, 'voicemail')),
+        dtmfLogPort: await freePort(),
         // Registrations in PostgreSQL, as on the SIP nodes (usrloc db_mode 3).
         databaseUrl: postgres.url,
         // Every transport npm start opens.
@@ -244,7 +245,16 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     // The tests' own nodes register the same way; rooms.test.ts kills this one (SIGKILL) last.
     CALLSTACK_MEDIA_NODE: JSON.stringify({ nodeId: mediaNode.nodeId, controlUrl: mediaNode.controlUrl, pid: mediaNode.service.pid }),
     ...(sip
-      ? { CALLSTACK_SIP: JSON.stringify({ host: sip.host, port: sip.port, tlsPort: sip.tlsPort, realm: sip.realm, rtpengineNgPort: sip.rtpengineNgPort }) }
+      ? {
+          CALLSTACK_SIP: JSON.stringify({
+            host: sip.host,
+            port: sip.port,
+            tlsPort: sip.tlsPort,
+            realm: sip.realm,
+            rtpengineNgPort: sip.rtpengineNgPort,
+            dtmfLogPort: sip.dtmfLogPort,
+          }),
+        }
       : {}),
   };
 }

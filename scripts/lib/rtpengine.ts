@@ -24,6 +24,8 @@ export interface RtpengineOptions {
   portMax: number;
   /** Address media is bound to and announced in rewritten SDP. */
   interface?: string;
+  /** Where rtpengine sends a JSON line for every DTMF event it sees in a call (tests read them). */
+  dtmfLogPort?: number;
 }
 
 export async function startRtpengine(options: RtpengineOptions): Promise<Rtpengine> {
@@ -41,6 +43,7 @@ export async function startRtpengine(options: RtpengineOptions): Promise<Rtpengi
       `port-max = ${options.portMax}`,
       // A deleted call keeps its ports for 30 s by default; tests reuse a small range.
       'delete-delay = 0',
+      ...(options.dtmfLogPort ? [`dtmf-log-dest = 127.0.0.1:${options.dtmfLogPort}`] : []),
       'log-stderr = true',
       'log-level = 6',
     ].join('\n') + '\n',

@@ -33,6 +33,8 @@ export interface SipEdgeOptions {
   controlPort?: number;
   /** Where the gateway keeps voicemail messages. */
   voicemailDir: string;
+  /** rtpengine reports every DTMF event it sees to this UDP port on loopback (tests read them). */
+  dtmfLogPort?: number;
 }
 
 export interface SipEdge {
@@ -46,6 +48,8 @@ export interface SipEdge {
   gatewayControlUrl: string;
   /** rtpengine's NG port on loopback (tests read its per-call counters). */
   rtpengineNgPort: number;
+  /** Where rtpengine reports DTMF events, when asked to (`dtmfLogPort`). */
+  dtmfLogPort?: number;
   stop(): Promise<void>;
 }
 
@@ -72,7 +76,12 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
   };
   try {
     const drachtioBin = buildDrachtio();
-    const rtpengine = await startRtpengine({ logFile: join(options.logsDir, 'rtpengine.log'), portMin: options.rtpPorts.min, portMax: options.rtpPorts.max });
+    const rtpengine = await startRtpengine({
+      logFile: join(options.logsDir, 'rtpengine.log'),
+      portMin: options.rtpPorts.min,
+      portMax: options.rtpPorts.max,
+      ...(options.dtmfLogPort ? { dtmfLogPort: options.dtmfLogPort } : {}),
+    });
     stops.push(() => rtpengine.stop());
 
     const drachtio = await startDrachtio(drachtioBin, join(options.logsDir, 'drachtio.log'));
@@ -127,6 +136,7 @@ export async function startSipEdge(options: SipEdgeOptions): Promise<SipEdge> {
       realm: options.realm,
       gatewayControlUrl: controlUrl,
       rtpengineNgPort: rtpengine.ngPort,
+      ...(options.dtmfLogPort ? { dtmfLogPort: options.dtmfLogPort } : {}),
       stop,
     };
   } catch (error) {

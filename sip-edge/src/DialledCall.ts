@@ -12,7 +12,7 @@
 import type { PstnRouteAnswer, SipDevice } from '@callstack/protocol';
 import type Srf from 'drachtio-srf';
 import type { BridgeServices } from './bridge.ts';
-import { carrierInvite, failsOver, TRUNK_SETUP_TIMEOUT_MS } from './carrierInvite.ts';
+import { carrierInvite, failsOver, startSetupTimer } from './carrierInvite.ts';
 import { onRequestSent } from './requestSent.ts';
 import { WebCall, type Incoming, type UnacknowledgedAnswer } from './WebCall.ts';
 
@@ -34,23 +34,19 @@ export class DialledCall extends WebCall {
         .pstnEvent({ event: 'trunk', callId: this.callId, tenantId: this.device.tenantId, trunkId: trunk.id })
         .catch((error: unknown) => this.log.warn({ err: error }, 'sip.pstn_event_lost'));
       const { uri, options } = carrierInvite(trunk, this.route.callerId);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        this.invite?.cancel(() => undefined);
-      }, TRUNK_SETUP_TIMEOUT_MS);
+      const setup = startSetupTimer(() => this.invite?.cancel(() => undefined));
       try {
         return (await this.services.srf.createUAC(uri, { ...options, noAck: true } as Srf.CreateUACOptions, {
           cbRequest: onRequestSent((req) => (this.invite = req)),
-          cbProvisional: () => clearTimeout(timer),
+          cbProvisional: () => setup.stop(),
         })) as unknown as UnacknowledgedAnswer;
       } catch (error) {
         const status = (error as { status?: number }).status ?? 408;
-        if (!failsOver(status, timedOut)) throw error;
-        this.log.info({ trunkId: trunk.id, status, timedOut }, 'sip.trunk_failover');
-        failure = Object.assign(new Error(`trunk ${trunk.id} failed`), { status: timedOut ? 408 : status });
+        if (!failsOver(status, setup.timedOut)) throw error;
+        this.log.info({ trunkId: trunk.id, status, timedOut: setup.timedOut }, 'sip.trunk_failover');
+        failure = Object.assign(new Error(`trunk ${trunk.id} failed`), { status: setup.timedOut ? 408 : status });
       } finally {
-        clearTimeout(timer);
+        setup.stop();
       }
     }
     throw failure;

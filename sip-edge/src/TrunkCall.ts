@@ -16,7 +16,7 @@ import type { EdgeClient } from './EdgeClient.ts';
 import { MediaUnavailable, type MediaAnchor } from './MediaAnchor.ts';
 import type { TrunkHealth } from './TrunkHealth.ts';
 import { endDialog } from './bridge.ts';
-import { carrierInvite, failsOver, TRUNK_SETUP_TIMEOUT_MS } from './carrierInvite.ts';
+import { carrierInvite, failsOver, startSetupTimer } from './carrierInvite.ts';
 import { onRequestSent } from './requestSent.ts';
 
 export interface TrunkCallServices {
@@ -32,7 +32,6 @@ type Ended = Extract<PstnCallEvent, { event: 'ended' }>;
 
 export class TrunkCall {
   private attempt: Srf.SrfRequest | null = null;
-  private timedOut = false;
   private cancelled = false;
   private ringing = false;
   private earlyMedia = false;
@@ -86,11 +85,7 @@ export class TrunkCall {
     }
     // Awaited: the record must name the last trunk tried, not whichever report arrived last.
     await this.report({ event: 'trunk', callId: this.route.callId, tenantId: this.route.caller.tenantId, trunkId: trunk.id });
-    this.timedOut = false;
-    const setupTimer = setTimeout(() => {
-      this.timedOut = true;
-      this.attempt?.cancel(() => undefined);
-    }, TRUNK_SETUP_TIMEOUT_MS);
+    const setup = startSetupTimer(() => this.attempt?.cancel(() => undefined));
     let carrier: Srf.Dialog;
     const invite = carrierInvite(trunk, this.route.callerId);
     try {
@@ -100,18 +95,18 @@ export class TrunkCall {
         {
           cbRequest: onRequestSent((request) => (this.attempt = request)),
           cbProvisional: (provisional) => {
-            clearTimeout(setupTimer);
+            setup.stop();
             void this.progress(provisional);
           },
         },
       );
     } catch (error) {
-      clearTimeout(setupTimer);
+      setup.stop();
       const status = (error as { status?: number }).status ?? 408;
       if (this.cancelled) return 'done';
-      if (failsOver(status, this.timedOut)) {
-        this.log.info({ trunkId: trunk.id, status, timedOut: this.timedOut }, 'sip.trunk_failover');
-        return this.timedOut ? 408 : status;
+      if (failsOver(status, setup.timedOut)) {
+        this.log.info({ trunkId: trunk.id, status, timedOut: setup.timedOut }, 'sip.trunk_failover');
+        return setup.timedOut ? 408 : status;
       }
       // The callee's answer (busy, declined, not a number there): the phone hears it as it is.
       this.log.info({ trunkId: trunk.id, status }, 'sip.carrier_refused');
@@ -119,7 +114,7 @@ export class TrunkCall {
       await this.end({ finalStatus: status, hangupCause: 'declined' });
       return 'done';
     }
-    clearTimeout(setupTimer);
+    setup.stop();
     await this.connect(carrier);
     return 'done';
   }

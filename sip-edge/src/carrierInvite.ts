@@ -7,7 +7,29 @@ import type Srf from 'drachtio-srf';
 import { displayName } from './WebCall.ts';
 
 /** A trunk that sends no provisional response in this long is passed over for the next. */
-export const TRUNK_SETUP_TIMEOUT_MS = 4_000;
+const TRUNK_SETUP_TIMEOUT_MS = 4_000;
+
+/** The wait for a trunk's first provisional response: `cancel` runs when it runs out. */
+export interface SetupTimer {
+  /** Whether it ran out (the INVITE was cancelled for it). */
+  readonly timedOut: boolean;
+  /** A provisional response, a final one or a failure came: no more waiting. */
+  stop(): void;
+}
+
+export function startSetupTimer(cancel: () => void): SetupTimer {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    cancel();
+  }, TRUNK_SETUP_TIMEOUT_MS);
+  return {
+    get timedOut() {
+      return timedOut;
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
 
 /**
  * The request URI and options of the INVITE: the number and caller ID in the carrier's format,

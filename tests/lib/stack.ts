@@ -37,9 +37,19 @@ export const stack = {
   get mediaNode(): { nodeId: string; controlUrl: string; pid: number } {
     return JSON.parse(required('CALLSTACK_MEDIA_NODE')) as { nodeId: string; controlUrl: string; pid: number };
   },
-  /** Where phones register and call (Kamailio), when the SIP edge runs (the `sip` suite); rtpengine's NG port on loopback. */
-  get sip(): { host: string; port: number; tlsPort: number; realm: string; rtpengineNgPort: number } {
-    return JSON.parse(required('CALLSTACK_SIP')) as { host: string; port: number; tlsPort: number; realm: string; rtpengineNgPort: number };
+  /**
+   * Where phones register and call (Kamailio), when the SIP edge runs (the `sip` suite); rtpengine's
+   * NG port on loopback, and the UDP port it reports DTMF events to (one JSON datagram each).
+   */
+  get sip(): { host: string; port: number; tlsPort: number; realm: string; rtpengineNgPort: number; dtmfLogPort: number } {
+    return JSON.parse(required('CALLSTACK_SIP')) as {
+      host: string;
+      port: number;
+      tlsPort: number;
+      realm: string;
+      rtpengineNgPort: number;
+      dtmfLogPort: number;
+    };
   },
   /** The carriers the edge's PSTN_TRUNKS name, in failover order: SIPp plays them on these addresses. */
   get carriers(): { id: string; host: string; port: number }[] {

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { createSocket } from 'node:dgram';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { PhoneNumberView, PstnCallRecordList, PstnPolicy } from '@callstack/protocol';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
@@ -146,6 +147,14 @@ describe('a desk phone calls the outside', () => {
 
 describe('the softphone calls the outside', () => {
   const chromium = useBrowser();
+  /** The DTMF events rtpengine saw (its `dtmf-log-dest` datagrams), in order. */
+  const dtmf: { callid: string; source_tag: string; event: number }[] = [];
+  const dtmfLog = createSocket('udp4');
+  before(async () => {
+    dtmfLog.on('message', (datagram) => dtmf.push(JSON.parse(datagram.toString()) as (typeof dtmf)[number]));
+    await new Promise<void>((resolve) => dtmfLog.bind(stack.sip.dtmfLogPort, '127.0.0.1', () => resolve()));
+  });
+  after(() => dtmfLog.close());
 
   async function bobInTheBrowser(): Promise<Softphone> {
     const softphone = await signIn(chromium.browser, tenant.users.bob);
@@ -158,7 +167,7 @@ describe('the softphone calls the outside', () => {
     await softphone.page.locator('[data-testid=dial-button]').click();
   }
 
-  test('bob dials a number in the browser: the carrier gets it in E.164 with his own number as caller ID; audio reaches the carrier and comes back; his hang-up ends it with a complete record', async () => {
+  test('bob dials a number in the browser: the carrier gets it in E.164 with his own number as caller ID; audio reaches the carrier and comes back; keypad digits reach it as telephone-events; his hang-up ends it with a complete record', async () => {
     const carrierA = await startSipp({
       scenario: join(scenarios, 'uas.xml'),
       target: { host: '127.0.0.1', port: 9 },
@@ -178,6 +187,16 @@ describe('the softphone calls the outside', () => {
       return stats.audioPacketsSent >= 50 && stats.audioPacketsReceived >= 50;
     });
     const callId = await callState(bob).getAttribute('data-call-id');
+    // The carrier's IVR asks for a digit: the keypad's RFC 4733 events cross rtpengine on this call's carrier leg.
+    await bob.page.locator('[data-testid=keypad-toggle]').click();
+    for (const digit of ['1', '2', '#']) await bob.page.locator(`[data-testid="key-${digit}"]`).click();
+    // rtpengine logs each event from the side it came from: the browser's, then the carrier's echo.
+    const fromBrowser = () => {
+      const onCall = dtmf.filter((event) => event.callid.endsWith(`:${callId}`));
+      return onCall.filter((event) => event.source_tag === onCall[0]?.source_tag).map((event) => event.event);
+    };
+    await browserEventually('three DTMF events on the call', async () => fromBrowser().length >= 3);
+    assert.deepEqual(fromBrowser(), [1, 2, 11]);
     await bob.page.locator('[data-testid=hangup]').click();
     const carried = await carrierA.result;
     assert.equal(carried.exitCode, 0, describeRun(carried));
