@@ -8,12 +8,12 @@
 import type { E164, PresentedCallerId, PstnRouteAnswer, RefusedRouteAnswer, Trunk, TrunkAttempt } from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
-import { callerIdOf, insertPstnRecord } from '../db/pstn.ts';
+import { insertPstnRecord } from '../db/pstn.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { pstnGuard } from '../objects/stubs.ts';
 import { formatFor, parseDestination } from './destination.ts';
-import { pstnPolicyOf } from './policy.ts';
+import { callerNumberOf } from './policy.ts';
 import { checkDestination, type Refused } from './tollFraudGuard.ts';
 
 export interface OutboundCaller {
@@ -38,12 +38,9 @@ export async function decideOutbound(
   callId: string = crypto.randomUUID(),
 ): Promise<PstnRouteAnswer | RefusedRouteAnswer | null> {
   const createdAt = Date.now();
-  const { policy, own } = await withDb(env, async (db) => ({
-    policy: await pstnPolicyOf(db, caller.tenantId),
-    own: await callerIdOf(db, caller.tenantId, caller.userId),
-  }));
+  const { policy, number, withheld } = await withDb(env, (db) => callerNumberOf(db, caller.tenantId, caller.userId));
   const ids = { tenantId: caller.tenantId, userId: caller.userId, callId };
-  const callerId: PresentedCallerId = { number: own.ownNumber ?? policy.mainNumber, name: caller.displayName, withheld: own.withheld };
+  const callerId: PresentedCallerId = { number, name: caller.displayName, withheld };
 
   const destination = parseDestination(dialled, policy.defaultCountry);
   // Not a number anywhere (a mistyped extension, a short code): the caller hears `not_found`, as for nobody.

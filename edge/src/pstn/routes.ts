@@ -22,7 +22,6 @@ import { recordAudit } from '../db/audit.ts';
 import { withDb, withTransaction, type Db } from '../db/client.ts';
 import {
   addPhoneNumber,
-  callerIdOf,
   deletePhoneNumber,
   findPhoneNumber,
   listPhoneNumbers,
@@ -36,7 +35,7 @@ import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import type { Handler } from '../pipeline.ts';
 import { parseDestination } from './destination.ts';
-import { pstnPolicyOf } from './policy.ts';
+import { callerNumberOf, pstnPolicyOf } from './policy.ts';
 
 /** The number my calls to the outside show, and whether I withhold it. */
 export const callerIdGet: Handler<'bearer'> = async ({ env, principal }) => {
@@ -55,8 +54,8 @@ export const callerIdPut: Handler<'bearer', UpdateCallerIdRequest> = async ({ en
 };
 
 async function callerIdView(db: Db, tenantId: string, userId: string): Promise<CallerIdView> {
-  const [own, policy] = await Promise.all([callerIdOf(db, tenantId, userId), pstnPolicyOf(db, tenantId)]);
-  return { number: own.ownNumber ?? policy.mainNumber, withheld: own.withheld };
+  const { number, withheld } = await callerNumberOf(db, tenantId, userId);
+  return { number, withheld };
 }
 
 export const pstnPolicyGet: Handler<'bearer'> = async ({ env, principal }) => {
