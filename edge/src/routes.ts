@@ -23,7 +23,21 @@ import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
 import { connectPresence, connectSignaling, SOCKET_QUERY } from './signaling/connect.ts';
-import { callerIdGet, callerIdPut, numbersAdd, numbersDelete, numbersList, numbersUpdate, pstnCallsList, pstnPolicyGet, pstnPolicyPut } from './pstn/routes.ts';
+import {
+  callerIdGet,
+  callerIdPut,
+  numbersAdd,
+  numbersDelete,
+  numbersList,
+  numbersUpdate,
+  pstnCallsList,
+  pstnPolicyGet,
+  pstnPolicyPut,
+  ringGroupsAdd,
+  ringGroupsDelete,
+  ringGroupsList,
+  ringGroupsUpdate,
+} from './pstn/routes.ts';
 import { sipCredentials, sipInbound, sipMessage, sipPstnEvent, sipRegistration, sipRoute, sipTrunks } from './sip/gatewayRoutes.ts';
 import { sipVoicemail, voicemailAudio, voicemailDelete, voicemailList, voicemailUpdate } from './voicemail/routes.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
@@ -300,6 +314,51 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 204 },
     errors: [conflict],
     handler: numbersDelete,
+  }),
+  route({
+    method: 'get',
+    path: '/api/admin/ring-groups',
+    summary: 'The organisation’s ring groups (people a number rings together or in order)',
+    tag: 'pstn',
+    auth: 'bearer',
+    permission: 'pstn.read',
+    success: { status: 200, schema: P.RingGroupList },
+    handler: ringGroupsList,
+  }),
+  route({
+    method: 'post',
+    path: '/api/admin/ring-groups',
+    summary: 'Adds a ring group of the organisation’s active people',
+    tag: 'pstn',
+    auth: 'bearer',
+    permission: 'pstn.manage',
+    body: P.CreateRingGroupRequest,
+    success: { status: 201, schema: P.RingGroupView },
+    errors: [notFound],
+    handler: ringGroupsAdd,
+  }),
+  route({
+    method: 'patch',
+    path: '/api/admin/ring-groups/:id',
+    summary: 'Changes a ring group’s name, strategy, timeout or members',
+    tag: 'pstn',
+    auth: 'bearer',
+    permission: 'pstn.manage',
+    body: P.UpdateRingGroupRequest,
+    success: { status: 200, schema: P.RingGroupView },
+    errors: [notFound],
+    handler: ringGroupsUpdate,
+  }),
+  route({
+    method: 'delete',
+    path: '/api/admin/ring-groups/:id',
+    summary: 'Removes a ring group no number rings',
+    tag: 'pstn',
+    auth: 'bearer',
+    permission: 'pstn.manage',
+    success: { status: 204 },
+    errors: [notFound, conflict],
+    handler: ringGroupsDelete,
   }),
   route({
     method: 'get',

@@ -62,9 +62,45 @@ export type CallerIdView = v.InferOutput<typeof CallerIdView>;
 export const UpdateCallerIdRequest = v.object({ withheld: v.boolean() });
 export type UpdateCallerIdRequest = v.InferOutput<typeof UpdateCallerIdRequest>;
 
+/**
+ * A ring group: people a number rings together (`simultaneous`: all at once, the first to answer
+ * takes the call) or one after another (`in-order`: each for `memberTimeoutSeconds`).
+ */
+export const RingGroupStrategy = v.picklist(['simultaneous', 'in-order']);
+export type RingGroupStrategy = v.InferOutput<typeof RingGroupStrategy>;
+const MemberTimeoutSeconds = v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(120));
+const RingGroupMembers = v.pipe(
+  v.array(Id),
+  v.minLength(1, 'a ring group needs at least one member'),
+  v.maxLength(20),
+  v.check((members) => new Set(members).size === members.length, 'each member once'),
+);
+export const RingGroupView = v.object({
+  id: Id,
+  name: Text({ min: 1, max: 80 }),
+  strategy: RingGroupStrategy,
+  /** How long each member rings (in order), or everyone together (simultaneous). */
+  memberTimeoutSeconds: MemberTimeoutSeconds,
+  /** User ids, in ringing order. */
+  members: RingGroupMembers,
+});
+export type RingGroupView = v.InferOutput<typeof RingGroupView>;
+export const RingGroupList = v.object({ groups: v.array(RingGroupView) });
+export type RingGroupList = v.InferOutput<typeof RingGroupList>;
+export const CreateRingGroupRequest = v.object({
+  name: Text({ min: 1, max: 80 }),
+  strategy: v.optional(RingGroupStrategy, 'simultaneous'),
+  memberTimeoutSeconds: v.optional(MemberTimeoutSeconds, 20),
+  members: RingGroupMembers,
+});
+export type CreateRingGroupRequest = v.InferOutput<typeof CreateRingGroupRequest>;
+export const UpdateRingGroupRequest = v.partial(CreateRingGroupRequest);
+export type UpdateRingGroupRequest = v.InferOutput<typeof UpdateRingGroupRequest>;
+
 /** Where a tenant's number rings. */
 export const NumberRoute = v.variant('kind', [
   v.object({ kind: v.literal('user'), userId: Id }),
+  v.object({ kind: v.literal('group'), groupId: Id }),
   /** Another number (inside the tenant or outside): the call is forwarded. */
   v.object({ kind: v.literal('number'), number: E164 }),
   /** Not routed yet: callers hear that the number is not in service. */

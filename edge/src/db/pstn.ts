@@ -74,10 +74,11 @@ interface NumberRow {
   route_kind: NumberRoute['kind'];
   route_user_id: string | null;
   route_number: string | null;
+  route_group_id: string | null;
   created_at: Date;
 }
 
-const NUMBER_COLUMNS = 'number, label, route_kind, route_user_id, route_number, created_at';
+const NUMBER_COLUMNS = 'number, label, route_kind, route_user_id, route_number, route_group_id, created_at';
 
 export async function listPhoneNumbers(db: Db, tenantId: string): Promise<PhoneNumberView[]> {
   const { rows } = await db.query<NumberRow>(`select ${NUMBER_COLUMNS} from phone_numbers where tenant_id = $1 order by number`, [tenantId]);
@@ -98,7 +99,7 @@ export async function findNumberOwner(db: Db, number: E164): Promise<{ tenantId:
 /** Null when the number is already on the platform (this tenant's or another's: the answer is the same). */
 export async function addPhoneNumber(db: Db, tenantId: string, number: E164, label: string, route: NumberRoute): Promise<PhoneNumberView | null> {
   const { rows } = await db.query<NumberRow>(
-    `insert into phone_numbers (number, tenant_id, label, route_kind, route_user_id, route_number) values ($1, $2, $3, $4, $5, $6)
+    `insert into phone_numbers (number, tenant_id, label, route_kind, route_user_id, route_number, route_group_id) values ($1, $2, $3, $4, $5, $6, $7)
      on conflict (number) do nothing returning ${NUMBER_COLUMNS}`,
     [number, tenantId, label, ...routeColumns(route)],
   );
@@ -111,12 +112,13 @@ export async function updatePhoneNumber(
   number: string,
   change: { label?: string; route?: NumberRoute },
 ): Promise<PhoneNumberView | null> {
-  const route = change.route ? routeColumns(change.route) : [null, null, null];
+  const route = change.route ? routeColumns(change.route) : [null, null, null, null];
   const { rows } = await db.query<NumberRow>(
     `update phone_numbers set label = coalesce($3, label),
             route_kind = coalesce($4, route_kind),
             route_user_id = case when $4::text is null then route_user_id else $5 end,
-            route_number = case when $4::text is null then route_number else $6 end
+            route_number = case when $4::text is null then route_number else $6 end,
+            route_group_id = case when $4::text is null then route_group_id else $7 end
       where tenant_id = $1 and number = $2 returning ${NUMBER_COLUMNS}`,
     [tenantId, number, change.label ?? null, ...route],
   );
@@ -144,14 +146,16 @@ export async function setCallerIdWithheld(db: Db, tenantId: string, userId: stri
   await db.query('update users set withhold_caller_id = $3 where tenant_id = $1 and id = $2', [tenantId, userId, withheld]);
 }
 
-function routeColumns(route: NumberRoute): [string, string | null, string | null] {
+function routeColumns(route: NumberRoute): [string, string | null, string | null, string | null] {
   switch (route.kind) {
     case 'user':
-      return ['user', route.userId, null];
+      return ['user', route.userId, null, null];
+    case 'group':
+      return ['group', null, null, route.groupId];
     case 'number':
-      return ['number', null, route.number];
+      return ['number', null, route.number, null];
     case 'none':
-      return ['none', null, null];
+      return ['none', null, null, null];
     default:
       return route satisfies never;
   }
@@ -161,9 +165,11 @@ function toNumberView(row: NumberRow): PhoneNumberView {
   const route: NumberRoute =
     row.route_kind === 'user'
       ? { kind: 'user', userId: row.route_user_id! }
-      : row.route_kind === 'number'
-        ? { kind: 'number', number: row.route_number! as E164 }
-        : { kind: 'none' };
+      : row.route_kind === 'group'
+        ? { kind: 'group', groupId: row.route_group_id! }
+        : row.route_kind === 'number'
+          ? { kind: 'number', number: row.route_number! as E164 }
+          : { kind: 'none' };
   return { number: row.number as E164, label: row.label, route, createdAt: new Date(row.created_at).toISOString() };
 }
 
@@ -182,14 +188,16 @@ export interface NewPstnRecord {
   createdAt: number;
   refusal: PstnRefusal | null;
   maxDurationSeconds: number | null;
+  /** An inbound call to a ring group (`userId` is the member rung first). */
+  ringGroupId?: string;
 }
 
 /** The record is written when the edge decides; a refused call's is complete at once. Idempotent. */
 export async function insertPstnRecord(db: Db, record: NewPstnRecord): Promise<void> {
   await db.query(
     `insert into pstn_call_records (call_id, tenant_id, user_id, direction, did, caller_id, destination, created_at, refusal,
-                                    max_duration_seconds, trunk_id, ended_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::text, $10, $11, case when $9::text is null then null else $8::timestamptz end)
+                                    max_duration_seconds, trunk_id, ended_at, ring_group_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::text, $10, $11, case when $9::text is null then null else $8::timestamptz end, $12)
      on conflict (call_id) do nothing`,
     [
       record.callId,
@@ -203,6 +211,7 @@ export async function insertPstnRecord(db: Db, record: NewPstnRecord): Promise<v
       record.refusal,
       record.maxDurationSeconds,
       record.trunkId ?? null,
+      record.ringGroupId ?? null,
     ],
   );
 }
@@ -212,14 +221,17 @@ export async function findAdmittedInbound(
   db: Db,
   tenantId: string,
   callId: string,
-): Promise<{ userId: string; callerId: E164 | null; maxDurationSeconds: number | null } | null> {
-  const { rows } = await db.query<{ user_id: string; caller_id: string | null; max_duration_seconds: number | null }>(
-    `select user_id, caller_id, max_duration_seconds from pstn_call_records
+): Promise<{ userId: string; callerId: E164 | null; maxDurationSeconds: number | null; ringGroupId: string | null } | null> {
+  const { rows } = await db.query<{ user_id: string; caller_id: string | null; max_duration_seconds: number | null; ring_group_id: string | null }>(
+    `select user_id, caller_id, max_duration_seconds, ring_group_id from pstn_call_records
       where tenant_id = $1 and call_id = $2 and direction = 'inbound' and refusal is null and ended_at is null and answered_at is null
         and user_id is not null`,
     [tenantId, callId],
   );
-  return rows[0] ? { userId: rows[0].user_id, callerId: rows[0].caller_id as E164 | null, maxDurationSeconds: rows[0].max_duration_seconds } : null;
+  const row = rows[0];
+  return row
+    ? { userId: row.user_id, callerId: row.caller_id as E164 | null, maxDurationSeconds: row.max_duration_seconds, ringGroupId: row.ring_group_id }
+    : null;
 }
 
 /** What the user calls this number in their contacts; null when it is not there. */

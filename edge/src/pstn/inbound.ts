@@ -16,6 +16,7 @@ import {
   lineDevice,
   newLineId,
   type E164,
+  type NumberRoute,
   type PresentedCallerId,
   type RefusedRouteAnswer,
   type SipInboundAnswer,
@@ -24,7 +25,9 @@ import {
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
 import { contactNameFor, findNumberOwner, insertPstnRecord } from '../db/pstn.ts';
-import { findActiveUser } from '../db/users.ts';
+import type { Db } from '../db/client.ts';
+import { findRingGroup } from '../db/ringGroups.ts';
+import { findActiveUser, type UserRow } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { pstnGuard } from '../objects/stubs.ts';
@@ -51,7 +54,7 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
     if (!owner) return refused('not_in_service', 404, 'the number called is not in service');
     const { tenantId, route } = owner;
     const policy = await pstnPolicyOf(db, tenantId);
-    const record = (userId: string | null, refusal: RefusedRouteAnswer['reason'] | null, destination: E164 = did) =>
+    const record = (userId: string | null, refusal: RefusedRouteAnswer['reason'] | null, destination: E164 = did, ringGroupId?: string) =>
       insertPstnRecord(db, {
         callId,
         tenantId,
@@ -64,6 +67,7 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
         createdAt,
         refusal,
         maxDurationSeconds: refusal ? null : policy.maxCallDurationSeconds,
+        ...(ringGroupId ? { ringGroupId } : {}),
       });
     if (route.kind === 'number') {
       // The forward is a call out of the tenant: the same guard as anyone's (what may be called, the limits).
@@ -95,7 +99,8 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
         trunks: trunkAttempts(trunks, route.number, callerId),
       } satisfies SipInboundAnswer;
     }
-    const callee = route.kind === 'user' ? await findActiveUser(db, tenantId, route.userId) : null;
+    const members = await membersOf(db, tenantId, route);
+    const callee = members[0];
     if (!callee) {
       await record(null, 'not_in_service');
       log.info('pstn.inbound_unrouted', { tenantId, callId, route: route.kind });
@@ -106,7 +111,7 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
       await record(callee.id, admitted.reason);
       return refused(admitted.reason, admitted.sipStatus, admitted.message);
     }
-    await record(callee.id, null).catch(async (error: unknown) => {
+    await record(callee.id, null, did, route.kind === 'group' ? route.groupId : undefined).catch(async (error: unknown) => {
       await pstnGuard(env, tenantId).release(tenantId, callId);
       throw error;
     });
@@ -120,4 +125,17 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
       callee: { userId: callee.id, displayName: callee.displayName },
     } satisfies SipInboundAnswer;
   });
+}
+
+/** Whom a number rings: its user, or its ring group's active members in order (the first is the callee). */
+async function membersOf(db: Db, tenantId: string, route: NumberRoute): Promise<UserRow[]> {
+  if (route.kind === 'user') {
+    const user = await findActiveUser(db, tenantId, route.userId);
+    return user ? [user] : [];
+  }
+  if (route.kind !== 'group') return [];
+  const group = await findRingGroup(db, tenantId, route.groupId);
+  if (!group) return [];
+  const users = await Promise.all(group.members.map((member) => findActiveUser(db, tenantId, member)));
+  return users.filter((user): user is UserRow => user !== null);
 }

@@ -16,6 +16,7 @@ import {
 } from '@callstack/protocol';
 import { withDb } from '../db/client.ts';
 import { findAdmittedInbound } from '../db/pstn.ts';
+import { findRingGroup } from '../db/ringGroups.ts';
 import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { actorOf, failure, type Outcome } from '../objects/actor.ts';
@@ -59,10 +60,15 @@ async function place(env: Env, line: SipDevice, node: SipGatewayNode, invite: Ex
   const found = await withDb(env, async (db) => {
     const admitted = await findAdmittedInbound(db, line.tenantId, invite.callId);
     const callee = admitted && admitted.userId === invite.to ? await findActiveUser(db, line.tenantId, admitted.userId) : null;
-    return admitted && callee ? { admitted, callee } : null;
+    const group = admitted?.ringGroupId ? await findRingGroup(db, line.tenantId, admitted.ringGroupId) : null;
+    // The group's other active members, in order (the callee is the one rung first).
+    const others = group
+      ? (await Promise.all(group.members.filter((id) => id !== callee?.id).map((id) => findActiveUser(db, line.tenantId, id)))).filter((user) => user !== null)
+      : [];
+    return admitted && callee ? { admitted, callee, group, others } : null;
   });
   if (!found) return failure(ErrorCode.notFound, 'no such call to place');
-  const { admitted, callee } = found;
+  const { admitted, callee, group, others } = found;
   return callSession(env, line.tenantId, invite.callId).start({
     callId: invite.callId,
     tenantId: line.tenantId,
@@ -77,5 +83,14 @@ async function place(env: Env, line: SipDevice, node: SipGatewayNode, invite: Ex
     media: { audio: true, video: false },
     record: false,
     ...(admitted.maxDurationSeconds ? { maxDurationSeconds: admitted.maxDurationSeconds } : {}),
+    ...(group
+      ? {
+          ringGroup: {
+            strategy: group.strategy,
+            memberTimeoutSeconds: group.memberTimeoutSeconds,
+            others: others.map((user) => ({ userId: user.id, displayName: user.displayName })),
+          },
+        }
+      : {}),
   });
 }

@@ -1,6 +1,7 @@
 /**
- * The admin console's numbers and calling policy (protocol/src/pstn.ts). A number is typed as
- * the carrier gives it and kept in E.164; it may ring only a user of this organisation; the main
+ * The admin console's numbers, ring groups and calling policy (protocol/src/pstn.ts). A number is
+ * typed as the carrier gives it and kept in E.164; it may ring only a user or ring group of this
+ * organisation (a group's members are its active people), or forward to another number; the main
  * number (everyone's caller ID without one of their own) must be one of the organisation's numbers,
  * so nobody can present somebody else's. Every change is in the audit log.
  */
@@ -14,6 +15,10 @@ import {
   type PstnPolicy,
   type UpdatePhoneNumberRequest,
   type CallerIdView,
+  type CreateRingGroupRequest,
+  type RingGroupList,
+  type RingGroupView,
+  type UpdateRingGroupRequest,
   type UpdateCallerIdRequest,
 } from '@callstack/protocol';
 import { clientIp, signedInUser } from '../auth/authenticate.ts';
@@ -30,6 +35,7 @@ import {
   setCallerIdWithheld,
   updatePhoneNumber,
 } from '../db/pstn.ts';
+import { activeUserIds, createRingGroup, deleteRingGroup, findRingGroup, listRingGroups, updateRingGroup } from '../db/ringGroups.ts';
 import { findActiveUser } from '../db/users.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
@@ -131,6 +137,52 @@ async function checkRoute(db: Db, tenantId: string, route: NumberRoute, number: 
     throw new ApiError(ErrorCode.notFound, 'route.userId: no such user in your organisation');
   }
   if (route.kind === 'number' && route.number === number) throw new ApiError(ErrorCode.badRequest, 'route.number: a number cannot forward to itself');
+  if (route.kind === 'group' && !(await findRingGroup(db, tenantId, route.groupId))) {
+    throw new ApiError(ErrorCode.notFound, 'route.groupId: no such ring group in your organisation');
+  }
+}
+
+export const ringGroupsList: Handler<'bearer'> = async ({ env, principal }) =>
+  json({ groups: await withDb(env, (db) => listRingGroups(db, principal.tenantId)) } satisfies RingGroupList);
+
+export const ringGroupsAdd: Handler<'bearer', CreateRingGroupRequest> = async ({ env, principal, body, request }) => {
+  const created = await withTransaction(env, async (db) => {
+    await checkMembers(db, principal.tenantId, body.members);
+    const group = await createRingGroup(db, principal.tenantId, body);
+    await audit(db, request, principal, 'pstn.ring_group_added', 'ring_group', group.id, { ...body });
+    return group;
+  });
+  return json(created satisfies RingGroupView, 201);
+};
+
+export const ringGroupsUpdate: Handler<'bearer', UpdateRingGroupRequest> = async ({ env, principal, body, params, request }) => {
+  const updated = await withTransaction(env, async (db) => {
+    if (body.members) await checkMembers(db, principal.tenantId, body.members);
+    const group = await updateRingGroup(db, principal.tenantId, params.id!, body);
+    if (!group) throw new ApiError(ErrorCode.notFound, NO_GROUP);
+    await audit(db, request, principal, 'pstn.ring_group_changed', 'ring_group', group.id, { ...body });
+    return group;
+  });
+  return json(updated satisfies RingGroupView);
+};
+
+export const ringGroupsDelete: Handler<'bearer'> = async ({ env, principal, params, request }) => {
+  await withTransaction(env, async (db) => {
+    const outcome = await deleteRingGroup(db, principal.tenantId, params.id!);
+    if (outcome === 'not_found') throw new ApiError(ErrorCode.notFound, NO_GROUP);
+    if (outcome === 'in_use') throw new ApiError(ErrorCode.conflict, 'a number rings this group: route it elsewhere first');
+    await audit(db, request, principal, 'pstn.ring_group_removed', 'ring_group', params.id!, {});
+  });
+  return new Response(null, { status: 204 });
+};
+
+const NO_GROUP = 'no such ring group in your organisation';
+
+/** Every member is an active person of this organisation (anyone else is `not_found`, the same for another's). */
+async function checkMembers(db: Db, tenantId: string, members: string[]): Promise<void> {
+  const active = await activeUserIds(db, tenantId, members);
+  const unknown = members.find((member) => !active.has(member));
+  if (unknown) throw new ApiError(ErrorCode.notFound, `members: no such user in your organisation (${unknown})`);
 }
 
 /** `:number` in a path, `+` written as is or as `%2B`. */

@@ -26,6 +26,7 @@ import {
   type QualityReport,
   type QualityUpdate,
   type PstnRouteAnswer,
+  type ServerMessage,
   type SipGatewayNode,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
@@ -51,7 +52,9 @@ import {
   lineOf,
   maxDurationReached,
   mayReportQuality,
+  memberUnreachable,
   partyOf,
+  ringingMembers,
   nextDeadline,
   ringTimeout,
   transfer,
@@ -61,7 +64,7 @@ import {
 import { failure, type Actor, type Outcome } from '../objects/actor.ts';
 import { setAlarmToEarliest } from '../objects/deadlines.ts';
 import { DurableWriter } from '../objects/DurableWriter.ts';
-import type { CallState, DeviceSelector, Effect, RingOutcome } from './types.ts';
+import type { CallState, DeviceSelector, Effect, Hunt, RingOutcome } from './types.ts';
 import { callSession, pstnGuard, roomObject, userHub } from '../objects/stubs.ts';
 import { deliverToGateway } from '../sip/gatewayClient.ts';
 import { DEPOSIT, voicemailFollows } from '../voicemail/handOff.ts';
@@ -83,6 +86,8 @@ export interface CallStart {
   record: boolean;
   /** Attended transfer: the callee's call this one takes over (only its device rings). */
   replaces?: string;
+  /** A ring group: `callee` is its first member, these the others in order. */
+  ringGroup?: { strategy: 'simultaneous' | 'in-order'; others: Party[]; memberTimeoutSeconds: number };
 }
 
 const STATE_KEY = 'call';
@@ -127,8 +132,9 @@ export class CallSession extends DurableObject<Env> {
       answeredAt: null,
       endedAt: null,
       endReason: null,
-      ringDeadline: now + config(this.env).ringTimeoutMs,
+      ringDeadline: now + (init.ringGroup ? init.ringGroup.memberTimeoutSeconds * 1000 : config(this.env).ringTimeoutMs),
       lostDevices: {},
+      ...(init.ringGroup ? { hunt: huntOf(init.ringGroup) } : {}),
       ...(init.maxDurationSeconds ? { maxDurationMs: init.maxDurationSeconds * 1000 } : {}),
       ...(init.replaces ? { replaces: init.replaces } : {}),
     };
@@ -145,6 +151,7 @@ export class CallSession extends DurableObject<Env> {
       record: init.record,
       ...(replacing ? { replaces: replacing.callId } : {}),
     } as const;
+    if (state.hunt) return this.ringMembers(state, incoming);
     const line = lineOf(state, state.callee.userId);
     const outcome: RingOutcome = line
       ? (await deliverToGateway(this.env, line.via, {
@@ -163,6 +170,20 @@ export class CallSession extends DurableObject<Env> {
     } else {
       await this.commit(current, calleeUnreachable(current, outcome, Date.now()));
     }
+    return { ok: true };
+  }
+
+  /** A ring group's first ring: every member at once, or the first in order; those nobody could ring drop out. */
+  private async ringMembers(state: CallState, incoming: Extract<ServerMessage, { type: 'call.incoming' }>): Promise<Outcome> {
+    const members = ringingMembers(state);
+    const outcomes = await Promise.all(members.map((member) => userHub(this.env, state.tenantId, member.userId).ring(incoming, state.tenantId)));
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome === 'ringing') continue;
+      const current = await this.load();
+      if (current) await this.commit(current, memberUnreachable(current, members[index]!.userId, outcome, Date.now()));
+    }
+    const current = await this.load();
+    if (current?.status === 'ringing') await this.commit(current, ringing(current, Date.now()));
     return { ok: true };
   }
 
@@ -330,6 +351,13 @@ export class CallSession extends DurableObject<Env> {
         case 'replace':
           await callSession(this.env, state.tenantId, effect.callId).replaced();
           return;
+        case 'ring': {
+          const incoming = { type: 'call.incoming', callId: state.callId, from: partyOf(state.caller), media: state.media, record: false } as const;
+          const outcome = await userHub(this.env, state.tenantId, effect.userId).ring(incoming, state.tenantId);
+          const current = outcome === 'ringing' ? null : await this.load();
+          if (current && outcome !== 'ringing') await this.commit(current, memberUnreachable(current, effect.userId, outcome, Date.now()));
+          return;
+        }
         default:
           effect satisfies never;
       }
@@ -451,6 +479,13 @@ function legOf(deviceId: string | null): 'web' | 'sip' | null {
 
 function selects(devices: DeviceSelector, deviceId: string): boolean {
   return devices === 'all' || ('only' in devices ? devices.only === deviceId : devices.except !== deviceId);
+}
+
+function huntOf({ strategy, others, memberTimeoutSeconds }: NonNullable<CallStart['ringGroup']>): Hunt {
+  const memberTimeoutMs = memberTimeoutSeconds * 1000;
+  return strategy === 'simultaneous'
+    ? { strategy, alsoRinging: others, waiting: [], memberTimeoutMs }
+    : { strategy, alsoRinging: [], waiting: others, memberTimeoutMs };
 }
 
 function withLineVia(state: CallState, lineId: string, via: SipGatewayNode): CallState {

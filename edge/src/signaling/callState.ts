@@ -6,6 +6,10 @@
  *   ringing --accept--> active --hangup--> ended
  *      |--reject / cancel / no-answer / busy / unavailable / connection-lost--> ended
  *
+ * A ring group's call (`hunt`) rings several people: all at once (the first to answer takes it,
+ * the others stop ringing; one who declines only stops their own ringing) or one after another
+ * (a decline, busy or the member timeout moves to the next); it ends when nobody is left.
+ *
  * A recorded call (`roomId` set) opens its room on accept and closes it when it ends; its media
  * never goes peer-to-peer, so SDP and ICE are refused.
  */
@@ -47,16 +51,17 @@ export function applyAction(state: CallState, actor: Actor, action: CallAction, 
       if (side !== 'callee') return failure(ErrorCode.forbidden, 'only the callee can accept');
       if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
       if (action.sdp && state.roomId) return failure(ErrorCode.invalidState, 'a recorded call’s media goes through its room: join it instead');
-      return accept(state, actor.deviceId, now, action.sdp);
+      return state.hunt ? answeredByMember(state, actor, now, action.sdp) : accept(state, actor.deviceId, now, action.sdp);
     case 'call.reject':
       if (side !== 'callee') return failure(ErrorCode.forbidden, 'only the callee can reject');
       if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
-      return end(state, 'rejected', now, action.sipStatus);
+      return state.hunt ? memberLeft(state, actor.userId, 'rejected', now, action.sipStatus) : end(state, 'rejected', now, action.sipStatus);
     case 'call.cancel':
       if (side !== 'caller') return failure(ErrorCode.forbidden, 'only the caller can cancel');
       if (state.status !== 'ringing') return failure(ErrorCode.invalidState, 'the call was already answered');
       return end(state, 'cancelled', now, action.sipStatus);
     case 'call.hangup':
+      if (state.status === 'ringing' && side === 'callee' && state.hunt) return memberLeft(state, actor.userId, 'rejected', now, action.sipStatus);
       if (state.status === 'ringing') return end(state, side === 'caller' ? 'cancelled' : 'rejected', now, action.sipStatus);
       return end(state, 'hangup', now, action.sipStatus);
     case 'call.offer':
@@ -165,7 +170,78 @@ export function mayReportQuality(state: CallState, actor: Actor): Outcome {
 
 export function ringTimeout(state: CallState, now: number): Transition {
   if (state.status !== 'ringing' || now < state.ringDeadline) return { ok: true, state, effects: [] };
-  return end(state, 'no-answer', now);
+  return state.hunt?.waiting.length ? nextMember(state, 'no-answer', now) : end(state, 'no-answer', now);
+}
+
+/**
+ * A ring group's member could not be rung (busy, no device online): the others ring on, or the next
+ * in order rings; when nobody is left, the call ends for that reason.
+ */
+export function memberUnreachable(state: CallState, userId: string, reason: 'busy' | 'unavailable', now: number): Transition {
+  const unchanged: Transition = { ok: true, state, effects: [] };
+  if (state.status !== 'ringing') return unchanged;
+  const hunt = state.hunt;
+  if (!hunt) return end(state, reason, now);
+  if (!ringingMembers(state).some((member) => member.userId === userId)) return unchanged;
+  if (hunt.strategy === 'in-order') return hunt.waiting.length ? nextMember(state, reason, now, { silent: true }) : end(state, reason, now);
+  // Their hub rang nobody: there is nothing to stop on their side.
+  return hunt.alsoRinging.length ? { ok: true, state: withoutMember(state, userId), effects: [] } : end(state, reason, now);
+}
+
+/**
+ * The ring group's people who ring now. Simultaneous: everyone at first; in order: the callee.
+ */
+export function ringingMembers(state: CallState): Party[] {
+  return [partyOf(state.callee), ...(state.hunt?.alsoRinging ?? [])];
+}
+
+/** A ringing member answered: they become the callee; the other members stop ringing. */
+function answeredByMember(state: CallState, actor: Actor, now: number, offer: string | undefined): Transition {
+  const member = ringingMembers(state).find((party) => party.userId === actor.userId)!;
+  const others = ringingMembers(state).filter((party) => party.userId !== actor.userId);
+  const { hunt: _rang, ...rest } = state;
+  const answered = accept({ ...rest, callee: { ...member, deviceId: null } }, actor.deviceId, now, offer);
+  if (!answered.ok) return answered;
+  const stopped: ServerMessage = { type: 'call.ended', callId: state.callId, reason: 'answered-elsewhere', durationMs: 0 };
+  return {
+    ...answered,
+    effects: [...answered.effects, ...others.flatMap((other): Effect[] => [stopRinging(other.userId, stopped), { kind: 'untrack', userId: other.userId }])],
+  };
+}
+
+/** A ringing member declined: the others ring on (simultaneous) or the next member rings (in order); nobody left, the call ends. */
+function memberLeft(state: CallState, userId: string, reason: 'rejected', now: number, sipStatus?: number): Transition {
+  const hunt = state.hunt!;
+  if (hunt.strategy === 'in-order') return hunt.waiting.length ? nextMember(state, reason, now) : end(state, reason, now, sipStatus);
+  if (hunt.alsoRinging.length === 0) return end(state, reason, now, sipStatus);
+  const stopped: ServerMessage = { type: 'call.ended', callId: state.callId, reason, durationMs: 0 };
+  return { ok: true, state: withoutMember(state, userId), effects: [stopRinging(userId, stopped), { kind: 'untrack', userId }] };
+}
+
+/** Simultaneous: `userId` rings no more; when it was the callee, the next ringing member takes that place. */
+function withoutMember(state: CallState, userId: string): CallState {
+  const hunt = state.hunt!;
+  if (state.callee.userId !== userId) return { ...state, hunt: { ...hunt, alsoRinging: hunt.alsoRinging.filter((member) => member.userId !== userId) } };
+  const [promoted, ...others] = hunt.alsoRinging;
+  return promoted ? { ...state, callee: { ...promoted, deviceId: null }, hunt: { ...hunt, alsoRinging: others } } : state;
+}
+
+/** In order: the callee stops ringing (`silent`: it never rang) and the next member rings, for the member timeout. */
+function nextMember(state: CallState, reason: EndReason, now: number, { silent = false } = {}): Transition {
+  const hunt = state.hunt!;
+  const [next, ...waiting] = hunt.waiting;
+  if (!next) return end(state, reason, now);
+  const previous = state.callee.userId;
+  const stopped: ServerMessage = { type: 'call.ended', callId: state.callId, reason, durationMs: 0 };
+  return {
+    ok: true,
+    state: { ...state, callee: { ...next, deviceId: null }, ringDeadline: now + hunt.memberTimeoutMs, hunt: { ...hunt, waiting } },
+    effects: [...(silent ? [] : [stopRinging(previous, stopped), { kind: 'untrack', userId: previous } as const]), { kind: 'ring', userId: next.userId }],
+  };
+}
+
+function stopRinging(userId: string, message: ServerMessage): Effect {
+  return { kind: 'deliver', userId, devices: 'all', message };
 }
 
 /** The callee's devices ring: the caller hears ringback, and the post-dial delay is known. */
@@ -274,8 +350,10 @@ function end(state: CallState, reason: EndReason, now: number, sipStatus?: numbe
     effects: [
       { kind: 'deliver', userId: state.caller.userId, devices: { only: state.caller.deviceId }, message },
       { kind: 'deliver', userId: state.callee.userId, devices: calleeDevices, message },
+      ...(state.hunt?.alsoRinging ?? []).map((member) => stopRinging(member.userId, message)),
       { kind: 'untrack', userId: state.caller.userId },
       { kind: 'untrack', userId: state.callee.userId },
+      ...(state.hunt?.alsoRinging ?? []).map((member): Effect => ({ kind: 'untrack', userId: member.userId })),
       // The room exists only once the call was answered.
       ...(state.roomId && state.answeredAt !== null ? [{ kind: 'room.close', roomId: state.roomId } as const] : []),
     ],
@@ -304,7 +382,14 @@ function relayMute(state: CallState, side: 'caller' | 'callee', { callId, muted 
 }
 
 function isParticipant(state: CallState, actor: Actor): boolean {
-  return actor.tenantId === state.tenantId && (actor.userId === state.caller.userId || actor.userId === state.callee.userId);
+  return (
+    actor.tenantId === state.tenantId && (actor.userId === state.caller.userId || actor.userId === state.callee.userId || isRingingMember(state, actor.userId))
+  );
+}
+
+/** One of a ring group's members whose devices ring besides the callee's. */
+function isRingingMember(state: CallState, userId: string): boolean {
+  return state.status === 'ringing' && (state.hunt?.alsoRinging.some((member) => member.userId === userId) ?? false);
 }
 
 /** Which side the actor is on. The callee's devices may all act while ringing; after, only the answering one. */
@@ -313,7 +398,7 @@ function sideOf(state: CallState, actor: Actor): 'caller' | 'callee' | null {
   if (actor.userId === state.callee.userId) {
     if (state.status === 'ringing' || state.callee.deviceId === actor.deviceId) return 'callee';
   }
-  return null;
+  return isRingingMember(state, actor.userId) ? 'callee' : null;
 }
 
 function isCallDevice(state: CallState, actor: Actor): boolean {

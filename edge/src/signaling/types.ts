@@ -36,6 +36,19 @@ export interface CallState {
   replaces?: string;
   /** Attended transfer: the consultation call may be taken over by this user's call to `target`, until `until`. */
   replaceableBy?: { userId: string; target: 'caller' | 'callee'; until: number };
+  /** A ring group's call while it rings: `callee` is the member ringing (first), these the others. */
+  hunt?: Hunt;
+}
+
+/** How a ring group (protocol/src/pstn.ts) rings: everyone at once, or one after another. */
+export interface Hunt {
+  strategy: 'simultaneous' | 'in-order';
+  /** Simultaneous: the members ringing besides the callee. */
+  alsoRinging: Party[];
+  /** In order: the members still to ring after the callee, in order. */
+  waiting: Party[];
+  /** How long each member rings (in order); the whole ring time (simultaneous). */
+  memberTimeoutMs: number;
 }
 
 /** Which devices of a user a message goes to. */
@@ -53,7 +66,9 @@ export type Effect =
   /** The recorded call ended: everyone leaves its room and the recording completes. */
   | { kind: 'room.close'; roomId: string }
   /** Attended transfer: this call was answered, so the call it takes over ends. */
-  | { kind: 'replace'; callId: string };
+  | { kind: 'replace'; callId: string }
+  /** A ring group's next member: their devices ring now (what their hub answers comes back as `memberUnreachable`). */
+  | { kind: 'ring'; userId: string };
 
 /** What a callee's hub answers when asked to ring its devices. */
 export type RingOutcome = 'ringing' | 'busy' | 'unavailable';

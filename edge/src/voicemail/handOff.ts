@@ -15,6 +15,8 @@ export function voicemailFollows(state: CallState): boolean {
     state.answeredAt === null &&
     state.caller.via !== undefined &&
     state.callee.via === undefined &&
+    // A ring group has no mailbox of its own.
+    state.hunt === undefined &&
     state.endReason !== null &&
     UNANSWERED.has(state.endReason)
   );
