@@ -204,7 +204,7 @@ describe('organisation admin console', () => {
     assert.equal(await user.page.locator('[data-testid=admin-console]').count(), 0);
   });
 
-  test('numbers and the calling policy: the admin adds a number for bob, moves it, opens a country with the policy form (which refuses a wrong value); an operator only reads', async () => {
+  test('numbers, ring groups and the calling policy: the admin adds a number for bob, moves it, makes a ring group and routes the number to it, opens a country with the policy form (which refuses a wrong value); an operator only reads', async () => {
     const tenant = await createTenant();
     const admin = await signIn(browser, tenant.users.alice);
     contexts.push(admin.context);
@@ -227,6 +227,34 @@ describe('organisation admin console', () => {
       });
       return numbers.body.numbers.some((number) => number.route.userId === tenant.users.carol.id);
     });
+    // A ring group of bob and carol, one after another; the number rings it.
+    await admin.page.fill('#ring-group-name', 'Support');
+    await admin.page.selectOption('#ring-group-strategy', 'in-order');
+    await admin.page.fill('#ring-group-timeout', '15');
+    for (const user of [tenant.users.bob, tenant.users.carol]) await admin.page.locator(`[data-testid=ring-group-member][value="${user.id}"]`).check();
+    await admin.page.locator('[data-testid=ring-group-form] [type=submit]').click();
+    const group = admin.page.locator('[data-testid=ring-group]').filter({ hasText: 'Support' });
+    await group.waitFor();
+    assert.match((await group.textContent()) ?? '', /One after another · 15 s each · Bob.*, Carol/);
+    const groupId = (await group.getAttribute('data-group-id'))!;
+    await row.locator('select').selectOption(`group:${groupId}`);
+    await eventually('the number rings the group', async () => {
+      const numbers = await api<{ numbers: { route: { groupId?: string } }[] }>('GET', '/api/admin/numbers', {
+        auth: (await login(tenant.users.alice)).accessToken,
+      });
+      return numbers.body.numbers.some((number) => number.route.groupId === groupId);
+    });
+    // Rung by a number, the group stays: the edge says why.
+    await group.locator('[data-testid=ring-group-delete]').click();
+    await admin.page
+      .locator('[data-testid=ring-groups] [role=alert]')
+      .filter({ hasText: /route it elsewhere first/ })
+      .waitFor();
+    // A group of nobody is refused before it is sent.
+    await admin.page.fill('#ring-group-name', 'Empty');
+    await admin.page.locator('[data-testid=ring-group-form] [type=submit]').click();
+    await admin.page.locator('[data-testid=ring-group-error]').waitFor();
+
     // The same number again is refused, with the reason.
     await admin.page.fill('#new-number', `+44 20 7946 ${local}`);
     await admin.page.locator('[data-testid=number-form] [type=submit]').click();
@@ -248,7 +276,14 @@ describe('organisation admin console', () => {
     contexts.push(operator.context);
     await operator.page.goto(`${stack.url}/admin/numbers`);
     await operator.page.locator(`[data-testid=phone-number][data-number="+44207946${local}"]`).waitFor();
-    assert.equal(await operator.page.locator('[data-testid=number-form], [data-testid=number-delete], [data-testid=policy-form] [type=submit]').count(), 0);
+    assert.equal(
+      await operator.page
+        .locator(
+          '[data-testid=number-form], [data-testid=number-delete], [data-testid=policy-form] [type=submit], [data-testid=ring-group-form], [data-testid=ring-group-delete]',
+        )
+        .count(),
+      0,
+    );
     assert.equal(await operator.page.locator('[data-testid=phone-number] select:enabled').count(), 0);
   });
 });

@@ -21,12 +21,15 @@ import type {
   SipInboundForwardRoute,
   SipInboundRequest,
   SipInboundUserRoute,
+  RingGroupList,
+  RingGroupView,
   SipRouteAnswer,
   TrunkAddresses,
   VoicemailList,
 } from '@callstack/protocol';
 import { demoSipCredentials } from '../../edge/scripts/seed.ts';
 import { api, createTenant, login, waitForMail, type TestTenant, type TestUser } from '../lib/fixtures.ts';
+import { SignalingClient } from '../lib/SignalingClient.ts';
 import { SipGatewayStub } from '../lib/SipGatewayStub.ts';
 import { stack } from '../lib/stack.ts';
 
@@ -409,6 +412,88 @@ describe('calls from the outside, as the gateway asks', () => {
       ['refused', 'international_closed', 403],
     );
     assert.equal((await recordOf(refused.body.callId))?.refusal, 'international_closed');
+  });
+
+  test('ring groups: admins make them of their own people only; a group a number rings cannot be removed', async () => {
+    const { alice, bob, carol } = tenant.users;
+    assertError(await as(carol, 'POST', '/api/admin/ring-groups', { name: 'Sales', members: [bob.id] }), 403, 'forbidden');
+    assertError(await as(alice, 'POST', '/api/admin/ring-groups', { name: 'Sales', members: [bob.id, other.users.bob.id] }), 404, 'not_found');
+    for (const bad of [
+      { name: 'Sales', members: [] },
+      { name: 'Sales', members: [bob.id, bob.id] },
+      { name: '', members: [bob.id] },
+      { name: 'Sales', members: [bob.id], memberTimeoutSeconds: 2 },
+    ])
+      assertError(await as(alice, 'POST', '/api/admin/ring-groups', bad), 400, 'bad_request');
+    const created = await as<RingGroupView>(alice, 'POST', '/api/admin/ring-groups', { name: 'Sales', members: [bob.id, carol.id] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual([created.body.strategy, created.body.memberTimeoutSeconds], ['simultaneous', 20]);
+    assert.deepEqual(
+      (await as<RingGroupList>(carol, 'GET', '/api/admin/ring-groups')).body.groups.map((group) => group.id),
+      [created.body.id],
+    );
+    assert.deepEqual((await as<RingGroupList>(other.users.alice, 'GET', '/api/admin/ring-groups')).body.groups, []);
+    assertError(await as(other.users.alice, 'PATCH', `/api/admin/ring-groups/${created.body.id}`, { name: 'Mine' }), 404, 'not_found');
+    assertError(
+      await as(other.users.alice, 'POST', '/api/admin/numbers', { number: freshNumber({ international: true }), route: { kind: 'group', groupId: created.body.id } }),
+      404,
+      'not_found',
+    );
+    const routed = await as<PhoneNumberView>(alice, 'POST', '/api/admin/numbers', {
+      number: freshNumber(),
+      route: { kind: 'group', groupId: created.body.id },
+    });
+    assert.equal(routed.status, 201, JSON.stringify(routed.body));
+    assertError(await as(alice, 'DELETE', `/api/admin/ring-groups/${created.body.id}`), 409, 'conflict');
+    assert.equal((await as(alice, 'PATCH', `/api/admin/numbers/${encodeURIComponent(routed.body.number)}`, { route: { kind: 'none' } })).status, 200);
+    assert.equal((await as(alice, 'DELETE', `/api/admin/ring-groups/${created.body.id}`)).status, 204);
+  });
+
+  test('a number that rings a group: everyone at once, the first to answer takes it; or one after another, each for the member timeout', async () => {
+    const { alice, bob, carol } = tenant.users;
+    const [bobDesk, carolDesk] = await Promise.all([
+      SignalingClient.connect(stack.url, await tokenOf(bob)),
+      SignalingClient.connect(stack.url, await tokenOf(carol)),
+    ]);
+    try {
+      for (const strategy of ['simultaneous', 'in-order'] as const) {
+        const group = await as<RingGroupView>(alice, 'POST', '/api/admin/ring-groups', {
+          name: `Support ${strategy}`,
+          strategy,
+          memberTimeoutSeconds: 5,
+          members: [bob.id, carol.id],
+        });
+        const routed = await as<PhoneNumberView>(alice, 'POST', '/api/admin/numbers', {
+          number: freshNumber({ international: true }),
+          route: { kind: 'group', groupId: group.body.id },
+        });
+        const answer = await inbound({ to: routed.body.number });
+        assert.equal(answer.body.kind, 'user', JSON.stringify(answer.body));
+        const { callId, line, callee } = answer.body as SipInboundUserRoute;
+        assert.equal(callee.userId, bob.id, 'the first member is the one the line calls');
+        const placed = await gateway.message(line, { type: 'call.invite', ref: 'place', callId, to: callee.userId, media: { audio: true, video: false } });
+        assert.deepEqual(placed.body, { type: 'ack', ref: 'place' });
+        await bobDesk.next('call.incoming', (message) => message.callId === callId);
+        if (strategy === 'simultaneous') {
+          // Carol rings at the same time and answers first: bob stops ringing.
+          await carolDesk.next('call.incoming', (message) => message.callId === callId, 2_000);
+          assert.equal((await carolDesk.request({ type: 'call.accept', ref: 'take', callId })).type, 'ack');
+          assert.equal((await bobDesk.next('call.ended', (message) => message.callId === callId)).reason, 'answered-elsewhere');
+        } else {
+          // Only bob rings; carol's turn comes after his 5 s.
+          await assert.rejects(carolDesk.next('call.incoming', (message) => message.callId === callId, 2_000));
+          assert.equal((await bobDesk.next('call.ended', (message) => message.callId === callId, 10_000)).reason, 'no-answer');
+          await carolDesk.next('call.incoming', (message) => message.callId === callId, 5_000);
+          assert.equal((await carolDesk.request({ type: 'call.accept', ref: 'take', callId })).type, 'ack');
+        }
+        const accepted = await gateway.next(line.deviceId, 'call.accepted', (message) => message.callId === callId);
+        assert.equal(accepted.peer.userId, carol.id);
+        assert.equal((await gateway.message(line, { type: 'call.hangup', ref: 'bye', callId })).body.type, 'ack');
+        await carolDesk.next('call.ended', (message) => message.callId === callId);
+      }
+    } finally {
+      await Promise.all([bobDesk.close(), carolDesk.close()]);
+    }
   });
 
   test('the tenant’s concurrent calls full: a carrier’s call gets busy (486) with the reason, and the admins see it in the records', async () => {

@@ -13,6 +13,9 @@ import {
   type PasswordResetConfirmRequest,
   type PasswordResetRequest,
   type RecordingsResponse,
+  type RingGroupList,
+  type RingGroupView,
+  type CreateRingGroupRequest,
   type VoicemailList,
   type RevealedSipCredentials,
   type SipCredentialsView,
@@ -123,6 +126,9 @@ export const api = {
   updatePhoneNumber: (token: string, number: string, body: UpdatePhoneNumberRequest) =>
     request<PhoneNumberView>('PATCH', `/api/admin/numbers/${encodeURIComponent(number)}`, { token, body }),
   deletePhoneNumber: (token: string, number: string) => request<undefined>('DELETE', `/api/admin/numbers/${encodeURIComponent(number)}`, { token }),
+  ringGroups: (token: string) => request<RingGroupList>('GET', '/api/admin/ring-groups', { token }),
+  addRingGroup: (token: string, body: CreateRingGroupRequest) => request<RingGroupView>('POST', '/api/admin/ring-groups', { token, body }),
+  deleteRingGroup: (token: string, id: string) => request<undefined>('DELETE', `/api/admin/ring-groups/${encodeURIComponent(id)}`, { token }),
   pstnCalls: (token: string) => request<PstnCallRecordList>('GET', '/api/admin/pstn/calls?limit=50', { token }),
   setRole: (token: string, userId: string, body: v.InferOutput<typeof ChangeRoleRequest>) =>
     request<undefined>('PUT', `/api/admin/users/${encodeURIComponent(userId)}/role`, { token, body }),

@@ -1,18 +1,28 @@
 /**
- * The organisation's phone numbers (DIDs: where each rings), its calling policy (the toll-fraud
+ * The organisation's phone numbers (DIDs: where each rings), its ring groups, its calling policy (the toll-fraud
  * guard's settings) and its recent calls to and from the outside, refusals with their reason.
  * Admins change them (pstn.manage); operators read (pstn.read). The edge validates every change.
  */
 import { useEffect, useState } from 'preact/hooks';
 import * as v from 'valibot';
-import { AddPhoneNumberRequest, PstnPolicy, type AdminUserView, type NumberRoute, type PhoneNumberView, type PstnCallRecordView } from '@callstack/protocol';
+import {
+  AddPhoneNumberRequest,
+  PstnPolicy,
+  type AdminUserView,
+  type NumberRoute,
+  type PhoneNumberView,
+  type PstnCallRecordView,
+  type RingGroupView,
+} from '@callstack/protocol';
 import { api } from '../../api.ts';
 import { formatWhen } from '../../format.ts';
 import { formProblem } from '../../forms.ts';
 import { useAction, useFetched, useVersion } from '../../hooks.ts';
+import { routeOf, routeValue } from '../../numberRoutes.ts';
 import type { Session } from '../../session.ts';
 import { Field } from '../Field.tsx';
 import { Confirm } from './Confirm.tsx';
+import { RingGroupsPanel } from './RingGroupsPanel.tsx';
 
 interface NumbersPanelProps {
   session: Session;
@@ -24,6 +34,7 @@ export function NumbersPanel({ session, users, canManage }: NumbersPanelProps) {
   const [version, reload] = useVersion();
   const numbers = useFetched(`numbers:${version}`, () => session.authed(api.phoneNumbers).then((response) => response.numbers));
   const calls = useFetched(`calls:${version}`, () => session.authed(api.pstnCalls).then((response) => response.calls));
+  const groups = useFetched(`groups:${version}`, () => session.authed(api.ringGroups).then((response) => response.groups));
   const active = users.filter((user) => user.active);
 
   let body;
@@ -33,18 +44,19 @@ export function NumbersPanel({ session, users, canManage }: NumbersPanelProps) {
     body = (
       <ul class="list">
         {numbers.data.map((number) => (
-          <NumberRow key={number.number} session={session} number={number} users={active} canManage={canManage} onChanged={reload} />
+          <NumberRow key={number.number} session={session} number={number} users={active} groups={groups.data ?? []} canManage={canManage} onChanged={reload} />
         ))}
       </ul>
     );
 
   return (
     <>
-      {canManage && <AddNumberForm session={session} users={active} onAdded={reload} />}
+      {canManage && <AddNumberForm session={session} users={active} groups={groups.data ?? []} onAdded={reload} />}
       <section class="card" aria-labelledby="numbers-title" aria-busy={numbers.loading}>
         <h2 id="numbers-title">Numbers</h2>
         {body}
       </section>
+      <RingGroupsPanel session={session} groups={groups.data} users={active} canManage={canManage} onChanged={reload} />
       <PolicyForm session={session} canManage={canManage} />
       <section class="card" aria-labelledby="pstn-calls-title" aria-busy={calls.loading}>
         <div class="card-head">
@@ -69,21 +81,12 @@ export function NumbersPanel({ session, users, canManage }: NumbersPanelProps) {
   );
 }
 
-/** Where a number rings, as a select's value: `user:<id>` or `none`. */
-function routeValue(route: NumberRoute): string {
-  return route.kind === 'user' ? `user:${route.userId}` : route.kind;
-}
-
-function routeOf(value: string, current?: NumberRoute): NumberRoute {
-  if (value.startsWith('user:')) return { kind: 'user', userId: value.slice(5) };
-  return value === 'number' && current?.kind === 'number' ? current : { kind: 'none' };
-}
-
 function RouteSelect({
   id,
   label,
   value,
   users,
+  groups,
   current,
   disabled,
   onValue,
@@ -92,6 +95,7 @@ function RouteSelect({
   label: string;
   value: string;
   users: AdminUserView[];
+  groups: RingGroupView[];
   current?: NumberRoute;
   disabled?: boolean;
   onValue: (value: string) => void;
@@ -107,12 +111,17 @@ function RouteSelect({
             {user.displayName}
           </option>
         ))}
+        {groups.map((group) => (
+          <option key={group.id} value={`group:${group.id}`}>
+            Ring group: {group.name}
+          </option>
+        ))}
       </select>
     </div>
   );
 }
 
-function AddNumberForm({ session, users, onAdded }: { session: Session; users: AdminUserView[]; onAdded: () => void }) {
+function AddNumberForm({ session, users, groups, onAdded }: { session: Session; users: AdminUserView[]; groups: RingGroupView[]; onAdded: () => void }) {
   const [number, setNumber] = useState('');
   const [label, setLabel] = useState('');
   const [route, setRoute] = useState('none');
@@ -138,7 +147,7 @@ function AddNumberForm({ session, users, onAdded }: { session: Session; users: A
       <form class="inline-form" data-testid="number-form" noValidate onSubmit={submit}>
         <Field id="new-number" label="Number" autocomplete="off" placeholder="+44 20 7946 0958" value={number} onValue={setNumber} required />
         <Field id="new-number-label" label="Label" autocomplete="off" placeholder="e.g. Sales line" value={label} onValue={setLabel} />
-        <RouteSelect id="new-number-route" label="Rings" value={route} users={users} onValue={setRoute} />
+        <RouteSelect id="new-number-route" label="Rings" value={route} users={users} groups={groups} onValue={setRoute} />
         <button type="submit" class="btn btn-primary" disabled={action.busy}>
           {action.busy ? 'Adding…' : 'Add number'}
         </button>
@@ -156,12 +165,14 @@ function NumberRow({
   session,
   number,
   users,
+  groups,
   canManage,
   onChanged,
 }: {
   session: Session;
   number: PhoneNumberView;
   users: AdminUserView[];
+  groups: RingGroupView[];
   canManage: boolean;
   onChanged: () => void;
 }) {
@@ -188,6 +199,7 @@ function NumberRow({
         label={`Where ${number.number} rings`}
         value={routeValue(number.route)}
         users={users}
+        groups={groups}
         current={number.route}
         disabled={!canManage || action.busy}
         onValue={change}
