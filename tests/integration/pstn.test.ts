@@ -435,7 +435,10 @@ describe('calls from the outside, as the gateway asks', () => {
     assert.deepEqual((await as<RingGroupList>(other.users.alice, 'GET', '/api/admin/ring-groups')).body.groups, []);
     assertError(await as(other.users.alice, 'PATCH', `/api/admin/ring-groups/${created.body.id}`, { name: 'Mine' }), 404, 'not_found');
     assertError(
-      await as(other.users.alice, 'POST', '/api/admin/numbers', { number: freshNumber({ international: true }), route: { kind: 'group', groupId: created.body.id } }),
+      await as(other.users.alice, 'POST', '/api/admin/numbers', {
+        number: freshNumber({ international: true }),
+        route: { kind: 'group', groupId: created.body.id },
+      }),
       404,
       'not_found',
     );
