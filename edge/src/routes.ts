@@ -40,6 +40,7 @@ import {
 } from './pstn/routes.ts';
 import { sipCredentials, sipInbound, sipMessage, sipPstnEvent, sipRegistration, sipRoute, sipTrunks } from './sip/gatewayRoutes.ts';
 import { sipVoicemail, voicemailAudio, voicemailDelete, voicemailList, voicemailUpdate } from './voicemail/routes.ts';
+import { greetingDelete, greetingGet, greetingInfo, greetingPut, sipGreeting } from './voicemail/greeting.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
 import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
@@ -608,6 +609,48 @@ export const ROUTES: RouteSpec[] = [
   }),
   route({
     method: 'get',
+    path: '/api/voicemail/greeting/info',
+    summary: 'Whether callers hear my own voicemail greeting or the default one',
+    tag: 'voicemail',
+    auth: 'bearer',
+    permission: 'voicemail.manage_own',
+    success: { status: 200, schema: P.VoicemailGreetingInfo },
+    handler: greetingInfo,
+  }),
+  route({
+    method: 'get',
+    path: '/api/voicemail/greeting',
+    summary: 'My own voicemail greeting (the audio as uploaded)',
+    tag: 'voicemail',
+    auth: 'bearer',
+    permission: 'voicemail.manage_own',
+    success: { status: 200, description: 'The audio, in the type it was uploaded as' },
+    errors: [notFound],
+    handler: greetingGet,
+  }),
+  route({
+    method: 'put',
+    path: '/api/voicemail/greeting',
+    summary: 'Sets my own voicemail greeting: the body is the audio file (WAV, MP3, Ogg or WebM; at most 1 MiB)',
+    tag: 'voicemail',
+    auth: 'bearer',
+    permission: 'voicemail.manage_own',
+    success: { status: 204 },
+    errors: [ErrorCode.unsupportedMediaType, ErrorCode.messageTooLarge],
+    handler: greetingPut,
+  }),
+  route({
+    method: 'delete',
+    path: '/api/voicemail/greeting',
+    summary: 'Back to the default greeting',
+    tag: 'voicemail',
+    auth: 'bearer',
+    permission: 'voicemail.manage_own',
+    success: { status: 204 },
+    handler: greetingDelete,
+  }),
+  route({
+    method: 'get',
     path: '/api/voicemail/:id/audio',
     summary: 'A message’s audio (Ogg Opus), streamed from the gateway that recorded it; marks it heard; audited',
     tag: 'voicemail',
@@ -749,6 +792,17 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 200 },
     errors: [notFound],
     handler: sipVoicemail,
+  }),
+  route({
+    method: 'post',
+    path: '/api/sip/voicemail/greeting',
+    summary: 'A mailbox’s own greeting (base64), for the gateway taking a message; 404: the default plays',
+    tag: 'sip',
+    auth: 'node_event',
+    body: P.SipGreetingRequest,
+    success: { status: 200, schema: P.SipGreetingAnswer },
+    errors: [notFound],
+    handler: sipGreeting,
   }),
   route({
     method: 'post',

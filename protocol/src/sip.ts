@@ -169,6 +169,9 @@ export type SipPstnEvent = v.InferOutput<typeof SipPstnEvent>;
 export const SipVoicemailReport = v.object({ node: SipGatewayNode, voicemail: VoicemailRecorded });
 export type SipVoicemailReport = v.InferOutput<typeof SipVoicemailReport>;
 
+export const SipGreetingRequest = v.object({ node: SipGatewayNode, tenantId: Id, userId: Id });
+export type SipGreetingRequest = v.InferOutput<typeof SipGreetingRequest>;
+
 /** The messages a SIP device (or line) may send: calls and their quality; rooms and presence are the web app's. */
 export type SipClientMessage = Exclude<Extract<ClientMessage, { type: `call.${string}` | 'quality.report' }>, { type: 'call.dial' }>;
 

@@ -18,6 +18,8 @@ export const VOICEMAIL_MIN_MS = 1_000;
 
 /** What the edge gives the gateway with the line's `call.ended`: take a message instead of hanging up. */
 export const VoicemailDeposit = v.object({
+  /** Whose mailbox: the gateway asks for their own greeting (`POST /api/sip/voicemail/greeting`). */
+  mailbox: Id,
   maxSeconds: v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(VOICEMAIL_MAX_SECONDS)),
 });
 export type VoicemailDeposit = v.InferOutput<typeof VoicemailDeposit>;
@@ -69,3 +71,15 @@ export type VoicemailList = v.InferOutput<typeof VoicemailList>;
 /** `PATCH /api/voicemail/:id`. */
 export const VoicemailUpdate = v.object({ heard: v.boolean() });
 export type VoicemailUpdate = v.InferOutput<typeof VoicemailUpdate>;
+
+/** Audio a person may upload as their greeting (`PUT /api/voicemail/greeting`, the file as the body). */
+export const GREETING_CONTENT_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/mpeg', 'audio/ogg', 'audio/webm'] as const;
+export const GREETING_MAX_BYTES = 1024 * 1024;
+
+/** `GET /api/voicemail/greeting/info`: whether callers hear the person's own greeting or the shipped one. */
+export const VoicemailGreetingInfo = v.object({ own: v.boolean(), updatedAt: v.nullable(v.string()) });
+export type VoicemailGreetingInfo = v.InferOutput<typeof VoicemailGreetingInfo>;
+
+/** The gateway asks for a mailbox's own greeting; the answer carries it base64-encoded (404: none, the default plays). */
+export const SipGreetingAnswer = v.object({ contentType: v.picklist(GREETING_CONTENT_TYPES), audio: v.pipe(v.string(), v.base64()) });
+export type SipGreetingAnswer = v.InferOutput<typeof SipGreetingAnswer>;

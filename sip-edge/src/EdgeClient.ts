@@ -18,6 +18,8 @@ import {
   type PstnInboundRequest,
   type SipPstnEvent,
   type SipVoicemailReport,
+  SipGreetingAnswer,
+  type SipGreetingRequest,
   type VoicemailRecorded,
   SipInboundAnswer,
   TrunkAddresses,
@@ -77,6 +79,11 @@ export class EdgeClient {
   /** A message an outside caller left; retried longer, as the mailbox shows nothing until the edge knows. */
   async voicemail(voicemail: VoicemailRecorded): Promise<void> {
     await this.retried(6, () => this.post('/api/sip/voicemail', { node: this.node, voicemail } satisfies SipVoicemailReport, v.unknown()));
+  }
+
+  /** A mailbox's own greeting; null when it has none (the default plays). */
+  greeting(tenantId: string, userId: string): Promise<SipGreetingAnswer | null> {
+    return this.post('/api/sip/voicemail/greeting', { node: this.node, tenantId, userId } satisfies SipGreetingRequest, SipGreetingAnswer);
   }
 
   /** `work`, tried up to `attempts` times with exponential backoff and jitter; the last failure is thrown. */

@@ -1,7 +1,8 @@
 /**
  * An outside caller leaves a message: the edge ended their call unanswered and said so
  * (`SipDelivery.voicemail`), so the carrier's INVITE is answered here instead of refused. The
- * media stays anchored in rtpengine, which plays the greeting to the caller and then forwards what
+ * media stays anchored in rtpengine, which plays the greeting (the owner's own, else the shipped
+ * one) to the caller and then forwards what
  * they say to a recorder on this node (VoicemailRecorder). The message ends when the caller hangs
  * up, falls silent, or reaches the longest message; the file is kept under the voicemail directory
  * and reported to the edge, which files it in the user's mailbox. The call's record is completed
@@ -10,7 +11,10 @@
  *   INVITE (held) -> 200 with rtpengine's SDP;  greeting;  recording;  BYE either side -> report
  */
 import { voicemailFileKey, VOICEMAIL_MIN_MS, type PstnCallEvent, type SipDevice, type VoicemailDeposit } from '@callstack/protocol';
+import { execFile } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { EdgeClient } from './EdgeClient.ts';
@@ -38,6 +42,8 @@ export interface VoicemailServices {
 
 type Ended = Extract<PstnCallEvent, { event: 'ended' }>;
 
+const run = promisify(execFile);
+
 export class Voicemail {
   private readonly log: Logger;
   private dialog: Srf.Dialog | null = null;
@@ -61,6 +67,7 @@ export class Voicemail {
   /** Takes the message; never throws (each failure ends the call and is logged). */
   async take(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
     const { anchor, srf, voicemail } = this.services;
+    const greeting = this.ownGreeting();
     const codec = recorderCodecFor(req.body);
     let recorder: VoicemailRecorder;
     try {
@@ -88,12 +95,15 @@ export class Voicemail {
     });
     void this.progress({ event: 'answered', callId: this.callId, tenantId: this.line.tenantId, at: Date.now() });
     this.log.info('sip.voicemail_answered');
+    const own = await greeting;
     try {
-      const greetingMs = await anchor.play(this.key, CARRIER_TAG, voicemail.greeting);
+      const greetingMs = await anchor.play(this.key, CARRIER_TAG, own ?? voicemail.greeting);
       await Promise.race([hungUp, new Promise((resolve) => setTimeout(resolve, greetingMs))]);
       if (!this.hungUp) await recorder.record(this.deposit.maxSeconds);
     } catch (error) {
       this.log.error({ err: error }, 'sip.voicemail_failed');
+    } finally {
+      if (own) void rm(own, { force: true });
     }
     // The caller hangs up, or the recorder ends the message (silence, the longest one): then we do.
     const message = await recorder.finish();
@@ -117,6 +127,31 @@ export class Voicemail {
     } catch (error) {
       // The file stays: an operator finds it by this log line and its key.
       this.log.error({ err: error, path: message.path }, 'sip.voicemail_unreported');
+    }
+  }
+
+  /**
+   * The mailbox owner's own greeting as a file rtpengine plays (8 kHz WAV, converted by ffmpeg from
+   * whatever they uploaded); null when they have none or it cannot be had (the default plays).
+   */
+  private async ownGreeting(): Promise<string | null> {
+    try {
+      const greeting = await this.services.edge.greeting(this.line.tenantId, this.deposit.mailbox);
+      if (!greeting) return null;
+      const dir = join(this.services.voicemail.dir, '.greetings');
+      await mkdir(dir, { recursive: true });
+      const upload = join(dir, `${this.callId}.upload`);
+      const playable = join(dir, `${this.callId}.wav`);
+      await writeFile(upload, Buffer.from(greeting.audio, 'base64'));
+      try {
+        await run('ffmpeg', ['-v', 'error', '-y', '-i', upload, '-ar', '8000', '-ac', '1', '-c:a', 'pcm_s16le', playable]);
+      } finally {
+        await rm(upload, { force: true });
+      }
+      return playable;
+    } catch (error) {
+      this.log.warn({ err: error }, 'sip.voicemail_greeting_unavailable');
+      return null;
     }
   }
 

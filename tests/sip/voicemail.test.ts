@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -67,8 +67,15 @@ async function fromCarrier(): Promise<number | null> {
   }
 }
 
-/** The carrier calls `number` and leaves SIPp's recording once the greeting is over; resolves with the message as its owner lists it. */
-async function leaveMessage(number: string, ownerToken: string): Promise<VoicemailView> {
+/**
+ * The carrier calls `number` and, `speakAfterMs` after the answer (once the greeting is over), leaves
+ * SIPp's recording; `greeted` checks the greeting meanwhile. Resolves with the message as its owner lists it.
+ */
+async function leaveMessage(
+  number: string,
+  ownerToken: string,
+  { speakAfterMs = 7_000, greeted = defaultGreeting }: { speakAfterMs?: number; greeted?: () => Promise<void> } = {},
+): Promise<VoicemailView> {
   const carrier = await startSipp({
     scenario,
     target: { host: stack.sip.host, port: stack.sip.port },
@@ -76,11 +83,11 @@ async function leaveMessage(number: string, ownerToken: string): Promise<Voicema
     service: number,
     keys: { caller },
     rtpEcho: true,
+    pauseMs: speakAfterMs,
     recvTimeoutMs: 30_000,
     timeoutSeconds: 60,
   });
-  // The greeting lasts 6.5 s (325 packets), before the caller speaks.
-  await eventually('the greeting at the carrier (echoed back)', async () => ((await fromCarrier()) ?? 0) >= 200, 15_000);
+  await greeted();
   const carried = await carrier.result;
   assert.equal(carried.exitCode, 0, carried.output.slice(-1500));
   let list: VoicemailList = { voicemails: [] };
@@ -90,6 +97,11 @@ async function leaveMessage(number: string, ownerToken: string): Promise<Voicema
     30_000,
   );
   return list.voicemails[0]!;
+}
+
+/** The shipped greeting lasts 6.5 s (325 packets), before the caller speaks. */
+async function defaultGreeting(): Promise<void> {
+  await eventually('the greeting at the carrier (echoed back)', async () => ((await fromCarrier()) ?? 0) >= 200, 15_000);
 }
 
 test('nobody answers bob’s number: the caller hears the greeting and leaves a message that ffprobe measures; bob is mailed, plays it in the softphone and deletes it', async () => {
@@ -156,6 +168,18 @@ test('nobody answers bob’s number: the caller hears the greeting and leaves a 
   await bob.page.locator('[data-testid=voicemail-empty]').waitFor();
   assert.equal((await api('GET', `/api/voicemail/${message.id}/audio`, { auth: bobToken })).status, 404);
   assert.equal(existsSync(stack.tmp('voicemail', tenant.id, `${calls[0]!.callId}.ogg`)), false, 'the file is gone from the gateway');
+
+  // His own greeting, chosen as a file: it plays back, and "Use the default" takes it away again.
+  const state = bob.page.locator('[data-testid=greeting-state]');
+  assert.equal(await state.getAttribute('data-own'), 'false');
+  await bob.page.locator('[data-testid=greeting-file]').setInputFiles(toneWav(1));
+  await bob.page.locator('[data-testid=greeting-state][data-own=true]').waitFor();
+  await bob.page.locator('[data-testid=greeting-play]').click();
+  await bob.page.locator('[data-testid=greeting-audio]').waitFor();
+  await bob.page.locator('[data-testid=greeting-file]').setInputFiles({ name: 'notes.wav', mimeType: 'audio/wav', buffer: Buffer.from('not audio at all') });
+  assert.match((await bob.page.locator('[data-testid=greeting-error]').textContent()) ?? '', /not audio\/wav audio/);
+  await bob.page.locator('[data-testid=greeting-default]').click();
+  await bob.page.locator('[data-testid=greeting-state][data-own=false]').waitFor();
   await bob.context.close();
 });
 
@@ -171,3 +195,36 @@ test('erasing an account erases its messages, files and all', async () => {
   assert.equal((await api('POST', `/api/admin/users/${dave.id}/erase`, { auth: adminToken })).status, 204);
   assert.equal(existsSync(file), false, 'erased with the account');
 });
+
+test('carol’s own greeting (2 s) is what her callers hear before the tone, and her message is recorded after it', async () => {
+  const carol = tenant.users.carol;
+  const carolToken = (await login(carol)).accessToken;
+  const greeting = toneWav(2);
+  const uploaded = await fetch(new URL('/api/voicemail/greeting', stack.url), {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${carolToken}`, 'content-type': 'audio/wav' },
+    body: new Blob([readFileSync(greeting)]),
+  });
+  assert.equal(uploaded.status, 204);
+  const number = `+44207946${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+  assert.equal((await api('POST', '/api/admin/numbers', { auth: adminToken, body: { number, route: { kind: 'user', userId: carol.id } } })).status, 201);
+
+  // The caller speaks 4 s after the answer: between 2 and 4 s nothing comes back but the greeting's 100 packets.
+  const message = await leaveMessage(number, carolToken, {
+    speakAfterMs: 4_000,
+    greeted: async () => {
+      await eventually('the greeting at the carrier (echoed back)', async () => ((await fromCarrier()) ?? 0) >= 50, 15_000);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const packets = (await fromCarrier()) ?? 0;
+      assert.ok(packets >= 80 && packets <= 130, `${packets} packets of greeting: 2 s is 100`);
+    },
+  });
+  assert.ok(Math.abs(message.durationMs - SPOKEN_MS) <= 1_500, `message of ${message.durationMs} ms for ${SPOKEN_MS} ms spoken`);
+});
+
+/** A WAV file of a `seconds`-long tone, made by ffmpeg. */
+function toneWav(seconds: number): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'callstack-greeting-')), 'greeting.wav');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-ar', '16000', '-ac', '1', file]);
+  return file;
+}

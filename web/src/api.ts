@@ -16,6 +16,7 @@ import {
   type RingGroupList,
   type RingGroupView,
   type CreateRingGroupRequest,
+  type VoicemailGreetingInfo,
   type VoicemailList,
   type RevealedSipCredentials,
   type SipCredentialsView,
@@ -71,17 +72,18 @@ async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', p
   return body as T;
 }
 
-/** A successful response, its body unread; any failure as an `ApiError`. */
+/** A successful response, its body unread; any failure as an `ApiError`. A `Blob` body goes as it is, with its own type. */
 async function send(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, init: { token?: string; body?: unknown }): Promise<Response> {
   const headers: Record<string, string> = {};
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const file = init.body instanceof Blob ? init.body : null;
+  if (init.body !== undefined) headers['content-type'] = file ? file.type || 'application/octet-stream' : 'application/json';
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.body === undefined ? undefined : (file ?? JSON.stringify(init.body)),
     });
   } catch {
     throw new ApiError(0, 'network', 'Can’t reach the server. Check your connection.');
@@ -161,6 +163,11 @@ export const api = {
   /** The message's audio (Ogg Opus); fetching it marks it heard. */
   voicemailAudio: (token: string, id: string) => download(`/api/voicemail/${encodeURIComponent(id)}/audio`, token),
   deleteVoicemail: (token: string, id: string) => request<undefined>('DELETE', `/api/voicemail/${encodeURIComponent(id)}`, { token }),
+  greetingInfo: (token: string) => request<VoicemailGreetingInfo>('GET', '/api/voicemail/greeting/info', { token }),
+  greetingAudio: (token: string) => download('/api/voicemail/greeting', token),
+  /** The audio file as chosen (its type is the upload's content type). */
+  setGreeting: (token: string, file: Blob) => request<undefined>('PUT', '/api/voicemail/greeting', { token, body: file }),
+  deleteGreeting: (token: string) => request<undefined>('DELETE', '/api/voicemail/greeting', { token }),
   /** `downloadPath` of a track (RecordingTrackView): the file, following a storage redirect. */
   recordingTrack: (token: string, downloadPath: string) => download(downloadPath, token),
 };

@@ -92,6 +92,7 @@ export async function eraseUser(db: Db, tenantId: string, userId: string): Promi
   // Their own address book, and their entry in colleagues' address books.
   await db.query('delete from contacts where tenant_id = $1 and (owner_id = $2 or user_id = $2)', [tenantId, userId]);
   await db.query('delete from sip_credentials where user_id = $1', [userId]);
+  await db.query('delete from voicemail_greetings where user_id = $1', [userId]);
   await db.query('delete from password_resets where user_id = $1', [userId]);
   await db.query('delete from invites where tenant_id = $1 and email = $2 and accepted_at is null', [tenantId, user.email]);
   await db.query(`update outbox set to_address = 'erased', subject = '', body_text = '' where to_address = $1`, [user.email]);

@@ -115,3 +115,26 @@ export async function mailboxOwner(db: Db, tenantId: string, userId: string): Pr
   );
   return rows[0] ? { email: rows[0].email, displayName: rows[0].display_name } : null;
 }
+
+/** A person's own greeting, base64 in and out (the driver sees text only). */
+export async function saveGreeting(db: Db, tenantId: string, userId: string, contentType: string, audioBase64: string): Promise<void> {
+  await db.query(
+    `insert into voicemail_greetings (user_id, tenant_id, content_type, audio) values ($1, $2, $3, decode($4, 'base64'))
+     on conflict (user_id) do update set content_type = excluded.content_type, audio = excluded.audio, updated_at = now()
+      where voicemail_greetings.tenant_id = excluded.tenant_id`,
+    [userId, tenantId, contentType, audioBase64],
+  );
+}
+
+export async function findGreeting(db: Db, tenantId: string, userId: string): Promise<{ contentType: string; audioBase64: string; updatedAt: Date } | null> {
+  const { rows } = await db.query<{ content_type: string; audio: string; updated_at: Date }>(
+    `select content_type, encode(audio, 'base64') as audio, updated_at from voicemail_greetings where tenant_id = $1 and user_id = $2`,
+    [tenantId, userId],
+  );
+  // Postgres wraps base64 every 76 characters.
+  return rows[0] ? { contentType: rows[0].content_type, audioBase64: rows[0].audio.replace(/\s+/g, ''), updatedAt: rows[0].updated_at } : null;
+}
+
+export async function deleteGreeting(db: Db, tenantId: string, userId: string): Promise<void> {
+  await db.query('delete from voicemail_greetings where tenant_id = $1 and user_id = $2', [tenantId, userId]);
+}

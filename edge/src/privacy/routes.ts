@@ -18,7 +18,7 @@ import { findActiveUser } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { disconnectUser } from '../signaling/disconnectUser.ts';
-import { listVoicemails } from '../db/voicemail.ts';
+import { findGreeting, listVoicemails } from '../db/voicemail.ts';
 import { eraseMailbox } from '../voicemail/routes.ts';
 import { json } from '../http.ts';
 import type { Handler } from '../pipeline.ts';
@@ -40,6 +40,9 @@ export const exportOwnData: Handler<'bearer'> = async ({ env, principal }) => {
       roomSessions: await listRoomSessions(db, tenantId, userId, EXPORT_CALL_LIMIT),
       // The messages themselves are in the softphone (and `GET /api/voicemail/:id/audio`).
       voicemails: await listVoicemails(db, tenantId, userId),
+      voicemailGreeting: await findGreeting(db, tenantId, userId).then(
+        (greeting) => greeting && { contentType: greeting.contentType, updatedAt: greeting.updatedAt },
+      ),
       sessions: await exportSessions(db, userId),
       auditTrail: await exportAuditTrail(db, tenantId, userId),
     };

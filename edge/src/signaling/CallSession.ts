@@ -67,7 +67,7 @@ import { DurableWriter } from '../objects/DurableWriter.ts';
 import type { CallState, DeviceSelector, Effect, Hunt, RingOutcome } from './types.ts';
 import { callSession, pstnGuard, roomObject, userHub } from '../objects/stubs.ts';
 import { deliverToGateway } from '../sip/gatewayClient.ts';
-import { DEPOSIT, voicemailFollows } from '../voicemail/handOff.ts';
+import { depositFor, voicemailFollows } from '../voicemail/handOff.ts';
 
 /** How long an ended call keeps answering `invalid_state` before its storage is dropped. */
 const RETAIN_ENDED_MS = 60 * 60 * 1000;
@@ -317,7 +317,7 @@ export class CallSession extends DurableObject<Env> {
           // A line is one device: it takes what is for all, or for it, and nothing for its user's other devices.
           if (line) {
             // An outside caller nobody answered is not hung up on: they leave a message.
-            const voicemail = effect.message.type === 'call.ended' && voicemailFollows(state) ? { voicemail: DEPOSIT } : {};
+            const voicemail = effect.message.type === 'call.ended' && voicemailFollows(state) ? { voicemail: depositFor(state) } : {};
             if (selects(effect.devices, line.userId))
               await deliverToGateway(this.env, line.via, {
                 device: lineDevice(state.tenantId, line.userId, line.displayName),

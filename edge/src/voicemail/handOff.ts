@@ -22,4 +22,7 @@ export function voicemailFollows(state: CallState): boolean {
   );
 }
 
-export const DEPOSIT: VoicemailDeposit = { maxSeconds: VOICEMAIL_MAX_SECONDS };
+/** The hand-off for this call: the callee's mailbox, the longest message. */
+export function depositFor(state: CallState): VoicemailDeposit {
+  return { mailbox: state.callee.userId, maxSeconds: VOICEMAIL_MAX_SECONDS };
+}
