@@ -253,9 +253,11 @@ export const PstnCallEvent = v.variant('event', [
     at: v.number(),
     /** The final SIP status of the carrier leg (200 for an answered call). */
     finalStatus: v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(699)),
-    /** Who or what ended it: `caller`, `callee`, `max_duration`, `trunk_failed`, `media_failed`; `voicemail`: the caller left a message. */
-    hangupCause: v.picklist(['caller', 'callee', 'max_duration', 'trunk_failed', 'media_failed', 'cancelled', 'declined', 'voicemail']),
+    /** Who or what ended it: `caller`, `callee`, `max_duration`, `trunk_failed`, `media_failed`. */
+    hangupCause: v.picklist(['caller', 'callee', 'max_duration', 'trunk_failed', 'media_failed', 'cancelled', 'declined']),
   }),
+  /** An unanswered inbound call went on to voicemail: answered by it at `answeredAt`, over at `endedAt`. */
+  v.object({ event: v.literal('voicemail'), callId: Id, tenantId: Id, answeredAt: v.number(), endedAt: v.number() }),
 ]);
 export type PstnCallEvent = v.InferOutput<typeof PstnCallEvent>;
 

@@ -70,7 +70,7 @@ export class EdgeClient {
    * tenant's limits and completes its record); `false` once the edge could not be told.
    */
   async pstnEvent(event: PstnCallEvent): Promise<boolean> {
-    await this.retried(event.event === 'ended' ? 4 : 1, () =>
+    await this.retried(event.event === 'ended' || event.event === 'voicemail' ? 4 : 1, () =>
       this.post('/api/sip/pstn/events', { node: this.node, event } satisfies SipPstnEvent, v.unknown()),
     );
     return true;

@@ -5,12 +5,12 @@
  * one) to the caller and then forwards what
  * they say to a recorder on this node (VoicemailRecorder). The message ends when the caller hangs
  * up, falls silent, or reaches the longest message; the file is kept under the voicemail directory
- * and reported to the edge, which files it in the user's mailbox. The call's record is completed
- * from here (answered at the 200, ended with `voicemail`).
+ * and reported to the edge, which files it in the user's mailbox. The call's record, which the edge
+ * ended unanswered, is amended from here (`voicemail`: answered at the 200, over with the message).
  *
  *   INVITE (held) -> 200 with rtpengine's SDP;  greeting;  recording;  BYE either side -> report
  */
-import { voicemailFileKey, VOICEMAIL_MIN_MS, type PstnCallEvent, type SipDevice, type VoicemailDeposit } from '@callstack/protocol';
+import { voicemailFileKey, VOICEMAIL_MIN_MS, type SipDevice, type VoicemailDeposit } from '@callstack/protocol';
 import { execFile } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,8 +39,6 @@ export interface VoicemailServices {
   log: Logger;
   voicemail: VoicemailSettings;
 }
-
-type Ended = Extract<PstnCallEvent, { event: 'ended' }>;
 
 const run = promisify(execFile);
 
@@ -82,18 +80,19 @@ export class Voicemail {
       const sdp = await anchor.recorderAnswerToCarrier(this.key, recorder.sdp);
       this.dialog = await srf.createUAS(req, res, { localSdp: sdp });
     } catch (error) {
+      // The call's record already says it ended unanswered, as the caller now hears.
       this.log.error({ err: error }, 'sip.voicemail_failed');
       if (!res.finalResponseSent) res.send(480);
       void anchor.release(this.key);
-      return this.report({ finalStatus: 480, hangupCause: 'media_failed' });
+      return;
     }
+    const answeredAt = Date.now();
     const dialog = this.dialog;
     const hungUp = new Promise<void>((resolve) => (this.hangUp = resolve));
     dialog.on('destroy', () => {
       this.hungUp = true;
       this.hangUp();
     });
-    void this.progress({ event: 'answered', callId: this.callId, tenantId: this.line.tenantId, at: Date.now() });
     this.log.info('sip.voicemail_answered');
     const own = await greeting;
     try {
@@ -108,7 +107,7 @@ export class Voicemail {
     // The caller hangs up, or the recorder ends the message (silence, the longest one): then we do.
     const message = await recorder.finish();
     this.close();
-    await this.report({ finalStatus: 200, hangupCause: 'voicemail' });
+    await this.report(answeredAt);
     if (message.durationMs < VOICEMAIL_MIN_MS) {
       this.log.info({ durationMs: message.durationMs }, 'sip.voicemail_empty');
       return recorder.discard();
@@ -160,15 +159,12 @@ export class Voicemail {
     if (this.dialog && !this.hungUp) endDialog(this.dialog, this.log);
   }
 
-  private report(how: Pick<Ended, 'finalStatus' | 'hangupCause'>): Promise<void> {
-    return this.progress({ event: 'ended', callId: this.callId, tenantId: this.line.tenantId, at: Date.now(), ...how });
-  }
-
-  private async progress(event: PstnCallEvent): Promise<void> {
+  /** The call's record: answered by voicemail, over now. */
+  private async report(answeredAt: number): Promise<void> {
     try {
-      await this.services.edge.pstnEvent(event);
+      await this.services.edge.pstnEvent({ event: 'voicemail', callId: this.callId, tenantId: this.line.tenantId, answeredAt, endedAt: Date.now() });
     } catch (error) {
-      this.log.warn({ err: error, event: event.event }, 'sip.pstn_event_lost');
+      this.log.warn({ err: error }, 'sip.pstn_event_lost');
     }
   }
 }

@@ -247,7 +247,8 @@ export type PstnProgress =
   | { kind: 'trunk'; trunkId: string }
   | { kind: 'ringing'; at: number }
   | { kind: 'answered'; at: number }
-  | { kind: 'ended'; at: number; finalStatus: number; hangupCause: string };
+  | { kind: 'ended'; at: number; finalStatus: number; hangupCause: string }
+  | { kind: 'voicemail'; answeredAt: number; endedAt: number };
 
 /**
  * One step of a call the gateway reports. Each only fills what is still empty (an event sent twice
@@ -279,11 +280,24 @@ export async function recordPstnProgress(db: Db, tenantId: string, callId: strin
         [tenantId, callId, new Date(progress.at), progress.finalStatus, progress.hangupCause],
       );
       break;
+    case 'voicemail':
+      // Amends an inbound call that ended unanswered (or whose end is not written yet): voicemail answered it.
+      result = await db.query(
+        `update pstn_call_records set answered_at = $3, ended_at = $4, final_status = 200, hangup_cause = 'voicemail',
+                duration_ms = greatest(0, round(extract(epoch from ($4::timestamptz - $3::timestamptz)) * 1000))
+          where tenant_id = $1 and call_id = $2 and direction = 'inbound' and refusal is null and answered_at is null
+            and (ended_at is null or hangup_cause = any($5::text[]))`,
+        [tenantId, callId, new Date(progress.answeredAt), new Date(Math.max(progress.endedAt, progress.answeredAt)), [...UNANSWERED_ENDS]],
+      );
+      break;
     default:
       return progress satisfies never;
   }
   return (result.rowCount ?? 0) > 0;
 }
+
+/** The ends of an inbound call after which its caller may leave a message (voicemail/handOff.ts). */
+export const UNANSWERED_ENDS: ReadonlySet<string> = new Set(['no-answer', 'busy', 'rejected', 'unavailable']);
 
 /** How a call with an outside party that the edge carried as a call (a line) ended: its record's last steps. */
 export interface PstnEnd {
@@ -296,8 +310,6 @@ export interface PstnEnd {
   finalStatus: number;
   /** The call's end reason (signaling.ts `EndReason`). */
   hangupCause: string;
-  /** The caller went on to leave a message: the gateway taking it answers and ends the record. */
-  voicemail?: true;
 }
 
 /** Idempotent, like each step: a record already ended is left as it is. */
@@ -305,7 +317,6 @@ export async function completePstnRecord(db: Db, end: PstnEnd): Promise<void> {
   const { tenantId, callId } = end;
   if (end.ringingAt !== null) await recordPstnProgress(db, tenantId, callId, { kind: 'ringing', at: end.ringingAt });
   if (end.answeredAt !== null) await recordPstnProgress(db, tenantId, callId, { kind: 'answered', at: end.answeredAt });
-  if (end.voicemail) return;
   await recordPstnProgress(db, tenantId, callId, { kind: 'ended', at: end.endedAt, finalStatus: end.finalStatus, hangupCause: end.hangupCause });
 }
 

@@ -72,9 +72,11 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
     if (route.kind === 'number') {
       // The forward is a call out of the tenant: the same guard as anyone's (what may be called, the limits).
       const destination = parseDestination(route.number, policy.defaultCountry);
-      const allowed: Verdict = destination
-        ? checkDestination(policy, destination)
-        : { ok: false, reason: 'not_in_service', sipStatus: 404, message: 'the number called is not in service' };
+      // A platform number (it became one after the forward was set): forwarding there could loop through the carrier.
+      const allowed: Verdict =
+        destination && !(await findNumberOwner(db, destination.e164))
+          ? checkDestination(policy, destination)
+          : { ok: false, reason: 'not_in_service', sipStatus: 404, message: 'the number called is not in service' };
       const trunks = config(env).pstnTrunks;
       const line = lineDevice(tenantId, newLineId(), request.fromName || (from ? displayNumber(from) : 'Unknown caller'));
       const admitted = allowed.ok ? await pstnGuard(env, tenantId).admitInbound(tenantId, callId, line.userId, policy) : allowed;

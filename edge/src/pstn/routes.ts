@@ -28,6 +28,7 @@ import { withDb, withTransaction, type Db } from '../db/client.ts';
 import {
   addPhoneNumber,
   deletePhoneNumber,
+  findNumberOwner,
   findPhoneNumber,
   listPhoneNumbers,
   listPstnRecords,
@@ -137,6 +138,10 @@ async function checkRoute(db: Db, tenantId: string, route: NumberRoute, number: 
     throw new ApiError(ErrorCode.notFound, 'route.userId: no such user in your organisation');
   }
   if (route.kind === 'number' && route.number === number) throw new ApiError(ErrorCode.badRequest, 'route.number: a number cannot forward to itself');
+  // Through the carrier and back it could loop; on the platform it rings its own route anyway.
+  if (route.kind === 'number' && (await findNumberOwner(db, route.number))) {
+    throw new ApiError(ErrorCode.badRequest, 'route.number: a number on this platform: route to its person or ring group instead');
+  }
   if (route.kind === 'group' && !(await findRingGroup(db, tenantId, route.groupId))) {
     throw new ApiError(ErrorCode.notFound, 'route.groupId: no such ring group in your organisation');
   }

@@ -448,7 +448,6 @@ function outcomeRecord(state: CallState, qualities: Qualities): EndRecord {
     endedAt: state.endedAt ?? Date.now(),
     finalStatus: state.answeredAt !== null ? 200 : (state.sipStatus ?? sipStatusForEndReason(reason)),
     hangupCause: reason,
-    ...(voicemailFollows(state) ? { voicemail: true } : {}),
   };
 }
 

@@ -72,17 +72,28 @@ export const sipRoute: Handler<'node_event', SipRouteRequest> = async ({ env, bo
 /** A call to the outside progressed or ended: its record, and at the end its slot in the tenant's limits. */
 export const sipPstnEvent: Handler<'node_event', SipPstnEvent> = async ({ env, body }) => {
   const { event } = body;
-  const progress: PstnProgress =
-    event.event === 'trunk'
-      ? { kind: 'trunk', trunkId: event.trunkId }
-      : event.event === 'ended'
-        ? { kind: 'ended', at: event.at, finalStatus: event.finalStatus, hangupCause: event.hangupCause }
-        : { kind: event.event, at: event.at };
+  const progress = progressOf(event);
   const open = await withDb(env, (db) => recordPstnProgress(db, event.tenantId, event.callId, progress));
   if (event.event === 'ended') await pstnGuard(env, event.tenantId).release(event.tenantId, event.callId);
   if (!open) throw new ApiError(ErrorCode.notFound, 'no such open call to the outside');
   return json({ ok: true });
 };
+
+function progressOf(event: SipPstnEvent['event']): PstnProgress {
+  switch (event.event) {
+    case 'trunk':
+      return { kind: 'trunk', trunkId: event.trunkId };
+    case 'ringing':
+    case 'answered':
+      return { kind: event.event, at: event.at };
+    case 'ended':
+      return { kind: 'ended', at: event.at, finalStatus: event.finalStatus, hangupCause: event.hangupCause };
+    case 'voicemail':
+      return { kind: 'voicemail', answeredAt: event.answeredAt, endedAt: event.endedAt };
+    default:
+      return event satisfies never;
+  }
+}
 
 /** A carrier's call to a number: whom it rings, placed by the gateway as a line; or refused. */
 export const sipInbound: Handler<'node_event', SipInboundRequest> = async ({ env, body }) => json((await decideInbound(env, body)) satisfies SipInboundAnswer);

@@ -1,13 +1,13 @@
 /**
  * When an outside caller leaves a message: their call to a user ended unanswered (nobody picked
- * up, busy, declined, nobody reachable). Read by CallSession twice, from the same ended state: the
- * line's `call.ended` then asks the gateway to take a message, and the call's record is left open
- * for the gateway to complete (answered by voicemail, ended when the message is).
+ * up, busy, declined, nobody reachable). CallSession then asks the gateway, with the line's
+ * `call.ended`, to take a message; the call's record ends as usual (no answer, 480), and the
+ * gateway's `voicemail` event amends it (answered by voicemail, ended with the message), so a
+ * gateway that never reports leaves a complete record all the same.
  */
-import { VOICEMAIL_MAX_SECONDS, type EndReason, type VoicemailDeposit } from '@callstack/protocol';
+import { VOICEMAIL_MAX_SECONDS, type VoicemailDeposit } from '@callstack/protocol';
+import { UNANSWERED_ENDS } from '../db/pstn.ts';
 import type { CallState } from '../signaling/types.ts';
-
-const UNANSWERED: ReadonlySet<EndReason> = new Set<EndReason>(['no-answer', 'busy', 'rejected', 'unavailable']);
 
 export function voicemailFollows(state: CallState): boolean {
   return (
@@ -18,7 +18,7 @@ export function voicemailFollows(state: CallState): boolean {
     // A ring group has no mailbox of its own.
     state.hunt === undefined &&
     state.endReason !== null &&
-    UNANSWERED.has(state.endReason)
+    UNANSWERED_ENDS.has(state.endReason)
   );
 }
 
