@@ -46,7 +46,6 @@ export class Voicemail {
   private readonly log: Logger;
   private dialog: Srf.Dialog | null = null;
   private hungUp = false;
-  private hangUp: () => void = () => undefined;
 
   constructor(
     private readonly services: VoicemailServices,
@@ -84,15 +83,17 @@ export class Voicemail {
       this.log.error({ err: error }, 'sip.voicemail_failed');
       if (!res.finalResponseSent) res.send(480);
       void anchor.release(this.key);
+      void greeting.then((file) => (file ? rm(file, { force: true }) : undefined));
       return;
     }
     const answeredAt = Date.now();
     const dialog = this.dialog;
-    const hungUp = new Promise<void>((resolve) => (this.hangUp = resolve));
-    dialog.on('destroy', () => {
-      this.hungUp = true;
-      this.hangUp();
-    });
+    const hungUp = new Promise<void>((resolve) =>
+      dialog.on('destroy', () => {
+        this.hungUp = true;
+        resolve();
+      }),
+    );
     this.log.info('sip.voicemail_answered');
     const own = await greeting;
     try {

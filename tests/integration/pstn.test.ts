@@ -503,6 +503,12 @@ describe('calls from the outside, as the gateway asks', () => {
         assert.equal(accepted.peer.userId, carol.id);
         assert.equal((await gateway.message(line, { type: 'call.hangup', ref: 'bye', callId })).body.type, 'ack');
         await carolDesk.next('call.ended', (message) => message.callId === callId);
+        let record;
+        for (let tries = 0; tries < 50 && !record?.endedAt; tries++) {
+          record = await recordOf(callId);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.deepEqual([record?.userId, record?.finalStatus], [carol.id, 200], 'the record names who answered');
       }
     } finally {
       await Promise.all([bobDesk.close(), carolDesk.close()]);

@@ -246,7 +246,8 @@ export async function contactNameFor(db: Db, tenantId: string, ownerId: string, 
 export type PstnProgress =
   | { kind: 'trunk'; trunkId: string }
   | { kind: 'ringing'; at: number }
-  | { kind: 'answered'; at: number }
+  /** `userId`: who answered an inbound call (a ring group's member), when the record should say so. */
+  | { kind: 'answered'; at: number; userId?: string }
   | { kind: 'ended'; at: number; finalStatus: number; hangupCause: string }
   | { kind: 'voicemail'; answeredAt: number; endedAt: number };
 
@@ -269,7 +270,12 @@ export async function recordPstnProgress(db: Db, tenantId: string, callId: strin
       );
       break;
     case 'answered':
-      result = await db.query(`update pstn_call_records set answered_at = $3 where ${open} and answered_at is null`, [tenantId, callId, new Date(progress.at)]);
+      result = await db.query(`update pstn_call_records set answered_at = $3, user_id = coalesce($4, user_id) where ${open} and answered_at is null`, [
+        tenantId,
+        callId,
+        new Date(progress.at),
+        progress.userId ?? null,
+      ]);
       break;
     case 'ended':
       result = await db.query(
@@ -310,13 +316,16 @@ export interface PstnEnd {
   finalStatus: number;
   /** The call's end reason (signaling.ts `EndReason`). */
   hangupCause: string;
+  /** The person who answered a call from the outside (of a ring group, the member who took it). */
+  answeredBy?: string;
 }
 
 /** Idempotent, like each step: a record already ended is left as it is. */
 export async function completePstnRecord(db: Db, end: PstnEnd): Promise<void> {
   const { tenantId, callId } = end;
   if (end.ringingAt !== null) await recordPstnProgress(db, tenantId, callId, { kind: 'ringing', at: end.ringingAt });
-  if (end.answeredAt !== null) await recordPstnProgress(db, tenantId, callId, { kind: 'answered', at: end.answeredAt });
+  if (end.answeredAt !== null)
+    await recordPstnProgress(db, tenantId, callId, { kind: 'answered', at: end.answeredAt, ...(end.answeredBy ? { userId: end.answeredBy } : {}) });
   await recordPstnProgress(db, tenantId, callId, { kind: 'ended', at: end.endedAt, finalStatus: end.finalStatus, hangupCause: end.hangupCause });
 }
 

@@ -448,6 +448,7 @@ function outcomeRecord(state: CallState, qualities: Qualities): EndRecord {
     endedAt: state.endedAt ?? Date.now(),
     finalStatus: state.answeredAt !== null ? 200 : (state.sipStatus ?? sipStatusForEndReason(reason)),
     hangupCause: reason,
+    ...(state.answeredAt !== null && state.caller.via && !state.callee.via ? { answeredBy: state.callee.userId } : {}),
   };
 }
 
