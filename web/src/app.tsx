@@ -18,7 +18,7 @@ import { StatusControl } from './components/Presence.tsx';
 import { ProfileView } from './components/ProfileView.tsx';
 import { RoomView } from './components/RoomView.tsx';
 import { Recordings } from './components/Recordings.tsx';
-import { Voicemail } from './components/Voicemail.tsx';
+import { Voicemail, VoicemailSummary } from './components/Voicemail.tsx';
 import { Settings } from './components/Settings.tsx';
 import { SignupView } from './components/SignupView.tsx';
 import { useFetched } from './hooks.ts';
@@ -338,6 +338,7 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
             colleagues={directory.data}
             onCall={callBlocked === null ? startCall : undefined}
           />
+          <VoicemailSummary session={session} />
           <CallHistory calls={history.data} error={history.error} onCall={callBlocked === null ? startCall : undefined} />
         </div>
       </main>
@@ -361,9 +362,6 @@ function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
           </Link>
           <Link href="/rooms" class="nav-link" current={inMeetings} testid="nav-meetings">
             Meetings
-          </Link>
-          <Link href="/voicemail" class="nav-link" current={route.screen === 'voicemail'} testid="nav-voicemail">
-            Voicemail
           </Link>
           <Link href="/recordings" class="nav-link" current={route.screen === 'recordings'} testid="nav-recordings">
             Recordings
