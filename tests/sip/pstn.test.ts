@@ -233,8 +233,13 @@ describe('the limits on a call in progress', () => {
     assert.equal((await api('PUT', '/api/admin/pstn/policy', { auth: adminToken, body: capped })).status, 200);
     try {
       const carrierA = await carrier(0, 'uas.xml', { recvTimeoutMs: 90_000, timeoutSeconds: 120 });
+      const earlier = await lastRecord();
       const held = await phoneStarts('02079460958', { scenario: 'phone-held.xml', timeoutSeconds: 120 });
-      await eventually(async () => (await lastRecord()).answeredAt !== null);
+      // This call's record, not an earlier call's that was answered too.
+      await eventually(async () => {
+        const latest = await lastRecord();
+        return latest.callId !== earlier?.callId && latest.answeredAt !== null;
+      });
       const first = await lastRecord();
 
       // Another person of the tenant: the tenant's cap, not bob's own, refuses it.
