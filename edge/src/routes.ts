@@ -19,6 +19,7 @@ import { listDirectory } from './db/users.ts';
 import { nodeEvent, registerNode } from './fleet/routes.ts';
 import { json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
+import { billingGet, billingLimitsPut, billingRateDeck, billingUsage } from './billing/routes.ts';
 import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
@@ -360,6 +361,53 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 204 },
     errors: [notFound, conflict],
     handler: ringGroupsDelete,
+  }),
+  route({
+    method: 'get',
+    path: '/api/admin/billing',
+    summary: 'The plan, spend caps, billing period and what is spent today and in the period',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'billing.read',
+    success: { status: 200, schema: P.BillingView },
+    handler: billingGet,
+  }),
+  route({
+    method: 'put',
+    path: '/api/admin/billing/limits',
+    summary: 'Set the daily and monthly spend caps (null: none); calls to the outside are refused once one is reached',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'billing.manage',
+    body: P.SpendLimits,
+    success: { status: 200, schema: P.SpendLimits },
+    handler: billingLimitsPut,
+  }),
+  route({
+    method: 'get',
+    path: '/api/admin/billing/usage',
+    summary: 'Billable calls, billed seconds and cost by day, person or destination, for days from..to (UTC, both included)',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'billing.read',
+    query: {
+      from: { schema: v.optional(P.Day), description: 'first day, YYYY-MM-DD (default: the first of this month)' },
+      to: { schema: v.optional(P.Day), description: 'last day, YYYY-MM-DD (default: today); at most 366 days after from' },
+      by: { schema: v.optional(P.UsageGrouping, 'day'), description: 'day (default), user or destination' },
+    },
+    success: { status: 200, schema: P.UsageReport },
+    handler: billingUsage,
+  }),
+  route({
+    method: 'get',
+    path: '/api/admin/billing/rate-deck',
+    summary: 'The rate deck the organisation’s calls are rated by now, as CSV (format in edge/src/billing/rateDeck.ts)',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'billing.read',
+    success: { status: 200, description: 'text/csv' },
+    errors: [notFound],
+    handler: billingRateDeck,
   }),
   route({
     method: 'get',

@@ -169,7 +169,8 @@ describe('rating', () => {
     expect(rates.match('447700900123', saturdayNoon)?.destination).toBe('UK mobile weekend');
     expect(rates.match('+33123456789', tuesdayNoon)).toBeNull();
     expect(rates.rate('+33123456789', tuesdayNoon, 60_000)).toEqual({ kind: 'unrated', reason: 'no-rate' });
-    expect(rates.rate('+449012345678', tuesdayNoon, 60_000)).toEqual({ kind: 'unrated', reason: 'blocked' });
+    expect(rates.blocked(rates.match('+449012345678', tuesdayNoon)!)).toBe(true);
+    expect(rates.rate('+449012345678', tuesdayNoon, 60_000)).toMatchObject({ kind: 'rated', prefix: '4490', cost: 1_500_000 });
     expect(rates.rate('+447700900123', tuesdayNoon, 90_000)).toMatchObject({ kind: 'rated', prefix: '447', billedSeconds: 120, cost: 100_000 });
   });
 

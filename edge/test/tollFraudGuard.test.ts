@@ -2,7 +2,8 @@ import type { PstnPolicy } from '@callstack/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatFor, isCostly, parseDestination, parseFromCarrier, type Destination } from '../src/pstn/destination.ts';
-import { ALERT_INTERVAL_MS, checkDestination, EMPTY_GUARD, guard, SETUP_ALLOWANCE_MS, type GuardState } from '../src/pstn/tollFraudGuard.ts';
+import type { SpendStanding } from '../src/billing/authorize.ts';
+import { ALERT_INTERVAL_MS, checkDestination, EMPTY_GUARD, guard, SETUP_ALLOWANCE_MS, type GuardState, type SpendCheck } from '../src/pstn/tollFraudGuard.ts';
 
 const policy: PstnPolicy = {
   defaultCountry: 'GB',
@@ -110,6 +111,7 @@ describe('checkDestination', () => {
 });
 
 describe('guard', () => {
+  const ADMITTED = { ok: true, maxSeconds: policy.maxCallDurationSeconds };
   const admit = (state: GuardState, callId: string, userId: string, now: number, with_ = policy) =>
     guard(state, { kind: 'admit', callId, userId, policy: with_ }, now);
 
@@ -117,11 +119,11 @@ describe('guard', () => {
     let state = EMPTY_GUARD;
     for (const callId of ['a1', 'a2']) {
       const step = admit(state, callId, 'alice', 0);
-      expect(step.verdict).toEqual({ ok: true });
+      expect(step.verdict).toEqual(ADMITTED);
       state = step.state;
     }
     expect(admit(state, 'a3', 'alice', 5_000).verdict).toMatchObject({ ok: false, reason: 'concurrency_limit', sipStatus: 486 });
-    expect(admit(state, 'b1', 'bob', 5_000).verdict).toEqual({ ok: true });
+    expect(admit(state, 'b1', 'bob', 5_000).verdict).toEqual(ADMITTED);
   });
 
   it('answers 503 when the tenant is full, and frees a slot when a call ends', () => {
@@ -134,7 +136,7 @@ describe('guard', () => {
       state = admit(state, callId, userId, at).state;
     expect(admit(state, 'd1', 'dave', 6_000).verdict).toMatchObject({ ok: false, reason: 'concurrency_limit', sipStatus: 503 });
     state = guard(state, { kind: 'release', callId: 'b1' }, 7_000).state;
-    expect(admit(state, 'd1', 'dave', 8_000).verdict).toEqual({ ok: true });
+    expect(admit(state, 'd1', 'dave', 8_000).verdict).toEqual(ADMITTED);
   });
 
   it('a carrier’s call takes a slot of the tenant’s concurrent calls, busy (486) when none is left, outside the dialling rates and per-person limits', () => {
@@ -143,7 +145,7 @@ describe('guard', () => {
     // Three at once for alice, within one second: more than her own limit and the tenant's rate.
     for (const callId of ['in1', 'in2', 'in3']) {
       const step = inbound(state, callId, 'alice', 100);
-      expect(step.verdict).toEqual({ ok: true });
+      expect(step.verdict).toEqual(ADMITTED);
       state = step.state;
     }
     expect(state.recent).toEqual([]);
@@ -151,7 +153,7 @@ describe('guard', () => {
     // The tenant is full for calls out too, and a freed slot serves either way.
     expect(admit(state, 'out1', 'bob', 300).verdict).toMatchObject({ ok: false, reason: 'concurrency_limit' });
     state = guard(state, { kind: 'release', callId: 'in2' }, 400).state;
-    expect(inbound(state, 'in4', 'bob', 500).verdict).toEqual({ ok: true });
+    expect(inbound(state, 'in4', 'bob', 500).verdict).toEqual(ADMITTED);
   });
 
   it('limits new calls per second for the tenant and per minute for a person', () => {
@@ -159,7 +161,7 @@ describe('guard', () => {
     state = admit(state, 'a1', 'alice', 0).state;
     state = guard(admit(state, 'b1', 'bob', 100).state, { kind: 'release', callId: 'b1' }, 200).state;
     expect(admit(state, 'c1', 'carol', 500).verdict).toMatchObject({ ok: false, reason: 'rate_limit', sipStatus: 503 });
-    expect(admit(state, 'c1', 'carol', 1_200).verdict).toEqual({ ok: true });
+    expect(admit(state, 'c1', 'carol', 1_200).verdict).toEqual(ADMITTED);
 
     let own = EMPTY_GUARD;
     for (let index = 0; index < 5; index++) {
@@ -167,7 +169,7 @@ describe('guard', () => {
       own = guard(own, { kind: 'release', callId: `x${index}` }, index * 2_000 + 1_000).state;
     }
     expect(admit(own, 'x5', 'alice', 10_000).verdict).toMatchObject({ reason: 'rate_limit' });
-    expect(admit(own, 'x5', 'alice', 61_000).verdict).toEqual({ ok: true });
+    expect(admit(own, 'x5', 'alice', 61_000).verdict).toEqual(ADMITTED);
   });
 
   it('a call whose end never came frees its slot after its longest life', () => {
@@ -175,7 +177,7 @@ describe('guard', () => {
     const state = admit(EMPTY_GUARD, 'a1', 'alice', 0, full).state;
     const lifetime = full.maxCallDurationSeconds * 1000 + SETUP_ALLOWANCE_MS;
     expect(admit(state, 'b1', 'bob', lifetime - 1, full).verdict).toMatchObject({ reason: 'concurrency_limit' });
-    expect(admit(state, 'b1', 'bob', lifetime, full).verdict).toEqual({ ok: true });
+    expect(admit(state, 'b1', 'bob', lifetime, full).verdict).toEqual(ADMITTED);
   });
 
   it('alerts the admins when a limit refuses, at most once an hour per limit', () => {
@@ -189,7 +191,7 @@ describe('guard', () => {
   it('asking twice about one call admits it once', () => {
     const once = admit(EMPTY_GUARD, 'a1', 'alice', 0);
     const twice = admit(once.state, 'a1', 'alice', 10);
-    expect(twice.verdict).toEqual({ ok: true });
+    expect(twice.verdict).toEqual(ADMITTED);
     expect(Object.keys(twice.state.active)).toEqual(['a1']);
     expect(twice.state.recent).toHaveLength(1);
   });
@@ -214,6 +216,86 @@ describe('guard', () => {
           }
         }
         return true;
+      }),
+    );
+  });
+});
+
+describe('guard with billing’s authorize', () => {
+  /** 0.06 a minute by the second: 1,000 micros a second. */
+  const standing = (overrides: Partial<SpendStanding> = {}): SpendStanding => ({
+    currency: 'USD',
+    rate: {
+      prefix: '44',
+      destination: 'United Kingdom',
+      pricePerMinute: 60_000,
+      connectFee: 0,
+      initialSeconds: 1,
+      incrementSeconds: 1,
+      minimumCharge: 0,
+      rounding: 'up',
+    },
+    blockAboveMicros: 500_000,
+    dailyCapMicros: 10_000_000,
+    monthlyCapMicros: null,
+    spentTodayMicros: 0,
+    spentPeriodMicros: 0,
+    ...overrides,
+  });
+  const roomy = { ...policy, maxConcurrentCalls: 100, maxConcurrentCallsPerUser: 100, maxCallsPerSecond: 100, maxCallsPerMinutePerUser: 100 };
+  const admit = (state: GuardState, callId: string, now: number, spend: SpendCheck, with_ = roomy) =>
+    guard(state, { kind: 'admit', callId, userId: 'alice', policy: with_, spend }, now);
+
+  it('shortens the longest duration to what the money left buys, and reserves it', () => {
+    const first = admit(EMPTY_GUARD, 'a1', 0, { standing: standing({ spentTodayMicros: 8_200_000 }), opened: false });
+    // 1.80 left at 0.06 a minute is 1,800 s, under the policy's hour.
+    expect(first.verdict).toEqual({ ok: true, maxSeconds: 1_800 });
+    expect(first.state.active.a1?.reservedMicros).toBe(1_800_000);
+    // A second call at once gets nothing of what the first holds: the cap is reached.
+    const second = admit(first.state, 'a2', 10, { standing: standing({ spentTodayMicros: 8_200_000 }), opened: false });
+    expect(second.verdict).toMatchObject({ ok: false, reason: 'spend_cap', sipStatus: 403 });
+    expect(second.effects).toEqual([{ kind: 'alert', reason: 'spend_cap', userId: 'alice', message: expect.any(String) }]);
+    // The first ends: its reservation is free again.
+    const released = guard(first.state, { kind: 'release', callId: 'a1' }, 20).state;
+    expect(admit(released, 'a3', 30, { standing: standing({ spentTodayMicros: 8_200_000 }), opened: false }).verdict).toEqual({ ok: true, maxSeconds: 1_800 });
+  });
+
+  it('refuses a destination without a price, and one priced above the deck’s limit unless its prefix was opened', () => {
+    expect(admit(EMPTY_GUARD, 'a1', 0, { standing: standing({ rate: null }), opened: false }).verdict).toMatchObject({ reason: 'no_rate', sipStatus: 403 });
+    const premium = standing({ rate: { ...standing().rate!, prefix: '449', destination: 'UK premium', pricePerMinute: 1_500_000 } });
+    const blocked = admit(EMPTY_GUARD, 'a1', 0, { standing: premium, opened: false });
+    expect(blocked.verdict).toMatchObject({ reason: 'destination_blocked', sipStatus: 403 });
+    expect(blocked.effects).toEqual([]);
+    // Opened: allowed, for as long as 10.00 buys at 1.50 a minute (400 s).
+    expect(admit(EMPTY_GUARD, 'a1', 0, { standing: premium, opened: true }).verdict).toEqual({ ok: true, maxSeconds: 400 });
+  });
+
+  it('with no caps, or a free destination, the policy’s longest duration holds', () => {
+    expect(admit(EMPTY_GUARD, 'a1', 0, { standing: standing({ dailyCapMicros: null }), opened: false }).verdict).toEqual({
+      ok: true,
+      maxSeconds: roomy.maxCallDurationSeconds,
+    });
+    const free = standing({ rate: { ...standing().rate!, pricePerMinute: 0 }, spentTodayMicros: 10_000_000 });
+    expect(admit(EMPTY_GUARD, 'a1', 0, { standing: free, opened: false }).verdict).toEqual({ ok: true, maxSeconds: roomy.maxCallDurationSeconds });
+  });
+
+  it('calls admitted together never reserve more than the cap, whatever their prices and increments', () => {
+    const row = fc.record({
+      pricePerMinute: fc.integer({ min: 1, max: 400_000 }),
+      connectFee: fc.integer({ min: 0, max: 50_000 }),
+      minimumCharge: fc.integer({ min: 0, max: 100_000 }),
+      increments: fc.constantFrom([1, 1], [6, 6], [60, 60], [60, 1], [30, 6]),
+      rounding: fc.constantFrom('up' as const, 'down' as const, 'half-up' as const),
+    });
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 20_000_000 }), (rows, spent) => {
+        let state = EMPTY_GUARD;
+        rows.forEach((r, index) => {
+          const rate = { ...standing().rate!, ...r, initialSeconds: r.increments[0]!, incrementSeconds: r.increments[1]! };
+          state = admit(state, `c${index}`, index, { standing: standing({ rate, spentTodayMicros: spent }), opened: false }).state;
+        });
+        const reserved = Object.values(state.active).reduce((sum, call) => sum + (call.reservedMicros ?? 0), 0);
+        return reserved <= Math.max(0, 10_000_000 - spent);
       }),
     );
   });

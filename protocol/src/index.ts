@@ -16,3 +16,4 @@ export * from './sip.ts';
 export * from './nonceCache.ts';
 export * from './pstn.ts';
 export * from './voicemail.ts';
+export * from './billing.ts';

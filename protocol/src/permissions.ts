@@ -27,6 +27,9 @@ export const PERMISSIONS = {
   /** The organisation's numbers, calling policy and calls to the outside: seeing them, and changing them. */
   'pstn.read': ['admin', 'operator'],
   'pstn.manage': ['admin'],
+  /** The organisation's billing: its spend, usage and limits; and changing the limits. */
+  'billing.read': ['admin', 'operator'],
+  'billing.manage': ['admin'],
   /** One's own voicemail: listening to messages, marking and deleting them. */
   'voicemail.manage_own': EVERYONE,
 } as const satisfies Record<string, readonly Role[]>;

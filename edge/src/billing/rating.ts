@@ -22,7 +22,7 @@ export interface RateDeck {
 export type Rated =
   | { kind: 'rated'; prefix: string; destination: string; billedSeconds: number; cost: number; line: number }
   /** No row matches: the destination is not in the plan (refused before the call; rated 0 if it happened). */
-  | { kind: 'unrated'; reason: 'no-rate' | 'blocked' };
+  | { kind: 'unrated'; reason: 'no-rate' };
 
 /** Finds rows by prefix quickly: one map lookup per digit of the number. */
 export class RateIndex {
@@ -51,11 +51,14 @@ export class RateIndex {
     return row.pricePerMinute > this.deck.blockAbovePerMinute;
   }
 
-  /** Rates a call to `number` answered at `answeredAt` that lasted `durationMs` (0: not answered, free). */
+  /**
+   * Rates a call to `number` answered at `answeredAt` that lasted `durationMs` (0: not answered,
+   * free). A blocked destination is priced like any other: the block refuses calls before they
+   * start (authorize.ts) unless an admin opened its prefix, and an opened call costs what it costs.
+   */
   rate(number: string, answeredAt: Date, durationMs: number): Rated {
     const row = this.match(number, answeredAt);
     if (!row) return { kind: 'unrated', reason: 'no-rate' };
-    if (this.blocked(row)) return { kind: 'unrated', reason: 'blocked' };
     const billedSeconds = billedSecondsOf(row, durationMs);
     return { kind: 'rated', prefix: row.prefix, destination: row.destination, billedSeconds, cost: costOf(row, billedSeconds), line: row.line };
   }

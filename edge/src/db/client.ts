@@ -2,9 +2,10 @@ import { Client } from '@neondatabase/serverless';
 import { config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { DatabaseUnavailableError } from '../errors.ts';
+import type { Db } from './db.ts';
 import { useLocalRelay } from './localRelay.ts';
 
-export type Db = Pick<Client, 'query'>;
+export type { Db };
 
 /**
  * Runs `work` on one connection, opened for it and closed after. Workers may not share I/O

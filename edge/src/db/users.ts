@@ -104,6 +104,15 @@ export async function otherActiveAdmins(db: Db, tenantId: string, userId: string
   return Number(rows[0]?.count ?? 0);
 }
 
+/** Where the organisation's alerts go: its active admins' addresses. */
+export async function adminEmails(db: Db, tenantId: string): Promise<string[]> {
+  const { rows } = await db.query<{ email: string }>(
+    `select email from users where tenant_id = $1 and role = 'admin' and deactivated_at is null and erased_at is null`,
+    [tenantId],
+  );
+  return rows.map((row) => row.email);
+}
+
 export async function setPasswordHash(db: Db, tenantId: string, userId: string, passwordHash: string): Promise<void> {
   await db.query('update users set password_hash = $3 where tenant_id = $1 and id = $2', [tenantId, userId, passwordHash]);
 }

@@ -4,6 +4,7 @@
  * out its effects. Admissions are serialised by the object, so two phones dialling at the same
  * instant can never both take the last slot.
  *
+ * It also keeps what running calls reserved of the tenant's spend caps (billing/authorize.ts).
  * A limit that refuses a call alerts the tenant's admins by mail (at most once an hour per limit)
  * and is written to the audit log.
  */
@@ -12,22 +13,23 @@ import { DurableObject } from 'cloudflare:workers';
 import { recordAudit } from '../db/audit.ts';
 import { withTransaction } from '../db/client.ts';
 import { enqueueMail } from '../db/outbox.ts';
+import { adminEmails } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { deliverSoon } from '../mail/deliverOutbox.ts';
-import { EMPTY_GUARD, guard, type GuardEffect, type GuardEvent, type GuardState, type Verdict } from './tollFraudGuard.ts';
+import { EMPTY_GUARD, guard, type GuardEffect, type GuardEvent, type GuardState, type Admission, type SpendCheck } from './tollFraudGuard.ts';
 
 const STATE_KEY = 'guard';
 
 export class PstnGuard extends DurableObject<Env> {
-  /** One more call of `userId`, if it fits the tenant's limits now. */
-  async admit(tenantId: string, callId: string, userId: string, policy: PstnPolicy): Promise<Verdict> {
-    return this.apply(tenantId, { kind: 'admit', callId, userId, policy });
+  /** One more call of `userId`, if it fits the tenant's limits and spend caps now (`spend`: a billable call). */
+  async admit(tenantId: string, callId: string, userId: string, policy: PstnPolicy, spend?: SpendCheck): Promise<Admission> {
+    return this.apply(tenantId, { kind: 'admit', callId, userId, policy, ...(spend ? { spend } : {}) });
   }
 
-  /** A carrier's call to one of the tenant's numbers, if the tenant's concurrent calls leave room. */
-  async admitInbound(tenantId: string, callId: string, userId: string, policy: PstnPolicy): Promise<Verdict> {
-    return this.apply(tenantId, { kind: 'admit-inbound', callId, userId, policy });
+  /** A carrier's call to one of the tenant's numbers, if the tenant's concurrent calls leave room (`spend`: a forward out). */
+  async admitInbound(tenantId: string, callId: string, userId: string, policy: PstnPolicy, spend?: SpendCheck): Promise<Admission> {
+    return this.apply(tenantId, { kind: 'admit-inbound', callId, userId, policy, ...(spend ? { spend } : {}) });
   }
 
   /** The call ended: its slot is free. */
@@ -41,7 +43,7 @@ export class PstnGuard extends DurableObject<Env> {
     return Object.values(state.active).filter((call) => call.expiresAt > Date.now()).length;
   }
 
-  private async apply(tenantId: string, event: GuardEvent): Promise<Verdict> {
+  private async apply(tenantId: string, event: GuardEvent): Promise<Admission> {
     const previous = (await this.ctx.storage.get<GuardState>(STATE_KEY)) ?? EMPTY_GUARD;
     const { state, effects, verdict } = guard(previous, event, Date.now());
     if (state !== previous) await this.ctx.storage.put(STATE_KEY, state);
@@ -55,11 +57,7 @@ export class PstnGuard extends DurableObject<Env> {
         log.warn('pstn.limit_hit', { tenantId, userId: effect.userId, reason: effect.reason });
         try {
           await withTransaction(this.env, async (db) => {
-            const { rows } = await db.query<{ email: string }>(
-              `select email from users where tenant_id = $1 and role = 'admin' and deactivated_at is null and erased_at is null`,
-              [tenantId],
-            );
-            for (const { email } of rows) {
+            for (const email of await adminEmails(db, tenantId)) {
               await enqueueMail(db, {
                 tenantId,
                 to: email,

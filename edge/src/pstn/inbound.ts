@@ -24,6 +24,7 @@ import {
 } from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
+import { spendStanding } from '../db/billing.ts';
 import { contactNameFor, findNumberOwner, insertPstnRecord } from '../db/pstn.ts';
 import type { Db } from '../db/client.ts';
 import { findRingGroup } from '../db/ringGroups.ts';
@@ -34,7 +35,7 @@ import { pstnGuard } from '../objects/stubs.ts';
 import { displayNumber, parseDestination, parseFromCarrier } from './destination.ts';
 import { trunkAttempts } from './outbound.ts';
 import { pstnPolicyOf } from './policy.ts';
-import { checkDestination, type Verdict } from './tollFraudGuard.ts';
+import { checkDestination, isOpened, type Verdict } from './tollFraudGuard.ts';
 
 export async function decideInbound(env: Env, request: SipInboundRequest): Promise<SipInboundAnswer> {
   const callId = crypto.randomUUID();
@@ -54,7 +55,13 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
     if (!owner) return refused('not_in_service', 404, 'the number called is not in service');
     const { tenantId, route } = owner;
     const policy = await pstnPolicyOf(db, tenantId);
-    const record = (userId: string | null, refusal: RefusedRouteAnswer['reason'] | null, destination: E164 = did, ringGroupId?: string) =>
+    const record = (
+      userId: string | null,
+      refusal: RefusedRouteAnswer['reason'] | null,
+      destination: E164 = did,
+      ringGroupId?: string,
+      maxDurationSeconds = policy.maxCallDurationSeconds,
+    ) =>
       insertPstnRecord(db, {
         callId,
         tenantId,
@@ -66,7 +73,7 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
         destination,
         createdAt,
         refusal,
-        maxDurationSeconds: refusal ? null : policy.maxCallDurationSeconds,
+        maxDurationSeconds: refusal ? null : maxDurationSeconds,
         ...(ringGroupId ? { ringGroupId } : {}),
       });
     if (route.kind === 'number') {
@@ -79,12 +86,17 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
           : { ok: false, reason: 'not_in_service', sipStatus: 404, message: 'the number called is not in service' };
       const trunks = config(env).pstnTrunks;
       const line = lineDevice(tenantId, newLineId(), request.fromName || (from ? displayNumber(from) : 'Unknown caller'));
-      const admitted = allowed.ok ? await pstnGuard(env, tenantId).admitInbound(tenantId, callId, line.userId, policy) : allowed;
+      // The forward is billed as a call out (billing's `authorize`): the tenant pays the second leg.
+      const spend =
+        allowed.ok && destination
+          ? { standing: await spendStanding(db, tenantId, destination.e164, new Date(createdAt)), opened: isOpened(policy, destination) }
+          : undefined;
+      const admitted = allowed.ok ? await pstnGuard(env, tenantId).admitInbound(tenantId, callId, line.userId, policy, spend) : allowed;
       if (!admitted.ok) {
         await record(null, admitted.reason, route.number);
         return refused(admitted.reason, admitted.sipStatus, `this number forwards to ${route.number}: ${admitted.message}`);
       }
-      await record(null, null, route.number).catch(async (error: unknown) => {
+      await record(null, null, route.number, undefined, admitted.maxSeconds).catch(async (error: unknown) => {
         await pstnGuard(env, tenantId).release(tenantId, callId);
         throw error;
       });
@@ -97,7 +109,7 @@ export async function decideInbound(env: Env, request: SipInboundRequest): Promi
         line,
         destination: route.number,
         callerId,
-        maxDurationSeconds: policy.maxCallDurationSeconds,
+        maxDurationSeconds: admitted.maxSeconds,
         trunks: trunkAttempts(trunks, route.number, callerId),
       } satisfies SipInboundAnswer;
     }

@@ -1,6 +1,7 @@
 /**
  * A call to the outside, decided: the dialled number in E.164 (the tenant's default country), the
- * toll-fraud guard (what may be called, then whether it fits the limits now), the trunks in
+ * toll-fraud guard (what may be called, then whether it fits the limits and spend caps now:
+ * billing's `authorize`, which also shortens the longest duration to what the money left buys), the trunks in
  * failover order with the numbers as each carrier wants them, the caller ID, the longest the call
  * may last. Every decision leaves a record, a refusal included (with its reason), so the admin
  * sees blocked attempts beside the calls.
@@ -8,13 +9,14 @@
 import type { E164, PresentedCallerId, PstnRouteAnswer, RefusedRouteAnswer, Trunk, TrunkAttempt } from '@callstack/protocol';
 import { config } from '../config.ts';
 import { withDb } from '../db/client.ts';
+import { spendStanding } from '../db/billing.ts';
 import { insertPstnRecord } from '../db/pstn.ts';
 import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { pstnGuard } from '../objects/stubs.ts';
 import { formatFor, parseDestination } from './destination.ts';
 import { callerNumberOf } from './policy.ts';
-import { checkDestination, type Refused } from './tollFraudGuard.ts';
+import { checkDestination, isOpened, type Refused } from './tollFraudGuard.ts';
 
 export interface OutboundCaller {
   tenantId: string;
@@ -38,14 +40,17 @@ export async function decideOutbound(
   callId: string = crypto.randomUUID(),
 ): Promise<PstnRouteAnswer | RefusedRouteAnswer | null> {
   const createdAt = Date.now();
-  const { policy, number, withheld } = await withDb(env, (db) => callerNumberOf(db, caller.tenantId, caller.userId));
+  const { policy, number, withheld, destination, standing } = await withDb(env, async (db) => {
+    const presented = await callerNumberOf(db, caller.tenantId, caller.userId);
+    const parsed = parseDestination(dialled, presented.policy.defaultCountry);
+    return { ...presented, destination: parsed, standing: parsed && (await spendStanding(db, caller.tenantId, parsed.e164, new Date(createdAt))) };
+  });
   const ids = { tenantId: caller.tenantId, userId: caller.userId, callId };
   const callerId: PresentedCallerId = { number, name: caller.displayName, withheld };
 
-  const destination = parseDestination(dialled, policy.defaultCountry);
   // Not a number anywhere (a mistyped extension, a short code): the caller hears `not_found`, as for nobody.
-  if (!destination) return null;
-  const record = (refusal: Refused | null) =>
+  if (!destination || !standing) return null;
+  const record = (refusal: Refused | null, maxDurationSeconds: number | null = null) =>
     withDb(env, (db) =>
       insertPstnRecord(db, {
         callId,
@@ -57,7 +62,7 @@ export async function decideOutbound(
         destination: destination.e164,
         createdAt,
         refusal: refusal?.reason ?? null,
-        maxDurationSeconds: refusal ? null : policy.maxCallDurationSeconds,
+        maxDurationSeconds,
       }),
     );
   const refuse = async (refusal: Refused): Promise<RefusedRouteAnswer> => {
@@ -73,11 +78,11 @@ export async function decideOutbound(
     return refuse({ ok: false, reason: 'no_trunk', sipStatus: 503, message: 'calls to the outside are not set up on this platform' });
   }
   const guard = pstnGuard(env, caller.tenantId);
-  const admitted = await guard.admit(caller.tenantId, callId, caller.userId, policy);
+  const admitted = await guard.admit(caller.tenantId, callId, caller.userId, policy, { standing, opened: isOpened(policy, destination) });
   if (!admitted.ok) return refuse(admitted);
 
   // No record, no call: its slot is given back at once rather than when it would have expired.
-  await record(null).catch(async (error: unknown) => {
+  await record(null, admitted.maxSeconds).catch(async (error: unknown) => {
     await guard.release(caller.tenantId, callId);
     throw error;
   });
@@ -87,7 +92,7 @@ export async function decideOutbound(
     callId,
     destination: destination.e164,
     callerId,
-    maxDurationSeconds: policy.maxCallDurationSeconds,
+    maxDurationSeconds: admitted.maxSeconds,
     trunks: trunkAttempts(trunks, destination.e164, callerId),
   };
 }

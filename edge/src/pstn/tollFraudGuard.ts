@@ -10,6 +10,7 @@
  * the tenant is.
  */
 import type { PstnPolicy, PstnRefusal } from '@callstack/protocol';
+import { authorize, type SpendStanding } from '../billing/authorize.ts';
 import { isCostly, type Destination } from './destination.ts';
 
 export interface Refused {
@@ -19,6 +20,8 @@ export interface Refused {
   sipStatus: 403 | 404 | 486 | 503;
 }
 export type Verdict = { ok: true } | Refused;
+/** A call admitted, and the longest it may last: the policy's cap, or less when the money left buys less. */
+export type Admission = { ok: true; maxSeconds: number } | Refused;
 
 /** A call keeps its slot for at most its longest duration and this much setup; a lost end frees it then. */
 export const SETUP_ALLOWANCE_MS = 2 * 60 * 1000;
@@ -27,8 +30,11 @@ const RATE_WINDOW_MS = 60 * 1000;
 export const ALERT_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface GuardState {
-  /** Calls admitted and not ended yet, by call id. */
-  active: Record<string, { userId: string; admittedAt: number; expiresAt: number }>;
+  /**
+   * Calls admitted and not ended yet, by call id, with what each reserved of the spend caps (the
+   * cost of its longest duration; absent in state kept before billing).
+   */
+  active: Record<string, { userId: string; admittedAt: number; expiresAt: number; reservedMicros?: number }>;
   /** Admissions of the last minute, oldest first (the rate limits). */
   recent: { userId: string; at: number }[];
   /** When each limit last alerted the admins. */
@@ -37,15 +43,21 @@ export interface GuardState {
 
 export const EMPTY_GUARD: GuardState = { active: {}, recent: [], alertedAt: {} };
 
+/** What billing's `authorize` needs of a billable call: the tenant's standing, and whether an admin opened the prefix. */
+export interface SpendCheck {
+  standing: SpendStanding;
+  opened: boolean;
+}
+
 export type GuardEvent =
-  | { kind: 'admit'; callId: string; userId: string; policy: PstnPolicy }
+  | { kind: 'admit'; callId: string; userId: string; policy: PstnPolicy; spend?: SpendCheck }
   /**
    * A carrier's call to one of the tenant's numbers, for `userId`: it takes a slot of the tenant's
    * concurrent calls (trunk channels cost the same either way), but the rates and the per-person
    * limits are about who dials, so they do not apply. Refused as busy (486), which carriers do not
    * fail over on.
    */
-  | { kind: 'admit-inbound'; callId: string; userId: string; policy: PstnPolicy }
+  | { kind: 'admit-inbound'; callId: string; userId: string; policy: PstnPolicy; spend?: SpendCheck }
   /** The call ended (its record is written): its slot is free. */
   | { kind: 'release'; callId: string };
 
@@ -54,7 +66,7 @@ export type GuardEffect = { kind: 'alert'; reason: PstnRefusal; userId: string; 
 export interface GuardTransition {
   state: GuardState;
   effects: GuardEffect[];
-  verdict: Verdict;
+  verdict: Admission;
 }
 
 function refused(reason: PstnRefusal, sipStatus: Refused['sipStatus'], message: string): Refused {
@@ -63,7 +75,7 @@ function refused(reason: PstnRefusal, sipStatus: Refused['sipStatus'], message: 
 
 /** Whether `destination` may be called under `policy` at all (no state: the same answer every time). */
 export function checkDestination(policy: PstnPolicy, destination: Destination): Verdict {
-  const opened = policy.allowedPrefixes.some((prefix) => destination.e164.startsWith(prefix));
+  const opened = isOpened(policy, destination);
   if (isCostly(destination) && !opened) {
     return refused('premium_blocked', 403, `${destination.e164} is a premium-rate or high-risk number; an admin can open its prefix`);
   }
@@ -74,30 +86,42 @@ export function checkDestination(policy: PstnPolicy, destination: Destination): 
   return { ok: true };
 }
 
+/** Whether an admin opened the destination's prefix on purpose (it passes the blocks of ranges and prices). */
+export function isOpened(policy: PstnPolicy, destination: Pick<Destination, 'e164'>): boolean {
+  return policy.allowedPrefixes.some((prefix) => destination.e164.startsWith(prefix));
+}
+
 /** One more call, or one fewer: the limits as they stand at `now`. */
 export function guard(previous: GuardState, event: GuardEvent, now: number): GuardTransition {
   const state = prune(previous, now);
   switch (event.kind) {
     case 'release': {
-      if (!(event.callId in state.active)) return { state, effects: [], verdict: { ok: true } };
+      const released = { ok: true, maxSeconds: 0 } as const;
+      if (!(event.callId in state.active)) return { state, effects: [], verdict: released };
       const { [event.callId]: _released, ...active } = state.active;
-      return { state: { ...state, active }, effects: [], verdict: { ok: true } };
+      return { state: { ...state, active }, effects: [], verdict: released };
     }
     case 'admit':
     case 'admit-inbound': {
       // A gateway asking again about the same call (a retry) gets the same yes.
-      if (event.callId in state.active) return { state, effects: [], verdict: { ok: true } };
+      const admitted = state.active[event.callId];
+      if (admitted)
+        return { state, effects: [], verdict: { ok: true, maxSeconds: Math.round((admitted.expiresAt - SETUP_ALLOWANCE_MS - admitted.admittedAt) / 1000) } };
       const verdict = event.kind === 'admit' ? admission(state, event.userId, event.policy, now) : inboundAdmission(state, event.policy);
       if (!verdict.ok) return alerting(state, event.userId, verdict, now);
-      const expiresAt = now + event.policy.maxCallDurationSeconds * 1000 + SETUP_ALLOWANCE_MS;
+      const money = event.spend
+        ? spendAdmission(state, event.spend, event.policy)
+        : { ok: true as const, maxSeconds: event.policy.maxCallDurationSeconds, reserveMicros: 0 };
+      if (!money.ok) return money.reason === 'spend_cap' ? alerting(state, event.userId, money, now) : { state, effects: [], verdict: money };
+      const expiresAt = now + money.maxSeconds * 1000 + SETUP_ALLOWANCE_MS;
       return {
         state: {
           ...state,
-          active: { ...state.active, [event.callId]: { userId: event.userId, admittedAt: now, expiresAt } },
+          active: { ...state.active, [event.callId]: { userId: event.userId, admittedAt: now, expiresAt, reservedMicros: money.reserveMicros } },
           recent: event.kind === 'admit' ? [...state.recent, { userId: event.userId, at: now }] : state.recent,
         },
         effects: [],
-        verdict: { ok: true },
+        verdict: { ok: true, maxSeconds: money.maxSeconds },
       };
     }
     default:
@@ -123,6 +147,13 @@ function admission(state: GuardState, userId: string, policy: PstnPolicy, now: n
     return refused('rate_limit', 503, `you started ${ownLastMinute} outside calls in the last minute, your limit`);
   }
   return { ok: true };
+}
+
+/** Billing's `authorize` against the caps, less what the calls now running have reserved. */
+function spendAdmission(state: GuardState, spend: SpendCheck, policy: PstnPolicy): Refused | { ok: true; maxSeconds: number; reserveMicros: number } {
+  const reservedMicros = Object.values(state.active).reduce((sum, call) => sum + (call.reservedMicros ?? 0), 0);
+  const answer = authorize(spend.standing, { reservedMicros, opened: spend.opened, maxSeconds: policy.maxCallDurationSeconds });
+  return answer.allowed ? { ok: true, maxSeconds: answer.maxSeconds, reserveMicros: answer.reserveMicros } : refused(answer.reason, 403, answer.message);
 }
 
 function inboundAdmission(state: GuardState, policy: PstnPolicy): Verdict {

@@ -32,6 +32,7 @@ import {
 import { DurableObject } from 'cloudflare:workers';
 import { withTransaction } from '../db/client.ts';
 import { insertCallRecord, type CallRecord } from '../db/callRecords.ts';
+import { chargeEnded } from '../billing/charging.ts';
 import { completePstnRecord, type PstnEnd } from '../db/pstn.ts';
 import { config } from '../config.ts';
 import type { Env } from '../env.ts';
@@ -385,13 +386,18 @@ export class CallSession extends DurableObject<Env> {
     return new DurableWriter<EndRecord>(this.ctx.storage, {
       key: CDR_KEY,
       idOf: (record) => record.callId,
-      write: (records) =>
-        withTransaction(this.env, async (db) => {
+      write: async (records) => {
+        await withTransaction(this.env, async (db) => {
           for (const record of records) {
             if (isPstnEnd(record)) await completePstnRecord(db, record);
             else await insertCallRecord(db, record);
           }
-        }),
+        });
+        await chargeEnded(
+          this.env,
+          records.filter(isPstnEnd).map((record) => record.callId),
+        );
+      },
       onFailure: (error, { attempts, nextAttemptAt }) => log.warn('cdr.write_failed', { ...logIds(state), attempts, nextAttemptAt }, error),
     });
   }

@@ -29,6 +29,7 @@ import { findSipAccount, findSipTarget, type SipAccount } from '../db/sipCredent
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import { pstnGuard, userHub } from '../objects/stubs.ts';
+import { chargeEnded } from '../billing/charging.ts';
 import { recordPstnProgress, type PstnProgress } from '../db/pstn.ts';
 import { decideInbound } from '../pstn/inbound.ts';
 import { lineMessage } from '../pstn/lines.ts';
@@ -74,6 +75,8 @@ export const sipPstnEvent: Handler<'node_event', SipPstnEvent> = async ({ env, b
   const { event } = body;
   const progress = progressOf(event);
   const open = await withDb(env, (db) => recordPstnProgress(db, event.tenantId, event.callId, progress));
+  // Charged before its slot is freed, so its reservation of the spend caps becomes its real cost without a gap.
+  if (open && event.event === 'ended') await chargeEnded(env, [event.callId]);
   if (event.event === 'ended') await pstnGuard(env, event.tenantId).release(event.tenantId, event.callId);
   if (!open) throw new ApiError(ErrorCode.notFound, 'no such open call to the outside');
   return json({ ok: true });

@@ -1,0 +1,104 @@
+/**
+ * The admin console's billing (protocol/src/billing.ts): the plan, spend caps and what is spent so
+ * far; usage by day, person or destination; the rate deck in force as CSV. Caps are changed by
+ * admins only and audited.
+ */
+import { ErrorCode, type BillingView, type SpendLimits, type UsageGrouping, type UsageReport } from '@callstack/protocol';
+import { clientIp } from '../auth/authenticate.ts';
+import { recordAudit } from '../db/audit.ts';
+import { billingStanding, deckInForceFor, saveSpendLimits, usage } from '../db/billing.ts';
+import { withDb, withTransaction } from '../db/client.ts';
+import { ApiError } from '../errors.ts';
+import { json } from '../http.ts';
+import type { Handler } from '../pipeline.ts';
+import { formatMicros } from './money.ts';
+import { formatRateDeck } from './rateDeck.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** The longest usage report: a year of days. */
+const MAX_USAGE_DAYS = 366;
+
+export const billingGet: Handler<'bearer'> = async ({ env, principal }) => {
+  const now = new Date();
+  const standing = await withDb(env, (db) => billingStanding(db, principal.tenantId, now));
+  const periodEnd = new Date(standing.periodStart);
+  periodEnd.setUTCMonth(periodEnd.getUTCMonth() + 1);
+  const amount = (micros: number | null) => (micros === null ? null : formatMicros(micros));
+  return json({
+    plan: {
+      id: standing.plan.id,
+      name: standing.plan.name,
+      currency: standing.plan.currency,
+      seatPrice: formatMicros(standing.plan.seatPriceMicros),
+      includedMinutesPerSeat: standing.plan.includedMinutesPerSeat,
+    },
+    limits: { dailyCap: amount(standing.dailyCapMicros), monthlyCap: amount(standing.monthlyCapMicros) },
+    anchorDay: standing.anchorDay,
+    periodStart: standing.periodStart.toISOString(),
+    periodEnd: periodEnd.toISOString(),
+    spentToday: formatMicros(standing.spentTodayMicros),
+    spentPeriod: formatMicros(standing.spentPeriodMicros),
+  } satisfies BillingView);
+};
+
+export const billingLimitsPut: Handler<'bearer', SpendLimits> = async ({ env, principal, body, request }) => {
+  await withTransaction(env, async (db) => {
+    await saveSpendLimits(db, principal.tenantId, body);
+    await recordAudit(db, {
+      tenantId: principal.tenantId,
+      actorType: principal.actorType,
+      actorId: principal.userId,
+      action: 'billing.limits_changed',
+      targetType: 'tenant',
+      targetId: principal.tenantId,
+      details: { ...body },
+      ip: clientIp(request),
+    });
+  });
+  return json(body satisfies SpendLimits);
+};
+
+export interface UsageParameters {
+  from: string | undefined;
+  to: string | undefined;
+  by: UsageGrouping;
+}
+
+/** Usage of [from, to] (days, both included); the current UTC month when not given. */
+export const billingUsage: Handler<'bearer', undefined, UsageParameters> = async ({ env, principal, query }) => {
+  const today = new Date().toISOString().slice(0, 10);
+  const from = query.from ?? `${today.slice(0, 8)}01`;
+  const to = query.to ?? today;
+  const [start, end] = [new Date(`${from}T00:00:00Z`), new Date(new Date(`${to}T00:00:00Z`).getTime() + DAY_MS)];
+  if (!(start < end)) throw new ApiError(ErrorCode.badRequest, 'from: must not be after to');
+  if (end.getTime() - start.getTime() > MAX_USAGE_DAYS * DAY_MS) throw new ApiError(ErrorCode.badRequest, `to: at most ${MAX_USAGE_DAYS} days after from`);
+  const { rows, currency } = await withDb(env, async (db) => ({
+    rows: await usage(db, principal.tenantId, start, end, query.by),
+    currency: (await billingStanding(db, principal.tenantId, new Date())).plan.currency,
+  }));
+  const total = rows.reduce(
+    (sum, row) => ({ calls: sum.calls + row.calls, billedSeconds: sum.billedSeconds + row.billedSeconds, micros: sum.micros + row.costMicros }),
+    { calls: 0, billedSeconds: 0, micros: 0 },
+  );
+  return json({
+    currency,
+    from,
+    to,
+    by: query.by,
+    rows: rows.map(({ costMicros, ...row }) => ({ ...row, cost: formatMicros(costMicros) })),
+    total: { calls: total.calls, billedSeconds: total.billedSeconds, cost: formatMicros(total.micros) },
+  } satisfies UsageReport);
+};
+
+/** The deck the organisation's calls are rated by now, in the documented CSV form (rateDeck.ts). */
+export const billingRateDeck: Handler<'bearer'> = async ({ env, principal }) => {
+  const deck = await withDb(env, (db) => deckInForceFor(db, principal.tenantId, new Date()));
+  if (!deck) throw new ApiError(ErrorCode.notFound, 'your organisation’s plan has no rate deck in force');
+  return new Response(formatRateDeck(deck.rows), {
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="rate-deck-${deck.id}.csv"`,
+      'cache-control': 'no-store',
+    },
+  });
+};

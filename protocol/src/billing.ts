@@ -1,0 +1,76 @@
+/**
+ * Billing on the wire: a tenant's plan, spend caps and standing, and its usage. Money travels as
+ * decimal strings in the plan's currency (`"12.5"`, at most six places), never as floats; the
+ * edge keeps integer micro-units (edge/src/billing/money.ts).
+ *
+ * Admin REST: `GET /api/admin/billing` (billing.read), `PUT /api/admin/billing/limits`
+ * (billing.manage), `GET /api/admin/billing/usage?from=&to=&by=` (billing.read),
+ * `GET /api/admin/billing/rate-deck` (the deck in force as CSV, billing.read).
+ */
+import * as v from 'valibot';
+
+/** A non-negative amount of the plan's currency: `"0.0125"`, `"100"`. */
+export const Amount = v.pipe(v.string(), v.regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be an amount such as 100 or 0.25, with at most six decimals'));
+export type Amount = v.InferOutput<typeof Amount>;
+
+/** A calendar day in UTC, `2026-12-04`. */
+export const Day = v.pipe(v.string(), v.isoDate('must be a day such as 2026-12-04'));
+
+export const BillingPlanView = v.object({
+  id: v.string(),
+  name: v.string(),
+  currency: v.string(),
+  seatPrice: Amount,
+  includedMinutesPerSeat: v.number(),
+});
+export type BillingPlanView = v.InferOutput<typeof BillingPlanView>;
+
+/**
+ * The caps that refuse calls to the outside once reached, in the plan's currency; null: none of
+ * that kind. The day is a UTC day, the period the billing period (from the anchor day).
+ */
+export const SpendLimits = v.object({
+  dailyCap: v.nullable(Amount),
+  monthlyCap: v.nullable(Amount),
+});
+export type SpendLimits = v.InferOutput<typeof SpendLimits>;
+
+export const BillingView = v.object({
+  plan: BillingPlanView,
+  limits: SpendLimits,
+  /** The billing period runs from this day of the month. */
+  anchorDay: v.number(),
+  periodStart: v.string(),
+  periodEnd: v.string(),
+  /** Charged so far (adjustments included), today and in the period. */
+  spentToday: Amount,
+  spentPeriod: Amount,
+});
+export type BillingView = v.InferOutput<typeof BillingView>;
+
+export const UsageGrouping = v.picklist(['day', 'user', 'destination']);
+export type UsageGrouping = v.InferOutput<typeof UsageGrouping>;
+
+/** `from` and `to` are days, both included; at most a year apart. */
+export const UsageQuery = v.object({ from: Day, to: Day, by: v.optional(UsageGrouping, 'day') });
+export type UsageQuery = v.InferOutput<typeof UsageQuery>;
+
+export const UsageRow = v.object({
+  /** The day, the user id (null for calls no person made), or the destination's name in the deck. */
+  key: v.nullable(v.string()),
+  label: v.string(),
+  calls: v.number(),
+  billedSeconds: v.number(),
+  cost: Amount,
+});
+export type UsageRow = v.InferOutput<typeof UsageRow>;
+
+export const UsageReport = v.object({
+  currency: v.string(),
+  from: v.string(),
+  to: v.string(),
+  by: UsageGrouping,
+  rows: v.array(UsageRow),
+  total: v.object({ calls: v.number(), billedSeconds: v.number(), cost: Amount }),
+});
+export type UsageReport = v.InferOutput<typeof UsageReport>;
