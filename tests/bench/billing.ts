@@ -1,19 +1,39 @@
 /**
- * bench:billing, the rating core so far (issue 13): parse and validate a synthetic 100,000-row
- * rate deck, index it, and rate 1,000,000 synthetic calls against it, in this process (no
- * Postgres yet: persisting decks and rating CDRs in set-based SQL come next). Each figure is the
- * CPU time of this process (process.cpuUsage), over interleaved repeats so noise shows.
+ * bench:billing: the rating core in two halves, each figure over interleaved repeats so noise shows.
  *
- *   npm run bench:billing -- [--rows 100000] [--calls 1000000] [--repeats 5]
+ * In this process: parse and validate a synthetic 100,000-row rate deck, index it, and rate
+ * 1,000,000 synthetic calls against it with the pure model (CPU time of this process).
+ *
+ * On a local PostgreSQL (the same Debian cluster the tests use): store the deck as the edge's
+ * `npm run billing -- import-deck` does, then charge 1,000,000 ended call records in the set-based
+ * SQL the edge runs (`rateCalls`, a batch of call ids per statement): CDRs rated per second, the
+ * round trips per 1,000 CDRs, and the CPU the Postgres processes used (from /proc). The invoice
+ * run is not built yet, so it has no figure.
+ *
+ *   npm run bench:billing -- [--rows 100000] [--calls 1000000] [--repeats 5] [--batch 10000] [--no-postgres]
  */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatRateDeck, parseRateDeck, type RateRow } from '../../edge/src/billing/rateDeck.ts';
 import { RateIndex } from '../../edge/src/billing/rating.ts';
+import { insertRateDeck, rateCalls } from '../../edge/src/db/billing.ts';
+import { withClient } from '../../edge/scripts/migrations.ts';
+import { startPostgres } from '../../scripts/lib/postgres.ts';
+import { ensureDir } from '../../scripts/lib/processes.ts';
+import { prepareDatabase, ROOT } from '../../scripts/lib/stack.ts';
 import { percentile } from './stack.ts';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '100000' }, calls: { type: 'string', default: '1000000' }, repeats: { type: 'string', default: '5' } },
+  options: {
+    rows: { type: 'string', default: '100000' },
+    calls: { type: 'string', default: '1000000' },
+    repeats: { type: 'string', default: '5' },
+    batch: { type: 'string', default: '10000' },
+    'no-postgres': { type: 'boolean', default: false },
+  },
 });
+const BATCH = Number(values.batch);
 const ROWS = Number(values.rows);
 const CALLS = Number(values.calls);
 const REPEATS = Number(values.repeats);
@@ -101,3 +121,100 @@ show('parse + validate deck', parseMs, ROWS, 'rows');
 show('index deck', indexMs, 0, '');
 show('rate calls', rateMs, CALLS, 'calls');
 console.log(`${rated} of ${CALLS} calls matched a rate (the rest dial prefixes the synthetic deck lacks)`);
+
+if (!values['no-postgres']) await postgresHalf();
+
+/** CPU seconds (user + system) of every process named `postgres` now alive, from /proc. */
+function postgresCpuSeconds(): number {
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
+}
+
+async function postgresHalf(): Promise<void> {
+  const tmp = join(ROOT, '.tmp', 'bench-billing');
+  rmSync(tmp, { recursive: true, force: true });
+  const postgres = await startPostgres(join(ensureDir(join(tmp, 'logs')), 'postgres.log'));
+  const relay = await prepareDatabase(postgres);
+  try {
+    await withClient({ databaseUrl: postgres.url, relayUrl: relay.url }, async (client) => {
+      let roundTrips = 0;
+      const db = {
+        query: ((...args: Parameters<typeof client.query>) => {
+          roundTrips++;
+          return client.query(...args);
+        }) as typeof client.query,
+      };
+      await client.query(`insert into billing_plans (id, name, currency, seat_price_micros) values ('bench', 'Bench', 'EUR', 0)`);
+      const parsed = parseRateDeck(csv);
+      if (!parsed.ok) throw new Error('synthetic deck refused');
+      let started = performance.now();
+      roundTrips = 0;
+      await client.query('begin');
+      await insertRateDeck(db, { id: 'bench-deck', planId: 'bench', effectiveFrom: new Date(0), blockAboveMicros: 500_000, rows: parsed.rows });
+      await client.query('commit');
+      await client.query('analyze rate_deck_rows');
+      console.log(`\nPostgreSQL: deck of ${parsed.rows.length} rows stored in ${((performance.now() - started) / 1000).toFixed(1)} s, ${roundTrips} round trips`);
+
+      // 100 tenants on the bench plan, CALLS ended calls among them (set-based setup, not measured).
+      started = performance.now();
+      await client.query(`insert into tenants (id, slug, name) select 'bench-' || n, 'bench-' || n, 'Bench ' || n from generate_series(1, 100) n`);
+      await client.query(`insert into tenant_billing (tenant_id, plan_id) select 'bench-' || n, 'bench' from generate_series(1, 100) n`);
+      await client.query(
+        `insert into pstn_call_records (call_id, tenant_id, direction, destination, created_at, answered_at, ended_at, duration_ms, final_status)
+         select 'call-' || n, 'bench-' || (1 + n % 100), 'outbound',
+                '+' || (1 + n % 9)::text || lpad(((n::bigint * 2654435761) % 10000000000)::text, 10, '0'),
+                at, at, at + make_interval(secs => d / 1000.0), d, 200
+           from generate_series(1, $1::int) n,
+                lateral (select timestamptz '2026-12-01T12:00:00Z' + make_interval(secs => n % 86400) as at, (n::bigint * 7919) % 600000 as d) x`,
+        [CALLS],
+      );
+      await client.query('analyze pstn_call_records');
+      console.log(`${CALLS} ended call records written in ${((performance.now() - started) / 1000).toFixed(1)} s (setup)`);
+
+      const ids = Array.from({ length: CALLS }, (_, i) => `call-${i + 1}`);
+      const perSecond: number[] = [];
+      const cpuPerThousand: number[] = [];
+      for (let repeat = 0; repeat < REPEATS; repeat++) {
+        await client.query('truncate call_charges cascade');
+        roundTrips = 0;
+        const cpuBefore = postgresCpuSeconds();
+        const before = performance.now();
+        let charged = 0;
+        for (let start = 0; start < ids.length; start += BATCH) charged += (await rateCalls(db, ids.slice(start, start + BATCH))).length;
+        const seconds = (performance.now() - before) / 1000;
+        const cpu = postgresCpuSeconds() - cpuBefore;
+        if (charged !== CALLS) throw new Error(`charged ${charged} of ${CALLS}`);
+        perSecond.push(CALLS / seconds);
+        cpuPerThousand.push((cpu * 1000 * 1000) / CALLS);
+        console.log(
+          `repeat ${repeat + 1}: ${CALLS} CDRs rated in ${seconds.toFixed(1)} s (${Math.round(CALLS / seconds)}/s), ` +
+            `${((roundTrips * 1000) / CALLS).toFixed(2)} round trips per 1,000 CDRs, Postgres CPU ${((cpu * 1e6) / CALLS).toFixed(0)} µs per CDR`,
+        );
+      }
+      const sorted = [...perSecond].sort((a, b) => a - b);
+      console.log(
+        `rate CDRs in SQL: p50 ${Math.round(percentile(sorted, 50))}/s, min ${Math.round(sorted[0]!)}, max ${Math.round(sorted.at(-1)!)}; ` +
+          `Postgres CPU p50 ${percentile([...cpuPerThousand].sort((a, b) => a - b), 50).toFixed(0)} ms per 1,000 CDRs; batches of ${BATCH}`,
+      );
+      // Rating twice changes nothing: a second pass charges none.
+      let again = 0;
+      for (let start = 0; start < ids.length; start += BATCH) again += (await rateCalls(db, ids.slice(start, start + BATCH))).length;
+      console.log(`a second pass over the same CDRs charged ${again} (idempotent)`);
+    });
+  } finally {
+    await relay.close();
+    await postgres.stop();
+  }
+}

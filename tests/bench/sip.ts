@@ -206,6 +206,8 @@ try {
        values ($1, 'GB', 10000, 100, 1000, 1000, 3600)`,
       [tenantId],
     );
+    // No spend caps either: 180 held calls reserve more than the default daily cap.
+    await client.query(`insert into tenant_billing (tenant_id, plan_id, daily_cap_micros, monthly_cap_micros) values ($1, 'standard', null, null)`, [tenantId]);
     const { rows } = await client.query<{ id: string; extension: string }>('select id, extension from users where id = any($1)', [[...callers, ...callees]]);
     for (const row of rows) extension.set(row.id, row.extension);
   });

@@ -9,6 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { InviteResponse } from '@callstack/protocol';
 import { eventually, launchBrowser, openPage, signIn, submitSignIn } from '../lib/browser.ts';
+import { rateCalls } from '../../edge/src/db/billing.ts';
+import { withClient } from '../../edge/scripts/migrations.ts';
 import { api, createTenant, expireInvite, login } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
@@ -285,5 +287,52 @@ describe('organisation admin console', () => {
       0,
     );
     assert.equal(await operator.page.locator('[data-testid=phone-number] select:enabled').count(), 0);
+  });
+
+  test('billing: the admin sees what calls to the outside cost against the limits and by destination, and changes a limit (a wrong value is refused); an operator only reads', async () => {
+    const tenant = await createTenant();
+    // A two-minute call of bob's to a London number, ended and charged as the edge does it.
+    const callId = crypto.randomUUID();
+    await withClient(stack.database, async (client) => {
+      const answeredAt = new Date(Date.now() - 130_000);
+      await client.query(
+        `insert into pstn_call_records (call_id, tenant_id, user_id, direction, destination, created_at, answered_at, ended_at, duration_ms, final_status)
+         values ($1, $2, $3, 'outbound', '+442079460958', $4, $4, $5, 120000, 200)`,
+        [callId, tenant.id, tenant.users.bob.id, answeredAt, new Date(answeredAt.getTime() + 120_000)],
+      );
+      await rateCalls(client, [callId]);
+    });
+    const admin = await signIn(browser, tenant.users.alice);
+    contexts.push(admin.context);
+    await admin.page.locator('[data-testid=nav-admin]').click();
+    await admin.page.locator('[data-testid=admin-tab-billing]').click();
+    await eventually('the spend of today', async () =>
+      /Today: \$0\.05 of \$100\.00/.test((await admin.page.locator('[data-testid=spent-today]').textContent()) ?? ''),
+    );
+    const row = admin.page.locator('[data-testid=usage-row]');
+    await row.first().waitFor();
+    assert.deepEqual(await row.locator('td').allTextContents(), ['United Kingdom', '1', '2 min', '$0.05']);
+    await admin.page.locator('[data-testid=usage-grouping]').selectOption('user');
+    await eventually('usage by person', async () => (await row.locator('td').first().textContent()) === tenant.users.bob.displayName);
+
+    await admin.page.fill('#limits-dailyCap', 'fifty');
+    await admin.page.locator('[data-testid=limits-form] [type=submit]').click();
+    assert.match((await admin.page.locator('[data-testid=limits-error]').textContent()) ?? '', /Daily limit/);
+    await admin.page.fill('#limits-dailyCap', '50');
+    await admin.page.fill('#limits-monthlyCap', '');
+    await admin.page.locator('[data-testid=limits-form] [type=submit]').click();
+    await admin.page.locator('[data-testid=limits-saved]').waitFor();
+    await eventually('the period without a limit', async () => /no limit/.test((await admin.page.locator('[data-testid=spent-period]').textContent()) ?? ''));
+    const saved = await api<{ limits: { dailyCap: string | null; monthlyCap: string | null } }>('GET', '/api/admin/billing', {
+      auth: (await login(tenant.users.alice)).accessToken,
+    });
+    assert.deepEqual(saved.body.limits, { dailyCap: '50', monthlyCap: null });
+
+    const operator = await signIn(browser, tenant.users.carol);
+    contexts.push(operator.context);
+    await operator.page.goto(`${stack.url}/admin/billing`);
+    await operator.page.locator('[data-testid=billing-standing]').waitFor();
+    assert.equal(await operator.page.locator('[data-testid=limits-form] [type=submit]').count(), 0);
+    assert.equal(await operator.page.locator('#limits-dailyCap:enabled').count(), 0);
   });
 });

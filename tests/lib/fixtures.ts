@@ -100,7 +100,9 @@ export async function api<T = unknown>(
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers };
+  // A route that answers a file (CSV, audio) gives its text; the API's own answers are JSON.
+  const json = (response.headers.get('content-type') ?? '').includes('json');
+  return { status: response.status, body: (text ? (json ? JSON.parse(text) : text) : null) as T, headers: response.headers };
 }
 
 export interface SentMail {

@@ -42,6 +42,10 @@ import {
   type UpdatePhoneNumberRequest,
   type CallerIdView,
   type UpdateCallerIdRequest,
+  type BillingView,
+  type SpendLimits,
+  type UsageGrouping,
+  type UsageReport,
 } from '@callstack/protocol';
 
 /** `network` means no HTTP answer at all (offline, edge down). */
@@ -132,6 +136,10 @@ export const api = {
   addRingGroup: (token: string, body: CreateRingGroupRequest) => request<RingGroupView>('POST', '/api/admin/ring-groups', { token, body }),
   deleteRingGroup: (token: string, id: string) => request<undefined>('DELETE', `/api/admin/ring-groups/${encodeURIComponent(id)}`, { token }),
   pstnCalls: (token: string) => request<PstnCallRecordList>('GET', '/api/admin/pstn/calls?limit=50', { token }),
+  billing: (token: string) => request<BillingView>('GET', '/api/admin/billing', { token }),
+  saveSpendLimits: (token: string, body: SpendLimits) => request<SpendLimits>('PUT', '/api/admin/billing/limits', { token, body }),
+  billingUsage: (token: string, by: UsageGrouping) => request<UsageReport>('GET', `/api/admin/billing/usage?by=${by}`, { token }),
+  rateDeck: (token: string) => download('/api/admin/billing/rate-deck', token),
   setRole: (token: string, userId: string, body: v.InferOutput<typeof ChangeRoleRequest>) =>
     request<undefined>('PUT', `/api/admin/users/${encodeURIComponent(userId)}/role`, { token, body }),
   deactivate: (token: string, userId: string) => request<undefined>('POST', `/api/admin/users/${encodeURIComponent(userId)}/deactivate`, { token }),

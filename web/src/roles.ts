@@ -14,6 +14,9 @@ export interface ConsoleAccess {
   /** Numbers, the calling policy and the outside calls' records (pstn.read); changing them (pstn.manage). */
   pstn: boolean;
   managePstn: boolean;
+  /** Spend, usage and the rate deck (billing.read); the spend caps (billing.manage). */
+  billing: boolean;
+  manageBilling: boolean;
 }
 
 export function consoleAccess(role: Role): ConsoleAccess {
@@ -23,6 +26,8 @@ export function consoleAccess(role: Role): ConsoleAccess {
     apiKeys: can(role, 'api_keys.manage'),
     pstn: can(role, 'pstn.read'),
     managePstn: can(role, 'pstn.manage'),
+    billing: can(role, 'billing.read'),
+    manageBilling: can(role, 'billing.manage'),
   };
 }
 

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import * as v from 'valibot';
 import { AcceptInviteRequest, PasswordResetConfirmRequest, RoomJoin } from '@callstack/protocol';
 
-export type AdminTab = 'users' | 'numbers' | 'api-keys' | 'audit';
+export type AdminTab = 'users' | 'numbers' | 'billing' | 'api-keys' | 'audit';
 
 export type Route =
   | { screen: 'phone' }
@@ -26,7 +26,7 @@ export type Route =
 /** A room id in the shape the edge accepts. */
 const RoomId = RoomJoin.entries.roomId;
 
-const ADMIN_TABS: Record<string, AdminTab> = { '': 'users', users: 'users', numbers: 'numbers', 'api-keys': 'api-keys', audit: 'audit' };
+const ADMIN_TABS: Record<string, AdminTab> = { '': 'users', users: 'users', numbers: 'numbers', billing: 'billing', 'api-keys': 'api-keys', audit: 'audit' };
 
 export function parseRoute(pathname: string, hash: string): Route {
   const path = pathname.replace(/\/+$/, '');

@@ -6,12 +6,14 @@ import type { Session } from '../../session.ts';
 import { Link } from '../Link.tsx';
 import { ApiKeysPanel } from './ApiKeysPanel.tsx';
 import { AuditPanel } from './AuditPanel.tsx';
+import { BillingPanel } from './BillingPanel.tsx';
 import { NumbersPanel } from './NumbersPanel.tsx';
 import { UsersPanel } from './UsersPanel.tsx';
 
 const TABS: { tab: AdminTab; label: string; allowed: (access: ConsoleAccess) => boolean }[] = [
   { tab: 'users', label: 'Users', allowed: (access) => access.console },
   { tab: 'numbers', label: 'Numbers', allowed: (access) => access.pstn },
+  { tab: 'billing', label: 'Billing', allowed: (access) => access.billing },
   { tab: 'api-keys', label: 'API keys', allowed: (access) => access.apiKeys },
   { tab: 'audit', label: 'Audit log', allowed: (access) => access.console },
 ];
@@ -41,6 +43,7 @@ export function AdminConsole({ session, tab, access }: { session: Session; tab: 
       </nav>
       {current === 'users' && <UsersPanel session={session} users={users} canManage={access.manageUsers} onChanged={reload} />}
       {current === 'numbers' && <NumbersPanel session={session} users={users.data ?? []} canManage={access.managePstn} />}
+      {current === 'billing' && <BillingPanel session={session} canManage={access.manageBilling} />}
       {current === 'api-keys' && <ApiKeysPanel session={session} />}
       {current === 'audit' && <AuditPanel session={session} users={users.data ?? []} canSeeKeys={access.apiKeys} />}
     </div>

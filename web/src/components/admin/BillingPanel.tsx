@@ -1,0 +1,212 @@
+/**
+ * The organisation's billing: its plan, what calls to the outside cost so far today and in the
+ * billing period against the spend caps, the caps themselves (admins change them: billing.manage),
+ * this month's usage by destination, person or day, and the rate deck its calls are priced by.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import * as v from 'valibot';
+import { SpendLimits, type BillingView, type UsageGrouping } from '@callstack/protocol';
+import { api } from '../../api.ts';
+import { capUsed, formatAmount, formatBilled, limitsFrom, usageLabel } from '../../billing.ts';
+import { formProblem } from '../../forms.ts';
+import { useAction, useFetched, useVersion } from '../../hooks.ts';
+import { saveFile } from '../../saveFile.ts';
+import type { Session } from '../../session.ts';
+import { Field } from '../Field.tsx';
+
+const LIMIT_LABELS: Record<string, string> = { dailyCap: 'Daily limit', monthlyCap: 'Monthly limit' };
+const GROUPINGS: { by: UsageGrouping; label: string; column: string }[] = [
+  { by: 'destination', label: 'By destination', column: 'Destination' },
+  { by: 'user', label: 'By person', column: 'Person' },
+  { by: 'day', label: 'By day', column: 'Day' },
+];
+
+export function BillingPanel({ session, canManage }: { session: Session; canManage: boolean }) {
+  const [version, reload] = useVersion();
+  const billing = useFetched(`billing:${version}`, () => session.authed(api.billing));
+  if (!billing.data) return <section class="card">{billing.error ?? 'Loading…'}</section>;
+  return (
+    <>
+      <Standing billing={billing.data} />
+      <LimitsForm session={session} billing={billing.data} canManage={canManage} onSaved={reload} />
+      <Usage session={session} currency={billing.data.plan.currency} version={version} />
+      <RateDeck session={session} />
+    </>
+  );
+}
+
+function Standing({ billing }: { billing: BillingView }) {
+  const { currency } = billing.plan;
+  const until = new Date(billing.periodEnd).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', timeZone: 'UTC' });
+  return (
+    <section class="card" aria-labelledby="billing-title" data-testid="billing-standing">
+      <h2 id="billing-title">Billing</h2>
+      <p class="muted">
+        {billing.plan.name} plan: {formatAmount(billing.plan.seatPrice, currency)} per person a month, calls to the outside by the minute. The period runs until{' '}
+        {until}.
+      </p>
+      <SpendMeter label="Today" spent={billing.spentToday} cap={billing.limits.dailyCap} currency={currency} testid="spent-today" />
+      <SpendMeter label="This period" spent={billing.spentPeriod} cap={billing.limits.monthlyCap} currency={currency} testid="spent-period" />
+    </section>
+  );
+}
+
+function SpendMeter({ label, spent, cap, currency, testid }: { label: string; spent: string; cap: string | null; currency: string; testid: string }) {
+  const used = capUsed(spent, cap);
+  return (
+    <div class="spend" data-testid={testid} data-spent={spent}>
+      <span class="row-title">
+        {label}: {formatAmount(spent, currency)}
+        {cap === null ? ' (no limit)' : ` of ${formatAmount(cap, currency)}`}
+      </span>
+      {used !== null && (
+        <meter min={0} max={100} low={80} high={99} optimum={0} value={used} aria-label={`${label}: ${used}% of the limit used`}>
+          {used}%
+        </meter>
+      )}
+    </div>
+  );
+}
+
+function LimitsForm({ session, billing, canManage, onSaved }: { session: Session; billing: BillingView; canManage: boolean; onSaved: () => void }) {
+  const initial = { dailyCap: billing.limits.dailyCap ?? '', monthlyCap: billing.limits.monthlyCap ?? '' };
+  const [draft, setDraft] = useState(initial);
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  useEffect(() => setDraft(initial), [billing.limits.dailyCap, billing.limits.monthlyCap]);
+
+  function submit(event: Event): void {
+    event.preventDefault();
+    const request = v.safeParse(SpendLimits, limitsFrom(draft));
+    if (!request.success) return action.setError(formProblem(request.issues, LIMIT_LABELS));
+    void action.run(async () => {
+      await session.authed((token) => api.saveSpendLimits(token, request.output));
+      setSaved(true);
+      onSaved();
+    });
+  }
+
+  const field = (name: 'dailyCap' | 'monthlyCap', hint: string) => (
+    <Field
+      id={`limits-${name}`}
+      label={`${LIMIT_LABELS[name]} (${billing.plan.currency})`}
+      hint={hint}
+      autocomplete="off"
+      value={draft[name]}
+      onValue={(value) => {
+        setDraft({ ...draft, [name]: value });
+        setSaved(false);
+      }}
+      disabled={!canManage}
+    />
+  );
+  return (
+    <section class="card" aria-labelledby="limits-title">
+      <h2 id="limits-title">Spending limits</h2>
+      <p class="muted">
+        At a limit, new calls to the outside are refused (calls inside the organisation stay free and open), and a call in progress ends when the money left is
+        spent. Admins get a mail at 80% and at the limit. Empty: no limit.
+      </p>
+      <form class="stack-form" data-testid="limits-form" noValidate onSubmit={submit}>
+        {field('dailyCap', 'Per UTC day, e.g. 100')}
+        {field('monthlyCap', 'Per billing period, e.g. 1000')}
+        {canManage && (
+          <button type="submit" class="btn btn-primary" disabled={action.busy}>
+            {action.busy ? 'Saving…' : 'Save limits'}
+          </button>
+        )}
+      </form>
+      {saved && (
+        <p class="notice" role="status" data-testid="limits-saved">
+          Saved.
+        </p>
+      )}
+      {action.error && (
+        <p class="error" role="alert" data-testid="limits-error">
+          {action.error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Usage({ session, currency, version }: { session: Session; currency: string; version: number }) {
+  const [by, setBy] = useState<UsageGrouping>('destination');
+  const usage = useFetched(`usage:${by}:${version}`, () => session.authed((token) => api.billingUsage(token, by)));
+  return (
+    <section class="card" aria-labelledby="usage-title" aria-busy={usage.loading} data-testid="billing-usage">
+      <div class="card-head">
+        <h2 id="usage-title">Usage this month</h2>
+        <select
+          aria-label="Group usage"
+          value={by}
+          data-testid="usage-grouping"
+          onChange={(event) => setBy((event.target as HTMLSelectElement).value as UsageGrouping)}
+        >
+          {GROUPINGS.map((grouping) => (
+            <option key={grouping.by} value={grouping.by}>
+              {grouping.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {usage.data === null ? (
+        <p class="muted">{usage.error ?? 'Loading…'}</p>
+      ) : usage.data.rows.length === 0 ? (
+        <p class="muted">No calls to the outside this month.</p>
+      ) : (
+        <table class="usage">
+          <thead>
+            <tr>
+              <th scope="col">{GROUPINGS.find((grouping) => grouping.by === by)?.column}</th>
+              <th scope="col">Calls</th>
+              <th scope="col">Billed</th>
+              <th scope="col">Cost</th>
+            </tr>
+          </thead>
+          <tbody>
+            {usage.data.rows.map((row) => (
+              <tr key={row.key ?? 'none'} data-testid="usage-row">
+                <td>{usageLabel(row, by)}</td>
+                <td>{row.calls}</td>
+                <td>{formatBilled(row.billedSeconds)}</td>
+                <td>{formatAmount(row.cost, currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr data-testid="usage-total">
+              <th scope="row">Total</th>
+              <td>{usage.data.total.calls}</td>
+              <td>{formatBilled(usage.data.total.billedSeconds)}</td>
+              <td>{formatAmount(usage.data.total.cost, currency)}</td>
+            </tr>
+          </tfoot>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function RateDeck({ session }: { session: Session }) {
+  const action = useAction();
+  const download = () =>
+    void action.run(async () => {
+      const file = await session.authed(api.rateDeck);
+      saveFile(file.blob, file.filename ?? 'rate-deck.csv');
+    });
+  return (
+    <section class="card" aria-labelledby="rate-deck-title">
+      <h2 id="rate-deck-title">Prices</h2>
+      <p class="muted">The rate deck your calls are priced by: a price per minute for each destination prefix, with its billing increments.</p>
+      <button type="button" class="btn" data-testid="rate-deck-download" disabled={action.busy} onClick={download}>
+        Download the rate deck (CSV)
+      </button>
+      {action.error && (
+        <p class="error" role="alert">
+          {action.error}
+        </p>
+      )}
+    </section>
+  );
+}
