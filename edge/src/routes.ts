@@ -19,7 +19,7 @@ import { listDirectory } from './db/users.ts';
 import { nodeEvent, registerNode } from './fleet/routes.ts';
 import { json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
-import { billingGet, billingLimitsPut, billingRateDeck, billingUsage } from './billing/routes.ts';
+import { billingGet, billingLimitsPut, billingRateDeck, billingUsage, closePeriodPost, invoiceGet, invoicesList } from './billing/routes.ts';
 import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
@@ -408,6 +408,39 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 200, description: 'text/csv' },
     errors: [notFound],
     handler: billingRateDeck,
+  }),
+  route({
+    method: 'get',
+    path: '/api/admin/billing/invoices',
+    summary: 'The organisation’s invoices, newest first',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'billing.read',
+    query: { limit: q.limit(200, 50) },
+    success: { status: 200, schema: P.InvoiceList },
+    handler: invoicesList,
+  }),
+  route({
+    method: 'get',
+    path: '/api/admin/billing/invoices/:id',
+    summary: 'One invoice with its lines (seats prorated, calls by person and destination)',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'billing.read',
+    success: { status: 200, schema: P.InvoiceDetail },
+    errors: [notFound],
+    handler: invoiceGet,
+  }),
+  route({
+    method: 'post',
+    path: '/api/admin/billing/close-period',
+    summary: 'End the billing period now and invoice it (the next period starts now); audited',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'billing.manage',
+    success: { status: 201, schema: P.InvoiceDetail },
+    errors: [conflict],
+    handler: closePeriodPost,
   }),
   route({
     method: 'get',

@@ -5,7 +5,9 @@
  *
  * Admin REST: `GET /api/admin/billing` (billing.read), `PUT /api/admin/billing/limits`
  * (billing.manage), `GET /api/admin/billing/usage?from=&to=&by=` (billing.read),
- * `GET /api/admin/billing/rate-deck` (the deck in force as CSV, billing.read).
+ * `GET /api/admin/billing/rate-deck` (the deck in force as CSV, billing.read),
+ * `GET /api/admin/billing/invoices`, `GET …/invoices/:id` (billing.read), `POST
+ * /api/admin/billing/close-period` (billing.manage: invoice the period now running, up to now).
  */
 import * as v from 'valibot';
 
@@ -74,3 +76,39 @@ export const UsageReport = v.object({
   total: v.object({ calls: v.number(), billedSeconds: v.number(), cost: Amount }),
 });
 export type UsageReport = v.InferOutput<typeof UsageReport>;
+
+/**
+ * An invoice: one per billing period, numbered per tenant without gaps (`GET
+ * /api/admin/billing/invoices`, `…/invoices/:id`). `draft` until the payment provider has it.
+ */
+export const InvoiceView = v.object({
+  id: v.string(),
+  number: v.number(),
+  periodStart: v.string(),
+  periodEnd: v.string(),
+  currency: v.string(),
+  subtotal: Amount,
+  taxRatePercent: Amount,
+  tax: Amount,
+  total: Amount,
+  status: v.picklist(['draft', 'open', 'paid', 'void', 'uncollectible']),
+  createdAt: v.string(),
+});
+export type InvoiceView = v.InferOutput<typeof InvoiceView>;
+
+export const InvoiceLineView = v.object({
+  kind: v.picklist(['seat', 'usage']),
+  description: v.string(),
+  userId: v.nullable(v.string()),
+  /** Days of a seat in the period, or billed seconds of calls. */
+  quantity: v.number(),
+  unit: v.picklist(['days', 'seconds']),
+  amount: Amount,
+});
+export type InvoiceLineView = v.InferOutput<typeof InvoiceLineView>;
+
+export const InvoiceList = v.object({ invoices: v.array(InvoiceView) });
+export type InvoiceList = v.InferOutput<typeof InvoiceList>;
+
+export const InvoiceDetail = v.object({ ...InvoiceView.entries, lines: v.array(InvoiceLineView) });
+export type InvoiceDetail = v.InferOutput<typeof InvoiceDetail>;

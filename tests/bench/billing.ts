@@ -165,7 +165,9 @@ async function postgresHalf(): Promise<void> {
       await insertRateDeck(db, { id: 'bench-deck', planId: 'bench', effectiveFrom: new Date(0), blockAboveMicros: 500_000, rows: parsed.rows });
       await client.query('commit');
       await client.query('analyze rate_deck_rows');
-      console.log(`\nPostgreSQL: deck of ${parsed.rows.length} rows stored in ${((performance.now() - started) / 1000).toFixed(1)} s, ${roundTrips} round trips`);
+      console.log(
+        `\nPostgreSQL: deck of ${parsed.rows.length} rows stored in ${((performance.now() - started) / 1000).toFixed(1)} s, ${roundTrips} round trips`,
+      );
 
       // 100 tenants on the bench plan, CALLS ended calls among them (set-based setup, not measured).
       started = performance.now();
@@ -206,7 +208,10 @@ async function postgresHalf(): Promise<void> {
       const sorted = [...perSecond].sort((a, b) => a - b);
       console.log(
         `rate CDRs in SQL: p50 ${Math.round(percentile(sorted, 50))}/s, min ${Math.round(sorted[0]!)}, max ${Math.round(sorted.at(-1)!)}; ` +
-          `Postgres CPU p50 ${percentile([...cpuPerThousand].sort((a, b) => a - b), 50).toFixed(0)} ms per 1,000 CDRs; batches of ${BATCH}`,
+          `Postgres CPU p50 ${percentile(
+            [...cpuPerThousand].sort((a, b) => a - b),
+            50,
+          ).toFixed(0)} ms per 1,000 CDRs; batches of ${BATCH}`,
       );
       // Rating twice changes nothing: a second pass charges none.
       let again = 0;

@@ -301,6 +301,12 @@ describe('organisation admin console', () => {
         [callId, tenant.id, tenant.users.bob.id, answeredAt, new Date(answeredAt.getTime() + 120_000)],
       );
       await rateCalls(client, [callId]);
+      // Its billing period began ten days ago or more (the anchor day then), so it can be closed now whatever the day of the month.
+      const anchor = Math.min(28, new Date(Date.now() - 10 * 86_400_000).getUTCDate());
+      await client.query(
+        `insert into tenant_billing (tenant_id, plan_id, daily_cap_micros, monthly_cap_micros, anchor_day) values ($1, 'standard', 100000000, 1000000000, $2)`,
+        [tenant.id, anchor],
+      );
     });
     const admin = await signIn(browser, tenant.users.alice);
     contexts.push(admin.context);
@@ -327,6 +333,17 @@ describe('organisation admin console', () => {
       auth: (await login(tenant.users.alice)).accessToken,
     });
     assert.deepEqual(saved.body.limits, { dailyCap: '50', monthlyCap: null });
+
+    // Closing the period invoices it: the seats so far and bob's call.
+    await admin.page.locator('[data-testid=close-period]').click();
+    const invoice = admin.page.locator('[data-testid=invoice][data-number="1"]');
+    await invoice.locator('summary').click();
+    const lines = invoice.locator('[data-testid=invoice-lines] tbody tr');
+    await eventually('the invoice lines', async () => (await lines.count()) > 0);
+    assert.ok(
+      (await lines.allTextContents()).some((line) => line.includes(`${tenant.users.bob.displayName}: calls to United Kingdom`) && line.includes('$0.05')),
+      JSON.stringify(await lines.allTextContents()),
+    );
 
     const operator = await signIn(browser, tenant.users.carol);
     contexts.push(operator.context);

@@ -46,6 +46,8 @@ import {
   type SpendLimits,
   type UsageGrouping,
   type UsageReport,
+  type InvoiceDetail,
+  type InvoiceList,
 } from '@callstack/protocol';
 
 /** `network` means no HTTP answer at all (offline, edge down). */
@@ -140,6 +142,9 @@ export const api = {
   saveSpendLimits: (token: string, body: SpendLimits) => request<SpendLimits>('PUT', '/api/admin/billing/limits', { token, body }),
   billingUsage: (token: string, by: UsageGrouping) => request<UsageReport>('GET', `/api/admin/billing/usage?by=${by}`, { token }),
   rateDeck: (token: string) => download('/api/admin/billing/rate-deck', token),
+  invoices: (token: string) => request<InvoiceList>('GET', '/api/admin/billing/invoices', { token }),
+  invoice: (token: string, id: string) => request<InvoiceDetail>('GET', `/api/admin/billing/invoices/${encodeURIComponent(id)}`, { token }),
+  closePeriod: (token: string) => request<InvoiceDetail>('POST', '/api/admin/billing/close-period', { token }),
   setRole: (token: string, userId: string, body: v.InferOutput<typeof ChangeRoleRequest>) =>
     request<undefined>('PUT', `/api/admin/users/${encodeURIComponent(userId)}/role`, { token, body }),
   deactivate: (token: string, userId: string) => request<undefined>('POST', `/api/admin/users/${encodeURIComponent(userId)}/deactivate`, { token }),

@@ -3,14 +3,16 @@
  * far; usage by day, person or destination; the rate deck in force as CSV. Caps are changed by
  * admins only and audited.
  */
-import { ErrorCode, type BillingView, type SpendLimits, type UsageGrouping, type UsageReport } from '@callstack/protocol';
+import { ErrorCode, type BillingView, type InvoiceDetail, type InvoiceList, type SpendLimits, type UsageGrouping, type UsageReport } from '@callstack/protocol';
 import { clientIp } from '../auth/authenticate.ts';
 import { recordAudit } from '../db/audit.ts';
 import { billingStanding, deckInForceFor, saveSpendLimits, usage } from '../db/billing.ts';
 import { withDb, withTransaction } from '../db/client.ts';
+import { findInvoice, listInvoices } from '../db/invoices.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import type { Handler } from '../pipeline.ts';
+import { closePeriod } from './invoicing.ts';
 import { formatMicros } from './money.ts';
 import { formatRateDeck } from './rateDeck.ts';
 
@@ -101,4 +103,32 @@ export const billingRateDeck: Handler<'bearer'> = async ({ env, principal }) => 
       'cache-control': 'no-store',
     },
   });
+};
+
+export const invoicesList: Handler<'bearer', undefined, { limit: number }> = async ({ env, principal, query }) =>
+  json({ invoices: await withDb(env, (db) => listInvoices(db, principal.tenantId, query.limit)) } satisfies InvoiceList);
+
+export const invoiceGet: Handler<'bearer'> = async ({ env, principal, params }) => {
+  const invoice = await withDb(env, (db) => findInvoice(db, principal.tenantId, params.id!));
+  if (!invoice) throw new ApiError(ErrorCode.notFound, 'no such invoice');
+  return json(invoice satisfies InvoiceDetail);
+};
+
+/** Invoices the running period up to now (what the Cron Trigger does at the period's end). */
+export const closePeriodPost: Handler<'bearer'> = async ({ env, principal, request }) => {
+  const id = await closePeriod(env, principal.tenantId);
+  const invoice = await withTransaction(env, async (db) => {
+    await recordAudit(db, {
+      tenantId: principal.tenantId,
+      actorType: principal.actorType,
+      actorId: principal.userId,
+      action: 'billing.period_closed',
+      targetType: 'invoice',
+      targetId: id,
+      details: {},
+      ip: clientIp(request),
+    });
+    return findInvoice(db, principal.tenantId, id);
+  });
+  return json(invoice satisfies InvoiceDetail | null, 201);
 };

@@ -14,16 +14,23 @@ import type { Db } from './db.ts';
 /** Postgres bigints arrive as strings; the amounts here stay far below 2^53. */
 const int = (value: string | number | null): number => Number(value ?? 0);
 
-/** The tenant's settings with the defaults filled in, as a CTE on `$1` (the tenant) and `$first..$first+3`. */
+/** The tenant's settings with the defaults filled in, as a CTE on `$1` (the tenant) and `$first..$first+4`. */
 function settingsCte(first: number): string {
   return `settings as (
     select coalesce(tb.plan_id, $${first}) as plan_id,
            case when tb.tenant_id is null then $${first + 1}::bigint else tb.daily_cap_micros end as daily_cap,
            case when tb.tenant_id is null then $${first + 2}::bigint else tb.monthly_cap_micros end as monthly_cap,
-           coalesce(tb.anchor_day, $${first + 3}::smallint) as anchor_day
+           coalesce(tb.anchor_day, $${first + 3}::smallint) as anchor_day,
+           coalesce(tb.tax_rate_bp, $${first + 4}::integer) as tax_rate_bp
       from (select $1::text as tenant_id) t left join tenant_billing tb using (tenant_id))`;
 }
-const SETTINGS_DEFAULTS = [DEFAULT_BILLING.planId, DEFAULT_BILLING.dailyCapMicros, DEFAULT_BILLING.monthlyCapMicros, DEFAULT_BILLING.anchorDay];
+const SETTINGS_DEFAULTS = [
+  DEFAULT_BILLING.planId,
+  DEFAULT_BILLING.dailyCapMicros,
+  DEFAULT_BILLING.monthlyCapMicros,
+  DEFAULT_BILLING.anchorDay,
+  DEFAULT_BILLING.taxRateBasisPoints,
+];
 
 /** What was charged in the day and the period holding `$2`, adjustments included: a CTE after `settings`. */
 const SPENT_CTE = `bounds as (
@@ -251,6 +258,7 @@ export interface BillingStanding {
   dailyCapMicros: number | null;
   monthlyCapMicros: number | null;
   anchorDay: number;
+  taxRateBasisPoints: number;
   periodStart: Date;
   spentTodayMicros: number;
   spentPeriodMicros: number;
@@ -266,12 +274,13 @@ export async function billingStanding(db: Db, tenantId: string, at: Date): Promi
     daily_cap: string | null;
     monthly_cap: string | null;
     anchor_day: number;
+    tax_rate_bp: number;
     period_start: Date;
     today: string;
     period: string;
   }>(
     `with ${settingsCte(3)}, ${SPENT_CTE}
-     select p.id, p.name, p.currency, p.seat_price_micros, p.included_minutes_per_seat, s.daily_cap, s.monthly_cap, s.anchor_day,
+     select p.id, p.name, p.currency, p.seat_price_micros, p.included_minutes_per_seat, s.daily_cap, s.monthly_cap, s.anchor_day, s.tax_rate_bp,
             (select period_start from bounds) as period_start, spent.today, spent.period
        from settings s join billing_plans p on p.id = s.plan_id cross join spent`,
     [tenantId, at, ...SETTINGS_DEFAULTS],
@@ -288,6 +297,7 @@ export async function billingStanding(db: Db, tenantId: string, at: Date): Promi
     dailyCapMicros: row.daily_cap === null ? null : int(row.daily_cap),
     monthlyCapMicros: row.monthly_cap === null ? null : int(row.monthly_cap),
     anchorDay: row.anchor_day,
+    taxRateBasisPoints: row.tax_rate_bp,
     periodStart: new Date(row.period_start),
     spentTodayMicros: int(row.today),
     spentPeriodMicros: int(row.period),

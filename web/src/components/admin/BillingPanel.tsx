@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import * as v from 'valibot';
-import { SpendLimits, type BillingView, type UsageGrouping } from '@callstack/protocol';
+import { SpendLimits, type BillingView, type InvoiceDetail, type InvoiceView, type UsageGrouping } from '@callstack/protocol';
 import { api } from '../../api.ts';
 import { capUsed, formatAmount, formatBilled, limitsFrom, usageLabel } from '../../billing.ts';
 import { formProblem } from '../../forms.ts';
@@ -30,6 +30,7 @@ export function BillingPanel({ session, canManage }: { session: Session; canMana
       <Standing billing={billing.data} />
       <LimitsForm session={session} billing={billing.data} canManage={canManage} onSaved={reload} />
       <Usage session={session} currency={billing.data.plan.currency} version={version} />
+      <Invoices session={session} canManage={canManage} version={version} onClosed={reload} />
       <RateDeck session={session} />
     </>
   );
@@ -185,6 +186,90 @@ function Usage({ session, currency, version }: { session: Session; currency: str
         </table>
       )}
     </section>
+  );
+}
+
+const STATUS_LABELS: Record<InvoiceView['status'], string> = { draft: 'Draft', open: 'Due', paid: 'Paid', void: 'Void', uncollectible: 'Uncollectible' };
+
+function Invoices({ session, canManage, version, onClosed }: { session: Session; canManage: boolean; version: number; onClosed: () => void }) {
+  const invoices = useFetched(`invoices:${version}`, () => session.authed(api.invoices).then((response) => response.invoices));
+  const action = useAction();
+  const close = () =>
+    void action.run(async () => {
+      await session.authed(api.closePeriod);
+      onClosed();
+    });
+  return (
+    <section class="card" aria-labelledby="invoices-title" aria-busy={invoices.loading} data-testid="invoices">
+      <div class="card-head">
+        <h2 id="invoices-title">Invoices</h2>
+        {canManage && (
+          <button type="button" class="btn btn-small" data-testid="close-period" disabled={action.busy} onClick={close}>
+            {action.busy ? 'Invoicing…' : 'Close the period and invoice now'}
+          </button>
+        )}
+      </div>
+      <p class="muted">An invoice is made at the end of each billing period: seats for the days each person was active, and calls to the outside.</p>
+      {invoices.data === null ? (
+        <p class="muted">{invoices.error ?? 'Loading…'}</p>
+      ) : invoices.data.length === 0 ? (
+        <p class="muted">No invoices yet.</p>
+      ) : (
+        <ul class="list">
+          {invoices.data.map((invoice) => (
+            <InvoiceRow key={invoice.id} session={session} invoice={invoice} />
+          ))}
+        </ul>
+      )}
+      {action.error && (
+        <p class="error" role="alert" data-testid="close-period-error">
+          {action.error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function InvoiceRow({ session, invoice }: { session: Session; invoice: InvoiceView }) {
+  const [open, setOpen] = useState(false);
+  const detail = useFetched<InvoiceDetail>(open ? `invoice:${invoice.id}` : null, () => session.authed((token) => api.invoice(token, invoice.id)));
+  const day = (iso: string) => new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  return (
+    <li class="row row-wrap" data-testid="invoice" data-number={invoice.number}>
+      <details class="row-main" onToggle={(event) => setOpen((event.target as HTMLDetailsElement).open)}>
+        <summary class="row-title">
+          No. {invoice.number} · {day(invoice.periodStart)} – {day(invoice.periodEnd)} · {formatAmount(invoice.total, invoice.currency)} ·{' '}
+          {STATUS_LABELS[invoice.status]}
+        </summary>
+        {detail.data === null ? (
+          <p class="muted">{detail.error ?? 'Loading…'}</p>
+        ) : (
+          <table class="usage" data-testid="invoice-lines">
+            <tbody>
+              {detail.data.lines.map((line, index) => (
+                <tr key={index}>
+                  <td>{line.description}</td>
+                  <td>{line.unit === 'days' ? `${line.quantity} days` : formatBilled(line.quantity)}</td>
+                  <td>{formatAmount(line.amount, invoice.currency)}</td>
+                </tr>
+              ))}
+            </tbody>
+            <tfoot>
+              <tr>
+                <th scope="row">Tax ({invoice.taxRatePercent}%)</th>
+                <td />
+                <td>{formatAmount(invoice.tax, invoice.currency)}</td>
+              </tr>
+              <tr>
+                <th scope="row">Total</th>
+                <td />
+                <td>{formatAmount(invoice.total, invoice.currency)}</td>
+              </tr>
+            </tfoot>
+          </table>
+        )}
+      </details>
+    </li>
   );
 }
 

@@ -1,0 +1,178 @@
+/**
+ * Invoices against PostgreSQL and the edge: the periods the job finds due (an organisation behind
+ * by two periods gets both, one per run), seat lines prorated by the days each person was active,
+ * usage lines by person and destination, tax and totals that add up to the cent, numbers without
+ * gaps, a run that dies before its commit or runs twice changing nothing, and the admin routes
+ * (closing a period early, listing, reading, who may).
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import type { ErrorBody, InvoiceDetail, InvoiceList } from '@callstack/protocol';
+import { rateCalls } from '../../edge/src/db/billing.ts';
+import { buildInvoice, duePeriods, findInvoice, InvoiceExists } from '../../edge/src/db/invoices.ts';
+import { withClient } from '../../edge/scripts/migrations.ts';
+import { api, createTenant, login, type TestTenant, type TestUser } from '../lib/fixtures.ts';
+import { stack } from '../lib/stack.ts';
+
+const NOW = new Date('2026-12-04T10:00:00Z');
+let tenant: TestTenant;
+
+/** Runs `work` in a transaction on a connection of its own, as the job does. */
+function inTransaction<T>(work: (client: Parameters<Parameters<typeof withClient>[1]>[0]) => Promise<T>): Promise<T> {
+  return withClient(stack.database, async (client) => {
+    await client.query('begin');
+    try {
+      const result = await work(client);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    }
+  });
+}
+
+async function due(tenantId: string) {
+  return (await withClient(stack.database, (client) => duePeriods(client, NOW, 10_000))).filter((period) => period.tenantId === tenantId);
+}
+
+async function invoice(id: string) {
+  return (await withClient(stack.database, (client) => findInvoice(client, tenant.id, id)))!;
+}
+
+before(async () => {
+  tenant = await createTenant();
+  const { bob } = tenant.users;
+  await withClient(stack.database, async (client) => {
+    // The organisation began on 15 October; bob left on 16 November; 20% tax.
+    await client.query(`update tenants set created_at = '2026-10-15T00:00:00Z' where id = $1`, [tenant.id]);
+    await client.query(`update users set created_at = '2026-10-15T00:00:00Z' where tenant_id = $1`, [tenant.id]);
+    await client.query(`update users set deactivated_at = '2026-11-16T00:00:00Z' where id = $1`, [bob.id]);
+    await client.query(`insert into tenant_billing (tenant_id, plan_id, tax_rate_bp) values ($1, 'standard', 2000)`, [tenant.id]);
+    // Bob's calls in November: 61 s to London, 30 s to a UK mobile, 120 s to London; one in December.
+    const calls: [string, string, number][] = [
+      ['2026-11-03T09:00:00Z', '+442079460958', 61_000],
+      ['2026-11-04T09:00:00Z', '+447400123456', 30_000],
+      ['2026-11-10T09:00:00Z', '+442079460959', 120_000],
+      ['2026-12-02T09:00:00Z', '+442079460958', 600_000],
+    ];
+    const ids: string[] = [];
+    for (const [at, destination, durationMs] of calls) {
+      const callId = crypto.randomUUID();
+      ids.push(callId);
+      await client.query(
+        `insert into pstn_call_records (call_id, tenant_id, user_id, direction, destination, created_at, answered_at, ended_at, duration_ms, final_status)
+         values ($1, $2, $3, 'outbound', $4, $5, $5, $5::timestamptz + make_interval(secs => $6 / 1000.0), $6, 200)`,
+        [callId, tenant.id, bob.id, destination, at, durationMs],
+      );
+    }
+    await rateCalls(client, ids);
+  });
+});
+
+describe('the invoice job', () => {
+  test('an organisation behind by two periods gets both, in order, numbered 1 and 2, with prorated seats, usage by person and destination, and tax', async () => {
+    const [october] = await due(tenant.id);
+    assert.deepEqual([october?.start.toISOString(), october?.scheduledEnd.toISOString()], ['2026-10-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z']);
+    const first = await inTransaction((client) => buildInvoice(client, tenant.id, october!.start, october!.scheduledEnd, NOW));
+
+    const [november] = await due(tenant.id);
+    assert.deepEqual([november?.start.toISOString(), november?.scheduledEnd.toISOString()], ['2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z']);
+    const second = await inTransaction((client) => buildInvoice(client, tenant.id, november!.start, november!.scheduledEnd, NOW));
+    assert.deepEqual(await due(tenant.id), [], 'December is not over');
+
+    const { alice, bob, carol, dave } = tenant.users;
+    const oct = await invoice(first);
+    // 17 of October's 31 days at 15.00: 8.225806… is 8.23 a seat.
+    assert.equal(oct.number, 1);
+    assert.deepEqual(
+      oct.lines.map((line) => [line.kind, line.userId, line.quantity, line.amount]),
+      [alice, bob, carol, dave].map((user) => ['seat', user.id, 17, '8.23']),
+    );
+    assert.deepEqual([oct.subtotal, oct.taxRatePercent, oct.tax, oct.total, oct.currency, oct.status], ['32.92', '20', '6.58', '39.5', 'USD', 'draft']);
+
+    const nov = await invoice(second);
+    assert.equal(nov.number, 2);
+    // Bob's seat for the 15 days before he left; his calls: London 61 s + 120 s (0.025417 + 0.05), the mobile 30 s (0.02).
+    assert.deepEqual(
+      nov.lines.map((line) => [line.kind, line.description, line.quantity, line.amount]),
+      [
+        ['seat', `Seat: ${alice.displayName}`, 30, '15'],
+        ['seat', `Seat: ${bob.displayName}`, 15, '7.5'],
+        ['seat', `Seat: ${carol.displayName}`, 30, '15'],
+        ['seat', `Seat: ${dave.displayName}`, 30, '15'],
+        ['usage', `${bob.displayName}: calls to United Kingdom`, 181, '0.08'],
+        ['usage', `${bob.displayName}: calls to United Kingdom mobile`, 30, '0.02'],
+      ],
+    );
+    const cents = (amount: string) => Math.round(Number(amount) * 100);
+    assert.equal(
+      nov.lines.reduce((sum, line) => sum + cents(line.amount), 0),
+      cents(nov.subtotal),
+    );
+    assert.deepEqual([nov.subtotal, nov.tax, nov.total], ['52.6', '10.52', '63.12']);
+  });
+
+  test('a second run for a period, or a run that died before its commit, leaves one invoice and no gap in the numbers', async () => {
+    const december = { start: new Date('2026-12-01T00:00:00Z'), end: new Date('2026-12-03T00:00:00Z') };
+    await assert.rejects(
+      inTransaction((client) => buildInvoice(client, tenant.id, new Date('2026-11-01T00:00:00Z'), new Date('2026-12-01T00:00:00Z'), NOW)),
+      InvoiceExists,
+    );
+    // Dies after building everything, before the commit.
+    await assert.rejects(
+      inTransaction(async (client) => {
+        await buildInvoice(client, tenant.id, december.start, december.end, NOW);
+        throw new Error('the process died');
+      }),
+      /the process died/,
+    );
+    const id = await inTransaction((client) => buildInvoice(client, tenant.id, december.start, december.end, NOW));
+    const rebuilt = await invoice(id);
+    assert.equal(rebuilt.number, 3);
+    assert.deepEqual(
+      rebuilt.lines.filter((line) => line.kind === 'usage').map((line) => [line.quantity, line.amount]),
+      [[600, '0.25']],
+    );
+    const numbers = await withClient(stack.database, async (client) => {
+      const { rows } = await client.query<{ number: number }>('select number from invoices where tenant_id = $1 order by number', [tenant.id]);
+      return rows.map((row) => row.number);
+    });
+    assert.deepEqual(numbers, [1, 2, 3]);
+  });
+});
+
+describe('the invoice routes', () => {
+  const as = async <T>(user: TestUser, method: string, path: string) => api<T>(method, path, { auth: (await login(user)).accessToken });
+
+  test('an admin closes the running period and finds the invoice; a second close at once is refused; operators read; users neither; another organisation’s is not there', async () => {
+    const fresh = await createTenant();
+    // Its period began ten days ago or more (the anchor day then), so it has run an hour whatever the day of the month.
+    const anchor = Math.min(28, new Date(Date.now() - 10 * 86_400_000).getUTCDate());
+    await withClient(stack.database, (client) =>
+      client.query(`insert into tenant_billing (tenant_id, plan_id, anchor_day) values ($1, 'standard', $2)`, [fresh.id, anchor]),
+    );
+    const { alice, bob, carol } = fresh.users;
+    const closed = await as<InvoiceDetail>(alice, 'POST', '/api/admin/billing/close-period');
+    assert.equal(closed.status, 201, JSON.stringify(closed.body));
+    assert.equal(closed.body.number, 1);
+    assert.ok(Date.parse(closed.body.periodEnd) <= Date.now());
+    // Its people joined just now: their seats cost (next to) nothing yet.
+    assert.ok(
+      closed.body.lines.every((line) => line.kind === 'seat' && line.amount === '0'),
+      JSON.stringify(closed.body.lines),
+    );
+
+    const again = await as<ErrorBody>(alice, 'POST', '/api/admin/billing/close-period');
+    assert.deepEqual([again.status, again.body.error.code], [409, 'conflict']);
+    const listed = await as<InvoiceList>(carol, 'GET', '/api/admin/billing/invoices');
+    assert.deepEqual(
+      listed.body.invoices.map((each) => each.id),
+      [closed.body.id],
+    );
+    assert.equal((await as<InvoiceDetail>(carol, 'GET', `/api/admin/billing/invoices/${closed.body.id}`)).body.id, closed.body.id);
+    assert.equal((await as(carol, 'POST', '/api/admin/billing/close-period')).status, 403);
+    assert.equal((await as(bob, 'GET', '/api/admin/billing/invoices')).status, 403);
+    assert.equal((await as(tenant.users.alice, 'GET', `/api/admin/billing/invoices/${closed.body.id}`)).status, 404);
+  });
+});
