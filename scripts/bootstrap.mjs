@@ -45,6 +45,8 @@ const APT_PACKAGES = {
     { pkg: 'baresip', probe: () => existsSync('/usr/bin/baresip') },
     { pkg: 'sip-tester', probe: () => existsSync('/usr/bin/sipp') },
     { pkg: 'sox', probe: () => existsSync('/usr/bin/sox') },
+    // The invoice test reads its PDF back as text.
+    { pkg: 'poppler-utils', probe: () => existsSync('/usr/bin/pdftotext') },
     // The Kamailio TLS test makes a throwaway certificate.
     { pkg: 'openssl', probe: () => existsSync('/usr/bin/openssl') },
   ],

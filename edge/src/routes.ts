@@ -19,7 +19,7 @@ import { listDirectory } from './db/users.ts';
 import { nodeEvent, registerNode } from './fleet/routes.ts';
 import { json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
-import { billingGet, billingLimitsPut, billingRateDeck, billingUsage, closePeriodPost, invoiceGet, invoicesList } from './billing/routes.ts';
+import { billingGet, billingLimitsPut, billingRateDeck, billingUsage, closePeriodPost, invoiceGet, invoicePdf, invoicesList } from './billing/routes.ts';
 import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
@@ -430,6 +430,17 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 200, schema: P.InvoiceDetail },
     errors: [notFound],
     handler: invoiceGet,
+  }),
+  route({
+    method: 'get',
+    path: '/api/admin/billing/invoices/:id/pdf',
+    summary: 'One invoice as a PDF',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'billing.read',
+    success: { status: 200, description: 'application/pdf' },
+    errors: [notFound],
+    handler: invoicePdf,
   }),
   route({
     method: 'post',

@@ -7,10 +7,12 @@
  * On a local PostgreSQL (the same Debian cluster the tests use): store the deck as the edge's
  * `npm run billing -- import-deck` does, then charge 1,000,000 ended call records in the set-based
  * SQL the edge runs (`rateCalls`, a batch of call ids per statement): CDRs rated per second, the
- * round trips per 1,000 CDRs, and the CPU the Postgres processes used (from /proc). The invoice
- * run is not built yet, so it has no figure.
+ * round trips per 1,000 CDRs, and the CPU the Postgres processes used (from /proc). Then the
+ * invoice run for 10,000 tenants of 3 people and 10 rated calls each, one invoice per tenant in a
+ * transaction of its own as the Cron Trigger's job builds them: run time, invoices per second,
+ * round trips per invoice.
  *
- *   npm run bench:billing -- [--rows 100000] [--calls 1000000] [--repeats 5] [--batch 10000] [--no-postgres]
+ *   npm run bench:billing -- [--rows 100000] [--calls 1000000] [--repeats 5] [--batch 10000] [--tenants 10000] [--no-postgres]
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { formatRateDeck, parseRateDeck, type RateRow } from '../../edge/src/billing/rateDeck.ts';
 import { RateIndex } from '../../edge/src/billing/rating.ts';
 import { insertRateDeck, rateCalls } from '../../edge/src/db/billing.ts';
+import { buildInvoice, duePeriods } from '../../edge/src/db/invoices.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
 import { startPostgres } from '../../scripts/lib/postgres.ts';
 import { ensureDir } from '../../scripts/lib/processes.ts';
@@ -30,10 +33,12 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '1000000' },
     repeats: { type: 'string', default: '5' },
     batch: { type: 'string', default: '10000' },
+    tenants: { type: 'string', default: '10000' },
     'no-postgres': { type: 'boolean', default: false },
   },
 });
 const BATCH = Number(values.batch);
+const TENANTS = Number(values.tenants);
 const ROWS = Number(values.rows);
 const CALLS = Number(values.calls);
 const REPEATS = Number(values.repeats);
@@ -217,6 +222,52 @@ async function postgresHalf(): Promise<void> {
       let again = 0;
       for (let start = 0; start < ids.length; start += BATCH) again += (await rateCalls(db, ids.slice(start, start + BATCH))).length;
       console.log(`a second pass over the same CDRs charged ${again} (idempotent)`);
+
+      // The invoice run: TENANTS organisations that began in October, invoiced for October.
+      await client.query(
+        `insert into tenants (id, slug, name, created_at) select 'inv-' || n, 'inv-' || n, 'Invoiced ' || n, '2026-10-05T00:00:00Z' from generate_series(1, $1::int) n`,
+        [TENANTS],
+      );
+      await client.query(
+        `insert into users (id, tenant_id, email, display_name, role, password_hash, created_at)
+         select 'inv-' || n || '-' || k, 'inv-' || n, 'inv-' || n || '-' || k || '@bench.test', 'Person ' || k, 'user', 'none', '2026-10-05T00:00:00Z'
+           from generate_series(1, $1::int) n, generate_series(1, 3) k`,
+        [TENANTS],
+      );
+      await client.query(
+        `insert into pstn_call_records (call_id, tenant_id, user_id, direction, destination, created_at, answered_at, ended_at, duration_ms, final_status)
+         select 'inv-call-' || n || '-' || k, 'inv-' || n, 'inv-' || n || '-' || (1 + k % 3), 'outbound', '+4420794' || lpad(k::text, 5, '0'),
+                at, at, at + interval '90 seconds', 90000, 200
+           from generate_series(1, $1::int) n, generate_series(1, 10) k, lateral (select timestamptz '2026-10-20T12:00:00Z' + make_interval(mins => k) as at) x`,
+        [TENANTS],
+      );
+      const invoiceCalls = (await client.query<{ call_id: string }>(`select call_id from pstn_call_records where call_id like 'inv-call-%'`)).rows.map(
+        (row) => row.call_id,
+      );
+      for (let start = 0; start < invoiceCalls.length; start += BATCH) await rateCalls(client, invoiceCalls.slice(start, start + BATCH));
+      await client.query('analyze');
+      const now = new Date('2026-12-04T10:00:00Z');
+      roundTrips = 0;
+      const cpuBefore = postgresCpuSeconds();
+      const before = performance.now();
+      let invoiced = 0;
+      for (;;) {
+        const due = (await duePeriods(db, now, 500)).filter((period) => period.tenantId.startsWith('inv-') && period.start.getUTCMonth() === 9);
+        if (due.length === 0) break;
+        for (const period of due) {
+          await db.query('begin');
+          await buildInvoice(db, period.tenantId, period.start, period.scheduledEnd, now);
+          await db.query('commit');
+          invoiced++;
+        }
+      }
+      const seconds = (performance.now() - before) / 1000;
+      const cpu = postgresCpuSeconds() - cpuBefore;
+      const lines = (await client.query<{ count: string }>(`select count(*) from invoice_lines where invoice_id like 'inv-inv-%'`)).rows[0]!.count;
+      console.log(
+        `\ninvoice run: ${invoiced} invoices (${lines} lines) in ${seconds.toFixed(1)} s, ${Math.round(invoiced / seconds)} invoices/s, ` +
+          `${(roundTrips / invoiced).toFixed(1)} round trips per invoice (the due query included), Postgres CPU ${((cpu * 1000) / invoiced).toFixed(1)} ms per invoice`,
+      );
     });
   } finally {
     await relay.close();

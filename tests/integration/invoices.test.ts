@@ -6,6 +6,10 @@
  * (closing a period early, listing, reading, who may).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { ErrorBody, InvoiceDetail, InvoiceList } from '@callstack/protocol';
 import { rateCalls } from '../../edge/src/db/billing.ts';
@@ -15,6 +19,7 @@ import { api, createTenant, login, type TestTenant, type TestUser } from '../lib
 import { stack } from '../lib/stack.ts';
 
 const NOW = new Date('2026-12-04T10:00:00Z');
+const DAVE = 'Dave 🚀 Дэйв';
 let tenant: TestTenant;
 
 /** Runs `work` in a transaction on a connection of its own, as the job does. */
@@ -48,6 +53,8 @@ before(async () => {
     await client.query(`update tenants set created_at = '2026-10-15T00:00:00Z' where id = $1`, [tenant.id]);
     await client.query(`update users set created_at = '2026-10-15T00:00:00Z' where tenant_id = $1`, [tenant.id]);
     await client.query(`update users set deactivated_at = '2026-11-16T00:00:00Z' where id = $1`, [bob.id]);
+    // A name the PDF's font cannot draw in full.
+    await client.query(`update users set display_name = $2 where id = $1`, [tenant.users.dave.id, DAVE]);
     await client.query(`insert into tenant_billing (tenant_id, plan_id, tax_rate_bp) values ($1, 'standard', 2000)`, [tenant.id]);
     // Bob's calls in November: 61 s to London, 30 s to a UK mobile, 120 s to London; one in December.
     const calls: [string, string, number][] = [
@@ -100,7 +107,7 @@ describe('the invoice job', () => {
         ['seat', `Seat: ${alice.displayName}`, 30, '15'],
         ['seat', `Seat: ${bob.displayName}`, 15, '7.5'],
         ['seat', `Seat: ${carol.displayName}`, 30, '15'],
-        ['seat', `Seat: ${dave.displayName}`, 30, '15'],
+        ['seat', `Seat: ${DAVE}`, 30, '15'],
         ['usage', `${bob.displayName}: calls to United Kingdom`, 181, '0.08'],
         ['usage', `${bob.displayName}: calls to United Kingdom mobile`, 30, '0.02'],
       ],
@@ -111,6 +118,29 @@ describe('the invoice job', () => {
       cents(nov.subtotal),
     );
     assert.deepEqual([nov.subtotal, nov.tax, nov.total], ['52.6', '10.52', '63.12']);
+
+    // Its PDF, as an admin downloads it: valid (pdftotext reads it) and saying the same.
+    const response = await fetch(`${stack.url}/api/admin/billing/invoices/${second}/pdf`, {
+      headers: { authorization: `Bearer ${(await login(alice)).accessToken}` },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/pdf');
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    assert.equal(new TextDecoder().decode(bytes.slice(0, 5)), '%PDF-');
+    const file = join(mkdtempSync(join(tmpdir(), 'invoice-')), 'invoice.pdf');
+    writeFileSync(file, bytes);
+    const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    for (const expected of [
+      'Invoice No. 2',
+      'Period 2026-11-01 to 2026-12-01',
+      `Seat: ${bob.displayName}`,
+      'Seat: Dave ? ????',
+      'Subtotal 52.60 USD',
+      'Tax 20% 10.52 USD',
+      'Total 63.12 USD',
+    ]) {
+      assert.ok(text.replace(/ +/g, ' ').includes(expected), `${expected} not in:\n${text}`);
+    }
   });
 
   test('a second run for a period, or a run that died before its commit, leaves one invoice and no gap in the numbers', async () => {

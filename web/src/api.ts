@@ -144,6 +144,7 @@ export const api = {
   rateDeck: (token: string) => download('/api/admin/billing/rate-deck', token),
   invoices: (token: string) => request<InvoiceList>('GET', '/api/admin/billing/invoices', { token }),
   invoice: (token: string, id: string) => request<InvoiceDetail>('GET', `/api/admin/billing/invoices/${encodeURIComponent(id)}`, { token }),
+  invoicePdf: (token: string, id: string) => download(`/api/admin/billing/invoices/${encodeURIComponent(id)}/pdf`, token),
   closePeriod: (token: string) => request<InvoiceDetail>('POST', '/api/admin/billing/close-period', { token }),
   setRole: (token: string, userId: string, body: v.InferOutput<typeof ChangeRoleRequest>) =>
     request<undefined>('PUT', `/api/admin/users/${encodeURIComponent(userId)}/role`, { token, body }),

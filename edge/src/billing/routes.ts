@@ -9,9 +9,11 @@ import { recordAudit } from '../db/audit.ts';
 import { billingStanding, deckInForceFor, saveSpendLimits, usage } from '../db/billing.ts';
 import { withDb, withTransaction } from '../db/client.ts';
 import { findInvoice, listInvoices } from '../db/invoices.ts';
+import { findTenant } from '../db/tenants.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import type { Handler } from '../pipeline.ts';
+import { renderInvoicePdf } from './invoicePdf.ts';
 import { closePeriod } from './invoicing.ts';
 import { formatMicros } from './money.ts';
 import { formatRateDeck } from './rateDeck.ts';
@@ -112,6 +114,23 @@ export const invoiceGet: Handler<'bearer'> = async ({ env, principal, params }) 
   const invoice = await withDb(env, (db) => findInvoice(db, principal.tenantId, params.id!));
   if (!invoice) throw new ApiError(ErrorCode.notFound, 'no such invoice');
   return json(invoice satisfies InvoiceDetail);
+};
+
+/** The invoice as a PDF, rendered from its stored lines (the same invoice gives the same document). */
+export const invoicePdf: Handler<'bearer'> = async ({ env, principal, params }) => {
+  const found = await withDb(env, async (db) => ({
+    invoice: await findInvoice(db, principal.tenantId, params.id!),
+    tenant: await findTenant(db, principal.tenantId),
+  }));
+  if (!found.invoice || !found.tenant) throw new ApiError(ErrorCode.notFound, 'no such invoice');
+  const pdf = await renderInvoicePdf(found.invoice, found.tenant);
+  return new Response(pdf, {
+    headers: {
+      'content-type': 'application/pdf',
+      'content-disposition': `attachment; filename="invoice-${found.tenant.slug}-${found.invoice.number}.pdf"`,
+      'cache-control': 'no-store',
+    },
+  });
 };
 
 /** Invoices the running period up to now (what the Cron Trigger does at the period's end). */

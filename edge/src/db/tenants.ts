@@ -24,6 +24,11 @@ export interface NewUser {
 }
 
 /** Returns the new user's id, or null when the email is already taken. */
+export async function findTenant(db: Db, tenantId: string): Promise<{ id: string; slug: string; name: string } | null> {
+  const { rows } = await db.query<{ id: string; slug: string; name: string }>('select id, slug, name from tenants where id = $1', [tenantId]);
+  return rows[0] ?? null;
+}
+
 export async function createUser(db: Db, user: NewUser): Promise<string | null> {
   const id = crypto.randomUUID();
   const { rowCount } = await db.query(

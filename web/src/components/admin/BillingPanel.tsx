@@ -234,6 +234,12 @@ function InvoiceRow({ session, invoice }: { session: Session; invoice: InvoiceVi
   const [open, setOpen] = useState(false);
   const detail = useFetched<InvoiceDetail>(open ? `invoice:${invoice.id}` : null, () => session.authed((token) => api.invoice(token, invoice.id)));
   const day = (iso: string) => new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const action = useAction();
+  const downloadPdf = () =>
+    void action.run(async () => {
+      const file = await session.authed((token) => api.invoicePdf(token, invoice.id));
+      saveFile(file.blob, file.filename ?? `invoice-${invoice.number}.pdf`);
+    });
   return (
     <li class="row row-wrap" data-testid="invoice" data-number={invoice.number}>
       <details class="row-main" onToggle={(event) => setOpen((event.target as HTMLDetailsElement).open)}>
@@ -269,6 +275,14 @@ function InvoiceRow({ session, invoice }: { session: Session; invoice: InvoiceVi
           </table>
         )}
       </details>
+      <button type="button" class="btn btn-ghost btn-small" data-testid="invoice-pdf" disabled={action.busy} onClick={downloadPdf}>
+        PDF
+      </button>
+      {action.error && (
+        <p class="error" role="alert">
+          {action.error}
+        </p>
+      )}
     </li>
   );
 }
