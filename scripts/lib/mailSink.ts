@@ -1,7 +1,8 @@
 /**
  * The local stand-in for the mail API (`npm start`, `npm test`): it answers like Resend's
  * `POST /emails` and checks what the real one checks (bearer key, body shape, Idempotency-Key),
- * then writes each message to `<dir>/<idempotency key>.json`. The same key twice is one file.
+ * then writes each message to `<dir>/<idempotency key>.json` and each attachment beside it as
+ * `<key>-<filename>`. The same key twice is one message.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -14,6 +15,15 @@ const Message = v.object({
   to: v.pipe(v.array(v.pipe(v.string(), v.email())), v.minLength(1)),
   subject: v.string(),
   text: v.string(),
+  attachments: v.optional(
+    v.array(
+      v.object({
+        filename: v.pipe(v.string(), v.regex(/^[\w.-]{1,100}$/)),
+        content: v.pipe(v.string(), v.base64()),
+        content_type: v.optional(v.string()),
+      }),
+    ),
+  ),
 });
 
 export interface MailSink {
@@ -46,7 +56,14 @@ export async function startMailSink(dir: string, apiKey: string): Promise<MailSi
       }
       const parsed = v.safeParse(Message, body);
       if (!parsed.success) return answer(422, { message: v.summarize(parsed.issues) });
-      writeFileSync(join(dir, `${key}.json`), JSON.stringify({ ...parsed.output, receivedAt: new Date().toISOString() }, null, 2));
+      const { attachments = [], ...message } = parsed.output;
+      for (const file of attachments) writeFileSync(join(dir, `${key}-${file.filename}`), Buffer.from(file.content, 'base64'));
+      const files = attachments.map((file) => ({
+        filename: file.filename,
+        contentType: file.content_type ?? null,
+        path: join(dir, `${key}-${file.filename}`),
+      }));
+      writeFileSync(join(dir, `${key}.json`), JSON.stringify({ ...message, attachments: files, receivedAt: new Date().toISOString() }, null, 2));
       answer(200, { id: key });
     });
   });

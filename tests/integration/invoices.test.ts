@@ -15,7 +15,7 @@ import type { ErrorBody, InvoiceDetail, InvoiceList } from '@callstack/protocol'
 import { rateCalls } from '../../edge/src/db/billing.ts';
 import { buildInvoice, duePeriods, findInvoice, InvoiceExists } from '../../edge/src/db/invoices.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
-import { api, createTenant, login, type TestTenant, type TestUser } from '../lib/fixtures.ts';
+import { api, createTenant, login, sentMail, type TestTenant, type TestUser } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
 const NOW = new Date('2026-12-04T10:00:00Z');
@@ -192,6 +192,20 @@ describe('the invoice routes', () => {
       closed.body.lines.every((line) => line.kind === 'seat' && line.amount === '0'),
       JSON.stringify(closed.body.lines),
     );
+
+    // The admin gets it by mail, with its PDF.
+    const deadline = Date.now() + 15_000;
+    let mail = sentMail(alice.email).find((each) => each.subject.includes('invoice No. 1'));
+    while (!mail && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      mail = sentMail(alice.email).find((each) => each.subject.includes('invoice No. 1'));
+    }
+    assert.ok(mail, 'no invoice mail');
+    assert.deepEqual(
+      mail.attachments.map((file) => [/^invoice-test-[0-9a-f]{8}-1\.pdf$/.test(file.filename), file.contentType]),
+      [[true, 'application/pdf']],
+    );
+    assert.match(execFileSync('pdftotext', [mail.attachments[0]!.path, '-'], { encoding: 'utf8' }), /Invoice No\. 1/);
 
     const again = await as<ErrorBody>(alice, 'POST', '/api/admin/billing/close-period');
     assert.deepEqual([again.status, again.body.error.code], [409, 'conflict']);

@@ -110,12 +110,15 @@ export interface SentMail {
   to: string[];
   subject: string;
   text: string;
+  /** Written beside the message by the mail sink. */
+  attachments: { filename: string; contentType: string | null; path: string }[];
 }
 
 /** Mail the edge delivered to the stack's mail sink (one JSON file per message). */
 export function sentMail(to: string): SentMail[] {
   const dir = stack.outboxDir;
   return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
     .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as SentMail)
     .filter((mail) => mail.to.includes(to));
 }

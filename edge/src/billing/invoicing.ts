@@ -1,28 +1,63 @@
 /**
  * The invoice job (the Cron Trigger, and an admin closing a period early): for each tenant whose
- * billing period ended, one invoice, each in a transaction of its own. Running it twice, or
+ * billing period ended, one invoice, each in a transaction of its own, mailed with its PDF. Running it twice, or
  * again after a crash half-way, yields one invoice per period: a finished invoice is found and
  * left alone, an unfinished one was rolled back whole and is built again.
  */
-import { withDb, withTransaction } from '../db/client.ts';
-import { buildInvoice, currentPeriod, duePeriods, InvoiceExists } from '../db/invoices.ts';
+import { ErrorCode } from '@callstack/protocol';
+import { toBase64 } from '../auth/encoding.ts';
+import { withDb, withTransaction, type Db } from '../db/client.ts';
+import { buildInvoice, currentPeriod, duePeriods, findInvoice, InvoiceExists } from '../db/invoices.ts';
+import { enqueueMail } from '../db/outbox.ts';
+import { findTenant } from '../db/tenants.ts';
+import { adminEmails } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { ErrorCode } from '@callstack/protocol';
 import { log } from '../log.ts';
+import { deliverSoon } from '../mail/deliverOutbox.ts';
+import { renderInvoicePdf } from './invoicePdf.ts';
 
 /** Tenants invoiced per run at most: the next run, a minute later, takes the rest. */
 export const INVOICES_PER_RUN = 100;
 /** An admin may close a period early only once it has run this long (a double click closes nothing twice). */
 export const MIN_CLOSED_PERIOD_MS = 60 * 60 * 1000;
 
-/** The invoice of [start, end): built now, or found built. */
+/**
+ * The invoice of [start, end): built now, or found built. A new one is mailed to the tenant's
+ * admins with its PDF, queued in the invoice's own transaction (so exactly once).
+ */
 export async function invoicePeriod(env: Env, tenantId: string, start: Date, end: Date, now: Date): Promise<{ id: string; created: boolean }> {
   try {
-    return { id: await withTransaction(env, (db) => buildInvoice(db, tenantId, start, end, now)), created: true };
+    const id = await withTransaction(env, async (db) => {
+      const built = await buildInvoice(db, tenantId, start, end, now);
+      await mailInvoice(db, tenantId, built);
+      return built;
+    });
+    await deliverSoon(env);
+    return { id, created: true };
   } catch (error) {
     if (error instanceof InvoiceExists) return { id: error.invoiceId, created: false };
     throw error;
+  }
+}
+
+async function mailInvoice(db: Db, tenantId: string, invoiceId: string): Promise<void> {
+  const [invoice, tenant] = await Promise.all([findInvoice(db, tenantId, invoiceId), findTenant(db, tenantId)]);
+  if (!invoice || !tenant) return;
+  const pdf = {
+    filename: `invoice-${tenant.slug}-${invoice.number}.pdf`,
+    contentType: 'application/pdf',
+    content: toBase64(await renderInvoicePdf(invoice, tenant)),
+  };
+  const period = `${invoice.periodStart.slice(0, 10)} to ${invoice.periodEnd.slice(0, 10)}`;
+  for (const to of await adminEmails(db, tenantId)) {
+    await enqueueMail(db, {
+      tenantId,
+      to,
+      subject: `CallStack: invoice No. ${invoice.number} for ${tenant.name}, ${invoice.total} ${invoice.currency}`,
+      text: `Your invoice No. ${invoice.number} for ${period} is attached: ${invoice.total} ${invoice.currency} (tax included). It is also in Admin > Billing.\n`,
+      attachments: [pdf],
+    });
   }
 }
 

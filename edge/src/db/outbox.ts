@@ -4,11 +4,19 @@
  */
 import type { Db } from './client.ts';
 
+/** A file sent with a message; `content` is base64. */
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  content: string;
+}
+
 export interface NewMail {
   tenantId: string | null;
   to: string;
   subject: string;
   text: string;
+  attachments?: MailAttachment[];
 }
 
 export interface PendingMail extends NewMail {
@@ -18,25 +26,42 @@ export interface PendingMail extends NewMail {
 
 export async function enqueueMail(db: Db, mail: NewMail): Promise<string> {
   const id = crypto.randomUUID();
-  await db.query('insert into outbox (id, tenant_id, to_address, subject, body_text) values ($1, $2, $3, $4, $5)', [
+  await db.query('insert into outbox (id, tenant_id, to_address, subject, body_text, attachments) values ($1, $2, $3, $4, $5, $6)', [
     id,
     mail.tenantId,
     mail.to,
     mail.subject,
     mail.text,
+    JSON.stringify(mail.attachments ?? []),
   ]);
   return id;
 }
 
 /** Locks up to `limit` due messages; concurrent deliverers skip each other's rows. In a transaction. */
 export async function claimDueMail(db: Db, limit: number): Promise<PendingMail[]> {
-  const { rows } = await db.query<{ id: string; tenant_id: string | null; to_address: string; subject: string; body_text: string; attempts: number }>(
-    `select id, tenant_id, to_address, subject, body_text, attempts from outbox
+  const { rows } = await db.query<{
+    id: string;
+    tenant_id: string | null;
+    to_address: string;
+    subject: string;
+    body_text: string;
+    attachments: MailAttachment[];
+    attempts: number;
+  }>(
+    `select id, tenant_id, to_address, subject, body_text, attachments, attempts from outbox
       where sent_at is null and next_try_at <= now()
       order by next_try_at limit $1 for update skip locked`,
     [limit],
   );
-  return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, to: row.to_address, subject: row.subject, text: row.body_text, attempts: row.attempts }));
+  return rows.map((row) => ({
+    id: row.id,
+    tenantId: row.tenant_id,
+    to: row.to_address,
+    subject: row.subject,
+    text: row.body_text,
+    attachments: row.attachments,
+    attempts: row.attempts,
+  }));
 }
 
 export async function markSent(db: Db, id: string): Promise<void> {

@@ -1,11 +1,12 @@
 /**
  * How mail leaves the edge. Production points MAIL_ENDPOINT at an HTTP mail API with the shape
- * of Resend's `POST /emails` (`{from, to, subject, text}`, bearer key, `Idempotency-Key`); the
+ * of Resend's `POST /emails` (`{from, to, subject, text, attachments}`, bearer key, `Idempotency-Key`); the
  * local default is the dev mail sink of `npm start` / `npm test`, which writes each message to
  * `.data/outbox/`. The idempotency key is the outbox id, so a retried delivery is never a
  * second mail.
  */
 import { config } from '../config.ts';
+import type { MailAttachment } from '../db/outbox.ts';
 import type { Env } from '../env.ts';
 
 export interface MailMessage {
@@ -13,6 +14,7 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  attachments?: MailAttachment[];
 }
 
 export interface MailSender {
@@ -44,7 +46,15 @@ export class HttpMailSender implements MailSender {
         'content-type': 'application/json',
         'idempotency-key': message.id,
       },
-      body: JSON.stringify({ from: this.from, to: [message.to], subject: message.subject, text: message.text }),
+      body: JSON.stringify({
+        from: this.from,
+        to: [message.to],
+        subject: message.subject,
+        text: message.text,
+        ...(message.attachments?.length
+          ? { attachments: message.attachments.map((file) => ({ filename: file.filename, content: file.content, content_type: file.contentType })) }
+          : {}),
+      }),
     });
     if (!response.ok) throw new MailDeliveryError(response.status, await response.text());
   }
