@@ -13,6 +13,7 @@ import { DEMO_USERS, demoSipCredentials, seed } from '../edge/scripts/seed.ts';
 import { DEFAULT_SIP_REALM } from '../edge/src/config.ts';
 import { ensureDir, freePort, stopOnSignal } from './lib/processes.ts';
 import { startMailSink } from './lib/mailSink.ts';
+import { startStripeStandIn } from './lib/stripeStandIn.ts';
 import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
 import { gatewayControlUrl, startSipEdge } from './lib/sipEdge.ts';
 import { selfSignedCertificate } from './lib/tlsCertificate.ts';
@@ -36,6 +37,14 @@ await seed({ databaseUrl: database.url, relayUrl: relay.url });
 const mail = await startMailSink(join(DATA, 'outbox'), localSecret('mail'));
 stops.push(() => mail.close());
 
+// Invoices are charged through the Stripe stand-in unless a real key is given (then its webhook
+// endpoint must reach this machine, with STRIPE_WEBHOOK_SECRET its signing secret).
+const stripeStandIn = process.env.STRIPE_SECRET_KEY ? null : await startStripeStandIn();
+if (stripeStandIn) stops.push(() => stripeStandIn.close());
+const stripeVars: Record<string, string> = stripeStandIn
+  ? { STRIPE_SECRET_KEY: stripeStandIn.secretKey, STRIPE_WEBHOOK_SECRET: stripeStandIn.webhookSecret, STRIPE_API_URL: stripeStandIn.url }
+  : { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY!, STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? '' };
+
 console.log('▶ building the mediasoup worker (cached after the first time, about 5 min cold)');
 buildMediaWorker();
 
@@ -52,11 +61,13 @@ const edge = await startEdge({
     JWT_SECRET: localSecret('jwt'),
     MAIL_ENDPOINT: mail.url,
     MAIL_API_KEY: mail.apiKey,
+    ...stripeVars,
     MEDIA_CONTROL_SECRET: mediaSecret,
     SIP_GATEWAY_URL: gatewayControlUrl(gatewayPort),
   },
 });
 stops.push(() => edge.stop());
+stripeStandIn?.setWebhookUrl(`${edge.url}/api/billing/stripe/webhook`);
 
 console.log('▶ starting a media node (conference rooms)');
 const mediaNode = await startMediaNode({

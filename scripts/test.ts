@@ -20,6 +20,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startCoturn } from './lib/coturn.ts';
 import { startMailSink } from './lib/mailSink.ts';
+import { startStripeStandIn } from './lib/stripeStandIn.ts';
 import { buildMediaWorker, startMediaNode } from './lib/mediaNode.ts';
 import { gatewayControlUrl, startSipEdge } from './lib/sipEdge.ts';
 import { selfSignedCertificate } from './lib/tlsCertificate.ts';
@@ -167,6 +168,8 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
   const jwtSecret = randomBytes(32).toString('base64url');
   const mail = await startMailSink(join(TMP, 'outbox'), randomBytes(16).toString('hex'));
   stops.push(() => mail.close());
+  const stripe = await startStripeStandIn();
+  stops.push(() => stripe.close());
   const mediaSecret = randomBytes(24).toString('hex');
   // Two carriers that SIPp plays in the sip suite, each on a loopback address of its own (the
   // address a carrier's calls come from is how the edge knows them): carrier-a first, then carrier-b.
@@ -185,6 +188,9 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     RING_TIMEOUT_SECONDS: '6',
     MAIL_ENDPOINT: mail.url,
     MAIL_API_KEY: mail.apiKey,
+    STRIPE_SECRET_KEY: stripe.secretKey,
+    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+    STRIPE_API_URL: stripe.url,
     // Short enough for quick tests, long enough to reconnect within it; several shards per tenant.
     PRESENCE_OFFLINE_GRACE_SECONDS: '2',
     PRESENCE_SHARDS: '4',
@@ -196,6 +202,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
   };
   const edge = await startEdge({ stateDir: ensureDir(join(TMP, 'edge')), logFile: join(LOGS, 'edge.log'), vars });
   stops.push(() => edge.stop());
+  stripe.setWebhookUrl(`${edge.url}/api/billing/stripe/webhook`);
   const mediaNode = await startMediaNode({
     nodeId: 'local-media-1',
     edgeUrl: edge.url,
@@ -237,6 +244,7 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     CALLSTACK_EDGE_VARS: JSON.stringify(vars),
     CALLSTACK_TEST_TMP: TMP,
     CALLSTACK_OUTBOX_DIR: mail.dir,
+    CALLSTACK_STRIPE: JSON.stringify({ url: stripe.url, secretKey: stripe.secretKey, webhookSecret: stripe.webhookSecret }),
     DATABASE_URL: postgres.url,
     NEON_WS_PROXY: relay.url,
     JWT_SECRET: jwtSecret,

@@ -121,6 +121,12 @@ const RawSchema = v.object({
   /** Bearer key of the mail API. Secret. */
   MAIL_API_KEY: withDefault(v.string(), ''),
   MAIL_FROM: withDefault(v.pipe(v.string(), v.minLength(3, 'must be a sender address')), 'CallStack <no-reply@callstack.invalid>'),
+  /** Stripe's secret key (`sk_…`); unset: invoices are made but not charged. Secret. */
+  STRIPE_SECRET_KEY: optional(v.pipe(v.string(), v.regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)'))),
+  /** The signing secret of the webhook endpoint (`whsec_…`). Secret. */
+  STRIPE_WEBHOOK_SECRET: withDefault(v.string(), ''),
+  /** Where Stripe's API is: unset for Stripe itself; the local stand-in's URL under `npm start` and `npm test`. */
+  STRIPE_API_URL: optional(url(['http:', 'https:'])),
   /** Public base URL for links in mail (reset links); defaults to the request's origin. */
   PUBLIC_URL: optional(url(['http:', 'https:'])),
   /** Digest realm of SIP credentials. */
@@ -176,6 +182,8 @@ export interface Config {
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; lockBaseSeconds: number };
   /** Null: mail waits in the outbox. */
   mail: { endpoint: string; apiKey: string; from: string } | null;
+  /** Null: invoices stay drafts here. `apiUrl` null: Stripe's own servers. */
+  stripe: { secretKey: string; webhookSecret: string; apiUrl: string | null } | null;
   publicUrl: string | null;
   sipRealm: string;
   presence: { shards: number; offlineGraceMs: number };
@@ -238,6 +246,7 @@ function toConfig(r: Raw): Config {
       lockBaseSeconds: r.LOGIN_LOCK_BASE_SECONDS,
     },
     mail: r.MAIL_ENDPOINT ? { endpoint: r.MAIL_ENDPOINT, apiKey: r.MAIL_API_KEY, from: r.MAIL_FROM } : null,
+    stripe: r.STRIPE_SECRET_KEY ? { secretKey: r.STRIPE_SECRET_KEY, webhookSecret: r.STRIPE_WEBHOOK_SECRET, apiUrl: r.STRIPE_API_URL ?? null } : null,
     publicUrl: r.PUBLIC_URL ?? null,
     sipRealm: r.SIP_REALM,
     presence: { shards: r.PRESENCE_SHARDS, offlineGraceMs: r.PRESENCE_OFFLINE_GRACE_SECONDS * 1000 },

@@ -7,6 +7,8 @@ import { ErrorCode } from '@callstack/protocol';
 import { AutoRouter, type IRequest } from 'itty-router';
 import { chargeUnrated } from './billing/charging.ts';
 import { runDueInvoices } from './billing/invoicing.ts';
+import { runDunning } from './billing/collections.ts';
+import { chargeUnchargedInvoices, collectorFor } from './billing/stripeSync.ts';
 import { config, ConfigError } from './config.ts';
 import { withDb } from './db/client.ts';
 import type { Env } from './env.ts';
@@ -35,13 +37,17 @@ for (const route of ROUTES) router[route.method](route.path, route.serve);
 
 export default {
   fetch: async (request: Request, env: Env, ctx: ExecutionContext) => withSecurityHeaders(configProblem(env) ?? (await router.fetch(request, env, ctx))),
-  /** Every minute: charge calls a failure left unrated, invoice the periods that ended, then deliver mail that is due (new, or a retry after a failure). */
+  /** Every minute: charge calls a failure left unrated, invoice the periods that ended, send unsent invoices to Stripe, chase unpaid ones (dunning), then deliver mail that is due (new, or a retry after a failure). */
   async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
     if (configProblem(env)) return;
     const charged = await withDb(env, (db) => chargeUnrated(db)).catch((error: unknown) => log.warn('billing.sweep_failed', {}, error));
     if (charged) log.info('billing.charged_late', { calls: charged });
     const invoices = await runDueInvoices(env).catch((error: unknown) => log.warn('billing.invoice_run_failed', {}, error));
     if (invoices && (invoices.built || invoices.failed)) log.info('billing.invoice_run', invoices);
+    await chargeUnchargedInvoices(env).catch((error: unknown) => log.warn('billing.charge_sweep_failed', {}, error));
+    const collector = collectorFor(env);
+    const dunning = collector && (await runDunning(collector).catch((error: unknown) => log.warn('billing.dunning_failed', {}, error)));
+    if (dunning?.looked) log.info('billing.dunning_run', dunning);
     const { sent, failed } = await deliverOutbox(env);
     if (sent || failed) log.info('mail.delivered', { sent, failed });
   },

@@ -49,6 +49,13 @@ function build(routes: readonly RouteSpec[]): JsonObject {
           name: 'token',
           description: 'The access token, for WebSocket upgrades (browsers cannot set headers on them).',
         },
+        stripeSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Stripe-Signature',
+          description:
+            'Stripe webhooks only: `t=<unix s>,v1=<hex of HMAC-SHA256("<t>.<body>")>` with the endpoint’s signing secret (STRIPE_WEBHOOK_SECRET); 300 s of skew.',
+        },
         nodeSignature: {
           type: 'apiKey',
           in: 'header',
@@ -114,7 +121,7 @@ function errorResponses(route: RouteSpec): Record<string, JsonObject> {
   if (route.body) [ErrorCode.unsupportedMediaType, ErrorCode.messageTooLarge].forEach((code) => codes.add(code));
   if (route.pathParameters.length > 0) codes.add(ErrorCode.notFound);
   if (route.auth === 'bearer' || route.auth === 'query_token') [ErrorCode.unauthorized, ErrorCode.tokenExpired].forEach((code) => codes.add(code));
-  if (route.auth === 'refresh_token' || isNodeAuth(route.auth)) codes.add(ErrorCode.unauthorized);
+  if (route.auth === 'refresh_token' || isNodeAuth(route.auth) || route.auth === 'stripe_signature') codes.add(ErrorCode.unauthorized);
   if (isNodeAuth(route.auth)) codes.add(ErrorCode.signatureExpired);
   if (route.permission) codes.add(ErrorCode.forbidden);
   const byStatus = new Map<number, ErrorCode[]>();
@@ -146,6 +153,8 @@ function securityOf(route: RouteSpec): JsonObject[] {
     case 'node_registration':
     case 'node_event':
       return [{ nodeSignature: [] }];
+    case 'stripe_signature':
+      return [{ stripeSignature: [] }];
     case 'none':
     case 'refresh_token':
       return [];

@@ -15,10 +15,12 @@
  */
 import { describeIssues, ErrorCode, Text, verifyControlSignature, verifyNodeRegistration, CONTROL_SIGNATURE_HEADER } from '@callstack/protocol';
 import type { IRequest } from 'itty-router';
+import type Stripe from 'stripe';
 import * as v from 'valibot';
 import { authenticate } from './auth/authenticate.ts';
 import { authorize, type Permission } from './auth/permissions.ts';
 import { verifyAccessToken, type Principal } from './auth/tokens.ts';
+import { verifiedStripeEvent } from './billing/stripe.ts';
 import { config } from './config.ts';
 import type { Env } from './env.ts';
 import { ApiError } from './errors.ts';
@@ -30,15 +32,21 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
  * an access token in the query (WebSocket upgrades, where browsers cannot set headers); a media
  * node's signature over the body (`t=,v1=` registrations, `t=,n=,v1=` events).
  */
-export type RouteAuth = 'none' | 'bearer' | 'refresh_token' | 'query_token' | 'node_registration' | 'node_event';
+export type RouteAuth = 'none' | 'bearer' | 'refresh_token' | 'query_token' | 'node_registration' | 'node_event' | 'stripe_signature';
 
 /** A media node's signed event: its nonce, which the room refuses to see twice (replays). */
 export interface NodeEventCaller {
   nonce: string;
 }
 
-/** What authentication proves: a user or API key; a node event's nonce; nothing more for the rest. */
-type PrincipalOf<A extends RouteAuth> = A extends 'bearer' | 'query_token' ? Principal : A extends 'node_event' ? NodeEventCaller : null;
+/** What authentication proves: a user or API key; a node event's nonce; a Stripe webhook's event; nothing more for the rest. */
+type PrincipalOf<A extends RouteAuth> = A extends 'bearer' | 'query_token'
+  ? Principal
+  : A extends 'node_event'
+    ? NodeEventCaller
+    : A extends 'stripe_signature'
+      ? Stripe.Event
+      : null;
 
 /** A query parameter: its schema (input is the raw string, or undefined when absent) and its description. */
 export interface QueryParameter<T = unknown> {
@@ -130,8 +138,8 @@ export function route<A extends RouteAuth, B extends v.GenericSchema | undefined
     success: definition.success,
     errors: definition.errors ?? [],
     serve: async (request, env, ctx) => {
-      const signed = isNodeAuth(definition.auth);
-      const signedBody = signed ? await readBodyText(request) : '';
+      const signed = isSignedAuth(definition.auth);
+      const signedBody = signed ? await readBodyText(request, definition.auth === 'stripe_signature' ? MAX_STRIPE_EVENT_BYTES : MAX_JSON_BODY_BYTES) : '';
       const principal = await authenticateCaller(definition, request, env, signedBody);
       const params = parseParams(request, pathParameters);
       const query = querySchema ? parseQuery(request, querySchema) : {};
@@ -144,6 +152,11 @@ export function route<A extends RouteAuth, B extends v.GenericSchema | undefined
 /** Routes a media node signs: the signature covers the raw body. */
 export function isNodeAuth(auth: RouteAuth): boolean {
   return auth === 'node_registration' || auth === 'node_event';
+}
+
+/** Routes whose signature covers the raw body, which is read before anything else. */
+export function isSignedAuth(auth: RouteAuth): boolean {
+  return isNodeAuth(auth) || auth === 'stripe_signature';
 }
 
 function parseParams(request: IRequest, names: string[]): Record<string, string> {
@@ -166,15 +179,18 @@ function parseQuery(request: Request, schema: v.GenericSchema): unknown {
   return result.output;
 }
 
-/** The body as text: JSON by its Content-Type, at most 16 KiB of UTF-8 bytes. */
-async function readBodyText(request: Request): Promise<string> {
+/** A Stripe event holds a whole invoice with its lines: far more than a client's request. */
+const MAX_STRIPE_EVENT_BYTES = 512 * 1024;
+
+/** The body as text: JSON by its Content-Type, at most `limit` (16 KiB) of UTF-8 bytes. */
+async function readBodyText(request: Request, limit = MAX_JSON_BODY_BYTES): Promise<string> {
   const type = request.headers.get('content-type');
   const mediaType = type?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') throw new ApiError(ErrorCode.unsupportedMediaType, 'send the body as application/json');
   const declared = Number(request.headers.get('content-length'));
-  if (declared > MAX_JSON_BODY_BYTES) throw new ApiError(ErrorCode.messageTooLarge, `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`);
+  if (declared > limit) throw new ApiError(ErrorCode.messageTooLarge, `request body exceeds ${limit} bytes`);
   const bytes = await request.arrayBuffer();
-  if (bytes.byteLength > MAX_JSON_BODY_BYTES) throw new ApiError(ErrorCode.messageTooLarge, `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`);
+  if (bytes.byteLength > limit) throw new ApiError(ErrorCode.messageTooLarge, `request body exceeds ${limit} bytes`);
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
@@ -199,7 +215,7 @@ async function authenticateCaller(
   request: Request,
   env: Env,
   body: string,
-): Promise<Principal | NodeEventCaller | null> {
+): Promise<Principal | NodeEventCaller | Stripe.Event | null> {
   switch (route.auth) {
     case 'none':
     case 'refresh_token':
@@ -228,6 +244,11 @@ async function authenticateCaller(
       });
       if (!check.ok) throw new ApiError(check.code, check.message);
       return { nonce: check.nonce };
+    }
+    case 'stripe_signature': {
+      const event = await verifiedStripeEvent(env, body, request.headers.get('stripe-signature'));
+      if (!event) throw new ApiError(ErrorCode.unauthorized, 'the Stripe-Signature is missing, wrong or older than 5 minutes');
+      return event;
     }
     default:
       return route.auth satisfies never;

@@ -20,6 +20,7 @@ import { nodeEvent, registerNode } from './fleet/routes.ts';
 import { json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import { billingGet, billingLimitsPut, billingRateDeck, billingUsage, closePeriodPost, invoiceGet, invoicePdf, invoicesList } from './billing/routes.ts';
+import { stripeWebhook } from './billing/webhook.ts';
 import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
@@ -452,6 +453,17 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 201, schema: P.InvoiceDetail },
     errors: [conflict],
     handler: closePeriodPost,
+  }),
+  route({
+    method: 'post',
+    path: '/api/billing/stripe/webhook',
+    summary:
+      'Stripe’s webhook events (invoice.paid, invoice.payment_failed, invoice.payment_action_required, invoice.finalized, customer.updated), each stored once',
+    tag: 'billing',
+    auth: 'stripe_signature',
+    success: { status: 200, description: '`{received, duplicate}`' },
+    errors: [ErrorCode.badRequest],
+    handler: stripeWebhook,
   }),
   route({
     method: 'get',

@@ -240,6 +240,7 @@ describe('guard with billing’s authorize', () => {
     monthlyCapMicros: null,
     spentTodayMicros: 0,
     spentPeriodMicros: 0,
+    paymentOverdue: false,
     ...overrides,
   });
   const roomy = { ...policy, maxConcurrentCalls: 100, maxConcurrentCallsPerUser: 100, maxCallsPerSecond: 100, maxCallsPerMinutePerUser: 100 };
@@ -276,6 +277,13 @@ describe('guard with billing’s authorize', () => {
       maxSeconds: roomy.maxCallDurationSeconds,
     });
     const free = standing({ rate: { ...standing().rate!, pricePerMinute: 0 }, spentTodayMicros: 10_000_000 });
+    expect(admit(EMPTY_GUARD, 'a1', 0, { standing: free, opened: false }).verdict).toEqual({ ok: true, maxSeconds: roomy.maxCallDurationSeconds });
+  });
+
+  it('an invoice unpaid past its grace period stops calls that cost money, not free ones', () => {
+    const overdue = admit(EMPTY_GUARD, 'a1', 0, { standing: standing({ paymentOverdue: true, dailyCapMicros: null }), opened: false });
+    expect(overdue.verdict).toMatchObject({ ok: false, reason: 'payment_overdue', sipStatus: 403, message: expect.stringMatching(/unpaid/) });
+    const free = standing({ rate: { ...standing().rate!, pricePerMinute: 0 }, paymentOverdue: true });
     expect(admit(EMPTY_GUARD, 'a1', 0, { standing: free, opened: false }).verdict).toEqual({ ok: true, maxSeconds: roomy.maxCallDurationSeconds });
   });
 

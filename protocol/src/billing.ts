@@ -47,6 +47,8 @@ export const BillingView = v.object({
   /** Charged so far (adjustments included), today and in the period. */
   spentToday: Amount,
   spentPeriod: Amount,
+  /** Since when an invoice unpaid past its grace period has stopped calls to the outside; null while none has. */
+  pstnSuspendedSince: v.nullable(v.string()),
 });
 export type BillingView = v.InferOutput<typeof BillingView>;
 
@@ -92,6 +94,8 @@ export const InvoiceView = v.object({
   tax: Amount,
   total: Amount,
   status: v.picklist(['draft', 'open', 'paid', 'void', 'uncollectible']),
+  /** Why the last charge did not go through (a declined card, the customer's action needed); null when none. */
+  paymentProblem: v.nullable(v.string()),
   createdAt: v.string(),
 });
 export type InvoiceView = v.InferOutput<typeof InvoiceView>;

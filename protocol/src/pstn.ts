@@ -177,10 +177,14 @@ export const PstnRefusal = v.picklist([
   'pstn_disabled',
   /** Inbound: the number is nobody's on this platform, or routed nowhere yet. */
   'not_in_service',
-  /** Billing's `authorize` (billing.ts): the plan has no price for it, its price is above the deck's limit, or a spend cap is reached. */
+  /**
+   * Billing's `authorize` (billing.ts): the plan has no price for it, its price is above the deck's
+   * limit, a spend cap is reached, or an unpaid invoice is past its grace period.
+   */
   'no_rate',
   'destination_blocked',
   'spend_cap',
+  'payment_overdue',
 ]);
 export type PstnRefusal = v.InferOutput<typeof PstnRefusal>;
 

@@ -29,6 +29,10 @@ export const stack = {
   get outboxDir(): string {
     return required('CALLSTACK_OUTBOX_DIR');
   },
+  /** The Stripe stand-in the edge charges invoices through (scripts/lib/stripeStandIn.ts). */
+  get stripe(): { url: string; secretKey: string; webhookSecret: string } {
+    return JSON.parse(required('CALLSTACK_STRIPE')) as { url: string; secretKey: string; webhookSecret: string };
+  },
   /** MEDIA_CONTROL_SECRET shared by the edge and the media nodes. */
   get mediaSecret(): string {
     return required('CALLSTACK_MEDIA_SECRET');

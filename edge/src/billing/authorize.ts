@@ -26,9 +26,11 @@ export interface SpendStanding {
   monthlyCapMicros: number | null;
   spentTodayMicros: number;
   spentPeriodMicros: number;
+  /** An unpaid invoice is past its grace period (billing/dunning.ts): calls that cost money stop. */
+  paymentOverdue: boolean;
 }
 
-export type SpendRefusal = 'no_rate' | 'destination_blocked' | 'spend_cap';
+export type SpendRefusal = 'no_rate' | 'destination_blocked' | 'spend_cap' | 'payment_overdue';
 
 export type Authorization = { allowed: true; maxSeconds: number; reserveMicros: number } | { allowed: false; reason: SpendRefusal; message: string };
 
@@ -63,6 +65,13 @@ export function authorize(standing: SpendStanding, options: AuthorizeOptions): A
   const remaining = remainingMicros(standing, options.reservedMicros);
   const costFor = (seconds: number) => costOf(rate, billedSecondsOf(rate, seconds * 1000));
   const longest = costFor(options.maxSeconds);
+  if (standing.paymentOverdue && longest > 0) {
+    return {
+      allowed: false,
+      reason: 'payment_overdue',
+      message: 'calls to the outside are stopped: an invoice of your organisation is unpaid past its grace period; an admin can pay it (Admin > Billing)',
+    };
+  }
   // A free destination (toll-free numbers) stays open at the cap.
   if (longest === 0 || longest <= remaining) return { allowed: true, maxSeconds: options.maxSeconds, reserveMicros: longest };
   // The cost only grows with the duration: the longest affordable call by bisection.

@@ -16,6 +16,7 @@ import { ApiError } from '../errors.ts';
 import { log } from '../log.ts';
 import { deliverSoon } from '../mail/deliverOutbox.ts';
 import { renderInvoicePdf } from './invoicePdf.ts';
+import { chargeInvoice } from './stripeSync.ts';
 
 /** Tenants invoiced per run at most: the next run, a minute later, takes the rest. */
 export const INVOICES_PER_RUN = 100;
@@ -34,6 +35,8 @@ export async function invoicePeriod(env: Env, tenantId: string, start: Date, end
       return built;
     });
     await deliverSoon(env);
+    // Charged at once where Stripe is configured; a failure here is the cron sweep's to retry.
+    await chargeInvoice(env, id).catch((error: unknown) => log.warn('billing.charge_deferred', { tenantId, invoiceId: id }, error));
     return { id, created: true };
   } catch (error) {
     if (error instanceof InvoiceExists) return { id: error.invoiceId, created: false };

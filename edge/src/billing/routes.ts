@@ -42,6 +42,7 @@ export const billingGet: Handler<'bearer'> = async ({ env, principal }) => {
     periodEnd: periodEnd.toISOString(),
     spentToday: formatMicros(standing.spentTodayMicros),
     spentPeriod: formatMicros(standing.spentPeriodMicros),
+    pstnSuspendedSince: standing.suspendedSince?.toISOString() ?? null,
   } satisfies BillingView);
 };
 

@@ -47,6 +47,9 @@ const SPENT_CTE = `bounds as (
         select charged_at, cost_delta_micros from charge_adjustments where tenant_id = $1 and charged_at >= least(b.day_start, b.period_start)
       ) c on true)`;
 
+/** Since when an unpaid invoice past its grace period has stopped the tenant's calls to the outside (billing/dunning.ts); null while none has. */
+const SUSPENDED_SINCE = `(select min(pstn_suspended_at) from invoices where tenant_id = $1 and status = 'open' and pstn_suspended_at is not null) as suspended_since`;
+
 interface StandingRow {
   currency: string;
   daily_cap: string | null;
@@ -62,6 +65,7 @@ interface StandingRow {
   rounding: Rounding | null;
   today: string;
   period: string;
+  suspended_since: Date | null;
 }
 
 /** The tenant's money as it stands at `at` for a call to `destination` (E.164): one round trip. */
@@ -76,7 +80,7 @@ export async function spendStanding(db: Db, tenantId: string, destination: strin
      ${SPENT_CTE}
      select p.currency, s.daily_cap, s.monthly_cap, deck.block_above_micros, rate.prefix, rate.destination, rate.price_per_minute_micros,
             rate.connect_fee_micros, rate.initial_seconds, rate.increment_seconds, rate.minimum_charge_micros, rate.rounding,
-            spent.today, spent.period
+            spent.today, spent.period, ${SUSPENDED_SINCE}
        from settings s join billing_plans p on p.id = s.plan_id left join deck on true left join rate on true cross join spent`,
     [tenantId, at, destination, ...SETTINGS_DEFAULTS],
   );
@@ -101,6 +105,7 @@ export async function spendStanding(db: Db, tenantId: string, destination: strin
     monthlyCapMicros: row.monthly_cap === null ? null : int(row.monthly_cap),
     spentTodayMicros: int(row.today),
     spentPeriodMicros: int(row.period),
+    paymentOverdue: row.suspended_since !== null,
   };
 }
 
@@ -262,6 +267,8 @@ export interface BillingStanding {
   periodStart: Date;
   spentTodayMicros: number;
   spentPeriodMicros: number;
+  /** Since when an unpaid invoice has stopped calls to the outside; null while none has. */
+  suspendedSince: Date | null;
 }
 
 export async function billingStanding(db: Db, tenantId: string, at: Date): Promise<BillingStanding> {
@@ -278,10 +285,11 @@ export async function billingStanding(db: Db, tenantId: string, at: Date): Promi
     period_start: Date;
     today: string;
     period: string;
+    suspended_since: Date | null;
   }>(
     `with ${settingsCte(3)}, ${SPENT_CTE}
      select p.id, p.name, p.currency, p.seat_price_micros, p.included_minutes_per_seat, s.daily_cap, s.monthly_cap, s.anchor_day, s.tax_rate_bp,
-            (select period_start from bounds) as period_start, spent.today, spent.period
+            (select period_start from bounds) as period_start, spent.today, spent.period, ${SUSPENDED_SINCE}
        from settings s join billing_plans p on p.id = s.plan_id cross join spent`,
     [tenantId, at, ...SETTINGS_DEFAULTS],
   );
@@ -301,6 +309,7 @@ export async function billingStanding(db: Db, tenantId: string, at: Date): Promi
     periodStart: new Date(row.period_start),
     spentTodayMicros: int(row.today),
     spentPeriodMicros: int(row.period),
+    suspendedSince: row.suspended_since === null ? null : new Date(row.suspended_since),
   };
 }
 

@@ -131,6 +131,7 @@ interface InvoiceRow {
   tax_micros: string;
   total_micros: string;
   status: InvoiceView['status'];
+  payment_problem: string | null;
   created_at: Date;
 }
 
@@ -146,11 +147,13 @@ function toView(row: InvoiceRow): InvoiceView {
     tax: formatMicros(int(row.tax_micros)),
     total: formatMicros(int(row.total_micros)),
     status: row.status,
+    paymentProblem: row.payment_problem,
     createdAt: new Date(row.created_at).toISOString(),
   };
 }
 
-const INVOICE_COLUMNS = 'id, number, period_start, period_end, currency, subtotal_micros, tax_rate_bp, tax_micros, total_micros, status, created_at';
+const INVOICE_COLUMNS =
+  'id, number, period_start, period_end, currency, subtotal_micros, tax_rate_bp, tax_micros, total_micros, status, payment_problem, created_at';
 
 export async function listInvoices(db: Db, tenantId: string, limit: number): Promise<InvoiceView[]> {
   const { rows } = await db.query<InvoiceRow>(`select ${INVOICE_COLUMNS} from invoices where tenant_id = $1 order by number desc limit $2`, [tenantId, limit]);

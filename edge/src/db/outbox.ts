@@ -2,7 +2,7 @@
  * The mail outbox. A message is inserted in the same transaction as the change that causes it
  * (a reset token, a password change), so it exists exactly when that change committed.
  */
-import type { Db } from './client.ts';
+import type { Db } from './db.ts';
 
 /** A file sent with a message; `content` is base64. */
 export interface MailAttachment {

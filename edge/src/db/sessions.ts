@@ -3,7 +3,7 @@
  * family id; presenting an already-rotated token revokes the whole family (token theft).
  */
 import { randomToken, sha256Hex } from '../auth/encoding.ts';
-import type { Db } from './client.ts';
+import type { Db } from './db.ts';
 
 export const REFRESH_TOKEN_TTL_DAYS = 30;
 

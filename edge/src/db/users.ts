@@ -1,5 +1,5 @@
 import type { AdminUserView, DirectoryEntry, Role, UserView } from '@callstack/protocol';
-import type { Db } from './client.ts';
+import type { Db } from './db.ts';
 import { revokeAllRefreshTokens } from './sessions.ts';
 
 export interface UserRow extends UserView {

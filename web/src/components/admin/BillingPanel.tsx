@@ -48,6 +48,13 @@ function Standing({ billing }: { billing: BillingView }) {
       </p>
       <SpendMeter label="Today" spent={billing.spentToday} cap={billing.limits.dailyCap} currency={currency} testid="spent-today" />
       <SpendMeter label="This period" spent={billing.spentPeriod} cap={billing.limits.monthlyCap} currency={currency} testid="spent-period" />
+      {billing.pstnSuspendedSince && (
+        <p class="error" role="alert">
+          Calls to the outside are stopped since{' '}
+          {new Date(billing.pstnSuspendedSince).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', timeZone: 'UTC' })}: an invoice is unpaid past its
+          grace period. Calls inside the organisation go on. Paying the invoice opens them again.
+        </p>
+      )}
     </section>
   );
 }
@@ -246,6 +253,7 @@ function InvoiceRow({ session, invoice }: { session: Session; invoice: InvoiceVi
         <summary class="row-title">
           No. {invoice.number} · {day(invoice.periodStart)} – {day(invoice.periodEnd)} · {formatAmount(invoice.total, invoice.currency)} ·{' '}
           {STATUS_LABELS[invoice.status]}
+          {invoice.paymentProblem && <span class="error"> · {invoice.paymentProblem}</span>}
         </summary>
         {detail.data === null ? (
           <p class="muted">{detail.error ?? 'Loading…'}</p>
