@@ -18,4 +18,6 @@ export interface Env extends RawConfig {
   ROOM: DurableObjectNamespace<Room>;
   MEDIA_FLEET: DurableObjectNamespace<MediaFleet>;
   PSTN_GUARD: DurableObjectNamespace<PstnGuard>;
+  /** Issued invoices' PDFs (billing/invoiceDocuments.ts). */
+  INVOICES: R2Bucket;
 }

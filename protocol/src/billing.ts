@@ -14,6 +14,8 @@ import * as v from 'valibot';
 /** A non-negative amount of the plan's currency: `"0.0125"`, `"100"`. */
 export const Amount = v.pipe(v.string(), v.regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be an amount such as 100 or 0.25, with at most six decimals'));
 export type Amount = v.InferOutput<typeof Amount>;
+/** An amount on an invoice, negative for a credit (a correction that lowered what calls cost). */
+export const SignedAmount = v.pipe(v.string(), v.regex(/^-?\d{1,9}(\.\d{1,6})?$/, 'must be an amount such as 100, 0.25 or -1.5, with at most six decimals'));
 
 /** A calendar day in UTC, `2026-12-04`. */
 export const Day = v.pipe(v.string(), v.isoDate('must be a day such as 2026-12-04'));
@@ -23,7 +25,9 @@ export const BillingPlanView = v.object({
   name: v.string(),
   currency: v.string(),
   seatPrice: Amount,
+  /** Minutes of calls to the outside each period includes: per seat (prorated like the seat), and per organisation. */
   includedMinutesPerSeat: v.number(),
+  includedMinutesPerTenant: v.number(),
 });
 export type BillingPlanView = v.InferOutput<typeof BillingPlanView>;
 
@@ -89,10 +93,10 @@ export const InvoiceView = v.object({
   periodStart: v.string(),
   periodEnd: v.string(),
   currency: v.string(),
-  subtotal: Amount,
+  subtotal: SignedAmount,
   taxRatePercent: Amount,
-  tax: Amount,
-  total: Amount,
+  tax: SignedAmount,
+  total: SignedAmount,
   status: v.picklist(['draft', 'open', 'paid', 'void', 'uncollectible']),
   /** Why the last charge did not go through (a declined card, the customer's action needed); null when none. */
   paymentProblem: v.nullable(v.string()),
@@ -101,13 +105,14 @@ export const InvoiceView = v.object({
 export type InvoiceView = v.InferOutput<typeof InvoiceView>;
 
 export const InvoiceLineView = v.object({
-  kind: v.picklist(['seat', 'usage']),
+  /** `included`: what the plan's included minutes covered (negative); `correction`: earlier periods' calls re-rated. */
+  kind: v.picklist(['seat', 'usage', 'included', 'correction']),
   description: v.string(),
   userId: v.nullable(v.string()),
-  /** Days of a seat in the period, or billed seconds of calls. */
+  /** Days of a seat in the period, billed seconds of calls, or calls corrected. */
   quantity: v.number(),
-  unit: v.picklist(['days', 'seconds']),
-  amount: Amount,
+  unit: v.picklist(['days', 'seconds', 'calls']),
+  amount: SignedAmount,
 });
 export type InvoiceLineView = v.InferOutput<typeof InvoiceLineView>;
 

@@ -2,17 +2,19 @@
  * Invoices against PostgreSQL and the edge: the periods the job finds due (an organisation behind
  * by two periods gets both, one per run), seat lines prorated by the days each person was active,
  * usage lines by person and destination, tax and totals that add up to the cent, numbers without
- * gaps, a run that dies before its commit or runs twice changing nothing, and the admin routes
- * (closing a period early, listing, reading, who may).
+ * gaps, a run that dies before its commit or runs twice changing nothing, included minutes, a
+ * deck correction carried once by the next invoice, and the admin routes (closing a period early,
+ * listing, reading, who may).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { ErrorBody, InvoiceDetail, InvoiceList } from '@callstack/protocol';
-import { rateCalls } from '../../edge/src/db/billing.ts';
+import { parseRateDeck } from '../../edge/src/billing/rateDeck.ts';
+import { insertRateDeck, rateCalls, rerate } from '../../edge/src/db/billing.ts';
 import { buildInvoice, duePeriods, findInvoice, InvoiceExists } from '../../edge/src/db/invoices.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
 import { api, createTenant, login, sentMail, type TestTenant, type TestUser } from '../lib/fixtures.ts';
@@ -141,6 +143,13 @@ describe('the invoice job', () => {
     ]) {
       assert.ok(text.replace(/ +/g, ' ').includes(expected), `${expected} not in:\n${text}`);
     }
+
+    // Kept as issued: the organisation renamed since, the download is the same document.
+    await withClient(stack.database, (client) => client.query(`update tenants set name = name || ' (renamed)' where id = $1`, [tenant.id]));
+    const again = await fetch(`${stack.url}/api/admin/billing/invoices/${second}/pdf`, {
+      headers: { authorization: `Bearer ${(await login(alice)).accessToken}` },
+    });
+    assert.deepEqual(new Uint8Array(await again.arrayBuffer()), bytes);
   });
 
   test('a second run for a period, or a run that died before its commit, leaves one invoice and no gap in the numbers', async () => {
@@ -169,6 +178,93 @@ describe('the invoice job', () => {
       return rows.map((row) => row.number);
     });
     assert.deepEqual(numbers, [1, 2, 3]);
+  });
+});
+
+describe('included minutes and corrections', () => {
+  const DECK_HEADER = 'prefix,destination,price_per_minute,connect_fee,initial_seconds,increment_seconds,minimum_charge,rounding,weekdays,hours\n';
+
+  async function deck(client: Parameters<Parameters<typeof withClient>[1]>[0], planId: string, pricePerMinute: string) {
+    const parsed = parseRateDeck(`${DECK_HEADER}44,United Kingdom,${pricePerMinute},0,1,1,0,up,,\n`);
+    assert.ok(parsed.ok);
+    await insertRateDeck(client, {
+      id: `deck-${crypto.randomUUID()}`,
+      planId,
+      effectiveFrom: new Date('2026-01-01T00:00:00Z'),
+      blockAboveMicros: 500_000,
+      rows: parsed.rows,
+    });
+  }
+
+  test('the plan’s minutes cover the first calls of the period; a later deck correction is carried once by the next invoice, as a credit', async () => {
+    const bundled = await createTenant();
+    const planId = `bundle-${crypto.randomUUID().slice(0, 8)}`;
+    const september = { start: new Date('2026-09-01T00:00:00Z'), end: new Date('2026-10-01T00:00:00Z') };
+    await withClient(stack.database, async (client) => {
+      // A minute a person (four people, all month) and two for the organisation: 360 s; 15.00 a seat.
+      await client.query(
+        `insert into billing_plans (id, name, currency, seat_price_micros, included_minutes_per_seat, included_minutes_per_tenant) values ($1, 'Bundle', 'USD', 15000000, 1, 2)`,
+        [planId],
+      );
+      await deck(client, planId, '0.025');
+      await client.query(`insert into tenant_billing (tenant_id, plan_id) values ($1, $2)`, [bundled.id, planId]);
+      await client.query(`update tenants set created_at = $2 where id = $1`, [bundled.id, september.start]);
+      await client.query(`update users set created_at = $2 where tenant_id = $1`, [bundled.id, september.start]);
+      // 300 s, then 120 s to London at 0.025 a minute by the second: 0.125 and 0.05.
+      const ids = [];
+      for (const [at, seconds] of [
+        ['2026-09-03T09:00:00Z', 300],
+        ['2026-09-04T09:00:00Z', 120],
+      ] as const) {
+        const callId = crypto.randomUUID();
+        ids.push(callId);
+        await client.query(
+          `insert into pstn_call_records (call_id, tenant_id, user_id, direction, destination, created_at, answered_at, ended_at, duration_ms, final_status)
+           values ($1, $2, $3, 'outbound', '+442079460958', $4, $4, $4::timestamptz + make_interval(secs => $5), $5 * 1000, 200)`,
+          [callId, bundled.id, bundled.users.bob.id, at, seconds],
+        );
+      }
+      await rateCalls(client, ids);
+    });
+
+    const sept = (await withClient(stack.database, async (client) => {
+      const id = await inTransaction((tx) => buildInvoice(tx, bundled.id, september.start, september.end, NOW));
+      return findInvoice(client, bundled.id, id);
+    }))!;
+    // The first 300 s and 60 of the next 120: 0.125 + 0.025 covered, of 0.175 (0.18 to the cent).
+    assert.deepEqual(
+      sept.lines.filter((line) => line.kind !== 'seat').map((line) => [line.kind, line.description, line.quantity, line.amount]),
+      [
+        ['usage', `${bundled.users.bob.displayName}: calls to United Kingdom`, 420, '0.18'],
+        ['included', 'Included minutes: 6 of 6 used', 360, '-0.15'],
+      ],
+    );
+    assert.deepEqual([sept.subtotal, sept.total], ['60.03', '60.03']);
+
+    // The deck is corrected after September was invoiced: London at half the price.
+    const corrected = await withClient(stack.database, async (client) => {
+      await deck(client, planId, '0.0125');
+      return rerate(client, `correction-${planId}`, bundled.id, september.start, september.end);
+    });
+    assert.deepEqual(corrected, { calls: 2, deltaMicros: -87_500 });
+    const october = await withClient(stack.database, async (client) => {
+      const id = await inTransaction((tx) => buildInvoice(tx, bundled.id, september.end, new Date('2026-11-01T00:00:00Z'), NOW));
+      return findInvoice(client, bundled.id, id);
+    });
+    assert.deepEqual(
+      october!.lines.filter((line) => line.kind !== 'seat').map((line) => [line.kind, line.description, line.quantity, line.unit, line.amount]),
+      [['correction', 'Corrections: calls of earlier periods re-rated', 2, 'calls', '-0.09']],
+    );
+    assert.equal(october!.subtotal, '59.91');
+    // Carried once: the next invoice has no correction.
+    const november = await withClient(stack.database, async (client) => {
+      const id = await inTransaction((tx) => buildInvoice(tx, bundled.id, new Date('2026-11-01T00:00:00Z'), new Date('2026-12-01T00:00:00Z'), NOW));
+      return findInvoice(client, bundled.id, id);
+    });
+    assert.deepEqual(
+      november!.lines.map((line) => line.kind),
+      ['seat', 'seat', 'seat', 'seat'],
+    );
   });
 });
 
@@ -206,6 +302,11 @@ describe('the invoice routes', () => {
       [[true, 'application/pdf']],
     );
     assert.match(execFileSync('pdftotext', [mail.attachments[0]!.path, '-'], { encoding: 'utf8' }), /Invoice No\. 1/);
+    // The download is the document that was mailed, byte for byte.
+    const download = await fetch(`${stack.url}/api/admin/billing/invoices/${closed.body.id}/pdf`, {
+      headers: { authorization: `Bearer ${(await login(carol)).accessToken}` },
+    });
+    assert.deepEqual(new Uint8Array(await download.arrayBuffer()), new Uint8Array(readFileSync(mail.attachments[0]!.path)));
 
     const again = await as<ErrorBody>(alice, 'POST', '/api/admin/billing/close-period');
     assert.deepEqual([again.status, again.body.error.code], [409, 'conflict']);

@@ -1,12 +1,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { capUsed, formatAmount, formatBilled, limitsFrom, usageLabel } from './billing.ts';
+import { capUsed, formatAmount, formatBilled, includedMinutes, limitsFrom, usageLabel } from './billing.ts';
 
 test('amounts under one unit keep four decimals, larger ones two', () => {
   assert.equal(formatAmount('0.045417', 'USD'), '$0.0454');
   assert.equal(formatAmount('0', 'USD'), '$0.00');
   assert.equal(formatAmount('1000', 'EUR'), '€1,000.00');
   assert.equal(formatAmount('12.5', 'GBP'), '£12.50');
+  // Credits: the same precision as charges.
+  assert.equal(formatAmount('-0.045417', 'USD'), '-$0.0454');
+  assert.equal(formatAmount('-12.5', 'USD'), '-$12.50');
+});
+
+test('included minutes are named only when the plan has some', () => {
+  assert.equal(includedMinutes({ includedMinutesPerSeat: 0, includedMinutesPerTenant: 0 }), '');
+  assert.equal(includedMinutes({ includedMinutesPerSeat: 100, includedMinutesPerTenant: 0 }), ', 100 minutes a person included');
+  assert.equal(
+    includedMinutes({ includedMinutesPerSeat: 100, includedMinutesPerTenant: 2000 }),
+    ', 100 minutes a person and 2,000 for the organisation included',
+  );
 });
 
 test('the share of a cap used is whole percent, never full before it is, and none without a cap', () => {

@@ -1,5 +1,5 @@
 /** How the billing console shows money and spend: pure, so it is tested without a page. */
-import type { UsageRow } from '@callstack/protocol';
+import type { BillingPlanView, UsageRow } from '@callstack/protocol';
 
 /**
  * `"0.045417"` in USD -> `$0.0454`: amounts under one unit keep four decimals (a call costs cents
@@ -7,7 +7,7 @@ import type { UsageRow } from '@callstack/protocol';
  */
 export function formatAmount(amount: string, currency: string): string {
   const value = Number(amount);
-  const digits = value !== 0 && value < 1 ? 4 : 2;
+  const digits = value !== 0 && Math.abs(value) < 1 ? 4 : 2;
   return new Intl.NumberFormat('en', { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: digits }).format(value);
 }
 
@@ -37,4 +37,13 @@ export function usageLabel(row: UsageRow, by: 'day' | 'user' | 'destination'): s
 export function limitsFrom(draft: { dailyCap: string; monthlyCap: string }): { dailyCap: string | null; monthlyCap: string | null } {
   const cap = (text: string) => (text.trim() === '' ? null : text.trim());
   return { dailyCap: cap(draft.dailyCap), monthlyCap: cap(draft.monthlyCap) };
+}
+
+/** `, 100 minutes a person and 500 for the organisation included`; empty when the plan includes none. */
+export function includedMinutes(plan: Pick<BillingPlanView, 'includedMinutesPerSeat' | 'includedMinutesPerTenant'>): string {
+  const parts = [
+    plan.includedMinutesPerSeat > 0 ? `${plan.includedMinutesPerSeat.toLocaleString('en')} minutes a person` : null,
+    plan.includedMinutesPerTenant > 0 ? `${plan.includedMinutesPerTenant.toLocaleString('en')} for the organisation` : null,
+  ].filter((part) => part !== null);
+  return parts.length ? `, ${parts.join(' and ')} included` : '';
 }

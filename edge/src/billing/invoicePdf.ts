@@ -75,7 +75,10 @@ export async function renderInvoicePdf(invoice: InvoiceDetail, organisation: Inv
   next();
   for (const line of invoice.lines) {
     text(fitted(line.description, regular, 10, DESCRIPTION_WIDTH), MARGIN);
-    right(line.unit === 'days' ? `${line.quantity} days` : `${Math.ceil(line.quantity / 60)} min`, QUANTITY_RIGHT);
+    right(
+      line.unit === 'days' ? `${line.quantity} days` : line.unit === 'calls' ? `${line.quantity} calls` : `${Math.ceil(line.quantity / 60)} min`,
+      QUANTITY_RIGHT,
+    );
     right(money(line.amount), AMOUNT_RIGHT);
     next();
   }

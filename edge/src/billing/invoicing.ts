@@ -15,6 +15,7 @@ import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { log } from '../log.ts';
 import { deliverSoon } from '../mail/deliverOutbox.ts';
+import { keepInvoicePdf } from './invoiceDocuments.ts';
 import { renderInvoicePdf } from './invoicePdf.ts';
 import { chargeInvoice } from './stripeSync.ts';
 
@@ -29,11 +30,11 @@ export const MIN_CLOSED_PERIOD_MS = 60 * 60 * 1000;
  */
 export async function invoicePeriod(env: Env, tenantId: string, start: Date, end: Date, now: Date): Promise<{ id: string; created: boolean }> {
   try {
-    const id = await withTransaction(env, async (db) => {
+    const { id, pdf } = await withTransaction(env, async (db) => {
       const built = await buildInvoice(db, tenantId, start, end, now);
-      await mailInvoice(db, tenantId, built);
-      return built;
+      return { id: built, pdf: await mailInvoice(db, tenantId, built) };
     });
+    if (pdf) await keepInvoicePdf(env, tenantId, id, pdf);
     await deliverSoon(env);
     // Charged at once where Stripe is configured; a failure here is the cron sweep's to retry.
     await chargeInvoice(env, id).catch((error: unknown) => log.warn('billing.charge_deferred', { tenantId, invoiceId: id }, error));
@@ -44,14 +45,12 @@ export async function invoicePeriod(env: Env, tenantId: string, start: Date, end
   }
 }
 
-async function mailInvoice(db: Db, tenantId: string, invoiceId: string): Promise<void> {
+/** Queues the new invoice's mail to the admins, answering the PDF it attached (the document to keep). */
+async function mailInvoice(db: Db, tenantId: string, invoiceId: string): Promise<Uint8Array | null> {
   const [invoice, tenant] = await Promise.all([findInvoice(db, tenantId, invoiceId), findTenant(db, tenantId)]);
-  if (!invoice || !tenant) return;
-  const pdf = {
-    filename: `invoice-${tenant.slug}-${invoice.number}.pdf`,
-    contentType: 'application/pdf',
-    content: toBase64(await renderInvoicePdf(invoice, tenant)),
-  };
+  if (!invoice || !tenant) return null;
+  const document = await renderInvoicePdf(invoice, tenant);
+  const pdf = { filename: `invoice-${tenant.slug}-${invoice.number}.pdf`, contentType: 'application/pdf', content: toBase64(document) };
   const period = `${invoice.periodStart.slice(0, 10)} to ${invoice.periodEnd.slice(0, 10)}`;
   for (const to of await adminEmails(db, tenantId)) {
     await enqueueMail(db, {
@@ -62,6 +61,7 @@ async function mailInvoice(db: Db, tenantId: string, invoiceId: string): Promise
       attachments: [pdf],
     });
   }
+  return document;
 }
 
 export async function runDueInvoices(env: Env, now = new Date()): Promise<{ built: number; failed: number }> {

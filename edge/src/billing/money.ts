@@ -26,6 +26,17 @@ export function parseMicros(text: string): number | null {
   return Number(whole) * MICROS_PER_UNIT + Number(fraction.padEnd(DECIMALS, '0'));
 }
 
+/** An amount that may be negative (a credit on an invoice): `"-1.5"` -> -1_500_000. */
+export function parseSignedMicros(text: string): number | null {
+  const micros = parseMicros(text.startsWith('-') ? text.slice(1) : text);
+  return micros === null ? null : text.startsWith('-') ? -micros : micros;
+}
+
+/** -1_500_000 -> `"-1.5"`. */
+export function formatSignedMicros(micros: number): string {
+  return micros < 0 ? `-${formatMicros(-micros)}` : formatMicros(micros);
+}
+
 /** 12_500 -> `"0.0125"`: the shortest decimal that parses back to the same micros. */
 export function formatMicros(micros: number): string {
   if (!Number.isSafeInteger(micros) || micros < 0) throw new RangeError(`not a non-negative whole number of micros: ${micros}`);

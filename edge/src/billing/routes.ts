@@ -13,7 +13,7 @@ import { findTenant } from '../db/tenants.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import type { Handler } from '../pipeline.ts';
-import { renderInvoicePdf } from './invoicePdf.ts';
+import { invoicePdfOf } from './invoiceDocuments.ts';
 import { closePeriod } from './invoicing.ts';
 import { formatMicros } from './money.ts';
 import { formatRateDeck } from './rateDeck.ts';
@@ -35,6 +35,7 @@ export const billingGet: Handler<'bearer'> = async ({ env, principal }) => {
       currency: standing.plan.currency,
       seatPrice: formatMicros(standing.plan.seatPriceMicros),
       includedMinutesPerSeat: standing.plan.includedMinutesPerSeat,
+      includedMinutesPerTenant: standing.plan.includedMinutesPerTenant,
     },
     limits: { dailyCap: amount(standing.dailyCapMicros), monthlyCap: amount(standing.monthlyCapMicros) },
     anchorDay: standing.anchorDay,
@@ -117,14 +118,14 @@ export const invoiceGet: Handler<'bearer'> = async ({ env, principal, params }) 
   return json(invoice satisfies InvoiceDetail);
 };
 
-/** The invoice as a PDF, rendered from its stored lines (the same invoice gives the same document). */
+/** The invoice's PDF as it was issued (invoiceDocuments.ts). */
 export const invoicePdf: Handler<'bearer'> = async ({ env, principal, params }) => {
   const found = await withDb(env, async (db) => ({
     invoice: await findInvoice(db, principal.tenantId, params.id!),
     tenant: await findTenant(db, principal.tenantId),
   }));
   if (!found.invoice || !found.tenant) throw new ApiError(ErrorCode.notFound, 'no such invoice');
-  const pdf = await renderInvoicePdf(found.invoice, found.tenant);
+  const pdf = await invoicePdfOf(env, found.invoice, found.tenant);
   return new Response(pdf, {
     headers: {
       'content-type': 'application/pdf',

@@ -12,12 +12,12 @@ import type { Env } from '../env.ts';
 import { log } from '../log.ts';
 import { deliverSoon } from '../mail/deliverOutbox.ts';
 import { payInvoice, settlePaid, type Collector } from './collections.ts';
-import { parseMicros } from './money.ts';
+import { parseSignedMicros } from './money.ts';
 import { stripeClient } from './stripe.ts';
 
 /** Invoices sent to Stripe per cron run at most. */
 const CHARGES_PER_RUN = 20;
-const cents = (amount: string) => Math.round(parseMicros(amount)! / 10_000);
+const cents = (amount: string) => Math.round(parseSignedMicros(amount)! / 10_000);
 
 /** The edge's collector; null when Stripe is not configured (invoices then stay drafts). */
 export function collectorFor(env: Env): Collector | null {
@@ -77,8 +77,8 @@ export async function chargeInvoice(env: Env, invoiceId: string): Promise<Charge
   // Finalised already (Stripe said so): its items are in, and a finalised invoice takes no more.
   if (state.status === 'draft') {
     const items = invoice.lines.map((line, index) => ({ step: `line-${index + 1}`, amount: cents(line.amount), description: line.description }));
-    if (cents(invoice.tax) > 0) items.push({ step: 'tax', amount: cents(invoice.tax), description: `Tax ${invoice.taxRatePercent}%` });
-    for (const item of items.filter((each) => each.amount > 0)) {
+    if (cents(invoice.tax) !== 0) items.push({ step: 'tax', amount: cents(invoice.tax), description: `Tax ${invoice.taxRatePercent}%` });
+    for (const item of items.filter((each) => each.amount !== 0)) {
       await stripe.invoiceItems.create(
         { customer: customerId, invoice: stripeInvoiceId, amount: item.amount, currency: invoice.currency.toLowerCase(), description: item.description },
         { idempotencyKey: key(item.step) },
@@ -87,7 +87,8 @@ export async function chargeInvoice(env: Env, invoiceId: string): Promise<Charge
     // The status moves only after the payment try: a run that dies before it is swept up and sent again.
     await stripe.invoices.finalizeInvoice(stripeInvoiceId, {}, { idempotencyKey: key('finalize') });
   }
-  if (cents(invoice.total) === 0) {
+  // Nothing to pay (a credit larger than the charges stays with Stripe as the customer's balance).
+  if (cents(invoice.total) <= 0) {
     await collector.transaction((db) => settlePaid(db, { invoiceId: invoice.id }));
     return 'paid';
   }

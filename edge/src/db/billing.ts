@@ -259,7 +259,7 @@ export async function deckInForceFor(db: Db, tenantId: string, at: Date): Promis
 // ---- settings, standing, usage ----------------------------------------------------------------
 
 export interface BillingStanding {
-  plan: { id: string; name: string; currency: string; seatPriceMicros: number; includedMinutesPerSeat: number };
+  plan: { id: string; name: string; currency: string; seatPriceMicros: number; includedMinutesPerSeat: number; includedMinutesPerTenant: number };
   dailyCapMicros: number | null;
   monthlyCapMicros: number | null;
   anchorDay: number;
@@ -278,6 +278,7 @@ export async function billingStanding(db: Db, tenantId: string, at: Date): Promi
     currency: string;
     seat_price_micros: string;
     included_minutes_per_seat: number;
+    included_minutes_per_tenant: number;
     daily_cap: string | null;
     monthly_cap: string | null;
     anchor_day: number;
@@ -288,7 +289,7 @@ export async function billingStanding(db: Db, tenantId: string, at: Date): Promi
     suspended_since: Date | null;
   }>(
     `with ${settingsCte(3)}, ${SPENT_CTE}
-     select p.id, p.name, p.currency, p.seat_price_micros, p.included_minutes_per_seat, s.daily_cap, s.monthly_cap, s.anchor_day, s.tax_rate_bp,
+     select p.id, p.name, p.currency, p.seat_price_micros, p.included_minutes_per_seat, p.included_minutes_per_tenant, s.daily_cap, s.monthly_cap, s.anchor_day, s.tax_rate_bp,
             (select period_start from bounds) as period_start, spent.today, spent.period, ${SUSPENDED_SINCE}
        from settings s join billing_plans p on p.id = s.plan_id cross join spent`,
     [tenantId, at, ...SETTINGS_DEFAULTS],
@@ -301,6 +302,7 @@ export async function billingStanding(db: Db, tenantId: string, at: Date): Promi
       currency: row.currency,
       seatPriceMicros: int(row.seat_price_micros),
       includedMinutesPerSeat: row.included_minutes_per_seat,
+      includedMinutesPerTenant: row.included_minutes_per_tenant,
     },
     dailyCapMicros: row.daily_cap === null ? null : int(row.daily_cap),
     monthlyCapMicros: row.monthly_cap === null ? null : int(row.monthly_cap),

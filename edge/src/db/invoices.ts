@@ -5,7 +5,7 @@
  * statements and the tenant's invoice number stand or fall together.
  */
 import type { InvoiceLineView, InvoiceView } from '@callstack/protocol';
-import { formatMicros } from '../billing/money.ts';
+import { formatMicros, formatSignedMicros } from '../billing/money.ts';
 import { DEFAULT_BILLING } from '../billing/settings.ts';
 import { billingStanding } from './billing.ts';
 import type { Db } from './db.ts';
@@ -110,6 +110,43 @@ export async function buildInvoice(db: Db, tenantId: string, start: Date, end: D
        left join users u on u.id = g.user_id`,
     [id, tenantId, start, end],
   );
+  // What the plan's included minutes covered: the period's calls in the order they were made, until
+  // the minutes (per seat, prorated like the seat, and per organisation) run out; never more than the usage lines.
+  await db.query(
+    `insert into invoice_lines (invoice_id, position, kind, description, user_id, quantity, unit, amount_micros)
+     with pool as (
+       select ($6::numeric * 60 + $5::numeric * 60 * coalesce(sum(extract(epoch from (s.until - s.since))), 0)
+                / extract(epoch from (billing_period_end($7::smallint, $3) - billing_period_start($7::smallint, $3))))::bigint as seconds
+         from users u
+        cross join lateral (select greatest(u.created_at, $3::timestamptz) as since,
+                                   least(coalesce(u.deactivated_at, 'infinity'), coalesce(u.erased_at, 'infinity'), $4::timestamptz) as until) s
+        where u.tenant_id = $2 and s.until > s.since),
+     calls as (
+       select coalesce(a.billed, c.billed_seconds) as billed, c.cost_micros + coalesce(a.delta, 0) as cost,
+              sum(coalesce(a.billed, c.billed_seconds)) over (order by c.charged_at, c.call_id) as upto
+         from call_charges c
+         left join lateral (select sum(x.cost_delta_micros) as delta, (array_agg(x.billed_seconds order by x.created_at desc))[1] as billed
+                              from charge_adjustments x where x.call_id = c.call_id) a on true
+        where c.tenant_id = $2 and c.charged_at >= $3 and c.charged_at < $4 and c.status = 'rated'),
+     covered as (select least(c.billed, greatest(0, p.seconds - (c.upto - c.billed))) as seconds, c.billed, c.cost from calls c cross join pool p where c.billed > 0)
+     select $1, (select count(*) from invoice_lines where invoice_id = $1) + 1, 'included',
+            'Included minutes: ' || ceil(sum(seconds) / 60.0)::int || ' of ' || (select seconds / 60 from pool) || ' used', null, sum(seconds)::int, 'seconds',
+            -least(to_cents(sum(cost * seconds / billed)),
+                   (select coalesce(sum(amount_micros), 0) from invoice_lines where invoice_id = $1 and kind = 'usage'))
+       from covered having sum(seconds) > 0`,
+    [id, tenantId, start, end, settings.plan.includedMinutesPerSeat, settings.plan.includedMinutesPerTenant, settings.anchorDay],
+  );
+  // Differences from re-rating: those of this period's calls are in its usage lines; those of earlier
+  // periods' calls (invoiced already) make one correction line, a credit when the calls cost less. Each is carried once.
+  await db.query(
+    `insert into invoice_lines (invoice_id, position, kind, description, user_id, quantity, unit, amount_micros)
+     select $1, (select count(*) from invoice_lines where invoice_id = $1) + 1, 'correction',
+            'Corrections: calls of earlier periods re-rated', null, count(distinct call_id), 'calls', to_cents(sum(cost_delta_micros))
+       from charge_adjustments where tenant_id = $2 and invoice_id is null and charged_at < $3
+     having to_cents(sum(cost_delta_micros)) <> 0`,
+    [id, tenantId, start],
+  );
+  await db.query(`update charge_adjustments set invoice_id = $1 where tenant_id = $2 and invoice_id is null and charged_at < $3`, [id, tenantId, end]);
   await db.query(
     `update invoices i set subtotal_micros = l.subtotal, tax_micros = to_cents(l.subtotal::numeric * i.tax_rate_bp / 10000),
                            total_micros = l.subtotal + to_cents(l.subtotal::numeric * i.tax_rate_bp / 10000)
@@ -142,10 +179,10 @@ function toView(row: InvoiceRow): InvoiceView {
     periodStart: new Date(row.period_start).toISOString(),
     periodEnd: new Date(row.period_end).toISOString(),
     currency: row.currency,
-    subtotal: formatMicros(int(row.subtotal_micros)),
+    subtotal: formatSignedMicros(int(row.subtotal_micros)),
     taxRatePercent: formatMicros(row.tax_rate_bp * 10_000),
-    tax: formatMicros(int(row.tax_micros)),
-    total: formatMicros(int(row.total_micros)),
+    tax: formatSignedMicros(int(row.tax_micros)),
+    total: formatSignedMicros(int(row.total_micros)),
     status: row.status,
     paymentProblem: row.payment_problem,
     createdAt: new Date(row.created_at).toISOString(),
@@ -164,11 +201,11 @@ export async function findInvoice(db: Db, tenantId: string, id: string): Promise
   const { rows } = await db.query<InvoiceRow>(`select ${INVOICE_COLUMNS} from invoices where tenant_id = $1 and id = $2`, [tenantId, id]);
   if (!rows[0]) return null;
   const lines = await db.query<{
-    kind: 'seat' | 'usage';
+    kind: InvoiceLineView['kind'];
     description: string;
     user_id: string | null;
     quantity: number;
-    unit: 'days' | 'seconds';
+    unit: InvoiceLineView['unit'];
     amount_micros: string;
   }>('select kind, description, user_id, quantity, unit, amount_micros from invoice_lines where invoice_id = $1 order by position', [id]);
   return {
@@ -179,7 +216,7 @@ export async function findInvoice(db: Db, tenantId: string, id: string): Promise
       userId: line.user_id,
       quantity: line.quantity,
       unit: line.unit,
-      amount: formatMicros(int(line.amount_micros)),
+      amount: formatSignedMicros(int(line.amount_micros)),
     })),
   };
 }

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import * as v from 'valibot';
 import { SpendLimits, type BillingView, type InvoiceDetail, type InvoiceView, type UsageGrouping } from '@callstack/protocol';
 import { api } from '../../api.ts';
-import { capUsed, formatAmount, formatBilled, limitsFrom, usageLabel } from '../../billing.ts';
+import { capUsed, formatAmount, formatBilled, includedMinutes, limitsFrom, usageLabel } from '../../billing.ts';
 import { formProblem } from '../../forms.ts';
 import { useAction, useFetched, useVersion } from '../../hooks.ts';
 import { saveFile } from '../../saveFile.ts';
@@ -43,8 +43,8 @@ function Standing({ billing }: { billing: BillingView }) {
     <section class="card" aria-labelledby="billing-title" data-testid="billing-standing">
       <h2 id="billing-title">Billing</h2>
       <p class="muted">
-        {billing.plan.name} plan: {formatAmount(billing.plan.seatPrice, currency)} per person a month, calls to the outside by the minute. The period runs until{' '}
-        {until}.
+        {billing.plan.name} plan: {formatAmount(billing.plan.seatPrice, currency)} per person a month, calls to the outside by the minute
+        {includedMinutes(billing.plan)}. The period runs until {until}.
       </p>
       <SpendMeter label="Today" spent={billing.spentToday} cap={billing.limits.dailyCap} currency={currency} testid="spent-today" />
       <SpendMeter label="This period" spent={billing.spentPeriod} cap={billing.limits.monthlyCap} currency={currency} testid="spent-period" />
@@ -263,7 +263,7 @@ function InvoiceRow({ session, invoice }: { session: Session; invoice: InvoiceVi
               {detail.data.lines.map((line, index) => (
                 <tr key={index}>
                   <td>{line.description}</td>
-                  <td>{line.unit === 'days' ? `${line.quantity} days` : formatBilled(line.quantity)}</td>
+                  <td>{line.unit === 'days' ? `${line.quantity} days` : line.unit === 'calls' ? `${line.quantity} calls` : formatBilled(line.quantity)}</td>
                   <td>{formatAmount(line.amount, invoice.currency)}</td>
                 </tr>
               ))}
