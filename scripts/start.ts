@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbeddedDatabase } from '../edge/dev/pgliteServer.ts';
-import { DEMO_USERS, demoSipCredentials, seed } from '../edge/scripts/seed.ts';
+import { DEMO_TENANT, DEMO_USERS, demoSipCredentials, seed } from '../edge/scripts/seed.ts';
 import { DEFAULT_SIP_REALM } from '../edge/src/config.ts';
 import { ensureDir, freePort, stopOnSignal } from './lib/processes.ts';
 import { startMailSink } from './lib/mailSink.ts';
@@ -62,6 +62,8 @@ const edge = await startEdge({
     MAIL_ENDPOINT: mail.url,
     MAIL_API_KEY: mail.apiKey,
     ...stripeVars,
+    // The demo company plays the platform operator: its admins upload rate decks in the console.
+    PLATFORM_TENANT_ID: DEMO_TENANT.id,
     MEDIA_CONTROL_SECRET: mediaSecret,
     SIP_GATEWAY_URL: gatewayControlUrl(gatewayPort),
   },

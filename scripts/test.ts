@@ -191,6 +191,8 @@ async function startStack(options: { sip: boolean }): Promise<NodeJS.ProcessEnv>
     STRIPE_SECRET_KEY: stripe.secretKey,
     STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
     STRIPE_API_URL: stripe.url,
+    // The organisation whose admins upload rate decks; billing.test.ts creates it.
+    PLATFORM_TENANT_ID: 't-platform',
     // Short enough for quick tests, long enough to reconnect within it; several shards per tenant.
     PRESENCE_OFFLINE_GRACE_SECONDS: '2',
     PRESENCE_SHARDS: '4',

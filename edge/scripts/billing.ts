@@ -15,8 +15,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { formatMicros, parseMicros } from '../src/billing/money.ts';
-import { parseRateDeck } from '../src/billing/rateDeck.ts';
-import { insertRateDeck, rerate } from '../src/db/billing.ts';
+import { importRateDeck } from '../src/billing/deckImport.ts';
+import { rerate } from '../src/db/billing.ts';
 import { withClient, type DatabaseTarget } from './migrations.ts';
 
 const DEFAULT_BLOCK_ABOVE = '0.5';
@@ -59,28 +59,25 @@ switch (command) {
     const effectiveFrom = date(values.effective, 'effective');
     const blockAboveMicros = parseMicros(values['block-above']!);
     if (blockAboveMicros === null) fail('--block-above must be an amount such as 0.5');
-    const parsed = parseRateDeck(await readFile(values.file, 'utf8'));
-    if (!parsed.ok) {
-      for (const error of parsed.errors) console.error(`line ${error.line}: ${error.message}`);
-      fail(`the deck was not imported: ${parsed.errors.length} ${parsed.errors.length === 1 ? 'error' : 'errors'}`);
-    }
-    const id = `${values.plan}-${effectiveFrom.toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}`;
+    const csv = await readFile(values.file, 'utf8');
     const started = performance.now();
-    await withClient(target(), async (client) => {
-      const plan = await client.query('select 1 from billing_plans where id = $1', [values.plan]);
-      if (plan.rowCount === 0) fail(`there is no plan ${values.plan}`);
+    const result = await withClient(target(), async (client) => {
       await client.query('begin');
       try {
-        await insertRateDeck(client, { id, planId: values.plan!, effectiveFrom, blockAboveMicros, rows: parsed.rows });
-        await client.query('commit');
+        const imported = await importRateDeck(client, { planId: values.plan!, effectiveFrom, blockAboveMicros, csv });
+        await client.query(imported.ok ? 'commit' : 'rollback');
+        return imported;
       } catch (error) {
         await client.query('rollback');
         throw error;
       }
     });
-    console.log(
-      `deck ${id}: ${parsed.rows.length} rows, in force from ${effectiveFrom.toISOString()}, stored in ${Math.round(performance.now() - started)} ms`,
-    );
+    if (!result.ok && result.problem === 'no_plan') fail(`there is no plan ${values.plan}`);
+    if (!result.ok) {
+      for (const error of result.errors) console.error(`line ${error.line}: ${error.message}`);
+      fail(`the deck was not imported: ${result.errors.length} ${result.errors.length === 1 ? 'error' : 'errors'}`);
+    }
+    console.log(`deck ${result.id}: ${result.rows} rows, in force from ${effectiveFrom.toISOString()}, stored in ${Math.round(performance.now() - started)} ms`);
     break;
   }
   case 'rerate': {

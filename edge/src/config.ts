@@ -127,6 +127,8 @@ const RawSchema = v.object({
   STRIPE_WEBHOOK_SECRET: withDefault(v.string(), ''),
   /** Where Stripe's API is: unset for Stripe itself; the local stand-in's URL under `npm start` and `npm test`. */
   STRIPE_API_URL: optional(url(['http:', 'https:'])),
+  /** The platform operator's own organisation (a tenant id): its admins upload the plans' rate decks in the console. Unset: decks come only from `npm run billing`. */
+  PLATFORM_TENANT_ID: optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must be a tenant id'))),
   /** Public base URL for links in mail (reset links); defaults to the request's origin. */
   PUBLIC_URL: optional(url(['http:', 'https:'])),
   /** Digest realm of SIP credentials. */
@@ -184,6 +186,8 @@ export interface Config {
   mail: { endpoint: string; apiKey: string; from: string } | null;
   /** Null: invoices stay drafts here. `apiUrl` null: Stripe's own servers. */
   stripe: { secretKey: string; webhookSecret: string; apiUrl: string | null } | null;
+  /** Null: no organisation manages rate decks from the console. */
+  platformTenantId: string | null;
   publicUrl: string | null;
   sipRealm: string;
   presence: { shards: number; offlineGraceMs: number };
@@ -247,6 +251,7 @@ function toConfig(r: Raw): Config {
     },
     mail: r.MAIL_ENDPOINT ? { endpoint: r.MAIL_ENDPOINT, apiKey: r.MAIL_API_KEY, from: r.MAIL_FROM } : null,
     stripe: r.STRIPE_SECRET_KEY ? { secretKey: r.STRIPE_SECRET_KEY, webhookSecret: r.STRIPE_WEBHOOK_SECRET, apiUrl: r.STRIPE_API_URL ?? null } : null,
+    platformTenantId: r.PLATFORM_TENANT_ID ?? null,
     publicUrl: r.PUBLIC_URL ?? null,
     sipRealm: r.SIP_REALM,
     presence: { shards: r.PRESENCE_SHARDS, offlineGraceMs: r.PRESENCE_OFFLINE_GRACE_SECONDS * 1000 },

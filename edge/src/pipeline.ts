@@ -80,6 +80,8 @@ interface RouteBase<A extends RouteAuth, B extends v.GenericSchema | undefined, 
   tag: string;
   auth: A;
   body?: B;
+  /** The largest JSON body taken (16 KiB unless a route needs more, as an upload does). */
+  maxBodyBytes?: number;
   query?: Q;
   /** The success answer: status, and the schema of its JSON body when it has one. */
   success: { status: number; schema?: v.GenericSchema; description?: string };
@@ -143,7 +145,7 @@ export function route<A extends RouteAuth, B extends v.GenericSchema | undefined
       const principal = await authenticateCaller(definition, request, env, signedBody);
       const params = parseParams(request, pathParameters);
       const query = querySchema ? parseQuery(request, querySchema) : {};
-      const body = definition.body ? parseJson(definition.body, signed ? signedBody : await readBodyText(request)) : undefined;
+      const body = definition.body ? parseJson(definition.body, signed ? signedBody : await readBodyText(request, definition.maxBodyBytes)) : undefined;
       return definition.handler({ request, env, ctx, principal, body, query, params } as RouteInput<A, B, Q>);
     },
   };

@@ -19,7 +19,17 @@ import { listDirectory } from './db/users.ts';
 import { nodeEvent, registerNode } from './fleet/routes.ts';
 import { json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
-import { billingGet, billingLimitsPut, billingRateDeck, billingUsage, closePeriodPost, invoiceGet, invoicePdf, invoicesList } from './billing/routes.ts';
+import {
+  billingGet,
+  billingLimitsPut,
+  billingRateDeck,
+  billingUsage,
+  closePeriodPost,
+  invoiceGet,
+  invoicePdf,
+  invoicesList,
+  rateDecksPost,
+} from './billing/routes.ts';
 import { stripeWebhook } from './billing/webhook.ts';
 import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
@@ -409,6 +419,19 @@ export const ROUTES: RouteSpec[] = [
     success: { status: 200, description: 'text/csv' },
     errors: [notFound],
     handler: billingRateDeck,
+  }),
+  route({
+    method: 'post',
+    path: '/api/admin/billing/rate-decks',
+    summary: 'A new rate deck for a plan (CSV in JSON), every row or none; the platform operator’s admins only; audited',
+    tag: 'admin',
+    auth: 'bearer',
+    permission: 'billing.manage',
+    body: P.RateDeckUpload,
+    maxBodyBytes: P.MAX_RATE_DECK_BYTES + 64 * 1024,
+    success: { status: 201, schema: P.RateDeckImported },
+    errors: [ErrorCode.badRequest, ErrorCode.forbidden, notFound],
+    handler: rateDecksPost,
   }),
   route({
     method: 'get',

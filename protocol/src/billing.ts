@@ -7,7 +7,8 @@
  * (billing.manage), `GET /api/admin/billing/usage?from=&to=&by=` (billing.read),
  * `GET /api/admin/billing/rate-deck` (the deck in force as CSV, billing.read),
  * `GET /api/admin/billing/invoices`, `GET …/invoices/:id` (billing.read), `POST
- * /api/admin/billing/close-period` (billing.manage: invoice the period now running, up to now).
+ * /api/admin/billing/close-period` (billing.manage: invoice the period now running, up to now),
+ * `POST /api/admin/billing/rate-decks` (billing.manage, the platform operator's admins only).
  */
 import * as v from 'valibot';
 
@@ -53,6 +54,8 @@ export const BillingView = v.object({
   spentPeriod: Amount,
   /** Since when an invoice unpaid past its grace period has stopped calls to the outside; null while none has. */
   pstnSuspendedSince: v.nullable(v.string()),
+  /** The caller is an admin of the platform operator's organisation, who uploads the plans' rate decks. */
+  managesRateDecks: v.boolean(),
 });
 export type BillingView = v.InferOutput<typeof BillingView>;
 
@@ -121,3 +124,23 @@ export type InvoiceList = v.InferOutput<typeof InvoiceList>;
 
 export const InvoiceDetail = v.object({ ...InvoiceView.entries, lines: v.array(InvoiceLineView) });
 export type InvoiceDetail = v.InferOutput<typeof InvoiceDetail>;
+
+/** The CSV of a deck as big as this fits an upload (100,000 rows are about 6 MB). */
+export const MAX_RATE_DECK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A rate deck for a plan, uploaded by the platform operator's admins (`POST
+ * /api/admin/billing/rate-decks`): the CSV (edge/src/billing/rateDeck.ts documents the format), in
+ * force from `effectiveFrom` (a deck with an earlier deck's date corrects it), and the price per
+ * minute above which a destination is blocked.
+ */
+export const RateDeckUpload = v.object({
+  planId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a plan id')),
+  effectiveFrom: v.pipe(v.string(), v.isoTimestamp('must be a time such as 2027-01-01T00:00:00Z')),
+  blockAbove: Amount,
+  csv: v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(MAX_RATE_DECK_BYTES, 'is larger than a deck may be')),
+});
+export type RateDeckUpload = v.InferOutput<typeof RateDeckUpload>;
+
+export const RateDeckImported = v.object({ deckId: v.string(), planId: v.string(), effectiveFrom: v.string(), rows: v.number() });
+export type RateDeckImported = v.InferOutput<typeof RateDeckImported>;

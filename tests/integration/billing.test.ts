@@ -370,6 +370,82 @@ describe('the billing routes', () => {
   });
 });
 
+describe('rate decks uploaded in the console', () => {
+  const header = 'prefix,destination,price_per_minute,connect_fee,initial_seconds,increment_seconds,minimum_charge,rounding,weekdays,hours';
+  let operator: TestTenant;
+  before(async () => {
+    operator = await createTenant(stack.edgeVars.PLATFORM_TENANT_ID);
+  });
+  const decksOf = (planId: string) =>
+    withClient(
+      stack.database,
+      async (client) =>
+        (
+          await client.query<{ id: string; rows: string }>(
+            `select d.id, (select count(*) from rate_deck_rows r where r.deck_id = d.id) as rows from rate_decks d where d.plan_id = $1 order by d.effective_from`,
+            [planId],
+          )
+        ).rows,
+    );
+
+  test('the operator’s admin uploads a deck that rates from its date, and the upload is audited', async () => {
+    const planId = `plan-upload-${crypto.randomUUID().slice(0, 8)}`;
+    await withClient(stack.database, (client) =>
+      client.query(`insert into billing_plans (id, name, currency, seat_price_micros) values ($1, 'Uploaded', 'USD', 0)`, [planId]),
+    );
+    const csv = `${header}\n44,United Kingdom,0.02,0,60,60,0,up,,\n4420,London,0.015,0,60,60,0,up,,\n449,UK premium,9,0,60,60,0,up,,\n`;
+    const answer = await as<{ deckId: string; rows: number; planId: string }>(operator.users.alice, 'POST', '/api/admin/billing/rate-decks', {
+      planId,
+      effectiveFrom: '2026-01-01T00:00:00Z',
+      blockAbove: '1',
+      csv,
+    });
+    assert.equal(answer.status, 201, JSON.stringify(answer.body));
+    assert.equal(answer.body.rows, 3);
+    assert.deepEqual(await decksOf(planId), [{ id: answer.body.deckId, rows: '3' }]);
+    const audit = await withClient(
+      stack.database,
+      async (client) =>
+        (await client.query(`select action, target_id from audit_log where tenant_id = $1 and action = 'billing.rate_deck_imported'`, [operator.id])).rows,
+    );
+    assert.deepEqual(audit, [{ action: 'billing.rate_deck_imported', target_id: answer.body.deckId }]);
+    const view = await as<BillingView>(operator.users.alice, 'GET', '/api/admin/billing');
+    assert.equal(view.body.managesRateDecks, true);
+  });
+
+  test('a deck with a bad row is refused with its line and nothing of it is stored; other organisations and non-admins may not upload', async () => {
+    const planId = `plan-upload-${crypto.randomUUID().slice(0, 8)}`;
+    await withClient(stack.database, (client) =>
+      client.query(`insert into billing_plans (id, name, currency, seat_price_micros) values ($1, 'Uploaded', 'USD', 0)`, [planId]),
+    );
+    const upload = {
+      planId,
+      effectiveFrom: '2026-01-01T00:00:00Z',
+      blockAbove: '1',
+      csv: `${header}\n44,United Kingdom,0.02,0,60,60,0,up,,\n33,France,-0.01,0,60,60,0,up,,\n`,
+    };
+    const bad = await as<ErrorBody>(operator.users.alice, 'POST', '/api/admin/billing/rate-decks', upload);
+    assertError(bad, 400, 'bad_request');
+    assert.match(bad.body.error.message, /line 3: /);
+    assert.deepEqual(await decksOf(planId), []);
+    assertError(
+      await as(operator.users.alice, 'POST', '/api/admin/billing/rate-decks', {
+        ...upload,
+        planId: 'plan-none',
+        csv: `${header}\n44,United Kingdom,0.02,0,60,60,0,up,,\n`,
+      }),
+      404,
+      'not_found',
+    );
+    assertError(await as(operator.users.alice, 'POST', '/api/admin/billing/rate-decks', { ...upload, effectiveFrom: 'soon' }), 400, 'bad_request');
+    assertError(await as(operator.users.carol, 'POST', '/api/admin/billing/rate-decks', upload), 403, 'forbidden');
+    // An admin of any other organisation: refused whatever the deck, and told no more.
+    assertError(await as(tenant.users.alice, 'POST', '/api/admin/billing/rate-decks', upload), 403, 'forbidden');
+    assert.equal((await as<BillingView>(tenant.users.alice, 'GET', '/api/admin/billing')).body.managesRateDecks, false);
+    assert.deepEqual(await decksOf(planId), []);
+  });
+});
+
 /** A bare tenant on a plan of its own (the rating tests write rows directly). */
 async function createTenantRow(client: { query: (sql: string, values?: unknown[]) => Promise<unknown> }, planId: string): Promise<string> {
   const tenantId = `t-${crypto.randomUUID()}`;

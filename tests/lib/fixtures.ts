@@ -19,9 +19,10 @@ export interface TestTenant {
   users: Record<'alice' | 'bob' | 'carol' | 'dave', TestUser>;
 }
 
-export async function createTenant(): Promise<TestTenant> {
+/** A new tenant with four users; `id` gives it a known id (the stack's PLATFORM_TENANT_ID, for one). */
+export async function createTenant(id?: string): Promise<TestTenant> {
   const suffix = crypto.randomUUID().slice(0, 8);
-  const tenant = { id: `t-${suffix}`, slug: `test-${suffix}`, name: `Test ${suffix}` };
+  const tenant = { id: id ?? `t-${suffix}`, slug: `test-${suffix}`, name: `Test ${suffix}` };
   const make = (name: 'alice' | 'bob' | 'carol' | 'dave'): TestUser => ({
     id: `${name}-${suffix}`,
     tenantId: tenant.id,

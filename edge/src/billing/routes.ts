@@ -3,24 +3,44 @@
  * far; usage by day, person or destination; the rate deck in force as CSV. Caps are changed by
  * admins only and audited.
  */
-import { ErrorCode, type BillingView, type InvoiceDetail, type InvoiceList, type SpendLimits, type UsageGrouping, type UsageReport } from '@callstack/protocol';
+import {
+  ErrorCode,
+  type BillingView,
+  type InvoiceDetail,
+  type InvoiceList,
+  type RateDeckImported,
+  type RateDeckUpload,
+  type SpendLimits,
+  type UsageGrouping,
+  type UsageReport,
+} from '@callstack/protocol';
 import { clientIp } from '../auth/authenticate.ts';
 import { recordAudit } from '../db/audit.ts';
 import { billingStanding, deckInForceFor, saveSpendLimits, usage } from '../db/billing.ts';
 import { withDb, withTransaction } from '../db/client.ts';
 import { findInvoice, listInvoices } from '../db/invoices.ts';
 import { findTenant } from '../db/tenants.ts';
+import type { Env } from '../env.ts';
+import { config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import type { Handler } from '../pipeline.ts';
+import { importRateDeck } from './deckImport.ts';
 import { invoicePdfOf } from './invoiceDocuments.ts';
 import { closePeriod } from './invoicing.ts';
-import { formatMicros } from './money.ts';
+import { formatMicros, parseMicros } from './money.ts';
 import { formatRateDeck } from './rateDeck.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The longest usage report: a year of days. */
 const MAX_USAGE_DAYS = 366;
+/** An upload's answer names this many of its deck's errors (the rest are counted). */
+const DECK_ERRORS_SHOWN = 20;
+
+/** Rate decks are the platform operator's, uploaded by admins of its own organisation only. */
+function managesRateDecks(env: Env, tenantId: string): boolean {
+  return config(env).platformTenantId === tenantId;
+}
 
 export const billingGet: Handler<'bearer'> = async ({ env, principal }) => {
   const now = new Date();
@@ -44,6 +64,7 @@ export const billingGet: Handler<'bearer'> = async ({ env, principal }) => {
     spentToday: formatMicros(standing.spentTodayMicros),
     spentPeriod: formatMicros(standing.spentPeriodMicros),
     pstnSuspendedSince: standing.suspendedSince?.toISOString() ?? null,
+    managesRateDecks: managesRateDecks(env, principal.tenantId),
   } satisfies BillingView);
 };
 
@@ -107,6 +128,36 @@ export const billingRateDeck: Handler<'bearer'> = async ({ env, principal }) => 
       'cache-control': 'no-store',
     },
   });
+};
+
+/** A new deck for a plan, every row or none; rerating calls already rated stays `npm run billing -- rerate`. */
+export const rateDecksPost: Handler<'bearer', RateDeckUpload> = async ({ env, principal, body, request }) => {
+  if (!managesRateDecks(env, principal.tenantId)) throw new ApiError(ErrorCode.forbidden, 'rate decks are uploaded by the platform operator’s admins');
+  const blockAboveMicros = parseMicros(body.blockAbove)!;
+  const effectiveFrom = new Date(body.effectiveFrom);
+  if (Number.isNaN(effectiveFrom.getTime())) throw new ApiError(ErrorCode.badRequest, 'effectiveFrom: must be a time such as 2027-01-01T00:00:00Z');
+  const result = await withTransaction(env, async (db) => {
+    const imported = await importRateDeck(db, { planId: body.planId, effectiveFrom, blockAboveMicros, csv: body.csv });
+    if (!imported.ok) return imported;
+    await recordAudit(db, {
+      tenantId: principal.tenantId,
+      actorType: principal.actorType,
+      actorId: principal.userId,
+      action: 'billing.rate_deck_imported',
+      targetType: 'rate_deck',
+      targetId: imported.id,
+      details: { planId: body.planId, effectiveFrom: effectiveFrom.toISOString(), rows: imported.rows, blockAbove: body.blockAbove },
+      ip: clientIp(request),
+    });
+    return imported;
+  });
+  if (!result.ok && result.problem === 'no_plan') throw new ApiError(ErrorCode.notFound, `there is no plan ${body.planId}`);
+  if (!result.ok) {
+    const shown = result.errors.slice(0, DECK_ERRORS_SHOWN).map((error) => `line ${error.line}: ${error.message}`);
+    const more = result.errors.length - shown.length;
+    throw new ApiError(ErrorCode.badRequest, `the deck was not imported: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`);
+  }
+  return json({ deckId: result.id, planId: body.planId, effectiveFrom: effectiveFrom.toISOString(), rows: result.rows } satisfies RateDeckImported, 201);
 };
 
 export const invoicesList: Handler<'bearer', undefined, { limit: number }> = async ({ env, principal, query }) =>

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import * as v from 'valibot';
-import { SpendLimits, type BillingView, type InvoiceDetail, type InvoiceView, type UsageGrouping } from '@callstack/protocol';
+import { RateDeckUpload, SpendLimits, type BillingView, type InvoiceDetail, type InvoiceView, type UsageGrouping } from '@callstack/protocol';
 import { api } from '../../api.ts';
 import { capUsed, formatAmount, formatBilled, includedMinutes, limitsFrom, usageLabel } from '../../billing.ts';
 import { formProblem } from '../../forms.ts';
@@ -15,6 +15,7 @@ import type { Session } from '../../session.ts';
 import { Field } from '../Field.tsx';
 
 const LIMIT_LABELS: Record<string, string> = { dailyCap: 'Daily limit', monthlyCap: 'Monthly limit' };
+const DECK_LABELS: Record<string, string> = { planId: 'Plan', effectiveFrom: 'In force from', blockAbove: 'Block above', csv: 'Deck' };
 const GROUPINGS: { by: UsageGrouping; label: string; column: string }[] = [
   { by: 'destination', label: 'By destination', column: 'Destination' },
   { by: 'user', label: 'By person', column: 'Person' },
@@ -32,6 +33,7 @@ export function BillingPanel({ session, canManage }: { session: Session; canMana
       <Usage session={session} currency={billing.data.plan.currency} version={version} />
       <Invoices session={session} canManage={canManage} version={version} onClosed={reload} />
       <RateDeck session={session} />
+      {billing.data.managesRateDecks && canManage && <RateDeckUploadForm session={session} planId={billing.data.plan.id} />}
     </>
   );
 }
@@ -311,6 +313,75 @@ function RateDeck({ session }: { session: Session }) {
       </button>
       {action.error && (
         <p class="error" role="alert">
+          {action.error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The platform operator's admins put a new deck in force for a plan (every row or none). */
+function RateDeckUploadForm({ session, planId }: { session: Session; planId: string }) {
+  const [draft, setDraft] = useState({ planId, effectiveFrom: new Date().toISOString().slice(0, 10), blockAbove: '0.5' });
+  const [file, setFile] = useState<File | null>(null);
+  const [imported, setImported] = useState<string | null>(null);
+  const action = useAction();
+
+  function submit(event: Event): void {
+    event.preventDefault();
+    setImported(null);
+    void action.run(async () => {
+      const csv = file ? await file.text() : '';
+      const request = v.safeParse(RateDeckUpload, { ...draft, effectiveFrom: `${draft.effectiveFrom}T00:00:00Z`, csv });
+      if (!request.success) return action.setError(formProblem(request.issues, DECK_LABELS));
+      const answer = await session.authed((token) => api.uploadRateDeck(token, request.output));
+      setImported(`Deck ${answer.deckId}: ${answer.rows} rows, in force from ${answer.effectiveFrom.slice(0, 10)}.`);
+    });
+  }
+
+  const field = (name: keyof typeof draft, label: string, hint: string, type = 'text') => (
+    <Field
+      id={`deck-${name}`}
+      label={label}
+      hint={hint}
+      type={type}
+      autocomplete="off"
+      value={draft[name]}
+      onValue={(value) => setDraft({ ...draft, [name]: value })}
+    />
+  );
+  return (
+    <section class="card" aria-labelledby="deck-upload-title">
+      <h2 id="deck-upload-title">Upload a rate deck</h2>
+      <p class="muted">
+        A CSV with the header of the downloaded deck. A deck with any bad row is not stored, and each problem names its line. A deck dated like an earlier one
+        corrects it; calls already rated are rated again with <code>npm run billing -- rerate</code>.
+      </p>
+      <form class="stack-form" data-testid="deck-upload-form" noValidate onSubmit={submit}>
+        {field('planId', 'Plan', 'The plan id, e.g. standard')}
+        {field('effectiveFrom', 'In force from', 'UTC, from the start of the day', 'date')}
+        {field('blockAbove', 'Block above (per minute)', 'Destinations priced higher are refused, e.g. 0.5')}
+        <div class="field">
+          <label for="deck-file">Deck (CSV)</label>
+          <input
+            id="deck-file"
+            type="file"
+            accept=".csv,text/csv"
+            data-testid="deck-file"
+            onChange={(event) => setFile(event.currentTarget.files?.[0] ?? null)}
+          />
+        </div>
+        <button type="submit" class="btn btn-primary" disabled={action.busy}>
+          {action.busy ? 'Uploading…' : 'Upload'}
+        </button>
+      </form>
+      {imported && (
+        <p class="notice" role="status" data-testid="deck-imported">
+          {imported}
+        </p>
+      )}
+      {action.error && (
+        <p class="error" role="alert" data-testid="deck-error">
           {action.error}
         </p>
       )}
