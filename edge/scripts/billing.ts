@@ -77,7 +77,9 @@ switch (command) {
       for (const error of result.errors) console.error(`line ${error.line}: ${error.message}`);
       fail(`the deck was not imported: ${result.errors.length} ${result.errors.length === 1 ? 'error' : 'errors'}`);
     }
-    console.log(`deck ${result.id}: ${result.rows} rows, in force from ${effectiveFrom.toISOString()}, stored in ${Math.round(performance.now() - started)} ms`);
+    console.log(
+      `deck ${result.id}: ${result.rows} rows, in force from ${effectiveFrom.toISOString()}, stored in ${Math.round(performance.now() - started)} ms`,
+    );
     break;
   }
   case 'rerate': {

@@ -15,9 +15,7 @@ export interface DeckImport {
 }
 
 export type DeckImportResult =
-  | { ok: true; id: string; rows: number }
-  | { ok: false; problem: 'invalid'; errors: DeckError[] }
-  | { ok: false; problem: 'no_plan'; errors: [] };
+  { ok: true; id: string; rows: number } | { ok: false; problem: 'invalid'; errors: DeckError[] } | { ok: false; problem: 'no_plan'; errors: [] };
 
 /** Validates and stores the deck, in the caller's transaction. */
 export async function importRateDeck(db: Db, deck: DeckImport): Promise<DeckImportResult> {
