@@ -3,8 +3,6 @@ import type { CallRecordView, DirectoryEntry, Party } from '@callstack/protocol'
 import { api, errorMessage } from './api.ts';
 import { CallController, isLive } from './call.ts';
 import type { Conference } from './conference/index.ts';
-import { AcceptInviteView } from './components/AcceptInviteView.tsx';
-import { AdminConsole } from './components/admin/AdminConsole.tsx';
 import { Avatar } from './components/Avatar.tsx';
 import { CallHistory } from './components/CallHistory.tsx';
 import { CallPanel } from './components/CallPanel.tsx';
@@ -12,16 +10,11 @@ import { Contacts } from './components/Contacts.tsx';
 import { Directory } from './components/Directory.tsx';
 import { Link } from './components/Link.tsx';
 import { LoginView } from './components/LoginView.tsx';
-import { Meetings } from './components/Meetings.tsx';
-import { ForgotPasswordView, ResetPasswordView } from './components/PasswordResetViews.tsx';
 import { StatusControl } from './components/Presence.tsx';
-import { ProfileView } from './components/ProfileView.tsx';
-import { RoomView } from './components/RoomView.tsx';
-import { Recordings } from './components/Recordings.tsx';
-import { Voicemail, VoicemailSummary } from './components/Voicemail.tsx';
+import { VoicemailSummary } from './components/VoicemailSummary.tsx';
 import { Settings } from './components/Settings.tsx';
-import { SignupView } from './components/SignupView.tsx';
 import { useFetched } from './hooks.ts';
+import { lazyComponent } from './lazy.tsx';
 import { MyPresence } from './myPresence.ts';
 import { PresenceWatcher, statusOf } from './presence.ts';
 import { consoleAccess } from './roles.ts';
@@ -29,6 +22,22 @@ import { navigate, useRoute, type Route } from './route.ts';
 import { Session } from './session.ts';
 import { iceTransportPolicy, idleAfterMs } from './settings.ts';
 import { SignalingClient, tabDeviceId, type SignalingStatus } from './signaling.ts';
+
+// Loaded on demand, each group its own chunk: the meetings (with mediasoup-client), the admin
+// console, the person's own pages, and the signed-out screens reached by a link.
+const meetings = () => import('./screens/meetings.ts');
+const account = () => import('./screens/account.ts');
+const onboarding = () => import('./screens/onboarding.ts');
+const Meetings = lazyComponent(() => meetings().then((module) => module.Meetings), 'meetings');
+const RoomView = lazyComponent(() => meetings().then((module) => module.RoomView), 'the meeting');
+const AdminConsole = lazyComponent(() => import('./screens/admin.ts').then((module) => module.AdminConsole), 'the admin console');
+const ProfileView = lazyComponent(() => account().then((module) => module.ProfileView), 'your profile');
+const Recordings = lazyComponent(() => account().then((module) => module.Recordings), 'recordings');
+const Voicemail = lazyComponent(() => account().then((module) => module.Voicemail), 'voicemail');
+const SignupView = lazyComponent(() => onboarding().then((module) => module.SignupView), 'sign-up');
+const AcceptInviteView = lazyComponent(() => onboarding().then((module) => module.AcceptInviteView), 'the invitation');
+const ForgotPasswordView = lazyComponent(() => onboarding().then((module) => module.ForgotPasswordView), 'password reset');
+const ResetPasswordView = lazyComponent(() => onboarding().then((module) => module.ResetPasswordView), 'password reset');
 
 declare global {
   interface Window {

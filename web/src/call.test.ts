@@ -187,6 +187,8 @@ test('a recorded call: the reducer keeps the choice and the room', () => {
 });
 
 test('controller: a recorded call joins the call’s room instead of offering SDP, and drops it at the end', async () => {
+  // The controller fetches the conference module on demand; loaded here first, it is at hand at once.
+  await import('./conference/Conference.ts');
   const { signaling, call } = controller();
   call.call(bob, true);
   const invite = signaling.sent[0];
@@ -195,9 +197,9 @@ test('controller: a recorded call joins the call’s room instead of offering SD
   const { callId } = invite;
   signaling.deliver('call', { type: 'call.accepted', callId, role: 'caller', peer: bob, answeredAt: 1, roomId: 'room-1' });
   assert.equal(call.state.roomId, 'room-1');
-  assert.ok(call.conference, 'a conference runs for the call');
   // The conference asks for camera and microphone (none here), then joins.
   await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(call.conference, 'a conference runs for the call');
   assert.ok(
     signaling.sent.some((m) => m.type === 'room.join' && m.roomId === 'room-1'),
     JSON.stringify(signaling.sent.map((m) => m.type)),
@@ -206,6 +208,19 @@ test('controller: a recorded call joins the call’s room instead of offering SD
   assert.equal(call.recording, false);
   signaling.deliver('call', { type: 'call.ended', callId, reason: 'hangup', durationMs: 5 });
   assert.equal(call.conference, null);
+  call.dispose();
+});
+
+test('controller: a recorded call that ends before the conference module has arrived joins no room', async () => {
+  const { signaling, call } = controller();
+  call.call(bob, true);
+  const invite = signaling.sent[0];
+  assert.ok(invite?.type === 'call.invite');
+  signaling.deliver('call', { type: 'call.accepted', callId: invite.callId, role: 'caller', peer: bob, answeredAt: 1, roomId: 'room-1' });
+  signaling.deliver('call', { type: 'call.ended', callId: invite.callId, reason: 'hangup', durationMs: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(call.conference, null);
+  assert.ok(!signaling.sent.some((m) => m.type === 'room.join'), JSON.stringify(signaling.sent.map((m) => m.type)));
   call.dispose();
 });
 

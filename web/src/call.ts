@@ -4,10 +4,11 @@
  *
  * A recorded call (protocol/src/signaling.ts) has no peer connection: once `call.accepted` names
  * the call's room, the controller runs a `Conference` there and shows the other party's media
- * from it; hang-up leaves the room.
+ * from it; hang-up leaves the room. The conference module (and mediasoup-client with it) is fetched
+ * on demand, when a recorded call starts ringing.
  */
 import { Emitter, assertNever, type ClientMessage, type EndReason, type IceCandidate, type Party, type QualityUpdate } from '@callstack/protocol';
-import { Conference } from './conference/Conference.ts';
+import type { Conference } from './conference/Conference.ts';
 import { QualityMonitor } from './quality.ts';
 import type { CallMessage, HelloMessage, SignalingClient, SignalingErrorMessage } from './signaling.ts';
 
@@ -183,6 +184,11 @@ interface LocalMedia {
   iceServers: RTCIceServer[];
 }
 
+/** The conference module, its own chunk: most calls are peer to peer and never need mediasoup-client. */
+const loadConference = () => import('./conference/Conference.ts').then((module) => module.Conference);
+/** Fetched as soon as a recorded call is dialled or rings, so it is there by `call.accepted`. */
+const prefetchConference = () => void loadConference().catch(() => undefined);
+
 const OFFLINE_MESSAGE = 'You’re offline. Try again once reconnected.';
 /** The peer of a number being dialled, until the edge's `call.ringing` or `call.accepted` names the line. */
 const DIALLED_PEER_ID = 'pstn-dialled';
@@ -227,6 +233,7 @@ export class CallController extends Emitter<{ change: [] }> {
     const callId = crypto.randomUUID();
     if (!this.dispatch({ type: 'dial', callId, peer, record })) return;
     this.begin();
+    if (record) prefetchConference();
     const invite: ClientMessage = {
       type: 'call.invite',
       ref: this.ref(),
@@ -390,6 +397,7 @@ export class CallController extends Emitter<{ change: [] }> {
         if (message.replaces) this.takeOver(message.callId, message.replaces, message.from);
         else if (!this.options.consultation && this.dispatch({ type: 'incoming', callId: message.callId, from: message.from, record: message.record })) {
           this.begin();
+          if (message.record) prefetchConference();
         }
         break;
       case 'call.ringing':
@@ -492,22 +500,29 @@ export class CallController extends Emitter<{ change: [] }> {
   /** A recorded call: the conference's media stands in for the peer connection's. */
   private joinRoom(callId: string, roomId: string): void {
     const { signaling, iceServers, iceTransportPolicy } = this.options;
-    const conference = new Conference(roomId, { signaling, iceServers, iceTransportPolicy });
-    this.conference = conference;
-    conference.on('change', () => {
-      if (this.conference !== conference) return;
-      const { phase, error } = conference.state;
-      if (phase === 'failed') {
-        this.abort(callId, error ?? 'The call could not be set up.');
-        return;
-      }
-      this.localStream = conference.localStream;
-      this.remoteStream = remoteStreamOf(conference, this.remoteStream);
-      if (phase === 'joined') this.dispatch({ type: 'connected', callId });
-      this.applyTrackState();
-      this.emit('change');
-    });
-    void conference.join();
+    loadConference().then(
+      (Conference) => {
+        // The call ended (or another began) while the module loaded: there is no room to join.
+        if (callId !== this.state.callId || !isLive(this.state.phase) || this.conference) return;
+        const conference = new Conference(roomId, { signaling, iceServers, iceTransportPolicy });
+        this.conference = conference;
+        conference.on('change', () => {
+          if (this.conference !== conference) return;
+          const { phase, error } = conference.state;
+          if (phase === 'failed') {
+            this.abort(callId, error ?? 'The call could not be set up.');
+            return;
+          }
+          this.localStream = conference.localStream;
+          this.remoteStream = remoteStreamOf(conference, this.remoteStream);
+          if (phase === 'joined') this.dispatch({ type: 'connected', callId });
+          this.applyTrackState();
+          this.emit('change');
+        });
+        void conference.join();
+      },
+      () => this.abort(callId, 'The call could not be set up: check your connection.'),
+    );
   }
 
   private monitorQuality(callId: string, pc: RTCPeerConnection): void {

@@ -1,5 +1,7 @@
 import { useState } from 'preact/hooks';
-import { createRoom, roomErrorMessage, type RoomSignaling } from '../conference/index.ts';
+// Not the conference module's index: that would bring mediasoup-client, which only the meeting view loads.
+import { roomErrorMessage } from '../conference/errors.ts';
+import { createRoom, type RoomSignaling } from '../conference/RoomRequests.ts';
 import { navigate, roomIdFromLink } from '../route.ts';
 import { Field } from './Field.tsx';
 

@@ -4,27 +4,7 @@ import { api } from '../api.ts';
 import { formatDuration, formatWhen } from '../format.ts';
 import { useAction, useFetched, useVersion } from '../hooks.ts';
 import type { Session } from '../session.ts';
-import { Link } from './Link.tsx';
 import { callerLabel } from '../voicemail.ts';
-
-/** On the phone page: how many messages wait unheard, and the way to them. */
-export function VoicemailSummary({ session }: { session: Session }) {
-  const list = useFetched('voicemail-summary', () => session.authed(api.voicemails).then((response) => response.voicemails));
-  const unheard = list.data?.filter((message) => !message.heard).length ?? 0;
-  return (
-    <section class="card voicemail-summary-card" aria-labelledby="voicemail-summary-title" data-testid="voicemail-summary">
-      <div class="card-head">
-        <h2 id="voicemail-summary-title">Voicemail</h2>
-        <Link href="/voicemail" class="btn btn-small" testid="nav-voicemail">
-          Open
-        </Link>
-      </div>
-      <p class="muted" data-testid="voicemail-unheard" data-count={unheard}>
-        {list.data === null ? (list.error ?? 'Loading…') : unheard === 0 ? 'No new messages.' : `${unheard} new ${unheard === 1 ? 'message' : 'messages'}.`}
-      </p>
-    </section>
-  );
-}
 
 /** The signed-in person's voicemail: their messages, and the greeting callers hear. */
 export function Voicemail({ session }: { session: Session }) {
