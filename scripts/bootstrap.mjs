@@ -9,6 +9,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setInterval, clearInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -34,7 +35,12 @@ const SIP_EDGE_PACKAGES = [
 /** Debian packages each command needs, by what proves each is installed. */
 const APT_PACKAGES = {
   // The media node records conferences with ffmpeg (and measures the files with ffprobe).
-  start: [{ pkg: 'ffmpeg', probe: () => existsSync('/usr/bin/ffmpeg') }, ...SIP_EDGE_PACKAGES],
+  // coturn gives the browsers STUN and TURN.
+  start: [
+    { pkg: 'ffmpeg', probe: () => existsSync('/usr/bin/ffmpeg') },
+    { pkg: 'coturn', probe: () => existsSync('/usr/bin/turnserver') },
+    ...SIP_EDGE_PACKAGES,
+  ],
   test: [
     { pkg: 'ffmpeg', probe: () => existsSync('/usr/bin/ffmpeg') },
     { pkg: 'postgresql', probe: () => hasPostgres() },
@@ -65,8 +71,14 @@ const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 
   cwd: ROOT,
   stdio: 'inherit',
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+// npm stopped by SIGTERM leaves us behind (its shell does not pass the signal on): stop too.
+const parent = process.ppid;
+const orphaned = setInterval(() => process.ppid !== parent && child.kill('SIGTERM'), 500);
+child.on('exit', (code, signal) => {
+  clearInterval(orphaned);
+  process.exit(code ?? (signal ? 1 : 0));
+});
 
 function ensureNodeVersion() {
   const [major, minor] = process.versions.node.split('.').map(Number);

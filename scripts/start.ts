@@ -3,7 +3,8 @@
  * and survives restarts; Ctrl-C stops everything started here.
  *
  * Environment: DATABASE_URL to use an existing Postgres instead of the embedded PGlite (with
- * NEON_WS_PROXY if it needs a relay other than ours), PORT for the web port (default 8787).
+ * NEON_WS_PROXY if it needs a relay other than ours), PORT for the web port (default 8787),
+ * CALLSTACK_DATA_DIR for the state (default .data/).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { startEmbeddedDatabase } from '../edge/dev/pgliteServer.ts';
 import { DEMO_TENANT, DEMO_USERS, demoSipCredentials, seed } from '../edge/scripts/seed.ts';
 import { DEFAULT_SIP_REALM } from '../edge/src/config.ts';
+import { startCoturn, type Turn } from './lib/coturn.ts';
 import { ensureDir, freePort, stopOnSignal } from './lib/processes.ts';
 import { startMailSink } from './lib/mailSink.ts';
 import { startStripeStandIn } from './lib/stripeStandIn.ts';
@@ -19,7 +21,7 @@ import { gatewayControlUrl, startSipEdge } from './lib/sipEdge.ts';
 import { selfSignedCertificate } from './lib/tlsCertificate.ts';
 import { buildWeb, prepareDatabase, ROOT, startEdge, type DatabaseEndpoint } from './lib/stack.ts';
 
-const DATA = ensureDir(join(ROOT, '.data'));
+const DATA = ensureDir(process.env.CALLSTACK_DATA_DIR ?? join(ROOT, '.data'));
 const LOGS = ensureDir(join(DATA, 'logs'));
 const stops: (() => Promise<void>)[] = [];
 stopOnSignal(stops);
@@ -36,6 +38,11 @@ await seed({ databaseUrl: database.url, relayUrl: relay.url });
 // Mail (password resets) lands as files in .data/outbox/.
 const mail = await startMailSink(join(DATA, 'outbox'), localSecret('mail'));
 stops.push(() => mail.close());
+
+// STUN and TURN for the browsers (coturn, which bootstrap.mjs installs), on this machine's LAN
+// addresses too, so a call between two machines has a relay when their direct path fails.
+const turn = await startTurn();
+const turnVars: Record<string, string> = turn ? { TURN_SECRET: turn.secret, TURN_URLS: turn.urls.join(',') } : {};
 
 // Invoices are charged through the Stripe stand-in unless a real key is given (then its webhook
 // endpoint must reach this machine, with STRIPE_WEBHOOK_SECRET its signing secret).
@@ -61,6 +68,7 @@ const edge = await startEdge({
     JWT_SECRET: localSecret('jwt'),
     MAIL_ENDPOINT: mail.url,
     MAIL_API_KEY: mail.apiKey,
+    ...turnVars,
     ...stripeVars,
     // The demo company plays the platform operator: its admins upload rate decks in the console.
     PLATFORM_TENANT_ID: DEMO_TENANT.id,
@@ -110,17 +118,29 @@ ${DEMO_USERS.map((user) => `    ${user.email.padEnd(width)}  ${user.password}   
     A registered phone rings with its user's softphone; dial a colleague's extension (shown in People).
 
   Media node (conference rooms):  ${mediaNode.controlUrl}
+  STUN/TURN (coturn):  ${turn ? turn.urls.join(' ') : 'none (coturn is not installed)'}
   Mail (password resets):  ${mail.dir}
   Open the URL in two browser windows, sign in as two users and call one from the other.
   Logs: ${LOGS}   Data: ${DATA}   Stop: Ctrl-C
 `);
+
+async function startTurn(): Promise<Turn | null> {
+  if (!existsSync('/usr/bin/turnserver')) {
+    console.log('▶ coturn is not installed (apt-get install coturn): calls get no STUN or TURN servers');
+    return null;
+  }
+  console.log('▶ starting coturn (STUN and TURN)');
+  const started = await startCoturn(join(LOGS, 'coturn.log'), localSecret('turn'), { lan: true });
+  stops.push(() => started.stop());
+  return started;
+}
 
 async function openDatabase(): Promise<DatabaseEndpoint> {
   if (process.env.DATABASE_URL) {
     const url = new URL(process.env.DATABASE_URL);
     return { url: url.toString(), host: url.hostname, port: Number(url.port || 5432) };
   }
-  console.log('▶ starting the embedded database (PGlite, .data/pglite)');
+  console.log(`▶ starting the embedded database (PGlite, ${join(DATA, 'pglite')})`);
   const embedded = await startEmbeddedDatabase(join(DATA, 'pglite'), await freePort());
   stops.push(() => embedded.close());
   return embedded;

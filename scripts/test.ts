@@ -67,6 +67,8 @@ const SUITES: Suite[] = [
   command('lint', 'npm', ['run', '--silent', 'lint']),
   command('format', 'npm', ['run', '--silent', 'format:check']),
   nodeTests('scripts', ['scripts']),
+  // `npm start` itself, started and stopped 20 times (before the test stack takes its ports).
+  nodeTests('start', ['tests/start']),
   nodeTests('protocol', ['protocol/src']),
   nodeTests('web', ['web/src']),
   nodeTests('infra-cdk', ['infra-cdk/test']),

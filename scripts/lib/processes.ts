@@ -19,6 +19,9 @@ export interface ServiceOptions {
   readyTimeoutMs?: number;
 }
 
+/** Services started and not yet exited: what a second Ctrl-C kills at once. */
+const running = new Set<Service>();
+
 export class Service {
   private child: ChildProcess | undefined;
   private output = '';
@@ -35,6 +38,8 @@ export class Service {
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
+    running.add(this);
+    child.once('exit', () => running.delete(this));
     // Own process group (so Ctrl-C reaches us first and we stop in order); if this process dies
     // without stopping it, the group must not outlive us.
     const orphanGuard = () => child.pid && killGroup(child.pid, 'SIGKILL');
@@ -134,19 +139,34 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, { 
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
 
+/** Signals this close together are one request: Ctrl-C reaches npm, bootstrap.mjs and us, and both forward it. */
+const SAME_REQUEST_MS = 300;
+/** How often a stack checks that the process that started it is still there. */
+const PARENT_CHECK_MS = 500;
+
 /**
- * On Ctrl-C or SIGTERM, runs every registered stop function (newest first), then exits. A signal
- * that arrives while stopping (a second Ctrl-C, or the copy `bootstrap.mjs` forwards of the one the
- * terminal sent the whole process group) waits for the same stop: exiting at once would leave the
- * edge and its runtime running on their ports.
+ * On Ctrl-C, SIGTERM or SIGHUP (the terminal closed), runs every registered stop function (newest
+ * first), then exits. Copies of the same signal (see SAME_REQUEST_MS) change nothing. A second
+ * request while stopping kills the services still running at once instead of waiting for their
+ * clean exit; the stop functions still run to the end (the embedded database closes cleanly), so
+ * either way nothing is left running on its ports.
  */
 export function stopOnSignal(stops: (() => Promise<void>)[]): void {
   let stopping: Promise<void> | null = null;
+  let lastSignalAt = 0;
+  let hurried = false;
   const stopAll = (code: number) => {
+    const now = Date.now();
+    const copy = now - lastSignalAt < SAME_REQUEST_MS;
+    lastSignalAt = now;
     if (stopping) {
-      console.log('still stopping: every service CallStack started is being shut down');
+      if (copy || hurried) return;
+      hurried = true;
+      console.log(`stopping now: killing ${running.size} service${running.size === 1 ? '' : 's'} still running`);
+      for (const service of running) void service.kill();
       return;
     }
+    console.log('stopping every service CallStack started (Ctrl-C again to kill them at once)');
     stopping = (async () => {
       for (const stop of [...stops].reverse()) await stop().catch(() => {});
       process.exit(code);
@@ -154,6 +174,11 @@ export function stopOnSignal(stops: (() => Promise<void>)[]): void {
   };
   process.on('SIGINT', () => stopAll(130));
   process.on('SIGTERM', () => stopAll(143));
+  process.on('SIGHUP', () => stopAll(129));
+  // Whoever started us gone (npm killed with SIGTERM does not pass it on through its shell):
+  // nobody is left to stop us, so stop as if told to.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && stopAll(143), PARENT_CHECK_MS).unref();
 }
 
 export function ensureDir(path: string): string {
