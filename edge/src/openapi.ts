@@ -43,11 +43,12 @@ function build(routes: readonly RouteSpec[]): JsonObject {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A 15-minute access token from sign-in, or an API key (`csk_…`).' },
-        queryToken: {
+        socketTicket: {
           type: 'apiKey',
           in: 'query',
-          name: 'token',
-          description: 'The access token, for WebSocket upgrades (browsers cannot set headers on them).',
+          name: 'ticket',
+          description:
+            'A single-use socket ticket valid for 30 s (`POST /api/sockets/ticket`), for WebSocket upgrades: browsers cannot set headers on them, and the URL may end up in logs.',
         },
         stripeSignature: {
           type: 'apiKey',
@@ -120,7 +121,7 @@ function errorResponses(route: RouteSpec): Record<string, JsonObject> {
   if (route.body || route.query || route.pathParameters.length > 0) codes.add(ErrorCode.badRequest);
   if (route.body) [ErrorCode.unsupportedMediaType, ErrorCode.messageTooLarge].forEach((code) => codes.add(code));
   if (route.pathParameters.length > 0) codes.add(ErrorCode.notFound);
-  if (route.auth === 'bearer' || route.auth === 'query_token') [ErrorCode.unauthorized, ErrorCode.tokenExpired].forEach((code) => codes.add(code));
+  if (route.auth === 'bearer' || route.auth === 'socket_ticket') [ErrorCode.unauthorized, ErrorCode.tokenExpired].forEach((code) => codes.add(code));
   if (route.auth === 'refresh_token' || isNodeAuth(route.auth) || route.auth === 'stripe_signature') codes.add(ErrorCode.unauthorized);
   if (isNodeAuth(route.auth)) codes.add(ErrorCode.signatureExpired);
   if (route.permission) codes.add(ErrorCode.forbidden);
@@ -148,8 +149,8 @@ function securityOf(route: RouteSpec): JsonObject[] {
   switch (route.auth) {
     case 'bearer':
       return [{ bearer: [] }];
-    case 'query_token':
-      return [{ queryToken: [] }];
+    case 'socket_ticket':
+      return [{ socketTicket: [] }];
     case 'node_registration':
     case 'node_event':
       return [{ nodeSignature: [] }];

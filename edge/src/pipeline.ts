@@ -19,7 +19,8 @@ import type Stripe from 'stripe';
 import * as v from 'valibot';
 import { authenticate } from './auth/authenticate.ts';
 import { authorize, type Permission } from './auth/permissions.ts';
-import { verifyAccessToken, type Principal } from './auth/tokens.ts';
+import { verifySocketTicket, type Principal } from './auth/tokens.ts';
+import { userHub } from './objects/stubs.ts';
 import { verifiedStripeEvent } from './billing/stripe.ts';
 import { config } from './config.ts';
 import type { Env } from './env.ts';
@@ -32,7 +33,7 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
  * an access token in the query (WebSocket upgrades, where browsers cannot set headers); a media
  * node's signature over the body (`t=,v1=` registrations, `t=,n=,v1=` events).
  */
-export type RouteAuth = 'none' | 'bearer' | 'refresh_token' | 'query_token' | 'node_registration' | 'node_event' | 'stripe_signature';
+export type RouteAuth = 'none' | 'bearer' | 'refresh_token' | 'socket_ticket' | 'node_registration' | 'node_event' | 'stripe_signature';
 
 /** A media node's signed event: its nonce, which the room refuses to see twice (replays). */
 export interface NodeEventCaller {
@@ -40,7 +41,7 @@ export interface NodeEventCaller {
 }
 
 /** What authentication proves: a user or API key; a node event's nonce; a Stripe webhook's event; nothing more for the rest. */
-type PrincipalOf<A extends RouteAuth> = A extends 'bearer' | 'query_token'
+type PrincipalOf<A extends RouteAuth> = A extends 'bearer' | 'socket_ticket'
   ? Principal
   : A extends 'node_event'
     ? NodeEventCaller
@@ -100,7 +101,7 @@ export type Handler<A extends RouteAuth, Body = undefined, Query = Record<string
 
 /** Bearer routes must name their permission; WebSocket routes may (every role may connect). */
 export type RouteDefinition<A extends RouteAuth, B extends v.GenericSchema | undefined, Q extends QuerySpec | undefined> = RouteBase<A, B, Q> &
-  (A extends 'bearer' ? { permission: Permission } : A extends 'query_token' ? { permission?: Permission } : { permission?: never });
+  (A extends 'bearer' ? { permission: Permission } : A extends 'socket_ticket' ? { permission?: Permission } : { permission?: never });
 
 /** A route as the router and the OpenAPI generator see it. */
 export interface RouteSpec {
@@ -224,12 +225,15 @@ async function authenticateCaller(
       return null;
     case 'bearer':
       return authenticate(request, env, route.permission!);
-    case 'query_token': {
+    case 'socket_ticket': {
       if (request.headers.get('Upgrade') !== 'websocket') throw new ApiError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
-      const token = new URL(request.url).searchParams.get('token');
-      if (!token) throw new ApiError(ErrorCode.unauthorized, 'missing access token');
-      const principal = await verifyAccessToken(env, token);
+      const ticket = new URL(request.url).searchParams.get('ticket');
+      if (!ticket) throw new ApiError(ErrorCode.unauthorized, 'missing socket ticket (POST /api/sockets/ticket)');
+      const { principal, id } = await verifySocketTicket(env, ticket);
       if (route.permission) authorize(principal, route.permission);
+      if (!(await userHub(env, principal.tenantId, principal.userId).spendSocketTicket(id))) {
+        throw new ApiError(ErrorCode.unauthorized, 'this socket ticket was used already');
+      }
       return principal;
     }
     case 'node_registration': {

@@ -34,7 +34,7 @@ import { stripeWebhook } from './billing/webhook.ts';
 import { queryParameters as q, route, type RouteSpec } from './pipeline.ts';
 import { eraseOwnAccount, eraseUserByAdmin, exportOwnData } from './privacy/routes.ts';
 import { recordingGet, recordingsList, recordingTrackFile } from './recordings/routes.ts';
-import { connectPresence, connectSignaling, SOCKET_QUERY } from './signaling/connect.ts';
+import { connectPresence, connectSignaling, SOCKET_QUERY, socketTicketPost } from './signaling/connect.ts';
 import {
   callerIdGet,
   callerIdPut,
@@ -811,11 +811,22 @@ export const ROUTES: RouteSpec[] = [
     handler: voicemailDelete,
   }),
   route({
+    method: 'post',
+    path: '/api/sockets/ticket',
+    summary: 'A single-use ticket for one WebSocket upgrade (`?ticket=` of /api/signaling or /api/presence), valid for 30 s',
+    tag: 'realtime',
+    auth: 'bearer',
+    permission: 'directory.read',
+    errors: [ErrorCode.forbidden],
+    success: { status: 201, schema: P.SocketTicketResponse },
+    handler: socketTicketPost,
+  }),
+  route({
     method: 'get',
     path: '/api/signaling',
-    summary: 'The signaling WebSocket (`?token=&device=`; messages in protocol/src/signaling.ts)',
+    summary: 'The signaling WebSocket (`?ticket=&device=`; messages in protocol/src/signaling.ts)',
     tag: 'realtime',
-    auth: 'query_token',
+    auth: 'socket_ticket',
     query: SOCKET_QUERY,
     success: { status: 101, description: 'WebSocket upgrade' },
     handler: connectSignaling,
@@ -825,7 +836,7 @@ export const ROUTES: RouteSpec[] = [
     path: '/api/presence',
     summary: 'Live presence of the organisation (WebSocket; messages in protocol/src/presence.ts)',
     tag: 'realtime',
-    auth: 'query_token',
+    auth: 'socket_ticket',
     query: SOCKET_QUERY,
     success: { status: 101, description: 'WebSocket upgrade' },
     handler: connectPresence,

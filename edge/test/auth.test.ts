@@ -1,8 +1,25 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword } from '../src/auth/password.ts';
-import { issueAccessToken, verifyAccessToken } from '../src/auth/tokens.ts';
+import { issueAccessToken, issueSocketTicket, verifyAccessToken, verifySocketTicket } from '../src/auth/tokens.ts';
 import { turnCredentials } from '../src/turn.ts';
+
+describe('socket tickets', () => {
+  const principal = { actorType: 'user' as const, userId: 'u1', tenantId: 't1', role: 'user' as const, displayName: 'Ünïcode Üser' };
+
+  it('carry the principal and an id of their own, last 30 seconds, and are no access token (nor the reverse)', async () => {
+    const now = Date.now();
+    const first = await issueSocketTicket(env, principal, now);
+    const second = await issueSocketTicket(env, principal, now);
+    expect(first.id).not.toBe(second.id);
+    expect(first.expiresAt).toBe(now + 30_000);
+    expect(await verifySocketTicket(env, first.ticket)).toEqual({ principal, id: first.id });
+    await expect(verifyAccessToken(env, first.ticket)).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(verifySocketTicket(env, await issueAccessToken(env, principal))).rejects.toMatchObject({ code: 'unauthorized' });
+    const stale = await issueSocketTicket(env, principal, now - 31_000);
+    await expect(verifySocketTicket(env, stale.ticket)).rejects.toMatchObject({ code: 'token_expired' });
+  });
+});
 
 describe('passwords (PBKDF2-SHA256 in workerd)', () => {
   it('verifies the right password and rejects a wrong one, with a fresh salt each time', async () => {

@@ -54,7 +54,10 @@ type Frame = { type: string; [key: string]: unknown };
 
 /** A WebSocket opened through the Worker, collecting frames and its close event. */
 async function open(path: string, token: string, device: string) {
-  const response = await SELF.fetch(`http://edge.test${path}?token=${token}&device=${device}`, { headers: { Upgrade: 'websocket' } });
+  const ticket = await (
+    await SELF.fetch('http://edge.test/api/sockets/ticket', { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  ).json<{ ticket: string }>();
+  const response = await SELF.fetch(`http://edge.test${path}?ticket=${ticket.ticket}&device=${device}`, { headers: { Upgrade: 'websocket' } });
   const ws = response.webSocket;
   if (!ws) throw new Error(`upgrade refused: ${response.status}`);
   const frames: Frame[] = [];

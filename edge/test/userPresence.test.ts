@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test';
 import type { ServerMessage } from '@callstack/protocol';
 import { describe, expect, it } from 'vitest';
-import { issueAccessToken } from '../src/auth/tokens.ts';
+import { issueSocketTicket } from '../src/auth/tokens.ts';
 import { presenceShard, userHub } from '../src/objects/stubs.ts';
 import { devicesOf } from '../src/presence/fold.ts';
 import { PUBLISH_RETRY_MS, presenceDueAt, stepPresence, type Observed, type PresenceState } from '../src/presence/presenceState.ts';
@@ -162,8 +162,8 @@ describe('UserPresence in a hub', () => {
 
   it('sets the hub’s alarm to the end of the grace when the last device leaves, and goes offline when it fires', async () => {
     const tenantId = 'tenant-up-grace';
-    const token = await issueAccessToken(env, { actorType: 'user', tenantId, role: 'user', userId: 'alice', displayName: 'Alice' });
-    const response = await SELF.fetch(`http://edge.test/api/signaling?token=${token}&device=alice-1`, { headers: { Upgrade: 'websocket' } });
+    const { ticket } = await issueSocketTicket(env, { actorType: 'user', tenantId, role: 'user', userId: 'alice', displayName: 'Alice' });
+    const response = await SELF.fetch(`http://edge.test/api/signaling?ticket=${ticket}&device=alice-1`, { headers: { Upgrade: 'websocket' } });
     const ws = response.webSocket!;
     ws.accept();
     const hub = userHub(env, tenantId, 'alice');

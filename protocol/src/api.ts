@@ -25,13 +25,23 @@ export const ShownName = v.pipe(v.string(), v.maxLength(256));
  */
 const CurrentPassword = v.pipe(v.string(), v.minLength(1), v.maxLength(256));
 
+/**
+ * Where the refresh token of a new session goes: `cookie` (what the softphone asks) sets it as an
+ * `HttpOnly; Secure; SameSite=Strict` cookie scoped to `/api/auth` and leaves it out of the body,
+ * so no script on the page can read it; `token` (the default, for API clients) puts it in the body.
+ */
+export const SessionDelivery = v.optional(v.picklist(['cookie', 'token']), 'token');
+export type SessionDelivery = v.InferOutput<typeof SessionDelivery>;
+
 export const LoginRequest = v.object({
   email: Email,
   password: CurrentPassword,
+  session: SessionDelivery,
 });
 export type LoginRequest = v.InferOutput<typeof LoginRequest>;
 
-export const RefreshRequest = v.object({ refreshToken: Verbatim({ min: 16, max: 256 }) });
+/** The refresh token in the body, or (no `refreshToken`) in the session cookie; the answer goes back the same way. */
+export const RefreshRequest = v.object({ refreshToken: v.optional(Verbatim({ min: 16, max: 256 })) });
 export type RefreshRequest = v.InferOutput<typeof RefreshRequest>;
 
 const RoleSchema = v.picklist(['admin', 'operator', 'user']);
@@ -44,10 +54,15 @@ export const SessionResponse = v.object({
   accessToken: v.string(),
   /** Seconds until the access token expires. */
   expiresIn: v.number(),
-  refreshToken: v.string(),
+  /** Absent when the session lives in the cookie (`SessionDelivery`). */
+  refreshToken: v.optional(v.string()),
   user: UserView,
 });
 export type SessionResponse = v.InferOutput<typeof SessionResponse>;
+
+/** `POST /api/sockets/ticket`: what `?ticket=` of a WebSocket upgrade carries; one upgrade, within `expiresIn` seconds. */
+export const SocketTicketResponse = v.object({ ticket: v.string(), expiresIn: v.number() });
+export type SocketTicketResponse = v.InferOutput<typeof SocketTicketResponse>;
 
 export const PrincipalView = v.object({
   actorType: v.picklist(['user', 'api_key']),
@@ -120,6 +135,7 @@ export const SignupRequest = v.object({
   displayName: DisplayName,
   email: Email,
   password: Password,
+  session: SessionDelivery,
 });
 export type SignupRequest = v.InferOutput<typeof SignupRequest>;
 
@@ -141,6 +157,7 @@ export const AcceptInviteRequest = v.object({
   token: Secret,
   displayName: DisplayName,
   password: Password,
+  session: SessionDelivery,
 });
 export type AcceptInviteRequest = v.InferOutput<typeof AcceptInviteRequest>;
 
@@ -213,7 +230,7 @@ export type AuditLogResponse = v.InferOutput<typeof AuditLogResponse>;
 
 // ---- account security, SIP credentials, contacts, privacy (issue 3) ----------------------------
 
-export const ChangePasswordRequest = v.object({ currentPassword: CurrentPassword, newPassword: Password });
+export const ChangePasswordRequest = v.object({ currentPassword: CurrentPassword, newPassword: Password, session: SessionDelivery });
 export type ChangePasswordRequest = v.InferOutput<typeof ChangePasswordRequest>;
 
 /** Always answered 202, whether or not the account exists, so it cannot probe for accounts. */

@@ -40,6 +40,28 @@ async function signInFails(email: string, password: string): Promise<void> {
 }
 
 describe('profile and account', () => {
+  test('the sign-in lives in an HttpOnly cookie the page cannot read, a reload resumes it, and sockets carry single-use tickets', async () => {
+    const { bob } = (await createTenant()).users;
+    const phone = await open(browser, bob);
+    const refreshCookie = async () => (await phone.context.cookies()).find((cookie) => cookie.name === 'callstack_refresh');
+    const cookie = await refreshCookie();
+    assert.ok(cookie, 'the session cookie is set');
+    assert.deepEqual([cookie.httpOnly, cookie.secure, cookie.sameSite, cookie.path], [true, true, 'Strict', '/api/auth']);
+    const seen = await phone.page.evaluate(() => ({ cookie: document.cookie, stored: JSON.stringify({ ...localStorage, ...sessionStorage }) }));
+    assert.doesNotMatch(seen.cookie, /callstack_refresh/);
+    assert.ok(!seen.stored.includes(cookie.value), 'no refresh token in web storage');
+
+    const sockets: string[] = [];
+    phone.page.on('websocket', (socket) => sockets.push(socket.url()));
+    await phone.page.reload();
+    await signedIn(phone.page, bob);
+    for (let tries = 0; tries < 100 && sockets.length < 2; tries++) await phone.page.waitForTimeout(100);
+    assert.deepEqual(sockets.map((url) => new URL(url).pathname).sort(), ['/api/presence', '/api/signaling']);
+    for (const url of sockets) assert.deepEqual([...new URL(url).searchParams.keys()].sort(), ['device', 'ticket']);
+    // The reload spent the cookie's token for a new one (rotation).
+    assert.notEqual((await refreshCookie())?.value, cookie.value);
+  });
+
   test('changing the password keeps this device signed in; the new password signs in, the old one not', async () => {
     const { alice } = (await createTenant()).users;
     const phone = await open(browser, alice);

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { MAX_SIGNALING_MESSAGE_BYTES } from '@callstack/protocol';
-import { createTenant, expiredAccessToken, login, type TestTenant } from '../lib/fixtures.ts';
+import { WebSocket } from 'ws';
+import { api, createTenant, expiredSocketTicket, login, type TestTenant } from '../lib/fixtures.ts';
 import { devicePool } from '../lib/SignalingClient.ts';
-import { refusedUpgrade } from '../lib/SocketClient.ts';
+import { refusedUpgrade, socketTicket } from '../lib/SocketClient.ts';
 import { stack } from '../lib/stack.ts';
 
 const { device, closeAll } = devicePool(() => stack.url, login);
@@ -22,35 +23,70 @@ describe('WebSocket upgrade', () => {
     tenant = await createTenant();
   });
 
-  test('without a token: 401 unauthorized', async () => {
+  test('without a ticket: 401 unauthorized', async () => {
     const { status, body } = await upgradeStatus('');
     assert.equal(status, 401);
-    assert.deepEqual(body, { error: { code: 'unauthorized', message: 'missing access token' } });
+    assert.deepEqual(body, { error: { code: 'unauthorized', message: 'missing socket ticket (POST /api/sockets/ticket)' } });
   });
 
-  test('with an expired token: 401 token_expired', async () => {
-    const expired = await expiredAccessToken(tenant.users.bob);
-    const { status, body } = await upgradeStatus(`?token=${expired}`);
+  test('the access token is no ticket, in the old `token` parameter or as the ticket: 401 unauthorized', async () => {
+    const session = await login(tenant.users.bob);
+    const old = await upgradeStatus(`?token=${session.accessToken}`);
+    assert.equal(old.status, 401);
+    assert.equal((old.body as { error: { code: string } }).error.code, 'unauthorized');
+    const asTicket = await upgradeStatus(`?ticket=${session.accessToken}`);
+    assert.deepEqual(asTicket.body, { error: { code: 'unauthorized', message: 'invalid socket ticket' } });
+  });
+
+  test('a ticket opens one socket only: used again, it is refused', async () => {
+    const session = await login(tenant.users.bob);
+    const ticket = await socketTicket(stack.url, session.accessToken);
+    const ws = new WebSocket(`${stack.url.replace(/^http/, 'ws')}/api/signaling?ticket=${ticket}&device=first`);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
+    });
+    ws.close();
+    const again = await upgradeStatus(`?ticket=${ticket}&device=second`);
+    assert.equal(again.status, 401);
+    assert.deepEqual(again.body, { error: { code: 'unauthorized', message: 'this socket ticket was used already' } });
+    // Nor does the same ticket open the other socket.
+    const presence = await refusedUpgrade(`${stack.url}/api/presence?ticket=${ticket}`);
+    assert.equal(presence.status, 401);
+  });
+
+  test('API keys get no socket tickets: 403', async () => {
+    const admin = await login(tenant.users.alice);
+    const key = await api<{ key: string }>('POST', '/api/admin/api-keys', { auth: admin.accessToken, body: { name: 'sockets', role: 'user' } });
+    assert.equal(key.status, 201, JSON.stringify(key.body));
+    const answer = await api<{ error: { code: string } }>('POST', '/api/sockets/ticket', { auth: key.body.key });
+    assert.equal(answer.status, 403);
+    assert.equal(answer.body.error.code, 'forbidden');
+  });
+
+  test('with an expired ticket: 401 token_expired', async () => {
+    const { status, body } = await upgradeStatus(`?ticket=${await expiredSocketTicket(tenant.users.bob)}`);
     assert.equal(status, 401);
     assert.equal((body as { error: { code: string } }).error.code, 'token_expired');
   });
 
-  test('with a token signed by another key: 401 unauthorized', async () => {
+  test('with a ticket signed by another key: 401 unauthorized', async () => {
     const forged = await new SignJWT({ tid: tenant.id, role: 'admin', name: 'Mallory' })
       .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
       .setSubject(tenant.users.bob.id)
       .setIssuer('callstack')
-      .setAudience('callstack-api')
-      .setExpirationTime('10m')
+      .setAudience('callstack-socket')
+      .setJti(crypto.randomUUID())
+      .setExpirationTime('1m')
       .sign(new TextEncoder().encode('not-the-edge-secret-not-the-edge-secret'));
-    const { status, body } = await upgradeStatus(`?token=${forged}`);
+    const { status, body } = await upgradeStatus(`?ticket=${forged}`);
     assert.equal(status, 401);
     assert.equal((body as { error: { code: string } }).error.code, 'unauthorized');
   });
 
   test('with a malformed device id: 400', async () => {
     const session = await login(tenant.users.bob);
-    const { status } = await upgradeStatus(`?token=${session.accessToken}&device=${encodeURIComponent('../../x')}`);
+    const { status } = await upgradeStatus(`?ticket=${await socketTicket(stack.url, session.accessToken)}&device=${encodeURIComponent('../../x')}`);
     assert.equal(status, 400);
   });
 });

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { createTenant, login, type TestTenant } from '../lib/fixtures.ts';
+import { socketUrl } from '../lib/SocketClient.ts';
 import { stack } from '../lib/stack.ts';
 
 interface Operation {
@@ -253,7 +254,7 @@ describe('hostile input on every route answers without a 5xx', () => {
       .setAudience('callstack-api')
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(stack.jwtSecret));
-    const ws = new WebSocket(`${stack.url.replace(/^http/, 'ws')}/api/signaling?token=${odd}&device=odd-name`);
+    const ws = new WebSocket(await socketUrl(stack.url, '/api/signaling', odd, 'odd-name'));
     const hello = await new Promise<{ type: string; userId: string }>((resolve, reject) => {
       ws.once('message', (data) => resolve(JSON.parse(data.toString()) as { type: string; userId: string }));
       ws.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, test } from 'node:test';
 import { shardIndex, watcherKey } from '../../edge/src/presence/shards.ts';
-import { createTenant, expiredAccessToken, login, type TestTenant } from '../lib/fixtures.ts';
+import { createTenant, expiredSocketTicket, login, type TestTenant } from '../lib/fixtures.ts';
 import { devicePool, type SignalingClient } from '../lib/SignalingClient.ts';
 import { refusedUpgrade } from '../lib/SocketClient.ts';
 import { stack } from '../lib/stack.ts';
@@ -199,13 +199,13 @@ describe('presence boundaries', () => {
     assert.equal(seen.filter((userId) => Object.values(tenant.users).some((user) => user.id === userId)).length, 0);
   });
 
-  test('no token or an expired token: 401', async () => {
+  test('no ticket or an expired ticket: 401', async () => {
     const tenant = await createTenant();
     const missing = await refusedUpgrade(`${stack.url}/api/presence`);
     assert.equal(missing.status, 401);
-    assert.deepEqual(missing.body, { error: { code: 'unauthorized', message: 'missing access token' } });
-    const expired = await expiredAccessToken(tenant.users.bob);
-    const refused = await refusedUpgrade(`${stack.url}/api/presence?token=${expired}`);
+    assert.deepEqual(missing.body, { error: { code: 'unauthorized', message: 'missing socket ticket (POST /api/sockets/ticket)' } });
+    const expired = await expiredSocketTicket(tenant.users.bob);
+    const refused = await refusedUpgrade(`${stack.url}/api/presence?ticket=${expired}`);
     assert.equal(refused.status, 401);
     assert.equal((refused.body as { error: { code: string } }).error.code, 'token_expired');
   });

@@ -18,7 +18,7 @@ export class PresenceClient extends SocketClient<PresenceServerMessage, Presence
 
   /** Connects and waits for the whole snapshot. */
   static async connect(baseUrl: string, token: string, deviceId: string = crypto.randomUUID()): Promise<PresenceClient> {
-    const ws = new WebSocket(socketUrl(baseUrl, '/api/presence', token, deviceId));
+    const ws = new WebSocket(await socketUrl(baseUrl, '/api/presence', token, deviceId));
     const client = new PresenceClient(ws, deviceId, parsePresenceServerMessage);
     const snapshot = client.next('presence.snapshot', (message) => !message.more);
     await SocketClient.opened(ws);

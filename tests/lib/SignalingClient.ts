@@ -12,7 +12,7 @@ type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 
 export class SignalingClient extends SocketClient<ServerMessage, ClientMessage> {
   static async connect(baseUrl: string, token: string, deviceId: string = crypto.randomUUID()): Promise<SignalingClient> {
-    const ws = new WebSocket(socketUrl(baseUrl, '/api/signaling', token, deviceId));
+    const ws = new WebSocket(await socketUrl(baseUrl, '/api/signaling', token, deviceId));
     const client = new SignalingClient(ws, deviceId, parseServerMessage);
     const hello = client.next('hello');
     await SocketClient.opened(ws);

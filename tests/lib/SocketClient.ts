@@ -109,9 +109,16 @@ export class SocketClient<In extends { type: string }, Out> {
   }
 }
 
-/** The `ws://` URL of an edge WebSocket route. */
-export function socketUrl(baseUrl: string, path: string, token: string, deviceId: string): string {
-  return `${baseUrl.replace(/^http/, 'ws')}${path}?token=${encodeURIComponent(token)}&device=${deviceId}`;
+/** A single-use socket ticket for the holder of `accessToken` (what the softphone mints before each upgrade). */
+export async function socketTicket(baseUrl: string, accessToken: string): Promise<string> {
+  const answer = await fetch(`${baseUrl}/api/sockets/ticket`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` } });
+  if (answer.status !== 201) throw new Error(`no socket ticket: ${answer.status} ${await answer.text()}`);
+  return ((await answer.json()) as { ticket: string }).ticket;
+}
+
+/** The `ws://` URL of an edge WebSocket route, with a fresh ticket for the holder of `accessToken`. */
+export async function socketUrl(baseUrl: string, path: string, accessToken: string, deviceId: string): Promise<string> {
+  return `${baseUrl.replace(/^http/, 'ws')}${path}?ticket=${encodeURIComponent(await socketTicket(baseUrl, accessToken))}&device=${deviceId}`;
 }
 
 /** Attempts a WebSocket upgrade that must be refused, and returns the refusal (fetch cannot send an Upgrade header). */

@@ -137,12 +137,22 @@ export async function waitForMail(to: string, count = 1, timeoutMs = 15_000): Pr
 
 /** An access token for `user` signed with the stack's key that expired an hour ago. */
 export function expiredAccessToken(user: TestUser): Promise<string> {
+  return expiredJwt(user, 'callstack-api');
+}
+
+/** A socket ticket signed with the stack's key whose 30 seconds are long over. */
+export function expiredSocketTicket(user: TestUser): Promise<string> {
+  return expiredJwt(user, 'callstack-socket');
+}
+
+function expiredJwt(user: TestUser, audience: string): Promise<string> {
   const past = Math.floor(Date.now() / 1000) - 3600;
   return new SignJWT({ tid: user.tenantId, role: user.role, name: user.displayName })
     .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
     .setSubject(user.id)
     .setIssuer('callstack')
-    .setAudience('callstack-api')
+    .setAudience(audience)
+    .setJti(crypto.randomUUID())
     .setIssuedAt(past - 900)
     .setExpirationTime(past)
     .sign(new TextEncoder().encode(stack.jwtSecret));

@@ -33,6 +33,7 @@ import {
   type RefreshRequest,
   type SessionResponse,
   type SignupRequest,
+  type SocketTicketResponse,
   type TurnCredentialsResponse,
   type AddPhoneNumberRequest,
   type PhoneNumberList,
@@ -118,15 +119,21 @@ async function download(path: string, token: string): Promise<Download> {
 const contactPath = (id: string) => `/api/contacts/${encodeURIComponent(id)}`;
 
 export const api = {
-  login: (body: LoginRequest) => request<SessionResponse>('POST', '/api/auth/login', { body }),
-  refresh: (refreshToken: string) => request<SessionResponse>('POST', '/api/auth/refresh', { body: { refreshToken } satisfies RefreshRequest }),
-  logout: (refreshToken: string) => request<undefined>('POST', '/api/auth/logout', { body: { refreshToken } satisfies RefreshRequest }),
+  // Every new session's refresh token goes into the HttpOnly cookie, never into the page.
+  login: (body: Omit<LoginRequest, 'session'>) =>
+    request<SessionResponse>('POST', '/api/auth/login', { body: { ...body, session: 'cookie' } satisfies LoginRequest }),
+  // The refresh token travels only in the HttpOnly session cookie (edge/src/auth/sessionCookie.ts).
+  refresh: () => request<SessionResponse>('POST', '/api/auth/refresh', { body: {} satisfies RefreshRequest }),
+  logout: () => request<undefined>('POST', '/api/auth/logout', { body: {} satisfies RefreshRequest }),
+  socketTicket: (token: string) => request<SocketTicketResponse>('POST', '/api/sockets/ticket', { token }),
   users: (token: string) => request<DirectoryResponse>('GET', '/api/users', { token }),
   calls: (token: string) => request<CallHistoryResponse>('GET', '/api/calls', { token }),
   turnCredentials: (token: string) => request<TurnCredentialsResponse>('GET', '/api/turn-credentials', { token }),
 
-  signup: (body: SignupRequest) => request<SessionResponse>('POST', '/api/signup', { body }),
-  acceptInvite: (body: AcceptInviteRequest) => request<SessionResponse>('POST', '/api/invites/accept', { body }),
+  signup: (body: Omit<SignupRequest, 'session'>) =>
+    request<SessionResponse>('POST', '/api/signup', { body: { ...body, session: 'cookie' } satisfies SignupRequest }),
+  acceptInvite: (body: Omit<AcceptInviteRequest, 'session'>) =>
+    request<SessionResponse>('POST', '/api/invites/accept', { body: { ...body, session: 'cookie' } satisfies AcceptInviteRequest }),
   createInvite: (token: string, body: CreateInviteRequest) => request<InviteResponse>('POST', '/api/invites', { token, body }),
   adminUsers: (token: string) => request<AdminUsersResponse>('GET', '/api/admin/users', { token }),
   pstnPolicy: (token: string) => request<PstnPolicy>('GET', '/api/admin/pstn/policy', { token }),
@@ -161,7 +168,8 @@ export const api = {
   logoutAll: (token: string) => request<undefined>('POST', '/api/auth/logout-all', { token }),
   requestPasswordReset: (body: PasswordResetRequest) => request<undefined>('POST', '/api/auth/password-reset', { body }),
   confirmPasswordReset: (body: PasswordResetConfirmRequest) => request<undefined>('POST', '/api/auth/password-reset/confirm', { body }),
-  changePassword: (token: string, body: ChangePasswordRequest) => request<SessionResponse>('PUT', '/api/me/password', { token, body }),
+  changePassword: (token: string, body: Omit<ChangePasswordRequest, 'session'>) =>
+    request<SessionResponse>('PUT', '/api/me/password', { token, body: { ...body, session: 'cookie' } satisfies ChangePasswordRequest }),
   sipCredentials: (token: string) => request<SipCredentialsView>('GET', '/api/me/sip-credentials', { token }),
   callerId: (token: string) => request<CallerIdView>('GET', '/api/me/caller-id', { token }),
   setCallerId: (token: string, body: UpdateCallerIdRequest) => request<CallerIdView>('PUT', '/api/me/caller-id', { token, body }),

@@ -186,7 +186,7 @@ interface WorkspaceProps {
  */
 function Workspace({ session, route, onSignedOut }: WorkspaceProps) {
   const { signaling, call, watcher, me, iceServers } = useMemo(() => {
-    const socketOptions = { deviceId: tabDeviceId(), accessToken: (renew: boolean) => session.accessToken(renew) };
+    const socketOptions = { deviceId: tabDeviceId(), ticket: () => session.socketTicket() };
     const client = new SignalingClient(socketOptions);
     const fetchIceServers = () => session.authed(api.turnCredentials).then((response) => response.iceServers);
     const controller = new CallController({ signaling: client, iceServers: fetchIceServers, iceTransportPolicy });

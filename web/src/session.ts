@@ -1,6 +1,7 @@
 /**
- * The signed-in session: a short-lived access token in memory and a rotating refresh token that
- * is also kept in localStorage so a reload stays signed in.
+ * The signed-in session: a short-lived access token in memory only, bought with the refresh token
+ * that lives in an HttpOnly cookie the page cannot read (edge/src/auth/sessionCookie.ts), so a
+ * reload stays signed in and no script on the page can carry the sign-in away.
  */
 import {
   Emitter,
@@ -14,24 +15,10 @@ import {
 } from '@callstack/protocol';
 import { api, ApiError } from './api.ts';
 
-const STORAGE_KEY = 'callstack.session';
+/** Where earlier versions kept the refresh token: removed on sight. */
+const LEGACY_STORAGE_KEY = 'callstack.session';
 /** Refresh this long before the access token expires, so a request never races its expiry. */
 const EARLY_REFRESH_MS = 30_000;
-
-interface StoredSession {
-  refreshToken: string;
-  user: UserView;
-}
-
-function readStored(): StoredSession | null {
-  try {
-    // Written by an earlier version or edited by hand: check the shape before trusting it.
-    const stored = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null') as Partial<StoredSession> | null;
-    return typeof stored?.refreshToken === 'string' && typeof stored.user?.id === 'string' ? (stored as StoredSession) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The edge refused the token itself (as opposed to being unreachable). */
 function isRejected(error: unknown): boolean {
@@ -39,8 +26,8 @@ function isRejected(error: unknown): boolean {
 }
 
 /**
- * Refresh tokens are single-use, so tabs of the same browser take turns: each one reads the
- * newest token from storage inside the lock instead of spending one another tab already rotated.
+ * Refresh tokens are single-use and the cookie is shared by the browser's tabs, so tabs take
+ * turns: inside the lock each presents the cookie as the previous tab left it.
  */
 async function withRefreshLock<T>(task: () => Promise<T>): Promise<T> {
   return 'locks' in navigator ? await navigator.locks.request('callstack.refresh', task) : task();
@@ -50,7 +37,6 @@ export class Session extends Emitter<{ expired: [] }> {
   readonly user: UserView;
   private accessTokenValue = '';
   private expiresAt = 0;
-  private refreshToken = '';
   private refreshing: Promise<void> | null = null;
 
   private constructor(response: SessionResponse) {
@@ -59,37 +45,31 @@ export class Session extends Emitter<{ expired: [] }> {
     this.apply(response);
   }
 
-  static login(request: LoginRequest): Promise<Session> {
+  static login(request: Omit<LoginRequest, 'session'>): Promise<Session> {
     return Session.begin(api.login(request));
   }
 
   /** A new organisation; the session is its first admin's. */
-  static signup(request: SignupRequest): Promise<Session> {
+  static signup(request: Omit<SignupRequest, 'session'>): Promise<Session> {
     return Session.begin(api.signup(request));
   }
 
-  static acceptInvite(request: AcceptInviteRequest): Promise<Session> {
+  static acceptInvite(request: Omit<AcceptInviteRequest, 'session'>): Promise<Session> {
     return Session.begin(api.acceptInvite(request));
   }
 
   private static async begin(response: Promise<SessionResponse>): Promise<Session> {
-    const session = new Session(await response);
-    session.persist();
-    return session;
+    return new Session(await response);
   }
 
-  /** The session left by an earlier visit, or null when there is none or the edge revoked it. */
+  /** The session the cookie holds from an earlier visit, or null when there is none or the edge revoked it. */
   static resume(): Promise<Session | null> {
+    localStorage.removeItem(LEGACY_STORAGE_KEY);
     return withRefreshLock(async () => {
-      const stored = readStored();
-      if (!stored) return null;
       try {
-        const session = new Session(await api.refresh(stored.refreshToken));
-        session.persist();
-        return session;
+        return new Session(await api.refresh());
       } catch (error) {
         if (!isRejected(error)) throw error;
-        localStorage.removeItem(STORAGE_KEY);
         return null;
       }
     });
@@ -111,12 +91,14 @@ export class Session extends Emitter<{ expired: [] }> {
     }
   }
 
-  /** The edge revokes every sign-in and answers with a new one for this device, which we keep. */
-  async changePassword(request: ChangePasswordRequest): Promise<void> {
-    const response = await this.authed((token) => api.changePassword(token, request));
-    const owned = this.ownsStorage();
-    this.apply(response);
-    if (owned) this.persist();
+  /** A single-use ticket for one WebSocket upgrade (the access token never goes into a URL). */
+  async socketTicket(): Promise<string> {
+    return (await this.authed(api.socketTicket)).ticket;
+  }
+
+  /** The edge revokes every sign-in and answers with a new one for this device (in the cookie). */
+  async changePassword(request: Omit<ChangePasswordRequest, 'session'>): Promise<void> {
+    this.apply(await this.authed((token) => api.changePassword(token, request)));
   }
 
   /** Revokes every sign-in of this user, this one included; the edge closes their sockets. */
@@ -131,29 +113,27 @@ export class Session extends Emitter<{ expired: [] }> {
     this.forget();
   }
 
-  /** Drops the stored session after the edge already ended it. */
+  /** Drops the access token after the edge already ended the session (the cookie is then dead too). */
   forget(): void {
-    if (this.ownsStorage()) localStorage.removeItem(STORAGE_KEY);
+    this.accessTokenValue = '';
+    this.expiresAt = 0;
   }
 
   async signOut(): Promise<void> {
     this.forget();
-    // Best effort: the session is gone locally either way.
-    await api.logout(this.refreshToken).catch(() => undefined);
+    // Best effort: the edge revokes the sign-in and clears the cookie.
+    await api.logout().catch(() => undefined);
   }
 
   private refresh(): Promise<void> {
     this.refreshing ??= withRefreshLock(async () => {
-      const owned = this.ownsStorage();
-      if (owned) this.refreshToken = readStored()?.refreshToken ?? this.refreshToken;
-      this.apply(await api.refresh(this.refreshToken));
-      if (owned) this.persist();
+      const response = await api.refresh();
+      // Another tab signed in as someone else since: the cookie is theirs now, this session is over.
+      if (response.user.id !== this.user.id) throw new ApiError(401, 'unauthorized', 'signed in as someone else in another tab');
+      this.apply(response);
     })
       .catch((error: unknown) => {
-        if (isRejected(error)) {
-          if (this.ownsStorage()) localStorage.removeItem(STORAGE_KEY);
-          this.emit('expired');
-        }
+        if (isRejected(error)) this.emit('expired');
         throw error;
       })
       .finally(() => {
@@ -165,16 +145,5 @@ export class Session extends Emitter<{ expired: [] }> {
   private apply(response: SessionResponse): void {
     this.accessTokenValue = response.accessToken;
     this.expiresAt = Date.now() + response.expiresIn * 1000;
-    this.refreshToken = response.refreshToken;
-  }
-
-  /** Another tab may since have signed in as someone else (or out): then storage is not ours to touch. */
-  private ownsStorage(): boolean {
-    return readStored()?.user.id === this.user.id;
-  }
-
-  private persist(): void {
-    const stored: StoredSession = { refreshToken: this.refreshToken, user: this.user };
-    localStorage.setItem(STORAGE_KEY, JSON.stringify(stored));
   }
 }

@@ -1,6 +1,7 @@
 /**
  * What the signaling and presence clients share: a WebSocket to an `/api/…` path authenticated by
- * `?token=&device=`, pings, and reconnects with backoff after an unexpected close.
+ * `?ticket=&device=` (a single-use ticket minted for each attempt, never the access token), pings,
+ * and reconnects with backoff after an unexpected close.
  */
 import { CloseCode, Emitter, type ParseResult } from '@callstack/protocol';
 
@@ -23,8 +24,8 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
 
 export interface SocketOptions {
   deviceId: string;
-  /** Access token for the next connection; `renew` forces a fresh one. */
-  accessToken: (renew: boolean) => Promise<string>;
+  /** A fresh single-use socket ticket for the next connection attempt. */
+  ticket: () => Promise<string>;
 }
 
 export abstract class ReconnectingSocket<
@@ -55,7 +56,7 @@ export abstract class ReconnectingSocket<
 
   start(): void {
     this.stopped = false;
-    void this.open(false);
+    void this.open();
   }
 
   stop(): void {
@@ -78,11 +79,11 @@ export abstract class ReconnectingSocket<
     this.startPings();
   }
 
-  private async open(renewToken: boolean): Promise<void> {
+  private async open(): Promise<void> {
     this.setStatus('connecting');
-    let token: string;
+    let ticket: string;
     try {
-      token = await this.options.accessToken(renewToken);
+      ticket = await this.options.ticket();
     } catch {
       // Unreachable edge: try again later. A revoked session signs the app out, which stops us.
       this.retry();
@@ -91,7 +92,7 @@ export abstract class ReconnectingSocket<
     if (this.stopped) return;
     const url = new URL(this.path, location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.search = new URLSearchParams({ token, device: this.options.deviceId }).toString();
+    url.search = new URLSearchParams({ ticket, device: this.options.deviceId }).toString();
     const socket = new WebSocket(url);
     socket.binaryType = 'arraybuffer';
     socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => this.frame(event.data);
@@ -130,11 +131,8 @@ export abstract class ReconnectingSocket<
   private retry(): void {
     if (this.stopped) return;
     this.setStatus('connecting');
-    // After a failed attempt, renew the token: a browser can't see why an upgrade was refused, and
-    // a stale token is the one cause we can fix. The first retry after a working connection reuses it.
-    const renewToken = this.attempt > 0;
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.open(renewToken), reconnectDelay(this.attempt++));
+    this.retryTimer = setTimeout(() => void this.open(), reconnectDelay(this.attempt++));
   }
 
   /** Closes the socket without triggering the reconnect logic of its close handler. */

@@ -12,13 +12,12 @@ import { issueRefreshToken, revokeAllRefreshTokens } from '../db/sessions.ts';
 import { findActiveUser, findActiveUserByEmail, setPasswordHash, type UserRow } from '../db/users.ts';
 import { config } from '../config.ts';
 import { ApiError } from '../errors.ts';
-import { json } from '../http.ts';
 import { deliverSoon } from '../mail/deliverOutbox.ts';
 import { disconnectUser } from '../signaling/disconnectUser.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import type { Handler } from '../pipeline.ts';
 import { clientIp, signedInUser } from './authenticate.ts';
-import { sessionFor } from './routes.ts';
+import { clearedRefreshCookie, sessionAnswer } from './sessionCookie.ts';
 import type { Principal } from './tokens.ts';
 import { LoginThrottle } from './throttle.ts';
 
@@ -42,7 +41,7 @@ export const changePassword: Handler<'bearer', ChangePasswordRequest> = async ({
     return issueRefreshToken(db, { tenantId: user.tenantId, userId: user.id });
   });
   ctx.waitUntil(deliverSoon(env));
-  return json(await sessionFor(env, user, refresh.token));
+  return sessionAnswer(env, user, refresh.token, body.session);
 };
 
 /** Always 202: whether the account exists is not revealed. */
@@ -108,7 +107,7 @@ export const logoutEverywhere: Handler<'bearer'> = async ({ request, env, princi
     });
   });
   await disconnectUser(env, principal.tenantId, principal.userId, 'signed out everywhere');
-  return new Response(null, { status: 204 });
+  return new Response(null, { status: 204, headers: { 'set-cookie': clearedRefreshCookie() } });
 };
 
 async function ownUser(db: Db, principal: Principal): Promise<UserRow> {

@@ -1,10 +1,13 @@
-/** Sign-in and sessions: password sign-in (throttled), refresh-token rotation, sign-out. */
-import { ErrorCode, type LoginRequest, type RefreshRequest, type SessionResponse, type UserView } from '@callstack/protocol';
+/**
+ * Sign-in and sessions: password sign-in (throttled), refresh-token rotation, sign-out. A refresh
+ * token comes in the body or the session cookie (sessionCookie.ts) and its successor goes back the
+ * same way.
+ */
+import { ErrorCode, type LoginRequest, type RefreshRequest, type SessionDelivery } from '@callstack/protocol';
 import { recordAudit } from '../db/audit.ts';
 import { withDb, withTransaction } from '../db/client.ts';
 import { issueRefreshToken, revokeRefreshToken, rotateRefreshToken } from '../db/sessions.ts';
 import { findActiveUser, findActiveUserByEmail } from '../db/users.ts';
-import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { json } from '../http.ts';
 import { log } from '../log.ts';
@@ -12,9 +15,9 @@ import type { Handler } from '../pipeline.ts';
 import { clientIp } from './authenticate.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './password.ts';
 import { LoginThrottle } from './throttle.ts';
-import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken, type Principal } from './tokens.ts';
+import { clearedRefreshCookie, refreshTokenFromCookie, sessionAnswer } from './sessionCookie.ts';
 
-export const login: Handler<'none', LoginRequest> = async ({ request, env, body: { email, password } }) => {
+export const login: Handler<'none', LoginRequest> = async ({ request, env, body: { email, password, session } }) => {
   const subject = { email, ip: clientIp(request) };
   const throttle = new LoginThrottle(env);
   const user = await withDb(env, async (db) => {
@@ -46,10 +49,19 @@ export const login: Handler<'none', LoginRequest> = async ({ request, env, body:
     return issueRefreshToken(db, { tenantId: user.tenantId, userId: user.id });
   });
   log.info('auth.login', { tenantId: user.tenantId, userId: user.id });
-  return json(await sessionFor(env, user, refresh.token));
+  return sessionAnswer(env, user, refresh.token, session);
 };
 
-export const refresh: Handler<'refresh_token', RefreshRequest> = async ({ env, body: { refreshToken } }) => {
+/** The refresh token and the way its successor goes back: the body's, else the cookie's. */
+function presentedToken(request: Request, body: RefreshRequest): { token: string; delivery: SessionDelivery } {
+  if (body.refreshToken !== undefined) return { token: body.refreshToken, delivery: 'token' };
+  const token = refreshTokenFromCookie(request);
+  if (token === undefined) throw new ApiError(ErrorCode.unauthorized, 'no refresh token: sign in again');
+  return { token, delivery: 'cookie' };
+}
+
+export const refresh: Handler<'refresh_token', RefreshRequest> = async ({ request, env, body }) => {
+  const { token: refreshToken, delivery } = presentedToken(request, body);
   const session = await withTransaction(env, async (db) => {
     const rotation = await rotateRefreshToken(db, refreshToken);
     if (rotation.outcome !== 'rotated') return rotation;
@@ -57,21 +69,18 @@ export const refresh: Handler<'refresh_token', RefreshRequest> = async ({ env, b
     return user ? { outcome: 'rotated' as const, user, token: rotation.token } : { outcome: 'invalid' as const };
   });
   if (session.outcome === 'reused') log.warn('auth.refresh_reuse', {});
-  if (session.outcome !== 'rotated') throw new ApiError(ErrorCode.unauthorized, 'refresh token is not valid');
-  return json(await sessionFor(env, session.user, session.token));
+  if (session.outcome !== 'rotated') {
+    const refused = new ApiError(ErrorCode.unauthorized, 'refresh token is not valid');
+    // A dead cookie is dropped, so the browser stops presenting it.
+    if (delivery === 'cookie') return json(refused.toBody(), refused.status, { 'set-cookie': clearedRefreshCookie() });
+    throw refused;
+  }
+  return sessionAnswer(env, session.user, session.token, delivery);
 };
 
-export const logout: Handler<'refresh_token', RefreshRequest> = async ({ env, body: { refreshToken } }) => {
-  await withDb(env, (db) => revokeRefreshToken(db, refreshToken));
-  return new Response(null, { status: 204 });
+/** Revokes the sign-in and, for a browser, forgets its cookie; signed out already is fine too. */
+export const logout: Handler<'refresh_token', RefreshRequest> = async ({ request, env, body }) => {
+  const refreshToken = body.refreshToken ?? refreshTokenFromCookie(request);
+  if (refreshToken !== undefined) await withDb(env, (db) => revokeRefreshToken(db, refreshToken));
+  return new Response(null, { status: 204, headers: { 'set-cookie': clearedRefreshCookie() } });
 };
-
-export async function sessionFor(env: Env, user: UserView, refreshToken: string): Promise<SessionResponse> {
-  const principal: Principal = { actorType: 'user', userId: user.id, tenantId: user.tenantId, role: user.role, displayName: user.displayName };
-  return {
-    accessToken: await issueAccessToken(env, principal),
-    expiresIn: ACCESS_TOKEN_TTL_SECONDS,
-    refreshToken,
-    user: { id: user.id, tenantId: user.tenantId, email: user.email, displayName: user.displayName, role: user.role },
-  };
-}

@@ -1,5 +1,7 @@
 /**
  * Access tokens: short-lived HS256 JWTs (jose) with a `kid` header so signing keys can rotate.
+ * Socket tickets: the same, for another audience, valid for seconds and spent once (the user's
+ * hub keeps the spent ids), so what a WebSocket URL carries into logs is worthless by then.
  * Refresh tokens are opaque random strings handled by db/sessions.ts.
  */
 import { ErrorCode, type Role } from '@callstack/protocol';
@@ -11,6 +13,8 @@ import { ApiError } from '../errors.ts';
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 const ISSUER = 'callstack';
 const AUDIENCE = 'callstack-api';
+const TICKET_AUDIENCE = 'callstack-socket';
+export const SOCKET_TICKET_TTL_SECONDS = 30;
 
 /** Who is calling, as proven by a valid access token (a user) or API key (`userId` is the key id). */
 export interface Principal {
@@ -21,30 +25,57 @@ export interface Principal {
   displayName: string;
 }
 
-export async function issueAccessToken(env: Env, principal: Principal, now = Date.now()): Promise<string> {
-  const issuedAt = Math.floor(now / 1000);
-  return new SignJWT({ tid: principal.tenantId, role: principal.role, name: principal.displayName })
-    .setProtectedHeader({ alg: 'HS256', kid: config(env).jwt.kid })
-    .setSubject(principal.userId)
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + ACCESS_TOKEN_TTL_SECONDS)
-    .sign(encode(config(env).jwt.secret));
+export function issueAccessToken(env: Env, principal: Principal, now = Date.now()): Promise<string> {
+  return sign(env, principal, AUDIENCE, ACCESS_TOKEN_TTL_SECONDS, now);
 }
 
 export async function verifyAccessToken(env: Env, token: string): Promise<Principal> {
+  return (await verify(env, token, AUDIENCE, 'access token')).principal;
+}
+
+export interface SocketTicket {
+  ticket: string;
+  /** Spent-ticket records keep this id until the ticket has expired. */
+  id: string;
+  expiresAt: number;
+}
+
+export async function issueSocketTicket(env: Env, principal: Principal, now = Date.now()): Promise<SocketTicket> {
+  const id = crypto.randomUUID();
+  return { ticket: await sign(env, principal, TICKET_AUDIENCE, SOCKET_TICKET_TTL_SECONDS, now, id), id, expiresAt: now + SOCKET_TICKET_TTL_SECONDS * 1000 };
+}
+
+/** A valid, unexpired ticket's holder and id; whether it was spent already is the hub's to say. */
+export async function verifySocketTicket(env: Env, ticket: string): Promise<{ principal: Principal; id: string }> {
+  const { principal, jti } = await verify(env, ticket, TICKET_AUDIENCE, 'socket ticket');
+  if (jti === undefined) throw new ApiError(ErrorCode.unauthorized, 'malformed socket ticket');
+  return { principal, id: jti };
+}
+
+async function sign(env: Env, principal: Principal, audience: string, ttlSeconds: number, now: number, jti?: string): Promise<string> {
+  const issuedAt = Math.floor(now / 1000);
+  const jwt = new SignJWT({ tid: principal.tenantId, role: principal.role, name: principal.displayName })
+    .setProtectedHeader({ alg: 'HS256', kid: config(env).jwt.kid })
+    .setSubject(principal.userId)
+    .setIssuer(ISSUER)
+    .setAudience(audience)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + ttlSeconds);
+  return (jti === undefined ? jwt : jwt.setJti(jti)).sign(encode(config(env).jwt.secret));
+}
+
+async function verify(env: Env, token: string, audience: string, what: string): Promise<{ principal: Principal; jti: string | undefined }> {
   try {
-    const { payload } = await jwtVerify(token, (header) => verificationKey(env, header.kid), { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
-    const { sub, tid, role, name } = payload;
+    const { payload } = await jwtVerify(token, (header) => verificationKey(env, header.kid), { issuer: ISSUER, audience, algorithms: ['HS256'] });
+    const { sub, tid, role, name, jti } = payload;
     if (typeof sub !== 'string' || typeof tid !== 'string' || typeof name !== 'string' || !isRole(role)) {
-      throw new ApiError(ErrorCode.unauthorized, 'malformed access token');
+      throw new ApiError(ErrorCode.unauthorized, `malformed ${what}`);
     }
-    return { actorType: 'user', userId: sub, tenantId: tid, role, displayName: name };
+    return { principal: { actorType: 'user', userId: sub, tenantId: tid, role, displayName: name }, jti };
   } catch (error) {
     if (error instanceof ApiError) throw error;
-    if (error instanceof errors.JWTExpired) throw new ApiError(ErrorCode.tokenExpired, 'access token expired');
-    throw new ApiError(ErrorCode.unauthorized, 'invalid access token');
+    if (error instanceof errors.JWTExpired) throw new ApiError(ErrorCode.tokenExpired, `${what} expired`);
+    throw new ApiError(ErrorCode.unauthorized, `invalid ${what}`);
   }
 }
 

@@ -50,6 +50,7 @@ import { admitFrame, SocketAttachment, SocketRateLimiter, trySend } from '../obj
 import { callSession, pstnGuard, roomObject, userHub } from '../objects/stubs.ts';
 import { actorOf, failure, type Outcome } from '../objects/actor.ts';
 import { readIdentity, type DeviceIdentity } from '../objects/identity.ts';
+import { SOCKET_TICKET_TTL_SECONDS } from '../auth/tokens.ts';
 import { NonceLedger } from '../objects/NonceLedger.ts';
 import { displayNumber } from '../pstn/destination.ts';
 import { decideOutbound } from '../pstn/outbound.ts';
@@ -83,6 +84,7 @@ export class UserHub extends DurableObject<Env> {
   private readonly presence: UserPresence;
   private readonly sip: SipDevices;
   private readonly sipNonces: NonceLedger;
+  private readonly socketTickets: NonceLedger;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -90,6 +92,7 @@ export class UserHub extends DurableObject<Env> {
     this.rooms = new DeviceRooms(ctx.storage.sql, env);
     this.sip = new SipDevices(ctx.storage.sql);
     this.sipNonces = new NonceLedger(ctx.storage, 'sip.nonce:', SIP_NONCE_RETAIN_MS);
+    this.socketTickets = new NonceLedger(ctx.storage, 'ticket:', SOCKET_TICKET_TTL_SECONDS * 1000);
     this.presence = new UserPresence(ctx.storage.sql, env, {
       sockets: (gone) => [
         ...ctx.getWebSockets().flatMap((ws) => {
@@ -160,6 +163,16 @@ export class UserHub extends DurableObject<Env> {
     // The alarm that fired is spent: set it again even if the deadline did not move.
     await this.present((presence) => presence.alarm(), { spent: true });
     await this.sipNonces.forgetExpired();
+    await this.socketTickets.forgetExpired();
+  }
+
+  // ---- called by the Worker ------------------------------------------------------------------
+
+  /** False when the socket ticket was spent already (each opens one WebSocket, signaling or presence). */
+  async spendSocketTicket(id: string): Promise<boolean> {
+    const first = await this.socketTickets.firstSighting(id);
+    await this.socketTickets.forgetExpired();
+    return first;
   }
 
   // ---- called by the Worker for the SIP gateway ----------------------------------------------

@@ -17,7 +17,7 @@ import {
 } from '@callstack/protocol';
 import { hashPassword } from '../auth/password.ts';
 import { clientIp, signedInUser } from '../auth/authenticate.ts';
-import { sessionFor } from '../auth/routes.ts';
+import { sessionAnswer } from '../auth/sessionCookie.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { withDb, withTransaction, type Db } from '../db/client.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../db/apiKeys.ts';
@@ -45,7 +45,7 @@ export const signup: Handler<'none', SignupRequest> = async ({ request, env, bod
       actorId: userId,
     }));
   });
-  return json(await sessionFor(env, session.user, session.refreshToken), 201);
+  return sessionAnswer(env, session.user, session.refreshToken, body.session, 201);
 };
 
 export const inviteUser: Handler<'bearer', CreateInviteRequest> = async ({ request, env, principal: actor, body }) => {
@@ -81,7 +81,7 @@ export const acceptInvite: Handler<'none', AcceptInviteRequest> = async ({ reque
       }),
     );
   });
-  return json(await sessionFor(env, session.user, session.refreshToken), 201);
+  return sessionAnswer(env, session.user, session.refreshToken, body.session, 201);
 };
 
 export const adminUsers: Handler<'bearer'> = async ({ env, principal: actor }) => {
