@@ -54,7 +54,19 @@ import { sipCredentials, sipInbound, sipMessage, sipPstnEvent, sipRegistration, 
 import { sipVoicemail, voicemailAudio, voicemailDelete, voicemailList, voicemailUpdate } from './voicemail/routes.ts';
 import { greetingDelete, greetingGet, greetingInfo, greetingPut, sipGreeting } from './voicemail/greeting.ts';
 import { ownSipCredentials, rotateOwnSipCredentials, rotateUserSipCredentials } from './sip/routes.ts';
-import { acceptInvite, adminUsers, auditLog, createKey, deactivate, inviteUser, listKeys, revokeKey, setRole, signup } from './tenants/routes.ts';
+import {
+  acceptInvite,
+  adminUsers,
+  auditLog,
+  createKey,
+  deactivate,
+  inviteUser,
+  listKeys,
+  revokeKey,
+  setRole,
+  signup,
+  confirmSignup,
+} from './tenants/routes.ts';
 import { turnCredentials } from './turn.ts';
 
 const { conflict, invalidCredentials, invalidState, notFound, rateLimited, mediaUnavailable } = ErrorCode;
@@ -147,13 +159,24 @@ export const ROUTES: RouteSpec[] = [
   route({
     method: 'post',
     path: '/api/signup',
-    summary: 'Create an organisation and its first admin',
+    summary: 'Ask for an organisation: its address gets a link that creates it (the same 202 whether or not the address has an account; throttled)',
     tag: 'organisation',
     auth: 'none',
     body: P.SignupRequest,
-    success: { status: 201, schema: P.SessionResponse },
-    errors: [conflict],
+    success: { status: 202, schema: P.SignupStarted },
+    errors: [rateLimited],
     handler: signup,
+  }),
+  route({
+    method: 'post',
+    path: '/api/signup/confirm',
+    summary: 'The mailed sign-up link: creates the organisation and its first admin, signed in',
+    tag: 'organisation',
+    auth: 'none',
+    body: P.SignupConfirmRequest,
+    success: { status: 201, schema: P.SessionResponse },
+    errors: [invalidState, conflict],
+    handler: confirmSignup,
   }),
   route({
     method: 'post',
@@ -174,7 +197,7 @@ export const ROUTES: RouteSpec[] = [
     auth: 'none',
     body: P.AcceptInviteRequest,
     success: { status: 201, schema: P.SessionResponse },
-    errors: [notFound, invalidState, conflict],
+    errors: [notFound, invalidState, conflict, rateLimited],
     handler: acceptInvite,
   }),
   route({

@@ -130,14 +130,25 @@ export type TurnCredentialsResponse = v.InferOutput<typeof TurnCredentialsRespon
 const Password = v.pipe(Verbatim({ max: 256 }), minCharacters(10, 'use at least 10 characters'));
 const Secret = Verbatim({ min: 16, max: 256 });
 
+/**
+ * `POST /api/signup`: always answered 202 `SignupStarted`, whether or not the address has an
+ * account, so sign-up cannot probe for accounts. The address gets a link (`/signup#<token>`, 24
+ * hours) that creates the organisation (`POST /api/signup/confirm`), or, when it has an account
+ * already, a mail that says so.
+ */
 export const SignupRequest = v.object({
   organisation: Text({ min: 2, max: 100 }),
   displayName: DisplayName,
   email: Email,
   password: Password,
-  session: SessionDelivery,
 });
 export type SignupRequest = v.InferOutput<typeof SignupRequest>;
+
+export const SignupStarted = v.object({ email: v.string() });
+export type SignupStarted = v.InferOutput<typeof SignupStarted>;
+
+export const SignupConfirmRequest = v.object({ token: Secret, session: SessionDelivery });
+export type SignupConfirmRequest = v.InferOutput<typeof SignupConfirmRequest>;
 
 export const CreateInviteRequest = v.object({ email: Email, role: RoleSchema });
 export type CreateInviteRequest = v.InferOutput<typeof CreateInviteRequest>;

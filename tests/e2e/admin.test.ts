@@ -11,7 +11,7 @@ import type { InviteResponse } from '@callstack/protocol';
 import { eventually, launchBrowser, openPage, signIn, submitSignIn } from '../lib/browser.ts';
 import { rateCalls } from '../../edge/src/db/billing.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
-import { api, createTenant, expireInvite, login } from '../lib/fixtures.ts';
+import { api, createTenant, expireInvite, login, waitForMail } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
 let browser: Browser;
@@ -60,6 +60,12 @@ describe('organisation admin console', () => {
     await admin.locator('[data-testid=signup-error]').filter({ hasText: 'at least 10 characters' }).waitFor();
     await admin.fill('#signup-password', owner.password);
     await admin.locator('form[data-testid=signup-form] [type=submit]').click();
+    await admin.locator('[data-testid=signup-sent]').filter({ hasText: owner.email }).waitFor();
+    // The organisation exists once the mailed link is opened.
+    const [mail] = await waitForMail(owner.email);
+    const signupLink = /http\S+\/signup#\S+/.exec(mail!.text)?.[0];
+    assert.ok(signupLink?.startsWith(`${stack.url}/signup#`), mail!.text);
+    await admin.goto(signupLink!);
     await admin.locator('[data-testid=me]').filter({ hasText: owner.name }).waitFor();
 
     // The console offers an admin no way to demote or deactivate themself (the edge refuses it too).

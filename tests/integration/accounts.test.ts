@@ -9,7 +9,7 @@ import type { RevealedSipCredentials, SessionResponse, SipCredentialsView } from
 import { withClient } from '../../edge/scripts/migrations.ts';
 import { PresenceClient } from '../lib/PresenceClient.ts';
 import { SignalingClient } from '../lib/SignalingClient.ts';
-import { api, createTenant, login, sentMail, waitForMail, type TestUser } from '../lib/fixtures.ts';
+import { api, createTenant, login, sentMail, signUp, waitForMail, type TestUser } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -176,8 +176,8 @@ describe('SIP credentials', () => {
 
   test('every new user has credentials; a rotation shows the password once and stores only HA1', async () => {
     const email = `sip-${crypto.randomUUID().slice(0, 8)}@signup.test`;
-    const owner = await api<SessionResponse>('POST', '/api/signup', { body: { organisation: 'SIP Co', displayName: 'Sam', email, password: NEW_PASSWORD } });
-    const auth = owner.body.accessToken;
+    const owner = await signUp({ organisation: 'SIP Co', displayName: 'Sam', email, password: NEW_PASSWORD });
+    const auth = owner.accessToken;
     const view = await api<SipCredentialsView>('GET', '/api/me/sip-credentials', { auth });
     assert.equal(view.status, 200);
     assert.match(view.body.username, /^u[a-z2-9]{11}$/);
@@ -188,7 +188,7 @@ describe('SIP credentials', () => {
     assert.equal(rotated.status, 201);
     assert.equal(rotated.body.username, view.body.username, 'the username stays');
     assert.ok(rotated.body.password.length >= 20);
-    const [row] = await sql<{ ha1: string }>('select ha1 from sip_credentials where user_id = $1', [owner.body.user.id]);
+    const [row] = await sql<{ ha1: string }>('select ha1 from sip_credentials where user_id = $1', [owner.user.id]);
     assert.equal(row!.ha1, ha1Of(rotated.body));
     const afterwards = await api<SipCredentialsView>('GET', '/api/me/sip-credentials', { auth });
     assert.equal('password' in afterwards.body, false);

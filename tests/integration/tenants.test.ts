@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { ApiKeyView, CreatedApiKey, InviteResponse, SessionResponse } from '@callstack/protocol';
 import { withClient } from '../../edge/scripts/migrations.ts';
-import { api, createTenant, login, type TestTenant } from '../lib/fixtures.ts';
+import { api, createTenant, login, sentMail, waitForMail, type TestTenant } from '../lib/fixtures.ts';
 import { stack } from '../lib/stack.ts';
 
 interface Sessions {
@@ -23,11 +23,18 @@ async function sessionsOf(tenant: TestTenant): Promise<Sessions> {
 const strongPassword = 'a long enough password';
 
 describe('sign-up and invites', () => {
-  test('sign-up creates an organisation whose owner is its admin', async () => {
+  test('sign-up mails a link that creates the organisation with its owner as admin, once', async () => {
     const email = `owner-${crypto.randomUUID().slice(0, 8)}@signup.test`;
-    const created = await api<SessionResponse>('POST', '/api/signup', {
-      body: { organisation: 'Acme Telecom', displayName: 'Olivia Owner', email, password: strongPassword },
-    });
+    const request = { organisation: 'Acme Telecom', displayName: 'Olivia Owner', email, password: strongPassword };
+    const started = await api<{ email: string }>('POST', '/api/signup', { body: request });
+    assert.equal(started.status, 202);
+    assert.deepEqual(started.body, { email });
+    // Nothing exists until the link is used.
+    assert.equal((await api('POST', '/api/auth/login', { body: { email, password: strongPassword } })).status, 401);
+    const [mail] = await waitForMail(email);
+    assert.equal(mail!.subject, 'Confirm your CallStack sign-up');
+    const token = /\/signup#([A-Za-z0-9_-]+)/.exec(mail!.text)![1]!;
+    const created = await api<SessionResponse>('POST', '/api/signup/confirm', { body: { token } });
     assert.equal(created.status, 201);
     assert.equal(created.body.user.role, 'admin');
     const users = await api<{ users: { email: string }[] }>('GET', '/api/admin/users', { auth: created.body.accessToken });
@@ -35,16 +42,44 @@ describe('sign-up and invites', () => {
       users.body.users.map((user) => user.email),
       [email],
     );
-
-    const again = await api<{ error: { code: string } }>('POST', '/api/signup', {
-      body: { organisation: 'Acme Again', displayName: 'Olivia', email, password: strongPassword },
-    });
-    assert.equal(again.status, 409);
+    const twice = await api<{ error: { code: string } }>('POST', '/api/signup/confirm', { body: { token } });
+    assert.equal(twice.status, 409);
+    assert.equal(twice.body.error.code, 'invalid_state');
     const weak = await api<{ error: { code: string; message: string } }>('POST', '/api/signup', {
       body: { organisation: 'Weak Ltd', displayName: 'W', email: `weak-${crypto.randomUUID()}@signup.test`, password: 'short' },
     });
     assert.equal(weak.status, 400);
     assert.match(weak.body.error.message, /^password: /);
+  });
+
+  test('no account oracle: a taken address gets the same answer, its owner a mail without a link, and nothing is created', async () => {
+    const tenant = await createTenant();
+    const taken = tenant.users.bob.email;
+    const fresh = `fresh-${crypto.randomUUID().slice(0, 8)}@signup.test`;
+    const ask = (email: string) => api('POST', '/api/signup', { body: { organisation: 'Probe Ltd', displayName: 'Probe', email, password: strongPassword } });
+    const [forTaken, forFresh] = [await ask(taken), await ask(fresh)];
+    assert.deepEqual([forTaken.status, forFresh.status], [202, 202]);
+    assert.deepEqual(Object.keys(forTaken.body as object), Object.keys(forFresh.body as object));
+    const [notice] = await waitForMail(taken);
+    assert.equal(notice!.subject, 'Your CallStack sign-up');
+    assert.doesNotMatch(notice!.text, /\/signup#/);
+    const pending = await withClient(
+      stack.database,
+      async (client) =>
+        (await client.query<{ email: string }>(`select email from signup_requests where email = any($1) order by email`, [[taken, fresh]])).rows,
+    );
+    assert.deepEqual(pending, [{ email: fresh }]);
+  });
+
+  test('sign-up is throttled per address like sign-in: the sixth try in a row is refused with Retry-After', async () => {
+    const email = `spray-${crypto.randomUUID().slice(0, 8)}@signup.test`;
+    const answers: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      answers.push((await api('POST', '/api/signup', { body: { organisation: `Spray ${i}`, displayName: 'S', email, password: strongPassword } })).status);
+    }
+    assert.deepEqual(answers, [202, 202, 202, 202, 202, 429]);
+    await waitForMail(email, 5);
+    assert.equal(sentMail(email).length, 5, 'no mail for the refused try');
   });
 
   test('an invite link makes a user of the role given, once, and not after it expires', async () => {

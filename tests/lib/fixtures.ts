@@ -124,6 +124,18 @@ export function sentMail(to: string): SentMail[] {
     .filter((mail) => mail.to.includes(to));
 }
 
+/** Signs up as a person would: the request, the mailed link, its confirmation (the token in the body). */
+export async function signUp(request: { organisation: string; displayName: string; email: string; password: string }): Promise<SessionResponse> {
+  const started = await api('POST', '/api/signup', { body: request });
+  if (started.status !== 202) throw new Error(`sign-up of ${request.email} refused: ${started.status} ${JSON.stringify(started.body)}`);
+  const [mail] = await waitForMail(request.email);
+  const token = /\/signup#([A-Za-z0-9_-]+)/.exec(mail!.text)?.[1];
+  if (!token) throw new Error(`no sign-up link in the mail to ${request.email}: ${mail!.text}`);
+  const confirmed = await api<SessionResponse>('POST', '/api/signup/confirm', { body: { token } });
+  if (confirmed.status !== 201) throw new Error(`sign-up link of ${request.email} refused: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
+  return confirmed.body;
+}
+
 /** Polls the mail sink until `count` messages to `to` arrived (delivery runs after the response). */
 export async function waitForMail(to: string, count = 1, timeoutMs = 15_000): Promise<SentMail[]> {
   const deadline = Date.now() + timeoutMs;

@@ -32,7 +32,9 @@ import {
   type LoginRequest,
   type RefreshRequest,
   type SessionResponse,
+  type SignupConfirmRequest,
   type SignupRequest,
+  type SignupStarted,
   type SocketTicketResponse,
   type TurnCredentialsResponse,
   type AddPhoneNumberRequest,
@@ -130,8 +132,9 @@ export const api = {
   calls: (token: string) => request<CallHistoryResponse>('GET', '/api/calls', { token }),
   turnCredentials: (token: string) => request<TurnCredentialsResponse>('GET', '/api/turn-credentials', { token }),
 
-  signup: (body: Omit<SignupRequest, 'session'>) =>
-    request<SessionResponse>('POST', '/api/signup', { body: { ...body, session: 'cookie' } satisfies SignupRequest }),
+  signup: (body: SignupRequest) => request<SignupStarted>('POST', '/api/signup', { body }),
+  confirmSignup: (token: string) =>
+    request<SessionResponse>('POST', '/api/signup/confirm', { body: { token, session: 'cookie' } satisfies SignupConfirmRequest }),
   acceptInvite: (body: Omit<AcceptInviteRequest, 'session'>) =>
     request<SessionResponse>('POST', '/api/invites/accept', { body: { ...body, session: 'cookie' } satisfies AcceptInviteRequest }),
   createInvite: (token: string, body: CreateInviteRequest) => request<InviteResponse>('POST', '/api/invites', { token, body }),

@@ -35,6 +35,7 @@ const ProfileView = lazyComponent(() => account().then((module) => module.Profil
 const Recordings = lazyComponent(() => account().then((module) => module.Recordings), 'recordings');
 const Voicemail = lazyComponent(() => account().then((module) => module.Voicemail), 'voicemail');
 const SignupView = lazyComponent(() => onboarding().then((module) => module.SignupView), 'sign-up');
+const ConfirmSignupView = lazyComponent(() => onboarding().then((module) => module.ConfirmSignupView), 'sign-up');
 const AcceptInviteView = lazyComponent(() => onboarding().then((module) => module.AcceptInviteView), 'the invitation');
 const ForgotPasswordView = lazyComponent(() => onboarding().then((module) => module.ForgotPasswordView), 'password reset');
 const ResetPasswordView = lazyComponent(() => onboarding().then((module) => module.ResetPasswordView), 'password reset');
@@ -78,8 +79,11 @@ export function App() {
 
   function signedIn(signedInSession: Session): void {
     setAuth({ status: 'signed-in', session: signedInSession });
-    if (route.screen === 'signup' || route.screen === 'invite') navigate('/', { replace: true });
+    if (route.screen === 'signup' || route.screen === 'signup-confirm' || route.screen === 'invite') navigate('/', { replace: true });
   }
+
+  // Shown even when someone is signed in here: the link signs its owner in, as an invite does.
+  if (route.screen === 'signup-confirm') return <ConfirmSignupView token={route.token} onSignedIn={signedIn} />;
 
   // Shown even when someone is signed in here: the invite may be for another person on this browser.
   if (route.screen === 'invite') {
@@ -105,7 +109,7 @@ export function App() {
         </main>
       );
     case 'signed-out':
-      if (route.screen === 'signup') return <SignupView onSignedIn={signedIn} />;
+      if (route.screen === 'signup') return <SignupView />;
       if (route.screen === 'forgot-password') return <ForgotPasswordView />;
       return <LoginView notice={auth.notice} onSignedIn={signedIn} />;
     case 'signed-in':

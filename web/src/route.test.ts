@@ -27,6 +27,9 @@ test('the reset token comes from the fragment; a cut or mangled link gives none'
 test('paths map to screens; unknown paths are the softphone', () => {
   assert.deepEqual(parseRoute('/', ''), { screen: 'phone' });
   assert.deepEqual(parseRoute('/signup/', ''), { screen: 'signup' });
+  const token = 'a'.repeat(43);
+  assert.deepEqual(parseRoute('/signup', `#${token}`), { screen: 'signup-confirm', token });
+  assert.deepEqual(parseRoute('/signup', '#short'), { screen: 'signup' }, 'a mangled link is the sign-up form');
   assert.deepEqual(parseRoute('/invite', `#${token}`), { screen: 'invite', token });
   assert.deepEqual(parseRoute('/invite', ''), { screen: 'invite', token: null });
   assert.deepEqual(parseRoute('/profile', ''), { screen: 'profile' });

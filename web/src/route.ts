@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import * as v from 'valibot';
-import { AcceptInviteRequest, PasswordResetConfirmRequest, RoomJoin } from '@callstack/protocol';
+import { AcceptInviteRequest, PasswordResetConfirmRequest, RoomJoin, SignupConfirmRequest } from '@callstack/protocol';
 
 export type AdminTab = 'users' | 'numbers' | 'billing' | 'api-keys' | 'audit';
 
@@ -18,6 +18,8 @@ export type Route =
   | { screen: 'recordings' }
   | { screen: 'voicemail' }
   | { screen: 'signup' }
+  /** The mailed sign-up link, `/signup#<token>`. */
+  | { screen: 'signup-confirm'; token: string }
   | { screen: 'forgot-password' }
   /** `token` is null when the link lost its fragment or was mangled. */
   | { screen: 'invite'; token: string | null }
@@ -30,7 +32,10 @@ const ADMIN_TABS: Record<string, AdminTab> = { '': 'users', users: 'users', numb
 
 export function parseRoute(pathname: string, hash: string): Route {
   const path = pathname.replace(/\/+$/, '');
-  if (path === '/signup') return { screen: 'signup' };
+  if (path === '/signup') {
+    const token = signupToken(hash);
+    return token === null ? { screen: 'signup' } : { screen: 'signup-confirm', token };
+  }
   if (path === '/profile') return { screen: 'profile' };
   if (path === '/recordings') return { screen: 'recordings' };
   if (path === '/voicemail') return { screen: 'voicemail' };
@@ -64,6 +69,7 @@ export function routePath(route: Route): string {
     case 'voicemail':
       return '/voicemail';
     case 'signup':
+    case 'signup-confirm':
       return '/signup';
     case 'forgot-password':
       return '/forgot-password';
@@ -107,6 +113,7 @@ function fragmentToken(hash: string, schema: v.GenericSchema<string>): string | 
 }
 
 export const inviteToken = (hash: string) => fragmentToken(hash, AcceptInviteRequest.entries.token);
+export const signupToken = (hash: string) => fragmentToken(hash, SignupConfirmRequest.entries.token);
 export const resetToken = (hash: string) => fragmentToken(hash, PasswordResetConfirmRequest.entries.token);
 
 /** Goes to `path` in this tab; `replace` keeps the current entry out of the back history. */

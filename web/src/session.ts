@@ -10,7 +10,6 @@ import {
   type EraseAccountRequest,
   type LoginRequest,
   type SessionResponse,
-  type SignupRequest,
   type UserView,
 } from '@callstack/protocol';
 import { api, ApiError } from './api.ts';
@@ -49,9 +48,9 @@ export class Session extends Emitter<{ expired: [] }> {
     return Session.begin(api.login(request));
   }
 
-  /** A new organisation; the session is its first admin's. */
-  static signup(request: Omit<SignupRequest, 'session'>): Promise<Session> {
-    return Session.begin(api.signup(request));
+  /** The mailed sign-up link: the new organisation exists now, and the session is its first admin's. */
+  static confirmSignup(token: string): Promise<Session> {
+    return Session.begin(api.confirmSignup(token));
   }
 
   static acceptInvite(request: Omit<AcceptInviteRequest, 'session'>): Promise<Session> {

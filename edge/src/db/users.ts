@@ -22,6 +22,12 @@ export async function findActiveUserByEmail(db: Db, email: string): Promise<User
   return rows[0] ? toUser(rows[0]) : null;
 }
 
+/** Any account, active or not, holds the address (addresses are unique across organisations). */
+export async function emailTaken(db: Db, email: string): Promise<boolean> {
+  const { rowCount } = await db.query('select 1 from users where email = $1', [email]);
+  return (rowCount ?? 0) > 0;
+}
+
 export async function findActiveUser(db: Db, tenantId: string, userId: string): Promise<UserRow | null> {
   const { rows } = await db.query<RawUser>(`select ${USER_COLUMNS} from users where tenant_id = $1 and id = $2 and deactivated_at is null`, [tenantId, userId]);
   return rows[0] ? toUser(rows[0]) : null;

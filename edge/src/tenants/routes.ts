@@ -9,13 +9,21 @@ import {
   ChangeRoleRequest,
   CreateApiKeyRequest,
   type CreateInviteRequest,
+  type SignupConfirmRequest,
   type SignupRequest,
+  type SignupStarted,
   type AdminUsersResponse,
   type CreatedApiKey,
   type InviteResponse,
   type UserView,
 } from '@callstack/protocol';
+import { sha256Hex } from '../auth/encoding.ts';
 import { hashPassword } from '../auth/password.ts';
+import { LoginThrottle } from '../auth/throttle.ts';
+import { config } from '../config.ts';
+import { enqueueMail } from '../db/outbox.ts';
+import { claimSignupRequest, createSignupRequest, SIGNUP_TTL_HOURS } from '../db/signupRequests.ts';
+import { deliverSoon } from '../mail/deliverOutbox.ts';
 import { clientIp, signedInUser } from '../auth/authenticate.ts';
 import { sessionAnswer } from '../auth/sessionCookie.ts';
 import type { Principal } from '../auth/tokens.ts';
@@ -25,7 +33,7 @@ import { listAudit, recordAudit, type AuditEvent } from '../db/audit.ts';
 import { claimInvite, createInvite } from '../db/invites.ts';
 import { issueRefreshToken } from '../db/sessions.ts';
 import { createTenant, createUser, type NewUser } from '../db/tenants.ts';
-import { changeRole, deactivateUser, listAllUsers } from '../db/users.ts';
+import { changeRole, deactivateUser, emailTaken, listAllUsers } from '../db/users.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { disconnectUser } from '../signaling/disconnectUser.ts';
@@ -34,16 +42,54 @@ import { json } from '../http.ts';
 import type { Handler } from '../pipeline.ts';
 import type * as v from 'valibot';
 
-export const signup: Handler<'none', SignupRequest> = async ({ request, env, body }) => {
+/**
+ * Sign-up proves the address first: the same 202 whether or not it has an account, and the mail
+ * says which (a link that creates the organisation, or "you have an account already"). Throttled
+ * per address and per IP like sign-in, every attempt counting, which also caps mail to one inbox.
+ */
+export const signup: Handler<'none', SignupRequest> = async ({ request, env, ctx, body }) => {
+  const subject = { email: body.email, ip: clientIp(request) };
+  const throttle = new LoginThrottle(env, 'signup');
+  await withDb(env, (db) => throttle.check(db, subject));
+  // Hashed either way, so the time taken says nothing either.
   const passwordHash = await hashPassword(body.password);
+  await withTransaction(env, async (db) => {
+    await throttle.failed(db, subject);
+    const base = config(env).publicUrl ?? request.url;
+    if (await emailTaken(db, body.email)) {
+      await enqueueMail(db, {
+        tenantId: null,
+        to: body.email,
+        subject: 'Your CallStack sign-up',
+        text: `Hello,\n\nsomeone (perhaps you) asked to create the organisation “${body.organisation}” on CallStack with this address, which has an account already, so nothing was created.\n\nSign in at ${new URL('/', base).toString()}, or choose a new password at ${new URL('/forgot-password', base).toString()} if you forgot it.\n`,
+      });
+      return;
+    }
+    const token = await createSignupRequest(db, { email: body.email, organisation: body.organisation, displayName: body.displayName, passwordHash });
+    await enqueueMail(db, {
+      tenantId: null,
+      to: body.email,
+      subject: 'Confirm your CallStack sign-up',
+      text: `Hello ${body.displayName},\n\nopen this link within ${SIGNUP_TTL_HOURS} hours to create “${body.organisation}” on CallStack and sign in:\n\n${new URL(`/signup#${token}`, base).toString()}\n\nIf you did not ask for this, ignore this mail; nothing is created.\n`,
+    });
+  });
+  ctx.waitUntil(deliverSoon(env));
+  return json({ email: body.email } satisfies SignupStarted, 202);
+};
+
+/** The mailed link: creates the organisation and its first admin, and signs them in. */
+export const confirmSignup: Handler<'none', SignupConfirmRequest> = async ({ request, env, body }) => {
   const session = await withTransaction(env, async (db) => {
-    const tenant = await createTenant(db, body.organisation);
-    return register(db, env, request, { tenantId: tenant.id, email: body.email, displayName: body.displayName, role: 'admin', passwordHash }, (userId) => ({
-      action: 'tenant.created',
-      targetType: 'tenant',
-      targetId: tenant.id,
-      actorId: userId,
-    }));
+    const pending = await claimSignupRequest(db, body.token);
+    if (!pending) throw new ApiError(ErrorCode.invalidState, 'this sign-up link is invalid, used or expired; sign up again');
+    const tenant = await createTenant(db, pending.organisation);
+    return register(
+      db,
+      env,
+      request,
+      { tenantId: tenant.id, email: pending.email, displayName: pending.displayName, role: 'admin', passwordHash: pending.passwordHash },
+      (userId) => ({ action: 'tenant.created', targetType: 'tenant', targetId: tenant.id, actorId: userId }),
+    );
   });
   return sessionAnswer(env, session.user, session.refreshToken, body.session, 201);
 };
@@ -61,9 +107,14 @@ export const inviteUser: Handler<'bearer', CreateInviteRequest> = async ({ reque
   );
 };
 
+/** Throttled per IP (and per invite) like sign-in: each try guesses a token or makes an account. */
 export const acceptInvite: Handler<'none', AcceptInviteRequest> = async ({ request, env, body }) => {
+  const subject = { email: `invite:${await sha256Hex(body.token)}`, ip: clientIp(request) };
+  const throttle = new LoginThrottle(env, 'invite');
+  await withDb(env, (db) => throttle.check(db, subject));
   const passwordHash = await hashPassword(body.password);
   const session = await withTransaction(env, async (db) => {
+    await throttle.failed(db, subject);
     const claim = await claimInvite(db, body.token);
     if (claim.outcome === 'unknown') throw new ApiError(ErrorCode.notFound, 'this invite does not exist');
     if (claim.outcome !== 'claimed')

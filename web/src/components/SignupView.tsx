@@ -1,21 +1,26 @@
 import { useState } from 'preact/hooks';
 import * as v from 'valibot';
 import { SignupRequest } from '@callstack/protocol';
+import { api } from '../api.ts';
 import { formProblem } from '../forms.ts';
 import { useAction } from '../hooks.ts';
-import { Session } from '../session.ts';
 import { AuthForm } from './AuthForm.tsx';
 import { Field, NewPasswordField } from './Field.tsx';
 import { Link } from './Link.tsx';
 
 const LABELS = { organisation: 'Organisation name', displayName: 'Your name', email: 'Email', password: 'Password' };
 
-/** A new organisation with the person signing up as its first admin. */
-export function SignupView({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
+/**
+ * A new organisation with the person signing up as its first admin, once they open the link the
+ * edge mails to the address (ConfirmSignupView); the answer is the same whether or not the
+ * address has an account, and so is this screen.
+ */
+export function SignupView() {
   const [organisation, setOrganisation] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [sentTo, setSentTo] = useState<string | null>(null);
   const action = useAction();
 
   function submit(): void {
@@ -24,7 +29,25 @@ export function SignupView({ onSignedIn }: { onSignedIn: (session: Session) => v
       action.setError(formProblem(request.issues, LABELS));
       return;
     }
-    void action.run(async () => onSignedIn(await Session.signup(request.output)));
+    void action.run(async () => setSentTo((await api.signup(request.output)).email));
+  }
+
+  if (sentTo !== null) {
+    return (
+      <main class="login">
+        <section class="card login-card" aria-labelledby="signup-sent-title">
+          <h1 class="brand brand-large" id="signup-sent-title">
+            CallStack
+          </h1>
+          <p class="notice" role="status" data-testid="signup-sent">
+            Check your mail: we sent a message to {sentTo}. Open the link in it within 24 hours to create your organisation.
+          </p>
+          <p class="auth-footer">
+            <Link href="/">Go to sign in</Link>
+          </p>
+        </section>
+      </main>
+    );
   }
 
   return (

@@ -3,4 +3,5 @@
 import '../app.tsx';
 export { AcceptInviteView } from '../components/AcceptInviteView.tsx';
 export { ForgotPasswordView, ResetPasswordView } from '../components/PasswordResetViews.tsx';
+export { ConfirmSignupView } from '../components/ConfirmSignupView.tsx';
 export { SignupView } from '../components/SignupView.tsx';
