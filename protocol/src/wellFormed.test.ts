@@ -77,7 +77,7 @@ test('a password being checked is taken as sent, so an account whose password pr
     const [name, key] = field.split('.') as [string, string];
     const [, schema, body] = REQUESTS.find(([requestName]) => requestName === name)!;
     const odd = { ...body, [key]: 'pass\udfffword\u0000' };
-    assert.deepEqual(v.parse(schema, odd), odd, field);
+    assert.equal((v.parse(schema, odd) as Record<string, unknown>)[key], odd[key], field);
   }
 });
 
