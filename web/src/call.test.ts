@@ -186,6 +186,14 @@ test('a recorded call: the reducer keeps the choice and the room', () => {
   assert.deepEqual([run({ type: 'dial', callId: 'c3', peer: bob }).record, run({ type: 'incoming', callId: 'c4', from: bob }).roomId], [false, null]);
 });
 
+/** Waits for `condition` (a slow machine only makes it take longer), failing after 10 s with `describe()`. */
+async function eventually(condition: () => boolean, describe: () => string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !condition();) {
+    if (Date.now() > deadline) assert.fail(describe());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 test('controller: a recorded call joins the call’s room instead of offering SDP, and drops it at the end', async () => {
   // The controller fetches the conference module on demand; loaded here first, it is at hand at once.
   await import('./conference/Conference.ts');
@@ -197,13 +205,12 @@ test('controller: a recorded call joins the call’s room instead of offering SD
   const { callId } = invite;
   signaling.deliver('call', { type: 'call.accepted', callId, role: 'caller', peer: bob, answeredAt: 1, roomId: 'room-1' });
   assert.equal(call.state.roomId, 'room-1');
-  // The conference asks for camera and microphone (none here), then joins.
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.ok(call.conference, 'a conference runs for the call');
-  assert.ok(
-    signaling.sent.some((m) => m.type === 'room.join' && m.roomId === 'room-1'),
-    JSON.stringify(signaling.sent.map((m) => m.type)),
+  // The conference asks for camera and microphone (none here), then joins: however long that takes here.
+  await eventually(
+    () => signaling.sent.some((m) => m.type === 'room.join' && m.roomId === 'room-1'),
+    () => JSON.stringify(signaling.sent.map((m) => m.type)),
   );
+  assert.ok(call.conference, 'a conference runs for the call');
   assert.ok(!signaling.sent.some((m) => m.type === 'call.offer'), 'no SDP for a recorded call');
   assert.equal(call.recording, false);
   signaling.deliver('call', { type: 'call.ended', callId, reason: 'hangup', durationMs: 5 });
