@@ -34,7 +34,6 @@ import {
   type SessionResponse,
   type SignupConfirmRequest,
   type SignupRequest,
-  type SignupStarted,
   type SocketTicketResponse,
   type TurnCredentialsResponse,
   type AddPhoneNumberRequest,
@@ -132,7 +131,8 @@ export const api = {
   calls: (token: string) => request<CallHistoryResponse>('GET', '/api/calls', { token }),
   turnCredentials: (token: string) => request<TurnCredentialsResponse>('GET', '/api/turn-credentials', { token }),
 
-  signup: (body: SignupRequest) => request<SignupStarted>('POST', '/api/signup', { body }),
+  // 202 either way (SignupStarted echoes the address); the mail says what happens next.
+  signup: (body: SignupRequest) => request<undefined>('POST', '/api/signup', { body }),
   confirmSignup: (token: string) =>
     request<SessionResponse>('POST', '/api/signup/confirm', { body: { token, session: 'cookie' } satisfies SignupConfirmRequest }),
   acceptInvite: (body: Omit<AcceptInviteRequest, 'session'>) =>

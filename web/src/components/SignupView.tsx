@@ -29,7 +29,10 @@ export function SignupView() {
       action.setError(formProblem(request.issues, LABELS));
       return;
     }
-    void action.run(async () => setSentTo((await api.signup(request.output)).email));
+    void action.run(async () => {
+      await api.signup(request.output);
+      setSentTo(request.output.email);
+    });
   }
 
   if (sentTo !== null) {
