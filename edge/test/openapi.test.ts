@@ -35,6 +35,7 @@ const PUBLIC = new Set([
   '/api/auth/password-reset',
   '/api/auth/password-reset/confirm',
   '/api/signup',
+  '/api/signup/confirm',
   '/api/invites/accept',
 ]);
 
