@@ -1,4 +1,3 @@
-import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import * as v from 'valibot';
 import { ErrorCode, PasswordResetConfirmRequest, PasswordResetRequest } from '@callstack/protocol';
@@ -7,26 +6,8 @@ import { formProblem } from '../forms.ts';
 import { useAction } from '../hooks.ts';
 import { AuthForm } from './AuthForm.tsx';
 import { Field, NewPasswordField } from './Field.tsx';
+import { MessageCard } from './MessageCard.tsx';
 import { Link } from './Link.tsx';
-
-/** A signed-out card with one message and a way back to sign-in. */
-function MessageCard({ testid, code, children }: { testid: string; code?: string; children: ComponentChildren }) {
-  return (
-    <main class="login">
-      <section class="card login-card" aria-labelledby="message-title">
-        <h1 class="brand brand-large" id="message-title">
-          CallStack
-        </h1>
-        <div role="status" data-testid={testid} data-code={code}>
-          {children}
-        </div>
-        <p class="auth-footer">
-          <Link href="/">Go to sign in</Link>
-        </p>
-      </section>
-    </main>
-  );
-}
 
 /** `/forgot-password`: asks for a mailed reset link. The answer never says whether the account exists. */
 export function ForgotPasswordView() {

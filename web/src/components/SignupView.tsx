@@ -7,6 +7,7 @@ import { useAction } from '../hooks.ts';
 import { AuthForm } from './AuthForm.tsx';
 import { Field, NewPasswordField } from './Field.tsx';
 import { Link } from './Link.tsx';
+import { MessageCard } from './MessageCard.tsx';
 
 const LABELS = { organisation: 'Organisation name', displayName: 'Your name', email: 'Email', password: 'Password' };
 
@@ -37,19 +38,9 @@ export function SignupView() {
 
   if (sentTo !== null) {
     return (
-      <main class="login">
-        <section class="card login-card" aria-labelledby="signup-sent-title">
-          <h1 class="brand brand-large" id="signup-sent-title">
-            CallStack
-          </h1>
-          <p class="notice" role="status" data-testid="signup-sent">
-            Check your mail: we sent a message to {sentTo}. Open the link in it within 24 hours to create your organisation.
-          </p>
-          <p class="auth-footer">
-            <Link href="/">Go to sign in</Link>
-          </p>
-        </section>
-      </main>
+      <MessageCard testid="signup-sent">
+        <p class="notice">Check your mail: we sent a message to {sentTo}. Open the link in it within 24 hours to create your organisation.</p>
+      </MessageCard>
     );
   }
 
