@@ -20,14 +20,28 @@ export interface CallRecord {
   quality: { userId: string; summary: CallQualityView }[];
 }
 
-/** Idempotent: a retried write of the same call is a no-op. Run it in a transaction (record and quality rows). */
+/**
+ * Idempotent: a retried write of the same call is a no-op. One statement (the record and its
+ * quality rows land together), so one round trip and no transaction around it.
+ */
 export async function insertCallRecord(db: Db, record: CallRecord): Promise<void> {
+  const quality = record.quality.map(({ userId, summary }) => {
+    const [samples, mosMin, mosAvg, lossAvg, lossMax, jitterAvg, rttAvg, codec] = qualityParams(summary);
+    return { user_id: userId, samples, mos_min: mosMin, mos_avg: mosAvg, loss_avg: lossAvg, loss_max: lossMax, jitter_avg: jitterAvg, rtt_avg: rttAvg, codec };
+  });
   await db.query(
-    `insert into call_records
-       (call_id, tenant_id, caller_id, callee_id, created_at, answered_at, ended_at, end_reason, duration_ms,
-        caller_leg, callee_leg, sip_status, post_dial_delay_ms)
-     values ($1, $2, $3, $4, to_timestamp($5 / 1000.0), to_timestamp($6 / 1000.0), to_timestamp($7 / 1000.0), $8, $9, $10, $11, $12, $13)
-     on conflict (call_id) do nothing`,
+    `with record as (
+       insert into call_records
+         (call_id, tenant_id, caller_id, callee_id, created_at, answered_at, ended_at, end_reason, duration_ms,
+          caller_leg, callee_leg, sip_status, post_dial_delay_ms)
+       values ($1, $2, $3, $4, to_timestamp($5 / 1000.0), to_timestamp($6 / 1000.0), to_timestamp($7 / 1000.0), $8, $9, $10, $11, $12, $13)
+       on conflict (call_id) do nothing
+     )
+     insert into call_quality (call_id, user_id, samples, mos_min, mos_avg, loss_avg, loss_max, jitter_avg, rtt_avg, codec)
+     select $1, q.user_id, q.samples, q.mos_min, q.mos_avg, q.loss_avg, q.loss_max, q.jitter_avg, q.rtt_avg, q.codec
+       from jsonb_to_recordset($14::jsonb) as q(user_id text, samples integer, mos_min double precision, mos_avg double precision,
+            loss_avg double precision, loss_max double precision, jitter_avg double precision, rtt_avg double precision, codec text)
+     on conflict (call_id, user_id) do nothing`,
     [
       record.callId,
       record.tenantId,
@@ -42,16 +56,9 @@ export async function insertCallRecord(db: Db, record: CallRecord): Promise<void
       record.calleeLeg,
       record.sipStatus,
       record.postDialDelayMs,
+      JSON.stringify(quality),
     ],
   );
-  for (const { userId, summary } of record.quality) {
-    await db.query(
-      `insert into call_quality (call_id, user_id, samples, mos_min, mos_avg, loss_avg, loss_max, jitter_avg, rtt_avg, codec)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       on conflict (call_id, user_id) do nothing`,
-      [record.callId, userId, ...qualityParams(summary)],
-    );
-  }
 }
 
 /** A quality summary as the bound parameters of the CDR's quality columns (samples … codec). */

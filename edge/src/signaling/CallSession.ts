@@ -30,7 +30,7 @@ import {
   type SipGatewayNode,
 } from '@callstack/protocol';
 import { DurableObject } from 'cloudflare:workers';
-import { withTransaction } from '../db/client.ts';
+import { withDb } from '../db/client.ts';
 import { insertCallRecord, type CallRecord } from '../db/callRecords.ts';
 import { chargeEnded } from '../billing/charging.ts';
 import { completePstnRecord, type PstnEnd } from '../db/pstn.ts';
@@ -379,15 +379,16 @@ export class CallSession extends DurableObject<Env> {
 
   /**
    * The call's CDR, kept in storage until written (the writer holds nothing in memory, so one per
-   * use is the same writer). The insert is idempotent (`on conflict do nothing`): a retry of a CDR
-   * that was written changes nothing.
+   * use is the same writer). Each write is idempotent (`on conflict do nothing`, or a PSTN record's
+   * progress set once), so a retry after a partial failure completes what is missing and changes
+   * nothing else: no transaction, one round trip per statement.
    */
   private cdrs(state: CallState): DurableWriter<EndRecord> {
     return new DurableWriter<EndRecord>(this.ctx.storage, {
       key: CDR_KEY,
       idOf: (record) => record.callId,
       write: async (records) => {
-        await withTransaction(this.env, async (db) => {
+        await withDb(this.env, async (db) => {
           for (const record of records) {
             if (isPstnEnd(record)) await completePstnRecord(db, record);
             else await insertCallRecord(db, record);
