@@ -1,22 +1,27 @@
 /**
- * `npm run bench:signaling`: call setups through the real edge (wrangler dev / workerd, PostgreSQL
+ * `npm run bench:signaling`: call setups through the real edge (workerd directly, PostgreSQL
  * behind the relay) between many connected WebSocket clients, at a fixed rate.
  *
  * A setup is invite → ringing → accept → accepted → SDP offer → SDP answer at the caller; its
  * latency is from sending the invite to receiving the answer. Each call is then hung up (which
- * writes its CDR). Prints connection accept rate, setups/s achieved, latency p50/p95/p99.
+ * writes its CDR). Prints connection accept rate, setups/s achieved, latency p50/p95/p99, and per
+ * connection and per call: the edge's CPU, its invocations and the Postgres round trips.
+ * `--profile file.cpuprofile` also records a CPU profile of the edge during the calls.
  *
- *   npm run bench:signaling -- --users 1000 --rate 25 --seconds 20
+ *   npm run bench:signaling -- --users 1000 --rate 300 --seconds 20
  */
 import { parseArgs } from 'node:util';
 import { SignalingClient } from '../lib/SignalingClient.ts';
-import { connectAll, percentile, withBenchStack } from './stack.ts';
+import { startProfiler } from './profile.ts';
+import { report } from './report.ts';
+import { connectAll, percentile, printPerOperation, usageBetween, withBenchStack } from './stack.ts';
 
 const { values } = parseArgs({
   options: {
     users: { type: 'string', default: '1000' },
-    rate: { type: 'string', default: '25' },
+    rate: { type: 'string', default: '300' },
     seconds: { type: 'string', default: '20' },
+    profile: { type: 'string' },
   },
 });
 const USERS = Number(values.users);
@@ -26,13 +31,17 @@ const CONNECT_CONCURRENCY = 50;
 const STEP_TIMEOUT_MS = 15_000;
 
 console.log(`bench:signaling: ${USERS} clients, ${RATE} setups/s for ${SECONDS} s`);
-await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SECONDS: '30' } }, async (stack, onStop) => {
+await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SECONDS: '30' }, inspector: Boolean(values.profile) }, async (stack, onStop) => {
+  const beforeConnects = await stack.usage();
   const connected = await connectAll(USERS, CONNECT_CONCURRENCY, async (index) => SignalingClient.connect(stack.url, await stack.token(stack.userIds[index]!)));
   const clients = connected.clients;
   onStop(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => {})));
   });
   console.log(`connected ${USERS} clients in ${connected.seconds.toFixed(1)} s (${connected.perSecond.toFixed(0)} connections/s)`);
+  const connectUsage = usageBetween(beforeConnects, await stack.usage());
+  const profiler = values.profile ? await startProfiler(stack.edge.inspectorPort!) : undefined;
+  const beforeCalls = await stack.usage();
 
   // Pairs (caller, callee); a pair is busy while its call is being set up or torn down.
   const pairs = Array.from({ length: Math.floor(USERS / 2) }, (_, i) => ({
@@ -45,13 +54,25 @@ await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SEC
   let failures = 0;
   let skipped = 0;
   const inFlight: Promise<void>[] = [];
+  let nextPair = 0;
+  const idlePairIndex = () => {
+    for (let offset = 0; offset < pairs.length; offset++) {
+      const index = (nextPair + offset) % pairs.length;
+      if (!pairs[index]!.busy) {
+        nextPair = index + 1;
+        return index;
+      }
+    }
+    return -1;
+  };
   const total = RATE * SECONDS;
   const started = performance.now();
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / RATE;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const pair = pairs.find((candidate) => !candidate.busy);
+    // In rotation, so each client's load stays what a person's is (the hub limits each socket's rate).
+    const pair = pairs[idlePairIndex()];
     if (!pair) {
       skipped++;
       continue;
@@ -62,7 +83,10 @@ await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SEC
         .then((ms) => void latencies.push(ms))
         .catch((error: Error) => {
           failures++;
-          if (failures <= 5) console.error(`setup failed: ${error.message}`);
+          if (failures > 5) return;
+          // What the edge refused, if it did: the clients ignore errors on the way.
+          const refusals = [pair.caller, pair.callee].flatMap((client) => client.received.filter((message) => message.type === 'error'));
+          console.error(`setup failed: ${error.message.slice(0, 160)}…; errors received: ${JSON.stringify(refusals.slice(-3))}`);
         })
         .finally(() => {
           pair.busy = false;
@@ -71,6 +95,9 @@ await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SEC
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
+  // CDRs are written after the hang-up is answered: let them land before reading the counters.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const callUsage = usageBetween(beforeCalls, await stack.usage());
 
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => percentile(latencies, p);
@@ -81,6 +108,24 @@ await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SEC
     `  setup latency ms   p50 ${pct(50).toFixed(1)}  p95 ${pct(95).toFixed(1)}  p99 ${pct(99).toFixed(1)}  max ${(latencies.at(-1) ?? NaN).toFixed(1)}`,
   );
   console.log(`  connections/s      ${connected.perSecond.toFixed(0)}`);
+  const perConnection = printPerOperation('connection (ticket, upgrade, hello)', USERS, connectUsage);
+  const perCall = printPerOperation('call (setup, hang-up, CDR)', Math.max(1, latencies.length), callUsage);
+  if (profiler && values.profile) {
+    const top = await profiler.stop(values.profile);
+    console.log(`  CPU profile of the calls: ${values.profile}; most self time:`);
+    for (const { name, ms, share } of top) console.log(`    ${(share * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(6)} ms  ${name}`);
+  }
+  const conditions = `${USERS} clients, ${RATE} setups/s asked`;
+  report([
+    { bench: 'signaling', name: 'call setups/s', value: latencies.length / elapsed, unit: '/s', target: { value: 300, better: 'higher' }, conditions },
+    { bench: 'signaling', name: 'setup latency p99', value: pct(99), unit: 'ms', target: { value: 100, better: 'lower' }, conditions },
+    { bench: 'signaling', name: 'edge CPU per call', value: perCall.cpuMs, unit: 'ms', target: { value: 2, better: 'lower' }, conditions },
+    { bench: 'signaling', name: 'edge invocations per call', value: perCall.invocations, unit: '', conditions },
+    { bench: 'signaling', name: 'Postgres round trips per call', value: perCall.dbRoundTrips, unit: '', conditions },
+    { bench: 'signaling', name: 'WebSocket connections/s', value: connected.perSecond, unit: '/s', target: { value: 500, better: 'higher' }, conditions },
+    { bench: 'signaling', name: 'edge CPU per connection', value: perConnection.cpuMs, unit: 'ms', conditions },
+  ]);
+  if (failures > 0) process.exitCode = 1;
 });
 
 async function setUpCall(pair: { caller: SignalingClient; callee: SignalingClient; calleeId: string }): Promise<number> {

@@ -111,7 +111,8 @@ export class UserPresence {
     const previous = this.load();
     const { state, effects } = stepPresence(previous, event, Date.now());
     if (!state) return;
-    this.save(state);
+    // Most events (a call's busy already published, a ping) change nothing: no write then.
+    if (!previous || !samePresence(previous, state)) this.save(state);
     const before = previous?.status ?? 'offline';
     if (state.status !== before) log.info('presence.changed', { tenantId: state.tenantId, userId: state.userId, status: state.status, previous: before });
     for (const effect of effects) {
@@ -170,4 +171,8 @@ export class UserPresence {
       state.retryAt,
     );
   }
+}
+
+function samePresence(a: PresenceState, b: PresenceState): boolean {
+  return (Object.keys(a) as (keyof PresenceState)[]).every((key) => a[key] === b[key]);
 }

@@ -65,7 +65,7 @@ import {
 import { failure, type Actor, type Outcome } from '../objects/actor.ts';
 import { setAlarmToEarliest } from '../objects/deadlines.ts';
 import { DurableWriter } from '../objects/DurableWriter.ts';
-import type { CallState, DeviceSelector, Effect, Hunt, RingOutcome } from './types.ts';
+import { isHubEffect, type CallState, type DeviceSelector, type Effect, type HubEffect, type Hunt, type RingOutcome } from './types.ts';
 import { callSession, pstnGuard, roomObject, userHub } from '../objects/stubs.ts';
 import { deliverToGateway } from '../sip/gatewayClient.ts';
 import { depositFor, voicemailFollows } from '../voicemail/handOff.ts';
@@ -303,37 +303,49 @@ export class CallSession extends DurableObject<Env> {
 
   /**
    * Carries out effects; a hub or room that fails is logged, never allowed to undo the transition.
-   * A room is opened before the rest, as the other effects tell the parties to join it.
+   * A room is opened before the rest, as the other effects tell the parties to join it. What is for
+   * one user's hub goes in one request (deliveries and busy marks together).
    */
   private async perform(state: CallState, effects: Effect[]): Promise<void> {
     for (const effect of effects) if (effect.kind === 'room.open') await this.performOne(state, effect);
-    await Promise.all(effects.filter((effect) => effect.kind !== 'room.open').map((effect) => this.performOne(state, effect)));
+    const byHub = new Map<string, HubEffect[]>();
+    const rest: Effect[] = [];
+    for (const effect of effects) {
+      if (effect.kind === 'room.open') continue;
+      if (isHubEffect(effect) && !lineOf(state, effect.userId)) byHub.set(effect.userId, [...(byHub.get(effect.userId) ?? []), effect]);
+      else rest.push(effect);
+    }
+    await Promise.all([...[...byHub].map(([userId, forHub]) => this.toHub(state, userId, forHub)), ...rest.map((effect) => this.performOne(state, effect))]);
   }
 
+  private async toHub(state: CallState, userId: string, effects: HubEffect[]): Promise<void> {
+    try {
+      await userHub(this.env, state.tenantId, userId).apply(state.callId, state.tenantId, effects);
+    } catch (error) {
+      log.warn('call.effect_failed', { ...logIds(state), effect: effects.map((effect) => effect.kind).join(','), userId }, error);
+    }
+  }
+
+  /** Effects other than a user's hub's (those go through toHub). */
   private async performOne(state: CallState, effect: Effect): Promise<void> {
     try {
       switch (effect.kind) {
         case 'deliver': {
-          const line = lineOf(state, effect.userId);
           // A line is one device: it takes what is for all, or for it, and nothing for its user's other devices.
-          if (line) {
-            // An outside caller nobody answered is not hung up on: they leave a message.
-            const voicemail = effect.message.type === 'call.ended' && voicemailFollows(state) ? { voicemail: depositFor(state) } : {};
-            if (selects(effect.devices, line.userId))
-              await deliverToGateway(this.env, line.via, {
-                device: lineDevice(state.tenantId, line.userId, line.displayName),
-                message: effect.message,
-                ...voicemail,
-              });
-          } else await userHub(this.env, state.tenantId, effect.userId).deliver(effect.message, effect.devices);
+          const line = lineOf(state, effect.userId);
+          if (!line || !selects(effect.devices, line.userId)) return;
+          // An outside caller nobody answered is not hung up on: they leave a message.
+          const voicemail = effect.message.type === 'call.ended' && voicemailFollows(state) ? { voicemail: depositFor(state) } : {};
+          await deliverToGateway(this.env, line.via, {
+            device: lineDevice(state.tenantId, line.userId, line.displayName),
+            message: effect.message,
+            ...voicemail,
+          });
           return;
         }
         // A line is in this call only: nothing to mark busy.
         case 'track':
-          if (!lineOf(state, effect.userId)) await userHub(this.env, state.tenantId, effect.userId).track(state.callId, effect.status, state.tenantId);
-          return;
         case 'untrack':
-          if (!lineOf(state, effect.userId)) await userHub(this.env, state.tenantId, effect.userId).untrack(state.callId);
           return;
         case 'room.open': {
           const { caller, callee } = state;

@@ -57,7 +57,7 @@ import { decideOutbound } from '../pstn/outbound.ts';
 import { deliverToGateway } from '../sip/gatewayClient.ts';
 import { DeviceRooms } from './DeviceRooms.ts';
 import { SipDevices } from './SipDevices.ts';
-import type { DeviceSelector, RingOutcome, TrackedStatus } from './types.ts';
+import type { DeviceSelector, HubEffect, RingOutcome, TrackedStatus } from './types.ts';
 import { UserCalls } from './UserCalls.ts';
 
 /** What a device socket carries across hibernation: who it is and whether its user is idle there. */
@@ -282,13 +282,39 @@ export class UserHub extends DurableObject<Env> {
     return sent;
   }
 
+  /**
+   * What a call session's step asks of this user, in one request: deliveries to the devices and
+   * busy marks, in order, with presence folded once at the end.
+   */
+  async apply(callId: string, tenantId: string, effects: HubEffect[]): Promise<void> {
+    let tracking = false;
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'deliver':
+          await this.deliver(effect.message, effect.devices);
+          break;
+        case 'track':
+          this.calls.track(callId, effect.status, tenantId);
+          tracking = true;
+          break;
+        case 'untrack':
+          this.calls.untrack(callId);
+          tracking = true;
+          break;
+        default:
+          effect satisfies never;
+      }
+    }
+    if (tracking) await this.present((presence) => presence.changed());
+  }
+
   /** Marks the user as in a call (busy). */
-  async track(callId: string, status: TrackedStatus, tenantId: string): Promise<void> {
+  private async track(callId: string, status: TrackedStatus, tenantId: string): Promise<void> {
     this.calls.track(callId, status, tenantId);
     await this.present((presence) => presence.changed());
   }
 
-  async untrack(callId: string): Promise<void> {
+  private async untrack(callId: string): Promise<void> {
     this.calls.untrack(callId);
     await this.present((presence) => presence.changed());
   }

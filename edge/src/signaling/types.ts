@@ -70,5 +70,12 @@ export type Effect =
   /** A ring group's next member: their devices ring now (what their hub answers comes back as `memberUnreachable`). */
   | { kind: 'ring'; userId: string };
 
+/** What a call asks of one user's hub: carried out together, in order, in one request (UserHub.apply). */
+export type HubEffect = Extract<Effect, { kind: 'deliver' | 'track' | 'untrack' }>;
+
+export function isHubEffect(effect: Effect): effect is HubEffect {
+  return effect.kind === 'deliver' || effect.kind === 'track' || effect.kind === 'untrack';
+}
+
 /** What a callee's hub answers when asked to ring its devices. */
 export type RingOutcome = 'ringing' | 'busy' | 'unavailable';
