@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { issueAccessToken } from '../src/auth/tokens.ts';
 import { foldPresence, nextSince, type PresenceInputs } from '../src/presence/fold.ts';
 import { shardIndex } from '../src/presence/shards.ts';
-import { CloseCode } from '@callstack/protocol';
+import { CloseCode, type PresenceEntry } from '@callstack/protocol';
 import { userHub } from '../src/objects/stubs.ts';
 
 const active = { idle: false };
@@ -87,13 +87,17 @@ describe('UserHub.disconnectAll', () => {
     const aliceWatching = await open('/api/presence', alice, 'alice-w');
     const aliceDevice = await open('/api/signaling', alice, 'alice-1');
     await aliceDevice.next((frame) => frame.type === 'presence.self' && frame.status === 'online');
-    await bobWatching.next((frame) => frame.type === 'presence.update' && frame.userId === 'alice' && frame.status === 'online');
+    await bobWatching.next(
+      (frame) => frame.type === 'presence.updates' && (frame.users as PresenceEntry[]).some((entry) => entry.userId === 'alice' && entry.status === 'online'),
+    );
 
     await userHub(env, 'tenant-da', 'alice').disconnectAll(CloseCode.disconnected, 'signed out everywhere');
     expect(await aliceDevice.closed).toBe(CloseCode.disconnected);
     expect(await aliceWatching.closed).toBe(CloseCode.disconnected);
     // No grace: watchers see the user offline at once.
-    await bobWatching.next((frame) => frame.type === 'presence.update' && frame.userId === 'alice' && frame.status === 'offline');
+    await bobWatching.next(
+      (frame) => frame.type === 'presence.updates' && (frame.users as PresenceEntry[]).some((entry) => entry.userId === 'alice' && entry.status === 'offline'),
+    );
     bobWatching.ws.close(1000);
   });
 });

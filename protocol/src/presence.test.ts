@@ -17,6 +17,7 @@ test('the presence socket accepts only ping from a watcher, and typed frames fro
   const set = parsePresenceClientMessage('{"type":"presence.set","status":"dnd"}');
   assert.equal(!set.ok && set.code, 'bad_message');
   assert.equal(parsePresenceServerMessage('{"type":"presence.snapshot","users":[{"userId":"u1","status":"busy","since":5}],"more":false}').ok, true);
-  assert.equal(parsePresenceServerMessage('{"type":"presence.update","userId":"u1","status":"offline","since":6}').ok, true);
-  assert.equal(parsePresenceServerMessage('{"type":"presence.update","userId":"u1","status":"sleeping","since":6}').ok, false);
+  assert.equal(parsePresenceServerMessage('{"type":"presence.updates","users":[{"userId":"u1","status":"offline","since":6}]}').ok, true);
+  assert.equal(parsePresenceServerMessage('{"type":"presence.updates","users":[{"userId":"u1","status":"sleeping","since":6}]}').ok, false);
+  assert.equal(parsePresenceServerMessage('{"type":"presence.updates","users":[]}').ok, false, 'an update carries at least one change');
 });

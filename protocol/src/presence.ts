@@ -8,7 +8,9 @@
  *   manual choice changes, so all tabs show the same.
  * - The presence socket (`/api/presence?token=&device=`), for watching the organisation: on connect
  *   `presence.snapshot` (in parts of at most `PRESENCE_SNAPSHOT_PART` users; the last has
- *   `more: false`) lists every user who is not offline, then `presence.update` follows every change.
+ *   `more: false`) lists every user who is not offline, then `presence.updates` carries every change
+ *   (each shard gathers the changes of a few milliseconds into one frame, so a burst of changes
+ *   is a few frames per watcher, not one per change).
  *   A user absent from the snapshot is offline. The client may send `ping`; anything else is
  *   answered with a typed `error` and the socket stays open.
  *
@@ -53,12 +55,16 @@ const PresenceSnapshot = v.object({
   /** True while further snapshot parts follow. */
   more: v.boolean(),
 });
-const PresenceUpdate = v.object({ type: v.literal('presence.update'), ...PresenceEntry.entries });
+const PresenceUpdates = v.object({
+  type: v.literal('presence.updates'),
+  /** At most PRESENCE_SNAPSHOT_PART; one entry per user, in no particular order. */
+  users: v.pipe(v.array(PresenceEntry), v.minLength(1)),
+});
 
 export const PresenceClientMessage = v.variant('type', [Ping]);
 export type PresenceClientMessage = v.InferOutput<typeof PresenceClientMessage>;
 
-export const PresenceServerMessage = v.variant('type', [PresenceSnapshot, PresenceUpdate, Pong, SignalingError]);
+export const PresenceServerMessage = v.variant('type', [PresenceSnapshot, PresenceUpdates, Pong, SignalingError]);
 export type PresenceServerMessage = v.InferOutput<typeof PresenceServerMessage>;
 
 /** Parses one raw frame a watcher sent on the presence socket. Never throws. */

@@ -20,8 +20,8 @@ export interface DirectEdge {
   url: string;
   /** The workerd process. */
   pid: number;
-  /** CPU seconds (user + system) the workerd process has used so far. */
-  cpuSeconds(): number;
+  /** CPU seconds the workerd process has used so far, in user space and in the kernel. */
+  cpuSeconds(): { user: number; system: number };
   /** Invocations so far, by `Class.event` (for example `UserHub.fetch`, `CallSession.alarm`). */
   invocations(): Promise<Record<string, number>>;
   inspectorPort: number | undefined;
@@ -73,7 +73,7 @@ export async function startDirectEdge(options: { stateDir: string; logFile: stri
     host: '127.0.0.1',
     port,
     inspectorPort,
-    durableObjectsPersist: join(options.stateDir, 'durable-objects'),
+    durableObjectsPersist: process.env.BENCH_DO_PERSIST === 'disk' ? join(options.stateDir, 'durable-objects') : false,
     r2Persist: join(options.stateDir, 'r2'),
     workers: [
       {
@@ -119,9 +119,9 @@ function workerdPid(): number {
   throw new Error('no workerd child process found');
 }
 
-/** utime + stime of a process, in seconds (the kernel counts clock ticks of 1/100 s). */
-export function processCpuSeconds(pid: number): number {
+/** utime and stime of a process, in seconds (the kernel counts clock ticks of 1/100 s). */
+function processCpuSeconds(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }

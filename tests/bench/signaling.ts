@@ -6,7 +6,8 @@
  * latency is from sending the invite to receiving the answer. Each call is then hung up (which
  * writes its CDR). Prints connection accept rate, setups/s achieved, latency p50/p95/p99, and per
  * connection and per call: the edge's CPU, its invocations and the Postgres round trips.
- * `--profile file.cpuprofile` also records a CPU profile of the edge during the calls.
+ * `--profile <prefix>` also records CPU profiles of the edge: `<prefix>-connect.cpuprofile` while
+ * the clients connect, `<prefix>-calls.cpuprofile` during the calls.
  *
  *   npm run bench:signaling -- --users 1000 --rate 300 --seconds 20
  */
@@ -32,6 +33,7 @@ const STEP_TIMEOUT_MS = 15_000;
 
 console.log(`bench:signaling: ${USERS} clients, ${RATE} setups/s for ${SECONDS} s`);
 await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SECONDS: '30' }, inspector: Boolean(values.profile) }, async (stack, onStop) => {
+  const connectProfiler = values.profile ? await startProfiler(stack.edge.inspectorPort!) : undefined;
   const beforeConnects = await stack.usage();
   const connected = await connectAll(USERS, CONNECT_CONCURRENCY, async (index) => SignalingClient.connect(stack.url, await stack.token(stack.userIds[index]!)));
   const clients = connected.clients;
@@ -40,6 +42,7 @@ await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SEC
   });
   console.log(`connected ${USERS} clients in ${connected.seconds.toFixed(1)} s (${connected.perSecond.toFixed(0)} connections/s)`);
   const connectUsage = usageBetween(beforeConnects, await stack.usage());
+  const connectTop = await connectProfiler?.stop(`${values.profile}-connect.cpuprofile`);
   const profiler = values.profile ? await startProfiler(stack.edge.inspectorPort!) : undefined;
   const beforeCalls = await stack.usage();
 
@@ -110,11 +113,12 @@ await withBenchStack('bench-signaling', { users: USERS, vars: { RING_TIMEOUT_SEC
   console.log(`  connections/s      ${connected.perSecond.toFixed(0)}`);
   const perConnection = printPerOperation('connection (ticket, upgrade, hello)', USERS, connectUsage);
   const perCall = printPerOperation('call (setup, hang-up, CDR)', Math.max(1, latencies.length), callUsage);
-  if (profiler && values.profile) {
-    const top = await profiler.stop(values.profile);
-    console.log(`  CPU profile of the calls: ${values.profile}; most self time:`);
+  const showProfile = (what: string, file: string, top: Awaited<ReturnType<NonNullable<typeof profiler>['stop']>>) => {
+    console.log(`  CPU profile of ${what}: ${file}; most self time:`);
     for (const { name, ms, share } of top) console.log(`    ${(share * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(6)} ms  ${name}`);
-  }
+  };
+  if (connectTop) showProfile('the connections', `${values.profile}-connect.cpuprofile`, connectTop);
+  if (profiler) showProfile('the calls', `${values.profile}-calls.cpuprofile`, await profiler.stop(`${values.profile}-calls.cpuprofile`));
   const conditions = `${USERS} clients, ${RATE} setups/s asked`;
   report([
     { bench: 'signaling', name: 'call setups/s', value: latencies.length / elapsed, unit: '/s', target: { value: 300, better: 'higher' }, conditions },

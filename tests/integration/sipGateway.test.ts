@@ -373,7 +373,7 @@ describe('registrations', () => {
     const carol = await watcher(tenant.users.carol);
     await registerPhone(dave, 3);
     // Seen online (the update counts even if the offline one came right after it), then offline with nothing sent.
-    await carol.next('presence.update', (m) => m.userId === dave.id && m.status === 'online');
+    await carol.next('presence.updates', (m) => m.users.some((entry) => entry.userId === dave.id && entry.status === 'online'));
     await carol.waitForStatus(dave.id, 'offline', 3_000 + graceMs() + 20_000);
   });
 

@@ -26,6 +26,11 @@ export class PresenceClient extends SocketClient<PresenceServerMessage, Presence
     return client;
   }
 
+  /** Every change of `userId` that updates brought so far, oldest first. */
+  updatesOf(userId: string): { userId: string; status: PresenceStatus; since: number }[] {
+    return this.received.flatMap((message) => (message.type === 'presence.updates' ? message.users.filter((entry) => entry.userId === userId) : []));
+  }
+
   /** A user's status as this watcher knows it: absent means offline. */
   statusOf(userId: string): PresenceStatus {
     return this.statuses.get(userId)?.status ?? 'offline';
@@ -54,8 +59,8 @@ export class PresenceClient extends SocketClient<PresenceServerMessage, Presence
   protected override observe(message: PresenceServerMessage): void {
     if (message.type === 'presence.snapshot') {
       for (const { userId, status, since } of message.users) this.remember(userId, status, since);
-    } else if (message.type === 'presence.update') {
-      this.remember(message.userId, message.status, message.since);
+    } else if (message.type === 'presence.updates') {
+      for (const { userId, status, since } of message.users) this.remember(userId, status, since);
     }
   }
 

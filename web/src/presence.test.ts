@@ -6,7 +6,7 @@ import { EMPTY_PRESENCE, presenceReducer, statusOf, type PresenceState } from '.
 
 const entry = (userId: string, status: PresenceEntry['status'], since: number): PresenceEntry => ({ userId, status, since });
 const snapshot = (users: PresenceEntry[], more = false) => ({ type: 'presence.snapshot' as const, users, more });
-const update = (userId: string, status: PresenceEntry['status'], since: number) => ({ type: 'presence.update' as const, userId, status, since });
+const update = (userId: string, status: PresenceEntry['status'], since: number) => ({ type: 'presence.updates' as const, users: [{ userId, status, since }] });
 
 function run(state: PresenceState, ...messages: Parameters<typeof presenceReducer>[1][]): PresenceState {
   return messages.reduce(presenceReducer, state);

@@ -36,7 +36,7 @@ function merge(map: ReadonlyMap<string, PresenceEntry>, entry: PresenceEntry): R
   return next;
 }
 
-type PresenceFrame = Extract<PresenceServerMessage, { type: 'presence.snapshot' | 'presence.update' }>;
+type PresenceFrame = Extract<PresenceServerMessage, { type: 'presence.snapshot' | 'presence.updates' }>;
 
 export function presenceReducer(state: PresenceState, message: PresenceFrame): PresenceState {
   switch (message.type) {
@@ -46,10 +46,13 @@ export function presenceReducer(state: PresenceState, message: PresenceFrame): P
       for (const entry of message.users) incoming = merge(incoming, entry);
       return message.more ? { statuses: state.statuses, incoming } : { statuses: incoming, incoming: null };
     }
-    case 'presence.update': {
-      const { userId, status, since } = message;
-      const entry = { userId, status, since };
-      return { statuses: merge(state.statuses, entry), incoming: state.incoming && merge(state.incoming, entry) };
+    case 'presence.updates': {
+      let { statuses, incoming } = state;
+      for (const entry of message.users) {
+        statuses = merge(statuses, entry);
+        incoming = incoming && merge(incoming, entry);
+      }
+      return { statuses, incoming };
     }
     default:
       return assertNever(message);
@@ -79,7 +82,7 @@ export class PresenceWatcher extends ReconnectingSocket<PresenceServerMessage, P
         if (this.status !== 'online') this.ready();
         this.update(presenceReducer(this.state, message));
         break;
-      case 'presence.update':
+      case 'presence.updates':
         this.update(presenceReducer(this.state, message));
         break;
       case 'error':

@@ -19,6 +19,13 @@ import type { Actor } from '../objects/actor.ts';
 import { readIdentity } from '../objects/identity.ts';
 import { admitFrame, SocketAttachment, SocketRateLimiter, trySend } from '../objects/sockets.ts';
 
+/**
+ * Changes are sent to the watchers this long after the first of them arrived, together: a burst
+ * of changes costs each watcher a few frames (and the shard a few sends per watcher), not one per
+ * change. Short against what a person notices.
+ */
+export const PRESENCE_BATCH_MS = 20;
+
 /** Watchers only ping; a flood is answered with an error, like on the signaling socket. */
 const RATE_BURST = 20;
 const RATE_PER_SECOND = 5;
@@ -29,6 +36,13 @@ const watchers = new SocketAttachment<Watcher>();
 
 export class PresenceShard extends DurableObject<Env> {
   private readonly limiter = new SocketRateLimiter(RATE_BURST, RATE_PER_SECOND);
+  /**
+   * Stored changes not sent yet, the latest per user. Only in memory: the pending timer keeps the
+   * object in memory until they are sent, and if the runtime dies first, so do the sockets, and
+   * every watcher's reconnect brings a fresh snapshot.
+   */
+  private readonly unsent = new Map<string, PresenceEntry>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -80,7 +94,7 @@ export class PresenceShard extends DurableObject<Env> {
 
   // ---- called by UserHub -------------------------------------------------------------------
 
-  /** Records a user's new status and tells every watcher of this shard, unless it is not newer. */
+  /** Records a user's new status and tells every watcher of this shard soon (PRESENCE_BATCH_MS), unless it is not newer. */
   publish(entry: PresenceEntry): void {
     const changed = this.ctx.storage.sql.exec(
       `insert into presence (user_id, status, since) values (?, ?, ?)
@@ -91,12 +105,23 @@ export class PresenceShard extends DurableObject<Env> {
       entry.since,
     ).rowsWritten;
     if (changed === 0) return;
-    const frame = JSON.stringify({ type: 'presence.update', ...entry } satisfies PresenceServerMessage);
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(frame);
-      } catch {
-        // a closing socket: its watcher reconnects and gets a fresh snapshot
+    this.unsent.set(entry.userId, entry);
+    this.flushTimer ??= setTimeout(() => this.flush(), PRESENCE_BATCH_MS);
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const users = [...this.unsent.values()];
+    this.unsent.clear();
+    const sockets = this.ctx.getWebSockets();
+    for (let start = 0; start < users.length; start += PRESENCE_SNAPSHOT_PART) {
+      const frame = JSON.stringify({ type: 'presence.updates', users: users.slice(start, start + PRESENCE_SNAPSHOT_PART) } satisfies PresenceServerMessage);
+      for (const ws of sockets) {
+        try {
+          ws.send(frame);
+        } catch {
+          // a closing socket: its watcher reconnects and gets a fresh snapshot
+        }
       }
     }
   }
