@@ -20,7 +20,6 @@ import * as v from 'valibot';
 import { authenticate } from './auth/authenticate.ts';
 import { authorize, type Permission } from './auth/permissions.ts';
 import { verifySocketTicket, type Principal } from './auth/tokens.ts';
-import { userHub } from './objects/stubs.ts';
 import { verifiedStripeEvent } from './billing/stripe.ts';
 import { config } from './config.ts';
 import type { Env } from './env.ts';
@@ -40,14 +39,19 @@ export interface NodeEventCaller {
   nonce: string;
 }
 
-/** What authentication proves: a user or API key; a node event's nonce; a Stripe webhook's event; nothing more for the rest. */
-type PrincipalOf<A extends RouteAuth> = A extends 'bearer' | 'socket_ticket'
+/** A socket upgrade's caller: a user whose ticket checked out; the handler has it spent (signaling/connect.ts). */
+export type SocketCaller = Principal & { ticketId: string };
+
+/** What authentication proves: a user or API key; a socket's user and ticket; a node event's nonce; a Stripe webhook's event; nothing more for the rest. */
+type PrincipalOf<A extends RouteAuth> = A extends 'bearer'
   ? Principal
-  : A extends 'node_event'
-    ? NodeEventCaller
-    : A extends 'stripe_signature'
-      ? Stripe.Event
-      : null;
+  : A extends 'socket_ticket'
+    ? SocketCaller
+    : A extends 'node_event'
+      ? NodeEventCaller
+      : A extends 'stripe_signature'
+        ? Stripe.Event
+        : null;
 
 /** A query parameter: its schema (input is the raw string, or undefined when absent) and its description. */
 export interface QueryParameter<T = unknown> {
@@ -218,7 +222,7 @@ async function authenticateCaller(
   request: Request,
   env: Env,
   body: string,
-): Promise<Principal | NodeEventCaller | Stripe.Event | null> {
+): Promise<Principal | SocketCaller | NodeEventCaller | Stripe.Event | null> {
   switch (route.auth) {
     case 'none':
     case 'refresh_token':
@@ -231,10 +235,7 @@ async function authenticateCaller(
       if (!ticket) throw new ApiError(ErrorCode.unauthorized, 'missing socket ticket (POST /api/sockets/ticket)');
       const { principal, id } = await verifySocketTicket(env, ticket);
       if (route.permission) authorize(principal, route.permission);
-      if (!(await userHub(env, principal.tenantId, principal.userId).spendSocketTicket(id))) {
-        throw new ApiError(ErrorCode.unauthorized, 'this socket ticket was used already');
-      }
-      return principal;
+      return { ...principal, ticketId: id };
     }
     case 'node_registration': {
       const check = await verifyNodeRegistration(nodeSecret(env), request.headers.get(CONTROL_SIGNATURE_HEADER), body);

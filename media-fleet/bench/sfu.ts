@@ -18,6 +18,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { TransportCreated } from '@callstack/protocol';
 import { createWorker, type types } from 'mediasoup';
+import { report } from '../../tests/bench/report.ts';
 import { MEDIA_CODECS } from '../src/codecs.ts';
 import { startService, type Service } from '../src/testHarness.ts';
 
@@ -243,4 +244,15 @@ consumers at 80 % of one core:   fleet ${consumersAt80(fleet)}   bare ${consumer
 peak forwarded:                  fleet ${fmt(fleet.at(-1)!.forwardedPps)} pkt/s   bare ${fmt(bare.at(-1)!.forwardedPps)} pkt/s
 worker CPU per forwarded packet, fleet / bare: ${(cpuPerPacket(fleet) / cpuPerPacket(bare)).toFixed(2)}
 (the sender, the receivers and the worker share this machine's cores: loss at the top steps may be the receivers', not the SFU's)`);
+report([
+  {
+    bench: 'sfu',
+    name: 'consumers at 80% of one core (fleet node)',
+    value: consumersAt80(fleet),
+    unit: '',
+    conditions: `${PRODUCERS} producers × ${PPS} pkt/s`,
+  },
+  { bench: 'sfu', name: 'peak forwarded packets/s (fleet node)', value: fleet.at(-1)!.forwardedPps, unit: '/s', conditions: `${STEPS.at(-1)} receivers` },
+  { bench: 'sfu', name: 'worker CPU per packet, fleet / bare mediasoup', value: cpuPerPacket(fleet) / cpuPerPacket(bare), unit: '×', conditions: 'same run' },
+]);
 process.exit(0);

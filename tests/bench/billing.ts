@@ -25,6 +25,7 @@ import { withClient } from '../../edge/scripts/migrations.ts';
 import { startPostgres } from '../../scripts/lib/postgres.ts';
 import { ensureDir } from '../../scripts/lib/processes.ts';
 import { prepareDatabase, ROOT } from '../../scripts/lib/stack.ts';
+import { report } from './report.ts';
 import { percentile } from './stack.ts';
 
 const { values } = parseArgs({
@@ -125,6 +126,21 @@ const show = (name: string, samples: number[], per: number, unit: string) => {
 show('parse + validate deck', parseMs, ROWS, 'rows');
 show('index deck', indexMs, 0, '');
 show('rate calls', rateMs, CALLS, 'calls');
+report([
+  {
+    bench: 'billing',
+    name: 'calls rated per second in memory',
+    value:
+      (CALLS /
+        percentile(
+          [...rateMs].sort((a, b) => a - b),
+          50,
+        )) *
+      1000,
+    unit: '/s',
+    conditions: `${ROWS}-row deck, p50 of ${REPEATS}`,
+  },
+]);
 console.log(`${rated} of ${CALLS} calls matched a rate (the rest dial prefixes the synthetic deck lacks)`);
 
 if (!values['no-postgres']) await postgresHalf();
@@ -170,9 +186,9 @@ async function postgresHalf(): Promise<void> {
       await insertRateDeck(db, { id: 'bench-deck', planId: 'bench', effectiveFrom: new Date(0), blockAboveMicros: 500_000, rows: parsed.rows });
       await client.query('commit');
       await client.query('analyze rate_deck_rows');
-      console.log(
-        `\nPostgreSQL: deck of ${parsed.rows.length} rows stored in ${((performance.now() - started) / 1000).toFixed(1)} s, ${roundTrips} round trips`,
-      );
+      const deckSeconds = (performance.now() - started) / 1000;
+      console.log(`\nPostgreSQL: deck of ${parsed.rows.length} rows stored in ${deckSeconds.toFixed(1)} s, ${roundTrips} round trips`);
+      report([{ bench: 'billing', name: `store a ${parsed.rows.length}-row rate deck`, value: deckSeconds, unit: 's', conditions: 'PostgreSQL' }]);
 
       // 100 tenants on the bench plan, CALLS ended calls among them (set-based setup, not measured).
       started = performance.now();
@@ -211,6 +227,16 @@ async function postgresHalf(): Promise<void> {
         );
       }
       const sorted = [...perSecond].sort((a, b) => a - b);
+      report([
+        {
+          bench: 'billing',
+          name: 'CDRs rated per second in SQL',
+          value: percentile(sorted, 50),
+          unit: '/s',
+          conditions: `${CALLS} CDRs, ${ROWS}-row deck, p50 of ${REPEATS}`,
+        },
+        { bench: 'billing', name: 'Postgres round trips per 1,000 CDRs', value: (roundTrips * 1000) / CALLS, unit: '', conditions: `batches of ${BATCH}` },
+      ]);
       console.log(
         `rate CDRs in SQL: p50 ${Math.round(percentile(sorted, 50))}/s, min ${Math.round(sorted[0]!)}, max ${Math.round(sorted.at(-1)!)}; ` +
           `Postgres CPU p50 ${percentile(
@@ -264,6 +290,10 @@ async function postgresHalf(): Promise<void> {
       const seconds = (performance.now() - before) / 1000;
       const cpu = postgresCpuSeconds() - cpuBefore;
       const lines = (await client.query<{ count: string }>(`select count(*) from invoice_lines where invoice_id like 'inv-inv-%'`)).rows[0]!.count;
+      report([
+        { bench: 'billing', name: 'invoice run', value: seconds, unit: 's', conditions: `${invoiced} tenants` },
+        { bench: 'billing', name: 'Postgres round trips per invoice', value: roundTrips / invoiced, unit: '', conditions: `${invoiced} tenants` },
+      ]);
       console.log(
         `\ninvoice run: ${invoiced} invoices (${lines} lines) in ${seconds.toFixed(1)} s, ${Math.round(invoiced / seconds)} invoices/s, ` +
           `${(roundTrips / invoiced).toFixed(1)} round trips per invoice (the due query included), Postgres CPU ${((cpu * 1000) / invoiced).toFixed(1)} ms per invoice`,

@@ -38,6 +38,7 @@
  *   npm run bench:sip -- --register-rates 2,5,10,20,40 --call-rates 1,2,5,10,20,40,80,160 --pairs 40
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { report as reportFigures } from './report.ts';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -965,6 +966,37 @@ function report(): void {
     const { result, topped } = best(kind);
     if (!result) return console.log(`${what}: no step without failures`);
     const unit = kind === 'register' ? 'registrations/s' : 'calls/s';
+    const edgeCpu = (result.cpuMs.get('edge') ?? 0) / result.succeeded;
+    reportFigures([
+      {
+        bench: 'sip',
+        name: `${what}: rate at 0 failures`,
+        value: result.rate,
+        unit: topped ? '/s (no step failed)' : '/s',
+        conditions: `steps ${results
+          .filter((step) => step.kind === kind)
+          .map((step) => step.rate)
+          .join(',')}`,
+      },
+      {
+        bench: 'sip',
+        name: `${what}: ${kind === 'register' ? 'REGISTER->200' : 'post-dial delay'} p99`,
+        value: pct(result, 99),
+        unit: 'ms',
+        conditions: `at ${result.rate}/s`,
+      },
+      ...(kind === 'alone'
+        ? []
+        : [
+            {
+              bench: 'sip',
+              name: `${what}: edge CPU per ${kind === 'register' ? 'registration' : 'call'}`,
+              value: edgeCpu,
+              unit: 'ms',
+              conditions: 'wrangler dev',
+            },
+          ]),
+    ]);
     console.log(
       `${what}: ${topped ? '>= ' : ''}${result.rate} ${unit} at 0 failures (achieved ${fixed(result.achieved)}/s${topped ? ', no step failed' : ''}); ` +
         `${kind === 'register' ? 'REGISTER->200' : 'post-dial delay'} p50 ${fixed(pct(result, 50))} ms, p99 ${fixed(pct(result, 99))} ms; ` +
@@ -977,6 +1009,25 @@ function report(): void {
   summary('pstn', 'calls to the outside (edge decision + gateway + carrier trunk + rtpengine)');
   const held = results.filter((result) => result.kind === 'hold' && result.hold);
   const most = held.filter((result) => result.failed === 0 && result.succeeded === result.planned).at(-1);
+  if (most) {
+    reportFigures([
+      {
+        bench: 'sip',
+        name: 'calls to the outside held with media, no failure',
+        value: most.planned,
+        unit: '',
+        target: { value: 1000, better: 'higher' },
+        conditions: '50 packets/s each way',
+      },
+      {
+        bench: 'sip',
+        name: 'rtpengine CPU per held call',
+        value: ((most.hold!.rtpengineMs / most.hold!.seconds) * 1000) / most.hold!.calls,
+        unit: 'µs/s',
+        conditions: `${most.planned} calls`,
+      },
+    ]);
+  }
   console.log(
     most
       ? `held with media: ${most.planned} calls at once without a failure${held.at(-1) === most ? '' : ` (the next step failed: ${held.at(-1)!.failures || 'calls lost'})`}; ${describeHold(most.hold!)}`

@@ -46,6 +46,9 @@ export async function issueSocketTicket(env: Env, principal: Principal, now = Da
 }
 
 /** A valid, unexpired ticket's holder and id; whether it was spent already is the hub's to say. */
+/** The answer to a socket ticket presented a second time. */
+export const ticketSpent = (): ApiError => new ApiError(ErrorCode.unauthorized, 'this socket ticket was used already');
+
 export async function verifySocketTicket(env: Env, ticket: string): Promise<{ principal: Principal; id: string }> {
   const { principal, jti } = await verify(env, ticket, TICKET_AUDIENCE, 'socket ticket');
   if (jti === undefined) throw new ApiError(ErrorCode.unauthorized, 'malformed socket ticket');
@@ -61,7 +64,7 @@ async function sign(env: Env, principal: Principal, audience: string, ttlSeconds
     .setAudience(audience)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + ttlSeconds);
-  return (jti === undefined ? jwt : jwt.setJti(jti)).sign(encode(config(env).jwt.secret));
+  return (jti === undefined ? jwt : jwt.setJti(jti)).sign(await hmacKey(config(env).jwt.secret));
 }
 
 async function verify(env: Env, token: string, audience: string, what: string): Promise<{ principal: Principal; jti: string | undefined }> {
@@ -84,15 +87,25 @@ async function verify(env: Env, token: string, audience: string, what: string): 
  * JWT_PREVIOUS_KEYS; tokens signed with it stay valid until they expire (15 minutes), then the
  * old pair can be dropped. An unknown `kid` is refused.
  */
-function verificationKey(env: Env, kid: string | undefined): Uint8Array {
+function verificationKey(env: Env, kid: string | undefined): Promise<CryptoKey> {
   const { jwt } = config(env);
-  if (kid === jwt.kid) return encode(jwt.secret);
+  if (kid === jwt.kid) return hmacKey(jwt.secret);
   const previous = jwt.previousKeys.find((key) => key.kid === kid);
-  if (previous) return encode(previous.secret);
+  if (previous) return hmacKey(previous.secret);
   throw new ApiError(ErrorCode.unauthorized, 'access token signed with an unknown key');
 }
 
-const encode = (secret: string) => new TextEncoder().encode(secret);
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+/** Imported once per secret and isolate (a key is no I/O object, so requests may share it), not on every token. */
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
 
 function isRole(value: unknown): value is Role {
   return value === 'admin' || value === 'operator' || value === 'user';

@@ -7,6 +7,9 @@ import type { NamedActor } from './actor.ts';
 
 export type DeviceIdentity = NamedActor;
 
+/** The socket ticket the Worker checked, for the user's hub to spend (signaling/connect.ts). */
+export const SOCKET_TICKET_HEADER = 'X-CallStack-Ticket';
+
 const IDENTITY_HEADERS = {
   tenantId: 'X-CallStack-Tenant',
   userId: 'X-CallStack-User',

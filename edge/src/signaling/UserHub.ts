@@ -49,8 +49,9 @@ import { setAlarmToEarliest } from '../objects/deadlines.ts';
 import { admitFrame, SocketAttachment, SocketRateLimiter, trySend } from '../objects/sockets.ts';
 import { callSession, pstnGuard, roomObject, userHub } from '../objects/stubs.ts';
 import { actorOf, failure, type Outcome } from '../objects/actor.ts';
-import { readIdentity, type DeviceIdentity } from '../objects/identity.ts';
-import { SOCKET_TICKET_TTL_SECONDS } from '../auth/tokens.ts';
+import { readIdentity, SOCKET_TICKET_HEADER, type DeviceIdentity } from '../objects/identity.ts';
+import { errorResponse } from '../http.ts';
+import { SOCKET_TICKET_TTL_SECONDS, ticketSpent } from '../auth/tokens.ts';
 import { NonceLedger } from '../objects/NonceLedger.ts';
 import { displayNumber } from '../pstn/destination.ts';
 import { decideOutbound } from '../pstn/outbound.ts';
@@ -111,9 +112,11 @@ export class UserHub extends DurableObject<Env> {
   /** The Worker forwards an authenticated upgrade here; identity arrives in trusted headers. */
   override async fetch(request: Request): Promise<Response> {
     const identity = readIdentity(request.headers);
-    if (!identity || request.headers.get('Upgrade') !== 'websocket') {
+    const ticketId = request.headers.get(SOCKET_TICKET_HEADER);
+    if (!identity || !ticketId || request.headers.get('Upgrade') !== 'websocket') {
       return new Response('expected an authenticated WebSocket upgrade', { status: 400 });
     }
+    if (!(await this.spendSocketTicket(ticketId))) return errorResponse(ticketSpent(), request);
     for (const previous of this.ctx.getWebSockets(identity.deviceId)) {
       previous.close(CloseCode.replaced, 'replaced by a newer connection');
     }

@@ -2,17 +2,18 @@
  * WebSocket upgrades: `GET /api/signaling` lands on the user's hub, `GET /api/presence` on one
  * presence shard of the tenant. Browsers cannot set headers on a WebSocket, so the query carries
  * a single-use socket ticket (`POST /api/sockets/ticket`, valid for 30 s), never the access token;
- * the pipeline checks the upgrade and spends the ticket; the Durable Object gets the proven
- * identity in trusted headers.
+ * the pipeline checks the upgrade and the ticket, and the user's hub spends the ticket (within
+ * the upgrade it accepts for signaling, in one request; before the shard's for presence); the
+ * Durable Object gets the proven identity in trusted headers.
  */
 import { Text, type SocketTicketResponse } from '@callstack/protocol';
 import { signedInUser } from '../auth/authenticate.ts';
-import { issueSocketTicket, SOCKET_TICKET_TTL_SECONDS } from '../auth/tokens.ts';
+import { issueSocketTicket, SOCKET_TICKET_TTL_SECONDS, ticketSpent } from '../auth/tokens.ts';
 import { json } from '../http.ts';
 import * as v from 'valibot';
 import type { Principal } from '../auth/tokens.ts';
 import { config } from '../config.ts';
-import { identityHeaders } from '../objects/identity.ts';
+import { identityHeaders, SOCKET_TICKET_HEADER } from '../objects/identity.ts';
 import { presenceShard, userHub } from '../objects/stubs.ts';
 import type { Handler, QueryParameter } from '../pipeline.ts';
 import { shardIndex, watcherKey } from '../presence/shards.ts';
@@ -36,10 +37,12 @@ export const socketTicketPost: Handler<'bearer'> = async ({ env, principal }) =>
 
 export const connectSignaling: Handler<'socket_ticket', undefined, SocketQuery> = ({ request, principal, query, env }) => {
   const { identity, headers } = forward(request, principal, query.device);
+  headers.set(SOCKET_TICKET_HEADER, principal.ticketId);
   return userHub(env, identity.tenantId, identity.userId).fetch(request.url, { headers });
 };
 
-export const connectPresence: Handler<'socket_ticket', undefined, SocketQuery> = ({ request, principal, query, env }) => {
+export const connectPresence: Handler<'socket_ticket', undefined, SocketQuery> = async ({ request, principal, query, env }) => {
+  if (!(await userHub(env, principal.tenantId, principal.userId).spendSocketTicket(principal.ticketId))) throw ticketSpent();
   const { identity, headers } = forward(request, principal, query.device);
   // A device keeps its shard across reconnects; anonymous watchers spread at random.
   const key = query.device !== undefined ? watcherKey(identity.userId, identity.deviceId) : identity.deviceId;
