@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import type { RelayCounters } from '../../edge/dev/neonRelay.ts';
 import { withClient } from '../../edge/scripts/migrations.ts';
+import { hashPassword } from '../../edge/src/auth/password.ts';
 import { startPostgres } from '../../scripts/lib/postgres.ts';
 import { ensureDir } from '../../scripts/lib/processes.ts';
 import { buildWeb, prepareDatabase, ROOT } from '../../scripts/lib/stack.ts';
@@ -19,6 +20,8 @@ export interface BenchStack {
   url: string;
   tenantId: string;
   userIds: string[];
+  /** A user who signs in with a password (the others get minted tokens). */
+  signInUser: { email: string; password: string };
   edge: DirectEdge;
   token(userId: string): Promise<string>;
   /** What the edge and the database have done so far: subtract two of them with `usageBetween`. */
@@ -65,6 +68,7 @@ export async function withBenchStack(
     stops.push(() => edge.stop());
 
     const tenantId = 'bench-tenant';
+    const signInUser = { email: 'signer@bench.test', password: randomBytes(12).toString('base64url') };
     const userIds = Array.from({ length: options.users }, (_, i) => `bench-user-${i}`);
     await withClient({ databaseUrl: postgres.url, relayUrl: relay.url }, async (client) => {
       await client.query(`insert into tenants (id, slug, name) values ($1, 'bench', 'Bench')`, [tenantId]);
@@ -74,6 +78,11 @@ export async function withBenchStack(
          select id, $2, id || '@bench.test', id, 'user', 'none' from unnest($1::text[]) as id`,
         [userIds, tenantId],
       );
+      await client.query(`insert into users (id, tenant_id, email, display_name, role, password_hash) values ('bench-signer', $1, $2, 'Signer', 'user', $3)`, [
+        tenantId,
+        signInUser.email,
+        await hashPassword(signInUser.password),
+      ]);
     });
     const key = new TextEncoder().encode(jwtSecret);
     const token = (userId: string) =>
@@ -91,7 +100,7 @@ export async function withBenchStack(
       invocations: await edge.invocations(),
       db: relay.counters(),
     });
-    await body({ url: edge.url, tenantId, userIds, edge, token, usage }, (stop) => stops.push(stop));
+    await body({ url: edge.url, tenantId, userIds, signInUser, edge, token, usage }, (stop) => stops.push(stop));
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
   }
