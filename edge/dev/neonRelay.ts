@@ -12,6 +12,9 @@ import { connect } from 'node:net';
 import { Client, Pool, type PoolClient } from '@neondatabase/serverless';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 
+/** Marks the relay's own pooled connections (the HTTP path), which it does not count. */
+const POOL_MARK = 'pool';
+
 /** Postgres Terminate message: 'X' + int32 length 4. */
 const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]);
 
@@ -64,8 +67,11 @@ export async function startNeonRelay({ host = '127.0.0.1', port, allow }: RelayO
   const wss = new WebSocketServer({ server, path: '/v2' });
 
   wss.on('connection', (ws, request) => {
-    counters.wsConnections++;
-    const address = new URL(request.url ?? '', 'http://relay').searchParams.get('address') ?? '';
+    const query = new URL(request.url ?? '', 'http://relay').searchParams;
+    // The HTTP path's own pooled connections are not clients' round trips.
+    const counted = !query.has(POOL_MARK);
+    if (counted) counters.wsConnections++;
+    const address = query.get('address') ?? '';
     const [targetHost, targetPort] = splitAddress(address);
     if (!allowed.has(address) || !targetHost || !targetPort) {
       ws.close(1008, 'address not allowed');
@@ -80,7 +86,7 @@ export async function startNeonRelay({ host = '127.0.0.1', port, allow }: RelayO
     socket.on('close', () => ws.close());
     socket.on('error', () => ws.close(1011, 'database connection failed'));
     ws.on('message', (data: RawData) => {
-      counters.wsMessages++;
+      if (counted) counters.wsMessages++;
       const chunk = toBuffer(data);
       if (socket.connecting) pending.push(chunk);
       else socket.write(chunk);
@@ -229,7 +235,7 @@ function relayClient(relayUrl: () => string): typeof Client {
       super(config);
       const socket = this.neonConfig;
       socket.webSocketConstructor = WebSocket;
-      socket.wsProxy = (host, port) => `${relayUrl().replace(/^ws:\/\//, '')}/v2?address=${host}:${port}`;
+      socket.wsProxy = (host, port) => `${relayUrl().replace(/^ws:\/\//, '')}/v2?address=${host}:${port}&${POOL_MARK}`;
       socket.useSecureWebSocket = false;
       socket.pipelineTLS = false;
       socket.pipelineConnect = false;
