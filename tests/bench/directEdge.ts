@@ -73,7 +73,8 @@ export async function startDirectEdge(options: { stateDir: string; logFile: stri
     host: '127.0.0.1',
     port,
     inspectorPort,
-    durableObjectsPersist: process.env.BENCH_DO_PERSIST === 'disk' ? join(options.stateDir, 'durable-objects') : false,
+    // Objects' storage in memory: a bench's stack is fresh each run, and on disk measured the same here.
+    durableObjectsPersist: false,
     r2Persist: join(options.stateDir, 'r2'),
     workers: [
       {

@@ -311,7 +311,9 @@ export class UserHub extends DurableObject<Env> {
     if (tracking) await this.present((presence) => presence.changed());
   }
 
-  /** Marks the user as in a call (busy). */
+  // ---- internals ---------------------------------------------------------------------------
+
+  /** Marks the user as in a call (busy): a call this hub starts or rings. */
   private async track(callId: string, status: TrackedStatus, tenantId: string): Promise<void> {
     this.calls.track(callId, status, tenantId);
     await this.present((presence) => presence.changed());
@@ -321,8 +323,6 @@ export class UserHub extends DurableObject<Env> {
     this.calls.untrack(callId);
     await this.present((presence) => presence.changed());
   }
-
-  // ---- internals ---------------------------------------------------------------------------
 
   private async handle(ws: WebSocket, device: DeviceSocket, message: ClientMessage): Promise<Handled> {
     // Every room message goes to the room's object, which tells them apart itself.
