@@ -4,7 +4,7 @@
  * and written to `.tmp/bench/results.md`. Each bench's own output goes to `.tmp/bench/<name>.log`.
  * A bench that fails still leaves its figures (and the table says it failed).
  *
- *   npm run bench                       # all of them, about 15 minutes
+ *   npm run bench                       # all of them, about 10 minutes
  *   npm run bench -- signaling presence # some of them
  */
 import { spawn } from 'node:child_process';

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:sip`: the SIP edge under load (issue 11), with SIPp, on a stack of its own:
- * PostgreSQL, the relay, the edge under wrangler dev, and the SIP edge (rtpengine, drachtio-server,
+ * PostgreSQL, the relay, the edge on workerd directly (directEdge.ts), and the SIP edge (rtpengine, drachtio-server,
  * Kamailio, the gateway) as `npm start` runs them, plus a second Kamailio running
  * tests/bench/scenarios/kamailio-alone.cfg (a plain registrar and proxy) as the baseline.
  *
@@ -51,7 +51,8 @@ import { KAMAILIO_BIN } from '../../scripts/lib/kamailio.ts';
 import { startPostgres } from '../../scripts/lib/postgres.ts';
 import { ensureDir, freePort, Service, startInDir, stopOnSignal } from '../../scripts/lib/processes.ts';
 import { startSipEdge } from '../../scripts/lib/sipEdge.ts';
-import { buildWeb, prepareDatabase, ROOT, startEdge } from '../../scripts/lib/stack.ts';
+import { buildWeb, prepareDatabase, ROOT } from '../../scripts/lib/stack.ts';
+import { startDirectEdge } from './directEdge.ts';
 import { percentile } from './stack.ts';
 
 const { values } = parseArgs({
@@ -63,7 +64,7 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '40' },
     'call-ms': { type: 'string', default: '500' },
     'pstn-rates': { type: 'string', default: '2,5,10,20,40' },
-    // Ramped up below what call setup sustains here (a few calls/s under wrangler dev), so the step measures media, not setup.
+    // Ramped up below what call setup sustains here (a few calls/s on this machine), so the step measures media, not setup.
     'hold-calls': { type: 'string', default: '30,90,180' },
     'hold-rate': { type: 'string', default: '3' },
     'hold-seconds': { type: 'string', default: '10' },
@@ -166,7 +167,7 @@ try {
   stops.push(once(() => relay.close()));
   const secret = randomBytes(24).toString('hex');
   const carrierPort = await freePort();
-  const edge = await startEdge({
+  const edge = await startDirectEdge({
     stateDir: ensureDir(join(tmp, 'edge')),
     logFile: join(logs, 'edge.log'),
     vars: {
@@ -827,12 +828,12 @@ function classify(pid: number, proc: Proc): Group | null {
   if (command.includes('drachtio')) return 'drachtio';
   if (command.includes('sip-edge/src/main.ts')) return 'gateway';
   if (command.includes('rtpengine')) return 'rtpengine';
-  if (command.includes('wrangler')) return 'edge';
+  if (command.includes('workerd')) return 'edge';
   if (command.includes('postgres')) return 'postgres';
   return null;
 }
 
-/** CPU ms so far of each group: every process below each of this process's children (wrangler -> workerd, kamailio's workers...). */
+/** CPU ms so far of each group: every process below each of this process's children (kamailio's workers...). */
 function cpuSnapshot(): Cpu {
   const procs = readProcs();
   const children = new Map<number, number[]>();
@@ -993,7 +994,7 @@ function report(): void {
               name: `${what}: edge CPU per ${kind === 'register' ? 'registration' : 'call'}`,
               value: edgeCpu,
               unit: 'ms',
-              conditions: 'wrangler dev',
+              conditions: 'workerd directly',
             },
           ]),
     ]);
